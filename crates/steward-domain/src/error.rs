@@ -1,0 +1,131 @@
+//! Domain errors. Messages say what was wrong, where, and how to fix it; they
+//! never carry a field *value* (Service Data), only names from the schema.
+
+use std::fmt;
+
+use thiserror::Error;
+
+use crate::ids::IdentifierKind;
+
+/// Where in the input a problem was found: `file:line`, or a JSON path.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FieldPath(pub String);
+
+impl fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An error in domain input: an unknown name from a closed vocabulary, or a
+/// record that does not fit its kind's schema.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum DomainError {
+    /// The category is not one of the five of N2.
+    #[error(
+        "unknown category `{name}`: expected one of account, billing, configuration, usage, communications (N2)"
+    )]
+    UnknownCategory {
+        /// The name given.
+        name: String,
+    },
+    /// The kind is not in the closed table.
+    #[error("unknown kind `{name}`: expected one of {known} (N1.3)")]
+    UnknownKind {
+        /// The name given.
+        name: String,
+        /// The kinds that exist in that category.
+        known: String,
+    },
+    /// A field not in the kind's closed schema (N1.3).
+    #[error(
+        "unknown field `{field}` for kind {kind}: allowed fields are {allowed} (N1.3: only Service Data is stored)"
+    )]
+    UnknownField {
+        /// The field name given.
+        field: String,
+        /// The record's kind.
+        kind: String,
+        /// The kind's fields.
+        allowed: String,
+    },
+    /// A field value that is an object or array.
+    #[error("field `{field}` must be a string, number, boolean or null")]
+    NonScalarField {
+        /// The field name.
+        field: String,
+    },
+    /// The purpose is not one of N3.
+    #[error(
+        "unknown purpose `{name}`: expected one of provide_services, recommendations, maintain_improve, other_services, assist, protect, comply, internal_reporting (N3)"
+    )]
+    UnknownPurpose {
+        /// The name given.
+        name: String,
+    },
+    /// The disclosure basis is not one of N6.3-N6.7.
+    #[error(
+        "unknown disclosure basis `{name}`: expected one of third_party_service, consent, administrator, external_processing, legal (N6.2; there is no sale basis, N6.6)"
+    )]
+    UnknownDisclosureBasis {
+        /// The name given.
+        name: String,
+    },
+    /// The product is not one of N1.1.
+    #[error(
+        "unknown product `{name}`: expected one of workspace, cloud_platform, marketplace, cloud_identity, implementation_services (N1.1)"
+    )]
+    UnknownProduct {
+        /// The name given.
+        name: String,
+    },
+    /// Unknown principal kind.
+    #[error(
+        "unknown principal kind `{name}`: expected one of employee, contractor, agent, affiliate_staff, customer_admin, reseller, data_subject, third_party_app, processor, service"
+    )]
+    UnknownPrincipalKind {
+        /// The name given.
+        name: String,
+    },
+    /// Unknown team.
+    #[error(
+        "unknown team `{name}`: expected one of support, billing, security, legal, privacy, engineering, incident_response"
+    )]
+    UnknownTeam {
+        /// The name given.
+        name: String,
+    },
+    /// Unknown identifier kind.
+    #[error(
+        "unknown identifier kind `{name}`: expected one of username, email, ip, device_id, billing_account"
+    )]
+    UnknownIdentifierKind {
+        /// The name given.
+        name: String,
+    },
+    /// An identifier value that cannot be used.
+    #[error("bad {kind} identifier: {reason}")]
+    BadIdentifier {
+        /// The identifier kind.
+        kind: IdentifierKind,
+        /// Why.
+        reason: &'static str,
+    },
+    /// A string that is not a subject id.
+    #[error("`{given}` is not a subject id: expected sub_ followed by 16 hex digits")]
+    BadSubjectId {
+        /// The text given (at most 40 characters).
+        given: String,
+    },
+    /// A record names no way to find its data subject.
+    #[error(
+        "record of kind {kind} names no data subject: give `subject` or a field that identifies one ({fields})"
+    )]
+    NoSubject {
+        /// The kind.
+        kind: String,
+        /// Identifier fields of that kind.
+        fields: String,
+    },
+}

@@ -1,0 +1,248 @@
+//! Identifiers: Steward's opaque ids for subjects and records, and the
+//! external identifiers (username, email, IP, device id, billing account) that
+//! are never stored in clear but found through the blind index.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::DomainError;
+
+/// The opaque internal id of a data subject: 63 random bits, shown as
+/// `sub_` followed by 16 lower-case hex digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SubjectId(pub i64);
+
+impl fmt::Display for SubjectId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "sub_{:016x}", self.0)
+    }
+}
+
+impl FromStr for SubjectId {
+    type Err = DomainError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || DomainError::BadSubjectId {
+            given: s.chars().take(40).collect(),
+        };
+        let hex = s.strip_prefix("sub_").ok_or_else(bad)?;
+        if hex.len() != 16 {
+            return Err(bad());
+        }
+        let v = u64::from_str_radix(hex, 16).map_err(|_| bad())?;
+        i64::try_from(v).map(SubjectId).map_err(|_| bad())
+    }
+}
+
+impl Serialize for SubjectId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for SubjectId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// A record's id: a 63-bit time-ordered integer (milliseconds since the Unix
+/// epoch in the high 42 bits, 21 random or counter bits below). Ids are made
+/// by the writer, not by a database sequence, so distributed engines need none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RecordId(pub i64);
+
+impl fmt::Display for RecordId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "rec_{:016x}", self.0)
+    }
+}
+
+/// The kinds of external identifier by which a data subject can be found (N2.1, N2.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentifierKind {
+    /// An account username.
+    Username,
+    /// An email address (compared case-insensitively).
+    Email,
+    /// An IPv4 or IPv6 address (compared in canonical form).
+    Ip,
+    /// A device identifier.
+    DeviceId,
+    /// A billing account id.
+    BillingAccount,
+}
+
+impl IdentifierKind {
+    /// All identifier kinds, in the order a bare identifier is tried.
+    pub const ALL: [IdentifierKind; 5] = [
+        IdentifierKind::Username,
+        IdentifierKind::Email,
+        IdentifierKind::Ip,
+        IdentifierKind::BillingAccount,
+        IdentifierKind::DeviceId,
+    ];
+    /// The snake_case key, also the prefix of a typed identifier (`ip:10.0.0.1`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdentifierKind::Username => "username",
+            IdentifierKind::Email => "email",
+            IdentifierKind::Ip => "ip",
+            IdentifierKind::DeviceId => "device_id",
+            IdentifierKind::BillingAccount => "billing_account",
+        }
+    }
+}
+
+impl fmt::Display for IdentifierKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for IdentifierKind {
+    type Err = DomainError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        IdentifierKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| DomainError::UnknownIdentifierKind { name: s.to_owned() })
+    }
+}
+
+/// An external identifier of a data subject, normalised so that equal
+/// identifiers have equal bytes: e-mail addresses lower-cased, IP addresses in
+/// canonical text form, others trimmed.
+///
+/// `Debug` does not print the value: identifiers are Service Data.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SubjectIdentifier {
+    kind: IdentifierKind,
+    value: String,
+}
+
+impl fmt::Debug for SubjectIdentifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SubjectIdentifier({}:<redacted>)", self.kind)
+    }
+}
+
+impl SubjectIdentifier {
+    /// Normalise and wrap `value` as an identifier of `kind`.
+    ///
+    /// Errors: [`DomainError::BadIdentifier`] when the value is empty, longer
+    /// than 320 bytes, or (for `ip`) not an IP address.
+    pub fn new(kind: IdentifierKind, value: &str) -> Result<Self, DomainError> {
+        let v = value.trim();
+        if v.is_empty() || v.len() > 320 {
+            return Err(DomainError::BadIdentifier {
+                kind,
+                reason: "must be 1 to 320 bytes",
+            });
+        }
+        let value = match kind {
+            IdentifierKind::Email => {
+                if !v.contains('@') {
+                    return Err(DomainError::BadIdentifier {
+                        kind,
+                        reason: "an email address must contain @",
+                    });
+                }
+                v.to_lowercase()
+            }
+            IdentifierKind::Ip => v
+                .parse::<std::net::IpAddr>()
+                .map_err(|_| DomainError::BadIdentifier {
+                    kind,
+                    reason: "not an IPv4 or IPv6 address",
+                })?
+                .to_string(),
+            _ => v.to_owned(),
+        };
+        Ok(SubjectIdentifier { kind, value })
+    }
+
+    /// The identifier's kind.
+    pub fn kind(&self) -> IdentifierKind {
+        self.kind
+    }
+
+    /// The normalised value. Service Data: never log or print it outside the gate.
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+
+    /// The bytes the blind index is computed over: `kind` `0x00` `value`.
+    pub fn index_input(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(self.kind.as_str().len() + 1 + self.value.len());
+        v.extend_from_slice(self.kind.as_str().as_bytes());
+        v.push(0);
+        v.extend_from_slice(self.value.as_bytes());
+        v
+    }
+
+    /// Candidate identifiers for a bare command-line argument: `kind:value`
+    /// names the kind; otherwise an IP address is an `ip`, a value with `@` an
+    /// `email`, and anything else is tried as username, billing account and
+    /// device id in turn.
+    pub fn candidates(arg: &str) -> Result<Vec<SubjectIdentifier>, DomainError> {
+        if let Some((k, v)) = arg.split_once(':') {
+            if let Ok(kind) = k.parse::<IdentifierKind>() {
+                return Ok(vec![SubjectIdentifier::new(kind, v)?]);
+            }
+        }
+        if arg.trim().parse::<std::net::IpAddr>().is_ok() {
+            return Ok(vec![SubjectIdentifier::new(IdentifierKind::Ip, arg)?]);
+        }
+        if arg.contains('@') {
+            return Ok(vec![SubjectIdentifier::new(IdentifierKind::Email, arg)?]);
+        }
+        [
+            IdentifierKind::Username,
+            IdentifierKind::BillingAccount,
+            IdentifierKind::DeviceId,
+        ]
+        .into_iter()
+        .map(|k| SubjectIdentifier::new(k, arg))
+        .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subject_id_round_trips_and_rejects_garbage() {
+        let id = SubjectId(0x1234_5678_9abc_def0);
+        assert_eq!(id.to_string(), "sub_123456789abcdef0");
+        assert_eq!("sub_123456789abcdef0".parse::<SubjectId>().unwrap(), id);
+        assert!("sub_xyz".parse::<SubjectId>().is_err());
+        assert!("sub_ffffffffffffffff".parse::<SubjectId>().is_err());
+    }
+
+    #[test]
+    fn identifiers_normalise_and_debug_redacts() {
+        let e = SubjectIdentifier::new(IdentifierKind::Email, " Ann@Example.COM ").unwrap();
+        assert_eq!(e.value(), "ann@example.com");
+        assert_eq!(format!("{e:?}"), "SubjectIdentifier(email:<redacted>)");
+        let ip = SubjectIdentifier::new(IdentifierKind::Ip, "2001:0db8::0001").unwrap();
+        assert_eq!(ip.value(), "2001:db8::1");
+        assert!(SubjectIdentifier::new(IdentifierKind::Ip, "300.1.1.1").is_err());
+        let c = SubjectIdentifier::candidates("root").unwrap();
+        assert_eq!(c.len(), 3);
+        assert_eq!(
+            SubjectIdentifier::candidates("ip:10.0.0.1").unwrap()[0].kind(),
+            IdentifierKind::Ip
+        );
+        assert_eq!(
+            SubjectIdentifier::candidates("10.0.0.1").unwrap()[0].kind(),
+            IdentifierKind::Ip
+        );
+    }
+}
