@@ -1,1 +1,252 @@
-//! placeholder
+//! The gate and the services built on it.
+//!
+//! **The one invariant** (ARCHITECTURE.md): no Service Data leaves Steward in
+//! clear except through [`Steward::gate`] — authenticate the principal, decide
+//! (principal, action, resource, purpose, context) by policy, append the
+//! decision to the audit log (fail closed), then decrypt. Every service in
+//! this crate that returns plaintext (read, export, subject listing) calls it;
+//! erasure and ingest are decided and audited by the same path.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod config;
+mod gate;
+mod services;
+mod vault;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use steward_crypto::{KeyringProvider, LocalKeyring};
+use steward_domain::{Principal, PrincipalKind, Team};
+use steward_policy::PolicyEngine;
+use steward_store::{ChangeSet, SqliteStore, Store, StoreOptions};
+use thiserror::Error;
+
+pub use config::Config;
+pub use gate::{AccessRequest, Denied, Opened, OpenedRecord};
+pub use services::{AuditFilter, LegalObligation, SupportCase, VerifyOutcome};
+pub use steward_policy::Action;
+pub use vault::{ErasureReceipt, ExportSummary, IngestSummary, SubjectSummary};
+
+/// Errors of Steward's services. None carries Service Data.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum CoreError {
+    /// Configuration is invalid.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// The policy pack could not be loaded.
+    #[error("policy pack: {0}")]
+    Policy(String),
+    /// The gate denied the access; the denial is in the audit log.
+    #[error("denied: {0}")]
+    Denied(Box<Denied>),
+    /// The audit log could not record the access, so it did not happen (fail closed).
+    #[error("the audit log cannot be written, so nothing was read or changed (fail closed): {0}")]
+    AuditUnavailable(String),
+    /// Storage failed.
+    #[error("storage: {0}")]
+    Store(#[from] steward_store::StoreError),
+    /// Key handling failed.
+    #[error("keys: {0}")]
+    Crypto(#[from] steward_crypto::CryptoError),
+    /// Bad input (names what and where; never a value).
+    #[error("{0}")]
+    Input(String),
+    /// A file could not be read or written.
+    #[error("{path}: {reason}")]
+    Io {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A stored record does not open or parse (tampering or corruption).
+    #[error("record {record} does not open: {reason}")]
+    Integrity {
+        /// Record id.
+        record: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// A running Steward: configuration, keyring, policy and the region's store.
+pub struct Steward {
+    data_dir: PathBuf,
+    config: Config,
+    keyring: Arc<dyn KeyringProvider>,
+    policy: PolicyEngine,
+    store: Mutex<Box<dyn Store>>,
+    blind_key: [u8; 32],
+    verifier_key: String,
+}
+
+impl std::fmt::Debug for Steward {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Steward")
+            .field("data_dir", &self.data_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How to open Steward.
+#[derive(Debug, Clone, Default)]
+pub struct OpenOptions {
+    /// A policy pack directory replacing the built-in pack (`--policy-dir`).
+    pub policy_dir: Option<PathBuf>,
+    /// How long to wait for a locked database (ms); default 5000.
+    pub busy_timeout_ms: Option<u64>,
+}
+
+fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
+impl Steward {
+    /// Open Steward on `data_dir` with `config`: create the keyring (0600) and
+    /// the store on first run, apply migrations, load and validate the policy
+    /// pack (refusing to start on an invalid one), and make sure the bootstrap
+    /// principals exist (`operator`, a privacy-team employee, and `ingest`, an
+    /// internal service).
+    pub fn open(data_dir: &Path, config: Config, opts: OpenOptions) -> Result<Steward, CoreError> {
+        let policy = match &opts.policy_dir {
+            Some(dir) => PolicyEngine::load_dir(dir),
+            None => PolicyEngine::default_pack(),
+        }
+        .map_err(|e| CoreError::Policy(e.to_string()))?;
+        let keyring = LocalKeyring::open_or_create(&data_dir.join(&config.keyring_file))?;
+        let signing_key = keyring.audit_signing_key();
+        let verifier_key = steward_audit::verifier_key_string(
+            &config.audit.key_name,
+            &signing_key.verifying_key(),
+        )
+        .map_err(|e| CoreError::Config(format!("audit.key_name: {e}")))?;
+        let region = config.home_region().clone();
+        let store_path = data_dir.join(
+            region
+                .store
+                .clone()
+                .unwrap_or_else(|| format!("{}.sqlite3", region.name)),
+        );
+        let store = SqliteStore::open(
+            &store_path,
+            StoreOptions {
+                region: region.name.clone(),
+                busy_timeout_ms: opts.busy_timeout_ms.unwrap_or(5000),
+                checkpoint_every: config.audit.checkpoint_every,
+                checkpoint_every_secs: config.audit.checkpoint_every_secs,
+                origin: format!("{}/{}", config.audit.origin, region.name),
+                key_name: config.audit.key_name.clone(),
+                signing_key,
+            },
+        )?;
+        let blind_key = keyring.blind_index_key();
+        let steward = Steward {
+            data_dir: data_dir.to_owned(),
+            config,
+            keyring: Arc::new(keyring),
+            policy,
+            store: Mutex::new(Box::new(store)),
+            blind_key,
+            verifier_key,
+        };
+        steward.bootstrap_principals()?;
+        Ok(steward)
+    }
+
+    fn bootstrap_principals(&self) -> Result<(), CoreError> {
+        let mut cs = ChangeSet::default();
+        let operator = self.config.operator.clone();
+        let missing = |name: &str| -> Result<bool, CoreError> {
+            Ok(self.store()?.principal(name)?.is_none())
+        };
+        if missing(&operator)? {
+            let t = today();
+            let p = Principal {
+                name: operator.clone(),
+                kind: PrincipalKind::Employee,
+                teams: vec![Team::Privacy],
+                confidentiality_signed_on: Some(t),
+                training_expires_on: t.checked_add(time::Duration::days(365)),
+                engagement_ends_on: None,
+                subject: None,
+                organisations: vec![],
+                revoked: false,
+            };
+            cs.principals.push((
+                p.name.clone(),
+                serde_json::to_string(&p).unwrap_or_default(),
+                false,
+            ));
+            cs.audit.push(gate::system_entry(
+                "principal_add",
+                &operator,
+                "bootstrap: privacy-team operator",
+                self.policy.version(),
+            ));
+        }
+        if missing("ingest")? {
+            let p = Principal {
+                name: "ingest".into(),
+                kind: PrincipalKind::Service,
+                teams: vec![],
+                confidentiality_signed_on: None,
+                training_expires_on: None,
+                engagement_ends_on: None,
+                subject: None,
+                organisations: vec![],
+                revoked: false,
+            };
+            cs.principals.push((
+                p.name.clone(),
+                serde_json::to_string(&p).unwrap_or_default(),
+                false,
+            ));
+            cs.audit.push(gate::system_entry(
+                "principal_add",
+                "ingest",
+                "bootstrap: internal ingest service",
+                self.policy.version(),
+            ));
+        }
+        if !cs.principals.is_empty() {
+            self.store()?.commit(cs)?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn store(&self) -> Result<MutexGuard<'_, Box<dyn Store>>, CoreError> {
+        self.store.lock().map_err(|_| {
+            CoreError::Store(steward_store::StoreError::Database(
+                "store lock poisoned".into(),
+            ))
+        })
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The policy pack's version.
+    pub fn policy_version(&self) -> &str {
+        self.policy.version()
+    }
+
+    /// The audit log's verifier key (Go `note` vkey format), for independent verifiers.
+    pub fn verifier_key(&self) -> &str {
+        &self.verifier_key
+    }
+
+    /// The name of the operator principal.
+    pub fn operator(&self) -> &str {
+        &self.config.operator
+    }
+}

@@ -1,1 +1,60 @@
-//! placeholder
+//! Steward's policy: the Cedar schema, the default policy pack that encodes
+//! the privacy notice, and the decisions the gate asks for.
+//!
+//! ```text
+//! authenticate principal -> decide (principal, action, resource, purpose, context)
+//!   -> audit the decision -> decrypt -> respond
+//! ```
+//!
+//! This crate is the `decide` step. A [`PolicyEngine`] holds a validated
+//! policy pack: `pack.toml` (name, version, effective date; N6.8),
+//! `schema.cedarschema`, and `.cedar` files whose every policy carries
+//! `@id("…")` and `@clause("N3.5,N3.8")`, and every forbid a `@reason("…")`.
+//! The default pack (`pack/` in this crate) is embedded in the binary;
+//! operators may load their own with [`PolicyEngine::load_dir`]. A pack
+//! loads all or nothing: a parse error, a missing annotation, or any
+//! finding of Cedar's strict validator is a [`PolicyError`] naming the file,
+//! the policy and Cedar's message. A forbid is never silently skipped.
+//!
+//! [`PolicyEngine::decide`] answers a [`DecisionRequest`] with a
+//! [`Decision`]: allowed or not, the deciding policies' ids, the clause IDs
+//! they enforce, and the deciding condition in plain words. It never
+//! panics: no purpose, a malformed request, or a policy that fails to
+//! evaluate is a denial naming the cause (fail closed).
+//!
+//! # Model (the schema)
+//!
+//! - Principal `Steward::Principal`: `kind`, `teams`, `is_staff`,
+//!   `confidentiality_signed_on?`, `training_expires_on?`,
+//!   `engagement_ends_on?` (days since 1970-01-01), `revoked`,
+//!   `organisations`, `subject?` (N5.5, N6.1, N6.5, N7, N8.6).
+//! - Resource `Steward::SubjectData`: `subject` (`sub_` id or ""),
+//!   `category` (N2, or ""), `organisation` (or "").
+//! - Actions: see [`Action`].
+//! - Context: `purpose` (N3), `today` (days), `open_case_for_subject`,
+//!   `legal_obligation_recorded`, `aggregate_only`; see [`RequestContext`].
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod engine;
+pub mod error;
+mod pack;
+mod request;
+
+pub use engine::{ACTION_TYPE, PRINCIPAL_TYPE, PolicyEngine, RESOURCE_TYPE, days_since_epoch};
+pub use error::{PolicyError, UnknownActionError, ValidationIssue};
+pub use pack::{MANIFEST_FILE, PackManifest, PolicyEffect, PolicyInfo, SCHEMA_FILE};
+pub use request::{Action, Decision, DecisionBasis, DecisionRequest, RequestContext};
+
+/// The default pack's files as embedded in the binary: (file name, text),
+/// including `pack.toml` and `schema.cedarschema`. `steward policy
+/// export`-style tools can write them out as a starting point for an
+/// operator's pack.
+pub fn default_pack_files() -> Vec<(&'static str, &'static str)> {
+    let mut out = vec![
+        (MANIFEST_FILE, pack::EMBEDDED_MANIFEST),
+        (SCHEMA_FILE, pack::EMBEDDED_SCHEMA),
+    ];
+    out.extend_from_slice(pack::EMBEDDED_POLICIES);
+    out
+}

@@ -1,0 +1,400 @@
+//! The gate: the only code path that opens a record (ARCHITECTURE.md).
+//!
+//! authenticate principal -> resolve the subject by blind index -> decide by
+//! policy -> append the decision to the audit log (fail closed) -> decrypt.
+
+use rand::RngCore;
+use serde_json::Value;
+use steward_audit::{
+    BlindIndexRef, Decision as AuditDecision, EntryDraft, RecordRef, Resource, ResourceKind,
+    SubjectRef, Timestamp, Token,
+};
+use steward_crypto::{RecordAad, SealedKey, Sealer, blind_index};
+use steward_domain::{Category, Principal, Purpose, RecordId, SubjectId, SubjectIdentifier};
+use steward_policy::{Action, Decision, DecisionRequest, RequestContext};
+use steward_store::{ChangeSet, RecordRow, RegistryTable, StoreError};
+
+use crate::{CoreError, Steward, today};
+
+/// A request to the gate.
+#[derive(Debug, Clone)]
+pub struct AccessRequest {
+    /// The principal's name (authenticated by the caller's channel: the CLI
+    /// operator's shell, or the API's token check).
+    pub principal: String,
+    /// What is asked.
+    pub action: Action,
+    /// The data subject, as an identifier argument (`root`, `ip:10.0.0.1`,
+    /// `ann@example.com`, `sub_…`). Never logged: it is resolved to an opaque
+    /// id and a blind-index reference before anything is recorded.
+    pub subject: String,
+    /// Restrict to one category.
+    pub category: Option<Category>,
+    /// The purpose of processing (N3). Required.
+    pub purpose: Option<Purpose>,
+    /// A support case id (N3.5).
+    pub case_id: Option<String>,
+    /// A recorded legal obligation id (N3.7, N6.5d).
+    pub obligation_id: Option<String>,
+}
+
+/// Why the gate said no: the condition that failed, the deciding policies and
+/// their clauses, and where the denial sits in the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denied {
+    /// The condition, in plain words.
+    pub reason: String,
+    /// Deciding policy ids.
+    pub policy_ids: Vec<String>,
+    /// Clause ids those policies carry.
+    pub clause_ids: Vec<String>,
+    /// The audit entry recording the denial.
+    pub audit_index: Option<u64>,
+}
+
+impl std::fmt::Display for Denied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.reason)?;
+        if !self.policy_ids.is_empty() {
+            write!(f, " [policy {}]", self.policy_ids.join(", "))?;
+        }
+        if !self.clause_ids.is_empty() {
+            write!(f, " [{}]", self.clause_ids.join(", "))?;
+        }
+        if let Some(i) = self.audit_index {
+            write!(f, " (audit entry {i})")?;
+        }
+        Ok(())
+    }
+}
+
+/// One record opened by the gate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenedRecord {
+    /// Record id.
+    pub id: RecordId,
+    /// Category.
+    pub category: String,
+    /// Kind.
+    pub kind: String,
+    /// Product.
+    pub product: String,
+    /// Region.
+    pub region: String,
+    /// Ingest time, ms since the epoch.
+    pub stored_at_ms: i64,
+    /// The record body: `{"fields":{…},"occurred_at":…}`.
+    pub body: Value,
+}
+
+/// What the gate hands back after an allowed access.
+#[derive(Debug)]
+pub struct Opened {
+    /// The subject, if the identifier resolved to one.
+    pub subject: Option<SubjectId>,
+    /// The decision.
+    pub decision: Decision,
+    /// The audit entry recording it.
+    pub audit_index: u64,
+    /// The request id.
+    pub request_id: String,
+    pub(crate) sealer: Option<(Sealer, u32)>,
+}
+
+pub(crate) fn new_request_id() -> String {
+    let mut b = [0u8; 8];
+    rand::rng().fill_bytes(&mut b);
+    format!("req-{}", hex::encode(b))
+}
+
+pub(crate) fn token(s: &str) -> Token {
+    // INVARIANT: callers pass Steward-made names; anything else becomes a safe placeholder.
+    Token::new(s).unwrap_or_else(|_| Token::new("invalid-token").expect("literal token"))
+}
+
+pub(crate) fn now_ts() -> Timestamp {
+    Timestamp::now()
+        .unwrap_or_else(|_| Timestamp::parse("1970-01-01T00:00:00Z").expect("literal timestamp"))
+}
+
+/// An audit entry for an operation that is not a gate decision (bootstrap,
+/// key operations, principal changes).
+pub(crate) fn system_entry(action: &str, id: &str, _why: &str, policy_version: &str) -> EntryDraft {
+    EntryDraft {
+        action: token(action),
+        clause_ids: vec![],
+        decision: AuditDecision::Done,
+        policy_ids: vec![],
+        policy_version: token(policy_version),
+        principal: token("steward"),
+        purpose: None,
+        reason: None,
+        region: token("-"),
+        request_id: token(&new_request_id()),
+        resource: Resource::new(ResourceKind::Principal).id(token(id)),
+        time: now_ts(),
+    }
+}
+
+impl Steward {
+    /// Load an authenticated principal by name. Unknown names are an error;
+    /// revoked principals load with `revoked = true` and are denied by policy
+    /// (N5.5: revocation takes effect on the next request).
+    pub fn principal(&self, name: &str) -> Result<Principal, CoreError> {
+        let (body, revoked) = self.store()?.principal(name)?.ok_or_else(|| {
+            CoreError::Input(format!(
+                "unknown principal `{name}`: add it with `steward principals add`"
+            ))
+        })?;
+        let mut p: Principal = serde_json::from_str(&body)
+            .map_err(|e| CoreError::Store(StoreError::Corrupt(format!("principal {name}: {e}"))))?;
+        p.revoked = revoked;
+        Ok(p)
+    }
+
+    /// Resolve an identifier argument to a subject through the blind index.
+    /// Returns the subject (if any) and the blind-index reference to record.
+    pub(crate) fn resolve(
+        &self,
+        arg: &str,
+    ) -> Result<(Option<SubjectId>, Vec<[u8; 32]>), CoreError> {
+        if let Ok(id) = arg.parse::<SubjectId>() {
+            let found = self
+                .store()?
+                .subject(id)?
+                .filter(|s| s.erased_at_ms.is_none())
+                .map(|s| s.id);
+            return Ok((found, vec![]));
+        }
+        let candidates = SubjectIdentifier::candidates(arg)
+            .map_err(|e| CoreError::Input(format!("--subject: {e}")))?;
+        let store = self.store()?;
+        let mut blinds = Vec::new();
+        let mut found: Vec<SubjectId> = Vec::new();
+        for c in &candidates {
+            let b = blind_index(&self.blind_key, c);
+            if let Some(s) = store.subject_by_blind(&b)? {
+                if !found.contains(&s) {
+                    found.push(s);
+                }
+                blinds.push(b);
+            }
+        }
+        if blinds.is_empty() {
+            if let Some(c) = candidates.first() {
+                blinds.push(blind_index(&self.blind_key, c));
+            }
+        }
+        match found.len() {
+            0 | 1 => Ok((found.first().copied(), blinds)),
+            _ => Err(CoreError::Input(format!(
+                "--subject matches {} subjects as different identifier kinds; name the kind, e.g. username:VALUE or billing_account:VALUE",
+                found.len()
+            ))),
+        }
+    }
+
+    fn context_for(
+        &self,
+        req: &AccessRequest,
+        subject: Option<SubjectId>,
+    ) -> Result<RequestContext, CoreError> {
+        let mut ctx = RequestContext::new(today());
+        let store = self.store()?;
+        if let (Some(case), Some(subject)) = (&req.case_id, subject) {
+            if let Some(body) = store.registry_get(RegistryTable::SupportCases, case)? {
+                let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+                ctx.open_case_for_subject = v["subject"].as_str() == Some(&subject.to_string())
+                    && v["status"].as_str() == Some("open");
+            }
+        }
+        if let Some(ob) = &req.obligation_id {
+            ctx.legal_obligation_recorded = store
+                .registry_get(RegistryTable::LegalObligations, ob)?
+                .is_some();
+        }
+        Ok(ctx)
+    }
+
+    /// The gate. Authenticates `req.principal`, resolves the subject, decides
+    /// by policy, appends the decision (allow or deny) to the audit log, and
+    /// only then, for an allowed access, unwraps the subject's data key.
+    ///
+    /// `extra` is appended to the same audit transaction as the decision (the
+    /// record of what the access then did, e.g. an erasure's shredding).
+    ///
+    /// Errors: [`CoreError::Denied`] naming the failed condition (audited);
+    /// [`CoreError::AuditUnavailable`] when the decision cannot be recorded —
+    /// then nothing is decrypted or changed (fail closed).
+    pub fn gate(&self, req: &AccessRequest, extra: Option<ChangeSet>) -> Result<Opened, CoreError> {
+        let principal = self.principal(&req.principal)?;
+        let (subject, blinds) = self.resolve(&req.subject)?;
+        let ctx = self.context_for(req, subject)?;
+        // An identifier that matches no subject is decided as the empty
+        // subject `sub_none`: the access is still decided and audited, and it
+        // opens nothing (an empty export, N7.2).
+        let subject_str = Some(
+            subject
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "sub_none".to_owned()),
+        );
+        let decision = self.policy.decide(&DecisionRequest {
+            principal: &principal,
+            action: req.action,
+            subject: subject_str.as_deref(),
+            category: req.category,
+            organisation: None,
+            purpose: req.purpose,
+            context: ctx,
+        });
+        let request_id = new_request_id();
+        let mut resource = Resource::new(match req.action {
+            Action::Export => ResourceKind::Export,
+            Action::Erase => ResourceKind::Erasure,
+            _ => ResourceKind::Subject,
+        });
+        if let Some(s) = subject {
+            resource = resource.subject(SubjectRef::new(s.0 as u64));
+        }
+        for b in &blinds {
+            if let Ok(r) = BlindIndexRef::new(b[..16].to_vec()) {
+                resource = resource.blind_index(r);
+            }
+        }
+        if let Some(c) = req.category {
+            resource = resource.id(token(&format!("category:{c}")));
+        }
+        let entry = EntryDraft {
+            action: token(req.action.as_str()),
+            clause_ids: decision.clause_ids.iter().map(|c| token(c)).collect(),
+            decision: if decision.allowed {
+                AuditDecision::Allow
+            } else {
+                AuditDecision::Deny
+            },
+            policy_ids: decision.policy_ids.iter().map(|c| token(c)).collect(),
+            policy_version: token(self.policy.version()),
+            principal: token(&principal.name),
+            purpose: req.purpose.map(|p| token(p.as_str())),
+            reason: if decision.allowed {
+                None
+            } else {
+                Some(token(&format!("{:?}", decision.basis).to_lowercase()))
+            },
+            region: token(&self.config.home_region().name),
+            request_id: token(&request_id),
+            resource,
+            time: now_ts(),
+        };
+        let mut cs = if decision.allowed {
+            extra.unwrap_or_default()
+        } else {
+            ChangeSet::default()
+        };
+        cs.audit.insert(0, entry);
+        // Fail closed: if this commit fails, nothing below runs.
+        let committed = self
+            .store()?
+            .commit(cs)
+            .map_err(|e| CoreError::AuditUnavailable(e.to_string()))?;
+        let audit_index = committed.audit_indexes.first().copied().unwrap_or(0);
+        if !decision.allowed {
+            return Err(CoreError::Denied(Box::new(Denied {
+                reason: decision.reason.clone(),
+                policy_ids: decision.policy_ids.clone(),
+                clause_ids: decision.clause_ids.clone(),
+                audit_index: Some(audit_index),
+            })));
+        }
+        let sealer = match (subject, req.action) {
+            (
+                Some(s),
+                Action::Read | Action::Export | Action::AdminView | Action::AdminLegalAccess,
+            ) => self.subject_sealer(s)?,
+            _ => None,
+        };
+        Ok(Opened {
+            subject,
+            decision,
+            audit_index,
+            request_id,
+            sealer,
+        })
+    }
+
+    /// Unwrap a subject's data key (gate-internal).
+    pub(crate) fn subject_sealer(&self, s: SubjectId) -> Result<Option<(Sealer, u32)>, CoreError> {
+        let Some(k) = self.store()?.wrapped_key(s)? else {
+            return Ok(None);
+        };
+        let dek = self.keyring.unwrap(
+            s,
+            &SealedKey {
+                kek_version: k.kek_version,
+                bytes: k.wrapped,
+            },
+        )?;
+        Ok(Some((dek.sealer(), k.key_version)))
+    }
+
+    /// Read a subject's records through the gate (`steward read`).
+    pub fn read(&self, req: &AccessRequest) -> Result<(Opened, Vec<OpenedRecord>), CoreError> {
+        let opened = self.gate(req, None)?;
+        let records = match opened.subject {
+            Some(s) => {
+                let rows = self.store()?.records(s, req.category.map(|c| c.as_str()))?;
+                open_rows(&opened, rows)?
+            }
+            None => vec![],
+        };
+        Ok((opened, records))
+    }
+}
+
+/// Open sealed rows with the sealer the gate handed out. Gate-internal.
+pub(crate) fn open_rows(
+    opened: &Opened,
+    rows: Vec<RecordRow>,
+) -> Result<Vec<OpenedRecord>, CoreError> {
+    let Some((sealer, _)) = &opened.sealer else {
+        return Ok(vec![]);
+    };
+    rows.into_iter().map(|r| open_row(sealer, r)).collect()
+}
+
+pub(crate) fn open_row(sealer: &Sealer, r: RecordRow) -> Result<OpenedRecord, CoreError> {
+    let category: Category = r.category.parse().map_err(|_| CoreError::Integrity {
+        record: r.id.to_string(),
+        reason: "unknown category in storage".into(),
+    })?;
+    let aad = RecordAad {
+        record: r.id,
+        subject: r.subject,
+        category,
+        key_version: r.key_version,
+    }
+    .to_bytes();
+    let plain = sealer
+        .open(&aad, &r.sealed)
+        .map_err(|e| CoreError::Integrity {
+            record: r.id.to_string(),
+            reason: e.to_string(),
+        })?;
+    let body: Value = serde_json::from_slice(&plain).map_err(|_| CoreError::Integrity {
+        record: r.id.to_string(),
+        reason: "body is not JSON".into(),
+    })?;
+    Ok(OpenedRecord {
+        id: r.id,
+        category: r.category,
+        kind: r.kind,
+        product: r.product,
+        region: r.region,
+        stored_at_ms: r.stored_at_ms,
+        body,
+    })
+}
+
+pub(crate) fn record_ref(id: RecordId) -> RecordRef {
+    RecordRef::new(id.0 as u64)
+}

@@ -1,0 +1,749 @@
+//! The vault: ingest (sealing per subject), export (N7.1, N7.2, N8.1, N8.2),
+//! erasure by crypto-shredding (N8.8), subject listing and lookup.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::Path;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use rand::RngCore;
+use serde::Serialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use steward_audit::{Decision as AuditDecision, EntryDraft, Resource, ResourceKind, SubjectRef};
+use steward_crypto::{DataKey, IdentifierAad, RecordAad, Sealer, blind_index};
+use steward_domain::{Category, NewRecord, Purpose, RecordId, SubjectId};
+use steward_policy::{Action, DecisionRequest, RequestContext};
+use steward_store::{
+    ChangeSet, IdentifierRow, RecordRow, RegistryTable, SubjectRow, WrappedKeyRow,
+};
+
+use crate::gate::{AccessRequest, new_request_id, now_ts, open_rows, record_ref, token};
+use crate::{CoreError, Steward, today};
+
+/// What an ingest stored.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct IngestSummary {
+    /// Records stored.
+    pub stored: u64,
+    /// Records refused by the closed schema.
+    pub rejected: u64,
+    /// Lines skipped, by reason.
+    pub skipped: BTreeMap<String, u64>,
+    /// Records stored per category.
+    pub by_category: BTreeMap<String, u64>,
+    /// New subjects created.
+    pub new_subjects: u64,
+    /// Seconds taken.
+    pub elapsed_secs: f64,
+    /// Records stored per second.
+    pub records_per_sec: f64,
+}
+
+/// The result of an export.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ExportSummary {
+    /// The opaque subject id, if the identifier matched one.
+    pub subject: Option<String>,
+    /// Records exported.
+    pub record_count: u64,
+    /// Per category.
+    pub categories: BTreeMap<String, u64>,
+    /// The ZIP written.
+    pub path: String,
+    /// The audit entry recording it.
+    pub audit_index: u64,
+}
+
+/// The receipt of an erasure (N8.8).
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct ErasureReceipt {
+    /// Receipt id.
+    pub receipt_id: String,
+    /// The opaque subject id (never the identifier).
+    pub subject: String,
+    /// Records made unreadable by destroying the data key.
+    pub records_unreadable: u64,
+    /// When (RFC 3339 UTC).
+    pub erased_at: String,
+    /// The audit entry recording it.
+    pub audit_index: u64,
+}
+
+/// One subject in a listing.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SubjectSummary {
+    /// Opaque id.
+    pub subject: String,
+    /// Home region.
+    pub region: String,
+    /// Whether erased.
+    pub erased: bool,
+    /// Records per category.
+    pub records: BTreeMap<String, u64>,
+    /// Identifiers (`kind:value`), decrypted through the gate; empty unless asked.
+    pub identifiers: Vec<String>,
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn rfc3339_now() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Record ids: ms timestamp in the high bits, 21 low bits from a counter that
+/// starts at a random point: unique and increasing within a process.
+struct IdGen {
+    last: i64,
+}
+
+impl IdGen {
+    fn new() -> Self {
+        IdGen { last: 0 }
+    }
+    fn next(&mut self) -> RecordId {
+        let mut r = [0u8; 4];
+        rand::rng().fill_bytes(&mut r);
+        let cand = (now_ms() << 21) | (u32::from_le_bytes(r) as i64 & 0xFFFF);
+        self.last = cand.max(self.last + 1);
+        RecordId(self.last)
+    }
+}
+
+fn random_subject_id() -> SubjectId {
+    let mut b = [0u8; 8];
+    rand::rng().fill_bytes(&mut b);
+    SubjectId((u64::from_le_bytes(b) >> 1) as i64)
+}
+
+struct SubjectKey {
+    id: SubjectId,
+    sealer: Sealer,
+    key_version: u32,
+}
+
+impl Steward {
+    /// Decide an ingest batch: the principal must be allowed to ingest every
+    /// category the batch holds (N3.1, N1.3).
+    fn decide_ingest(
+        &self,
+        principal: &str,
+        categories: &std::collections::BTreeSet<Category>,
+    ) -> Result<EntryDraft, CoreError> {
+        let p = self.principal(principal)?;
+        let mut d = steward_policy::Decision {
+            allowed: true,
+            policy_ids: vec![],
+            clause_ids: vec![],
+            reason: String::new(),
+            basis: steward_policy::DecisionBasis::Permit,
+        };
+        for c in categories {
+            let one = self.policy.decide(&DecisionRequest {
+                principal: &p,
+                action: Action::Ingest,
+                subject: None,
+                category: Some(*c),
+                organisation: None,
+                purpose: Some(Purpose::ProvideServices),
+                context: RequestContext::new(today()),
+            });
+            if !one.allowed {
+                d = one;
+                break;
+            }
+            for id in one.policy_ids {
+                if !d.policy_ids.contains(&id) {
+                    d.policy_ids.push(id);
+                }
+            }
+            for id in one.clause_ids {
+                if !d.clause_ids.contains(&id) {
+                    d.clause_ids.push(id);
+                }
+            }
+        }
+        let entry = EntryDraft {
+            action: token("ingest"),
+            clause_ids: d.clause_ids.iter().map(|c| token(c)).collect(),
+            decision: if d.allowed {
+                AuditDecision::Allow
+            } else {
+                AuditDecision::Deny
+            },
+            policy_ids: d.policy_ids.iter().map(|c| token(c)).collect(),
+            policy_version: token(self.policy.version()),
+            principal: token(&p.name),
+            purpose: Some(token(Purpose::ProvideServices.as_str())),
+            reason: if d.allowed {
+                None
+            } else {
+                Some(token(&format!("{:?}", d.basis).to_lowercase()))
+            },
+            region: token(&self.config.home_region().name),
+            request_id: token(&new_request_id()),
+            resource: Resource::new(ResourceKind::Batch),
+            time: now_ts(),
+        };
+        if !d.allowed {
+            let idx = self
+                .store()?
+                .commit(ChangeSet {
+                    audit: vec![entry],
+                    ..Default::default()
+                })
+                .map_err(|e| CoreError::AuditUnavailable(e.to_string()))?;
+            return Err(CoreError::Denied(Box::new(crate::Denied {
+                reason: d.reason,
+                policy_ids: d.policy_ids,
+                clause_ids: d.clause_ids,
+                audit_index: idx.audit_indexes.first().copied(),
+            })));
+        }
+        Ok(entry)
+    }
+
+    /// Store records as `principal` (an internal service; the CLI uses
+    /// `ingest`). Records are sealed under their subject's data key (created
+    /// and wrapped on first sight, N5.2) and committed in transactions of
+    /// `config.ingest_batch` records, each with one audit entry naming the
+    /// batch's record ids. `progress` is called with the records stored so far.
+    ///
+    /// Errors: [`CoreError::Denied`] when policy does not let the principal
+    /// ingest; storage errors (the failing batch leaves nothing behind;
+    /// earlier batches stay stored and were acknowledged by `progress`).
+    pub fn ingest(
+        &self,
+        principal: &str,
+        records: Vec<NewRecord>,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<IngestSummary, CoreError> {
+        let start = Instant::now();
+        let mut summary = IngestSummary::default();
+        let mut cache: HashMap<[u8; 32], (SubjectId, Sealer, u32)> = HashMap::new();
+        let mut ids = IdGen::new();
+        let region = self.config.home_region().name.clone();
+        let batch_size = self.config.ingest_batch;
+        let mut iter = records.into_iter().peekable();
+        while iter.peek().is_some() {
+            let batch: Vec<NewRecord> = iter.by_ref().take(batch_size).collect();
+            let categories = batch.iter().map(|r| r.kind().category()).collect();
+            let allow = self.decide_ingest(principal, &categories)?;
+            let mut cs = ChangeSet::default();
+            let mut new_in_batch: Vec<[u8; 32]> = Vec::new();
+            let mut by_cat: BTreeMap<String, u64> = BTreeMap::new();
+            let stored_at = now_ms();
+            for rec in batch {
+                let primary = blind_index(&self.blind_key, rec.subject());
+                let sk = match cache.get(&primary) {
+                    Some((id, sealer, kv)) => SubjectKey {
+                        id: *id,
+                        sealer: sealer.clone(),
+                        key_version: *kv,
+                    },
+                    None => {
+                        let found = self.store()?.subject_by_blind(&primary)?;
+                        let sk = match found {
+                            Some(id) => match self.subject_sealer(id)? {
+                                Some((sealer, kv)) => SubjectKey {
+                                    id,
+                                    sealer,
+                                    key_version: kv,
+                                },
+                                None => {
+                                    return Err(CoreError::Integrity {
+                                        record: id.to_string(),
+                                        reason: "subject has an index entry but no data key".into(),
+                                    });
+                                }
+                            },
+                            None => {
+                                let id = random_subject_id();
+                                let dek = DataKey::generate();
+                                let wrapped = self.keyring.wrap(id, &dek)?;
+                                cs.subjects.push(SubjectRow {
+                                    id,
+                                    region: region.clone(),
+                                    created_at_ms: stored_at,
+                                    erased_at_ms: None,
+                                });
+                                cs.keys.push(WrappedKeyRow {
+                                    subject: id,
+                                    kek_version: wrapped.kek_version,
+                                    key_version: 1,
+                                    wrapped: wrapped.bytes,
+                                });
+                                let sealer = dek.sealer();
+                                let aad = IdentifierAad {
+                                    subject: id,
+                                    kind: rec.subject().kind(),
+                                }
+                                .to_bytes();
+                                cs.identifiers.push(IdentifierRow {
+                                    blind: primary,
+                                    subject: id,
+                                    kind: rec.subject().kind().as_str().into(),
+                                    sealed: sealer.seal(&aad, rec.subject().value().as_bytes()),
+                                });
+                                new_in_batch.push(primary);
+                                summary.new_subjects += 1;
+                                SubjectKey {
+                                    id,
+                                    sealer,
+                                    key_version: 1,
+                                }
+                            }
+                        };
+                        cache.insert(primary, (sk.id, sk.sealer.clone(), sk.key_version));
+                        sk
+                    }
+                };
+                let id = ids.next();
+                let category = rec.kind().category();
+                let body = json!({
+                    "fields": rec.fields(),
+                    "occurred_at": rec.occurred_at(),
+                });
+                let plain = serde_json::to_vec(&body).unwrap_or_default();
+                let aad = RecordAad {
+                    record: id,
+                    subject: sk.id,
+                    category,
+                    key_version: sk.key_version,
+                }
+                .to_bytes();
+                cs.records.push(RecordRow {
+                    id,
+                    subject: sk.id,
+                    category: category.as_str().into(),
+                    kind: rec.kind().full_name(),
+                    product: rec.product().as_str().into(),
+                    region: region.clone(),
+                    key_version: sk.key_version,
+                    stored_at_ms: stored_at,
+                    sealed: sk.sealer.seal(&aad, &plain),
+                });
+                *by_cat.entry(category.as_str().into()).or_default() += 1;
+            }
+            let n = cs.records.len() as u64;
+            let mut entry = allow;
+            let mut res = Resource::new(ResourceKind::Batch).count(n);
+            if let (Some(first), Some(last)) = (cs.records.first(), cs.records.last()) {
+                res = res.record(record_ref(first.id)).record(record_ref(last.id));
+            }
+            entry.resource = res;
+            cs.audit.push(entry);
+            if let Err(e) = self.store()?.commit(cs) {
+                // The batch left nothing behind: forget subjects created in it.
+                for b in new_in_batch {
+                    cache.remove(&b);
+                }
+                return Err(e.into());
+            }
+            summary.stored += n;
+            for (k, v) in by_cat {
+                *summary.by_category.entry(k).or_default() += v;
+            }
+            progress(summary.stored);
+        }
+        summary.elapsed_secs = start.elapsed().as_secs_f64();
+        summary.records_per_sec = if summary.elapsed_secs > 0.0 {
+            summary.stored as f64 / summary.elapsed_secs
+        } else {
+            0.0
+        };
+        Ok(summary)
+    }
+
+    /// Export a subject's data as a ZIP (N7.1, N7.2) through the gate, as
+    /// `principal` for `purpose`. The ZIP holds `manifest.json` (subject,
+    /// generated_at, controller (N8.1), contact (N8.10), purposes (N8.2),
+    /// record_count, categories, files → SHA-256) and per category one JSON
+    /// and one CSV file. It is written to a temporary file and renamed into
+    /// place, so a crash never leaves a partial ZIP under `out`. An identifier
+    /// that matches no subject gives a valid, empty export.
+    ///
+    /// `obligation` names the recorded legal obligation the export answers
+    /// (a data subject request, N3.7): policy requires one for `comply`.
+    pub fn export(
+        &self,
+        principal: &str,
+        purpose: Purpose,
+        subject: &str,
+        out: &Path,
+        obligation: Option<&str>,
+    ) -> Result<ExportSummary, CoreError> {
+        let req = AccessRequest {
+            principal: principal.into(),
+            action: Action::Export,
+            subject: subject.into(),
+            category: None,
+            purpose: Some(purpose),
+            case_id: None,
+            obligation_id: obligation.map(str::to_owned),
+        };
+        let opened = self.gate(&req, None)?;
+        let rows = match opened.subject {
+            Some(s) => self.store()?.records(s, None)?,
+            None => vec![],
+        };
+        let records = open_rows(&opened, rows)?;
+        let mut by_cat: BTreeMap<String, Vec<&crate::OpenedRecord>> = BTreeMap::new();
+        for r in &records {
+            by_cat.entry(r.category.clone()).or_default().push(r);
+        }
+        let io = |e: std::io::Error| CoreError::Io {
+            path: out.display().to_string(),
+            reason: e.to_string(),
+        };
+        let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+        for (cat, recs) in &by_cat {
+            let json_rows: Vec<Value> = recs
+                .iter()
+                .map(|r| {
+                    json!({
+                        "record_id": r.id.to_string(),
+                        "kind": r.kind,
+                        "product": r.product,
+                        "region": r.region,
+                        "occurred_at": r.body["occurred_at"],
+                        "fields": r.body["fields"],
+                    })
+                })
+                .collect();
+            files.push((
+                format!("{cat}.json"),
+                serde_json::to_vec_pretty(&json_rows).unwrap_or_default(),
+            ));
+            let mut cols: std::collections::BTreeSet<String> = Default::default();
+            for r in recs {
+                if let Some(f) = r.body["fields"].as_object() {
+                    cols.extend(f.keys().cloned());
+                }
+            }
+            let mut w = csv::Writer::from_writer(Vec::new());
+            let mut header = vec![
+                "record_id".to_string(),
+                "kind".into(),
+                "product".into(),
+                "occurred_at".into(),
+            ];
+            header.extend(cols.iter().cloned());
+            w.write_record(&header).map_err(|e| CoreError::Io {
+                path: out.display().to_string(),
+                reason: e.to_string(),
+            })?;
+            for r in recs {
+                let mut row = vec![
+                    r.id.to_string(),
+                    r.kind.clone(),
+                    r.product.clone(),
+                    scalar(&r.body["occurred_at"]),
+                ];
+                for c in &cols {
+                    row.push(scalar(&r.body["fields"][c]));
+                }
+                w.write_record(&row).map_err(|e| CoreError::Io {
+                    path: out.display().to_string(),
+                    reason: e.to_string(),
+                })?;
+            }
+            files.push((format!("{cat}.csv"), w.into_inner().unwrap_or_default()));
+        }
+        let categories: BTreeMap<String, u64> = by_cat
+            .iter()
+            .map(|(k, v)| (k.clone(), v.len() as u64))
+            .collect();
+        let hashes: BTreeMap<String, String> = files
+            .iter()
+            .map(|(n, b)| (n.clone(), hex::encode(Sha256::digest(b))))
+            .collect();
+        let c = &self.config.controller;
+        let manifest = json!({
+            "subject": opened.subject.map(|s| s.to_string()),
+            "generated_at": rfc3339_now(),
+            "controller": {"entity": c.entity, "address": c.address, "representative": c.representative},
+            "contact": c.contact_email,
+            "purposes": Purpose::STATED.iter().map(|p| json!({"purpose": p.as_str(), "clause": p.clause(), "description": p.plain_words()})).collect::<Vec<_>>(),
+            "record_count": records.len(),
+            "categories": categories,
+            "files": hashes,
+            "retention": self.config.retention,
+            "region": self.config.home_region().name,
+            "policy_version": self.policy.version(),
+            "audit_index": opened.audit_index,
+        });
+        let tmp = out.with_extension("zip.partial");
+        {
+            let f = std::fs::File::create(&tmp).map_err(io)?;
+            let mut zip = zip::ZipWriter::new(f);
+            let opts = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated);
+            let zerr = |e: zip::result::ZipError| CoreError::Io {
+                path: out.display().to_string(),
+                reason: e.to_string(),
+            };
+            zip.start_file("manifest.json", opts).map_err(zerr)?;
+            zip.write_all(&serde_json::to_vec_pretty(&manifest).unwrap_or_default())
+                .map_err(io)?;
+            for (name, bytes) in &files {
+                zip.start_file(name.as_str(), opts).map_err(zerr)?;
+                zip.write_all(bytes).map_err(io)?;
+            }
+            let f = zip.finish().map_err(zerr)?;
+            f.sync_all().map_err(io)?;
+        }
+        std::fs::rename(&tmp, out).map_err(io)?;
+        Ok(ExportSummary {
+            subject: opened.subject.map(|s| s.to_string()),
+            record_count: records.len() as u64,
+            categories,
+            path: out.display().to_string(),
+            audit_index: opened.audit_index,
+        })
+    }
+
+    /// Erase a subject by crypto-shredding (N8.8), through the gate as
+    /// `principal`: the subject's wrapped data key and identifiers are
+    /// deleted in the same transaction as the audit entries, so every copy of
+    /// their records (backups included, once the KEK that wrapped a backup's
+    /// keys is retired) can no longer be opened; rows are swept by
+    /// [`Steward::sweep`]. The receipt is stored and returned.
+    ///
+    /// `obligation` names the recorded legal obligation (the erasure request, N3.7).
+    pub fn erase(
+        &self,
+        principal: &str,
+        purpose: Purpose,
+        subject: &str,
+        obligation: Option<&str>,
+    ) -> Result<ErasureReceipt, CoreError> {
+        let (resolved, _) = self.resolve(subject)?;
+        let Some(id) = resolved else {
+            return Err(CoreError::Input(
+                "--subject matches no data subject (already erased, or never stored)".into(),
+            ));
+        };
+        let count: u64 = self
+            .store()?
+            .record_counts(id)?
+            .iter()
+            .map(|(_, n)| n)
+            .sum();
+        let mut rid = [0u8; 8];
+        rand::rng().fill_bytes(&mut rid);
+        let receipt_id = format!("erasure-{}", hex::encode(rid));
+        let size_before = self.store()?.audit_size()?;
+        let mut receipt = ErasureReceipt {
+            receipt_id: receipt_id.clone(),
+            subject: id.to_string(),
+            records_unreadable: count,
+            erased_at: rfc3339_now(),
+            // The decision is the first entry of the gate's commit.
+            audit_index: size_before,
+        };
+        let mut cs = ChangeSet {
+            shred: vec![id],
+            ..Default::default()
+        };
+        cs.registry.push((
+            RegistryTable::ErasureReceipts,
+            receipt_id.clone(),
+            serde_json::to_string(&receipt).unwrap_or_default(),
+        ));
+        cs.audit.push(EntryDraft {
+            action: token("crypto_shred"),
+            clause_ids: vec![token("N8.8")],
+            decision: AuditDecision::Done,
+            policy_ids: vec![],
+            policy_version: token(self.policy.version()),
+            principal: token(principal),
+            purpose: Some(token(purpose.as_str())),
+            reason: None,
+            region: token(&self.config.home_region().name),
+            request_id: token(&new_request_id()),
+            resource: Resource::new(ResourceKind::Erasure)
+                .subject(SubjectRef::new(id.0 as u64))
+                .count(count)
+                .id(token(&receipt_id)),
+            time: now_ts(),
+        });
+        let req = AccessRequest {
+            principal: principal.into(),
+            action: Action::Erase,
+            subject: id.to_string(),
+            category: None,
+            purpose: Some(purpose),
+            case_id: None,
+            obligation_id: obligation.map(str::to_owned),
+        };
+        let opened = self.gate(&req, Some(cs))?;
+        receipt.audit_index = opened.audit_index;
+        Ok(receipt)
+    }
+
+    /// Delete the rows of erased subjects (their data is already unreadable).
+    pub fn sweep(&self) -> Result<u64, CoreError> {
+        Ok(self.store()?.sweep_shredded()?)
+    }
+
+    /// Find subjects by identifier through the blind index (`steward find`).
+    /// Returns opaque ids only.
+    pub fn find(&self, identifier: &str) -> Result<Option<SubjectId>, CoreError> {
+        Ok(self.resolve(identifier)?.0)
+    }
+
+    /// List subjects with record counts per category. When `identifiers` is
+    /// set, each subject's identifiers are decrypted through the gate as
+    /// `principal` for `comply` (one audited decision per subject).
+    pub fn subjects(
+        &self,
+        principal: &str,
+        identifiers: bool,
+    ) -> Result<Vec<SubjectSummary>, CoreError> {
+        let rows = self.store()?.subjects()?;
+        let obligation = if identifiers {
+            Some(
+                self.record_obligation(
+                    principal,
+                    "data_subject_request",
+                    "operator-listing-of-identifiers",
+                )?
+                .id,
+            )
+        } else {
+            None
+        };
+        let mut out = Vec::with_capacity(rows.len());
+        for s in rows {
+            let records = self.store()?.record_counts(s.id)?.into_iter().collect();
+            let mut ids = Vec::new();
+            if identifiers && s.erased_at_ms.is_none() {
+                let req = AccessRequest {
+                    principal: principal.into(),
+                    action: Action::Export,
+                    subject: s.id.to_string(),
+                    category: Some(Category::Account),
+                    purpose: Some(Purpose::Comply),
+                    case_id: None,
+                    obligation_id: obligation.clone(),
+                };
+                let opened = self.gate(&req, None)?;
+                if let Some((sealer, _)) = &opened.sealer {
+                    for row in self.store()?.identifiers(s.id)? {
+                        let kind: steward_domain::IdentifierKind = match row.kind.parse() {
+                            Ok(k) => k,
+                            Err(_) => continue,
+                        };
+                        let aad = IdentifierAad {
+                            subject: s.id,
+                            kind,
+                        }
+                        .to_bytes();
+                        if let Ok(v) = sealer.open(&aad, &row.sealed) {
+                            ids.push(format!("{kind}:{}", String::from_utf8_lossy(&v)));
+                        }
+                    }
+                }
+            }
+            out.push(SubjectSummary {
+                subject: s.id.to_string(),
+                region: s.region,
+                erased: s.erased_at_ms.is_some(),
+                records,
+                identifiers: ids,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Re-wrap every subject's data key under a new KEK version (N5.2)
+    /// without re-encrypting records. Returns (new version, keys re-wrapped).
+    pub fn rotate_keys(&self, principal: &str) -> Result<(u32, u64), CoreError> {
+        let _p = self.principal(principal)?;
+        let version = self.keyring.rotate()?;
+        let keys = self.store()?.wrapped_keys()?;
+        let mut cs = ChangeSet::default();
+        for k in keys {
+            let dek = self.keyring.unwrap(
+                k.subject,
+                &steward_crypto::SealedKey {
+                    kek_version: k.kek_version,
+                    bytes: k.wrapped,
+                },
+            )?;
+            let w = self.keyring.wrap(k.subject, &dek)?;
+            cs.keys.push(WrappedKeyRow {
+                subject: k.subject,
+                kek_version: w.kek_version,
+                key_version: k.key_version,
+                wrapped: w.bytes,
+            });
+        }
+        let n = cs.keys.len() as u64;
+        let mut e = crate::gate::system_entry(
+            "keys_rotate",
+            &format!("kek-v{version}"),
+            "",
+            self.policy.version(),
+        );
+        e.principal = token(principal);
+        e.clause_ids = vec![token("N5.2")];
+        e.resource = Resource::new(ResourceKind::Key)
+            .id(token(&format!("kek-v{version}")))
+            .count(n);
+        cs.audit.push(e);
+        self.store()?.commit(cs)?;
+        Ok((version, n))
+    }
+
+    /// Retire a KEK version: refused while any data key is still wrapped under it.
+    pub fn retire_kek(&self, principal: &str, version: u32) -> Result<(), CoreError> {
+        let still = self
+            .store()?
+            .wrapped_keys()?
+            .iter()
+            .filter(|k| k.kek_version == version)
+            .count();
+        if still > 0 {
+            return Err(CoreError::Input(format!(
+                "{still} data keys are still wrapped under KEK version {version}; run `steward keys rotate` first"
+            )));
+        }
+        self.keyring.retire(version)?;
+        let mut e = crate::gate::system_entry(
+            "keys_retire",
+            &format!("kek-v{version}"),
+            "",
+            self.policy.version(),
+        );
+        e.principal = token(principal);
+        e.clause_ids = vec![token("N5.2")];
+        e.resource = Resource::new(ResourceKind::Key).id(token(&format!("kek-v{version}")));
+        self.store()?.commit(ChangeSet {
+            audit: vec![e],
+            ..Default::default()
+        })?;
+        Ok(())
+    }
+
+    /// The keyring's KEK versions.
+    pub fn keks(&self) -> Vec<steward_crypto::KekInfo> {
+        self.keyring.keks()
+    }
+}
+
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}

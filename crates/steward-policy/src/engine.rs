@@ -1,0 +1,715 @@
+//! The policy engine: a validated pack, and decisions against it.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::str::FromStr;
+
+use cedar_policy::{
+    ActionConstraint, Authorizer, Context, Entities, Entity, EntityId, EntityTypeName, EntityUid,
+    PolicyId, PolicySet, Request, RestrictedExpression, Schema,
+};
+use steward_domain::{Principal, PrincipalKind, Purpose, SubjectId, Team};
+use time::Date;
+
+use crate::error::PolicyError;
+use crate::pack::{self, PackManifest, PolicyInfo, SCHEMA_FILE};
+use crate::request::{Action, Decision, DecisionBasis, DecisionRequest, RequestContext};
+
+/// The Cedar entity type of principals.
+pub const PRINCIPAL_TYPE: &str = "Steward::Principal";
+/// The Cedar entity type of the resource: one subject's data of one category.
+pub const RESOURCE_TYPE: &str = "Steward::SubjectData";
+/// The Cedar entity type of actions.
+pub const ACTION_TYPE: &str = "Steward::Action";
+
+/// Julian day number of 1970-01-01.
+const UNIX_EPOCH_JULIAN_DAY: i64 = 2_440_588;
+
+/// Whole days from 1970-01-01 to `date` (negative before): the unit of every
+/// date in the schema.
+pub fn days_since_epoch(date: Date) -> i64 {
+    i64::from(date.to_julian_day()) - UNIX_EPOCH_JULIAN_DAY
+}
+
+/// A loaded, validated policy pack, ready to decide.
+///
+/// Holds the pack's schema and policy set, and per action the slice of
+/// policies whose action scope can match it, so a decision evaluates only
+/// the policies that can apply. Immutable after load: share it across
+/// threads by reference or `Arc` (it is `Send + Sync`).
+pub struct PolicyEngine {
+    manifest: PackManifest,
+    schema: Schema,
+    policies: PolicySet,
+    // INVARIANT: slices[a.index()] holds every policy of `policies` whose
+    // action scope can match action `a` (given the schema's action groups).
+    slices: Vec<PolicySet>,
+    infos: Vec<PolicyInfo>,
+    by_id: HashMap<PolicyId, usize>,
+    // INVARIANT: action_uids[a.index()] is `Steward::Action::"<a.as_str()>"`.
+    action_uids: Vec<EntityUid>,
+    // The action entity with its ancestors as parents, where the schema puts
+    // the action in a group; None otherwise (no entity needed).
+    action_entities: Vec<Option<Entity>>,
+    principal_type: EntityTypeName,
+    resource_type: EntityTypeName,
+    authorizer: Authorizer,
+}
+
+impl std::fmt::Debug for PolicyEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PolicyEngine")
+            .field("name", &self.manifest.name)
+            .field("version", &self.manifest.version)
+            .field("policies", &self.infos.len())
+            .finish()
+    }
+}
+
+impl PolicyEngine {
+    /// The default pack, embedded in the binary: the privacy notice of
+    /// 2024-01-18 (`crates/steward-policy/pack/`).
+    ///
+    /// Errors: none in a released build (a test loads it); any
+    /// [`PolicyError`] if the embedded files were edited into an invalid pack.
+    pub fn default_pack() -> Result<Self, PolicyError> {
+        let pack = pack::load(
+            pack::EMBEDDED_MANIFEST,
+            pack::EMBEDDED_SCHEMA,
+            pack::EMBEDDED_POLICIES,
+            "<embedded default pack>",
+        )?;
+        Self::from_loaded(pack)
+    }
+
+    /// Load a pack directory (an operator's `--policy-dir`): `pack.toml`,
+    /// `schema.cedarschema` and every `*.cedar` file in it.
+    ///
+    /// Errors: [`PolicyError::Io`] for an unreadable file,
+    /// [`PolicyError::NoPolicies`] without `.cedar` files, and every load
+    /// error of [`PolicyEngine::from_sources`].
+    pub fn load_dir(dir: &Path) -> Result<Self, PolicyError> {
+        let (manifest, schema, files) = pack::read_dir(dir)?;
+        let files: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect();
+        let pack = pack::load(&manifest, &schema, &files, &dir.display().to_string())?;
+        Self::from_loaded(pack)
+    }
+
+    /// Load a pack from its texts: the manifest, the Cedar schema, and
+    /// (file name, policy text) pairs.
+    ///
+    /// Errors: [`PolicyError::Manifest`], [`PolicyError::Schema`],
+    /// [`PolicyError::Parse`] (file:line:column), [`PolicyError::Template`],
+    /// [`PolicyError::MissingAnnotation`] (no `@id` or `@clause`; a forbid
+    /// without `@reason`), [`PolicyError::BadAnnotation`],
+    /// [`PolicyError::DuplicateId`], [`PolicyError::Validation`] (strict
+    /// validation: file, policy id and Cedar's message for every problem),
+    /// [`PolicyError::SchemaMismatch`] (the schema rejects the entities,
+    /// actions or context the engine builds).
+    pub fn from_sources(
+        manifest: &str,
+        schema: &str,
+        policy_files: &[(&str, &str)],
+    ) -> Result<Self, PolicyError> {
+        let pack = pack::load(manifest, schema, policy_files, "<sources>")?;
+        Self::from_loaded(pack)
+    }
+
+    fn from_loaded(pack: pack::LoadedPack) -> Result<Self, PolicyError> {
+        let mismatch = |message: String| PolicyError::SchemaMismatch {
+            file: SCHEMA_FILE.to_owned(),
+            message,
+        };
+        let principal_type = EntityTypeName::from_str(PRINCIPAL_TYPE)
+            .map_err(|e| mismatch(format!("{PRINCIPAL_TYPE}: {e}")))?;
+        let resource_type = EntityTypeName::from_str(RESOURCE_TYPE)
+            .map_err(|e| mismatch(format!("{RESOURCE_TYPE}: {e}")))?;
+        let action_type = EntityTypeName::from_str(ACTION_TYPE)
+            .map_err(|e| mismatch(format!("{ACTION_TYPE}: {e}")))?;
+        let action_uids: Vec<EntityUid> = Action::ALL
+            .iter()
+            .map(|a| {
+                EntityUid::from_type_name_and_id(action_type.clone(), EntityId::new(a.as_str()))
+            })
+            .collect();
+
+        let schema_actions = pack
+            .schema
+            .action_entities()
+            .map_err(|e| mismatch(e.to_string()))?;
+        let mut action_entities = Vec::with_capacity(action_uids.len());
+        let mut ancestors_of: Vec<Vec<EntityUid>> = Vec::with_capacity(action_uids.len());
+        for (action, uid) in Action::ALL.iter().zip(&action_uids) {
+            let ancestors: Vec<EntityUid> = match schema_actions.ancestors(uid) {
+                Some(it) => it.cloned().collect(),
+                None => {
+                    return Err(mismatch(format!(
+                        "the schema declares no action {uid} (for Action::{action:?})"
+                    )));
+                }
+            };
+            action_entities.push(if ancestors.is_empty() {
+                None
+            } else {
+                Some(Entity::new_no_attrs(
+                    uid.clone(),
+                    ancestors.iter().cloned().collect(),
+                ))
+            });
+            ancestors_of.push(ancestors);
+        }
+
+        let mut slices = Vec::with_capacity(action_uids.len());
+        for (uid, ancestors) in action_uids.iter().zip(&ancestors_of) {
+            let mut slice = PolicySet::new();
+            for p in pack.policies.policies() {
+                let applies = match p.action_constraint() {
+                    ActionConstraint::Any => true,
+                    ActionConstraint::Eq(a) => a == *uid,
+                    ActionConstraint::In(list) => {
+                        list.iter().any(|a| a == uid || ancestors.contains(a))
+                    }
+                };
+                if applies {
+                    slice
+                        .add(p.clone())
+                        .map_err(|e| mismatch(format!("slicing by action: {e}")))?;
+                }
+            }
+            slices.push(slice);
+        }
+
+        let by_id = pack
+            .infos
+            .iter()
+            .enumerate()
+            .map(|(i, info)| (PolicyId::new(&info.id), i))
+            .collect();
+        let engine = PolicyEngine {
+            manifest: pack.manifest,
+            schema: pack.schema,
+            policies: pack.policies,
+            slices,
+            infos: pack.infos,
+            by_id,
+            action_uids,
+            action_entities,
+            principal_type,
+            resource_type,
+            authorizer: Authorizer::new(),
+        };
+        engine.check_conformance().map_err(mismatch)?;
+        Ok(engine)
+    }
+
+    /// Check that the schema accepts what [`PolicyEngine::decide`] builds:
+    /// principals with and without every optional attribute, the resource,
+    /// every action and the context. Without this, a schema that disagrees
+    /// with the engine would make every decision an evaluation error.
+    fn check_conformance(&self) -> Result<(), String> {
+        let today =
+            Date::from_calendar_date(2024, time::Month::January, 18).map_err(|e| e.to_string())?;
+        let full = Principal {
+            name: "conformance-full".to_owned(),
+            kind: PrincipalKind::Contractor,
+            teams: vec![Team::Support],
+            confidentiality_signed_on: Some(today),
+            training_expires_on: Some(today),
+            engagement_ends_on: Some(today),
+            subject: Some(SubjectId(1)),
+            organisations: vec!["org".to_owned()],
+            revoked: false,
+        };
+        let bare = Principal {
+            name: "conformance-bare".to_owned(),
+            kind: PrincipalKind::Service,
+            teams: vec![],
+            confidentiality_signed_on: None,
+            training_expires_on: None,
+            engagement_ends_on: None,
+            subject: None,
+            organisations: vec![],
+            revoked: false,
+        };
+        let context = RequestContext::new(today);
+        for principal in [&full, &bare] {
+            for action in Action::ALL {
+                let req = DecisionRequest {
+                    principal,
+                    action,
+                    subject: Some("sub_0000000000000001"),
+                    category: Some(steward_domain::Category::Account),
+                    organisation: Some("org"),
+                    purpose: Some(Purpose::ProvideServices),
+                    context,
+                };
+                let built = self.build(&req)?;
+                let p = self.principal_entity(principal)?;
+                let r = self.resource_entity(&req, &built.resource_uid)?;
+                Entities::from_entities([p, r], Some(&self.schema))
+                    .map_err(|e| format!("entities: {}", pack_diag(&e)))?;
+                Request::new(
+                    built.principal_uid.clone(),
+                    self.action_uids[action.index()].clone(),
+                    built.resource_uid.clone(),
+                    self.context(Purpose::ProvideServices, &context, false)?,
+                    Some(&self.schema),
+                )
+                .map_err(|e| format!("request for action {action}: {}", pack_diag(&e)))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The pack's version (`pack.toml`), e.g. `2024-01-18.1`: written into
+    /// every audit entry beside the decision.
+    pub fn version(&self) -> &str {
+        &self.manifest.version
+    }
+
+    /// The pack's name, e.g. `steward-default`.
+    pub fn name(&self) -> &str {
+        &self.manifest.name
+    }
+
+    /// The day the pack governs from (N6.8).
+    pub fn effective(&self) -> Date {
+        self.manifest.effective
+    }
+
+    /// Every policy of the pack, in file then source order.
+    pub fn policies(&self) -> &[PolicyInfo] {
+        &self.infos
+    }
+
+    /// The policy with this `@id`.
+    pub fn policy(&self, id: &str) -> Option<&PolicyInfo> {
+        self.infos.iter().find(|p| p.id == id)
+    }
+
+    /// The pack's Cedar schema.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// The pack's validated Cedar policy set (policies renamed to their `@id`).
+    pub fn policy_set(&self) -> &PolicySet {
+        &self.policies
+    }
+
+    /// Decide `req`. Never panics; never errors: anything that prevents a
+    /// decision (no purpose, a malformed request, a policy that fails to
+    /// evaluate) is a denial that names the cause. See [`Decision`].
+    pub fn decide(&self, req: &DecisionRequest<'_>) -> Decision {
+        let Some(purpose) = req.purpose else {
+            return Decision::deny(
+                DecisionBasis::NoPurpose,
+                Vec::new(),
+                vec!["N3".to_owned()],
+                "a purpose is required (N3)".to_owned(),
+            );
+        };
+        match self.decide_inner(req, purpose) {
+            Ok(d) => d,
+            Err(message) => Decision::deny(
+                DecisionBasis::Error,
+                Vec::new(),
+                Vec::new(),
+                format!("the request could not be evaluated, so it is denied: {message}"),
+            ),
+        }
+    }
+
+    fn decide_inner(
+        &self,
+        req: &DecisionRequest<'_>,
+        purpose: Purpose,
+    ) -> Result<Decision, String> {
+        let built = self.build(req)?;
+        let mut entities = Vec::with_capacity(3);
+        entities.push(self.principal_entity(req.principal)?);
+        entities.push(self.resource_entity(req, &built.resource_uid)?);
+        if let Some(a) = &self.action_entities[req.action.index()] {
+            entities.push(a.clone());
+        }
+        let entities = Entities::from_entities(entities, None).map_err(|e| e.to_string())?;
+        let context = self.context(purpose, &req.context, false)?;
+        let response = self.evaluate(req.action, &built, context, &entities)?;
+        let diagnostics = response.diagnostics();
+
+        let errors: Vec<_> = diagnostics.errors().collect();
+        if !errors.is_empty() {
+            let mut ids: Vec<String> = Vec::new();
+            let mut reason = String::from(
+                "a policy failed to evaluate, so the request is denied (fail closed): ",
+            );
+            for (i, e) in errors.iter().enumerate() {
+                if i > 0 {
+                    reason.push_str("; ");
+                }
+                let _ = write!(reason, "{e}");
+                let cedar_policy::AuthorizationError::PolicyEvaluationError(pe) = e;
+                ids.push(pe.policy_id().to_string());
+            }
+            ids.sort();
+            ids.dedup();
+            let clauses = self.clauses_of(ids.iter().map(String::as_str));
+            return Ok(Decision::deny(DecisionBasis::Error, ids, clauses, reason));
+        }
+
+        let mut ids: Vec<&str> = diagnostics.reason().map(|id| id.as_ref()).collect();
+        ids.sort_unstable();
+        let allowed = response.decision() == cedar_policy::Decision::Allow;
+        if ids.is_empty() {
+            // Default deny (Allow always has a reason).
+            return Ok(self.default_deny(req, purpose, &built, &entities));
+        }
+        let clause_ids = self.clauses_of(ids.iter().copied());
+        let mut reason = String::new();
+        for (i, id) in ids.iter().enumerate() {
+            if i > 0 {
+                reason.push_str("; ");
+            }
+            match self.info(id).and_then(|p| p.reason.as_deref()) {
+                Some(r) => reason.push_str(r),
+                None => {
+                    let _ = write!(reason, "permitted by {id}");
+                }
+            }
+        }
+        Ok(Decision {
+            allowed,
+            policy_ids: ids.into_iter().map(str::to_owned).collect(),
+            clause_ids,
+            reason,
+            basis: if allowed {
+                DecisionBasis::Permit
+            } else {
+                DecisionBasis::Forbid
+            },
+        })
+    }
+
+    fn info(&self, id: &str) -> Option<&PolicyInfo> {
+        self.by_id
+            .get(&PolicyId::new(id))
+            .and_then(|&i| self.infos.get(i))
+    }
+
+    fn clauses_of<'a>(&self, ids: impl Iterator<Item = &'a str>) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for id in ids {
+            if let Some(info) = self.info(id) {
+                for c in &info.clauses {
+                    if !out.contains(c) {
+                        out.push(c.clone());
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn evaluate(
+        &self,
+        action: Action,
+        built: &Built,
+        context: Context,
+        entities: &Entities,
+    ) -> Result<cedar_policy::Response, String> {
+        let request = Request::new(
+            built.principal_uid.clone(),
+            self.action_uids[action.index()].clone(),
+            built.resource_uid.clone(),
+            context,
+            None,
+        )
+        .map_err(|e| e.to_string())?;
+        Ok(self
+            .authorizer
+            .is_authorized(&request, &self.slices[action.index()], entities))
+    }
+
+    /// A denial because no policy applied: what was asked, and a hint at
+    /// what would allow it.
+    fn default_deny(
+        &self,
+        req: &DecisionRequest<'_>,
+        purpose: Purpose,
+        built: &Built,
+        entities: &Entities,
+    ) -> Decision {
+        let who = describe(req.principal);
+        let what = match req.category {
+            Some(c) => format!("{} {}", req.action.verb(), c.as_str()),
+            None => req.action.verb().to_owned(),
+        };
+        let mut reason = format!("no policy permits {who} to {what} for {}", purpose.as_str());
+        let allowed_with = |p: Purpose| -> Option<Vec<String>> {
+            let ctx = self.context(p, &req.context, true).ok()?;
+            let resp = self.evaluate(req.action, built, ctx, entities).ok()?;
+            if resp.decision() != cedar_policy::Decision::Allow
+                || resp.diagnostics().errors().next().is_some()
+            {
+                return None;
+            }
+            let mut ids: Vec<&str> = resp.diagnostics().reason().map(|i| i.as_ref()).collect();
+            ids.sort_unstable();
+            Some(
+                ids.into_iter()
+                    .filter_map(|id| self.info(id))
+                    .map(|info| {
+                        info.hint
+                            .clone()
+                            .or_else(|| info.reason.clone())
+                            .unwrap_or_else(|| format!("see policy {}", info.id))
+                    })
+                    .collect(),
+            )
+        };
+        if let Some(hints) = allowed_with(purpose) {
+            // Only the context's conditions were missing.
+            reason.push_str("; ");
+            reason.push_str(&hints.join("; "));
+        } else {
+            let others: Vec<&str> = Purpose::ALL
+                .into_iter()
+                .filter(|&p| p != purpose && allowed_with(p).is_some())
+                .map(Purpose::as_str)
+                .collect();
+            if others.is_empty() {
+                let _ = write!(
+                    reason,
+                    "; no purpose lets {who} {what} (N5.5: access only for those who need it)"
+                );
+            } else {
+                let _ = write!(
+                    reason,
+                    "; {who} may {what} only for {} (N3: the purpose must be bound to the principal and category)",
+                    others.join(", ")
+                );
+            }
+        }
+        let mut clause_ids = vec![purpose.clause().to_owned()];
+        if purpose.clause() != "N5.5" {
+            clause_ids.push("N5.5".to_owned());
+        }
+        Decision::deny(DecisionBasis::DefaultDeny, Vec::new(), clause_ids, reason)
+    }
+
+    fn build(&self, req: &DecisionRequest<'_>) -> Result<Built, String> {
+        if req.subject == Some("") {
+            return Err("the subject id is empty: give a sub_ id or none".to_owned());
+        }
+        let principal_uid = EntityUid::from_type_name_and_id(
+            self.principal_type.clone(),
+            EntityId::new(&req.principal.name),
+        );
+        // The resource's id is only for Cedar's bookkeeping; policies read
+        // its attributes.
+        let resource_uid = EntityUid::from_type_name_and_id(
+            self.resource_type.clone(),
+            EntityId::new(req.subject.unwrap_or("")),
+        );
+        Ok(Built {
+            principal_uid,
+            resource_uid,
+        })
+    }
+
+    fn principal_entity(&self, p: &Principal) -> Result<Entity, String> {
+        let uid =
+            EntityUid::from_type_name_and_id(self.principal_type.clone(), EntityId::new(&p.name));
+        let mut attrs: Vec<(String, RestrictedExpression)> = Vec::with_capacity(9);
+        attrs.push(("kind".into(), str_expr(p.kind.as_str())));
+        attrs.push((
+            "teams".into(),
+            RestrictedExpression::new_set(p.teams.iter().map(|t| str_expr(t.as_str()))),
+        ));
+        attrs.push((
+            "is_staff".into(),
+            RestrictedExpression::new_bool(p.kind.is_staff()),
+        ));
+        if let Some(d) = p.confidentiality_signed_on {
+            attrs.push((
+                "confidentiality_signed_on".into(),
+                RestrictedExpression::new_long(days_since_epoch(d)),
+            ));
+        }
+        if let Some(d) = p.training_expires_on {
+            attrs.push((
+                "training_expires_on".into(),
+                RestrictedExpression::new_long(days_since_epoch(d)),
+            ));
+        }
+        if let Some(d) = p.engagement_ends_on {
+            attrs.push((
+                "engagement_ends_on".into(),
+                RestrictedExpression::new_long(days_since_epoch(d)),
+            ));
+        }
+        attrs.push(("revoked".into(), RestrictedExpression::new_bool(p.revoked)));
+        attrs.push((
+            "organisations".into(),
+            RestrictedExpression::new_set(
+                p.organisations
+                    .iter()
+                    .map(|o| RestrictedExpression::new_string(o.clone())),
+            ),
+        ));
+        if let Some(s) = p.subject {
+            attrs.push((
+                "subject".into(),
+                RestrictedExpression::new_string(s.to_string()),
+            ));
+        }
+        Entity::new_with_tags(uid, attrs, [], []).map_err(|e| e.to_string())
+    }
+
+    fn resource_entity(
+        &self,
+        req: &DecisionRequest<'_>,
+        uid: &EntityUid,
+    ) -> Result<Entity, String> {
+        let attrs = [
+            ("subject".to_owned(), str_expr(req.subject.unwrap_or(""))),
+            (
+                "category".to_owned(),
+                str_expr(req.category.map(|c| c.as_str()).unwrap_or("")),
+            ),
+            (
+                "organisation".to_owned(),
+                str_expr(req.organisation.unwrap_or("")),
+            ),
+        ];
+        Entity::new_with_tags(uid.clone(), attrs, [], []).map_err(|e| e.to_string())
+    }
+
+    /// The Cedar context. `relaxed` sets every flag true: used only to find
+    /// the hint of a default deny.
+    fn context(
+        &self,
+        purpose: Purpose,
+        ctx: &RequestContext,
+        relaxed: bool,
+    ) -> Result<Context, String> {
+        Context::from_pairs([
+            ("purpose".to_owned(), str_expr(purpose.as_str())),
+            (
+                "today".to_owned(),
+                RestrictedExpression::new_long(days_since_epoch(ctx.today)),
+            ),
+            (
+                "open_case_for_subject".to_owned(),
+                RestrictedExpression::new_bool(relaxed || ctx.open_case_for_subject),
+            ),
+            (
+                "legal_obligation_recorded".to_owned(),
+                RestrictedExpression::new_bool(relaxed || ctx.legal_obligation_recorded),
+            ),
+            (
+                "aggregate_only".to_owned(),
+                RestrictedExpression::new_bool(relaxed || ctx.aggregate_only),
+            ),
+        ])
+        .map_err(|e| e.to_string())
+    }
+}
+
+/// The request's entity ids.
+struct Built {
+    principal_uid: EntityUid,
+    resource_uid: EntityUid,
+}
+
+fn str_expr(s: &str) -> RestrictedExpression {
+    RestrictedExpression::new_string(s.to_owned())
+}
+
+fn pack_diag(e: &dyn miette::Diagnostic) -> String {
+    match e.help() {
+        Some(h) => format!("{e} (help: {h})"),
+        None => e.to_string(),
+    }
+}
+
+/// "a support employee", "an incident response contractor", "a data subject".
+fn describe(p: &Principal) -> String {
+    let kind = match p.kind {
+        PrincipalKind::AffiliateStaff => "affiliate staff member".to_owned(),
+        k => k.as_str().replace('_', " "),
+    };
+    let text = if p.kind.is_staff() && !p.teams.is_empty() {
+        let teams: Vec<String> = p
+            .teams
+            .iter()
+            .map(|t| t.as_str().replace('_', " "))
+            .collect();
+        format!("{} {kind}", teams.join("/"))
+    } else {
+        kind
+    };
+    let article = if text.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {text}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_count_from_the_unix_epoch() {
+        let d = |y, m, day| Date::from_calendar_date(y, m, day).unwrap();
+        assert_eq!(days_since_epoch(d(1970, time::Month::January, 1)), 0);
+        assert_eq!(days_since_epoch(d(1970, time::Month::January, 2)), 1);
+        assert_eq!(days_since_epoch(d(1969, time::Month::December, 31)), -1);
+        // 2024-01-18 is 19740 days after the epoch (54 years, 13 leap days, +17).
+        assert_eq!(days_since_epoch(d(2024, time::Month::January, 18)), 19740);
+    }
+
+    #[test]
+    fn principals_are_described_in_plain_words() {
+        let mut p = Principal {
+            name: "x".into(),
+            kind: PrincipalKind::Employee,
+            teams: vec![Team::Support],
+            confidentiality_signed_on: None,
+            training_expires_on: None,
+            engagement_ends_on: None,
+            subject: None,
+            organisations: vec![],
+            revoked: false,
+        };
+        assert_eq!(describe(&p), "a support employee");
+        p.teams = vec![Team::IncidentResponse];
+        assert_eq!(describe(&p), "an incident response employee");
+        p.kind = PrincipalKind::CustomerAdmin;
+        assert_eq!(describe(&p), "a customer admin");
+        p.kind = PrincipalKind::AffiliateStaff;
+        p.teams = vec![];
+        assert_eq!(describe(&p), "an affiliate staff member");
+    }
+
+    #[test]
+    fn slices_hold_exactly_the_policies_that_can_match() {
+        let e = PolicyEngine::default_pack().unwrap();
+        let total = e.policy_set().policies().count();
+        for a in Action::ALL {
+            let n = e.slices[a.index()].policies().count();
+            assert!(
+                n >= 6,
+                "{a}: {n} policies; the 6 unscoped forbids apply to all"
+            );
+            assert!(n < total, "{a}: slice is the whole set");
+        }
+        assert!(e.action_entities.iter().all(Option::is_none));
+    }
+}

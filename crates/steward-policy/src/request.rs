@@ -1,0 +1,243 @@
+//! What the gate asks ([`DecisionRequest`]) and what it is told ([`Decision`]).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use steward_domain::{Category, Principal, Purpose};
+use time::Date;
+
+use crate::error::UnknownActionError;
+
+/// An action a principal asks to perform. Each is a Cedar action
+/// `Steward::Action::"<as_str>"` in the schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Read one subject's records of one category (N3).
+    Read,
+    /// Export a subject's data: access and portability (N7.1, N7.2).
+    Export,
+    /// Erase a subject's data: crypto-shredding (N8.8).
+    Erase,
+    /// Correct a subject's data (N7.2).
+    Rectify,
+    /// Store Service Data delivered by a platform service (N3.1, N1.3).
+    Ingest,
+    /// Disclose a subject's data outside the provider (N6.2-N6.7).
+    Disclose,
+    /// Produce an internal report from aggregated or anonymised data (N3.9).
+    Report,
+    /// An administrator views account and billing information, activity and statistics (N6.5a).
+    AdminView,
+    /// An administrator changes a user's account password (N6.5b).
+    AdminChangePassword,
+    /// An administrator suspends or terminates a user's account access (N6.5c).
+    AdminSuspend,
+    /// An administrator accesses account information for a legal obligation (N6.5d).
+    AdminLegalAccess,
+    /// An administrator restricts a user's ability to delete or edit their information (N6.5e).
+    AdminRestrict,
+    /// Grant, change or revoke principals (N5.5).
+    ManagePrincipals,
+    /// Read the audit log (N5.4, N8.4).
+    AuditRead,
+    /// Rotate encryption keys (N5.2).
+    KeysRotate,
+}
+
+impl Action {
+    /// All actions, in schema order.
+    pub const ALL: [Action; 15] = [
+        Action::Read,
+        Action::Export,
+        Action::Erase,
+        Action::Rectify,
+        Action::Ingest,
+        Action::Disclose,
+        Action::Report,
+        Action::AdminView,
+        Action::AdminChangePassword,
+        Action::AdminSuspend,
+        Action::AdminLegalAccess,
+        Action::AdminRestrict,
+        Action::ManagePrincipals,
+        Action::AuditRead,
+        Action::KeysRotate,
+    ];
+
+    /// The snake_case key: the Cedar action id and the audit log's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Read => "read",
+            Action::Export => "export",
+            Action::Erase => "erase",
+            Action::Rectify => "rectify",
+            Action::Ingest => "ingest",
+            Action::Disclose => "disclose",
+            Action::Report => "report",
+            Action::AdminView => "admin_view",
+            Action::AdminChangePassword => "admin_change_password",
+            Action::AdminSuspend => "admin_suspend",
+            Action::AdminLegalAccess => "admin_legal_access",
+            Action::AdminRestrict => "admin_restrict",
+            Action::ManagePrincipals => "manage_principals",
+            Action::AuditRead => "audit_read",
+            Action::KeysRotate => "keys_rotate",
+        }
+    }
+
+    /// The action in plain words, as a verb phrase for denial messages
+    /// ("read", "change the password of").
+    pub fn verb(self) -> &'static str {
+        match self {
+            Action::Read => "read",
+            Action::Export => "export",
+            Action::Erase => "erase",
+            Action::Rectify => "rectify",
+            Action::Ingest => "ingest",
+            Action::Disclose => "disclose",
+            Action::Report => "report on",
+            Action::AdminView => "view as administrator",
+            Action::AdminChangePassword => "change the password of",
+            Action::AdminSuspend => "suspend",
+            Action::AdminLegalAccess => "access for a legal obligation",
+            Action::AdminRestrict => "restrict",
+            Action::ManagePrincipals => "manage principals",
+            Action::AuditRead => "read the audit log",
+            Action::KeysRotate => "rotate keys",
+        }
+    }
+
+    /// Position in [`Action::ALL`].
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Action {
+    type Err = UnknownActionError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Action::ALL
+            .into_iter()
+            .find(|a| a.as_str() == s)
+            .ok_or_else(|| UnknownActionError {
+                name: s.chars().take(64).collect(),
+            })
+    }
+}
+
+/// Facts about the request that the gate establishes before it asks for a
+/// decision. Each becomes an attribute of the Cedar `context`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestContext {
+    /// Today (UTC); compared with training, confidentiality and engagement
+    /// dates (N5.5, N8.6). Sent to Cedar as days since 1970-01-01.
+    pub today: Date,
+    /// A support case about the requested subject is open (N3.5, N3.8).
+    pub open_case_for_subject: bool,
+    /// A legal obligation is recorded for this request: legal process, an
+    /// enforceable governmental request, a record-keeping duty, or a data
+    /// subject request being fulfilled (N3.7, N7.2).
+    pub legal_obligation_recorded: bool,
+    /// The request yields only aggregated or anonymised data, never a single
+    /// subject's records (N3.9).
+    pub aggregate_only: bool,
+}
+
+impl RequestContext {
+    /// A context for `today` with every flag false.
+    pub fn new(today: Date) -> Self {
+        RequestContext {
+            today,
+            open_case_for_subject: false,
+            legal_obligation_recorded: false,
+            aggregate_only: false,
+        }
+    }
+}
+
+/// One question to the policy engine: may `principal` perform `action` on
+/// `subject`'s data of `category`, for `purpose`?
+#[derive(Debug, Clone, Copy)]
+pub struct DecisionRequest<'a> {
+    /// Who asks (authenticated by the gate).
+    pub principal: &'a Principal,
+    /// What they ask to do.
+    pub action: Action,
+    /// The data subject, as an opaque `sub_` id; `None` for aggregate
+    /// reports and system actions (keys, principals, audit log).
+    /// `Some("")` is refused as malformed.
+    pub subject: Option<&'a str>,
+    /// The category of Service Data (N2); `None` for requests about no
+    /// single category (subject-wide erasure, system actions).
+    pub category: Option<Category>,
+    /// The customer organisation the subject belongs to (N1.2), if any.
+    pub organisation: Option<&'a str>,
+    /// Why (N3). A request with no purpose is denied before Cedar is asked.
+    pub purpose: Option<Purpose>,
+    /// Facts established by the gate.
+    pub context: RequestContext,
+}
+
+/// What decided a [`Decision`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionBasis {
+    /// At least one permit applied and no forbid did.
+    Permit,
+    /// At least one forbid applied.
+    Forbid,
+    /// No policy applied: default deny (N3, N5.5).
+    DefaultDeny,
+    /// The request named no purpose (N3): denied before Cedar was asked.
+    NoPurpose,
+    /// The request could not be built or a policy failed to evaluate:
+    /// denied, fail closed.
+    Error,
+}
+
+/// The answer: allowed or not, which policies decided, the clauses they
+/// enforce, and why in plain words. Goes to the audit log as is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    /// Whether the action may proceed.
+    pub allowed: bool,
+    /// The `@id`s of the deciding policies, sorted: the permits that applied
+    /// when allowed, the forbids that applied when a forbid decided, the
+    /// failing policies on an evaluation error; empty on default deny.
+    pub policy_ids: Vec<String>,
+    /// The clause IDs of the deciding policies (their `@clause`s, in first
+    /// appearance order, without duplicates). On default deny: the
+    /// purpose's clause and N5.5; with no purpose: N3.
+    pub clause_ids: Vec<String>,
+    /// The condition that decided, in plain words: the `@reason` of the
+    /// deciding policies, or for a default deny what was asked and a hint
+    /// at the condition that would allow it.
+    pub reason: String,
+    /// What decided.
+    pub basis: DecisionBasis,
+}
+
+impl Decision {
+    pub(crate) fn deny(
+        basis: DecisionBasis,
+        policy_ids: Vec<String>,
+        clause_ids: Vec<String>,
+        reason: String,
+    ) -> Self {
+        Decision {
+            allowed: false,
+            policy_ids,
+            clause_ids,
+            reason,
+            basis,
+        }
+    }
+}

@@ -1,0 +1,653 @@
+//! The embedded SQLite backend: one file, WAL journal, `synchronous=FULL`
+//! (a commit is durable when it returns), migrations applied on open.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use ed25519_dalek::SigningKey;
+use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
+use steward_audit::{Checkpoint, RootBuilder};
+use steward_domain::{RecordId, SubjectId};
+
+use crate::types::*;
+
+/// Options of a store.
+#[derive(Clone)]
+pub struct StoreOptions {
+    /// The region this store serves (N4.1).
+    pub region: String,
+    /// How long to wait for another process's lock before failing (ms).
+    pub busy_timeout_ms: u64,
+    /// Cut a signed checkpoint every this many entries.
+    pub checkpoint_every: u64,
+    /// ... or when this many seconds passed since the last one.
+    pub checkpoint_every_secs: u64,
+    /// Checkpoint origin line (c2sp.org/tlog-checkpoint), e.g. `steward.example/audit/jp`.
+    pub origin: String,
+    /// Signing key name in the note's signature line.
+    pub key_name: String,
+    /// The checkpoint signing key.
+    pub signing_key: SigningKey,
+}
+
+impl std::fmt::Debug for StoreOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreOptions")
+            .field("region", &self.region)
+            .field("origin", &self.origin)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The SQLite store.
+pub struct SqliteStore {
+    conn: Connection,
+    path: PathBuf,
+    identity: Option<(u64, u64)>,
+    opts: StoreOptions,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+const MIGRATIONS: &[&str] = &[
+    // v1
+    "CREATE TABLE subjects(id INTEGER PRIMARY KEY, region TEXT NOT NULL, created_at INTEGER NOT NULL, erased_at INTEGER);
+     CREATE TABLE subject_keys(subject_id INTEGER PRIMARY KEY, kek_version INTEGER NOT NULL, key_version INTEGER NOT NULL, wrapped BLOB NOT NULL);
+     CREATE TABLE identifiers(blind BLOB PRIMARY KEY, subject_id INTEGER NOT NULL, kind TEXT NOT NULL, sealed BLOB NOT NULL);
+     CREATE INDEX identifiers_subject ON identifiers(subject_id);
+     CREATE TABLE records(id INTEGER PRIMARY KEY, subject_id INTEGER NOT NULL, category TEXT NOT NULL, kind TEXT NOT NULL, product TEXT NOT NULL, region TEXT NOT NULL, key_version INTEGER NOT NULL, stored_at INTEGER NOT NULL, sealed BLOB NOT NULL);
+     CREATE INDEX records_subject ON records(subject_id, category);
+     CREATE TABLE audit_entries(idx INTEGER PRIMARY KEY, entry BLOB NOT NULL, leaf_hash BLOB NOT NULL);
+     CREATE TABLE audit_head(id INTEGER PRIMARY KEY CHECK (id = 1), size INTEGER NOT NULL, last_leaf BLOB NOT NULL, frontier BLOB NOT NULL, checkpoint_size INTEGER NOT NULL, checkpoint_at INTEGER NOT NULL);
+     INSERT INTO audit_head VALUES (1, 0, x'', x'', 0, 0);
+     CREATE TABLE audit_checkpoints(size INTEGER PRIMARY KEY, note TEXT NOT NULL, created_at INTEGER NOT NULL);
+     CREATE TABLE principals(name TEXT PRIMARY KEY, body TEXT NOT NULL, revoked INTEGER NOT NULL);
+     CREATE TABLE support_cases(id TEXT PRIMARY KEY, body TEXT NOT NULL);
+     CREATE TABLE legal_obligations(id TEXT PRIMARY KEY, body TEXT NOT NULL);
+     CREATE TABLE erasure_receipts(id TEXT PRIMARY KEY, body TEXT NOT NULL);",
+];
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn map_err(e: rusqlite::Error, busy_ms: u64) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(f, ref msg) = e {
+        return match f.code {
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
+                StoreError::Locked { waited_ms: busy_ms }
+            }
+            ErrorCode::ReadOnly
+            | ErrorCode::DiskFull
+            | ErrorCode::CannotOpen
+            | ErrorCode::PermissionDenied => StoreError::Unwritable {
+                reason: msg.clone().unwrap_or_else(|| f.to_string()),
+            },
+            ErrorCode::ConstraintViolation => {
+                StoreError::Conflict(msg.clone().unwrap_or_else(|| f.to_string()))
+            }
+            _ => StoreError::Database(msg.clone().unwrap_or_else(|| f.to_string())),
+        };
+    }
+    StoreError::Database(e.to_string())
+}
+
+#[cfg(unix)]
+fn file_identity(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+#[cfg(not(unix))]
+fn file_identity(path: &Path) -> Option<(u64, u64)> {
+    std::fs::metadata(path).ok().map(|m| (0, m.len()))
+}
+
+/// The head row's frontier: the compact range's subtree hashes, concatenated.
+fn frontier_from_bytes(size: u64, bytes: &[u8]) -> Option<RootBuilder> {
+    if bytes.len() % 32 != 0 {
+        return None;
+    }
+    let hashes = bytes
+        .chunks_exact(32)
+        .map(|c| <[u8; 32]>::try_from(c).ok())
+        .collect::<Option<Vec<_>>>()?;
+    RootBuilder::from_parts(size, hashes).ok()
+}
+
+fn hash32(v: Vec<u8>, what: &str) -> Result<[u8; 32], StoreError> {
+    v.try_into()
+        .map_err(|_| StoreError::Corrupt(format!("{what} is not 32 bytes")))
+}
+
+impl SqliteStore {
+    /// Open (or create) the store at `path` and apply pending migrations.
+    ///
+    /// Errors: [`StoreError::Database`] / [`StoreError::Unwritable`] when the
+    /// file cannot be opened or migrated.
+    pub fn open(path: &Path, opts: StoreOptions) -> Result<Self, StoreError> {
+        let busy = opts.busy_timeout_ms;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Unwritable {
+                reason: format!("{}: {e}", dir.display()),
+            })?;
+        }
+        let conn = Connection::open(path).map_err(|e| map_err(e, busy))?;
+        conn.busy_timeout(Duration::from_millis(busy))
+            .map_err(|e| map_err(e, busy))?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(|e| map_err(e, busy))?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(|e| map_err(e, busy))?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(|e| map_err(e, busy))?;
+        let mut store = SqliteStore {
+            identity: file_identity(path),
+            conn,
+            path: path.to_owned(),
+            opts,
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// The store's file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The options the store was opened with.
+    pub fn options(&self) -> &StoreOptions {
+        &self.opts
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let busy = self.opts.busy_timeout_ms;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| map_err(e, busy))?;
+        let version: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| map_err(e, busy))?;
+        for (i, m) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            tx.execute_batch(m).map_err(|e| map_err(e, busy))?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)
+                .map_err(|e| map_err(e, busy))?;
+        }
+        tx.commit().map_err(|e| map_err(e, busy))
+    }
+
+    /// Direct access to the connection, for tests and benchmarks that need
+    /// to inspect or tamper with rows.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    fn e(&self, e: rusqlite::Error) -> StoreError {
+        map_err(e, self.opts.busy_timeout_ms)
+    }
+}
+
+fn append_audit(
+    tx: &rusqlite::Transaction<'_>,
+    opts: &StoreOptions,
+    drafts: Vec<AuditDraft>,
+    force_checkpoint: bool,
+) -> Result<Committed, rusqlite::Error> {
+    let (mut size, last_leaf, frontier, mut cp_size, mut cp_at): (i64, Vec<u8>, Vec<u8>, i64, i64) = tx.query_row(
+        "SELECT size, last_leaf, frontier, checkpoint_size, checkpoint_at FROM audit_head WHERE id = 1",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+    )?;
+    let corrupt = |what: &str| {
+        rusqlite::Error::InvalidColumnType(0, what.to_owned(), rusqlite::types::Type::Blob)
+    };
+    let mut range = frontier_from_bytes(size as u64, &frontier)
+        .ok_or_else(|| corrupt("audit_head.frontier"))?;
+    let mut prev: Option<[u8; 32]> = if size == 0 {
+        None
+    } else {
+        Some(
+            last_leaf
+                .try_into()
+                .map_err(|_| corrupt("audit_head.last_leaf"))?,
+        )
+    };
+    let mut indexes = Vec::with_capacity(drafts.len());
+    let now = now_ms();
+    {
+        let mut ins = tx.prepare_cached(
+            "INSERT INTO audit_entries(idx, entry, leaf_hash) VALUES (?1, ?2, ?3)",
+        )?;
+        for draft in drafts {
+            let bytes = draft.into_entry(size as u64, prev).to_canonical_json();
+            let leaf = steward_audit::leaf_hash(&bytes);
+            ins.execute(params![size, bytes, &leaf[..]])?;
+            range.push(leaf).map_err(|_| corrupt("audit log is full"))?;
+            prev = Some(leaf);
+            indexes.push(size as u64);
+            size += 1;
+        }
+    }
+    let due = size > cp_size
+        && (force_checkpoint
+            || (size - cp_size) as u64 >= opts.checkpoint_every
+            || (now - cp_at) as u64 >= opts.checkpoint_every_secs.saturating_mul(1000));
+    if due {
+        let note = Checkpoint {
+            origin: opts.origin.clone(),
+            size: size as u64,
+            root: range.root(),
+        }
+        .sign(&opts.signing_key, &opts.key_name)
+        .map_err(|_| corrupt("checkpoint origin or key name"))?;
+        tx.execute(
+            "INSERT INTO audit_checkpoints(size, note, created_at) VALUES (?1, ?2, ?3)",
+            params![size, note, now],
+        )?;
+        cp_size = size;
+        cp_at = now;
+    }
+    tx.execute(
+        "UPDATE audit_head SET size = ?1, last_leaf = ?2, frontier = ?3, checkpoint_size = ?4, checkpoint_at = ?5 WHERE id = 1",
+        params![size, prev.map(|p| p.to_vec()).unwrap_or_default(), range.hashes().concat(), cp_size, cp_at],
+    )?;
+    Ok(Committed {
+        audit_indexes: indexes,
+        audit_size: size as u64,
+    })
+}
+
+impl Store for SqliteStore {
+    fn commit(&mut self, c: ChangeSet) -> Result<Committed, StoreError> {
+        self.health()?;
+        let busy = self.opts.busy_timeout_ms;
+        let opts = self.opts.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| map_err(e, busy))?;
+        let run = || -> Result<Committed, rusqlite::Error> {
+            {
+                let mut st = tx.prepare_cached("INSERT INTO subjects(id, region, created_at, erased_at) VALUES (?1, ?2, ?3, ?4)")?;
+                for s in &c.subjects {
+                    st.execute(params![s.id.0, s.region, s.created_at_ms, s.erased_at_ms])?;
+                }
+                let mut st = tx.prepare_cached(
+                    "INSERT OR REPLACE INTO subject_keys(subject_id, kek_version, key_version, wrapped) VALUES (?1, ?2, ?3, ?4)",
+                )?;
+                for k in &c.keys {
+                    st.execute(params![
+                        k.subject.0,
+                        k.kek_version,
+                        k.key_version,
+                        k.wrapped
+                    ])?;
+                }
+                let mut st = tx.prepare_cached(
+                    "INSERT OR IGNORE INTO identifiers(blind, subject_id, kind, sealed) VALUES (?1, ?2, ?3, ?4)",
+                )?;
+                for i in &c.identifiers {
+                    st.execute(params![&i.blind[..], i.subject.0, i.kind, i.sealed])?;
+                }
+                let mut st = tx.prepare_cached(
+                    "INSERT INTO records(id, subject_id, category, kind, product, region, key_version, stored_at, sealed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )?;
+                for r in &c.records {
+                    st.execute(params![
+                        r.id.0,
+                        r.subject.0,
+                        r.category,
+                        r.kind,
+                        r.product,
+                        r.region,
+                        r.key_version,
+                        r.stored_at_ms,
+                        r.sealed
+                    ])?;
+                }
+                let now = now_ms();
+                for s in &c.shred {
+                    // N8.8 crypto-shredding: the wrapped DEK and the identifiers go; records become unreadable.
+                    tx.execute(
+                        "DELETE FROM subject_keys WHERE subject_id = ?1",
+                        params![s.0],
+                    )?;
+                    tx.execute(
+                        "DELETE FROM identifiers WHERE subject_id = ?1",
+                        params![s.0],
+                    )?;
+                    tx.execute(
+                        "UPDATE subjects SET erased_at = ?2 WHERE id = ?1",
+                        params![s.0, now],
+                    )?;
+                }
+                let mut st = tx.prepare_cached(
+                    "INSERT OR REPLACE INTO principals(name, body, revoked) VALUES (?1, ?2, ?3)",
+                )?;
+                for (n, b, r) in &c.principals {
+                    st.execute(params![n, b, r])?;
+                }
+                for (t, id, body) in &c.registry {
+                    tx.execute(
+                        &format!(
+                            "INSERT OR REPLACE INTO {}(id, body) VALUES (?1, ?2)",
+                            t.table()
+                        ),
+                        params![id, body],
+                    )?;
+                }
+            }
+            append_audit(&tx, &opts, c.audit, false)
+        };
+        let out = run().map_err(|e| map_err(e, busy))?;
+        tx.commit().map_err(|e| map_err(e, busy))?;
+        Ok(out)
+    }
+
+    fn health(&self) -> Result<(), StoreError> {
+        let now = file_identity(&self.path);
+        if now.is_none() || now != self.identity {
+            return Err(StoreError::FileReplaced {
+                path: self.path.display().to_string(),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl SubjectStore for SqliteStore {
+    fn subject_by_blind(&self, blind: &[u8; 32]) -> Result<Option<SubjectId>, StoreError> {
+        self.conn
+            .prepare_cached("SELECT subject_id FROM identifiers WHERE blind = ?1")
+            .and_then(|mut s| s.query_row(params![&blind[..]], |r| r.get(0)).optional())
+            .map(|o| o.map(SubjectId))
+            .map_err(|e| self.e(e))
+    }
+
+    fn subject(&self, id: SubjectId) -> Result<Option<SubjectRow>, StoreError> {
+        self.conn
+            .prepare_cached("SELECT id, region, created_at, erased_at FROM subjects WHERE id = ?1")
+            .and_then(|mut s| {
+                s.query_row(params![id.0], |r| {
+                    Ok(SubjectRow {
+                        id: SubjectId(r.get(0)?),
+                        region: r.get(1)?,
+                        created_at_ms: r.get(2)?,
+                        erased_at_ms: r.get(3)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(|e| self.e(e))
+    }
+
+    fn subjects(&self) -> Result<Vec<SubjectRow>, StoreError> {
+        let mut s = self
+            .conn
+            .prepare_cached(
+                "SELECT id, region, created_at, erased_at FROM subjects ORDER BY created_at, id",
+            )
+            .map_err(|e| self.e(e))?;
+        let rows = s
+            .query_map([], |r| {
+                Ok(SubjectRow {
+                    id: SubjectId(r.get(0)?),
+                    region: r.get(1)?,
+                    created_at_ms: r.get(2)?,
+                    erased_at_ms: r.get(3)?,
+                })
+            })
+            .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.e(e))?;
+        Ok(rows)
+    }
+
+    fn identifiers(&self, id: SubjectId) -> Result<Vec<IdentifierRow>, StoreError> {
+        let mut s = self.conn.prepare_cached("SELECT blind, subject_id, kind, sealed FROM identifiers WHERE subject_id = ?1 ORDER BY kind").map_err(|e| self.e(e))?;
+        let rows = s
+            .query_map(params![id.0], |r| {
+                Ok((r.get::<_, Vec<u8>>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.e(e))?;
+        rows.into_iter()
+            .map(|(b, s, kind, sealed)| {
+                Ok(IdentifierRow {
+                    blind: hash32(b, "identifiers.blind")?,
+                    subject: SubjectId(s),
+                    kind,
+                    sealed,
+                })
+            })
+            .collect()
+    }
+
+    fn wrapped_key(&self, id: SubjectId) -> Result<Option<WrappedKeyRow>, StoreError> {
+        self.conn
+            .prepare_cached("SELECT subject_id, kek_version, key_version, wrapped FROM subject_keys WHERE subject_id = ?1")
+            .and_then(|mut s| {
+                s.query_row(params![id.0], |r| {
+                    Ok(WrappedKeyRow { subject: SubjectId(r.get(0)?), kek_version: r.get(1)?, key_version: r.get(2)?, wrapped: r.get(3)? })
+                })
+                .optional()
+            })
+            .map_err(|e| self.e(e))
+    }
+
+    fn wrapped_keys(&self) -> Result<Vec<WrappedKeyRow>, StoreError> {
+        let mut s = self.conn.prepare_cached("SELECT subject_id, kek_version, key_version, wrapped FROM subject_keys ORDER BY subject_id").map_err(|e| self.e(e))?;
+        s.query_map([], |r| {
+            Ok(WrappedKeyRow {
+                subject: SubjectId(r.get(0)?),
+                kek_version: r.get(1)?,
+                key_version: r.get(2)?,
+                wrapped: r.get(3)?,
+            })
+        })
+        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| self.e(e))
+    }
+}
+
+fn record_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordRow> {
+    Ok(RecordRow {
+        id: RecordId(r.get(0)?),
+        subject: SubjectId(r.get(1)?),
+        category: r.get(2)?,
+        kind: r.get(3)?,
+        product: r.get(4)?,
+        region: r.get(5)?,
+        key_version: r.get(6)?,
+        stored_at_ms: r.get(7)?,
+        sealed: r.get(8)?,
+    })
+}
+
+const RECORD_COLS: &str =
+    "id, subject_id, category, kind, product, region, key_version, stored_at, sealed";
+
+impl RecordStore for SqliteStore {
+    fn records(
+        &self,
+        subject: SubjectId,
+        category: Option<&str>,
+    ) -> Result<Vec<RecordRow>, StoreError> {
+        let out = match category {
+            Some(c) => self
+                .conn
+                .prepare_cached(&format!("SELECT {RECORD_COLS} FROM records WHERE subject_id = ?1 AND category = ?2 ORDER BY id"))
+                .and_then(|mut s| s.query_map(params![subject.0, c], record_row).and_then(|it| it.collect::<Result<Vec<_>, _>>())),
+            None => self
+                .conn
+                .prepare_cached(&format!("SELECT {RECORD_COLS} FROM records WHERE subject_id = ?1 ORDER BY id"))
+                .and_then(|mut s| s.query_map(params![subject.0], record_row).and_then(|it| it.collect::<Result<Vec<_>, _>>())),
+        };
+        out.map_err(|e| self.e(e))
+    }
+
+    fn record_counts(&self, subject: SubjectId) -> Result<Vec<(String, u64)>, StoreError> {
+        let mut s = self
+            .conn
+            .prepare_cached("SELECT category, COUNT(*) FROM records WHERE subject_id = ?1 GROUP BY category ORDER BY category")
+            .map_err(|e| self.e(e))?;
+        s.query_map(params![subject.0], |r| {
+            Ok((r.get(0)?, r.get::<_, i64>(1)? as u64))
+        })
+        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| self.e(e))
+    }
+
+    fn sweep_shredded(&mut self) -> Result<u64, StoreError> {
+        self.health()?;
+        let n = self
+            .conn
+            .execute(
+                "DELETE FROM records WHERE subject_id IN (SELECT id FROM subjects WHERE erased_at IS NOT NULL)",
+                [],
+            )
+            .map_err(|e| self.e(e))?;
+        Ok(n as u64)
+    }
+
+    fn record(&self, id: RecordId) -> Result<Option<RecordRow>, StoreError> {
+        self.conn
+            .prepare_cached(&format!("SELECT {RECORD_COLS} FROM records WHERE id = ?1"))
+            .and_then(|mut s| s.query_row(params![id.0], record_row).optional())
+            .map_err(|e| self.e(e))
+    }
+}
+
+impl AuditStore for SqliteStore {
+    fn audit_size(&self) -> Result<u64, StoreError> {
+        self.conn
+            .query_row("SELECT size FROM audit_head WHERE id = 1", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|v| v as u64)
+            .map_err(|e| self.e(e))
+    }
+
+    fn audit_scan(
+        &self,
+        from: u64,
+        to: u64,
+        f: &mut dyn FnMut(AuditRow) -> bool,
+    ) -> Result<(), StoreError> {
+        let mut s = self
+            .conn
+            .prepare("SELECT idx, entry, leaf_hash FROM audit_entries WHERE idx >= ?1 AND idx < ?2 ORDER BY idx")
+            .map_err(|e| self.e(e))?;
+        let mut rows = s
+            .query(params![from as i64, to.min(i64::MAX as u64) as i64])
+            .map_err(|e| self.e(e))?;
+        while let Some(r) = rows.next().map_err(|e| self.e(e))? {
+            let idx: i64 = r.get(0).map_err(|e| self.e(e))?;
+            let entry: Vec<u8> = r.get(1).map_err(|e| self.e(e))?;
+            let leaf: Vec<u8> = r.get(2).map_err(|e| self.e(e))?;
+            // A stored leaf hash of the wrong length is reported by the verifier as a mismatch.
+            let mut leaf_hash = [0u8; 32];
+            if leaf.len() == 32 {
+                leaf_hash.copy_from_slice(&leaf);
+            }
+            if !f(AuditRow {
+                index: idx as u64,
+                entry,
+                leaf_hash,
+            }) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn checkpoints(&self) -> Result<Vec<(u64, String)>, StoreError> {
+        let mut s = self
+            .conn
+            .prepare("SELECT size, note FROM audit_checkpoints ORDER BY size")
+            .map_err(|e| self.e(e))?;
+        s.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))
+            .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.e(e))
+    }
+
+    fn audit_head(&self) -> Result<(u64, [u8; 32]), StoreError> {
+        let (size, frontier): (i64, Vec<u8>) = self
+            .conn
+            .query_row(
+                "SELECT size, frontier FROM audit_head WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(|e| self.e(e))?;
+        let range = frontier_from_bytes(size as u64, &frontier)
+            .ok_or_else(|| StoreError::Corrupt("audit_head.frontier".into()))?;
+        Ok((size as u64, range.root()))
+    }
+
+    fn cut_checkpoint(&mut self) -> Result<u64, StoreError> {
+        self.health()?;
+        let busy = self.opts.busy_timeout_ms;
+        let opts = self.opts.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| map_err(e, busy))?;
+        let c = append_audit(&tx, &opts, Vec::new(), true).map_err(|e| map_err(e, busy))?;
+        tx.commit().map_err(|e| map_err(e, busy))?;
+        Ok(c.audit_size)
+    }
+}
+
+impl PrincipalStore for SqliteStore {
+    fn principal(&self, name: &str) -> Result<Option<(String, bool)>, StoreError> {
+        self.conn
+            .prepare_cached("SELECT body, revoked FROM principals WHERE name = ?1")
+            .and_then(|mut s| {
+                s.query_row(params![name], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+            })
+            .map_err(|e| self.e(e))
+    }
+
+    fn principals(&self) -> Result<Vec<(String, String, bool)>, StoreError> {
+        let mut s = self
+            .conn
+            .prepare("SELECT name, body, revoked FROM principals ORDER BY name")
+            .map_err(|e| self.e(e))?;
+        s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.e(e))
+    }
+}
+
+impl RegistryStore for SqliteStore {
+    fn registry_get(&self, table: RegistryTable, id: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .prepare_cached(&format!("SELECT body FROM {} WHERE id = ?1", table.table()))
+            .and_then(|mut s| s.query_row(params![id], |r| r.get(0)).optional())
+            .map_err(|e| self.e(e))
+    }
+
+    fn registry_list(&self, table: RegistryTable) -> Result<Vec<(String, String)>, StoreError> {
+        let mut s = self
+            .conn
+            .prepare(&format!(
+                "SELECT id, body FROM {} ORDER BY id",
+                table.table()
+            ))
+            .map_err(|e| self.e(e))?;
+        s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.e(e))
+    }
+}

@@ -1,0 +1,258 @@
+//! Types and role traits shared by every backend.
+
+use steward_domain::{RecordId, SubjectId};
+use thiserror::Error;
+
+/// Errors of a store. Messages name tables, files and SQLite/PostgreSQL
+/// conditions; never Service Data (the store holds none in clear).
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database reported an error.
+    #[error("database error: {0}")]
+    Database(String),
+    /// The database is locked by another process for longer than the busy timeout.
+    #[error(
+        "database is locked by another process (waited {waited_ms} ms); retry when it is released"
+    )]
+    Locked {
+        /// How long Steward waited.
+        waited_ms: u64,
+    },
+    /// The database file was deleted or replaced underneath a running process.
+    #[error(
+        "database file {path} was deleted or replaced while Steward was running; nothing was written. Restore it or restart Steward to create a new store"
+    )]
+    FileReplaced {
+        /// The path.
+        path: String,
+    },
+    /// The database is read-only or the disk is full.
+    #[error("database cannot be written ({reason}); nothing was written")]
+    Unwritable {
+        /// SQLite's reason.
+        reason: String,
+    },
+    /// A unique key already exists (e.g. a record id collision).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Something asked for does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The stored data is not what Steward wrote (corruption or tampering).
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// The audit entry could not be built.
+    #[error("audit entry: {0}")]
+    Audit(String),
+}
+
+/// A subject row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubjectRow {
+    /// Opaque id.
+    pub id: SubjectId,
+    /// Home region (N4.1).
+    pub region: String,
+    /// When created (ms since the Unix epoch).
+    pub created_at_ms: i64,
+    /// When erased (crypto-shredded), if ever.
+    pub erased_at_ms: Option<i64>,
+}
+
+/// A subject's wrapped data key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrappedKeyRow {
+    /// The subject.
+    pub subject: SubjectId,
+    /// KEK version that wraps it.
+    pub kek_version: u32,
+    /// The DEK's own version (bound into record AADs).
+    pub key_version: u32,
+    /// `nonce || ciphertext || tag`.
+    pub wrapped: Vec<u8>,
+}
+
+/// An external identifier of a subject: its blind index and its value sealed
+/// under the subject's data key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentifierRow {
+    /// HMAC-SHA-256 blind index of `kind 0x00 value`.
+    pub blind: [u8; 32],
+    /// The subject.
+    pub subject: SubjectId,
+    /// Identifier kind (`username`, `email`, ...).
+    pub kind: String,
+    /// The value sealed under the subject's DEK.
+    pub sealed: Vec<u8>,
+}
+
+/// A sealed record as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordRow {
+    /// Record id.
+    pub id: RecordId,
+    /// Data subject.
+    pub subject: SubjectId,
+    /// Category key (`usage`).
+    pub category: String,
+    /// Kind (`usage.authentication`).
+    pub kind: String,
+    /// Product (N1.1).
+    pub product: String,
+    /// Storage region (N4.1).
+    pub region: String,
+    /// DEK version bound in the AAD.
+    pub key_version: u32,
+    /// Ingest time, ms since the Unix epoch.
+    pub stored_at_ms: i64,
+    /// `nonce || ciphertext || tag` of the record's JSON body.
+    pub sealed: Vec<u8>,
+}
+
+/// An audit entry to append: the caller builds the entry body; the store
+/// assigns `index` and `prev` inside the write transaction.
+pub type AuditDraft = steward_audit::EntryDraft;
+
+/// Everything one operation writes, applied atomically by [`Store::commit`].
+#[derive(Debug, Default)]
+pub struct ChangeSet {
+    /// New subjects.
+    pub subjects: Vec<SubjectRow>,
+    /// New or re-wrapped data keys (insert or replace).
+    pub keys: Vec<WrappedKeyRow>,
+    /// New identifiers (ignored if the blind index is already present).
+    pub identifiers: Vec<IdentifierRow>,
+    /// New records.
+    pub records: Vec<RecordRow>,
+    /// Subjects to crypto-shred: their DEK and identifiers are deleted and the
+    /// subject is marked erased (N8.8). Records stay until swept.
+    pub shred: Vec<SubjectId>,
+    /// Principals to insert or replace: (name, JSON body, revoked).
+    pub principals: Vec<(String, String, bool)>,
+    /// Registry rows to insert or replace: (table, id, JSON body).
+    pub registry: Vec<(RegistryTable, String, String)>,
+    /// Audit entries recording this change (the last is appended last).
+    pub audit: Vec<AuditDraft>,
+}
+
+/// The registries Steward keeps beside Service Data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegistryTable {
+    /// Support cases (N3.5).
+    SupportCases,
+    /// Recorded legal obligations (N3.7, N6.5d).
+    LegalObligations,
+    /// Erasure receipts (N8.8).
+    ErasureReceipts,
+}
+
+impl RegistryTable {
+    /// SQL table name.
+    pub fn table(self) -> &'static str {
+        match self {
+            RegistryTable::SupportCases => "support_cases",
+            RegistryTable::LegalObligations => "legal_obligations",
+            RegistryTable::ErasureReceipts => "erasure_receipts",
+        }
+    }
+}
+
+/// What [`Store::commit`] appended to the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Committed {
+    /// Indexes of the audit entries appended, in order.
+    pub audit_indexes: Vec<u64>,
+    /// The log size after the commit.
+    pub audit_size: u64,
+}
+
+/// A stored audit entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRow {
+    /// Index in the log.
+    pub index: u64,
+    /// Canonical JSON bytes.
+    pub entry: Vec<u8>,
+    /// RFC 6962 leaf hash stored with it.
+    pub leaf_hash: [u8; 32],
+}
+
+/// Subjects: rows, identifiers (by blind index), wrapped keys.
+pub trait SubjectStore {
+    /// The subject that a blind index resolves to, if any.
+    fn subject_by_blind(&self, blind: &[u8; 32]) -> Result<Option<SubjectId>, StoreError>;
+    /// A subject row.
+    fn subject(&self, id: SubjectId) -> Result<Option<SubjectRow>, StoreError>;
+    /// All subjects, erased ones included.
+    fn subjects(&self) -> Result<Vec<SubjectRow>, StoreError>;
+    /// A subject's identifiers.
+    fn identifiers(&self, id: SubjectId) -> Result<Vec<IdentifierRow>, StoreError>;
+    /// A subject's wrapped data key (none once crypto-shredded).
+    fn wrapped_key(&self, id: SubjectId) -> Result<Option<WrappedKeyRow>, StoreError>;
+    /// Every wrapped key (for KEK rotation).
+    fn wrapped_keys(&self) -> Result<Vec<WrappedKeyRow>, StoreError>;
+}
+
+/// Sealed records.
+pub trait RecordStore {
+    /// A subject's records, optionally of one category, in id order.
+    fn records(
+        &self,
+        subject: SubjectId,
+        category: Option<&str>,
+    ) -> Result<Vec<RecordRow>, StoreError>;
+    /// Count of a subject's records per category.
+    fn record_counts(&self, subject: SubjectId) -> Result<Vec<(String, u64)>, StoreError>;
+    /// Delete the rows of crypto-shredded subjects; returns the number deleted.
+    fn sweep_shredded(&mut self) -> Result<u64, StoreError>;
+    /// One record by id.
+    fn record(&self, id: steward_domain::RecordId) -> Result<Option<RecordRow>, StoreError>;
+}
+
+/// The audit log's storage.
+pub trait AuditStore {
+    /// Number of entries (from the head row).
+    fn audit_size(&self) -> Result<u64, StoreError>;
+    /// Entries with index in `[from, to)`, in index order, streamed to `f`.
+    fn audit_scan(
+        &self,
+        from: u64,
+        to: u64,
+        f: &mut dyn FnMut(AuditRow) -> bool,
+    ) -> Result<(), StoreError>;
+    /// All signed checkpoints (size, note text), by size.
+    fn checkpoints(&self) -> Result<Vec<(u64, String)>, StoreError>;
+    /// The head row: (size, root).
+    fn audit_head(&self) -> Result<(u64, [u8; 32]), StoreError>;
+    /// Cut a checkpoint of the current head now (on demand); returns its size.
+    fn cut_checkpoint(&mut self) -> Result<u64, StoreError>;
+}
+
+/// Principals (N5.5).
+pub trait PrincipalStore {
+    /// A principal's JSON body and revoked flag.
+    fn principal(&self, name: &str) -> Result<Option<(String, bool)>, StoreError>;
+    /// All principals: (name, body, revoked).
+    fn principals(&self) -> Result<Vec<(String, String, bool)>, StoreError>;
+}
+
+/// Registries: support cases, legal obligations, erasure receipts.
+pub trait RegistryStore {
+    /// One row's JSON body.
+    fn registry_get(&self, table: RegistryTable, id: &str) -> Result<Option<String>, StoreError>;
+    /// All rows (id, body).
+    fn registry_list(&self, table: RegistryTable) -> Result<Vec<(String, String)>, StoreError>;
+}
+
+/// A complete backend.
+pub trait Store:
+    SubjectStore + RecordStore + AuditStore + PrincipalStore + RegistryStore + Send
+{
+    /// Apply `changes` and append their audit entries in one durable
+    /// transaction. On error nothing was written.
+    fn commit(&mut self, changes: ChangeSet) -> Result<Committed, StoreError>;
+    /// Check that the store is still the one opened (its file was not deleted
+    /// or replaced) and writable; the gate calls it before an audited access.
+    fn health(&self) -> Result<(), StoreError>;
+}
