@@ -442,7 +442,7 @@ const BILLING_CHARGE: &[FieldSpec] = &[
     f("billed_cost", "user.financial"),
     id(
         "billing_account_id",
-        "user.financial.account_number",
+        "user.financial",
         IdentifierKind::BillingAccount,
     ),
     f("billing_account_name", "user.financial"),
@@ -483,7 +483,7 @@ const BILLING_CHARGE: &[FieldSpec] = &[
     f("service_name", "user.financial"),
     f("sku_id", "user.financial"),
     f("sku_price_id", "user.financial"),
-    f("sub_account_id", "user.financial.account_number"),
+    f("sub_account_id", "user.financial"),
     f("sub_account_name", "user.financial"),
     f("tags", EXT_RESOURCE_ID),
 ];
@@ -491,7 +491,7 @@ const BILLING_CHARGE: &[FieldSpec] = &[
 const BILLING_PAYMENT: &[FieldSpec] = &[
     id(
         "billing_account_id",
-        "user.financial.account_number",
+        "user.financial",
         IdentifierKind::BillingAccount,
     ),
     f("amount", "user.financial"),
@@ -504,7 +504,7 @@ const BILLING_PAYMENT: &[FieldSpec] = &[
 const BILLING_DETAILS: &[FieldSpec] = &[
     id(
         "billing_account_id",
-        "user.financial.account_number",
+        "user.financial",
         IdentifierKind::BillingAccount,
     ),
     f("billing_contact_name", "user.name"),
@@ -520,7 +520,7 @@ const BILLING_DETAILS: &[FieldSpec] = &[
 const BILLING_ISSUE: &[FieldSpec] = &[
     id(
         "billing_account_id",
-        "user.financial.account_number",
+        "user.financial",
         IdentifierKind::BillingAccount,
     ),
     f("issue", "user.financial"),
@@ -530,10 +530,10 @@ const BILLING_ISSUE: &[FieldSpec] = &[
 const BILLING_CREDIT_CHECK: &[FieldSpec] = &[
     id(
         "billing_account_id",
-        "user.financial.account_number",
+        "user.financial",
         IdentifierKind::BillingAccount,
     ),
-    f("outcome", "user.financial.credit_card"),
+    f("outcome", "user.financial"),
     f("limit", "user.financial"),
     f("agency", "user.financial"),
 ];
@@ -583,7 +583,7 @@ const USAGE_ACCESS: &[FieldSpec] = &[
     f("status", "system.operations"),
     f("bytes", "system.operations"),
     f("referrer", "user.behavior.browsing_history"),
-    f("user_agent", "user.device.device_type"),
+    f("user_agent", "user.device"),
     f("message", "user.behavior.browsing_history"),
 ];
 
@@ -631,7 +631,7 @@ const USAGE_DEVICE: &[FieldSpec] = &[
     f("cookie_id", "user.device.cookie_id"),
     f("token_id", "user.device.cookie_id"),
     id("ip_address", "user.device.ip_address", IdentifierKind::Ip),
-    f("user_agent", "user.device.device_type"),
+    f("user_agent", "user.device"),
     f("occurred_at", "system.operations"),
 ];
 

@@ -105,13 +105,13 @@ fn parse_line(text: &str) -> Result<(Fields, SubjectIdentifier, String), SkipRea
     let mut parts = request.split(' ');
     if let (Some(method), Some(path), protocol, None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
+        && !method.is_empty()
+        && !path.is_empty()
     {
-        if !method.is_empty() && !path.is_empty() {
-            put("method", method.into());
-            put("path", path.into());
-            if let Some(p) = protocol.filter(|p| !p.is_empty()) {
-                put("protocol", p.into());
-            }
+        put("method", method.into());
+        put("path", path.into());
+        if let Some(p) = protocol.filter(|p| !p.is_empty()) {
+            put("protocol", p.into());
         }
     }
     if let Some(status) = get(6).and_then(|s| s.parse::<u64>().ok()) {

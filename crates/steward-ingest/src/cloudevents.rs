@@ -248,6 +248,12 @@ pub fn parse(source: &str, input: &[u8], opts: &ParseOptions) -> Parsed {
     structured(source, body, start, opts)
 }
 
+/// The line of a JSON syntax error, within the input's lines (an error at the
+/// end of input after a final newline is on the last line).
+fn error_line(body: &[u8], e: &serde_json::Error) -> usize {
+    e.line().clamp(1, crate::line_count(body).max(1))
+}
+
 /// The line of the first invalid UTF-8 byte, if any.
 fn invalid_utf8_line(body: &[u8]) -> Option<usize> {
     std::str::from_utf8(body)
@@ -267,7 +273,7 @@ fn structured(source: &str, body: &[u8], start: usize, opts: &ParseOptions) -> P
             Ok(r) => out.records.push((line, r)),
             Err(p) => out.reject(source, line, p),
         },
-        Err(e) => out.skip(e.line().max(1), SkipReason::Malformed),
+        Err(e) => out.skip(error_line(body, &e), SkipReason::Malformed),
     }
     out
 }
@@ -281,7 +287,7 @@ fn batch(source: &str, body: &[u8], start: usize, opts: &ParseOptions) -> Parsed
     let items = match serde_json::from_slice::<Vec<&RawValue>>(body) {
         Ok(items) => items,
         Err(e) => {
-            out.skip(e.line().max(1), SkipReason::Malformed);
+            out.skip(error_line(body, &e), SkipReason::Malformed);
             return out;
         }
     };
@@ -522,6 +528,14 @@ mod tests {
             vec![crate::Skip {
                 line: 2,
                 reason: SkipReason::InvalidUtf8
+            }]
+        );
+        let p = go("\"\n");
+        assert_eq!(
+            p.skipped,
+            vec![crate::Skip {
+                line: 1,
+                reason: SkipReason::Malformed
             }]
         );
         let p = go("\n\n");

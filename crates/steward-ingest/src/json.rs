@@ -98,9 +98,12 @@ pub(crate) fn subject(v: &Value, path: &str) -> Result<Option<SubjectIdentifier>
                 ));
             }
             let kind = match o.get("kind") {
-                Some(Value::String(k)) => short(k)
-                    .parse::<IdentifierKind>()
-                    .map_err(|e| Problem::new(child(path, "kind"), e))?,
+                Some(Value::String(k)) => k.parse::<IdentifierKind>().map_err(|_| {
+                    Problem::new(
+                        child(path, "kind"),
+                        format!("unknown identifier kind: {SUBJECT_FORM}"),
+                    )
+                })?,
                 _ => {
                     return Err(Problem::new(
                         child(path, "kind"),
@@ -126,10 +129,10 @@ pub(crate) fn subject(v: &Value, path: &str) -> Result<Option<SubjectIdentifier>
 }
 
 fn subject_str(s: &str, path: &str) -> Result<SubjectIdentifier, Problem> {
-    if let Some((k, v)) = s.split_once(':') {
-        if let Ok(kind) = k.parse::<IdentifierKind>() {
-            return SubjectIdentifier::new(kind, v).map_err(|e| Problem::new(path, e));
-        }
+    if let Some((k, v)) = s.split_once(':')
+        && let Ok(kind) = k.parse::<IdentifierKind>()
+    {
+        return SubjectIdentifier::new(kind, v).map_err(|e| Problem::new(path, e));
     }
     match SubjectIdentifier::candidates(s) {
         Ok(c) if c.len() == 1 => c
@@ -173,10 +176,11 @@ pub(crate) fn fields(kind: Kind, obj: Map<String, Value>, base: &str) -> Result<
                 },
             ));
         }
-        if let (Some(ik), Value::String(v)) = (spec.identifier, &value) {
-            if !v.trim().is_empty() && v != "-" {
-                SubjectIdentifier::new(ik, v).map_err(|e| Problem::new(child(base, &name), e))?;
-            }
+        if let (Some(ik), Value::String(v)) = (spec.identifier, &value)
+            && !v.trim().is_empty()
+            && v != "-"
+        {
+            SubjectIdentifier::new(ik, v).map_err(|e| Problem::new(child(base, &name), e))?;
         }
         out.insert(name, value);
     }

@@ -482,11 +482,11 @@ fn classify(msg: &str) -> Msg<'_> {
     };
     parsed.unwrap_or_else(|| {
         let mut m = Msg::new("other", Info);
-        if let Some(c) = GENERIC_CLIENT.captures(msg) {
-            if cap(&c, 1).is_some_and(|s| s.parse::<IpAddr>().is_ok()) {
-                m.client = cap(&c, 1);
-                m.port = cap_num(&c, 2);
-            }
+        if let Some(c) = GENERIC_CLIENT.captures(msg)
+            && cap(&c, 1).is_some_and(|s| s.parse::<IpAddr>().is_ok())
+        {
+            m.client = cap(&c, 1);
+            m.port = cap_num(&c, 2);
         }
         m
     })

@@ -111,7 +111,7 @@ mod tests {
             Some("2024-12-10T06:55:46")
         );
         assert_eq!(local_datetime(2023, 2, 29, 0, 0, 0), None);
-        assert_eq!(local_datetime(2024, 2, 29, 0, 0, 0).is_some(), true);
+        assert!(local_datetime(2024, 2, 29, 0, 0, 0).is_some());
         assert_eq!(local_datetime(2024, 1, 1, 24, 0, 0), None);
         assert_eq!(local_datetime(-1, 1, 1, 0, 0, 0), None);
         assert_eq!(

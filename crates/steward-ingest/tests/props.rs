@@ -420,3 +420,96 @@ proptest! {
         positions_are_lines(&p, text.as_bytes());
     }
 }
+
+// ---------------------------------------------------------------- any JSON
+
+/// Keys the JSON adapters look at, and some they do not know.
+fn key() -> impl Strategy<Value = String> {
+    prop_oneof![
+        prop::sample::select(vec![
+            "specversion",
+            "id",
+            "source",
+            "type",
+            "subject",
+            "time",
+            "data",
+            "data_base64",
+            "datacontenttype",
+            "kind",
+            "category",
+            "fields",
+            "product",
+            "occurred_at",
+            "value",
+            "message",
+            "level",
+            "client_ip",
+        ])
+        .prop_map(str::to_owned),
+        "\\PC{0,6}",
+    ]
+}
+
+fn any_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        prop::sample::select(vec![
+            "1.0",
+            "usage.error",
+            "io.steward.usage.authentication",
+            "usage",
+            "error",
+            "ip:10.0.0.1",
+            "username:ann",
+            "email:a@b.c",
+            "2018-04-05T17:31:00Z",
+            "application/json",
+            "text/xml",
+            "eyAieHl6IjogMTIzIH0=",
+            "e30=",
+            "workspace",
+            "",
+        ])
+        .prop_map(Value::from),
+        "\\PC{0,12}".prop_map(Value::from),
+    ];
+    leaf.prop_recursive(4, 48, 8, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            proptest::collection::btree_map(key(), inner, 0..8)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Arbitrary JSON never panics the JSON adapters; every line or event is
+    /// accounted; no rejection message carries a string value of the input.
+    #[test]
+    fn arbitrary_json_is_accounted(values in proptest::collection::vec(any_json(), 0..8)) {
+        let lines: Vec<String> = values.iter().map(Value::to_string).collect();
+        let input = join(&lines, false, true);
+        let p = run(Format::Jsonl, &input);
+        prop_assert_eq!(p.accounted(), lines.len());
+        positions_are_lines(&p, &input);
+        let p = run(Format::Cloudevents, &input);
+        positions_are_lines(&p, &input);
+        for v in &values {
+            let pretty = serde_json::to_string_pretty(v).unwrap_or_default();
+            let p = run(Format::Cloudevents, pretty.as_bytes());
+            let events = match v { Value::Array(a) => a.len(), _ => 1 };
+            prop_assert_eq!(p.accounted(), events);
+            positions_are_lines(&p, pretty.as_bytes());
+            for r in &p.rejected {
+                prop_assert!(!r.error.contains("ann") && !r.error.contains("10.0.0.1"), "{}", r.error);
+            }
+        }
+    }
+}
