@@ -768,10 +768,19 @@ impl AuditEntry {
                 max: MAX_ENTRY_BYTES,
             });
         }
-        let mut de = serde_json::Deserializer::from_slice(bytes);
-        let entry: AuditEntry = serde_path_to_error::deserialize(&mut de)
-            .map_err(|e| malformed(&e.path().to_string(), e.inner()))?;
-        de.end().map_err(|e| malformed(".", &e))?;
+        // Fast path without path tracking; on error, decode again to find the field path.
+        let entry: AuditEntry = match serde_json::from_slice(bytes) {
+            Ok(e) => e,
+            Err(plain) => {
+                let mut de = serde_json::Deserializer::from_slice(bytes);
+                return Err(
+                    match serde_path_to_error::deserialize::<_, AuditEntry>(&mut de) {
+                        Err(e) => malformed(&e.path().to_string(), e.inner()),
+                        Ok(_) => malformed(".", &plain), // trailing data after the object
+                    },
+                );
+            }
+        };
         entry.validate()?;
         let canonical = entry.to_canonical_json();
         if canonical != bytes {

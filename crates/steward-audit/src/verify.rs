@@ -512,14 +512,14 @@ fn refine_leaf_mismatch(f: &mut VerifyFailure, e: &StoredEntry, next: Option<&St
         f.what = format!(
             "entry {i}'s bytes were altered: they no longer hash to the stored leaf hash {}, which entry {}'s prev confirms",
             short(&e.leaf_hash),
-            i + 1
+            i.saturating_add(1)
         );
     } else if next_prev == actual_hex {
         f.what = format!(
             "entry {i}'s stored leaf hash {} was altered: its bytes hash to {}, which entry {}'s prev confirms",
             short(&e.leaf_hash),
             short(&leaf_hash(&e.bytes)),
-            i + 1
+            i.saturating_add(1)
         );
     }
 }
