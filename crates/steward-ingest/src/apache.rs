@@ -25,23 +25,141 @@
 //! with [`SkipReason::Malformed`]; an impossible date with
 //! [`SkipReason::BadTimestamp`].
 
+use serde_json::Value;
 use std::borrow::Cow;
 use std::net::IpAddr;
-use std::sync::LazyLock;
-
-use regex::Regex;
-use serde_json::Value;
 use steward_domain::{Category, Fields, IdentifierKind, Kind, NewRecord, SubjectIdentifier};
 
 use crate::{ParseOptions, Parsed, SkipReason, lines, timefmt};
 
-static LINE: LazyLock<Regex> = LazyLock::new(|| {
-    // INVARIANT: a constant pattern, compiled in a unit test.
-    Regex::new(
-        r#"^([^ ]+) ([^ ]+) ([^ ]+) \[([^\]]+)\] "((?:[^"\\]|\\.)*)" ([0-9]{3}) ([0-9]{1,19}|-)(?: "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)")?[ \t]*$"#,
-    )
-    .expect("constant regex compiles")
-});
+/// The parts of one line, borrowed from it (quoted parts still escaped).
+struct Parts<'a> {
+    host: &'a str,
+    ident: &'a str,
+    user: &'a str,
+    time: &'a str,
+    request: &'a str,
+    status: &'a str,
+    bytes: &'a str,
+    referrer: Option<&'a str>,
+    user_agent: Option<&'a str>,
+}
+
+/// A cursor over a line. Every delimiter is ASCII, so every slice it returns
+/// starts and ends on a character boundary.
+struct Cursor<'a> {
+    s: &'a str,
+    i: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.s.as_bytes().get(self.i).copied()
+    }
+
+    /// Exactly `b`.
+    fn byte(&mut self, b: u8) -> Option<()> {
+        (self.peek() == Some(b)).then(|| self.i += 1)
+    }
+
+    /// One or more bytes up to the next space or the end.
+    fn token(&mut self) -> Option<&'a str> {
+        let start = self.i;
+        while self.peek().is_some_and(|b| b != b' ') {
+            self.i += 1;
+        }
+        (self.i > start)
+            .then(|| self.s.get(start..self.i))
+            .flatten()
+    }
+
+    /// `[` one or more bytes other than `]` `]`: the inside.
+    fn bracketed(&mut self) -> Option<&'a str> {
+        self.byte(b'[')?;
+        let start = self.i;
+        while self.peek().is_some_and(|b| b != b']') {
+            self.i += 1;
+        }
+        let inside = (self.i > start)
+            .then(|| self.s.get(start..self.i))
+            .flatten()?;
+        self.byte(b']')?;
+        Some(inside)
+    }
+
+    /// `"` (any byte but `"` and `\`, or `\` and any byte)* `"`: the inside, escaped.
+    fn quoted(&mut self) -> Option<&'a str> {
+        self.byte(b'"')?;
+        let start = self.i;
+        loop {
+            match self.peek()? {
+                b'"' => break,
+                b'\\' => {
+                    self.i += 1;
+                    self.peek()?;
+                    self.i += 1;
+                }
+                _ => self.i += 1,
+            }
+        }
+        let inside = self.s.get(start..self.i)?;
+        self.i += 1;
+        Some(inside)
+    }
+
+    /// Only spaces and tabs remain.
+    fn at_end(&self) -> bool {
+        self.s
+            .as_bytes()
+            .get(self.i..)
+            .is_some_and(|r| r.iter().all(|b| *b == b' ' || *b == b'\t'))
+    }
+}
+
+/// Split a line by the grammar
+/// `host SP ident SP user SP [time] SP "request" SP status SP bytes [SP "referrer" SP "user-agent"] [spaces]`
+/// where status is 3 digits and bytes 1-19 digits or `-`.
+fn split(line: &str) -> Option<Parts<'_>> {
+    let mut c = Cursor { s: line, i: 0 };
+    let host = c.token()?;
+    c.byte(b' ')?;
+    let ident = c.token()?;
+    c.byte(b' ')?;
+    let user = c.token()?;
+    c.byte(b' ')?;
+    let time = c.bracketed()?;
+    c.byte(b' ')?;
+    let request = c.quoted()?;
+    c.byte(b' ')?;
+    let status = c.token()?;
+    if status.len() != 3 || !status.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    c.byte(b' ')?;
+    let bytes = c.token()?;
+    if bytes != "-" && (bytes.len() > 19 || !bytes.bytes().all(|b| b.is_ascii_digit())) {
+        return None;
+    }
+    let mut parts = Parts {
+        host,
+        ident,
+        user,
+        time,
+        request,
+        status,
+        bytes,
+        referrer: None,
+        user_agent: None,
+    };
+    if c.at_end() {
+        return Some(parts);
+    }
+    c.byte(b' ')?;
+    parts.referrer = Some(c.quoted()?);
+    c.byte(b' ')?;
+    parts.user_agent = Some(c.quoted()?);
+    c.at_end().then_some(parts)
+}
 
 /// `\"` -> `"`, `\\` -> `\`; other escapes kept as written.
 fn unescape(s: &str) -> Cow<'_, str> {
@@ -73,16 +191,13 @@ fn dash(s: Option<&str>) -> Option<&str> {
 
 /// One line to fields and subject, or why it is skipped.
 fn parse_line(text: &str) -> Result<(Fields, SubjectIdentifier, String), SkipReason> {
-    let c = LINE.captures(text).ok_or(SkipReason::Malformed)?;
-    let get = |i: usize| c.get(i).map(|m| m.as_str());
-    let client = get(1).unwrap_or_default();
+    let parts = split(text).ok_or(SkipReason::Malformed)?;
+    let client = parts.host;
     if client.parse::<IpAddr>().is_err() {
         return Err(SkipReason::Malformed);
     }
-    let occurred_at = get(4)
-        .and_then(timefmt::apache)
-        .ok_or(SkipReason::BadTimestamp)?;
-    let user = dash(get(3));
+    let occurred_at = timefmt::apache(parts.time).ok_or(SkipReason::BadTimestamp)?;
+    let user = dash(Some(parts.user));
     let subject = match user {
         Some(u) => SubjectIdentifier::new(IdentifierKind::Username, u),
         None => SubjectIdentifier::new(IdentifierKind::Ip, client),
@@ -94,17 +209,17 @@ fn parse_line(text: &str) -> Result<(Fields, SubjectIdentifier, String), SkipRea
         f.insert(k.to_owned(), v);
     };
     put("client_ip", client.into());
-    if let Some(ident) = dash(get(2)) {
+    if let Some(ident) = dash(Some(parts.ident)) {
         put("ident", ident.into());
     }
     if let Some(u) = user {
         put("user", u.into());
     }
     put("occurred_at", occurred_at.as_str().into());
-    let request = unescape(get(5).unwrap_or_default());
-    let mut parts = request.split(' ');
+    let request = unescape(parts.request);
+    let mut words = request.split(' ');
     if let (Some(method), Some(path), protocol, None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
+        (words.next(), words.next(), words.next(), words.next())
         && !method.is_empty()
         && !path.is_empty()
     {
@@ -114,21 +229,21 @@ fn parse_line(text: &str) -> Result<(Fields, SubjectIdentifier, String), SkipRea
             put("protocol", p.into());
         }
     }
-    if let Some(status) = get(6).and_then(|s| s.parse::<u64>().ok()) {
+    if let Ok(status) = parts.status.parse::<u64>() {
         put("status", status.into());
     }
-    let bytes = match get(7) {
-        Some("-") | None => Some(0),
-        Some(b) => b.parse::<u64>().ok(),
+    let bytes = match parts.bytes {
+        "-" => Some(0),
+        b => b.parse::<u64>().ok(),
     };
     match bytes {
         Some(b) => put("bytes", b.into()),
         None => return Err(SkipReason::Malformed),
     }
-    if let Some(r) = dash(get(8)) {
+    if let Some(r) = dash(parts.referrer) {
         put("referrer", unescape(r).into_owned().into());
     }
-    if let Some(ua) = dash(get(9)) {
+    if let Some(ua) = dash(parts.user_agent) {
         put("user_agent", unescape(ua).into_owned().into());
     }
     put("message", text.into());
@@ -177,7 +292,6 @@ mod tests {
 
     #[test]
     fn combined_line_maps_to_usage_access_with_ip_subject_n2_4() {
-        assert!(!LINE.as_str().is_empty());
         let p = parse("access.log", COMBINED.as_bytes(), &opts());
         assert_eq!(p.records.len(), 1);
         let (line, r) = &p.records[0];

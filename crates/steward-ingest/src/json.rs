@@ -128,23 +128,26 @@ pub(crate) fn subject(v: &Value, path: &str) -> Result<Option<SubjectIdentifier>
     }
 }
 
+/// `kind:value`; or, bare, an IP address (`ip`) or an e-mail address without
+/// `:` (`email`). Anything else must name its kind.
 fn subject_str(s: &str, path: &str) -> Result<SubjectIdentifier, Problem> {
     if let Some((k, v)) = s.split_once(':')
         && let Ok(kind) = k.parse::<IdentifierKind>()
     {
         return SubjectIdentifier::new(kind, v).map_err(|e| Problem::new(path, e));
     }
-    match SubjectIdentifier::candidates(s) {
-        Ok(c) if c.len() == 1 => c
-            .into_iter()
-            .next()
-            .ok_or_else(|| Problem::new(path, SUBJECT_FORM)),
-        Ok(_) => Err(Problem::new(
+    let bare = s.trim();
+    let kind = if bare.parse::<std::net::IpAddr>().is_ok() {
+        IdentifierKind::Ip
+    } else if bare.contains('@') && !bare.contains(':') {
+        IdentifierKind::Email
+    } else {
+        return Err(Problem::new(
             path,
             format!("names no identifier kind: {SUBJECT_FORM}"),
-        )),
-        Err(e) => Err(Problem::new(path, e)),
-    }
+        ));
+    };
+    SubjectIdentifier::new(kind, bare).map_err(|e| Problem::new(path, e))
 }
 
 /// Check `obj` against `kind`'s closed schema (N1.3): every key a field of the
@@ -250,6 +253,12 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.path, "$.subject.kind");
+        let e = subject(&Value::from("phone:a@b.c"), "$.subject").unwrap_err();
+        assert!(e.reason.starts_with("names no identifier kind"), "{e}");
+        let s = subject(&Value::from("Ann@Example.com"), "$.subject")
+            .unwrap()
+            .unwrap();
+        assert_eq!(s.kind(), IdentifierKind::Email);
         let e = subject(&Value::from(7), "$.subject").unwrap_err();
         assert!(e.reason.starts_with("is a number"), "{e}");
     }

@@ -279,8 +279,9 @@ static TOO_MANY_NEW: LazyLock<Regex> = LazyLock::new(|| {
         r"^Disconnecting (?:authenticating|invalid) user (.*) ([^ ]+) port ([0-9]{1,5}): Too many authentication failures",
     )
 });
-static RECV_DISC: LazyLock<Regex> =
-    LazyLock::new(|| re(r"^(error: )?Received disconnect from ([^ ]+?)(?: port ([0-9]{1,5}))?:"));
+static RECV_DISC: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"^(error: )?Received disconnect from (?:([^ ]+) port ([0-9]{1,5})|([^ ]+)): ?[0-9]+:")
+});
 static INPUT_USERAUTH: LazyLock<Regex> =
     LazyLock::new(|| re(r"^input_userauth_request: invalid user (.*?)(?: \[preauth\])?$"));
 static INVALID: LazyLock<Regex> =
@@ -418,7 +419,7 @@ fn classify(msg: &str) -> Msg<'_> {
             } else {
                 Msg::new("received_disconnect", Info)
             };
-            m.client = cap(&c, 2);
+            m.client = cap(&c, 2).or_else(|| cap(&c, 4));
             m.port = cap_num(&c, 3);
             m
         }),
@@ -970,6 +971,26 @@ Dec 10 07:02:51 LabSZ sshd[24205]: PAM 2 more authentication failures; logname= 
         assert_eq!(m.account, Some("root"));
         let m = classify("Postponed keyboard-interactive for ann from 10.1.1.1 port 22 ssh2");
         assert_eq!((m.client, m.port), (Some("10.1.1.1"), Some(22)));
+        for (msg, client, port) in [
+            (
+                "Received disconnect from 2001:db8::1 port 22:11: Bye Bye [preauth]",
+                "2001:db8::1",
+                Some(22),
+            ),
+            (
+                "Received disconnect from 2001:db8::1: 11: Bye Bye [preauth]",
+                "2001:db8::1",
+                None,
+            ),
+            (
+                "error: Received disconnect from 10.0.0.1 port 5:14: No more user authentication methods available. [preauth]",
+                "10.0.0.1",
+                Some(5),
+            ),
+        ] {
+            let m = classify(msg);
+            assert_eq!((m.client, m.port), (Some(client), port), "{msg}");
+        }
         let m = classify("Invalid user  0101 from 1.2.3.4");
         assert_eq!(m.account, Some(" 0101"));
     }
