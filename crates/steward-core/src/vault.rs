@@ -227,7 +227,8 @@ impl Steward {
     ) -> Result<IngestSummary, CoreError> {
         let start = Instant::now();
         let mut summary = IngestSummary::default();
-        let mut cache: HashMap<[u8; 32], (SubjectId, Sealer, u32)> = HashMap::new();
+        let mut cache: HashMap<steward_domain::SubjectIdentifier, (SubjectId, Sealer, u32)> =
+            HashMap::new();
         let mut ids = IdGen::new();
         let region = self.config.home_region().name.clone();
         let batch_size = self.config.ingest_batch;
@@ -237,18 +238,18 @@ impl Steward {
             let categories = batch.iter().map(|r| r.kind().category()).collect();
             let allow = self.decide_ingest(principal, &categories)?;
             let mut cs = ChangeSet::default();
-            let mut new_in_batch: Vec<[u8; 32]> = Vec::new();
+            let mut new_in_batch: Vec<steward_domain::SubjectIdentifier> = Vec::new();
             let mut by_cat: BTreeMap<String, u64> = BTreeMap::new();
             let stored_at = now_ms();
             for rec in batch {
-                let primary = blind_index(&self.blind_key, rec.subject());
-                let sk = match cache.get(&primary) {
+                let sk = match cache.get(rec.subject()) {
                     Some((id, sealer, kv)) => SubjectKey {
                         id: *id,
                         sealer: sealer.clone(),
                         key_version: *kv,
                     },
                     None => {
+                        let primary = blind_index(&self.blind_key, rec.subject());
                         let found = self.store()?.subject_by_blind(&primary)?;
                         let sk = match found {
                             Some(id) => match self.subject_sealer(id)? {
@@ -292,7 +293,7 @@ impl Steward {
                                     kind: rec.subject().kind().as_str().into(),
                                     sealed: sealer.seal(&aad, rec.subject().value().as_bytes()),
                                 });
-                                new_in_batch.push(primary);
+                                new_in_batch.push(rec.subject().clone());
                                 summary.new_subjects += 1;
                                 SubjectKey {
                                     id,
@@ -301,17 +302,20 @@ impl Steward {
                                 }
                             }
                         };
-                        cache.insert(primary, (sk.id, sk.sealer.clone(), sk.key_version));
+                        cache.insert(
+                            rec.subject().clone(),
+                            (sk.id, sk.sealer.clone(), sk.key_version),
+                        );
                         sk
                     }
                 };
                 let id = ids.next();
                 let category = rec.kind().category();
-                let body = json!({
-                    "fields": rec.fields(),
-                    "occurred_at": rec.occurred_at(),
-                });
-                let plain = serde_json::to_vec(&body).unwrap_or_default();
+                let plain = serde_json::to_vec(&RecordBody {
+                    fields: rec.fields(),
+                    occurred_at: rec.occurred_at(),
+                })
+                .unwrap_or_default();
                 let aad = RecordAad {
                     record: id,
                     subject: sk.id,
@@ -738,6 +742,13 @@ impl Steward {
     pub fn keks(&self) -> Vec<steward_crypto::KekInfo> {
         self.keyring.keks()
     }
+}
+
+/// The sealed body of a record: `{"fields":{…},"occurred_at":…}`.
+#[derive(Serialize)]
+struct RecordBody<'a> {
+    fields: &'a steward_domain::Fields,
+    occurred_at: Option<&'a str>,
 }
 
 fn scalar(v: &Value) -> String {

@@ -56,6 +56,23 @@ impl Category {
         }
     }
 
+    /// The category's stable storage code (1 to 5): what stores write in
+    /// place of the name. Never renumber: stored rows depend on it.
+    pub fn code(self) -> u8 {
+        match self {
+            Category::Account => 1,
+            Category::Billing => 2,
+            Category::Configuration => 3,
+            Category::Usage => 4,
+            Category::Communications => 5,
+        }
+    }
+
+    /// The category of a storage code, if it is one.
+    pub fn from_code(code: u8) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.code() == code)
+    }
+
     /// The notice clause that names this category.
     pub fn clause(self) -> &'static str {
         match self {

@@ -3,7 +3,8 @@
 //! Run: `cargo run --release -p steward-policy --example decision_latency`
 //!
 //! Prints one line per mix (allowed reads, forbids, default denials with
-//! their hint search, and a realistic mix), each measured in this run.
+//! their hint search, a realistic mix, and allowed reads by principals not
+//! in the engine's principal cache), each measured in this run.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -146,6 +147,19 @@ fn main() {
     mix.extend_from_slice(&forbids);
     mix.extend_from_slice(&default_denies[..1]);
 
+    // 10,000 distinct principals, more than the principal cache keeps: every
+    // decision of this row builds its principal's entity.
+    let cold_principals: Vec<Principal> = (0..10_000)
+        .map(|i| Principal {
+            name: format!("security-{i}"),
+            ..security.clone()
+        })
+        .collect();
+    let cold: Vec<DecisionRequest<'_>> = cold_principals
+        .iter()
+        .map(|p| req(p, Action::Read, Category::Usage, Purpose::Protect, plain))
+        .collect();
+
     // Warm up.
     let _ = measure(&engine, &mix);
     println!(
@@ -159,6 +173,7 @@ fn main() {
         ("forbid decides", &forbids[..]),
         ("default deny (with hint search)", &default_denies[..]),
         ("mix: 24 allow, 2 forbid, 1 deny", &mix[..]),
+        ("allowed, principal not cached", &cold[..]),
     ] {
         let (p50, p99, allowed) = measure(&engine, reqs);
         println!("{name:<34} {:>10.2?} {:>10.2?} {:>9}", p50, p99, allowed);

@@ -7,14 +7,16 @@ use std::str::FromStr;
 
 use cedar_policy::{
     ActionConstraint, Authorizer, Context, Entities, Entity, EntityId, EntityTypeName, EntityUid,
-    PolicyId, PolicySet, Request, RestrictedExpression, Schema,
+    PolicySet, Request, RestrictedExpression, Schema,
 };
 use steward_domain::{Principal, PrincipalKind, Purpose, SubjectId, Team};
 use time::Date;
 
+use crate::cache::{ContextCache, PrincipalCache};
 use crate::error::PolicyError;
 use crate::pack::{self, PackManifest, PolicyInfo, SCHEMA_FILE};
 use crate::request::{Action, Decision, DecisionBasis, DecisionRequest, RequestContext};
+use crate::slice;
 
 /// The Cedar entity type of principals.
 pub const PRINCIPAL_TYPE: &str = "Steward::Principal";
@@ -22,6 +24,18 @@ pub const PRINCIPAL_TYPE: &str = "Steward::Principal";
 pub const RESOURCE_TYPE: &str = "Steward::SubjectData";
 /// The Cedar entity type of actions.
 pub const ACTION_TYPE: &str = "Steward::Action";
+
+const PURPOSES: usize = Purpose::ALL.len();
+const KINDS: usize = PrincipalKind::ALL.len();
+
+fn slice_index(action: Action, purpose: Purpose, kind: PrincipalKind, revoked: bool) -> usize {
+    let p = Purpose::ALL.iter().position(|&x| x == purpose).unwrap_or(0);
+    let k = PrincipalKind::ALL
+        .iter()
+        .position(|&x| x == kind)
+        .unwrap_or(0);
+    ((action.index() * PURPOSES + p) * KINDS + k) * 2 + usize::from(revoked)
+}
 
 /// Julian day number of 1970-01-01.
 const UNIX_EPOCH_JULIAN_DAY: i64 = 2_440_588;
@@ -42,11 +56,15 @@ pub struct PolicyEngine {
     manifest: PackManifest,
     schema: Schema,
     policies: PolicySet,
-    // INVARIANT: slices[a.index()] holds every policy of `policies` whose
-    // action scope can match action `a` (given the schema's action groups).
+    // INVARIANT: slices[slice_index(a, p, k, r)] holds every policy of
+    // `policies` that can be satisfied by a request of action `a`, purpose
+    // `p`, principal kind `k` and revocation `r` (see `slice`); the others
+    // are provably false for such a request.
     slices: Vec<PolicySet>,
+    // False only in tests that compare slices with the whole set.
+    slicing: bool,
     infos: Vec<PolicyInfo>,
-    by_id: HashMap<PolicyId, usize>,
+    by_id: HashMap<String, usize>,
     // INVARIANT: action_uids[a.index()] is `Steward::Action::"<a.as_str()>"`.
     action_uids: Vec<EntityUid>,
     // The action entity with its ancestors as parents, where the schema puts
@@ -55,6 +73,8 @@ pub struct PolicyEngine {
     principal_type: EntityTypeName,
     resource_type: EntityTypeName,
     authorizer: Authorizer,
+    contexts: ContextCache,
+    principals: PrincipalCache,
 }
 
 impl std::fmt::Debug for PolicyEngine {
@@ -90,12 +110,18 @@ impl PolicyEngine {
     /// [`PolicyError::NoPolicies`] without `.cedar` files, and every load
     /// error of [`PolicyEngine::from_sources`].
     pub fn load_dir(dir: &Path) -> Result<Self, PolicyError> {
-        let (manifest, schema, files) = pack::read_dir(dir)?;
-        let files: Vec<(&str, &str)> = files
+        let texts = pack::read_dir(dir)?;
+        let files: Vec<(&str, &str)> = texts
+            .policies
             .iter()
             .map(|(n, t)| (n.as_str(), t.as_str()))
             .collect();
-        let pack = pack::load(&manifest, &schema, &files, &dir.display().to_string())?;
+        let pack = pack::load(
+            &texts.manifest,
+            &texts.schema,
+            &files,
+            &dir.display().to_string(),
+        )?;
         Self::from_loaded(pack)
     }
 
@@ -163,37 +189,53 @@ impl PolicyEngine {
             ancestors_of.push(ancestors);
         }
 
-        let mut slices = Vec::with_capacity(action_uids.len());
+        // Slices by (action, purpose, principal kind): see `slice`.
+        let mut pinned = Vec::new();
+        for p in pack.policies.policies() {
+            let est = p
+                .to_json()
+                .map_err(|e| mismatch(format!("policy {} to JSON: {e}", p.id())))?;
+            pinned.push((p, slice::pins_of(&est)));
+        }
+        let mut slices = Vec::with_capacity(Action::ALL.len() * PURPOSES * KINDS * 2);
         for (uid, ancestors) in action_uids.iter().zip(&ancestors_of) {
-            let mut slice = PolicySet::new();
-            for p in pack.policies.policies() {
-                let applies = match p.action_constraint() {
-                    ActionConstraint::Any => true,
-                    ActionConstraint::Eq(a) => a == *uid,
-                    ActionConstraint::In(list) => {
-                        list.iter().any(|a| a == uid || ancestors.contains(a))
+            for purpose in Purpose::ALL {
+                for kind in PrincipalKind::ALL {
+                    for revoked in [false, true] {
+                        let mut set = PolicySet::new();
+                        for (p, pins) in &pinned {
+                            let action_matches = match p.action_constraint() {
+                                ActionConstraint::Any => true,
+                                ActionConstraint::Eq(a) => a == *uid,
+                                ActionConstraint::In(list) => {
+                                    list.iter().any(|a| a == uid || ancestors.contains(a))
+                                }
+                            };
+                            if action_matches
+                                && pins.admits(purpose.as_str(), kind.as_str(), revoked)
+                            {
+                                set.add((*p).clone())
+                                    .map_err(|e| mismatch(format!("slicing: {e}")))?;
+                            }
+                        }
+                        slices.push(set);
                     }
-                };
-                if applies {
-                    slice
-                        .add(p.clone())
-                        .map_err(|e| mismatch(format!("slicing by action: {e}")))?;
                 }
             }
-            slices.push(slice);
         }
 
         let by_id = pack
             .infos
             .iter()
             .enumerate()
-            .map(|(i, info)| (PolicyId::new(&info.id), i))
+            .map(|(i, info)| (info.id.clone(), i))
             .collect();
         let engine = PolicyEngine {
             manifest: pack.manifest,
             schema: pack.schema,
             policies: pack.policies,
             slices,
+            slicing: true,
             infos: pack.infos,
             by_id,
             action_uids,
@@ -201,6 +243,8 @@ impl PolicyEngine {
             principal_type,
             resource_type,
             authorizer: Authorizer::new(),
+            contexts: ContextCache::default(),
+            principals: PrincipalCache::default(),
         };
         engine.check_conformance().map_err(mismatch)?;
         Ok(engine)
@@ -288,7 +332,7 @@ impl PolicyEngine {
 
     /// The policy with this `@id`.
     pub fn policy(&self, id: &str) -> Option<&PolicyInfo> {
-        self.infos.iter().find(|p| p.id == id)
+        self.info(id)
     }
 
     /// The pack's Cedar schema.
@@ -330,19 +374,29 @@ impl PolicyEngine {
         purpose: Purpose,
     ) -> Result<Decision, String> {
         let built = self.build(req)?;
-        let mut entities = Vec::with_capacity(3);
-        entities.push(self.principal_entity(req.principal)?);
-        entities.push(self.resource_entity(req, &built.resource_uid)?);
-        if let Some(a) = &self.action_entities[req.action.index()] {
-            entities.push(a.clone());
+        let base = self.principals.get_or_build(req.principal, || {
+            Entities::from_entities([self.principal_entity(req.principal)?], None)
+                .map_err(|e| e.to_string())
+        })?;
+        let resource = self.resource_entity(req, &built.resource_uid)?;
+        let entities = match self.action_entities.get(req.action.index()) {
+            Some(Some(a)) => base.add_entities([resource, a.clone()], None),
+            _ => base.add_entities([resource], None),
         }
-        let entities = Entities::from_entities(entities, None).map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())?;
         let context = self.context(purpose, &req.context, false)?;
-        let response = self.evaluate(req.action, &built, context, &entities)?;
+        let response = self.evaluate(
+            req.action,
+            purpose,
+            req.principal,
+            &built,
+            context,
+            &entities,
+        )?;
         let diagnostics = response.diagnostics();
 
-        let errors: Vec<_> = diagnostics.errors().collect();
-        if !errors.is_empty() {
+        if diagnostics.errors().next().is_some() {
+            let errors: Vec<_> = diagnostics.errors().collect();
             let mut ids: Vec<String> = Vec::new();
             let mut reason = String::from(
                 "a policy failed to evaluate, so the request is denied (fail closed): ",
@@ -395,9 +449,7 @@ impl PolicyEngine {
     }
 
     fn info(&self, id: &str) -> Option<&PolicyInfo> {
-        self.by_id
-            .get(&PolicyId::new(id))
-            .and_then(|&i| self.infos.get(i))
+        self.by_id.get(id).and_then(|&i| self.infos.get(i))
     }
 
     fn clauses_of<'a>(&self, ids: impl Iterator<Item = &'a str>) -> Vec<String> {
@@ -417,21 +469,37 @@ impl PolicyEngine {
     fn evaluate(
         &self,
         action: Action,
+        purpose: Purpose,
+        principal: &Principal,
         built: &Built,
         context: Context,
         entities: &Entities,
     ) -> Result<cedar_policy::Response, String> {
+        let action_uid = self
+            .action_uids
+            .get(action.index())
+            .ok_or("no action entity for the request")?;
         let request = Request::new(
             built.principal_uid.clone(),
-            self.action_uids[action.index()].clone(),
+            action_uid.clone(),
             built.resource_uid.clone(),
             context,
             None,
         )
         .map_err(|e| e.to_string())?;
-        Ok(self
-            .authorizer
-            .is_authorized(&request, &self.slices[action.index()], entities))
+        let set = if self.slicing {
+            self.slices
+                .get(slice_index(
+                    action,
+                    purpose,
+                    principal.kind,
+                    principal.revoked,
+                ))
+                .ok_or("no policy slice for the request")?
+        } else {
+            &self.policies
+        };
+        Ok(self.authorizer.is_authorized(&request, set, entities))
     }
 
     /// A denial because no policy applied: what was asked, and a hint at
@@ -451,7 +519,9 @@ impl PolicyEngine {
         let mut reason = format!("no policy permits {who} to {what} for {}", purpose.as_str());
         let allowed_with = |p: Purpose| -> Option<Vec<String>> {
             let ctx = self.context(p, &req.context, true).ok()?;
-            let resp = self.evaluate(req.action, built, ctx, entities).ok()?;
+            let resp = self
+                .evaluate(req.action, p, req.principal, built, ctx, entities)
+                .ok()?;
             if resp.decision() != cedar_policy::Decision::Allow
                 || resp.diagnostics().errors().next().is_some()
             {
@@ -589,31 +659,40 @@ impl PolicyEngine {
         Entity::new_with_tags(uid.clone(), attrs, [], []).map_err(|e| e.to_string())
     }
 
-    /// The Cedar context. `relaxed` sets every flag true: used only to find
-    /// the hint of a default deny.
+    /// The Cedar context (cached per day, purpose and flags). `relaxed` sets
+    /// every flag true: used only to find the hint of a default deny.
     fn context(
         &self,
         purpose: Purpose,
         ctx: &RequestContext,
         relaxed: bool,
     ) -> Result<Context, String> {
+        let flags = [
+            relaxed || ctx.open_case_for_subject,
+            relaxed || ctx.legal_obligation_recorded,
+            relaxed || ctx.aggregate_only,
+        ];
+        let today = days_since_epoch(ctx.today);
+        self.contexts.get_or_build(today, purpose, flags, || {
+            Self::build_context(purpose, today, flags)
+        })
+    }
+
+    fn build_context(purpose: Purpose, today: i64, flags: [bool; 3]) -> Result<Context, String> {
         Context::from_pairs([
             ("purpose".to_owned(), str_expr(purpose.as_str())),
-            (
-                "today".to_owned(),
-                RestrictedExpression::new_long(days_since_epoch(ctx.today)),
-            ),
+            ("today".to_owned(), RestrictedExpression::new_long(today)),
             (
                 "open_case_for_subject".to_owned(),
-                RestrictedExpression::new_bool(relaxed || ctx.open_case_for_subject),
+                RestrictedExpression::new_bool(flags[0]),
             ),
             (
                 "legal_obligation_recorded".to_owned(),
-                RestrictedExpression::new_bool(relaxed || ctx.legal_obligation_recorded),
+                RestrictedExpression::new_bool(flags[1]),
             ),
             (
                 "aggregate_only".to_owned(),
-                RestrictedExpression::new_bool(relaxed || ctx.aggregate_only),
+                RestrictedExpression::new_bool(flags[2]),
             ),
         ])
         .map_err(|e| e.to_string())
@@ -630,11 +709,24 @@ fn str_expr(s: &str) -> RestrictedExpression {
     RestrictedExpression::new_string(s.to_owned())
 }
 
+/// An error with its causes and help, for load errors.
 fn pack_diag(e: &dyn miette::Diagnostic) -> String {
-    match e.help() {
-        Some(h) => format!("{e} (help: {h})"),
-        None => e.to_string(),
+    let mut s = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        let c = cause.to_string();
+        if !s.contains(&c) {
+            s.push_str(": ");
+            s.push_str(&c);
+        }
+        source = cause.source();
     }
+    if let Some(h) = e.help() {
+        s.push_str(" (help: ");
+        s.push_str(&h.to_string());
+        s.push(')');
+    }
+    s
 }
 
 /// "a support employee", "an incident response contractor", "a data subject".
@@ -699,17 +791,110 @@ mod tests {
     }
 
     #[test]
-    fn slices_hold_exactly_the_policies_that_can_match() {
+    fn slices_leave_out_only_what_cannot_apply() {
         let e = PolicyEngine::default_pack().unwrap();
         let total = e.policy_set().policies().count();
+        assert_eq!(e.slices.len(), Action::ALL.len() * PURPOSES * KINDS * 2);
+        let count = |a, p, k, r| e.slices[slice_index(a, p, k, r)].policies().count();
+        // An employee reading for assist: the 2 forbids on staff
+        // obligations, and the support permit.
+        let (read, assist) = (Action::Read, Purpose::Assist);
+        assert_eq!(count(read, assist, PrincipalKind::Employee, false), 3);
+        // Revoked: the revocation forbid too.
+        assert_eq!(count(read, assist, PrincipalKind::Employee, true), 4);
+        // A contractor also meets the engagement forbid.
+        assert_eq!(count(read, assist, PrincipalKind::Contractor, false), 4);
+        // A service reading for assist: the notifications permit.
+        assert_eq!(count(read, assist, PrincipalKind::Service, false), 1);
         for a in Action::ALL {
-            let n = e.slices[a.index()].policies().count();
-            assert!(
-                n >= 6,
-                "{a}: {n} policies; the 6 unscoped forbids apply to all"
-            );
-            assert!(n < total, "{a}: slice is the whole set");
+            for p in Purpose::ALL {
+                for k in PrincipalKind::ALL {
+                    assert!(
+                        count(a, p, k, true) >= 1,
+                        "{a}/{p}/{k}: revocation forbid missing"
+                    );
+                    for r in [false, true] {
+                        let n = count(a, p, k, r);
+                        assert!(n < total, "{a}/{p}/{k}/{r}: {n}");
+                    }
+                }
+            }
         }
         assert!(e.action_entities.iter().all(Option::is_none));
+    }
+
+    mod equivalence {
+        use super::*;
+        use proptest::prelude::*;
+        use steward_domain::Category;
+
+        fn date(offset: i64) -> Date {
+            Date::from_calendar_date(2024, time::Month::June, 1)
+                .unwrap()
+                .checked_add(time::Duration::days(offset))
+                .unwrap()
+        }
+
+        fn principal() -> impl Strategy<Value = Principal> {
+            (
+                proptest::sample::select(PrincipalKind::ALL.to_vec()),
+                proptest::sample::subsequence(Team::ALL.to_vec(), 0..3),
+                proptest::option::of(-3i64..3),
+                proptest::option::of(-3i64..3),
+                proptest::option::of(-3i64..3),
+                proptest::option::of(0i64..3),
+                proptest::sample::subsequence(vec!["org-a".to_owned(), "org-b".to_owned()], 0..2),
+                any::<bool>(),
+            )
+                .prop_map(
+                    |(kind, teams, conf, training, end, subject, organisations, revoked)| {
+                        Principal {
+                            name: "p".into(),
+                            kind,
+                            teams,
+                            confidentiality_signed_on: conf.map(date),
+                            training_expires_on: training.map(date),
+                            engagement_ends_on: end.map(date),
+                            subject: subject.map(SubjectId),
+                            organisations,
+                            revoked,
+                        }
+                    },
+                )
+        }
+
+        fn engines() -> &'static (PolicyEngine, PolicyEngine) {
+            static ENGINES: std::sync::OnceLock<(PolicyEngine, PolicyEngine)> =
+                std::sync::OnceLock::new();
+            ENGINES.get_or_init(|| {
+                let sliced = PolicyEngine::default_pack().unwrap();
+                let mut whole = PolicyEngine::default_pack().unwrap();
+                whole.slicing = false;
+                (sliced, whole)
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(4000))]
+            /// Slicing by (action, purpose, kind) changes no decision, no
+            /// deciding policy and no reason.
+            #[test]
+            fn sliced_decisions_equal_whole_set_decisions(
+                p in principal(),
+                action in proptest::sample::select(Action::ALL.to_vec()),
+                subject in proptest::option::of(prop_oneof![
+                    Just("sub_0000000000000001"), Just("sub_0000000000000002")]),
+                category in proptest::option::of(proptest::sample::select(Category::ALL.to_vec())),
+                organisation in proptest::option::of(prop_oneof![Just("org-a"), Just("org-b"), Just("")]),
+                purpose in proptest::option::of(proptest::sample::select(Purpose::ALL.to_vec())),
+                flags in any::<(bool, bool, bool)>(),
+            ) {
+                let (sliced, whole) = engines();
+                let mut context = RequestContext::new(date(0));
+                (context.open_case_for_subject, context.legal_obligation_recorded, context.aggregate_only) = flags;
+                let req = DecisionRequest { principal: &p, action, subject, category, organisation, purpose, context };
+                prop_assert_eq!(sliced.decide(&req), whole.decide(&req));
+            }
+        }
     }
 }

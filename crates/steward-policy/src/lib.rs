@@ -22,6 +22,45 @@
 //! panics: no purpose, a malformed request, or a policy that fails to
 //! evaluate is a denial naming the cause (fail closed).
 //!
+//! ```
+//! use steward_domain::{Category, Principal, PrincipalKind, Purpose, Team};
+//! use steward_policy::{Action, DecisionBasis, DecisionRequest, PolicyEngine, RequestContext};
+//! use time::macros::date;
+//!
+//! let engine = PolicyEngine::default_pack()?;
+//! let alice = Principal {
+//!     name: "alice".into(),
+//!     kind: PrincipalKind::Employee,
+//!     teams: vec![Team::Support],
+//!     confidentiality_signed_on: Some(date!(2023 - 03 - 01)),
+//!     training_expires_on: Some(date!(2024 - 12 - 31)),
+//!     engagement_ends_on: None,
+//!     subject: None,
+//!     organisations: vec![],
+//!     revoked: false,
+//! };
+//! let mut req = DecisionRequest {
+//!     principal: &alice,
+//!     action: Action::Read,
+//!     subject: Some("sub_0000000000001234"),
+//!     category: Some(Category::Communications),
+//!     organisation: None,
+//!     purpose: Some(Purpose::Assist),
+//!     context: RequestContext::new(date!(2024 - 06 - 01)),
+//! };
+//! let denied = engine.decide(&req);
+//! assert!(!denied.allowed);
+//! assert!(denied.reason.ends_with("support reads need an open support case about the subject (N3.5, N3.8)"));
+//!
+//! req.context.open_case_for_subject = true;
+//! let allowed = engine.decide(&req);
+//! assert!(allowed.allowed);
+//! assert_eq!(allowed.basis, DecisionBasis::Permit);
+//! assert_eq!(allowed.policy_ids, ["staff-support-read-with-open-case"]);
+//! assert_eq!(allowed.clause_ids, ["N3.5", "N3.8"]);
+//! # Ok::<(), steward_policy::PolicyError>(())
+//! ```
+//!
 //! # Model (the schema)
 //!
 //! - Principal `Steward::Principal`: `kind`, `teams`, `is_staff`,
@@ -36,10 +75,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod cache;
 mod engine;
 pub mod error;
 mod pack;
 mod request;
+mod slice;
 
 pub use engine::{ACTION_TYPE, PRINCIPAL_TYPE, PolicyEngine, RESOURCE_TYPE, days_since_epoch};
 pub use error::{PolicyError, UnknownActionError, ValidationIssue};

@@ -143,9 +143,19 @@ pub(crate) struct LoadedPack {
     pub infos: Vec<PolicyInfo>,
 }
 
+/// The texts of a pack directory.
+pub(crate) struct PackTexts {
+    /// `pack.toml`.
+    pub manifest: String,
+    /// `schema.cedarschema`.
+    pub schema: String,
+    /// (file name, text) of every `*.cedar` file, in file-name order.
+    pub policies: Vec<(String, String)>,
+}
+
 /// Read a pack directory: `pack.toml`, `schema.cedarschema` and every
 /// `*.cedar` file, in file-name order.
-pub(crate) fn read_dir(dir: &Path) -> Result<(String, String, Vec<(String, String)>), PolicyError> {
+pub(crate) fn read_dir(dir: &Path) -> Result<PackTexts, PolicyError> {
     let read = |p: &Path| {
         std::fs::read_to_string(p).map_err(|source| PolicyError::Io {
             path: p.to_path_buf(),
@@ -183,7 +193,11 @@ pub(crate) fn read_dir(dir: &Path) -> Result<(String, String, Vec<(String, Strin
             dir: dir.display().to_string(),
         });
     }
-    Ok((manifest, schema, files))
+    Ok(PackTexts {
+        manifest,
+        schema,
+        policies: files,
+    })
 }
 
 /// Load a pack from its sources. `files` are (file name, text) pairs.

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use ed25519_dalek::SigningKey;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
 use steward_audit::{Checkpoint, RootBuilder};
-use steward_domain::{RecordId, SubjectId};
+use steward_domain::{Category, RecordId, SubjectId};
 
 use crate::types::*;
 
@@ -57,12 +57,12 @@ impl std::fmt::Debug for SqliteStore {
 
 const MIGRATIONS: &[&str] = &[
     // v1
-    "CREATE TABLE subjects(id INTEGER PRIMARY KEY, region TEXT NOT NULL, created_at INTEGER NOT NULL, erased_at INTEGER);
+    "CREATE TABLE subjects(key INTEGER PRIMARY KEY, id INTEGER NOT NULL UNIQUE, region TEXT NOT NULL, created_at INTEGER NOT NULL, erased_at INTEGER);
      CREATE TABLE subject_keys(subject_id INTEGER PRIMARY KEY, kek_version INTEGER NOT NULL, key_version INTEGER NOT NULL, wrapped BLOB NOT NULL);
      CREATE TABLE identifiers(blind BLOB PRIMARY KEY, subject_id INTEGER NOT NULL, kind TEXT NOT NULL, sealed BLOB NOT NULL);
      CREATE INDEX identifiers_subject ON identifiers(subject_id);
-     CREATE TABLE records(id INTEGER PRIMARY KEY, subject_id INTEGER NOT NULL, category TEXT NOT NULL, kind TEXT NOT NULL, product TEXT NOT NULL, region TEXT NOT NULL, key_version INTEGER NOT NULL, stored_at INTEGER NOT NULL, sealed BLOB NOT NULL);
-     CREATE INDEX records_subject ON records(subject_id, category);
+     CREATE TABLE records(id INTEGER PRIMARY KEY, subject_key INTEGER NOT NULL, category INTEGER NOT NULL, kind TEXT NOT NULL, product TEXT NOT NULL, region TEXT NOT NULL, key_version INTEGER NOT NULL, stored_at INTEGER NOT NULL, sealed BLOB NOT NULL);
+     CREATE INDEX records_subject ON records(subject_key);
      CREATE TABLE audit_entries(idx INTEGER PRIMARY KEY, entry BLOB NOT NULL, leaf_hash BLOB NOT NULL);
      CREATE TABLE audit_head(id INTEGER PRIMARY KEY CHECK (id = 1), size INTEGER NOT NULL, last_leaf BLOB NOT NULL, frontier BLOB NOT NULL, checkpoint_size INTEGER NOT NULL, checkpoint_at INTEGER NOT NULL);
      INSERT INTO audit_head VALUES (1, 0, x'', x'', 0, 0);
@@ -299,14 +299,28 @@ impl Store for SqliteStore {
                 for i in &c.identifiers {
                     st.execute(params![&i.blind[..], i.subject.0, i.kind, i.sealed])?;
                 }
+                // Records point at the subject's local row key (a small integer), not its
+                // 63-bit opaque id: a narrower index. The opaque id stays in the AAD.
+                let mut keys: std::collections::HashMap<SubjectId, i64> =
+                    std::collections::HashMap::new();
+                let mut key_of = tx.prepare_cached("SELECT key FROM subjects WHERE id = ?1")?;
                 let mut st = tx.prepare_cached(
-                    "INSERT INTO records(id, subject_id, category, kind, product, region, key_version, stored_at, sealed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    "INSERT INTO records(id, subject_key, category, kind, product, region, key_version, stored_at, sealed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 )?;
                 for r in &c.records {
+                    let key = match keys.get(&r.subject) {
+                        Some(k) => *k,
+                        None => {
+                            let k: i64 =
+                                key_of.query_row(params![r.subject.0], |row| row.get(0))?;
+                            keys.insert(r.subject, k);
+                            k
+                        }
+                    };
                     st.execute(params![
                         r.id.0,
-                        r.subject.0,
-                        r.category,
+                        key,
+                        category_code(&r.category)?,
                         r.kind,
                         r.product,
                         r.region,
@@ -459,11 +473,32 @@ impl SubjectStore for SqliteStore {
     }
 }
 
+/// Categories are stored as their stable code ([`Category::code`]).
+fn category_code(name: &str) -> rusqlite::Result<i64> {
+    name.parse::<Category>()
+        .map(|c| i64::from(c.code()))
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+fn category_name(code: i64) -> rusqlite::Result<String> {
+    u8::try_from(code)
+        .ok()
+        .and_then(Category::from_code)
+        .map(|c| c.as_str().to_owned())
+        .ok_or_else(|| {
+            rusqlite::Error::InvalidColumnType(
+                2,
+                "records.category".into(),
+                rusqlite::types::Type::Integer,
+            )
+        })
+}
+
 fn record_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordRow> {
     Ok(RecordRow {
         id: RecordId(r.get(0)?),
         subject: SubjectId(r.get(1)?),
-        category: r.get(2)?,
+        category: category_name(r.get(2)?)?,
         kind: r.get(3)?,
         product: r.get(4)?,
         region: r.get(5)?,
@@ -473,8 +508,9 @@ fn record_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordRow> {
     })
 }
 
+const RECORD_FROM: &str = "records r JOIN subjects s ON s.key = r.subject_key";
 const RECORD_COLS: &str =
-    "id, subject_id, category, kind, product, region, key_version, stored_at, sealed";
+    "r.id, s.id, r.category, r.kind, r.product, r.region, r.key_version, r.stored_at, r.sealed";
 
 impl RecordStore for SqliteStore {
     fn records(
@@ -485,11 +521,11 @@ impl RecordStore for SqliteStore {
         let out = match category {
             Some(c) => self
                 .conn
-                .prepare_cached(&format!("SELECT {RECORD_COLS} FROM records WHERE subject_id = ?1 AND category = ?2 ORDER BY id"))
-                .and_then(|mut s| s.query_map(params![subject.0, c], record_row).and_then(|it| it.collect::<Result<Vec<_>, _>>())),
+                .prepare_cached(&format!("SELECT {RECORD_COLS} FROM {RECORD_FROM} WHERE r.subject_key = (SELECT key FROM subjects WHERE id = ?1) AND r.category = ?2 ORDER BY r.id"))
+                .and_then(|mut s| s.query_map(params![subject.0, category_code(c)?], record_row).and_then(|it| it.collect::<Result<Vec<_>, _>>())),
             None => self
                 .conn
-                .prepare_cached(&format!("SELECT {RECORD_COLS} FROM records WHERE subject_id = ?1 ORDER BY id"))
+                .prepare_cached(&format!("SELECT {RECORD_COLS} FROM {RECORD_FROM} WHERE r.subject_key = (SELECT key FROM subjects WHERE id = ?1) ORDER BY r.id"))
                 .and_then(|mut s| s.query_map(params![subject.0], record_row).and_then(|it| it.collect::<Result<Vec<_>, _>>())),
         };
         out.map_err(|e| self.e(e))
@@ -498,10 +534,10 @@ impl RecordStore for SqliteStore {
     fn record_counts(&self, subject: SubjectId) -> Result<Vec<(String, u64)>, StoreError> {
         let mut s = self
             .conn
-            .prepare_cached("SELECT category, COUNT(*) FROM records WHERE subject_id = ?1 GROUP BY category ORDER BY category")
+            .prepare_cached("SELECT category, COUNT(*) FROM records WHERE subject_key = (SELECT key FROM subjects WHERE id = ?1) GROUP BY category ORDER BY category")
             .map_err(|e| self.e(e))?;
         s.query_map(params![subject.0], |r| {
-            Ok((r.get(0)?, r.get::<_, i64>(1)? as u64))
+            Ok((category_name(r.get(0)?)?, r.get::<_, i64>(1)? as u64))
         })
         .and_then(|it| it.collect::<Result<Vec<_>, _>>())
         .map_err(|e| self.e(e))
@@ -512,7 +548,7 @@ impl RecordStore for SqliteStore {
         let n = self
             .conn
             .execute(
-                "DELETE FROM records WHERE subject_id IN (SELECT id FROM subjects WHERE erased_at IS NOT NULL)",
+                "DELETE FROM records WHERE subject_key IN (SELECT key FROM subjects WHERE erased_at IS NOT NULL)",
                 [],
             )
             .map_err(|e| self.e(e))?;
@@ -521,7 +557,9 @@ impl RecordStore for SqliteStore {
 
     fn record(&self, id: RecordId) -> Result<Option<RecordRow>, StoreError> {
         self.conn
-            .prepare_cached(&format!("SELECT {RECORD_COLS} FROM records WHERE id = ?1"))
+            .prepare_cached(&format!(
+                "SELECT {RECORD_COLS} FROM {RECORD_FROM} WHERE r.id = ?1"
+            ))
             .and_then(|mut s| s.query_row(params![id.0], record_row).optional())
             .map_err(|e| self.e(e))
     }

@@ -1,0 +1,491 @@
+//! Sections 5 and 6: audit appends through the store vs raw SHA-256 and an
+//! fdatasync loop; `audit verify` over a large log.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use sha2::{Digest, Sha256};
+use steward_audit::EntryDraft;
+use steward_core::{Config, OpenOptions, Steward, VerifyOutcome};
+use steward_crypto::{KeyringProvider, LocalKeyring};
+use steward_store::{ChangeSet, SqliteStore, Store, StoreOptions};
+
+use crate::data::{gate_like_draft, median, percentile, secs};
+use crate::report::{Row, Section, rate, thousands, thr_ratio, us};
+
+fn store_err(e: steward_store::StoreError) -> String {
+    format!("store: {e}")
+}
+
+fn open_store(
+    path: &Path,
+    keyring: &Path,
+    origin: String,
+    key_name: String,
+    every: u64,
+    secs: u64,
+) -> Result<SqliteStore, String> {
+    let kr = LocalKeyring::open_or_create(keyring).map_err(|e| format!("keyring: {e}"))?;
+    SqliteStore::open(
+        path,
+        StoreOptions {
+            region: "jp".into(),
+            busy_timeout_ms: 5000,
+            checkpoint_every: every,
+            checkpoint_every_secs: secs,
+            origin,
+            key_name,
+            signing_key: kr.audit_signing_key(),
+        },
+    )
+    .map_err(store_err)
+}
+
+fn drafts(from: u64, n: u64) -> Result<Vec<EntryDraft>, String> {
+    (from..from + n).map(gate_like_draft).collect()
+}
+
+/// The canonical bytes of `drafts` as the store would write them from index
+/// `from` on (each `prev` the previous leaf hash).
+fn canonical(drafts: &[EntryDraft], from: u64) -> Vec<Vec<u8>> {
+    let mut prev = None;
+    drafts
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let b = d
+                .clone()
+                .into_entry(from + i as u64, prev)
+                .to_canonical_json();
+            prev = Some(steward_audit::leaf_hash(&b));
+            b
+        })
+        .collect()
+}
+
+/// A plain log table with Steward's settings: WAL, synchronous=FULL.
+fn open_plain_log(path: &Path) -> Result<Connection, String> {
+    let c = Connection::open(path).map_err(|e| format!("sqlite: {e}"))?;
+    c.pragma_update(None, "journal_mode", "WAL")
+        .map_err(|e| format!("sqlite: {e}"))?;
+    c.pragma_update(None, "synchronous", "FULL")
+        .map_err(|e| format!("sqlite: {e}"))?;
+    c.execute_batch(
+        "CREATE TABLE IF NOT EXISTS log(idx INTEGER PRIMARY KEY, entry BLOB NOT NULL, leaf_hash BLOB NOT NULL);
+         CREATE TABLE IF NOT EXISTS blobs(batch INTEGER PRIMARY KEY, entries BLOB NOT NULL, leaf_hashes BLOB NOT NULL);",
+    )
+        .map_err(|e| format!("sqlite: {e}"))?;
+    Ok(c)
+}
+
+/// One transaction: insert `rows` from index `from` on with their leaf hash.
+fn plain_log_insert(c: &mut Connection, from: i64, rows: &[Vec<u8>]) -> Result<(), String> {
+    let e = |e: rusqlite::Error| format!("sqlite: {e}");
+    let tx = c
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(e)?;
+    {
+        let mut st = tx
+            .prepare_cached("INSERT INTO log(idx, entry, leaf_hash) VALUES (?1, ?2, ?3)")
+            .map_err(e)?;
+        for (i, b) in rows.iter().enumerate() {
+            let h = Sha256::new().chain_update([0u8]).chain_update(b).finalize();
+            st.execute(rusqlite::params![from + i as i64, b, h.as_slice()])
+                .map_err(e)?;
+        }
+    }
+    tx.commit().map_err(e)
+}
+
+/// One transaction, one row: the batch's entries concatenated (each with a
+/// 4-byte length) and their leaf hashes.
+fn plain_blob_insert(c: &mut Connection, batch: i64, rows: &[Vec<u8>]) -> Result<(), String> {
+    let e = |e: rusqlite::Error| format!("sqlite: {e}");
+    let mut blob = Vec::with_capacity(rows.iter().map(|r| r.len() + 4).sum());
+    let mut hashes = Vec::with_capacity(rows.len() * 32);
+    for r in rows {
+        blob.extend_from_slice(&(r.len() as u32).to_be_bytes());
+        blob.extend_from_slice(r);
+        hashes.extend_from_slice(&Sha256::new().chain_update([0u8]).chain_update(r).finalize());
+    }
+    let tx = c
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(e)?;
+    tx.execute(
+        "INSERT INTO blobs(batch, entries, leaf_hashes) VALUES (?1, ?2, ?3)",
+        rusqlite::params![batch, blob, hashes],
+    )
+    .map_err(e)?;
+    tx.commit().map_err(e)
+}
+
+/// Section 5.
+pub fn append(quick: bool) -> Section {
+    let mut s = Section::new(5, "Audit append vs raw SHA-256");
+    let (batched, durable) = if quick {
+        (10_000u64, 100u64)
+    } else {
+        (200_000u64, 2_000u64)
+    };
+    let per_commit = 1_000u64;
+    s.method.push(format!(
+        "Gate-like entries (support read: principal, purpose, clauses, policy, subject, blind-index and record refs). \
+         Batched: {} entries through `SqliteStore::commit` of change sets holding only audit drafts, {} per commit \
+         (each entry: canonical JSON, leaf hash, hash chain, compact-range update, row insert; a signed checkpoint every 1,000), \
+         beside raw SHA-256 of the same canonical bytes. Durable: {} commits of one entry each (WAL, synchronous=FULL) \
+         beside a loop writing the same bytes to a file in the same directory with `File::sync_data` (fdatasync) after each write, \
+         both databases starting from a checkpointed WAL; the sides alternate operation by operation. Reference rows: the same bytes and leaf hashes in a plain \
+         SQLite table with the same settings and batching. Building drafts is not timed.",
+        thousands(batched as f64),
+        thousands(per_commit as f64),
+        thousands(durable as f64)
+    ));
+    let run = |s: &mut Section| -> Result<(), String> {
+        let dir = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
+        let mut store = open_store(
+            &dir.path().join("audit.sqlite3"),
+            &dir.path().join("keyring.json"),
+            "steward.bench/audit/jp".into(),
+            "steward-audit".into(),
+            1000,
+            60,
+        )?;
+        let mut plain = open_plain_log(&dir.path().join("plain-log.sqlite3"))?;
+        // Batched appends.
+        let mut batches = Vec::new();
+        let mut all = Vec::new();
+        for b in 0..batched / per_commit {
+            let d = drafts(b * per_commit, per_commit)?;
+            all.extend(d.iter().cloned());
+            batches.push(d);
+        }
+        let t = Instant::now();
+        for d in batches {
+            store
+                .commit(ChangeSet {
+                    audit: d,
+                    ..Default::default()
+                })
+                .map_err(store_err)?;
+        }
+        let store_secs = secs(t);
+        // The same canonical bytes: time producing them, and hashing them.
+        let t = Instant::now();
+        let bytes = canonical(&all, 0);
+        let canon_secs = secs(t);
+        let avg = bytes.iter().map(Vec::len).sum::<usize>() as f64 / bytes.len().max(1) as f64;
+        let mut sha_secs = f64::INFINITY;
+        for _ in 0..3 {
+            let t = Instant::now();
+            for b in &bytes {
+                std::hint::black_box(Sha256::digest(std::hint::black_box(b)));
+            }
+            sha_secs = sha_secs.min(secs(t));
+        }
+        // Reference: the same rows into a plain SQLite table, same settings and batch.
+        let t = Instant::now();
+        for (k, chunk) in bytes.chunks(per_commit as usize).enumerate() {
+            plain_log_insert(&mut plain, (k * per_commit as usize) as i64, chunk)?;
+        }
+        let plain_secs = secs(t);
+        // Reference: one row per commit holding the batch's bytes and leaf hashes.
+        let t = Instant::now();
+        for (k, chunk) in bytes.chunks(per_commit as usize).enumerate() {
+            plain_blob_insert(&mut plain, k as i64, chunk)?;
+        }
+        let blob_secs = secs(t);
+        let n = batched as f64;
+        let (sr, hr, pr) = (n / store_secs, n / sha_secs, n / plain_secs);
+        s.rows.push(
+            Row::info(
+                format!(
+                    "batched appends ({} per commit) vs raw SHA-256",
+                    thousands(per_commit as f64)
+                ),
+                rate(sr, "entries"),
+                rate(hr, "hashes"),
+                thr_ratio(sr, hr),
+            )
+            .target("≥ 0.5×", sr / hr >= 0.5),
+        );
+        s.rows.push(Row::info(
+            "reference: vs plain SQLite INSERT + SHA-256 of the same rows, same batch",
+            rate(sr, "entries"),
+            rate(pr, "rows"),
+            thr_ratio(sr, pr),
+        ));
+        let br = n / blob_secs;
+        s.rows.push(Row::info(
+            "reference: raw SHA-256 vs the same bytes as one SQLite blob per commit + SHA-256",
+            rate(br, "entries"),
+            rate(hr, "hashes"),
+            thr_ratio(br, hr),
+        ));
+        s.notes.push(format!(
+            "Entries average {avg:.0} bytes. Per entry: the store {} in all; of that, building the canonical JSON (RFC 8785) \
+             {} and SHA-256 {} (measured apart on the same entries); the rest, {}, is SQLite (row insert, B-tree, WAL) and \
+             the commit's head-row update, checkpoint signing and fsync, shared by {} entries. A plain SQLite table \
+             `(idx INTEGER PRIMARY KEY, entry BLOB, leaf_hash BLOB)` takes {} per row for the same bytes and hash.",
+            us(store_secs * 1e6 / n),
+            us(canon_secs * 1e6 / n),
+            us(sha_secs * 1e6 / n),
+            us(((store_secs - canon_secs - sha_secs) * 1e6 / n).max(0.0)),
+            thousands(per_commit as f64),
+            us(plain_secs * 1e6 / n)
+        ));
+        if sr / hr < 0.5 {
+            s.notes.push(format!(
+                "Why the batched target is missed: raw SHA-256 of an entry takes {}, so 0.5× leaves {} per appended \
+                 entry for everything. A plain SQLite row per entry alone costs {} (reference row), and building the \
+                 canonical JSON {}: with one SQLite row per entry and JSON built through serde, no change reaches it. \
+                 Steward's store runs at {:.2}× of that plain row-per-entry floor. Even the same bytes stored as one blob \
+                 per commit take {} per entry ({:.2}× of raw SHA-256, reference row). What would reach 0.5×: entries \
+                 written as one blob (or an append-only segment file) per commit, with the index kept per batch, and a \
+                 hand-written canonical-JSON writer for the fixed entry shape (~0.3 µs); both in steward-store / \
+                 steward-audit.",
+                us(sha_secs * 1e6 / n),
+                us(2.0 * sha_secs * 1e6 / n),
+                us(plain_secs * 1e6 / n),
+                us(canon_secs * 1e6 / n),
+                sr / pr,
+                us(blob_secs * 1e6 / n),
+                br / hr
+            ));
+        }
+
+        // Durable appends: one entry per commit, vs write + fdatasync. Start
+        // both databases from a checkpointed WAL (reused from its start, as in
+        // a long-running process) so that the batched phase's pages are not
+        // checkpointed on this phase's clock.
+        for c in [store.connection(), &plain] {
+            c.execute_batch("PRAGMA wal_checkpoint(RESTART);")
+                .map_err(|e| format!("sqlite: {e}"))?;
+        }
+        let d = drafts(1_000_000, durable)?;
+        let file_bytes = canonical(&d, 0);
+        let fpath = dir.path().join("fdatasync.log");
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&fpath)
+            .map_err(|e| format!("{}: {e}", fpath.display()))?;
+        // Interleave one operation of each side at a time: the shared disk's
+        // latency drifts with other work, and this spreads it evenly.
+        let (mut st_t, mut fs_t, mut pl_t) = (Vec::new(), Vec::new(), Vec::new());
+        for (i, (draft, b)) in d.into_iter().zip(&file_bytes).enumerate() {
+            let t = Instant::now();
+            store
+                .commit(ChangeSet {
+                    audit: vec![draft],
+                    ..Default::default()
+                })
+                .map_err(store_err)?;
+            st_t.push(secs(t));
+            let t = Instant::now();
+            f.write_all(b)
+                .map_err(|e| format!("{}: {e}", fpath.display()))?;
+            f.sync_data()
+                .map_err(|e| format!("{}: {e}", fpath.display()))?;
+            fs_t.push(secs(t));
+            let t = Instant::now();
+            plain_log_insert(
+                &mut plain,
+                batched as i64 + i as i64,
+                std::slice::from_ref(b),
+            )?;
+            pl_t.push(secs(t));
+        }
+        let sum = |v: &[f64]| v.iter().sum::<f64>();
+        let (sr, fr, pr) = (
+            st_t.len() as f64 / sum(&st_t),
+            fs_t.len() as f64 / sum(&fs_t),
+            pl_t.len() as f64 / sum(&pl_t),
+        );
+        s.rows.push(
+            Row::info(
+                "durable appends (1 per commit) vs write + fdatasync",
+                rate(sr, "entries"),
+                rate(fr, "fdatasyncs"),
+                thr_ratio(sr, fr),
+            )
+            .target("≥ 0.8×", sr / fr >= 0.8),
+        );
+        s.rows.push(Row::info(
+            "reference: vs plain SQLite one-row commit of the same bytes",
+            rate(sr, "entries"),
+            rate(pr, "commits"),
+            thr_ratio(sr, pr),
+        ));
+        let p99 = |v: &mut Vec<f64>| percentile(v, 99.0) * 1e6;
+        let (s99, f99, p99v) = (p99(&mut st_t), p99(&mut fs_t), p99(&mut pl_t));
+        let (sm, fm, pm) = (
+            median(&mut st_t) * 1e6,
+            median(&mut fs_t) * 1e6,
+            median(&mut pl_t) * 1e6,
+        );
+        s.notes.push(format!(
+            "Durable, median (p99): one-entry commit {} ({}), write + fdatasync {} ({}), plain SQLite one-row commit {} ({}).",
+            us(sm),
+            us(s99),
+            us(fm),
+            us(f99),
+            us(pm),
+            us(p99v)
+        ));
+        if sr / fr < 0.8 {
+            s.notes.push(format!(
+                "Why the durable target is missed: a plain SQLite one-row commit of the same bytes already runs at \
+                 {:.2}× of the fdatasync loop (its WAL frames are whole 4 KiB pages, one for the entry's table page and \
+                 one for the head row, plus a frame header each, then the WAL fsync), and Steward's commit adds {} at the \
+                 median (file-identity check, head-row read and update, canonical JSON, leaf hash, compact range, a \
+                 signed checkpoint every 1,000 entries). Reaching 0.8× needs fewer bytes per fsync: group commit \
+                 (concurrent gate decisions share one fsync) or the log in an append-only file fsynced per commit, \
+                 with the head row in SQLite; in steward-store.",
+                pr / fr,
+                us((sm - pm).max(0.0))
+            ));
+        }
+        Ok(())
+    };
+    if let Err(e) = run(&mut s) {
+        s.error = Some(e);
+    }
+    s
+}
+
+/// Section 6: `Steward::audit_verify` over a large log.
+pub fn verify(quick: bool) -> Section {
+    let mut s = Section::new(6, "audit verify");
+    let n: u64 = if quick { 10_000 } else { 1_000_000 };
+    let per_commit = 10_000u64.min(n);
+    s.method.push(format!(
+        "A Steward data dir whose log gets {} gate-like entries through `SqliteStore::commit` of {} drafts each \
+         (the store Steward opens, with its keyring's signing key and its checkpoint settings: a commit cuts a signed \
+         checkpoint when 1,000 entries have accumulated, so here one per commit). Steward: `Steward::audit_verify` (reads every row, re-hashes every entry, checks the hash \
+         chain, every checkpoint's Ed25519 signature and Merkle root, and the head row). Baseline: a plain SQLite scan of the \
+         same rows computing each entry's leaf hash (SHA-256) and comparing it with the stored one. Best of 2 alternating runs.",
+        thousands(n as f64),
+        thousands(per_commit as f64)
+    ));
+    let run = |s: &mut Section| -> Result<(), String> {
+        let dir = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
+        let config = Config::default();
+        let st = Steward::open(dir.path(), config.clone(), OpenOptions::default())
+            .map_err(|e| format!("steward: {e}"))?;
+        drop(st);
+        let region = config.home_region();
+        let db = dir.path().join(
+            region
+                .store
+                .clone()
+                .unwrap_or_else(|| format!("{}.sqlite3", region.name)),
+        );
+        let mut store = open_store(
+            &db,
+            &dir.path().join(&config.keyring_file),
+            format!("{}/{}", config.audit.origin, region.name),
+            config.audit.key_name.clone(),
+            config.audit.checkpoint_every,
+            config.audit.checkpoint_every_secs,
+        )?;
+        let mut build_secs = 0.0;
+        let mut done = 0;
+        while done < n {
+            let k = per_commit.min(n - done);
+            let d = drafts(done, k)?;
+            let t = Instant::now();
+            store
+                .commit(ChangeSet {
+                    audit: d,
+                    ..Default::default()
+                })
+                .map_err(store_err)?;
+            build_secs += secs(t);
+            done += k;
+        }
+        drop(store);
+        let st = Steward::open(dir.path(), config, OpenOptions::default())
+            .map_err(|e| format!("steward: {e}"))?;
+        let scan = || -> Result<f64, String> {
+            let conn = Connection::open_with_flags(&db, OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .map_err(|e| format!("sqlite: {e}"))?;
+            let t = Instant::now();
+            let mut stmt = conn
+                .prepare("SELECT idx, entry, leaf_hash FROM audit_entries ORDER BY idx")
+                .map_err(|e| format!("sqlite: {e}"))?;
+            let mut rows = stmt.query([]).map_err(|e| format!("sqlite: {e}"))?;
+            let mut bad = 0u64;
+            while let Some(r) = rows.next().map_err(|e| format!("sqlite: {e}"))? {
+                let entry: Vec<u8> = r.get(1).map_err(|e| format!("sqlite: {e}"))?;
+                let leaf: Vec<u8> = r.get(2).map_err(|e| format!("sqlite: {e}"))?;
+                let h = Sha256::new()
+                    .chain_update([0u8])
+                    .chain_update(&entry)
+                    .finalize();
+                if h.as_slice() != leaf.as_slice() {
+                    bad += 1;
+                }
+            }
+            if bad > 0 {
+                return Err(format!("{bad} rows do not match their leaf hash"));
+            }
+            Ok(secs(t))
+        };
+        let mut entries = 0;
+        let mut checkpoints = 0;
+        let verify = || -> Result<(f64, u64, u64), String> {
+            let t = Instant::now();
+            let out = st.audit_verify().map_err(|e| format!("steward: {e}"))?;
+            let el = secs(t);
+            match out {
+                VerifyOutcome::Ok(r) => Ok((el, r.entries, r.checkpoints_verified)),
+                VerifyOutcome::Failed(f) => Err(format!("audit verify failed: {f:?}")),
+                #[allow(unreachable_patterns)]
+                _ => Err("audit verify: unknown outcome".into()),
+            }
+        };
+        let (mut vs, mut ss) = (f64::INFINITY, f64::INFINITY);
+        for _ in 0..2 {
+            let (el, e, c) = verify()?;
+            vs = vs.min(el);
+            entries = e;
+            checkpoints = c;
+            ss = ss.min(scan()?);
+        }
+        let total = entries as f64;
+        let (vr, sr) = (total / vs, total / ss);
+        s.rows.push(
+            Row::info(
+                format!("verify {} entries", thousands(total)),
+                rate(vr, "entries"),
+                rate(sr, "entries"),
+                thr_ratio(vr, sr),
+            )
+            .target("≥ 500,000 entries/s", vr >= 500_000.0),
+        );
+        s.notes.push(format!(
+            "Verified {} entries and {} checkpoints in {:.2} s (scan + SHA-256: {:.2} s). Building the log ran at {} \
+             ({} drafts per commit). A log written by one-entry gate commits has a checkpoint every 1,000 entries, \
+             1,000 per million: each adds one Ed25519 signature check (tens of µs), tens of ms per million entries.",
+            thousands(total),
+            thousands(checkpoints as f64),
+            vs,
+            ss,
+            rate(n as f64 / build_secs, "entries"),
+            thousands(per_commit as f64)
+        ));
+        Ok(())
+    };
+    if let Err(e) = run(&mut s) {
+        s.error = Some(e);
+        if s.rows.is_empty() {
+            s.rows.push(
+                Row::info("verify", "error".into(), "—".into(), "n/a".into())
+                    .target("≥ 500,000 entries/s", false),
+            );
+        }
+    }
+    s
+}

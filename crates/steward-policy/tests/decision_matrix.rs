@@ -1,0 +1,1697 @@
+//! The decision matrix of the default pack, written from the clause register
+//! (`shared/notice/CLAUSES.md`), not from the policy files.
+//!
+//! Three parts, all checked against the engine:
+//! 1. explicit rows: a request, the expected decision and the clause that
+//!    decides it;
+//! 2. for every allowed explicit row, negative rows: the same request
+//!    missing one condition (a purpose, a case, a legal obligation, a team,
+//!    current training, ...), each expected to be denied;
+//! 3. a grid of principal profile x action x category x purpose x context,
+//!    whose expectation comes from `oracle`, an independent reading of the
+//!    clauses.
+//!
+//! Every row checks `allowed`, what decided (permit, forbid, default deny, no
+//! purpose), that `clause_ids` holds the row's clause, and that
+//! `policy_ids`/`clause_ids` are non-empty whenever a policy decided.
+
+use steward_domain::{Category, Principal, PrincipalKind, Purpose, SubjectId, Team};
+use steward_policy::{
+    Action, Decision, DecisionBasis, DecisionRequest, PolicyEngine, RequestContext,
+};
+use time::{Date, Duration, Month};
+
+// ---------------------------------------------------------------- fixtures
+
+fn today() -> Date {
+    Date::from_calendar_date(2024, Month::June, 1).unwrap()
+}
+
+fn days(n: i64) -> Date {
+    today() + Duration::days(n)
+}
+
+const SUB_1: &str = "sub_0000000000000001";
+const SUB_2: &str = "sub_0000000000000002";
+const ORG_A: &str = "org-a";
+const ORG_B: &str = "org-b";
+
+/// A principal whose obligations are all current.
+fn who(kind: PrincipalKind, teams: &[Team]) -> Principal {
+    Principal {
+        name: format!("{kind}-{}", teams.len()),
+        kind,
+        teams: teams.to_vec(),
+        confidentiality_signed_on: kind.is_staff().then(|| days(-300)),
+        training_expires_on: kind.is_staff().then(|| days(60)),
+        engagement_ends_on: kind.has_end_date().then(|| days(90)),
+        subject: (kind == PrincipalKind::DataSubject).then_some(SubjectId(1)),
+        organisations: match kind {
+            PrincipalKind::CustomerAdmin => vec![ORG_A.to_owned()],
+            PrincipalKind::Reseller => vec![ORG_A.to_owned(), ORG_B.to_owned()],
+            _ => vec![],
+        },
+        revoked: false,
+    }
+}
+
+fn employee(team: Team) -> Principal {
+    who(PrincipalKind::Employee, &[team])
+}
+
+/// One request of the matrix, owning its principal.
+#[derive(Clone, Debug)]
+struct Case {
+    principal: Principal,
+    action: Action,
+    subject: Option<&'static str>,
+    category: Option<Category>,
+    organisation: Option<&'static str>,
+    purpose: Option<Purpose>,
+    open_case: bool,
+    legal: bool,
+    aggregate: bool,
+}
+
+impl Case {
+    fn new(
+        principal: Principal,
+        action: Action,
+        category: Option<Category>,
+        purpose: Purpose,
+    ) -> Self {
+        Case {
+            principal,
+            action,
+            subject: Some(SUB_1),
+            category,
+            organisation: Some(ORG_A),
+            purpose: Some(purpose),
+            open_case: false,
+            legal: false,
+            aggregate: false,
+        }
+    }
+    fn open(mut self) -> Self {
+        self.open_case = true;
+        self
+    }
+    fn legal(mut self) -> Self {
+        self.legal = true;
+        self
+    }
+    fn aggregate(mut self) -> Self {
+        self.aggregate = true;
+        self.subject = None;
+        self
+    }
+    fn no_subject(mut self) -> Self {
+        self.subject = None;
+        self.organisation = None;
+        self
+    }
+    fn decide(&self, engine: &PolicyEngine) -> Decision {
+        let mut context = RequestContext::new(today());
+        context.open_case_for_subject = self.open_case;
+        context.legal_obligation_recorded = self.legal;
+        context.aggregate_only = self.aggregate;
+        engine.decide(&DecisionRequest {
+            principal: &self.principal,
+            action: self.action,
+            subject: self.subject,
+            category: self.category,
+            organisation: self.organisation,
+            purpose: self.purpose,
+            context,
+        })
+    }
+}
+
+// ---------------------------------------------------------------- oracle
+
+/// What decides, in the register's terms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum By {
+    Permit,
+    Forbid,
+    Default,
+    NoPurpose,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Expect {
+    allowed: bool,
+    by: By,
+    clause: &'static str,
+}
+
+const fn allow(clause: &'static str) -> Expect {
+    Expect {
+        allowed: true,
+        by: By::Permit,
+        clause,
+    }
+}
+const fn forbid(clause: &'static str) -> Expect {
+    Expect {
+        allowed: false,
+        by: By::Forbid,
+        clause,
+    }
+}
+/// No rule grants it: need to know (N5.5).
+const DEFAULT_DENY: Expect = Expect {
+    allowed: false,
+    by: By::Default,
+    clause: "N5.5",
+};
+
+/// An independent reading of CLAUSES.md: who may do what, for which purpose.
+fn oracle(c: &Case) -> Expect {
+    use Action as A;
+    use Category as C;
+    use Purpose as P;
+    let p = &c.principal;
+    let t = today();
+    let staff = matches!(
+        p.kind,
+        PrincipalKind::Employee
+            | PrincipalKind::Contractor
+            | PrincipalKind::Agent
+            | PrincipalKind::AffiliateStaff
+    );
+
+    // N3: every access names a purpose; without one nothing else is asked.
+    let Some(purpose) = c.purpose else {
+        return Expect {
+            allowed: false,
+            by: By::NoPurpose,
+            clause: "N3",
+        };
+    };
+    // N5.5: revocation is immediate, whatever else holds.
+    if p.revoked {
+        return forbid("N5.5");
+    }
+    // N5.5: staff act only under a confidentiality obligation in force.
+    if staff && p.confidentiality_signed_on.is_none_or(|d| d > t) {
+        return forbid("N5.5");
+    }
+    // N8.6: access depends on current training (valid through its expiry day).
+    if staff && p.training_expires_on.is_none_or(|d| d < t) {
+        return forbid("N8.6");
+    }
+    // N5.5: contractors' and agents' grants end with their engagement.
+    if matches!(p.kind, PrincipalKind::Contractor | PrincipalKind::Agent)
+        && p.engagement_ends_on.is_none_or(|d| d < t)
+    {
+        return forbid("N5.5");
+    }
+    // N3.7: comply only against a recorded legal obligation.
+    if purpose == P::Comply && !c.legal {
+        return forbid("N3.7");
+    }
+    // N3.9: internal reporting only on aggregates, never one subject's records.
+    if purpose == P::InternalReporting
+        && !(c.action == A::Report && c.aggregate && c.subject.is_none())
+    {
+        return forbid("N3.9");
+    }
+
+    let cat = c.category;
+    let cat_in = |cs: &[C]| cat.is_some_and(|x| cs.contains(&x));
+    let team = |x: Team| staff && p.teams.contains(&x);
+    let one_subject = c.subject.is_some();
+
+    // Staff (N5.5 need to know; N6.1 affiliates alike).
+    if staff {
+        if team(Team::Support)
+            && c.action == A::Read
+            && purpose == P::Assist
+            && cat_in(&[C::Account, C::Communications])
+            && one_subject
+            && c.open_case
+        {
+            return allow("N3.5");
+        }
+        if team(Team::Billing)
+            && c.action == A::Read
+            && purpose == P::ProvideServices
+            && cat_in(&[C::Billing, C::Account])
+        {
+            return allow("N3.1");
+        }
+        if (team(Team::Security) || team(Team::IncidentResponse))
+            && purpose == P::Protect
+            && cat_in(&[C::Usage, C::Configuration])
+        {
+            if c.action == A::Read {
+                return allow("N3.6");
+            }
+            if c.action == A::Disclose {
+                return allow("N6.7");
+            }
+        }
+        if team(Team::Legal) && purpose == P::Comply && c.legal {
+            if c.action == A::Read {
+                return allow("N3.7");
+            }
+            if c.action == A::Disclose {
+                return allow("N6.7");
+            }
+        }
+        if team(Team::Engineering)
+            && c.action == A::Read
+            && purpose == P::MaintainImprove
+            && cat_in(&[C::Usage, C::Configuration])
+        {
+            return allow("N3.3");
+        }
+        if team(Team::Privacy)
+            && matches!(c.action, A::Read | A::Export | A::Rectify | A::Erase)
+            && purpose == P::Comply
+            && c.legal
+            && one_subject
+        {
+            return allow("N7.2");
+        }
+        if c.action == A::AuditRead {
+            if purpose == P::Protect
+                && (team(Team::Privacy) || team(Team::Security) || team(Team::IncidentResponse))
+            {
+                return allow("N5.4");
+            }
+            if purpose == P::Comply && c.legal && (team(Team::Legal) || team(Team::Privacy)) {
+                return allow("N8.4");
+            }
+        }
+        if team(Team::Security) && purpose == P::Protect {
+            if c.action == A::ManagePrincipals {
+                return allow("N5.5");
+            }
+            if c.action == A::KeysRotate {
+                return allow("N5.2");
+            }
+        }
+        if c.action == A::Report && purpose == P::InternalReporting && c.aggregate && !one_subject {
+            return allow("N3.9");
+        }
+        return DEFAULT_DENY;
+    }
+
+    match p.kind {
+        // N6.5: administrators and authorised resellers, over organisations they manage.
+        PrincipalKind::CustomerAdmin | PrincipalKind::Reseller => {
+            let manages = c
+                .organisation
+                .is_some_and(|o| !o.is_empty() && p.organisations.iter().any(|m| m == o));
+            if !manages {
+                return DEFAULT_DENY;
+            }
+            let account = cat == Some(C::Account);
+            match (c.action, purpose) {
+                (A::AdminView, P::ProvideServices)
+                    if cat_in(&[C::Account, C::Billing, C::Usage, C::Configuration]) =>
+                {
+                    allow("N6.5a")
+                }
+                (A::AdminChangePassword, P::ProvideServices) if account => allow("N6.5b"),
+                (A::AdminSuspend, P::ProvideServices) if account => allow("N6.5c"),
+                (A::AdminLegalAccess, P::Comply) if account && c.legal => allow("N6.5d"),
+                (A::AdminRestrict, P::ProvideServices) if account => allow("N6.5e"),
+                // N7.2: "you or your organization may ... export".
+                (A::Export, P::ProvideServices)
+                    if p.kind == PrincipalKind::CustomerAdmin && one_subject =>
+                {
+                    allow("N7.2")
+                }
+                _ => DEFAULT_DENY,
+            }
+        }
+        // N7.2, N7.3: a data subject, over their own data.
+        PrincipalKind::DataSubject => {
+            let own = match (p.subject, c.subject) {
+                (Some(s), Some(r)) => s.to_string() == r,
+                _ => false,
+            };
+            if !own || purpose != P::ProvideServices {
+                return DEFAULT_DENY;
+            }
+            match c.action {
+                A::Read | A::Export => allow("N7.2"),
+                A::Rectify if cat == Some(C::Account) => allow("N7.2"),
+                _ => DEFAULT_DENY,
+            }
+        }
+        // Internal platform services: collection and automated processing (N3.1-N3.6, N3.8).
+        PrincipalKind::Service => match (c.action, purpose) {
+            (A::Ingest, P::ProvideServices) if cat.is_some() => allow("N3.1"),
+            (A::Read, P::ProvideServices)
+                if cat_in(&[C::Account, C::Billing, C::Configuration, C::Usage]) =>
+            {
+                allow("N3.1")
+            }
+            (A::Read, P::Recommendations)
+                if cat_in(&[C::Billing, C::Configuration, C::Usage, C::Communications]) =>
+            {
+                allow("N3.2")
+            }
+            (A::Read, P::MaintainImprove) if cat_in(&[C::Usage, C::Configuration]) => allow("N3.3"),
+            (A::Read, P::OtherServices) if cat_in(&[C::Account, C::Configuration, C::Usage]) => {
+                allow("N3.4")
+            }
+            (A::Read, P::Assist) if cat == Some(C::Account) => allow("N3.5"),
+            (A::Read, P::Protect) if cat_in(&[C::Usage, C::Configuration]) => allow("N3.6"),
+            (A::Report, P::InternalReporting) if c.aggregate && !one_subject => allow("N3.9"),
+            (A::KeysRotate, P::Protect) => allow("N5.2"),
+            _ => DEFAULT_DENY,
+        },
+        // N6.6: registered processors, on instruction: ticket content to
+        // support providers, contact details to professional services.
+        PrincipalKind::Processor => match (c.action, purpose) {
+            (A::Read, P::Assist)
+                if cat == Some(C::Communications) && one_subject && c.open_case =>
+            {
+                allow("N6.6")
+            }
+            (A::Read, P::ProvideServices) if cat == Some(C::Account) => allow("N6.6"),
+            _ => DEFAULT_DENY,
+        },
+        // N6.3 needs the app's granted scopes, which the model does not
+        // carry: nothing is granted.
+        _ => DEFAULT_DENY,
+    }
+}
+
+// ---------------------------------------------------------------- checking
+
+struct Tally {
+    rows: usize,
+    allowed: usize,
+    failures: Vec<String>,
+}
+
+impl Tally {
+    fn check(&mut self, engine: &PolicyEngine, label: &str, case: &Case, expect: Expect) {
+        self.rows += 1;
+        let d = case.decide(engine);
+        self.allowed += usize::from(d.allowed);
+        let by = match d.basis {
+            DecisionBasis::Permit => By::Permit,
+            DecisionBasis::Forbid => By::Forbid,
+            DecisionBasis::DefaultDeny => By::Default,
+            DecisionBasis::NoPurpose => By::NoPurpose,
+            _ => {
+                self.failures.push(format!(
+                    "{label}: unexpected basis {:?}: {}",
+                    d.basis, d.reason
+                ));
+                return;
+            }
+        };
+        let mut problems = Vec::new();
+        if d.allowed != expect.allowed {
+            problems.push(format!(
+                "allowed {} (expected {})",
+                d.allowed, expect.allowed
+            ));
+        }
+        if by != expect.by {
+            problems.push(format!("decided by {by:?} (expected {:?})", expect.by));
+        }
+        if !d.clause_ids.iter().any(|c| c == expect.clause) {
+            problems.push(format!("clauses {:?} lack {}", d.clause_ids, expect.clause));
+        }
+        if matches!(by, By::Permit | By::Forbid)
+            && (d.policy_ids.is_empty() || d.clause_ids.is_empty())
+        {
+            problems.push("a policy decided but policy_ids or clause_ids is empty".to_owned());
+        }
+        if d.reason.is_empty() {
+            problems.push("empty reason".to_owned());
+        }
+        if !problems.is_empty() {
+            self.failures.push(format!(
+                "{label}: {}\n    case: {case:?}\n    decision: {d:?}",
+                problems.join("; ")
+            ));
+        }
+    }
+}
+
+/// One condition an allowed request holds; removing it must deny.
+#[derive(Clone, Copy, Debug)]
+enum Need {
+    OpenCase,
+    Legal,
+    Aggregate,
+    /// With this other purpose instead, it is denied.
+    Purpose(Purpose),
+    /// With this other category instead, it is denied.
+    Category(Category),
+    /// With this other action instead, it is denied.
+    Action(Action),
+    /// Without the principal's teams.
+    Team,
+    /// As this other kind of principal.
+    Kind(PrincipalKind),
+    /// For a subject of an organisation the principal does not manage.
+    Org,
+    /// About another subject than the principal.
+    OwnSubject,
+    /// About one subject instead of none (reports).
+    NoSubject,
+    /// About no subject instead of one.
+    Subject,
+}
+
+fn without(case: &Case, need: Need) -> Case {
+    let mut c = case.clone();
+    match need {
+        Need::OpenCase => c.open_case = false,
+        Need::Legal => c.legal = false,
+        Need::Aggregate => c.aggregate = false,
+        Need::Purpose(p) => c.purpose = Some(p),
+        Need::Category(x) => c.category = Some(x),
+        Need::Action(a) => c.action = a,
+        Need::Team => c.principal.teams.clear(),
+        Need::Kind(k) => {
+            c.principal.kind = k;
+            c.principal.confidentiality_signed_on = k.is_staff().then(|| days(-300));
+            c.principal.training_expires_on = k.is_staff().then(|| days(60));
+            c.principal.engagement_ends_on = k.has_end_date().then(|| days(90));
+        }
+        Need::Org => c.organisation = Some("org-z"),
+        Need::OwnSubject => c.subject = Some(SUB_2),
+        Need::NoSubject => c.subject = Some(SUB_1),
+        Need::Subject => c.subject = None,
+    }
+    c
+}
+
+/// The conditions every principal of a kind must meet, removed one at a time.
+fn obligations(case: &Case) -> Vec<(String, Case)> {
+    let mut out = Vec::new();
+    let mut c = case.clone();
+    c.principal.revoked = true;
+    out.push(("revoked (N5.5)".to_owned(), c));
+    let mut c = case.clone();
+    c.purpose = None;
+    out.push(("no purpose (N3)".to_owned(), c));
+    if case.principal.kind.is_staff() {
+        let mut c = case.clone();
+        c.principal.training_expires_on = Some(days(-1));
+        out.push(("training expired yesterday (N8.6)".to_owned(), c));
+        let mut c = case.clone();
+        c.principal.training_expires_on = None;
+        out.push(("no training record (N8.6)".to_owned(), c));
+        let mut c = case.clone();
+        c.principal.confidentiality_signed_on = None;
+        out.push(("no confidentiality obligation (N5.5)".to_owned(), c));
+        let mut c = case.clone();
+        c.principal.confidentiality_signed_on = Some(days(1));
+        out.push(("confidentiality signed only tomorrow (N5.5)".to_owned(), c));
+    }
+    if case.principal.kind.has_end_date() {
+        let mut c = case.clone();
+        c.principal.engagement_ends_on = Some(days(-1));
+        out.push(("engagement ended yesterday (N5.5)".to_owned(), c));
+        let mut c = case.clone();
+        c.principal.engagement_ends_on = None;
+        out.push(("no engagement end date (N5.5)".to_owned(), c));
+    }
+    out
+}
+
+struct Row {
+    name: &'static str,
+    case: Case,
+    expect: Expect,
+    needs: Vec<Need>,
+}
+
+fn row(name: &'static str, case: Case, expect: Expect, needs: &[Need]) -> Row {
+    Row {
+        name,
+        case,
+        expect,
+        needs: needs.to_vec(),
+    }
+}
+
+/// Explicit rows, each with the clause that decides it.
+fn explicit_rows() -> Vec<Row> {
+    use Action as A;
+    use Category as C;
+    use Need as N;
+    use PrincipalKind as K;
+    use Purpose as P;
+    let e = employee;
+    vec![
+        // --- N3.5, N3.8: support, only with an open case about the subject.
+        row(
+            "support reads communications with an open case",
+            Case::new(
+                e(Team::Support),
+                A::Read,
+                Some(C::Communications),
+                P::Assist,
+            )
+            .open(),
+            allow("N3.5"),
+            &[
+                N::OpenCase,
+                N::Purpose(P::ProvideServices),
+                N::Category(C::Billing),
+                N::Category(C::Usage),
+                N::Team,
+                N::Subject,
+                N::Action(A::Export),
+            ],
+        ),
+        row(
+            "support reads account with an open case",
+            Case::new(e(Team::Support), A::Read, Some(C::Account), P::Assist).open(),
+            allow("N3.5"),
+            &[
+                N::OpenCase,
+                N::Purpose(P::Protect),
+                N::Category(C::Configuration),
+                N::Team,
+                N::Kind(K::CustomerAdmin),
+            ],
+        ),
+        row(
+            "support contractor reads with an open case",
+            Case::new(
+                who(K::Contractor, &[Team::Support]),
+                A::Read,
+                Some(C::Communications),
+                P::Assist,
+            )
+            .open(),
+            allow("N3.5"),
+            &[N::OpenCase, N::Team],
+        ),
+        row(
+            "support agent reads with an open case",
+            Case::new(
+                who(K::Agent, &[Team::Support]),
+                A::Read,
+                Some(C::Account),
+                P::Assist,
+            )
+            .open(),
+            allow("N3.5"),
+            &[N::OpenCase],
+        ),
+        row(
+            "affiliate support staff read with an open case (N6.1)",
+            Case::new(
+                who(K::AffiliateStaff, &[Team::Support]),
+                A::Read,
+                Some(C::Communications),
+                P::Assist,
+            )
+            .open(),
+            allow("N3.5"),
+            &[N::OpenCase, N::Team],
+        ),
+        row(
+            "support reads billing: not theirs",
+            Case::new(e(Team::Support), A::Read, Some(C::Billing), P::Assist).open(),
+            DEFAULT_DENY,
+            &[],
+        ),
+        row(
+            "support reads usage: not theirs",
+            Case::new(e(Team::Support), A::Read, Some(C::Usage), P::Assist).open(),
+            DEFAULT_DENY,
+            &[],
+        ),
+        // --- N3.1: billing.
+        row(
+            "billing reads billing",
+            Case::new(
+                e(Team::Billing),
+                A::Read,
+                Some(C::Billing),
+                P::ProvideServices,
+            ),
+            allow("N3.1"),
+            &[
+                N::Purpose(P::Assist),
+                N::Purpose(P::MaintainImprove),
+                N::Category(C::Usage),
+                N::Category(C::Communications),
+                N::Team,
+                N::Action(A::Export),
+                N::Kind(K::ThirdPartyApp),
+            ],
+        ),
+        row(
+            "billing reads the billing contact",
+            Case::new(
+                e(Team::Billing),
+                A::Read,
+                Some(C::Account),
+                P::ProvideServices,
+            ),
+            allow("N3.1"),
+            &[
+                N::Purpose(P::Recommendations),
+                N::Category(C::Configuration),
+                N::Team,
+            ],
+        ),
+        row(
+            "billing contractor reads billing",
+            Case::new(
+                who(K::Contractor, &[Team::Billing]),
+                A::Read,
+                Some(C::Billing),
+                P::ProvideServices,
+            ),
+            allow("N3.1"),
+            &[N::Team],
+        ),
+        // --- N3.6: security and incident response.
+        row(
+            "security reads usage",
+            Case::new(e(Team::Security), A::Read, Some(C::Usage), P::Protect),
+            allow("N3.6"),
+            &[
+                N::Purpose(P::MaintainImprove),
+                N::Purpose(P::ProvideServices),
+                N::Category(C::Communications),
+                N::Category(C::Billing),
+                N::Team,
+            ],
+        ),
+        row(
+            "security reads configuration",
+            Case::new(
+                e(Team::Security),
+                A::Read,
+                Some(C::Configuration),
+                P::Protect,
+            ),
+            allow("N3.6"),
+            &[N::Category(C::Account), N::Team],
+        ),
+        row(
+            "incident response reads usage",
+            Case::new(
+                e(Team::IncidentResponse),
+                A::Read,
+                Some(C::Usage),
+                P::Protect,
+            ),
+            allow("N3.6"),
+            &[N::Purpose(P::Assist), N::Team, N::Action(A::Erase)],
+        ),
+        row(
+            "affiliate security staff read usage (N6.1)",
+            Case::new(
+                who(K::AffiliateStaff, &[Team::Security]),
+                A::Read,
+                Some(C::Usage),
+                P::Protect,
+            ),
+            allow("N3.6"),
+            &[N::Team],
+        ),
+        row(
+            "security agent reads usage",
+            Case::new(
+                who(K::Agent, &[Team::Security]),
+                A::Read,
+                Some(C::Usage),
+                P::Protect,
+            ),
+            allow("N3.6"),
+            &[N::Team],
+        ),
+        // --- N6.7: disclosures for security and legal reasons.
+        row(
+            "security discloses usage to address a security issue",
+            Case::new(e(Team::Security), A::Disclose, Some(C::Usage), P::Protect),
+            allow("N6.7"),
+            &[
+                N::Purpose(P::ProvideServices),
+                N::Category(C::Account),
+                N::Team,
+            ],
+        ),
+        row(
+            "legal discloses for legal process",
+            Case::new(e(Team::Legal), A::Disclose, Some(C::Account), P::Comply).legal(),
+            allow("N6.7"),
+            &[N::Legal, N::Purpose(P::Protect), N::Team],
+        ),
+        // --- N3.7: legal, only against a recorded legal obligation.
+        row(
+            "legal reads billing against a legal obligation",
+            Case::new(e(Team::Legal), A::Read, Some(C::Billing), P::Comply).legal(),
+            allow("N3.7"),
+            &[
+                N::Legal,
+                N::Purpose(P::ProvideServices),
+                N::Team,
+                N::Action(A::Erase),
+            ],
+        ),
+        row(
+            "legal reads communications against a legal obligation",
+            Case::new(e(Team::Legal), A::Read, Some(C::Communications), P::Comply).legal(),
+            allow("N3.7"),
+            &[N::Legal, N::Team],
+        ),
+        row(
+            "legal reads usage against a legal obligation",
+            Case::new(e(Team::Legal), A::Read, Some(C::Usage), P::Comply).legal(),
+            allow("N3.7"),
+            &[N::Legal],
+        ),
+        row(
+            "legal reads without a legal obligation",
+            Case::new(e(Team::Legal), A::Read, Some(C::Account), P::Comply),
+            forbid("N3.7"),
+            &[],
+        ),
+        // --- N3.3: engineering.
+        row(
+            "engineering reads usage to improve",
+            Case::new(
+                e(Team::Engineering),
+                A::Read,
+                Some(C::Usage),
+                P::MaintainImprove,
+            ),
+            allow("N3.3"),
+            &[
+                N::Purpose(P::ProvideServices),
+                N::Purpose(P::Protect),
+                N::Category(C::Account),
+                N::Category(C::Billing),
+                N::Team,
+            ],
+        ),
+        row(
+            "engineering reads configuration to improve",
+            Case::new(
+                e(Team::Engineering),
+                A::Read,
+                Some(C::Configuration),
+                P::MaintainImprove,
+            ),
+            allow("N3.3"),
+            &[N::Category(C::Communications), N::Team],
+        ),
+        // --- N7.2, N8.8: the privacy team fulfils data subject requests.
+        row(
+            "privacy exports for a data subject request",
+            Case::new(e(Team::Privacy), A::Export, Some(C::Usage), P::Comply).legal(),
+            allow("N7.2"),
+            &[
+                N::Legal,
+                N::Purpose(P::ProvideServices),
+                N::Team,
+                N::Subject,
+            ],
+        ),
+        row(
+            "privacy erases for a data subject request",
+            Case::new(e(Team::Privacy), A::Erase, None, P::Comply).legal(),
+            allow("N7.2"),
+            &[N::Legal, N::Purpose(P::Protect), N::Team, N::Subject],
+        ),
+        row(
+            "privacy rectifies for a data subject request",
+            Case::new(e(Team::Privacy), A::Rectify, Some(C::Account), P::Comply).legal(),
+            allow("N7.2"),
+            &[N::Legal, N::Team],
+        ),
+        row(
+            "privacy reads for a data subject request",
+            Case::new(
+                e(Team::Privacy),
+                A::Read,
+                Some(C::Communications),
+                P::Comply,
+            )
+            .legal(),
+            allow("N7.2"),
+            &[N::Legal, N::Team, N::Action(A::Disclose)],
+        ),
+        // --- N5.4, N8.4, N5.5, N5.2: system actions.
+        row(
+            "privacy reviews the audit log",
+            Case::new(e(Team::Privacy), A::AuditRead, None, P::Protect).no_subject(),
+            allow("N5.4"),
+            &[N::Purpose(P::MaintainImprove), N::Team],
+        ),
+        row(
+            "security reads the audit log",
+            Case::new(e(Team::Security), A::AuditRead, None, P::Protect).no_subject(),
+            allow("N5.4"),
+            &[N::Team],
+        ),
+        row(
+            "legal reads the audit log's records",
+            Case::new(e(Team::Legal), A::AuditRead, None, P::Comply)
+                .no_subject()
+                .legal(),
+            allow("N8.4"),
+            &[N::Legal, N::Team],
+        ),
+        row(
+            "security manages principals",
+            Case::new(e(Team::Security), A::ManagePrincipals, None, P::Protect).no_subject(),
+            allow("N5.5"),
+            &[N::Purpose(P::ProvideServices), N::Team],
+        ),
+        row(
+            "security rotates keys",
+            Case::new(e(Team::Security), A::KeysRotate, None, P::Protect).no_subject(),
+            allow("N5.2"),
+            &[N::Purpose(P::Comply), N::Team],
+        ),
+        row(
+            "a service rotates keys on schedule",
+            Case::new(who(K::Service, &[]), A::KeysRotate, None, P::Protect).no_subject(),
+            allow("N5.2"),
+            &[N::Purpose(P::ProvideServices), N::Kind(K::Processor)],
+        ),
+        row(
+            "support manages principals",
+            Case::new(e(Team::Support), A::ManagePrincipals, None, P::Protect).no_subject(),
+            DEFAULT_DENY,
+            &[],
+        ),
+        row(
+            "engineering reads the audit log",
+            Case::new(e(Team::Engineering), A::AuditRead, None, P::Protect).no_subject(),
+            DEFAULT_DENY,
+            &[],
+        ),
+        // --- N3.9: internal reporting on aggregates only.
+        row(
+            "billing reports on aggregates",
+            Case::new(
+                e(Team::Billing),
+                A::Report,
+                Some(C::Billing),
+                P::InternalReporting,
+            )
+            .aggregate(),
+            allow("N3.9"),
+            &[
+                N::Aggregate,
+                N::NoSubject,
+                N::Purpose(P::ProvideServices),
+                N::Kind(K::CustomerAdmin),
+            ],
+        ),
+        row(
+            "a service reports on aggregates",
+            Case::new(
+                who(K::Service, &[]),
+                A::Report,
+                Some(C::Usage),
+                P::InternalReporting,
+            )
+            .aggregate(),
+            allow("N3.9"),
+            &[N::Aggregate, N::NoSubject, N::Kind(K::DataSubject)],
+        ),
+        row(
+            "nobody reads one subject for internal reporting",
+            Case::new(
+                e(Team::Engineering),
+                A::Read,
+                Some(C::Usage),
+                P::InternalReporting,
+            ),
+            forbid("N3.9"),
+            &[],
+        ),
+        row(
+            "a service reads one subject for internal reporting",
+            Case::new(
+                who(K::Service, &[]),
+                A::Read,
+                Some(C::Usage),
+                P::InternalReporting,
+            ),
+            forbid("N3.9"),
+            &[],
+        ),
+        row(
+            "a report naming a subject",
+            Case::new(
+                e(Team::Security),
+                A::Report,
+                Some(C::Usage),
+                P::InternalReporting,
+            ),
+            forbid("N3.9"),
+            &[],
+        ),
+        // --- N6.5a-e: administrators and authorised resellers.
+        row(
+            "an administrator views billing",
+            Case::new(
+                who(K::CustomerAdmin, &[]),
+                A::AdminView,
+                Some(C::Billing),
+                P::ProvideServices,
+            ),
+            allow("N6.5a"),
+            &[
+                N::Org,
+                N::Category(C::Communications),
+                N::Purpose(P::Assist),
+                N::Kind(K::DataSubject),
+                N::Kind(K::Processor),
+            ],
+        ),
+        row(
+            "an administrator views activity",
+            Case::new(
+                who(K::CustomerAdmin, &[]),
+                A::AdminView,
+                Some(C::Usage),
+                P::ProvideServices,
+            ),
+            allow("N6.5a"),
+            &[N::Org],
+        ),
+        row(
+            "a reseller views account information",
+            Case::new(
+                who(K::Reseller, &[]),
+                A::AdminView,
+                Some(C::Account),
+                P::ProvideServices,
+            ),
+            allow("N6.5a"),
+            &[N::Org, N::Category(C::Communications)],
+        ),
+        row(
+            "an administrator views configurations (N7.3)",
+            Case::new(
+                who(K::CustomerAdmin, &[]),
+                A::AdminView,
+                Some(C::Configuration),
+                P::ProvideServices,
+            ),
+            allow("N6.5a"),
+            &[N::Org],
+        ),
+        row(
+            "an administrator changes a password",
+            Case::new(
+                who(K::CustomerAdmin, &[]),
+                A::AdminChangePassword,
+                Some(C::Account),
+                P::ProvideServices,
+            ),
+            allow("N6.5b"),
+            &[
+                N::Org,
+                N::Category(C::Billing),
+                N::Purpose(P::Protect),
+                N::Kind(K::Employee),
+            ],
+        ),
+        row(
+            "a reseller changes a password",
+            Case::new(
+                who(K::Reseller, &[]),
+                A::AdminChangePassword,
+                Some(C::Account),
+                P::ProvideServices,
+            ),
+            allow("N6.5b"),
+            &[N::Org],
+        ),
+        row(
+            "an administrator suspends an account",
+            Case::new(
+                who(K::CustomerAdmin, &[]),
+                A::AdminSuspend,
+                Some(C::Account),
+                P::ProvideServices,
+            ),
+            allow("N6.5c"),
+            &[N::Org, N::Category(C::Usage), N::Kind(K::DataSubject)],
+        ),
+        row(
+            "a reseller suspends an account",
+            Case::new(
+                who(K::Reseller, &[]),
+                A::AdminSuspend,
+                Some(C::Account),
+                P::ProvideServices,
+            ),
+            allow("N6.5c"),
+            &[N::Org],
+        ),
+        row(
+            "an administrator's legal access with an obligation",
+            Case::new(
+                who(K::CustomerAdmin, &[]),
+                A::AdminLegalAccess,
+                Some(C::Account),
+                P::Comply,
+            )
+            .legal(),
+            allow("N6.5d"),
+            &[
+                N::Legal,
+                N::Org,
+                N::Category(C::Billing),
+                N::Purpose(P::ProvideServices),
+            ],
+        ),
+        row(
+            "a reseller's legal access with an obligation",
+            Case::new(
+                who(K::Reseller, &[]),
+                A::AdminLegalAccess,
+                Some(C::Account),
+                P::Comply,
+            )
+            .legal(),
+            allow("N6.5d"),
+            &[N::Legal, N::Org],
+        ),
+        row(
+            "an administrator restricts edits",
+            Case::new(
+                who(K::CustomerAdmin, &[]),
+                A::AdminRestrict,
+                Some(C::Account),
+                P::ProvideServices,
+            ),
+            allow("N6.5e"),
+            &[
+                N::Org,
+                N::Category(C::Configuration),
+                N::Kind(K::ThirdPartyApp),
+            ],
+        ),
+        row(
+            "a reseller restricts edits",
+            Case::new(
+                who(K::Reseller, &[]),
+                A::AdminRestrict,
+                Some(C::Account),
+                P::ProvideServices,
+            ),
+            allow("N6.5e"),
+            &[N::Org],
+        ),
+        row(
+            "an administrator exports a user's data (N7.2)",
+            Case::new(
+                who(K::CustomerAdmin, &[]),
+                A::Export,
+                Some(C::Usage),
+                P::ProvideServices,
+            ),
+            allow("N7.2"),
+            &[
+                N::Org,
+                N::Purpose(P::Assist),
+                N::Kind(K::Reseller),
+                N::Subject,
+            ],
+        ),
+        row(
+            "an administrator reads through the staff action",
+            Case::new(
+                who(K::CustomerAdmin, &[]),
+                A::Read,
+                Some(C::Account),
+                P::ProvideServices,
+            ),
+            DEFAULT_DENY,
+            &[],
+        ),
+        row(
+            "an administrator's legal access without an obligation",
+            Case::new(
+                who(K::CustomerAdmin, &[]),
+                A::AdminLegalAccess,
+                Some(C::Account),
+                P::Comply,
+            ),
+            forbid("N3.7"),
+            &[],
+        ),
+        // --- N7.2, N7.3: data subjects, over their own data.
+        row(
+            "a subject reads their own usage",
+            Case::new(
+                who(K::DataSubject, &[]),
+                A::Read,
+                Some(C::Usage),
+                P::ProvideServices,
+            ),
+            allow("N7.2"),
+            &[
+                N::OwnSubject,
+                N::Subject,
+                N::Purpose(P::Assist),
+                N::Purpose(P::Comply),
+                N::Kind(K::ThirdPartyApp),
+            ],
+        ),
+        row(
+            "a subject exports their own communications",
+            Case::new(
+                who(K::DataSubject, &[]),
+                A::Export,
+                Some(C::Communications),
+                P::ProvideServices,
+            ),
+            allow("N7.2"),
+            &[
+                N::OwnSubject,
+                N::Purpose(P::OtherServices),
+                N::Action(A::Disclose),
+            ],
+        ),
+        row(
+            "a subject exports all their data",
+            Case::new(
+                who(K::DataSubject, &[]),
+                A::Export,
+                None,
+                P::ProvideServices,
+            ),
+            allow("N7.2"),
+            &[N::OwnSubject],
+        ),
+        row(
+            "a subject corrects their account",
+            Case::new(
+                who(K::DataSubject, &[]),
+                A::Rectify,
+                Some(C::Account),
+                P::ProvideServices,
+            ),
+            allow("N7.2"),
+            &[N::OwnSubject, N::Category(C::Billing), N::Action(A::Erase)],
+        ),
+        row(
+            "a subject reads their own account",
+            Case::new(
+                who(K::DataSubject, &[]),
+                A::Read,
+                Some(C::Account),
+                P::ProvideServices,
+            ),
+            allow("N7.2"),
+            &[N::OwnSubject, N::Subject],
+        ),
+        // --- N3.1-N3.6, N3.8: internal services.
+        row(
+            "a service ingests usage",
+            Case::new(
+                who(K::Service, &[]),
+                A::Ingest,
+                Some(C::Usage),
+                P::ProvideServices,
+            ),
+            allow("N3.1"),
+            &[
+                N::Purpose(P::Protect),
+                N::Kind(K::Employee),
+                N::Kind(K::Processor),
+            ],
+        ),
+        row(
+            "a service ingests billing",
+            Case::new(
+                who(K::Service, &[]),
+                A::Ingest,
+                Some(C::Billing),
+                P::ProvideServices,
+            ),
+            allow("N3.1"),
+            &[N::Kind(K::ThirdPartyApp)],
+        ),
+        row(
+            "a service reads billing to bill",
+            Case::new(
+                who(K::Service, &[]),
+                A::Read,
+                Some(C::Billing),
+                P::ProvideServices,
+            ),
+            allow("N3.1"),
+            &[
+                N::Category(C::Communications),
+                N::Purpose(P::MaintainImprove),
+            ],
+        ),
+        row(
+            "a service reads configuration for recommendations",
+            Case::new(
+                who(K::Service, &[]),
+                A::Read,
+                Some(C::Configuration),
+                P::Recommendations,
+            ),
+            allow("N3.2"),
+            &[N::Category(C::Account), N::Purpose(P::Assist)],
+        ),
+        row(
+            "a service reads feedback to evaluate responses",
+            Case::new(
+                who(K::Service, &[]),
+                A::Read,
+                Some(C::Communications),
+                P::Recommendations,
+            ),
+            allow("N3.2"),
+            &[N::Purpose(P::ProvideServices)],
+        ),
+        row(
+            "a service reads usage to improve",
+            Case::new(
+                who(K::Service, &[]),
+                A::Read,
+                Some(C::Usage),
+                P::MaintainImprove,
+            ),
+            allow("N3.3"),
+            &[N::Category(C::Billing)],
+        ),
+        row(
+            "a service reads account for other services",
+            Case::new(
+                who(K::Service, &[]),
+                A::Read,
+                Some(C::Account),
+                P::OtherServices,
+            ),
+            allow("N3.4"),
+            &[N::Category(C::Communications), N::Category(C::Billing)],
+        ),
+        row(
+            "a service reads contact details to notify",
+            Case::new(who(K::Service, &[]), A::Read, Some(C::Account), P::Assist),
+            allow("N3.5"),
+            &[N::Category(C::Usage), N::Kind(K::ThirdPartyApp)],
+        ),
+        row(
+            "a service reads usage to detect abuse",
+            Case::new(who(K::Service, &[]), A::Read, Some(C::Usage), P::Protect),
+            allow("N3.6"),
+            &[N::Category(C::Account), N::Kind(K::Processor)],
+        ),
+        // --- N6.6: processors.
+        row(
+            "a support provider reads ticket content with an open case",
+            Case::new(
+                who(K::Processor, &[]),
+                A::Read,
+                Some(C::Communications),
+                P::Assist,
+            )
+            .open(),
+            allow("N6.6"),
+            &[
+                N::OpenCase,
+                N::Category(C::Usage),
+                N::Purpose(P::ProvideServices),
+                N::Subject,
+                N::Kind(K::ThirdPartyApp),
+            ],
+        ),
+        row(
+            "a professional services provider reads contact details",
+            Case::new(
+                who(K::Processor, &[]),
+                A::Read,
+                Some(C::Account),
+                P::ProvideServices,
+            ),
+            allow("N6.6"),
+            &[
+                N::Category(C::Billing),
+                N::Purpose(P::Recommendations),
+                N::Action(A::Export),
+            ],
+        ),
+        // --- N6.3: third-party apps have no modelled grant.
+        row(
+            "a third-party app reads account",
+            Case::new(
+                who(K::ThirdPartyApp, &[]),
+                A::Read,
+                Some(C::Account),
+                P::OtherServices,
+            ),
+            DEFAULT_DENY,
+            &[],
+        ),
+        // --- N3: no purpose.
+        row(
+            "a read with no purpose",
+            Case {
+                purpose: None,
+                ..Case::new(
+                    e(Team::Billing),
+                    A::Read,
+                    Some(C::Billing),
+                    P::ProvideServices,
+                )
+            },
+            Expect {
+                allowed: false,
+                by: By::NoPurpose,
+                clause: "N3",
+            },
+            &[],
+        ),
+        // --- N5.5, N8.6 forbids over allowed requests.
+        row(
+            "revoked security staff",
+            Case {
+                principal: Principal {
+                    revoked: true,
+                    ..e(Team::Security)
+                },
+                ..Case::new(e(Team::Security), A::Read, Some(C::Usage), P::Protect)
+            },
+            forbid("N5.5"),
+            &[],
+        ),
+        row(
+            "support with expired training",
+            Case {
+                principal: Principal {
+                    training_expires_on: Some(days(-30)),
+                    ..e(Team::Support)
+                },
+                ..Case::new(e(Team::Support), A::Read, Some(C::Account), P::Assist).open()
+            },
+            forbid("N8.6"),
+            &[],
+        ),
+        row(
+            "training expiring today is still current",
+            Case {
+                principal: Principal {
+                    training_expires_on: Some(today()),
+                    ..e(Team::Support)
+                },
+                ..Case::new(e(Team::Support), A::Read, Some(C::Account), P::Assist).open()
+            },
+            allow("N3.5"),
+            &[],
+        ),
+        row(
+            "engagement ending today is still current",
+            Case {
+                principal: Principal {
+                    engagement_ends_on: Some(today()),
+                    ..who(K::Contractor, &[Team::Billing])
+                },
+                ..Case::new(
+                    e(Team::Billing),
+                    A::Read,
+                    Some(C::Billing),
+                    P::ProvideServices,
+                )
+            },
+            allow("N3.1"),
+            &[],
+        ),
+        row(
+            "revoked service",
+            Case {
+                principal: Principal {
+                    revoked: true,
+                    ..who(K::Service, &[])
+                },
+                ..Case::new(
+                    who(K::Service, &[]),
+                    A::Ingest,
+                    Some(C::Usage),
+                    P::ProvideServices,
+                )
+            },
+            forbid("N5.5"),
+            &[],
+        ),
+        row(
+            "revoked data subject",
+            Case {
+                principal: Principal {
+                    revoked: true,
+                    ..who(K::DataSubject, &[])
+                },
+                ..Case::new(
+                    who(K::DataSubject, &[]),
+                    A::Export,
+                    None,
+                    P::ProvideServices,
+                )
+            },
+            forbid("N5.5"),
+            &[],
+        ),
+    ]
+}
+
+/// Principal profiles of the grid.
+fn profiles() -> Vec<(&'static str, Principal)> {
+    use PrincipalKind as K;
+    let mut out: Vec<(&'static str, Principal)> = Vec::new();
+    for team in Team::ALL {
+        out.push(("employee", employee(team)));
+    }
+    out.push(("employee with no team", who(K::Employee, &[])));
+    out.push((
+        "employee in support and billing",
+        who(K::Employee, &[Team::Support, Team::Billing]),
+    ));
+    out.push((
+        "contractor, security",
+        who(K::Contractor, &[Team::Security]),
+    ));
+    out.push(("agent, support", who(K::Agent, &[Team::Support])));
+    out.push((
+        "affiliate staff, legal",
+        who(K::AffiliateStaff, &[Team::Legal]),
+    ));
+    out.push((
+        "affiliate staff, privacy",
+        who(K::AffiliateStaff, &[Team::Privacy]),
+    ));
+    out.push((
+        "contractor, engagement ended",
+        Principal {
+            engagement_ends_on: Some(days(-1)),
+            ..who(K::Contractor, &[Team::Support])
+        },
+    ));
+    out.push((
+        "agent, no end date",
+        Principal {
+            engagement_ends_on: None,
+            ..who(K::Agent, &[Team::Billing])
+        },
+    ));
+    out.push((
+        "employee, training expired",
+        Principal {
+            training_expires_on: Some(days(-1)),
+            ..employee(Team::Security)
+        },
+    ));
+    out.push((
+        "employee, no training record",
+        Principal {
+            training_expires_on: None,
+            ..employee(Team::Legal)
+        },
+    ));
+    out.push((
+        "employee, no confidentiality",
+        Principal {
+            confidentiality_signed_on: None,
+            ..employee(Team::Privacy)
+        },
+    ));
+    out.push((
+        "employee, revoked",
+        Principal {
+            revoked: true,
+            ..employee(Team::Engineering)
+        },
+    ));
+    out.push(("customer admin of org-a", who(K::CustomerAdmin, &[])));
+    out.push(("reseller of org-a and org-b", who(K::Reseller, &[])));
+    out.push((
+        "customer admin of nothing",
+        Principal {
+            organisations: vec![],
+            ..who(K::CustomerAdmin, &[])
+        },
+    ));
+    out.push(("data subject sub_1", who(K::DataSubject, &[])));
+    out.push((
+        "data subject without id",
+        Principal {
+            subject: None,
+            ..who(K::DataSubject, &[])
+        },
+    ));
+    out.push(("service", who(K::Service, &[])));
+    out.push((
+        "service, revoked",
+        Principal {
+            revoked: true,
+            ..who(K::Service, &[])
+        },
+    ));
+    out.push(("processor", who(K::Processor, &[])));
+    out.push(("third-party app", who(K::ThirdPartyApp, &[])));
+    out.push((
+        "customer admin with a team (ignored)",
+        who(K::CustomerAdmin, &[Team::Legal]),
+    ));
+    out
+}
+
+#[test]
+fn decision_matrix_matches_the_clause_register() {
+    let engine = PolicyEngine::default_pack().expect("default pack loads");
+    let mut tally = Tally {
+        rows: 0,
+        allowed: 0,
+        failures: Vec::new(),
+    };
+
+    // 1 and 2: explicit rows and their negatives.
+    let rows = explicit_rows();
+    let mut negatives = 0;
+    for r in &rows {
+        let label = format!("[{}] {}", r.expect.clause, r.name);
+        // The oracle agrees with the explicit expectation.
+        let o = oracle(&r.case);
+        if o != r.expect {
+            tally.failures.push(format!(
+                "{label}: oracle says {o:?}, row says {:?}",
+                r.expect
+            ));
+        }
+        tally.check(&engine, &label, &r.case, r.expect);
+        if !r.expect.allowed {
+            assert!(r.needs.is_empty(), "{label}: needs on a denied row");
+            continue;
+        }
+        let mut variants: Vec<(String, Case)> = r
+            .needs
+            .iter()
+            .map(|&n| (format!("without {n:?}"), without(&r.case, n)))
+            .collect();
+        variants.extend(obligations(&r.case));
+        for (what, case) in variants {
+            let expect = oracle(&case);
+            let label = format!("[{}] {} -- {what}", expect.clause, r.name);
+            if expect.allowed {
+                tally.failures.push(format!(
+                    "{label}: the oracle still allows it: not a missing condition"
+                ));
+                continue;
+            }
+            negatives += 1;
+            tally.check(&engine, &label, &case, expect);
+        }
+    }
+    let explicit = tally.rows;
+
+    // 3: the grid, expectations from the oracle.
+    let mut actions_allowed = vec![0usize; Action::ALL.len()];
+    let contexts: [(&str, bool, bool, bool); 5] = [
+        ("no flags", false, false, false),
+        ("open case", true, false, false),
+        ("legal obligation", false, true, false),
+        ("aggregate", false, false, true),
+        ("all flags", true, true, true),
+    ];
+    let subjects: [(Option<&'static str>, Option<&'static str>); 3] = [
+        (Some(SUB_1), Some(ORG_A)),
+        (Some(SUB_2), Some(ORG_B)),
+        (None, None),
+    ];
+    for (pname, principal) in profiles() {
+        for (ai, action) in Action::ALL.into_iter().enumerate() {
+            for (ci, category) in std::iter::once(None)
+                .chain(Category::ALL.map(Some))
+                .enumerate()
+            {
+                for (pi, purpose) in std::iter::once(None)
+                    .chain(Purpose::ALL.map(Some))
+                    .enumerate()
+                {
+                    for (xi, (cname, open, legal, aggregate)) in contexts.into_iter().enumerate() {
+                        // Each subject variant meets every action, category,
+                        // purpose and context somewhere in the grid.
+                        let (subject, organisation) =
+                            subjects[(ai + ci + pi + xi) % subjects.len()];
+                        let case = Case {
+                            principal: principal.clone(),
+                            action,
+                            subject,
+                            category,
+                            organisation,
+                            purpose,
+                            open_case: open,
+                            legal,
+                            aggregate,
+                        };
+                        let expect = oracle(&case);
+                        if expect.allowed {
+                            actions_allowed[action as usize] += 1;
+                        }
+                        let label = format!(
+                            "[{}] {pname} {action} {category:?} {purpose:?} {cname} {subject:?}/{organisation:?}",
+                            expect.clause
+                        );
+                        tally.check(&engine, &label, &case, expect);
+                    }
+                }
+            }
+        }
+    }
+
+    println!(
+        "decision matrix: {} rows ({explicit} explicit incl. {negatives} negatives of allowed rows, {} grid), {} allowed, {} failures",
+        tally.rows,
+        tally.rows - explicit,
+        tally.allowed,
+        tally.failures.len()
+    );
+    for f in tally.failures.iter().take(12) {
+        println!("FAIL {f}");
+    }
+    assert!(
+        tally.failures.is_empty(),
+        "{} rows failed (first shown above)",
+        tally.failures.len()
+    );
+    assert!(explicit >= 200, "only {explicit} explicit rows");
+    // Every action is allowed somewhere in the grid: no dead action.
+    for (a, n) in Action::ALL.iter().zip(&actions_allowed) {
+        assert!(*n > 0, "the grid never allows {a}");
+    }
+}
