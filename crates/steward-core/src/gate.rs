@@ -386,10 +386,10 @@ pub(crate) fn open_row(sealer: &Sealer, r: RecordRow) -> Result<OpenedRecord, Co
     })?;
     Ok(OpenedRecord {
         id: r.id,
-        category: r.category,
-        kind: r.kind,
-        product: r.product,
-        region: r.region,
+        category: r.category.into_owned(),
+        kind: r.kind.into_owned(),
+        product: r.product.into_owned(),
+        region: r.region.into_owned(),
         stored_at_ms: r.stored_at_ms,
         body,
     })

@@ -1,6 +1,7 @@
 //! The vault: ingest (sealing per subject), export (N7.1, N7.2, N8.1, N8.2),
 //! erasure by crypto-shredding (N8.8), subject listing and lookup.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::Path;
@@ -238,8 +239,9 @@ impl Steward {
             let categories = batch.iter().map(|r| r.kind().category()).collect();
             let allow = self.decide_ingest(principal, &categories)?;
             let mut cs = ChangeSet::default();
+            cs.records.reserve(batch.len());
             let mut new_in_batch: Vec<steward_domain::SubjectIdentifier> = Vec::new();
-            let mut by_cat: BTreeMap<String, u64> = BTreeMap::new();
+            let mut by_cat = [0u64; 5];
             let stored_at = now_ms();
             for rec in batch {
                 let sk = match cache.get(rec.subject()) {
@@ -326,15 +328,15 @@ impl Steward {
                 cs.records.push(RecordRow {
                     id,
                     subject: sk.id,
-                    category: category.as_str().into(),
-                    kind: rec.kind().full_name(),
-                    product: rec.product().as_str().into(),
-                    region: region.clone(),
+                    category: Cow::Borrowed(category.as_str()),
+                    kind: Cow::Borrowed(rec.kind().as_str()),
+                    product: Cow::Borrowed(rec.product().as_str()),
+                    region: Cow::Owned(region.clone()),
                     key_version: sk.key_version,
                     stored_at_ms: stored_at,
                     sealed: sk.sealer.seal(&aad, &plain),
                 });
-                *by_cat.entry(category.as_str().into()).or_default() += 1;
+                by_cat[usize::from(category.code() - 1)] += 1;
             }
             let n = cs.records.len() as u64;
             let mut entry = allow;
@@ -352,8 +354,13 @@ impl Steward {
                 return Err(e.into());
             }
             summary.stored += n;
-            for (k, v) in by_cat {
-                *summary.by_category.entry(k).or_default() += v;
+            for (c, v) in Category::ALL.iter().zip(by_cat) {
+                if v > 0 {
+                    *summary
+                        .by_category
+                        .entry(c.as_str().to_owned())
+                        .or_default() += v;
+                }
             }
             progress(summary.stored);
         }

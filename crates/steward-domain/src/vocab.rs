@@ -331,6 +331,20 @@ impl Product {
         Product::CloudIdentity,
         Product::ImplementationServices,
     ];
+    /// Stable storage code (1 to 5). Never renumber.
+    pub fn code(self) -> u8 {
+        match self {
+            Product::Workspace => 1,
+            Product::CloudPlatform => 2,
+            Product::Marketplace => 3,
+            Product::CloudIdentity => 4,
+            Product::ImplementationServices => 5,
+        }
+    }
+    /// The product of a storage code, if it is one.
+    pub fn from_code(code: u8) -> Option<Product> {
+        Product::ALL.into_iter().find(|p| p.code() == code)
+    }
     /// The snake_case key.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -393,6 +407,10 @@ pub struct KindSpec {
     pub category: Category,
     /// The kind's name within the category (e.g. `authentication`).
     pub name: &'static str,
+    /// The full dotted name (`usage.authentication`).
+    pub full: &'static str,
+    /// Stable storage code: category code x 100 + ordinal. Never renumber.
+    pub code: u16,
     /// What a record of this kind holds.
     pub description: &'static str,
     /// The closed field schema: a record naming any other field is refused.
@@ -683,120 +701,160 @@ pub static KINDS: &[KindSpec] = &[
     KindSpec {
         category: Category::Account,
         name: "profile",
+        full: "account.profile",
+        code: 101,
         description: "The account's username, names, contact details and job title (N2.1)",
         fields: ACCOUNT_PROFILE,
     },
     KindSpec {
         category: Category::Account,
         name: "settings",
+        full: "account.settings",
+        code: 102,
         description: "Product and communication settings of the account (N7.3)",
         fields: ACCOUNT_SETTINGS,
     },
     KindSpec {
         category: Category::Billing,
         name: "charge",
+        full: "billing.charge",
+        code: 201,
         description: "A charge, as a FinOps FOCUS 1.0 cost and usage row (N2.2)",
         fields: BILLING_CHARGE,
     },
     KindSpec {
         category: Category::Billing,
         name: "payment",
+        full: "billing.payment",
+        code: 202,
         description: "A payment or transaction (N2.2)",
         fields: BILLING_PAYMENT,
     },
     KindSpec {
         category: Category::Billing,
         name: "details",
+        full: "billing.details",
+        code: 203,
         description: "Billing details and billing contact (N2.2, N7.3)",
         fields: BILLING_DETAILS,
     },
     KindSpec {
         category: Category::Billing,
         name: "issue",
+        full: "billing.issue",
+        code: 204,
         description: "A billing issue (N2.2)",
         fields: BILLING_ISSUE,
     },
     KindSpec {
         category: Category::Billing,
         name: "credit_check",
+        full: "billing.credit_check",
+        code: 205,
         description: "A check before extending credit (N2.2, N3.1)",
         fields: BILLING_CREDIT_CHECK,
     },
     KindSpec {
         category: Category::Configuration,
         name: "resource",
+        full: "configuration.resource",
+        code: 301,
         description: "Resource identifiers and attributes (N2.3)",
         fields: CONFIGURATION_RESOURCE,
     },
     KindSpec {
         category: Category::Configuration,
         name: "service_setting",
+        full: "configuration.service_setting",
+        code: 302,
         description: "A service setting (N2.3)",
         fields: CONFIGURATION_SERVICE_SETTING,
     },
     KindSpec {
         category: Category::Configuration,
         name: "security_setting",
+        full: "configuration.security_setting",
+        code: 303,
         description: "A security setting of data or another resource (N2.3)",
         fields: CONFIGURATION_SECURITY_SETTING,
     },
     KindSpec {
         category: Category::Usage,
         name: "authentication",
+        full: "usage.authentication",
+        code: 401,
         description: "Authentication details, e.g. one sshd log line (N2.4)",
         fields: USAGE_AUTHENTICATION,
     },
     KindSpec {
         category: Category::Usage,
         name: "access",
+        full: "usage.access",
+        code: 402,
         description: "One request in an access log (N2.4)",
         fields: USAGE_ACCESS,
     },
     KindSpec {
         category: Category::Usage,
         name: "error",
+        full: "usage.error",
+        code: 403,
         description: "A software error or operational message (N2.4)",
         fields: USAGE_ERROR,
     },
     KindSpec {
         category: Category::Usage,
         name: "crash_report",
+        full: "usage.crash_report",
+        code: 404,
         description: "A crash report (N2.4)",
         fields: USAGE_CRASH_REPORT,
     },
     KindSpec {
         category: Category::Usage,
         name: "metric",
+        full: "usage.metric",
+        code: 405,
         description: "A quality or performance metric (N2.4)",
         fields: USAGE_METRIC,
     },
     KindSpec {
         category: Category::Usage,
         name: "operational_status",
+        full: "usage.operational_status",
+        code: 406,
         description: "Operational status of a service (N2.4)",
         fields: USAGE_OPERATIONAL_STATUS,
     },
     KindSpec {
         category: Category::Usage,
         name: "device",
+        full: "usage.device",
+        code: 407,
         description: "Device, cookie and token identifiers and IP addresses (N2.4)",
         fields: USAGE_DEVICE,
     },
     KindSpec {
         category: Category::Communications,
         name: "support",
+        full: "communications.support",
+        code: 501,
         description: "A support interaction (N2.5, N3.5)",
         fields: COMMUNICATIONS_SUPPORT,
     },
     KindSpec {
         category: Category::Communications,
         name: "feedback",
+        full: "communications.feedback",
+        code: 502,
         description: "Feedback or a question (N2.5)",
         fields: COMMUNICATIONS_FEEDBACK,
     },
     KindSpec {
         category: Category::Communications,
         name: "email",
+        full: "communications.email",
+        code: 503,
         description: "An email received by the provider, e.g. a request by email (N2.5, N7.4)",
         fields: COMMUNICATIONS_EMAIL,
     },
@@ -818,7 +876,19 @@ impl Kind {
     }
     /// The full dotted name (`usage.authentication`).
     pub fn full_name(self) -> String {
-        format!("{}.{}", self.0.category.as_str(), self.0.name)
+        self.0.full.to_owned()
+    }
+    /// The full dotted name, borrowed from the closed table.
+    pub fn as_str(self) -> &'static str {
+        self.0.full
+    }
+    /// The kind's stable storage code.
+    pub fn code(self) -> u16 {
+        self.0.code
+    }
+    /// The kind of a storage code, if it is one.
+    pub fn from_code(code: u16) -> Option<Kind> {
+        KINDS.iter().find(|k| k.code == code).map(Kind)
     }
     /// The kind's description.
     pub fn description(self) -> &'static str {
@@ -893,6 +963,20 @@ mod tests {
 
     #[test]
     fn every_category_has_kinds_and_every_field_has_a_fideslang_key_n2() {
+        let mut codes = std::collections::BTreeSet::new();
+        for k in all_kinds() {
+            assert_eq!(
+                k.as_str(),
+                format!("{}.{}", k.category().as_str(), k.name())
+            );
+            assert_eq!(u16::from(k.category().code()), k.code() / 100, "{k}");
+            assert!(
+                codes.insert(k.code()),
+                "duplicate storage code {}",
+                k.code()
+            );
+            assert_eq!(Kind::from_code(k.code()), Some(k));
+        }
         for c in Category::ALL {
             assert!(all_kinds().any(|k| k.category() == c), "{c} has no kind");
         }

@@ -49,6 +49,7 @@ fn repository_coverage_matches_the_hand_count() {
             ("crates/steward-core/src/config.rs", "struct RegionConfig"),
             ("crates/steward-core/src/config.rs", "struct Config"),
             ("crates/steward-store/src/sqlite.rs", "struct StoreOptions"),
+            ("crates/steward-store/src/sqlite.rs", "fn record_row"),
             ("crates/steward-store/src/types.rs", "struct SubjectRow"),
             ("crates/steward-store/src/types.rs", "struct RecordRow"),
         ])

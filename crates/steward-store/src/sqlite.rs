@@ -1,6 +1,7 @@
 //! The embedded SQLite backend: one file, WAL journal, `synchronous=FULL`
 //! (a commit is durable when it returns), migrations applied on open.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -61,7 +62,7 @@ const MIGRATIONS: &[&str] = &[
      CREATE TABLE subject_keys(subject_id INTEGER PRIMARY KEY, kek_version INTEGER NOT NULL, key_version INTEGER NOT NULL, wrapped BLOB NOT NULL);
      CREATE TABLE identifiers(blind BLOB PRIMARY KEY, subject_id INTEGER NOT NULL, kind TEXT NOT NULL, sealed BLOB NOT NULL);
      CREATE INDEX identifiers_subject ON identifiers(subject_id);
-     CREATE TABLE records(id INTEGER PRIMARY KEY, subject_key INTEGER NOT NULL, category INTEGER NOT NULL, kind TEXT NOT NULL, product TEXT NOT NULL, region TEXT NOT NULL, key_version INTEGER NOT NULL, stored_at INTEGER NOT NULL, sealed BLOB NOT NULL);
+     CREATE TABLE records(id INTEGER PRIMARY KEY, subject_key INTEGER NOT NULL, category INTEGER NOT NULL, kind INTEGER NOT NULL, product INTEGER NOT NULL, key_version INTEGER NOT NULL, stored_at INTEGER NOT NULL, sealed BLOB NOT NULL);
      CREATE INDEX records_subject ON records(subject_key);
      CREATE TABLE audit_entries(idx INTEGER PRIMARY KEY, entry BLOB NOT NULL, leaf_hash BLOB NOT NULL);
      CREATE TABLE audit_head(id INTEGER PRIMARY KEY CHECK (id = 1), size INTEGER NOT NULL, last_leaf BLOB NOT NULL, frontier BLOB NOT NULL, checkpoint_size INTEGER NOT NULL, checkpoint_at INTEGER NOT NULL);
@@ -305,7 +306,7 @@ impl Store for SqliteStore {
                     std::collections::HashMap::new();
                 let mut key_of = tx.prepare_cached("SELECT key FROM subjects WHERE id = ?1")?;
                 let mut st = tx.prepare_cached(
-                    "INSERT INTO records(id, subject_key, category, kind, product, region, key_version, stored_at, sealed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    "INSERT INTO records(id, subject_key, category, kind, product, key_version, stored_at, sealed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 )?;
                 for r in &c.records {
                     let key = match keys.get(&r.subject) {
@@ -321,9 +322,8 @@ impl Store for SqliteStore {
                         r.id.0,
                         key,
                         category_code(&r.category)?,
-                        r.kind,
-                        r.product,
-                        r.region,
+                        code_of::<steward_domain::Kind>(&r.kind, |k| i64::from(k.code()))?,
+                        code_of::<steward_domain::Product>(&r.product, |p| i64::from(p.code()))?,
                         r.key_version,
                         r.stored_at_ms,
                         r.sealed
@@ -480,11 +480,11 @@ fn category_code(name: &str) -> rusqlite::Result<i64> {
         .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
 }
 
-fn category_name(code: i64) -> rusqlite::Result<String> {
+fn category_name(code: i64) -> rusqlite::Result<&'static str> {
     u8::try_from(code)
         .ok()
         .and_then(Category::from_code)
-        .map(|c| c.as_str().to_owned())
+        .map(|c| c.as_str())
         .ok_or_else(|| {
             rusqlite::Error::InvalidColumnType(
                 2,
@@ -494,23 +494,51 @@ fn category_name(code: i64) -> rusqlite::Result<String> {
         })
 }
 
-fn record_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordRow> {
+fn bad_code(i: usize, what: &str) -> rusqlite::Error {
+    rusqlite::Error::InvalidColumnType(i, what.into(), rusqlite::types::Type::Integer)
+}
+
+/// Kinds and products are stored as their stable codes ([`steward_domain::Kind::code`]).
+fn code_of<T: std::str::FromStr>(name: &str, code: impl Fn(T) -> i64) -> rusqlite::Result<i64>
+where
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    name.parse::<T>()
+        .map(code)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+/// A record's region is the region of the store that holds it (one store per
+/// region, N4.1), so rows do not repeat it.
+fn record_row(r: &rusqlite::Row<'_>, region: &str) -> rusqlite::Result<RecordRow> {
     Ok(RecordRow {
         id: RecordId(r.get(0)?),
         subject: SubjectId(r.get(1)?),
-        category: category_name(r.get(2)?)?,
-        kind: r.get(3)?,
-        product: r.get(4)?,
-        region: r.get(5)?,
-        key_version: r.get(6)?,
-        stored_at_ms: r.get(7)?,
-        sealed: r.get(8)?,
+        category: Cow::Borrowed(category_name(r.get(2)?)?),
+        kind: Cow::Borrowed(
+            u16::try_from(r.get::<_, i64>(3)?)
+                .ok()
+                .and_then(steward_domain::Kind::from_code)
+                .map(|k| k.as_str())
+                .ok_or_else(|| bad_code(3, "records.kind"))?,
+        ),
+        product: Cow::Borrowed(
+            u8::try_from(r.get::<_, i64>(4)?)
+                .ok()
+                .and_then(steward_domain::Product::from_code)
+                .map(|p| p.as_str())
+                .ok_or_else(|| bad_code(4, "records.product"))?,
+        ),
+        region: Cow::Owned(region.to_owned()),
+        key_version: r.get(5)?,
+        stored_at_ms: r.get(6)?,
+        sealed: r.get(7)?,
     })
 }
 
 const RECORD_FROM: &str = "records r JOIN subjects s ON s.key = r.subject_key";
 const RECORD_COLS: &str =
-    "r.id, s.id, r.category, r.kind, r.product, r.region, r.key_version, r.stored_at, r.sealed";
+    "r.id, s.id, r.category, r.kind, r.product, r.key_version, r.stored_at, r.sealed";
 
 impl RecordStore for SqliteStore {
     fn records(
@@ -522,11 +550,11 @@ impl RecordStore for SqliteStore {
             Some(c) => self
                 .conn
                 .prepare_cached(&format!("SELECT {RECORD_COLS} FROM {RECORD_FROM} WHERE r.subject_key = (SELECT key FROM subjects WHERE id = ?1) AND r.category = ?2 ORDER BY r.id"))
-                .and_then(|mut s| s.query_map(params![subject.0, category_code(c)?], record_row).and_then(|it| it.collect::<Result<Vec<_>, _>>())),
+                .and_then(|mut s| s.query_map(params![subject.0, category_code(c)?], |r| record_row(r, &self.opts.region)).and_then(|it| it.collect::<Result<Vec<_>, _>>())),
             None => self
                 .conn
                 .prepare_cached(&format!("SELECT {RECORD_COLS} FROM {RECORD_FROM} WHERE r.subject_key = (SELECT key FROM subjects WHERE id = ?1) ORDER BY r.id"))
-                .and_then(|mut s| s.query_map(params![subject.0], record_row).and_then(|it| it.collect::<Result<Vec<_>, _>>())),
+                .and_then(|mut s| s.query_map(params![subject.0], |r| record_row(r, &self.opts.region)).and_then(|it| it.collect::<Result<Vec<_>, _>>())),
         };
         out.map_err(|e| self.e(e))
     }
@@ -537,7 +565,10 @@ impl RecordStore for SqliteStore {
             .prepare_cached("SELECT category, COUNT(*) FROM records WHERE subject_key = (SELECT key FROM subjects WHERE id = ?1) GROUP BY category ORDER BY category")
             .map_err(|e| self.e(e))?;
         s.query_map(params![subject.0], |r| {
-            Ok((category_name(r.get(0)?)?, r.get::<_, i64>(1)? as u64))
+            Ok((
+                category_name(r.get(0)?)?.to_owned(),
+                r.get::<_, i64>(1)? as u64,
+            ))
         })
         .and_then(|it| it.collect::<Result<Vec<_>, _>>())
         .map_err(|e| self.e(e))
@@ -560,7 +591,10 @@ impl RecordStore for SqliteStore {
             .prepare_cached(&format!(
                 "SELECT {RECORD_COLS} FROM {RECORD_FROM} WHERE r.id = ?1"
             ))
-            .and_then(|mut s| s.query_row(params![id.0], record_row).optional())
+            .and_then(|mut s| {
+                s.query_row(params![id.0], |r| record_row(r, &self.opts.region))
+                    .optional()
+            })
             .map_err(|e| self.e(e))
     }
 }

@@ -1,5 +1,7 @@
 //! Types and role traits shared by every backend.
 
+use std::borrow::Cow;
+
 use steward_domain::{RecordId, SubjectId};
 use thiserror::Error;
 
@@ -95,13 +97,13 @@ pub struct RecordRow {
     /// Data subject.
     pub subject: SubjectId,
     /// Category key (`usage`).
-    pub category: String,
+    pub category: Cow<'static, str>,
     /// Kind (`usage.authentication`).
-    pub kind: String,
+    pub kind: Cow<'static, str>,
     /// Product (N1.1).
-    pub product: String,
+    pub product: Cow<'static, str>,
     /// Storage region (N4.1).
-    pub region: String,
+    pub region: Cow<'static, str>,
     /// DEK version bound in the AAD.
     pub key_version: u32,
     /// Ingest time, ms since the Unix epoch.
