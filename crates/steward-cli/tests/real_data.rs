@@ -251,6 +251,28 @@ fn openssh_2k_ingest_export_root_erase_n2_4_n5_2_n8_8() {
     }
     assert!(!audit.contains("\"root\""));
     ok(&d, &["audit", "verify"]);
+    // A denied read names its condition, never the identifier or a field value.
+    let denied = steward(
+        &d,
+        &[
+            "read",
+            "--as",
+            "operator",
+            "--purpose",
+            "internal_reporting",
+            "--subject",
+            &format!("ip:{}", ips[0]),
+        ],
+    );
+    assert!(!denied.status.success());
+    let err = String::from_utf8_lossy(&denied.stderr);
+    assert!(err.contains("N3.9"), "{err}");
+    for ip in &ips {
+        assert!(
+            !err.contains(ip.as_str()),
+            "IP {ip} in an error message: {err}"
+        );
+    }
 
     // New data for the same identifier later starts a new subject key.
     let line =
