@@ -299,6 +299,7 @@ pub fn decide(quick: bool) -> Section {
                 open_case_for_subject: c.case,
                 legal_obligation_recorded: c.obligation,
                 aggregate_only: false,
+                cross_region: false,
             },
         })
         .collect();

@@ -655,6 +655,10 @@ impl PolicyEngine {
                 "organisation".to_owned(),
                 str_expr(req.organisation.unwrap_or("")),
             ),
+            (
+                "cross_region".to_owned(),
+                RestrictedExpression::new_bool(req.context.cross_region),
+            ),
         ];
         Entity::new_with_tags(uid.clone(), attrs, [], []).map_err(|e| e.to_string())
     }
@@ -797,15 +801,16 @@ mod tests {
         assert_eq!(e.slices.len(), Action::ALL.len() * PURPOSES * KINDS * 2);
         let count = |a, p, k, r| e.slices[slice_index(a, p, k, r)].policies().count();
         // An employee reading for assist: the 2 forbids on staff
-        // obligations, and the support permit.
+        // obligations, the cross-region forbid (N4.2, applies to every
+        // slice), and the support permit.
         let (read, assist) = (Action::Read, Purpose::Assist);
-        assert_eq!(count(read, assist, PrincipalKind::Employee, false), 3);
+        assert_eq!(count(read, assist, PrincipalKind::Employee, false), 4);
         // Revoked: the revocation forbid too.
-        assert_eq!(count(read, assist, PrincipalKind::Employee, true), 4);
+        assert_eq!(count(read, assist, PrincipalKind::Employee, true), 5);
         // A contractor also meets the engagement forbid.
-        assert_eq!(count(read, assist, PrincipalKind::Contractor, false), 4);
-        // A service reading for assist: the notifications permit.
-        assert_eq!(count(read, assist, PrincipalKind::Service, false), 1);
+        assert_eq!(count(read, assist, PrincipalKind::Contractor, false), 5);
+        // A service reading for assist: the cross-region forbid and the notifications permit.
+        assert_eq!(count(read, assist, PrincipalKind::Service, false), 2);
         for a in Action::ALL {
             for p in Purpose::ALL {
                 for k in PrincipalKind::ALL {

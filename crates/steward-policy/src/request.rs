@@ -149,6 +149,9 @@ pub struct RequestContext {
     /// The request yields only aggregated or anonymised data, never a single
     /// subject's records (N3.9).
     pub aggregate_only: bool,
+    /// The subject's data lives in a region other than the one where the
+    /// request is processed (N4.2): only centralised operations may do that.
+    pub cross_region: bool,
 }
 
 impl RequestContext {
@@ -159,6 +162,7 @@ impl RequestContext {
             open_case_for_subject: false,
             legal_obligation_recorded: false,
             aggregate_only: false,
+            cross_region: false,
         }
     }
 }

@@ -333,3 +333,69 @@ fn engine() -> &'static PolicyEngine {
     static E: std::sync::OnceLock<PolicyEngine> = std::sync::OnceLock::new();
     E.get_or_init(|| PolicyEngine::default_pack().unwrap())
 }
+
+/// N4.2: outside the subject's home region only the centralised operations
+/// (billing for provide_services, support for assist, security for protect) may read.
+#[test]
+fn cross_region_reads_only_for_centralised_operations_n4_2() {
+    use steward_domain::{Category, Principal, PrincipalKind, Purpose, Team};
+    use steward_policy::{Action, DecisionRequest, PolicyEngine, RequestContext};
+    let engine = PolicyEngine::default_pack().unwrap();
+    let today = time::OffsetDateTime::now_utc().date();
+    let staff = |team: Team| Principal {
+        name: format!("{team}-1"),
+        kind: PrincipalKind::Employee,
+        teams: vec![team],
+        confidentiality_signed_on: Some(today - time::Duration::days(10)),
+        training_expires_on: Some(today + time::Duration::days(10)),
+        engagement_ends_on: None,
+        subject: None,
+        organisations: vec![],
+        revoked: false,
+    };
+    // (team, category, purpose, allowed across regions) — from CLAUSES.md N4.2.
+    let rows = [
+        (
+            Team::Billing,
+            Category::Billing,
+            Purpose::ProvideServices,
+            true,
+        ),
+        (Team::Security, Category::Usage, Purpose::Protect, true),
+        (
+            Team::Engineering,
+            Category::Usage,
+            Purpose::MaintainImprove,
+            false,
+        ),
+    ];
+    for (team, category, purpose, allowed_across) in rows {
+        let p = staff(team);
+        for cross_region in [false, true] {
+            let mut context = RequestContext::new(today);
+            context.cross_region = cross_region;
+            let d = engine.decide(&DecisionRequest {
+                principal: &p,
+                action: Action::Read,
+                subject: Some("sub_0000000000000001"),
+                category: Some(category),
+                organisation: None,
+                purpose: Some(purpose),
+                context,
+            });
+            let expected = !cross_region || allowed_across;
+            assert_eq!(
+                d.allowed, expected,
+                "{team} {category} {purpose} cross_region={cross_region}: {}",
+                d.reason
+            );
+            if cross_region && !allowed_across {
+                assert!(
+                    d.clause_ids.contains(&"N4.2".to_string()),
+                    "{:?}",
+                    d.clause_ids
+                );
+            }
+        }
+    }
+}

@@ -42,15 +42,15 @@ fn load_err(dir: &tempfile::TempDir) -> PolicyError {
 fn default_pack_loads_with_its_manifest() {
     let e = PolicyEngine::default_pack().unwrap();
     assert_eq!(e.name(), "steward-default");
-    assert_eq!(e.version(), "2024-01-18.1");
+    assert_eq!(e.version(), "2024-01-18.2");
     assert_eq!(e.effective().to_string(), "2024-01-18");
-    assert_eq!(e.policies().len(), 38);
+    assert_eq!(e.policies().len(), 39);
     let forbids = e
         .policies()
         .iter()
         .filter(|p| p.effect == PolicyEffect::Forbid)
         .count();
-    assert_eq!(forbids, 6);
+    assert_eq!(forbids, 7);
     for p in e.policies() {
         assert!(!p.clauses.is_empty(), "{}", p.id);
         assert!(p.reason.is_some(), "{} has no @reason", p.id);
