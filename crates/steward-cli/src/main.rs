@@ -39,6 +39,10 @@ struct Cli {
     /// Policy pack directory replacing the built-in pack.
     #[arg(long, global = true, env = "STEWARD_POLICY_DIR")]
     policy_dir: Option<PathBuf>,
+    /// The region this node processes requests in (N4.2); default: from the
+    /// configuration, else the first region.
+    #[arg(long, global = true, env = "STEWARD_PROCESSING_REGION")]
+    processing_region: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -132,6 +136,36 @@ enum Command {
     /// The data map (N5.4, N8.4).
     #[command(subcommand)]
     Datamap(DatamapCmd),
+    /// Cross-border transfers (N4.4): mechanisms on record and the register.
+    #[command(subcommand)]
+    Transfers(TransfersCmd),
+}
+
+#[derive(Subcommand)]
+enum TransfersCmd {
+    /// Record a transfer mechanism for data of a region going to a country.
+    AddMechanism {
+        /// Source region (in the EEA, the UK or Switzerland).
+        #[arg(long)]
+        from_region: String,
+        /// Destination country (ISO 3166-1 alpha-2).
+        #[arg(long)]
+        to_country: String,
+        /// adequacy_decision, standard_contractual_clauses, uk_idta, uk_addendum or swiss_clauses.
+        #[arg(long)]
+        mechanism: String,
+        /// Reference (decision, contract).
+        #[arg(long)]
+        reference: String,
+    },
+    /// List the mechanisms on record.
+    Mechanisms,
+    /// The transfer register: from, to, mechanism, categories, subject count, time.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args)]
@@ -151,6 +185,9 @@ struct IngestArgs {
     /// Principal (default: the `ingest` service).
     #[arg(long = "as", default_value = "ingest")]
     as_: String,
+    /// Home region of new subjects (N4.1); default: the first region.
+    #[arg(long)]
+    region: Option<String>,
     /// The file, or - for standard input.
     file: String,
 }
@@ -353,10 +390,18 @@ fn purpose(s: &str) -> Result<Purpose, CoreError> {
 }
 
 fn open(cli: &Cli) -> Result<Steward, CoreError> {
-    let config = match &cli.config {
+    let mut config = match &cli.config {
         Some(p) => Config::load(p)?,
         None => Config::default(),
     };
+    if let Some(r) = &cli.processing_region {
+        if !config.regions.iter().any(|x| &x.name == r) {
+            return Err(CoreError::Input(format!(
+                "--processing-region `{r}` is not a configured region"
+            )));
+        }
+        config.processing_region = Some(r.clone());
+    }
     Steward::open(
         &cli.data_dir,
         config,
@@ -559,6 +604,57 @@ fn run(cli: Cli) -> Result<ExitCode, CoreError> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit(c) => audit(&st, c),
+        Command::Transfers(TransfersCmd::AddMechanism {
+            from_region,
+            to_country,
+            mechanism,
+            reference,
+        }) => {
+            let m = st.add_transfer_mechanism(
+                &operator,
+                &from_region,
+                &to_country,
+                &mechanism,
+                &reference,
+            )?;
+            println!("{}", serde_json::to_string_pretty(&m).unwrap_or_default());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Transfers(TransfersCmd::Mechanisms) => {
+            for m in st.transfer_mechanisms()? {
+                println!(
+                    "{} {} -> {} {} ({})",
+                    m.id, m.from_region, m.to_country, m.mechanism, m.reference
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Transfers(TransfersCmd::List { json }) => {
+            let list = st.transfers()?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&list).unwrap_or_default()
+                );
+            } else {
+                for t in &list {
+                    println!(
+                        "{} {} {}({}) -> {}({}) {} [{}] subjects={}",
+                        t.time,
+                        t.id,
+                        t.from_region,
+                        t.from_country,
+                        t.to_region,
+                        t.to_country,
+                        t.mechanism,
+                        t.categories.join(","),
+                        t.subject_count
+                    );
+                }
+                println!("{} transfers", list.len());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Notice(_) | Command::Datamap(_) => Ok(ExitCode::SUCCESS),
     }
 }
@@ -782,7 +878,7 @@ fn ingest(st: &Steward, a: IngestArgs) -> Result<ExitCode, CoreError> {
         None
     };
     let records: Vec<_> = parsed.records.into_iter().map(|(_, r)| r).collect();
-    let mut summary = st.ingest(&a.as_, records, &mut |n| {
+    let mut summary = st.ingest_in(&a.as_, a.region.as_deref(), records, &mut |n| {
         if let Some(b) = &bar {
             b.set_position(n);
         }

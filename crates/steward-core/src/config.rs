@@ -99,6 +99,10 @@ pub struct Config {
     pub audit: AuditConfig,
     /// Records per ingest transaction.
     pub ingest_batch: usize,
+    /// The region where this Steward node processes requests (N4.2); default:
+    /// the first region. Reading a subject of another region is a
+    /// cross-region read: only centralised operations may, and it is recorded.
+    pub processing_region: Option<String>,
 }
 
 impl Default for Config {
@@ -131,6 +135,7 @@ impl Default for Config {
             operator: "operator".into(),
             audit: AuditConfig::default(),
             ingest_batch: 10_000,
+            processing_region: None,
         }
     }
 }
@@ -162,12 +167,53 @@ impl Config {
             c.parse::<steward_domain::Category>()
                 .map_err(|e| CoreError::Config(format!("{source}: retention: {e}")))?;
         }
+        let mut names = std::collections::BTreeSet::new();
+        for r in &cfg.regions {
+            if r.name.is_empty()
+                || !r
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return Err(CoreError::Config(format!(
+                    "{source}: region name `{}` must be letters, digits, - or _",
+                    r.name
+                )));
+            }
+            if !names.insert(r.name.clone()) {
+                return Err(CoreError::Config(format!(
+                    "{source}: region `{}` is named twice",
+                    r.name
+                )));
+            }
+            if r.country.len() != 2 || !r.country.chars().all(|c| c.is_ascii_uppercase()) {
+                return Err(CoreError::Config(format!(
+                    "{source}: region {}: country `{}` must be an ISO 3166-1 alpha-2 code such as JP or DE",
+                    r.name, r.country
+                )));
+            }
+        }
+        if let Some(p) = &cfg.processing_region {
+            if !names.contains(p) {
+                return Err(CoreError::Config(format!(
+                    "{source}: processing_region `{p}` is not one of the regions"
+                )));
+            }
+        }
         if cfg.ingest_batch == 0 {
             return Err(CoreError::Config(format!(
                 "{source}: ingest_batch must be at least 1"
             )));
         }
         Ok(cfg)
+    }
+
+    /// The region where this node processes requests (N4.2).
+    pub fn processing(&self) -> &RegionConfig {
+        self.processing_region
+            .as_ref()
+            .and_then(|p| self.regions.iter().find(|r| &r.name == p))
+            .unwrap_or_else(|| self.home_region())
     }
 
     /// The home region for new subjects: the first region.
@@ -201,4 +247,18 @@ mod tests {
             "{e}"
         );
     }
+}
+
+/// Whether a country is in the EEA, the UK or Switzerland: Service Data
+/// leaving this zone needs a transfer mechanism on record (N4.4).
+pub fn in_transfer_zone(country: &str) -> bool {
+    const ZONE: [&str; 33] = [
+        // EU member states
+        "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT",
+        "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
+        // EEA members outside the EU
+        "IS", "LI", "NO", // The UK and Switzerland
+        "GB", "CH", "UK",
+    ];
+    ZONE.contains(&country)
 }

@@ -14,6 +14,7 @@ use steward_domain::{Category, Principal, Purpose, RecordId, SubjectId, SubjectI
 use steward_policy::{Action, Decision, DecisionRequest, RequestContext};
 use steward_store::{ChangeSet, RecordRow, RegistryTable, StoreError};
 
+use crate::transfers::TransferCheck;
 use crate::{CoreError, Steward, today};
 
 /// A request to the gate.
@@ -68,6 +69,26 @@ impl std::fmt::Display for Denied {
     }
 }
 
+/// Where a subject lives: its home region (index into the configured
+/// regions) and its opaque id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Located {
+    pub region: usize,
+    pub id: SubjectId,
+}
+
+/// Actions that hand Service Data to the requester (and so may transfer it, N4.4).
+fn moves_data(a: Action) -> bool {
+    matches!(
+        a,
+        Action::Read
+            | Action::Export
+            | Action::AdminView
+            | Action::AdminLegalAccess
+            | Action::Disclose
+    )
+}
+
 /// One record opened by the gate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OpenedRecord {
@@ -90,6 +111,8 @@ pub struct OpenedRecord {
 /// What the gate hands back after an allowed access.
 #[derive(Debug)]
 pub struct Opened {
+    /// The index of the subject's home region (N4.1).
+    pub region: usize,
     /// The subject, if the identifier resolved to one.
     pub subject: Option<SubjectId>,
     /// The decision.
@@ -152,32 +175,38 @@ impl Steward {
         Ok(p)
     }
 
-    /// Resolve an identifier argument to a subject through the blind index.
-    /// Returns the subject (if any) and the blind-index reference to record.
-    pub(crate) fn resolve(
-        &self,
-        arg: &str,
-    ) -> Result<(Option<SubjectId>, Vec<[u8; 32]>), CoreError> {
+    /// Resolve an identifier argument to a subject through the blind index of
+    /// every region's store. Returns where the subject lives (if anywhere) and
+    /// the blind-index references to record.
+    pub(crate) fn resolve(&self, arg: &str) -> Result<(Option<Located>, Vec<[u8; 32]>), CoreError> {
         if let Ok(id) = arg.parse::<SubjectId>() {
-            let found = self
-                .store()?
-                .subject(id)?
-                .filter(|s| s.erased_at_ms.is_none())
-                .map(|s| s.id);
-            return Ok((found, vec![]));
+            for region in 0..self.regions.len() {
+                if let Some(s) = self
+                    .rstore(region)?
+                    .subject(id)?
+                    .filter(|s| s.erased_at_ms.is_none())
+                {
+                    return Ok((Some(Located { region, id: s.id }), vec![]));
+                }
+            }
+            return Ok((None, vec![]));
         }
         let candidates = SubjectIdentifier::candidates(arg)
             .map_err(|e| CoreError::Input(format!("--subject: {e}")))?;
-        let store = self.store()?;
         let mut blinds = Vec::new();
-        let mut found: Vec<SubjectId> = Vec::new();
+        let mut found: Vec<Located> = Vec::new();
         for c in &candidates {
             let b = blind_index(&self.blind_key, c);
-            if let Some(s) = store.subject_by_blind(&b)? {
-                if !found.contains(&s) {
-                    found.push(s);
+            for region in 0..self.regions.len() {
+                if let Some(id) = self.rstore(region)?.subject_by_blind(&b)? {
+                    let l = Located { region, id };
+                    if !found.contains(&l) {
+                        found.push(l);
+                    }
+                    if !blinds.contains(&b) {
+                        blinds.push(b);
+                    }
                 }
-                blinds.push(b);
             }
         }
         if blinds.is_empty() {
@@ -188,7 +217,7 @@ impl Steward {
         match found.len() {
             0 | 1 => Ok((found.first().copied(), blinds)),
             _ => Err(CoreError::Input(format!(
-                "--subject matches {} subjects as different identifier kinds; name the kind, e.g. username:VALUE or billing_account:VALUE",
+                "--subject matches {} subjects; name the identifier kind (e.g. username:VALUE or billing_account:VALUE) or give the sub_ id",
                 found.len()
             ))),
         }
@@ -228,8 +257,13 @@ impl Steward {
     /// then nothing is decrypted or changed (fail closed).
     pub fn gate(&self, req: &AccessRequest, extra: Option<ChangeSet>) -> Result<Opened, CoreError> {
         let principal = self.principal(&req.principal)?;
-        let (subject, blinds) = self.resolve(&req.subject)?;
-        let ctx = self.context_for(req, subject)?;
+        let (located, blinds) = self.resolve(&req.subject)?;
+        let subject = located.map(|l| l.id);
+        let processing = self.processing_index();
+        let home = located.map(|l| l.region).unwrap_or(processing);
+        let mut ctx = self.context_for(req, subject)?;
+        // N4.2: the subject's data lives in another region than this node's.
+        ctx.cross_region = home != processing;
         // An identifier that matches no subject is decided as the empty
         // subject `sub_none`: the access is still decided and audited, and it
         // opens nothing (an empty export, N7.2).
@@ -238,7 +272,7 @@ impl Steward {
                 .map(|s| s.to_string())
                 .unwrap_or_else(|| "sub_none".to_owned()),
         );
-        let decision = self.policy.decide(&DecisionRequest {
+        let mut decision = self.policy.decide(&DecisionRequest {
             principal: &principal,
             action: req.action,
             subject: subject_str.as_deref(),
@@ -247,6 +281,24 @@ impl Steward {
             purpose: req.purpose,
             context: ctx,
         });
+        // N4.4: Service Data that leaves the EEA, the UK or Switzerland needs a
+        // transfer mechanism on record; the transfer is registered.
+        let transfer = if decision.allowed && subject.is_some() && moves_data(req.action) {
+            match self.transfer_check(home, processing)? {
+                TransferCheck::NotATransfer => None,
+                TransferCheck::Mechanism(m) => Some(m),
+                TransferCheck::Refused(reason) => {
+                    decision.allowed = false;
+                    decision.basis = steward_policy::DecisionBasis::Forbid;
+                    decision.policy_ids = vec!["transfer-mechanism-required".into()];
+                    decision.clause_ids = vec!["N4.4".into()];
+                    decision.reason = reason;
+                    None
+                }
+            }
+        } else {
+            None
+        };
         let request_id = new_request_id();
         let mut resource = Resource::new(match req.action {
             Action::Export => ResourceKind::Export,
@@ -263,6 +315,16 @@ impl Steward {
         }
         if let Some(c) = req.category {
             resource = resource.id(token(&format!("category:{c}")));
+        }
+        if home != processing {
+            // N4.2: a cross-region access records where it was processed.
+            resource = resource.id(token(&format!(
+                "processed_in:{}",
+                self.regions[processing].config.name
+            )));
+        }
+        if let Some(m) = &transfer {
+            resource = resource.id(token(&format!("transfer_mechanism:{}", m.id)));
         }
         let entry = EntryDraft {
             action: token(req.action.as_str()),
@@ -281,7 +343,7 @@ impl Steward {
             } else {
                 Some(token(&format!("{:?}", decision.basis).to_lowercase()))
             },
-            region: token(&self.config.home_region().name),
+            region: token(&self.regions[home].config.name),
             request_id: token(&request_id),
             resource,
             time: now_ts(),
@@ -291,10 +353,15 @@ impl Steward {
         } else {
             ChangeSet::default()
         };
+        if let (Some(m), Some(s)) = (&transfer, subject) {
+            cs.registry
+                .push(self.transfer_row(m, home, processing, s, req.category, &request_id));
+        }
         cs.audit.insert(0, entry);
-        // Fail closed: if this commit fails, nothing below runs.
+        // Fail closed: if this commit fails, nothing below runs. The entry goes
+        // to the subject's home region's log (N4.1).
         let committed = self
-            .store()?
+            .rstore(home)?
             .commit(cs)
             .map_err(|e| CoreError::AuditUnavailable(e.to_string()))?;
         let audit_index = committed.audit_indexes.first().copied().unwrap_or(0);
@@ -310,10 +377,11 @@ impl Steward {
             (
                 Some(s),
                 Action::Read | Action::Export | Action::AdminView | Action::AdminLegalAccess,
-            ) => self.subject_sealer(s)?,
+            ) => self.subject_sealer(home, s)?,
             _ => None,
         };
         Ok(Opened {
+            region: home,
             subject,
             decision,
             audit_index,
@@ -323,8 +391,12 @@ impl Steward {
     }
 
     /// Unwrap a subject's data key (gate-internal).
-    pub(crate) fn subject_sealer(&self, s: SubjectId) -> Result<Option<(Sealer, u32)>, CoreError> {
-        let Some(k) = self.store()?.wrapped_key(s)? else {
+    pub(crate) fn subject_sealer(
+        &self,
+        region: usize,
+        s: SubjectId,
+    ) -> Result<Option<(Sealer, u32)>, CoreError> {
+        let Some(k) = self.rstore(region)?.wrapped_key(s)? else {
             return Ok(None);
         };
         let dek = self.keyring.unwrap(
@@ -342,7 +414,9 @@ impl Steward {
         let opened = self.gate(req, None)?;
         let records = match opened.subject {
             Some(s) => {
-                let rows = self.store()?.records(s, req.category.map(|c| c.as_str()))?;
+                let rows = self
+                    .rstore(opened.region)?
+                    .records(s, req.category.map(|c| c.as_str()))?;
                 open_rows(&opened, rows)?
             }
             None => vec![],

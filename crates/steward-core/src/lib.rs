@@ -12,6 +12,7 @@
 pub mod config;
 mod gate;
 mod services;
+mod transfers;
 mod vault;
 
 use std::path::{Path, PathBuf};
@@ -27,6 +28,7 @@ pub use config::Config;
 pub use gate::{AccessRequest, Denied, Opened, OpenedRecord};
 pub use services::{AuditFilter, LegalObligation, SupportCase, VerifyOutcome};
 pub use steward_policy::Action;
+pub use transfers::{MECHANISMS, Transfer, TransferMechanism};
 pub use vault::{ErasureReceipt, ExportSummary, IngestSummary, SubjectSummary};
 
 /// Errors of Steward's services. None carries Service Data.
@@ -78,7 +80,9 @@ pub struct Steward {
     config: Config,
     keyring: Arc<dyn KeyringProvider>,
     policy: PolicyEngine,
-    store: Mutex<Box<dyn Store>>,
+    /// One store per region (N4.1), in configuration order; the first is the
+    /// primary region, which also keeps principals and registries.
+    regions: Vec<RegionStore>,
     blind_key: [u8; 32],
     verifier_key: String,
 }
@@ -98,6 +102,29 @@ pub struct OpenOptions {
     pub policy_dir: Option<PathBuf>,
     /// How long to wait for a locked database (ms); default 5000.
     pub busy_timeout_ms: Option<u64>,
+}
+
+/// A region and its store.
+struct RegionStore {
+    config: config::RegionConfig,
+    store: Mutex<Box<dyn Store>>,
+}
+
+/// Open a region's store: a PostgreSQL URL (`postgres://…`), or a SQLite file
+/// path relative to the data directory (`sqlite:` prefix optional).
+fn open_region_store(
+    data_dir: &Path,
+    location: &str,
+    opts: StoreOptions,
+) -> Result<Box<dyn Store>, CoreError> {
+    if location.starts_with("postgres://") || location.starts_with("postgresql://") {
+        return Err(CoreError::Config(format!(
+            "region {}: PostgreSQL stores are not built into this version yet",
+            opts.region
+        )));
+    }
+    let path = data_dir.join(location.strip_prefix("sqlite:").unwrap_or(location));
+    Ok(Box::new(SqliteStore::open(&path, opts)?))
 }
 
 fn today() -> time::Date {
@@ -123,32 +150,35 @@ impl Steward {
             &signing_key.verifying_key(),
         )
         .map_err(|e| CoreError::Config(format!("audit.key_name: {e}")))?;
-        let region = config.home_region().clone();
-        let store_path = data_dir.join(
-            region
+        let mut regions = Vec::with_capacity(config.regions.len());
+        for region in &config.regions {
+            let location = region
                 .store
                 .clone()
-                .unwrap_or_else(|| format!("{}.sqlite3", region.name)),
-        );
-        let store = SqliteStore::open(
-            &store_path,
-            StoreOptions {
+                .unwrap_or_else(|| format!("{}.sqlite3", region.name));
+            let store_opts = StoreOptions {
                 region: region.name.clone(),
                 busy_timeout_ms: opts.busy_timeout_ms.unwrap_or(5000),
                 checkpoint_every: config.audit.checkpoint_every,
                 checkpoint_every_secs: config.audit.checkpoint_every_secs,
                 origin: format!("{}/{}", config.audit.origin, region.name),
                 key_name: config.audit.key_name.clone(),
-                signing_key,
-            },
-        )?;
+                signing_key: signing_key.clone(),
+            };
+            // N4.3: every region gets the same store code, encryption, policy and audit.
+            let store = open_region_store(data_dir, &location, store_opts)?;
+            regions.push(RegionStore {
+                config: region.clone(),
+                store: Mutex::new(store),
+            });
+        }
         let blind_key = keyring.blind_index_key();
         let steward = Steward {
             data_dir: data_dir.to_owned(),
             config,
             keyring: Arc::new(keyring),
             policy,
-            store: Mutex::new(Box::new(store)),
+            regions,
             blind_key,
             verifier_key,
         };
@@ -217,8 +247,18 @@ impl Steward {
         Ok(())
     }
 
+    /// The primary region's store (principals, registries, system entries).
     pub(crate) fn store(&self) -> Result<MutexGuard<'_, Box<dyn Store>>, CoreError> {
-        self.store.lock().map_err(|_| {
+        self.rstore(0)
+    }
+
+    /// The store of region `i` (an index into the configured regions).
+    pub(crate) fn rstore(&self, i: usize) -> Result<MutexGuard<'_, Box<dyn Store>>, CoreError> {
+        let r = self
+            .regions
+            .get(i)
+            .ok_or_else(|| CoreError::Input(format!("no region number {i}")))?;
+        r.store.lock().map_err(|_| {
             CoreError::Store(steward_store::StoreError::Database(
                 "store lock poisoned".into(),
             ))
@@ -243,6 +283,37 @@ impl Steward {
     /// The audit log's verifier key (Go `note` vkey format), for independent verifiers.
     pub fn verifier_key(&self) -> &str {
         &self.verifier_key
+    }
+
+    /// The configured regions, in order (the first is the primary region).
+    pub fn regions(&self) -> impl Iterator<Item = &config::RegionConfig> {
+        self.regions.iter().map(|r| &r.config)
+    }
+
+    /// The index of the region named `name`.
+    pub fn region_index(&self, name: &str) -> Result<usize, CoreError> {
+        self.regions
+            .iter()
+            .position(|r| r.config.name == name)
+            .ok_or_else(|| {
+                CoreError::Input(format!(
+                    "unknown region `{name}`: configured regions are {}",
+                    self.regions
+                        .iter()
+                        .map(|r| r.config.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })
+    }
+
+    /// The index of the region this node processes in (N4.2).
+    pub(crate) fn processing_index(&self) -> usize {
+        let p = &self.config.processing().name;
+        self.regions
+            .iter()
+            .position(|r| &r.config.name == p)
+            .unwrap_or(0)
     }
 
     /// The name of the operator principal.

@@ -120,8 +120,10 @@ impl Steward {
     /// Open a support case about a subject (N3.5): support staff may then read
     /// the subject's account and communications for `assist` citing the case.
     pub fn open_case(&self, by: &str, subject: &str) -> Result<SupportCase, CoreError> {
-        let (id, _) = self.resolve(subject)?;
-        let id = id.ok_or_else(|| CoreError::Input("--subject matches no data subject".into()))?;
+        let (located, _) = self.resolve(subject)?;
+        let id = located
+            .map(|l| l.id)
+            .ok_or_else(|| CoreError::Input("--subject matches no data subject".into()))?;
         let case = SupportCase {
             id: format!("case-{}", &crate::gate::new_request_id()[4..]),
             subject: id.to_string(),
@@ -212,21 +214,54 @@ impl Steward {
 
     /// Erasure receipts stored so far (N8.8).
     pub fn receipts(&self) -> Result<Vec<crate::ErasureReceipt>, CoreError> {
-        Ok(self
-            .store()?
-            .registry_list(RegistryTable::ErasureReceipts)?
-            .into_iter()
-            .filter_map(|(_, b)| serde_json::from_str(&b).ok())
-            .collect())
+        let mut out = Vec::new();
+        for r in 0..self.regions.len() {
+            out.extend(
+                self.rstore(r)?
+                    .registry_list(RegistryTable::ErasureReceipts)?
+                    .into_iter()
+                    .filter_map(|(_, b)| serde_json::from_str(&b).ok()),
+            );
+        }
+        Ok(out)
     }
 
     /// Recompute the whole audit log: every leaf hash, the hash chain, every
     /// checkpoint's signature and root, and the head row. Reports the first bad
     /// index and what is wrong there.
+    ///
+    /// Every region's log is verified; the report adds up their entries and
+    /// checkpoints (root and size are the primary region's). A failure names
+    /// the region.
     pub fn audit_verify(&self) -> Result<VerifyOutcome, CoreError> {
+        let mut total: Option<VerifyReport> = None;
+        for r in 0..self.regions.len() {
+            match self.audit_verify_region(r)? {
+                VerifyOutcome::Ok(rep) => match &mut total {
+                    None => total = Some(rep),
+                    Some(t) => {
+                        t.entries += rep.entries;
+                        t.checkpoints_verified += rep.checkpoints_verified;
+                    }
+                },
+                VerifyOutcome::Failed(mut f) => {
+                    if self.regions.len() > 1 {
+                        f.what = format!("region {}: {}", self.regions[r].config.name, f.what);
+                    }
+                    return Ok(VerifyOutcome::Failed(f));
+                }
+            }
+        }
+        total
+            .map(VerifyOutcome::Ok)
+            .ok_or_else(|| CoreError::Config("no regions".into()))
+    }
+
+    /// Verify one region's audit log.
+    pub fn audit_verify_region(&self, region: usize) -> Result<VerifyOutcome, CoreError> {
         let key =
             VerifierKey::parse(&self.verifier_key).map_err(|e| CoreError::Input(e.to_string()))?;
-        let store = self.store()?;
+        let store = self.rstore(region)?;
         let cps: Vec<StoredCheckpoint> = store
             .checkpoints()?
             .into_iter()
@@ -322,7 +357,14 @@ impl Steward {
 
     /// Cut a signed checkpoint now.
     pub fn audit_checkpoint(&self) -> Result<u64, CoreError> {
-        Ok(self.store()?.cut_checkpoint()?)
+        let mut size = 0;
+        for r in 0..self.regions.len() {
+            let s = self.rstore(r)?.cut_checkpoint()?;
+            if r == 0 {
+                size = s;
+            }
+        }
+        Ok(size)
     }
 
     /// Search the audit log. A subject identifier filter is resolved through
@@ -332,8 +374,8 @@ impl Steward {
         let mut subject_ref: Option<String> = None;
         let mut blind_refs: Vec<String> = Vec::new();
         if let Some(s) = &filter.subject {
-            let (id, _) = self.resolve(s)?;
-            subject_ref = id.map(|i| i.to_string());
+            let (located, _) = self.resolve(s)?;
+            subject_ref = located.map(|l| l.id.to_string());
             if let Ok(cands) = SubjectIdentifier::candidates(s) {
                 blind_refs = cands
                     .iter()
@@ -342,57 +384,59 @@ impl Steward {
             }
         }
         let mut out = Vec::new();
-        self.store()?.audit_scan(0, u64::MAX, &mut |row| {
-            let Ok(e) = steward_audit::AuditEntry::decode(&row.entry) else {
-                return true;
-            };
-            let v: serde_json::Value = serde_json::from_slice(&row.entry).unwrap_or_default();
-            let ok = filter
-                .principal
-                .as_ref()
-                .is_none_or(|p| e.principal.as_str() == p)
-                && filter
-                    .purpose
+        for region in 0..self.regions.len() {
+            self.rstore(region)?.audit_scan(0, u64::MAX, &mut |row| {
+                let Ok(e) = steward_audit::AuditEntry::decode(&row.entry) else {
+                    return true;
+                };
+                let v: serde_json::Value = serde_json::from_slice(&row.entry).unwrap_or_default();
+                let ok = filter
+                    .principal
                     .as_ref()
-                    .is_none_or(|p| e.purpose.as_ref().map(|t| t.as_str()) == Some(p.as_str()))
-                && filter
-                    .decision
-                    .as_ref()
-                    .is_none_or(|d| v["decision"].as_str() == Some(d.as_str()))
-                && filter
-                    .action
-                    .as_ref()
-                    .is_none_or(|a| e.action.as_str() == a)
-                && filter
-                    .since
-                    .as_ref()
-                    .is_none_or(|t| e.time.as_str() >= t.as_str())
-                && filter
-                    .until
-                    .as_ref()
-                    .is_none_or(|t| e.time.as_str() < t.as_str())
-                && (filter.subject.is_none() || {
-                    let subs = v["resource"]["subjects"]
-                        .as_array()
-                        .cloned()
-                        .unwrap_or_default();
-                    let blinds = v["resource"]["blind_indexes"]
-                        .as_array()
-                        .cloned()
-                        .unwrap_or_default();
-                    subject_ref
+                    .is_none_or(|p| e.principal.as_str() == p)
+                    && filter
+                        .purpose
                         .as_ref()
-                        .is_some_and(|s| subs.iter().any(|x| x.as_str() == Some(s)))
-                        || blinds.iter().any(|b| {
-                            b.as_str()
-                                .is_some_and(|b| blind_refs.iter().any(|r| r == b))
-                        })
-                });
-            if ok {
-                out.push(String::from_utf8_lossy(&row.entry).into_owned());
-            }
-            true
-        })?;
+                        .is_none_or(|p| e.purpose.as_ref().map(|t| t.as_str()) == Some(p.as_str()))
+                    && filter
+                        .decision
+                        .as_ref()
+                        .is_none_or(|d| v["decision"].as_str() == Some(d.as_str()))
+                    && filter
+                        .action
+                        .as_ref()
+                        .is_none_or(|a| e.action.as_str() == a)
+                    && filter
+                        .since
+                        .as_ref()
+                        .is_none_or(|t| e.time.as_str() >= t.as_str())
+                    && filter
+                        .until
+                        .as_ref()
+                        .is_none_or(|t| e.time.as_str() < t.as_str())
+                    && (filter.subject.is_none() || {
+                        let subs = v["resource"]["subjects"]
+                            .as_array()
+                            .cloned()
+                            .unwrap_or_default();
+                        let blinds = v["resource"]["blind_indexes"]
+                            .as_array()
+                            .cloned()
+                            .unwrap_or_default();
+                        subject_ref
+                            .as_ref()
+                            .is_some_and(|s| subs.iter().any(|x| x.as_str() == Some(s)))
+                            || blinds.iter().any(|b| {
+                                b.as_str()
+                                    .is_some_and(|b| blind_refs.iter().any(|r| r == b))
+                            })
+                    });
+                if ok {
+                    out.push(String::from_utf8_lossy(&row.entry).into_owned());
+                }
+                true
+            })?;
+        }
         Ok(out)
     }
 }

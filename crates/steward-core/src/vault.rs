@@ -226,40 +226,72 @@ impl Steward {
         records: Vec<NewRecord>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<IngestSummary, CoreError> {
+        self.ingest_in(principal, None, records, progress)
+    }
+
+    /// [`Steward::ingest`] with the home region of *new* subjects named
+    /// (`None`: the first region). Records of a subject who already exists go
+    /// to that subject's home region, whatever `region` says: a subject's
+    /// records, keys and audit entries are written only to their region's
+    /// store (N4.1). A batch that spans regions commits once per region.
+    pub fn ingest_in(
+        &self,
+        principal: &str,
+        region: Option<&str>,
+        records: Vec<NewRecord>,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<IngestSummary, CoreError> {
         let start = Instant::now();
+        let new_home = match region {
+            Some(name) => self.region_index(name)?,
+            None => 0,
+        };
         let mut summary = IngestSummary::default();
-        let mut cache: HashMap<steward_domain::SubjectIdentifier, (SubjectId, Sealer, u32)> =
+        let mut cache: HashMap<steward_domain::SubjectIdentifier, (usize, SubjectId, Sealer, u32)> =
             HashMap::new();
         let mut ids = IdGen::new();
-        let region = self.config.home_region().name.clone();
         let batch_size = self.config.ingest_batch;
         let mut iter = records.into_iter().peekable();
         while iter.peek().is_some() {
             let batch: Vec<NewRecord> = iter.by_ref().take(batch_size).collect();
             let categories = batch.iter().map(|r| r.kind().category()).collect();
             let allow = self.decide_ingest(principal, &categories)?;
-            let mut cs = ChangeSet::default();
-            cs.records.reserve(batch.len());
+            let mut sets: Vec<ChangeSet> = (0..self.regions.len())
+                .map(|_| ChangeSet::default())
+                .collect();
+            sets[new_home].records.reserve(batch.len());
             let mut new_in_batch: Vec<steward_domain::SubjectIdentifier> = Vec::new();
             let mut by_cat = [0u64; 5];
             let stored_at = now_ms();
             for rec in batch {
-                let sk = match cache.get(rec.subject()) {
-                    Some((id, sealer, kv)) => SubjectKey {
-                        id: *id,
-                        sealer: sealer.clone(),
-                        key_version: *kv,
-                    },
+                let (home, sk) = match cache.get(rec.subject()) {
+                    Some((home, id, sealer, kv)) => (
+                        *home,
+                        SubjectKey {
+                            id: *id,
+                            sealer: sealer.clone(),
+                            key_version: *kv,
+                        },
+                    ),
                     None => {
-                        let primary = blind_index(&self.blind_key, rec.subject());
-                        let found = self.store()?.subject_by_blind(&primary)?;
-                        let sk = match found {
-                            Some(id) => match self.subject_sealer(id)? {
-                                Some((sealer, kv)) => SubjectKey {
-                                    id,
-                                    sealer,
-                                    key_version: kv,
-                                },
+                        let blind = blind_index(&self.blind_key, rec.subject());
+                        let mut found = None;
+                        for r in 0..self.regions.len() {
+                            if let Some(id) = self.rstore(r)?.subject_by_blind(&blind)? {
+                                found = Some((r, id));
+                                break;
+                            }
+                        }
+                        let (home, sk) = match found {
+                            Some((home, id)) => match self.subject_sealer(home, id)? {
+                                Some((sealer, kv)) => (
+                                    home,
+                                    SubjectKey {
+                                        id,
+                                        sealer,
+                                        key_version: kv,
+                                    },
+                                ),
                                 None => {
                                     return Err(CoreError::Integrity {
                                         record: id.to_string(),
@@ -268,12 +300,13 @@ impl Steward {
                                 }
                             },
                             None => {
+                                let cs = &mut sets[new_home];
                                 let id = random_subject_id();
                                 let dek = DataKey::generate();
                                 let wrapped = self.keyring.wrap(id, &dek)?;
                                 cs.subjects.push(SubjectRow {
                                     id,
-                                    region: region.clone(),
+                                    region: self.regions[new_home].config.name.clone(),
                                     created_at_ms: stored_at,
                                     erased_at_ms: None,
                                 });
@@ -290,25 +323,28 @@ impl Steward {
                                 }
                                 .to_bytes();
                                 cs.identifiers.push(IdentifierRow {
-                                    blind: primary,
+                                    blind,
                                     subject: id,
                                     kind: rec.subject().kind().as_str().into(),
                                     sealed: sealer.seal(&aad, rec.subject().value().as_bytes()),
                                 });
                                 new_in_batch.push(rec.subject().clone());
                                 summary.new_subjects += 1;
-                                SubjectKey {
-                                    id,
-                                    sealer,
-                                    key_version: 1,
-                                }
+                                (
+                                    new_home,
+                                    SubjectKey {
+                                        id,
+                                        sealer,
+                                        key_version: 1,
+                                    },
+                                )
                             }
                         };
                         cache.insert(
                             rec.subject().clone(),
-                            (sk.id, sk.sealer.clone(), sk.key_version),
+                            (home, sk.id, sk.sealer.clone(), sk.key_version),
                         );
-                        sk
+                        (home, sk)
                     }
                 };
                 let id = ids.next();
@@ -325,35 +361,41 @@ impl Steward {
                     key_version: sk.key_version,
                 }
                 .to_bytes();
-                cs.records.push(RecordRow {
+                sets[home].records.push(RecordRow {
                     id,
                     subject: sk.id,
                     category: Cow::Borrowed(category.as_str()),
                     kind: Cow::Borrowed(rec.kind().as_str()),
                     product: Cow::Borrowed(rec.product().as_str()),
-                    region: Cow::Owned(region.clone()),
+                    region: Cow::Owned(self.regions[home].config.name.clone()),
                     key_version: sk.key_version,
                     stored_at_ms: stored_at,
                     sealed: sk.sealer.seal(&aad, &plain),
                 });
                 by_cat[usize::from(category.code() - 1)] += 1;
             }
-            let n = cs.records.len() as u64;
-            let mut entry = allow;
-            let mut res = Resource::new(ResourceKind::Batch).count(n);
-            if let (Some(first), Some(last)) = (cs.records.first(), cs.records.last()) {
-                res = res.record(record_ref(first.id)).record(record_ref(last.id));
-            }
-            entry.resource = res;
-            cs.audit.push(entry);
-            if let Err(e) = self.store()?.commit(cs) {
-                // The batch left nothing behind: forget subjects created in it.
-                for b in new_in_batch {
-                    cache.remove(&b);
+            for (r, mut cs) in sets.into_iter().enumerate() {
+                if cs.records.is_empty() && cs.subjects.is_empty() {
+                    continue;
                 }
-                return Err(e.into());
+                let n = cs.records.len() as u64;
+                let mut entry = allow.clone();
+                entry.region = token(&self.regions[r].config.name);
+                let mut res = Resource::new(ResourceKind::Batch).count(n);
+                if let (Some(first), Some(last)) = (cs.records.first(), cs.records.last()) {
+                    res = res.record(record_ref(first.id)).record(record_ref(last.id));
+                }
+                entry.resource = res;
+                cs.audit.push(entry);
+                if let Err(e) = self.rstore(r)?.commit(cs) {
+                    // The failed region's part left nothing behind: forget subjects created in it.
+                    for b in &new_in_batch {
+                        cache.remove(b);
+                    }
+                    return Err(e.into());
+                }
+                summary.stored += n;
             }
-            summary.stored += n;
             for (c, v) in Category::ALL.iter().zip(by_cat) {
                 if v > 0 {
                     *summary
@@ -402,7 +444,7 @@ impl Steward {
         };
         let opened = self.gate(&req, None)?;
         let rows = match opened.subject {
-            Some(s) => self.store()?.records(s, None)?,
+            Some(s) => self.rstore(opened.region)?.records(s, None)?,
             None => vec![],
         };
         let records = open_rows(&opened, rows)?;
@@ -487,7 +529,12 @@ impl Steward {
             "categories": categories,
             "files": hashes,
             "retention": self.config.retention,
-            "region": self.config.home_region().name,
+            "region": self.regions[opened.region].config.name,
+            // N4.4: the transfers of this subject's data out of the EEA, UK or Switzerland.
+            "transfers": match opened.subject {
+                Some(s) => self.transfers_of(opened.region, s)?,
+                None => vec![],
+            },
             "policy_version": self.policy.version(),
             "audit_index": opened.audit_index,
         });
@@ -537,13 +584,13 @@ impl Steward {
         obligation: Option<&str>,
     ) -> Result<ErasureReceipt, CoreError> {
         let (resolved, _) = self.resolve(subject)?;
-        let Some(id) = resolved else {
+        let Some(crate::gate::Located { region, id }) = resolved else {
             return Err(CoreError::Input(
                 "--subject matches no data subject (already erased, or never stored)".into(),
             ));
         };
         let count: u64 = self
-            .store()?
+            .rstore(region)?
             .record_counts(id)?
             .iter()
             .map(|(_, n)| n)
@@ -551,7 +598,7 @@ impl Steward {
         let mut rid = [0u8; 8];
         rand::rng().fill_bytes(&mut rid);
         let receipt_id = format!("erasure-{}", hex::encode(rid));
-        let size_before = self.store()?.audit_size()?;
+        let size_before = self.rstore(region)?.audit_size()?;
         let mut receipt = ErasureReceipt {
             receipt_id: receipt_id.clone(),
             subject: id.to_string(),
@@ -602,13 +649,17 @@ impl Steward {
 
     /// Delete the rows of erased subjects (their data is already unreadable).
     pub fn sweep(&self) -> Result<u64, CoreError> {
-        Ok(self.store()?.sweep_shredded()?)
+        let mut n = 0;
+        for r in 0..self.regions.len() {
+            n += self.rstore(r)?.sweep_shredded()?;
+        }
+        Ok(n)
     }
 
     /// Find subjects by identifier through the blind index (`steward find`).
     /// Returns opaque ids only.
     pub fn find(&self, identifier: &str) -> Result<Option<SubjectId>, CoreError> {
-        Ok(self.resolve(identifier)?.0)
+        Ok(self.resolve(identifier)?.0.map(|l| l.id))
     }
 
     /// List subjects with record counts per category. When `identifiers` is
@@ -619,7 +670,10 @@ impl Steward {
         principal: &str,
         identifiers: bool,
     ) -> Result<Vec<SubjectSummary>, CoreError> {
-        let rows = self.store()?.subjects()?;
+        let mut rows = Vec::new();
+        for r in 0..self.regions.len() {
+            rows.extend(self.rstore(r)?.subjects()?.into_iter().map(|s| (r, s)));
+        }
         let obligation = if identifiers {
             Some(
                 self.record_obligation(
@@ -633,8 +687,12 @@ impl Steward {
             None
         };
         let mut out = Vec::with_capacity(rows.len());
-        for s in rows {
-            let records = self.store()?.record_counts(s.id)?.into_iter().collect();
+        for (region, s) in rows {
+            let records = self
+                .rstore(region)?
+                .record_counts(s.id)?
+                .into_iter()
+                .collect();
             let mut ids = Vec::new();
             if identifiers && s.erased_at_ms.is_none() {
                 let req = AccessRequest {
@@ -648,7 +706,7 @@ impl Steward {
                 };
                 let opened = self.gate(&req, None)?;
                 if let Some((sealer, _)) = &opened.sealer {
-                    for row in self.store()?.identifiers(s.id)? {
+                    for row in self.rstore(region)?.identifiers(s.id)? {
                         let kind: steward_domain::IdentifierKind = match row.kind.parse() {
                             Ok(k) => k,
                             Err(_) => continue,
@@ -680,49 +738,57 @@ impl Steward {
     pub fn rotate_keys(&self, principal: &str) -> Result<(u32, u64), CoreError> {
         let _p = self.principal(principal)?;
         let version = self.keyring.rotate()?;
-        let keys = self.store()?.wrapped_keys()?;
-        let mut cs = ChangeSet::default();
-        for k in keys {
-            let dek = self.keyring.unwrap(
-                k.subject,
-                &steward_crypto::SealedKey {
-                    kek_version: k.kek_version,
-                    bytes: k.wrapped,
-                },
-            )?;
-            let w = self.keyring.wrap(k.subject, &dek)?;
-            cs.keys.push(WrappedKeyRow {
-                subject: k.subject,
-                kek_version: w.kek_version,
-                key_version: k.key_version,
-                wrapped: w.bytes,
-            });
+        let mut n = 0;
+        for r in 0..self.regions.len() {
+            let keys = self.rstore(r)?.wrapped_keys()?;
+            let mut cs = ChangeSet::default();
+            for k in keys {
+                let dek = self.keyring.unwrap(
+                    k.subject,
+                    &steward_crypto::SealedKey {
+                        kek_version: k.kek_version,
+                        bytes: k.wrapped,
+                    },
+                )?;
+                let w = self.keyring.wrap(k.subject, &dek)?;
+                cs.keys.push(WrappedKeyRow {
+                    subject: k.subject,
+                    kek_version: w.kek_version,
+                    key_version: k.key_version,
+                    wrapped: w.bytes,
+                });
+            }
+            let rn = cs.keys.len() as u64;
+            let mut e = crate::gate::system_entry(
+                "keys_rotate",
+                &format!("kek-v{version}"),
+                "",
+                self.policy.version(),
+            );
+            e.principal = token(principal);
+            e.clause_ids = vec![token("N5.2")];
+            e.region = token(&self.regions[r].config.name);
+            e.resource = Resource::new(ResourceKind::Key)
+                .id(token(&format!("kek-v{version}")))
+                .count(rn);
+            cs.audit.push(e);
+            self.rstore(r)?.commit(cs)?;
+            n += rn;
         }
-        let n = cs.keys.len() as u64;
-        let mut e = crate::gate::system_entry(
-            "keys_rotate",
-            &format!("kek-v{version}"),
-            "",
-            self.policy.version(),
-        );
-        e.principal = token(principal);
-        e.clause_ids = vec![token("N5.2")];
-        e.resource = Resource::new(ResourceKind::Key)
-            .id(token(&format!("kek-v{version}")))
-            .count(n);
-        cs.audit.push(e);
-        self.store()?.commit(cs)?;
         Ok((version, n))
     }
 
     /// Retire a KEK version: refused while any data key is still wrapped under it.
     pub fn retire_kek(&self, principal: &str, version: u32) -> Result<(), CoreError> {
-        let still = self
-            .store()?
-            .wrapped_keys()?
-            .iter()
-            .filter(|k| k.kek_version == version)
-            .count();
+        let mut still = 0;
+        for r in 0..self.regions.len() {
+            still += self
+                .rstore(r)?
+                .wrapped_keys()?
+                .iter()
+                .filter(|k| k.kek_version == version)
+                .count();
+        }
         if still > 0 {
             return Err(CoreError::Input(format!(
                 "{still} data keys are still wrapped under KEK version {version}; run `steward keys rotate` first"

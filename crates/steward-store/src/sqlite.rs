@@ -3,13 +3,13 @@
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
-use steward_audit::{Checkpoint, RootBuilder};
 use steward_domain::{Category, RecordId, SubjectId};
 
+use crate::append::{self, HeadRow, hash32, now_ms};
 use crate::types::*;
 
 /// Options of a store.
@@ -72,14 +72,10 @@ const MIGRATIONS: &[&str] = &[
      CREATE TABLE support_cases(id TEXT PRIMARY KEY, body TEXT NOT NULL);
      CREATE TABLE legal_obligations(id TEXT PRIMARY KEY, body TEXT NOT NULL);
      CREATE TABLE erasure_receipts(id TEXT PRIMARY KEY, body TEXT NOT NULL);",
+    // v2: transfers (N4.4)
+    "CREATE TABLE transfer_mechanisms(id TEXT PRIMARY KEY, body TEXT NOT NULL);
+     CREATE TABLE transfers(id TEXT PRIMARY KEY, body TEXT NOT NULL);",
 ];
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
 
 fn map_err(e: rusqlite::Error, busy_ms: u64) -> StoreError {
     if let rusqlite::Error::SqliteFailure(f, ref msg) = e {
@@ -110,23 +106,6 @@ fn file_identity(path: &Path) -> Option<(u64, u64)> {
 #[cfg(not(unix))]
 fn file_identity(path: &Path) -> Option<(u64, u64)> {
     std::fs::metadata(path).ok().map(|m| (0, m.len()))
-}
-
-/// The head row's frontier: the compact range's subtree hashes, concatenated.
-fn frontier_from_bytes(size: u64, bytes: &[u8]) -> Option<RootBuilder> {
-    if bytes.len() % 32 != 0 {
-        return None;
-    }
-    let hashes = bytes
-        .chunks_exact(32)
-        .map(|c| <[u8; 32]>::try_from(c).ok())
-        .collect::<Option<Vec<_>>>()?;
-    RootBuilder::from_parts(size, hashes).ok()
-}
-
-fn hash32(v: Vec<u8>, what: &str) -> Result<[u8; 32], StoreError> {
-    v.try_into()
-        .map_err(|_| StoreError::Corrupt(format!("{what} is not 32 bytes")))
 }
 
 impl SqliteStore {
@@ -204,68 +183,40 @@ fn append_audit(
     drafts: Vec<AuditDraft>,
     force_checkpoint: bool,
 ) -> Result<Committed, rusqlite::Error> {
-    let (mut size, last_leaf, frontier, mut cp_size, mut cp_at): (i64, Vec<u8>, Vec<u8>, i64, i64) = tx.query_row(
+    let head = tx.query_row(
         "SELECT size, last_leaf, frontier, checkpoint_size, checkpoint_at FROM audit_head WHERE id = 1",
         [],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        |r| {
+            Ok(HeadRow {
+                size: r.get(0)?,
+                last_leaf: r.get(1)?,
+                frontier: r.get(2)?,
+                checkpoint_size: r.get(3)?,
+                checkpoint_at: r.get(4)?,
+            })
+        },
     )?;
     let corrupt = |what: &str| {
         rusqlite::Error::InvalidColumnType(0, what.to_owned(), rusqlite::types::Type::Blob)
     };
-    let mut range = frontier_from_bytes(size as u64, &frontier)
-        .ok_or_else(|| corrupt("audit_head.frontier"))?;
-    let mut prev: Option<[u8; 32]> = if size == 0 {
-        None
-    } else {
-        Some(
-            last_leaf
-                .try_into()
-                .map_err(|_| corrupt("audit_head.last_leaf"))?,
-        )
-    };
-    let mut indexes = Vec::with_capacity(drafts.len());
-    let now = now_ms();
-    {
-        let mut ins = tx.prepare_cached(
-            "INSERT INTO audit_entries(idx, entry, leaf_hash) VALUES (?1, ?2, ?3)",
-        )?;
-        for draft in drafts {
-            let bytes = draft.into_entry(size as u64, prev).to_canonical_json();
-            let leaf = steward_audit::leaf_hash(&bytes);
-            ins.execute(params![size, bytes, &leaf[..]])?;
-            range.push(leaf).map_err(|_| corrupt("audit log is full"))?;
-            prev = Some(leaf);
-            indexes.push(size as u64);
-            size += 1;
-        }
+    let plan = append::plan(head, opts, drafts, force_checkpoint, now_ms()).map_err(corrupt)?;
+    let mut ins =
+        tx.prepare_cached("INSERT INTO audit_entries(idx, entry, leaf_hash) VALUES (?1, ?2, ?3)")?;
+    for e in &plan.entries {
+        ins.execute(params![e.idx, e.entry, &e.leaf_hash[..]])?;
     }
-    let due = size > cp_size
-        && (force_checkpoint
-            || (size - cp_size) as u64 >= opts.checkpoint_every
-            || (now - cp_at) as u64 >= opts.checkpoint_every_secs.saturating_mul(1000));
-    if due {
-        let note = Checkpoint {
-            origin: opts.origin.clone(),
-            size: size as u64,
-            root: range.root(),
-        }
-        .sign(&opts.signing_key, &opts.key_name)
-        .map_err(|_| corrupt("checkpoint origin or key name"))?;
+    if let Some(cp) = &plan.checkpoint {
         tx.execute(
             "INSERT INTO audit_checkpoints(size, note, created_at) VALUES (?1, ?2, ?3)",
-            params![size, note, now],
+            params![cp.size, cp.note, cp.created_at],
         )?;
-        cp_size = size;
-        cp_at = now;
     }
+    let h = &plan.head;
     tx.execute(
         "UPDATE audit_head SET size = ?1, last_leaf = ?2, frontier = ?3, checkpoint_size = ?4, checkpoint_at = ?5 WHERE id = 1",
-        params![size, prev.map(|p| p.to_vec()).unwrap_or_default(), range.hashes().concat(), cp_size, cp_at],
+        params![h.size, h.last_leaf, h.frontier, h.checkpoint_size, h.checkpoint_at],
     )?;
-    Ok(Committed {
-        audit_indexes: indexes,
-        audit_size: size as u64,
-    })
+    Ok(plan.committed)
 }
 
 impl Store for SqliteStore {
@@ -661,9 +612,7 @@ impl AuditStore for SqliteStore {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .map_err(|e| self.e(e))?;
-        let range = frontier_from_bytes(size as u64, &frontier)
-            .ok_or_else(|| StoreError::Corrupt("audit_head.frontier".into()))?;
-        Ok((size as u64, range.root()))
+        append::head_root(size, &frontier)
     }
 
     fn cut_checkpoint(&mut self) -> Result<u64, StoreError> {

@@ -47,6 +47,10 @@ pub enum StoreError {
     /// The audit entry could not be built.
     #[error("audit entry: {0}")]
     Audit(String),
+    /// The store's URL or options are invalid: the message says which part
+    /// and how to fix it (never a password).
+    #[error("store configuration: {0}")]
+    Config(String),
 }
 
 /// A subject row.
@@ -147,6 +151,10 @@ pub enum RegistryTable {
     LegalObligations,
     /// Erasure receipts (N8.8).
     ErasureReceipts,
+    /// Transfer mechanisms on record (N4.4): adequacy decisions, SCCs, UK IDTA/addendum, Swiss clauses.
+    TransferMechanisms,
+    /// The transfer register (N4.4, N8.9): each transfer out of the EEA, UK or Switzerland.
+    Transfers,
 }
 
 impl RegistryTable {
@@ -156,8 +164,19 @@ impl RegistryTable {
             RegistryTable::SupportCases => "support_cases",
             RegistryTable::LegalObligations => "legal_obligations",
             RegistryTable::ErasureReceipts => "erasure_receipts",
+            RegistryTable::TransferMechanisms => "transfer_mechanisms",
+            RegistryTable::Transfers => "transfers",
         }
     }
+
+    /// Every registry table (each backend creates one table per entry).
+    pub const ALL: [RegistryTable; 5] = [
+        RegistryTable::SupportCases,
+        RegistryTable::LegalObligations,
+        RegistryTable::ErasureReceipts,
+        RegistryTable::TransferMechanisms,
+        RegistryTable::Transfers,
+    ];
 }
 
 /// What [`Store::commit`] appended to the audit log.
