@@ -110,18 +110,16 @@ struct RegionStore {
     store: Mutex<Box<dyn Store>>,
 }
 
-/// Open a region's store: a PostgreSQL URL (`postgres://…`), or a SQLite file
-/// path relative to the data directory (`sqlite:` prefix optional).
+/// Open a region's store: a PostgreSQL URL (`postgres://…`, TLS with
+/// `sslmode=require`, N5.3), or a SQLite file path relative to the data
+/// directory (`sqlite:` prefix optional).
 fn open_region_store(
     data_dir: &Path,
     location: &str,
     opts: StoreOptions,
 ) -> Result<Box<dyn Store>, CoreError> {
     if location.starts_with("postgres://") || location.starts_with("postgresql://") {
-        return Err(CoreError::Config(format!(
-            "region {}: PostgreSQL stores are not built into this version yet",
-            opts.region
-        )));
+        return Ok(steward_store::open_store(location, opts)?);
     }
     let path = data_dir.join(location.strip_prefix("sqlite:").unwrap_or(location));
     Ok(Box::new(SqliteStore::open(&path, opts)?))
