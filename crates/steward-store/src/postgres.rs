@@ -608,6 +608,23 @@ fn with_causes(e: &postgres::Error) -> String {
     out
 }
 
+/// Whether `e` means the session is over: closed, an I/O failure, a
+/// connection exception (class 08) or a server shutdown (57P01-57P03).
+fn connection_gone(e: &postgres::Error) -> bool {
+    if e.is_closed() || std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>()) {
+        return true;
+    }
+    match e.code() {
+        Some(c) => {
+            c.code().starts_with("08")
+                || *c == SqlState::ADMIN_SHUTDOWN
+                || *c == SqlState::CRASH_SHUTDOWN
+                || *c == SqlState::CANNOT_CONNECT_NOW
+        }
+        None => false,
+    }
+}
+
 fn is_retryable(e: &postgres::Error) -> bool {
     matches!(
         e.code(),
@@ -1116,7 +1133,14 @@ impl PostgresStore {
                 reason: format!("no connection to PostgreSQL at {}", self.target.described),
             });
         };
-        f(conn).map_err(|e| match e {
+        let out = f(conn);
+        if let Err(Fail::Pg(e)) = &out
+            && (conn.client.is_closed() || connection_gone(e))
+        {
+            // Reconnect on the next call rather than reuse a dying session.
+            *slot = None;
+        }
+        out.map_err(|e| match e {
             Fail::Pg(e) => map_pg(&e, self.opts.busy_timeout_ms),
             Fail::Store(e) => e,
         })
