@@ -139,6 +139,24 @@ enum Command {
     /// Cross-border transfers (N4.4): mechanisms on record and the register.
     #[command(subcommand)]
     Transfers(TransfersCmd),
+    /// Copy a region's store to another (e.g. SQLite to PostgreSQL): rows
+    /// sealed as they are, the audit log byte for byte. Then checks, with a
+    /// configuration naming the target, that every record opens and the log
+    /// verifies.
+    Copy {
+        /// Source store: a SQLite path (relative to the data dir) or postgres:// URL.
+        #[arg(long)]
+        from: String,
+        /// Target store (empty): a SQLite path or postgres:// URL.
+        #[arg(long)]
+        to: String,
+    },
+    /// Authenticate every record's ciphertext in every region (plaintext is
+    /// discarded) and report counts.
+    VerifyRecords,
+    /// Apply pending schema migrations to every region's store and exit
+    /// (they also run on every start). Needs no advisory locks.
+    Migrate,
 }
 
 #[derive(Subcommand)]
@@ -451,6 +469,56 @@ fn run(cli: Cli) -> Result<ExitCode, CoreError> {
         }
         _ => {}
     }
+    if let Command::Copy { from, to } = &cli.command {
+        let mut config = match &cli.config {
+            Some(p) => Config::load(p)?,
+            None => Config::default(),
+        };
+        let s = steward_core::copy_store(&cli.data_dir, &config, from, to)?;
+        println!(
+            "copied {} subjects, {} records, {} audit entries, {} checkpoints, {} principals, {} registry rows to {}",
+            s.subjects,
+            s.records,
+            s.audit_entries,
+            s.checkpoints,
+            s.principals,
+            s.registry_rows,
+            redact_url(to)
+        );
+        // Check the copy: a configuration whose region store is the target.
+        let from_region = config
+            .regions
+            .iter()
+            .position(|r| r.store.as_deref() == Some(from.as_str()))
+            .unwrap_or(0);
+        config.regions[from_region].store = Some(to.clone());
+        let st = Steward::open(
+            &cli.data_dir,
+            config,
+            OpenOptions {
+                policy_dir: cli.policy_dir.clone(),
+                ..Default::default()
+            },
+        )?;
+        let verified = st.audit_verify()?;
+        let (ok, shredded) = st.verify_records(st.operator())?;
+        return match verified {
+            VerifyOutcome::Ok(r) => {
+                println!(
+                    "target: {ok} records open ({shredded} of erased subjects stay unreadable); audit log verifies: {} entries, {} signed checkpoints",
+                    r.entries, r.checkpoints_verified
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            VerifyOutcome::Failed(f) => {
+                println!(
+                    "target audit log does NOT verify: first bad index {}: {}",
+                    f.first_bad_index, f.what
+                );
+                Ok(ExitCode::from(1))
+            }
+        };
+    }
     let st = open(&cli)?;
     let operator = st.operator().to_owned();
     match cli.command {
@@ -604,6 +672,23 @@ fn run(cli: Cli) -> Result<ExitCode, CoreError> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit(c) => audit(&st, c),
+        Command::VerifyRecords => {
+            let (ok, shredded) = st.verify_records(&operator)?;
+            println!("{ok} records open; {shredded} records of erased subjects stay unreadable");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Copy { .. } => Ok(ExitCode::SUCCESS),
+        Command::Migrate => {
+            for r in st.regions() {
+                println!(
+                    "region {} ({}): store {} is migrated",
+                    r.name,
+                    r.country,
+                    redact_url(r.store.as_deref().unwrap_or("(default SQLite file)"))
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Transfers(TransfersCmd::AddMechanism {
             from_region,
             to_country,
@@ -656,6 +741,20 @@ fn run(cli: Cli) -> Result<ExitCode, CoreError> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Notice(_) | Command::Datamap(_) => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// A store URL for display: any password is replaced by `***`.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
     }
 }
 

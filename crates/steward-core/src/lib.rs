@@ -104,6 +104,45 @@ pub struct OpenOptions {
     pub busy_timeout_ms: Option<u64>,
 }
 
+/// Copy the store at `from` into the empty store at `to` (e.g. a region's
+/// SQLite file to PostgreSQL, `steward copy`), with the keyring of
+/// `data_dir`. Rows are copied sealed, the audit log byte for byte; see
+/// [`steward_store::copy_store`]. Check the result with
+/// [`Steward::verify_records`] and [`Steward::audit_verify`] on a
+/// configuration that names `to`.
+pub fn copy_store(
+    data_dir: &Path,
+    config: &Config,
+    from: &str,
+    to: &str,
+) -> Result<steward_store::CopySummary, CoreError> {
+    let keyring = LocalKeyring::open_or_create(&data_dir.join(&config.keyring_file))?;
+    let opts = |region: &str| StoreOptions {
+        region: region.to_owned(),
+        busy_timeout_ms: 5000,
+        checkpoint_every: config.audit.checkpoint_every,
+        checkpoint_every_secs: config.audit.checkpoint_every_secs,
+        origin: format!("{}/{}", config.audit.origin, region),
+        key_name: config.audit.key_name.clone(),
+        signing_key: keyring.audit_signing_key(),
+    };
+    // The region is the one whose store is `from`, else the first.
+    let region = config
+        .regions
+        .iter()
+        .find(|r| r.store.as_deref() == Some(from))
+        .unwrap_or_else(|| config.home_region())
+        .name
+        .clone();
+    let source = open_region_store(data_dir, from, opts(&region))?;
+    let mut target = open_region_store(data_dir, to, opts(&region))?;
+    Ok(steward_store::copy_store(
+        source.as_ref(),
+        target.as_mut(),
+        500,
+    )?)
+}
+
 /// A region and its store.
 struct RegionStore {
     config: config::RegionConfig,

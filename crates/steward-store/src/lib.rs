@@ -23,10 +23,12 @@
 #![warn(missing_docs)]
 
 mod append;
+mod copy;
 mod postgres;
 mod sqlite;
 mod types;
 
+pub use copy::{CopySummary, copy_store};
 pub use postgres::PostgresStore;
 pub use sqlite::{SqliteStore, StoreOptions};
 pub use types::*;

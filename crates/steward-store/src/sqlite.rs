@@ -627,6 +627,54 @@ impl AuditStore for SqliteStore {
         tx.commit().map_err(|e| map_err(e, busy))?;
         Ok(c.audit_size)
     }
+
+    fn import_audit(
+        &mut self,
+        rows: &[AuditRow],
+        checkpoints: &[(u64, String)],
+    ) -> Result<(), StoreError> {
+        self.health()?;
+        let plan = crate::copy::import_plan(rows, checkpoints)?;
+        let busy = self.opts.busy_timeout_ms;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| map_err(e, busy))?;
+        let size: i64 = tx
+            .query_row("SELECT size FROM audit_head WHERE id = 1", [], |r| r.get(0))
+            .map_err(|e| map_err(e, busy))?;
+        if size != 0 {
+            return Err(StoreError::Conflict(format!(
+                "the target audit log already holds {size} entries"
+            )));
+        }
+        {
+            let mut ins = tx
+                .prepare_cached(
+                    "INSERT INTO audit_entries(idx, entry, leaf_hash) VALUES (?1, ?2, ?3)",
+                )
+                .map_err(|e| map_err(e, busy))?;
+            for r in rows {
+                ins.execute(params![r.index as i64, r.entry, &r.leaf_hash[..]])
+                    .map_err(|e| map_err(e, busy))?;
+            }
+            let mut cp = tx
+                .prepare_cached(
+                    "INSERT INTO audit_checkpoints(size, note, created_at) VALUES (?1, ?2, ?3)",
+                )
+                .map_err(|e| map_err(e, busy))?;
+            for (size, note) in checkpoints {
+                cp.execute(params![*size as i64, note, plan.now])
+                    .map_err(|e| map_err(e, busy))?;
+            }
+        }
+        tx.execute(
+            "UPDATE audit_head SET size = ?1, last_leaf = ?2, frontier = ?3, checkpoint_size = ?4, checkpoint_at = ?5 WHERE id = 1",
+            params![plan.size, plan.last_leaf, plan.frontier, plan.checkpoint_size, plan.now],
+        )
+        .map_err(|e| map_err(e, busy))?;
+        tx.commit().map_err(|e| map_err(e, busy))
+    }
 }
 
 impl PrincipalStore for SqliteStore {

@@ -248,6 +248,23 @@ pub trait AuditStore {
     fn audit_head(&self) -> Result<(u64, [u8; 32]), StoreError>;
     /// Cut a checkpoint of the current head now (on demand); returns its size.
     fn cut_checkpoint(&mut self) -> Result<u64, StoreError>;
+    /// Import an existing log into this store's EMPTY log, byte for byte: the
+    /// entry rows as stored (contiguous from index 0) and the signed
+    /// checkpoints; the head row is recomputed from the rows. Used by
+    /// `steward copy` so the copied log still verifies.
+    ///
+    /// Errors: [`StoreError::Conflict`] when this log is not empty,
+    /// [`StoreError::Corrupt`] when the rows are not contiguous from 0.
+    fn import_audit(
+        &mut self,
+        rows: &[AuditRow],
+        checkpoints: &[(u64, String)],
+    ) -> Result<(), StoreError> {
+        let _ = (rows, checkpoints);
+        Err(StoreError::Config(
+            "this backend cannot import an audit log".into(),
+        ))
+    }
 }
 
 /// Principals (N5.5).
