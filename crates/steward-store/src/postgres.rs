@@ -199,7 +199,8 @@ impl From<StoreError> for Fail {
 /// A commit that fails on a serialization failure or deadlock (SQLSTATE
 /// 40001, 40P01) is retried twice, then reported as
 /// [`StoreError::Locked`]. Commits are durable when they return: the session
-/// sets `synchronous_commit = on`.
+/// sets `synchronous_commit = on` (and `default_transaction_isolation =
+/// 'read committed'`, whatever the server's default).
 ///
 /// # Errors
 ///
@@ -574,9 +575,13 @@ impl Target {
         client
             .batch_execute(&self.session_sql)
             .map_err(|e| map_pg(&e, 0))?;
-        // Durable commits (DESIGN "Storage"). Engines that do not know the
-        // setting (CockroachDB, YugabyteDB) replicate every commit anyway.
+        // Durable commits (DESIGN "Storage"), and READ COMMITTED so that the
+        // head row's FOR UPDATE waits instead of failing when the server's
+        // default is stricter. Best effort: engines that lack a setting
+        // (CockroachDB replicates every commit; its transactions may stay
+        // SERIALIZABLE) are served by the commit's retry.
         let _ = client.batch_execute("SET synchronous_commit = on");
+        let _ = client.batch_execute("SET default_transaction_isolation = 'read committed'");
         Ok(Conn {
             client,
             stmts: HashMap::new(),
@@ -1418,6 +1423,45 @@ impl AuditStore for PostgresStore {
             let c = append_audit(&mut tx, &opts, Vec::new(), true)?;
             tx.commit()?;
             Ok(c.audit_size)
+        })
+    }
+
+    fn import_audit(
+        &mut self,
+        rows: &[AuditRow],
+        checkpoints: &[(u64, String)],
+    ) -> Result<(), StoreError> {
+        let plan = crate::copy::import_plan(rows, checkpoints)?;
+        self.write(|conn, _| {
+            let mut tx = conn.client.transaction()?;
+            let size: i64 = tx.query_one(HEAD_FOR_UPDATE, &[])?.try_get(0)?;
+            if size != 0 {
+                return Err(StoreError::Conflict(format!(
+                    "the target audit log already holds {size} entries"
+                ))
+                .into());
+            }
+            for chunk in rows.chunks(RECORD_CHUNK) {
+                let idx: Vec<i64> = chunk.iter().map(|r| r.index as i64).collect();
+                let entry: Vec<&[u8]> = chunk.iter().map(|r| r.entry.as_slice()).collect();
+                let leaf: Vec<&[u8]> = chunk.iter().map(|r| &r.leaf_hash[..]).collect();
+                tx.execute(
+                    "INSERT INTO audit_entries(idx, entry, leaf_hash) SELECT * FROM UNNEST($1::int8[], $2::bytea[], $3::bytea[])",
+                    &[&idx, &entry, &leaf],
+                )?;
+            }
+            for (size, note) in checkpoints {
+                tx.execute(
+                    "INSERT INTO audit_checkpoints(size, note, created_at) VALUES ($1, $2, $3)",
+                    &[&(*size as i64), note, &plan.now],
+                )?;
+            }
+            tx.execute(
+                "UPDATE audit_head SET size = $1, last_leaf = $2, frontier = $3, checkpoint_size = $4, checkpoint_at = $5 WHERE id = 1",
+                &[&plan.size, &plan.last_leaf, &plan.frontier, &plan.checkpoint_size, &plan.now],
+            )?;
+            tx.commit()?;
+            Ok(())
         })
     }
 }
