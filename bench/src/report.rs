@@ -251,6 +251,14 @@ pub fn markdown(
         "Ratios are Steward ÷ baseline: for throughputs higher is better, for times lower is better."
     );
     let _ = writeln!(md);
+    let _ = writeln!(
+        md,
+        "PostgreSQL figures (store insert rate beside a plain batched INSERT and COPY \
+         in one run) are in [benchmarks-postgres.md](benchmarks-postgres.md), written \
+         from one run of `cargo run --release -p steward-store --example pg_ingest`; \
+         the HTTP load figures come with the API."
+    );
+    let _ = writeln!(md);
     let _ = writeln!(md, "## Machine");
     let _ = writeln!(md);
     let _ = writeln!(md, "| | |");
