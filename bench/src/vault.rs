@@ -483,6 +483,7 @@ pub fn export(stores: &Stores, quick: bool) -> Section {
             purpose: Some(Purpose::Comply),
             case_id: None,
             obligation_id: Some(ob.clone()),
+            organisation: None,
         };
         let mut reads = Vec::new();
         for i in 0..runs + 2 {

@@ -5,6 +5,14 @@
 
 /// mimalloc: many small, short-lived allocations per record (fields, bodies)
 /// fragment glibc's allocator; mimalloc keeps ingest's allocation cost flat.
+/// `println!` that ignores a closed pipe (`steward subjects | head`).
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -157,6 +165,33 @@ enum Command {
     /// Apply pending schema migrations to every region's store and exit
     /// (they also run on every start). Needs no advisory locks.
     Migrate,
+    /// Serve the HTTP API over HTTPS (HTTP/1.1 and HTTP/2, N5.3). With no
+    /// certificate, a self-signed development certificate is made in the
+    /// data directory on first start and its SHA-256 fingerprint printed; the
+    /// first start also prints a one-time bootstrap token for the operator.
+    Serve(ServeArgs),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    listen: std::net::SocketAddr,
+    /// Serve plain HTTP instead of HTTPS: loopback addresses only (N5.3).
+    #[arg(long)]
+    insecure_http: bool,
+    /// PEM certificate chain (with --tls-key); default: the development certificate.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key (with --tls-cert).
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Largest request body, in bytes.
+    #[arg(long, default_value_t = 4 * 1024 * 1024)]
+    body_limit: usize,
+    /// Longest time a request may take, in seconds.
+    #[arg(long, default_value_t = 30)]
+    request_timeout_secs: u64,
 }
 
 #[derive(Subcommand)]
@@ -464,7 +499,7 @@ fn run(cli: Cli) -> Result<ExitCode, CoreError> {
                     )));
                 }
             };
-            print!("{text}");
+            outln!("{text}");
             return Ok(ExitCode::SUCCESS);
         }
         _ => {}
@@ -475,7 +510,7 @@ fn run(cli: Cli) -> Result<ExitCode, CoreError> {
             None => Config::default(),
         };
         let s = steward_core::copy_store(&cli.data_dir, &config, from, to)?;
-        println!(
+        outln!(
             "copied {} subjects, {} records, {} audit entries, {} checkpoints, {} principals, {} registry rows to {}",
             s.subjects,
             s.records,
@@ -504,24 +539,42 @@ fn run(cli: Cli) -> Result<ExitCode, CoreError> {
         let (ok, shredded) = st.verify_records(st.operator())?;
         return match verified {
             VerifyOutcome::Ok(r) => {
-                println!(
+                outln!(
                     "target: {ok} records open ({shredded} of erased subjects stay unreadable); audit log verifies: {} entries, {} signed checkpoints",
-                    r.entries, r.checkpoints_verified
+                    r.entries,
+                    r.checkpoints_verified
                 );
                 Ok(ExitCode::SUCCESS)
             }
             VerifyOutcome::Failed(f) => {
-                println!(
+                outln!(
                     "target audit log does NOT verify: first bad index {}: {}",
-                    f.first_bad_index, f.what
+                    f.first_bad_index,
+                    f.what
                 );
                 Ok(ExitCode::from(1))
             }
         };
     }
+    if let Command::Serve(a) = &cli.command {
+        let opts = steward_server::ServeOptions {
+            listen: a.listen,
+            insecure_http: a.insecure_http,
+            tls_cert: a.tls_cert.clone(),
+            tls_key: a.tls_key.clone(),
+            body_limit: a.body_limit,
+            request_timeout: std::time::Duration::from_secs(a.request_timeout_secs.max(1)),
+            ..Default::default()
+        };
+        // Refuse a plain-HTTP non-loopback listener before opening anything (N5.3).
+        steward_server::check_options(&opts).map_err(|e| CoreError::Input(e.to_string()))?;
+        let st = open(&cli)?;
+        steward_server::run(st, opts).map_err(|e| CoreError::Input(e.to_string()))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let st = open(&cli)?;
     let operator = st.operator().to_owned();
-    match cli.command {
+    let result = match cli.command {
         Command::Demo => demo(&st),
         Command::Ingest(a) => ingest(&st, a),
         Command::Read(a) => {
@@ -537,6 +590,7 @@ fn run(cli: Cli) -> Result<ExitCode, CoreError> {
                 purpose: a.purpose.map(|p| purpose(&p)).transpose()?,
                 case_id: a.case,
                 obligation_id: a.obligation,
+                organisation: None,
             };
             let (opened, records) = st.read(&req)?;
             let mut out = std::io::stdout().lock();
@@ -563,7 +617,7 @@ fn run(cli: Cli) -> Result<ExitCode, CoreError> {
             let who = as_.as_deref().unwrap_or(&operator);
             let ob = dsr_obligation(&st, who, obligation, "cli-export")?;
             let s = st.export(who, purpose(&p)?, &subject, &out, Some(&ob))?;
-            println!("{}", serde_json::to_string_pretty(&s).unwrap_or_default());
+            outln!("{}", serde_json::to_string_pretty(&s).unwrap_or_default());
             Ok(ExitCode::SUCCESS)
         }
         Command::Erase {
@@ -575,17 +629,17 @@ fn run(cli: Cli) -> Result<ExitCode, CoreError> {
             let who = as_.as_deref().unwrap_or(&operator);
             let ob = dsr_obligation(&st, who, obligation, "cli-erasure")?;
             let r = st.erase(who, purpose(&p)?, &subject, Some(&ob))?;
-            println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
+            outln!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
             Ok(ExitCode::SUCCESS)
         }
         Command::Sweep => {
-            println!("swept {} records of erased subjects", st.sweep()?);
+            outln!("swept {} records of erased subjects", st.sweep()?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Subjects { json, identifiers } => {
             let list = st.subjects(&operator, identifiers)?;
             if json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::to_string_pretty(&list).unwrap_or_default()
                 );
@@ -593,7 +647,7 @@ fn run(cli: Cli) -> Result<ExitCode, CoreError> {
                 for s in &list {
                     let counts: Vec<String> =
                         s.records.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                    println!(
+                    outln!(
                         "{} {} {}{} {}",
                         s.subject,
                         s.region,
@@ -602,7 +656,7 @@ fn run(cli: Cli) -> Result<ExitCode, CoreError> {
                         s.identifiers.join(" ")
                     );
                 }
-                println!("{} subjects", list.len());
+                outln!("{} subjects", list.len());
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -623,7 +677,7 @@ fn run(cli: Cli) -> Result<ExitCode, CoreError> {
             };
             match st.find(&arg)? {
                 Some(s) => {
-                    println!("{s}");
+                    outln!("{s}");
                     Ok(ExitCode::SUCCESS)
                 }
                 None => {
@@ -635,34 +689,34 @@ fn run(cli: Cli) -> Result<ExitCode, CoreError> {
         Command::Principals(c) => principals(&st, &operator, c),
         Command::Cases(CasesCmd::Open { subject }) => {
             let c = st.open_case(&operator, &subject)?;
-            println!("{}", serde_json::to_string_pretty(&c).unwrap_or_default());
+            outln!("{}", serde_json::to_string_pretty(&c).unwrap_or_default());
             Ok(ExitCode::SUCCESS)
         }
         Command::Cases(CasesCmd::Close { id }) => {
             st.close_case(&operator, &id)?;
-            println!("closed {id}");
+            outln!("closed {id}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Obligations(ObligationsCmd::Record { kind, reference }) => {
             let o = st.record_obligation(&operator, &kind, &reference)?;
-            println!("{}", serde_json::to_string_pretty(&o).unwrap_or_default());
+            outln!("{}", serde_json::to_string_pretty(&o).unwrap_or_default());
             Ok(ExitCode::SUCCESS)
         }
         Command::Keys(KeysCmd::Rotate) => {
             let (v, n) = st.rotate_keys(&operator)?;
-            println!(
+            outln!(
                 "KEK version {v} is current; re-wrapped {n} subject keys (records were not re-encrypted)"
             );
             Ok(ExitCode::SUCCESS)
         }
         Command::Keys(KeysCmd::Retire { version }) => {
             st.retire_kek(&operator, version)?;
-            println!("KEK version {version} retired");
+            outln!("KEK version {version} retired");
             Ok(ExitCode::SUCCESS)
         }
         Command::Keys(KeysCmd::List) => {
             for k in st.keks() {
-                println!(
+                outln!(
                     "v{} created {}{}",
                     k.version,
                     k.created_at,
@@ -674,13 +728,15 @@ fn run(cli: Cli) -> Result<ExitCode, CoreError> {
         Command::Audit(c) => audit(&st, c),
         Command::VerifyRecords => {
             let (ok, shredded) = st.verify_records(&operator)?;
-            println!("{ok} records open; {shredded} records of erased subjects stay unreadable");
+            outln!("{ok} records open; {shredded} records of erased subjects stay unreadable");
             Ok(ExitCode::SUCCESS)
         }
         Command::Copy { .. } => Ok(ExitCode::SUCCESS),
+        // Handled before the store is opened for the other commands.
+        Command::Serve(_) => Ok(ExitCode::SUCCESS),
         Command::Migrate => {
             for r in st.regions() {
-                println!(
+                outln!(
                     "region {} ({}): store {} is migrated",
                     r.name,
                     r.country,
@@ -702,14 +758,18 @@ fn run(cli: Cli) -> Result<ExitCode, CoreError> {
                 &mechanism,
                 &reference,
             )?;
-            println!("{}", serde_json::to_string_pretty(&m).unwrap_or_default());
+            outln!("{}", serde_json::to_string_pretty(&m).unwrap_or_default());
             Ok(ExitCode::SUCCESS)
         }
         Command::Transfers(TransfersCmd::Mechanisms) => {
             for m in st.transfer_mechanisms()? {
-                println!(
+                outln!(
                     "{} {} -> {} {} ({})",
-                    m.id, m.from_region, m.to_country, m.mechanism, m.reference
+                    m.id,
+                    m.from_region,
+                    m.to_country,
+                    m.mechanism,
+                    m.reference
                 );
             }
             Ok(ExitCode::SUCCESS)
@@ -717,13 +777,13 @@ fn run(cli: Cli) -> Result<ExitCode, CoreError> {
         Command::Transfers(TransfersCmd::List { json }) => {
             let list = st.transfers()?;
             if json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::to_string_pretty(&list).unwrap_or_default()
                 );
             } else {
                 for t in &list {
-                    println!(
+                    outln!(
                         "{} {} {}({}) -> {}({}) {} [{}] subjects={}",
                         t.time,
                         t.id,
@@ -736,12 +796,18 @@ fn run(cli: Cli) -> Result<ExitCode, CoreError> {
                         t.subject_count
                     );
                 }
-                println!("{} transfers", list.len());
+                outln!("{} transfers", list.len());
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Notice(_) | Command::Datamap(_) => Ok(ExitCode::SUCCESS),
+    };
+    // Sign what this command appended: a tail after the last checkpoint could
+    // otherwise be cut together with the head row without detection.
+    if result.is_ok() {
+        let _ = st.audit_checkpoint();
     }
+    result
 }
 
 /// A store URL for display: any password is replaced by `***`.
@@ -810,11 +876,11 @@ fn principals(st: &Steward, operator: &str, c: PrincipalsCmd) -> Result<ExitCode
                 revoked: false,
             };
             st.add_principal(operator, &p)?;
-            println!("added {}", p.name);
+            outln!("added {}", p.name);
         }
         PrincipalsCmd::List => {
             for p in st.principals()? {
-                println!(
+                outln!(
                     "{} {} [{}]{}",
                     p.name,
                     p.kind,
@@ -829,11 +895,11 @@ fn principals(st: &Steward, operator: &str, c: PrincipalsCmd) -> Result<ExitCode
         }
         PrincipalsCmd::Show { name } => {
             let p = st.principal(&name)?;
-            println!("{}", serde_json::to_string_pretty(&p).unwrap_or_default());
+            outln!("{}", serde_json::to_string_pretty(&p).unwrap_or_default());
         }
         PrincipalsCmd::Revoke { name } => {
             st.revoke_principal(operator, &name)?;
-            println!("revoked {name}: denied from the next request on");
+            outln!("revoked {name}: denied from the next request on");
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -845,7 +911,7 @@ fn audit(st: &Steward, c: AuditCmd) -> Result<ExitCode, CoreError> {
     match c {
         AuditCmd::Verify => match st.audit_verify()? {
             VerifyOutcome::Ok(r) => {
-                println!(
+                outln!(
                     "audit log verifies: {} entries, {} signed checkpoints (signed size {}), root {}",
                     r.entries,
                     r.checkpoints_verified,
@@ -855,9 +921,10 @@ fn audit(st: &Steward, c: AuditCmd) -> Result<ExitCode, CoreError> {
                 Ok(ExitCode::SUCCESS)
             }
             VerifyOutcome::Failed(f) => {
-                println!(
+                outln!(
                     "audit log does NOT verify: first bad index {}: {}",
-                    f.first_bad_index, f.what
+                    f.first_bad_index,
+                    f.what
                 );
                 Ok(ExitCode::from(1))
             }
@@ -871,7 +938,7 @@ fn audit(st: &Steward, c: AuditCmd) -> Result<ExitCode, CoreError> {
                 "inclusion_proof": proof.iter().map(|h| b64.encode(h)).collect::<Vec<_>>(),
                 "verifier_key": st.verifier_key(),
             });
-            println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+            outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
             Ok(ExitCode::SUCCESS)
         }
         AuditCmd::Prove {
@@ -886,7 +953,7 @@ fn audit(st: &Steward, c: AuditCmd) -> Result<ExitCode, CoreError> {
                 "consistency_proof": proof.iter().map(|h| b64.encode(h)).collect::<Vec<_>>(),
                 "verifier_key": st.verifier_key(),
             });
-            println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+            outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
             Ok(ExitCode::SUCCESS)
         }
         AuditCmd::Prove { .. } => Err(CoreError::Input(
@@ -911,17 +978,17 @@ fn audit(st: &Steward, c: AuditCmd) -> Result<ExitCode, CoreError> {
                 subject,
             })?;
             for h in &hits {
-                println!("{h}");
+                outln!("{h}");
             }
             eprintln!("{} entries", hits.len());
             Ok(ExitCode::SUCCESS)
         }
         AuditCmd::Checkpoint => {
-            println!("checkpoint at size {}", st.audit_checkpoint()?);
+            outln!("checkpoint at size {}", st.audit_checkpoint()?);
             Ok(ExitCode::SUCCESS)
         }
         AuditCmd::Key => {
-            println!("{}", st.verifier_key());
+            outln!("{}", st.verifier_key());
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -993,20 +1060,23 @@ fn ingest(st: &Steward, a: IngestArgs) -> Result<ExitCode, CoreError> {
             .or_default() += 1;
     }
     if a.json {
-        println!("{}", serde_json::to_string(&summary).unwrap_or_default());
+        outln!("{}", serde_json::to_string(&summary).unwrap_or_default());
     } else {
-        println!(
+        outln!(
             "stored {} records ({} new subjects) in {:.2}s, {:.0} records/s",
-            summary.stored, summary.new_subjects, summary.elapsed_secs, summary.records_per_sec
+            summary.stored,
+            summary.new_subjects,
+            summary.elapsed_secs,
+            summary.records_per_sec
         );
         for (c, n) in &summary.by_category {
-            println!("  {c}: {n}");
+            outln!("  {c}: {n}");
         }
-        println!("rejected {}", summary.rejected);
+        outln!("rejected {}", summary.rejected);
         let skipped: u64 = summary.skipped.values().sum();
-        println!("skipped {skipped}");
+        outln!("skipped {skipped}");
         for (r, n) in &summary.skipped {
-            println!("  {r}: {n}");
+            outln!("  {r}: {n}");
         }
     }
     if summary.stored == 0 && (summary.rejected > 0 || !summary.skipped.is_empty()) {
@@ -1017,6 +1087,12 @@ fn ingest(st: &Steward, a: IngestArgs) -> Result<ExitCode, CoreError> {
 
 /// The Quickstart's main job: a self-generated sample, end to end.
 fn demo(st: &Steward) -> Result<ExitCode, CoreError> {
+    if !st.subjects(st.operator(), false)?.is_empty() {
+        return Err(CoreError::Input(format!(
+            "the demo erases a sample subject and needs an empty data directory, but {} holds data; run it with --data-dir \"$(mktemp -d)\"",
+            st.data_dir().display()
+        )));
+    }
     let mut lines = String::new();
     let users = ["alice", "bob", "carol"];
     for i in 0..300u32 {
@@ -1037,22 +1113,23 @@ fn demo(st: &Steward) -> Result<ExitCode, CoreError> {
         &opts,
     )
     .map_err(|e| CoreError::Input(e.to_string()))?;
-    println!(
+    outln!(
         "1. generated {} sshd log lines for 3 accounts",
         lines.lines().count()
     );
     let records: Vec<_> = parsed.records.into_iter().map(|(_, r)| r).collect();
     let s = st.ingest("ingest", records, &mut |_| {})?;
-    println!(
+    outln!(
         "2. ingested {} records encrypted per data subject ({} new subjects) as the `ingest` service",
-        s.stored, s.new_subjects
+        s.stored,
+        s.new_subjects
     );
     let out = st.data_dir().join("demo-export-alice.zip");
     let dsr = st
         .record_obligation(st.operator(), "data_subject_request", "demo")?
         .id;
     let e = st.export(st.operator(), Purpose::Comply, "alice", &out, Some(&dsr))?;
-    println!(
+    outln!(
         "3. exported alice ({}): {} records to {} (audit entry {})",
         e.subject.clone().unwrap_or_default(),
         e.record_count,
@@ -1067,21 +1144,23 @@ fn demo(st: &Steward) -> Result<ExitCode, CoreError> {
         purpose: Some(Purpose::InternalReporting),
         case_id: None,
         obligation_id: None,
+        organisation: None,
     });
     match denied {
         Err(CoreError::Denied(d)) => {
-            println!("4. the gate denied reading bob's usage for internal_reporting: {d}")
+            outln!("4. the gate denied reading bob's usage for internal_reporting: {d}")
         }
-        Ok(_) => println!("4. unexpected: reading one subject for internal_reporting was allowed"),
+        Ok(_) => outln!("4. unexpected: reading one subject for internal_reporting was allowed"),
         Err(e) => return Err(e),
     }
     let r = st.erase(st.operator(), Purpose::Comply, "alice", Some(&dsr))?;
-    println!(
+    outln!(
         "5. erased alice by crypto-shredding: {} records unreadable, receipt {}",
-        r.records_unreadable, r.receipt_id
+        r.records_unreadable,
+        r.receipt_id
     );
     let after = st.export(st.operator(), Purpose::Comply, "alice", &out, Some(&dsr))?;
-    println!(
+    outln!(
         "6. alice's export now holds {} records; find: {}",
         after.record_count,
         if st.find("username:alice")?.is_some() {
@@ -1092,15 +1171,16 @@ fn demo(st: &Steward) -> Result<ExitCode, CoreError> {
     );
     st.audit_checkpoint()?;
     match st.audit_verify()? {
-        VerifyOutcome::Ok(v) => println!(
+        VerifyOutcome::Ok(v) => outln!(
             "7. audit log verifies: {} entries, {} signed checkpoints",
-            v.entries, v.checkpoints_verified
+            v.entries,
+            v.checkpoints_verified
         ),
         VerifyOutcome::Failed(f) => {
-            println!("7. audit log does NOT verify: {f}");
+            outln!("7. audit log does NOT verify: {f}");
             return Ok(ExitCode::from(1));
         }
     }
-    println!("data directory: {}", st.data_dir().display());
+    outln!("data directory: {}", st.data_dir().display());
     Ok(ExitCode::SUCCESS)
 }

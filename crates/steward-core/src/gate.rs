@@ -37,6 +37,10 @@ pub struct AccessRequest {
     pub case_id: Option<String>,
     /// A recorded legal obligation id (N3.7, N6.5d).
     pub obligation_id: Option<String>,
+    /// The customer organisation the subject belongs to (N1.2), as the
+    /// caller established it from the tenancy registry; administrators and
+    /// resellers are decided against it (N6.5). `None`: no organisation.
+    pub organisation: Option<String>,
 }
 
 /// Why the gate said no: the condition that failed, the deciding policies and
@@ -277,7 +281,7 @@ impl Steward {
             action: req.action,
             subject: subject_str.as_deref(),
             category: req.category,
-            organisation: None,
+            organisation: req.organisation.as_deref(),
             purpose: req.purpose,
             context: ctx,
         });

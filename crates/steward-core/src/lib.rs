@@ -9,9 +9,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod auth;
 pub mod config;
 mod gate;
 mod services;
+mod tenancy;
 mod transfers;
 mod vault;
 
@@ -24,10 +26,12 @@ use steward_policy::PolicyEngine;
 use steward_store::{ChangeSet, SqliteStore, Store, StoreOptions};
 use thiserror::Error;
 
+pub use auth::{AuthFailure, Authenticated, IssuedToken, MAX_TOKEN_TTL_SECS, TokenInfo};
 pub use config::Config;
 pub use gate::{AccessRequest, Denied, Opened, OpenedRecord};
 pub use services::{AuditFilter, LegalObligation, SupportCase, VerifyOutcome};
 pub use steward_policy::Action;
+pub use tenancy::{Organisation, Partner, Restrictions, UserAccount};
 pub use transfers::{MECHANISMS, Transfer, TransferMechanism};
 pub use vault::{ErasureReceipt, ExportSummary, IngestSummary, SubjectSummary};
 
@@ -180,7 +184,9 @@ impl Steward {
             None => PolicyEngine::default_pack(),
         }
         .map_err(|e| CoreError::Policy(e.to_string()))?;
-        let keyring = LocalKeyring::open_or_create(&data_dir.join(&config.keyring_file))?;
+        let keyring_path = data_dir.join(&config.keyring_file);
+        let keyring_is_new = !keyring_path.exists();
+        let keyring = LocalKeyring::open_or_create(&keyring_path)?;
         let signing_key = keyring.audit_signing_key();
         let verifier_key = steward_audit::verifier_key_string(
             &config.audit.key_name,
@@ -219,6 +225,25 @@ impl Steward {
             blind_key,
             verifier_key,
         };
+        if keyring_is_new {
+            // A store that already holds data was written under another keyring:
+            // a fresh one would orphan every subject (and its blind index).
+            for r in &steward.regions {
+                let store = r
+                    .store
+                    .lock()
+                    .map_err(|_| CoreError::Config("store lock poisoned".into()))?;
+                if store.audit_size()? > 0 || !store.subjects()?.is_empty() {
+                    drop(store);
+                    let _ = std::fs::remove_file(&keyring_path);
+                    return Err(CoreError::Config(format!(
+                        "the keyring {} is missing but region {}'s store already holds data: restore the keyring from its backup (Steward will not make a new one over existing data)",
+                        keyring_path.display(),
+                        r.config.name
+                    )));
+                }
+            }
+        }
         steward.bootstrap_principals()?;
         Ok(steward)
     }

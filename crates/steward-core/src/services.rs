@@ -64,9 +64,31 @@ fn valid_name(name: &str) -> Result<(), CoreError> {
 }
 
 impl Steward {
-    /// Add or replace a principal (N5.5), recorded in the audit log.
+    /// The principal acting on a management command: it must exist and not be
+    /// revoked (N5.5: revocation takes effect on the next request, for
+    /// management as for reads).
+    pub(crate) fn acting(&self, by: &str) -> Result<Principal, CoreError> {
+        let p = self.principal(by)?;
+        if p.revoked {
+            return Err(CoreError::Input(format!(
+                "principal `{by}` is revoked and may not act (N5.5)"
+            )));
+        }
+        Ok(p)
+    }
+
+    /// Add or replace a principal (N5.5), recorded in the audit log. A revoked
+    /// principal cannot be re-added under the same name: revocation is final,
+    /// so the audit trail of that name stays unambiguous.
     pub fn add_principal(&self, by: &str, p: &Principal) -> Result<(), CoreError> {
         valid_name(&p.name)?;
+        self.acting(by)?;
+        if let Some((_, true)) = self.store()?.principal(&p.name)? {
+            return Err(CoreError::Input(format!(
+                "principal `{}` was revoked; revocation is final (N5.5): add the person under a new name",
+                p.name
+            )));
+        }
         let mut e = system_entry("principal_add", &p.name, "", self.policy.version());
         e.principal = token(by);
         e.clause_ids = vec![token("N5.5")];
@@ -84,6 +106,7 @@ impl Steward {
 
     /// Revoke a principal: every request from the next one on is denied (N5.5).
     pub fn revoke_principal(&self, by: &str, name: &str) -> Result<(), CoreError> {
+        self.acting(by)?;
         let mut p = self.principal(name)?;
         p.revoked = true;
         let mut e = system_entry("principal_revoke", name, "", self.policy.version());
@@ -120,6 +143,7 @@ impl Steward {
     /// Open a support case about a subject (N3.5): support staff may then read
     /// the subject's account and communications for `assist` citing the case.
     pub fn open_case(&self, by: &str, subject: &str) -> Result<SupportCase, CoreError> {
+        self.acting(by)?;
         let (located, _) = self.resolve(subject)?;
         let id = located
             .map(|l| l.id)
@@ -150,6 +174,7 @@ impl Steward {
 
     /// Close a support case: reads citing it are denied from then on.
     pub fn close_case(&self, by: &str, case_id: &str) -> Result<(), CoreError> {
+        self.acting(by)?;
         let body = self
             .store()?
             .registry_get(RegistryTable::SupportCases, case_id)?
@@ -179,6 +204,7 @@ impl Steward {
         kind: &str,
         reference: &str,
     ) -> Result<LegalObligation, CoreError> {
+        self.acting(by)?;
         if ![
             "legal_request",
             "government_request",

@@ -85,6 +85,7 @@ impl Steward {
         mechanism: &str,
         reference: &str,
     ) -> Result<TransferMechanism, CoreError> {
+        self.acting(by)?;
         let r = self.region_index(from_region)?;
         let from_country = self.regions[r].config.country.clone();
         if !in_transfer_zone(&from_country) {

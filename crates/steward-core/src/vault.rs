@@ -103,17 +103,31 @@ fn rfc3339_now() -> String {
 /// starts at a random point: unique and increasing within a process.
 struct IdGen {
     last: i64,
+    node: i64,
 }
 
 impl IdGen {
     fn new() -> Self {
-        IdGen { last: 0 }
+        let mut r = [0u8; 2];
+        rand::rng().fill_bytes(&mut r);
+        IdGen {
+            last: 0,
+            node: i64::from(u16::from_le_bytes(r) & 0x3FF),
+        }
     }
     fn next(&mut self) -> RecordId {
-        let mut r = [0u8; 4];
-        rand::rng().fill_bytes(&mut r);
-        let cand = (now_ms() << 21) | (u32::from_le_bytes(r) as i64 & 0xFFFF);
-        self.last = cand.max(self.last + 1);
+        // ms << 21 | node (10 random bits per writer) << 11 | counter (11 bits).
+        // Two concurrent writers collide only if they drew the same node id
+        // (1 in 1,024) and write in the same millisecond; the store's unique
+        // key then refuses the batch (nothing half-stored) and it can be retried.
+        let cand = (now_ms() << 21) | (self.node << 11);
+        self.last = if cand > self.last {
+            cand
+        } else if self.last & 0x7FF == 0x7FF {
+            self.last + (1 << 21) - 0x7FF
+        } else {
+            self.last + 1
+        };
         RecordId(self.last)
     }
 }
@@ -250,6 +264,8 @@ impl Steward {
         let mut cache: HashMap<steward_domain::SubjectIdentifier, (usize, SubjectId, Sealer, u32)> =
             HashMap::new();
         let mut ids = IdGen::new();
+        let mut indexed: std::collections::HashSet<steward_domain::SubjectIdentifier> =
+            Default::default();
         let batch_size = self.config.ingest_batch;
         let mut iter = records.into_iter().peekable();
         while iter.peek().is_some() {
@@ -347,6 +363,43 @@ impl Steward {
                         (home, sk)
                     }
                 };
+                // Secondary identifiers the record names (an account's email,
+                // a billing contact's address) find the same subject (N7.2:
+                // a request by any of them reaches all of the subject's data).
+                // IP addresses stay pseudonymous subjects of their own.
+                for spec in rec.kind().fields() {
+                    let Some(ik) = spec.identifier else { continue };
+                    if ik == steward_domain::IdentifierKind::Ip {
+                        continue;
+                    }
+                    let Some(serde_json::Value::String(v)) = rec.fields().get(spec.name) else {
+                        continue;
+                    };
+                    if v.is_empty() || v == "-" {
+                        continue;
+                    }
+                    if ik == rec.subject().kind() && v == rec.subject().value() {
+                        continue;
+                    }
+                    let Ok(secondary) = steward_domain::SubjectIdentifier::new(ik, v) else {
+                        continue;
+                    };
+                    if secondary == *rec.subject() || !indexed.insert(secondary.clone()) {
+                        continue;
+                    }
+                    let blind = blind_index(&self.blind_key, &secondary);
+                    let aad = IdentifierAad {
+                        subject: sk.id,
+                        kind: ik,
+                    }
+                    .to_bytes();
+                    sets[home].identifiers.push(IdentifierRow {
+                        blind,
+                        subject: sk.id,
+                        kind: ik.as_str().into(),
+                        sealed: sk.sealer.seal(&aad, secondary.value().as_bytes()),
+                    });
+                }
                 let id = ids.next();
                 let category = rec.kind().category();
                 let plain = serde_json::to_vec(&RecordBody {
@@ -441,6 +494,7 @@ impl Steward {
             purpose: Some(purpose),
             case_id: None,
             obligation_id: obligation.map(str::to_owned),
+            organisation: None,
         };
         let opened = self.gate(&req, None)?;
         let rows = match opened.subject {
@@ -540,7 +594,12 @@ impl Steward {
         });
         let tmp = out.with_extension("zip.partial");
         {
-            let f = std::fs::File::create(&tmp).map_err(io)?;
+            // The export is Service Data in clear: readable by its owner only.
+            let mut oo = std::fs::OpenOptions::new();
+            oo.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut oo, 0o600);
+            let f = oo.open(&tmp).map_err(io)?;
             let mut zip = zip::ZipWriter::new(f);
             let opts = zip::write::SimpleFileOptions::default()
                 .compression_method(zip::CompressionMethod::Deflated);
@@ -641,6 +700,7 @@ impl Steward {
             purpose: Some(purpose),
             case_id: None,
             obligation_id: obligation.map(str::to_owned),
+            organisation: None,
         };
         let opened = self.gate(&req, Some(cs))?;
         receipt.audit_index = opened.audit_index;
@@ -703,6 +763,7 @@ impl Steward {
                     purpose: Some(Purpose::Comply),
                     case_id: None,
                     obligation_id: obligation.clone(),
+                    organisation: None,
                 };
                 let opened = self.gate(&req, None)?;
                 if let Some((sealer, _)) = &opened.sealer {
@@ -736,7 +797,7 @@ impl Steward {
     /// Re-wrap every subject's data key under a new KEK version (N5.2)
     /// without re-encrypting records. Returns (new version, keys re-wrapped).
     pub fn rotate_keys(&self, principal: &str) -> Result<(u32, u64), CoreError> {
-        let _p = self.principal(principal)?;
+        self.acting(principal)?;
         let version = self.keyring.rotate()?;
         let mut n = 0;
         for r in 0..self.regions.len() {
@@ -780,6 +841,7 @@ impl Steward {
 
     /// Retire a KEK version: refused while any data key is still wrapped under it.
     pub fn retire_kek(&self, principal: &str, version: u32) -> Result<(), CoreError> {
+        self.acting(principal)?;
         let mut still = 0;
         for r in 0..self.regions.len() {
             still += self

@@ -54,6 +54,7 @@ fn security_read(st: &Steward) -> AccessRequest {
         purpose: Some(Purpose::Protect),
         case_id: None,
         obligation_id: None,
+        organisation: None,
     }
     .clone_for(st)
 }

@@ -72,6 +72,7 @@ fn read(principal: &str, subject: &str, category: Category, purpose: Purpose) ->
         purpose: Some(purpose),
         case_id: None,
         obligation_id: None,
+        organisation: None,
     }
 }
 

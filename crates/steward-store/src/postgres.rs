@@ -52,6 +52,9 @@ const MIGRATIONS: &[&str] = &[
     // v2: transfers (N4.4)
     r#"CREATE TABLE transfer_mechanisms(id TEXT COLLATE "C" PRIMARY KEY, body TEXT NOT NULL);
      CREATE TABLE transfers(id TEXT COLLATE "C" PRIMARY KEY, body TEXT NOT NULL);"#,
+    // v3: API tokens (hashes only) and tenancy (N1.2, N5.1)
+    r#"CREATE TABLE api_tokens(id TEXT COLLATE "C" PRIMARY KEY, body TEXT NOT NULL);
+     CREATE TABLE tenancy(id TEXT COLLATE "C" PRIMARY KEY, body TEXT NOT NULL);"#,
 ];
 
 /// How many times a migration or commit that lost a race is tried in all.

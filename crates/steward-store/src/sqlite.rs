@@ -75,6 +75,9 @@ const MIGRATIONS: &[&str] = &[
     // v2: transfers (N4.4)
     "CREATE TABLE transfer_mechanisms(id TEXT PRIMARY KEY, body TEXT NOT NULL);
      CREATE TABLE transfers(id TEXT PRIMARY KEY, body TEXT NOT NULL);",
+    // v3: API tokens (hashes only) and tenancy (N1.2, N5.1)
+    "CREATE TABLE api_tokens(id TEXT PRIMARY KEY, body TEXT NOT NULL);
+     CREATE TABLE tenancy(id TEXT PRIMARY KEY, body TEXT NOT NULL);",
 ];
 
 fn map_err(e: rusqlite::Error, busy_ms: u64) -> StoreError {

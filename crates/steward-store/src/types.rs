@@ -155,6 +155,13 @@ pub enum RegistryTable {
     TransferMechanisms,
     /// The transfer register (N4.4, N8.9): each transfer out of the EEA, UK or Switzerland.
     Transfers,
+    /// API tokens (N5.1, N5.5): keyed by token id; the body holds the
+    /// SHA-256 of the token, never the token itself.
+    ApiTokens,
+    /// Tenancy (N1.2): partners, organisations, users and subject
+    /// memberships, keyed `partner:ID`, `org:ID`, `user:NAME`, `member:sub_…`;
+    /// user password hashes are argon2id PHC strings, never passwords.
+    Tenancy,
 }
 
 impl RegistryTable {
@@ -166,16 +173,20 @@ impl RegistryTable {
             RegistryTable::ErasureReceipts => "erasure_receipts",
             RegistryTable::TransferMechanisms => "transfer_mechanisms",
             RegistryTable::Transfers => "transfers",
+            RegistryTable::ApiTokens => "api_tokens",
+            RegistryTable::Tenancy => "tenancy",
         }
     }
 
     /// Every registry table (each backend creates one table per entry).
-    pub const ALL: [RegistryTable; 5] = [
+    pub const ALL: [RegistryTable; 7] = [
         RegistryTable::SupportCases,
         RegistryTable::LegalObligations,
         RegistryTable::ErasureReceipts,
         RegistryTable::TransferMechanisms,
         RegistryTable::Transfers,
+        RegistryTable::ApiTokens,
+        RegistryTable::Tenancy,
     ];
 }
 

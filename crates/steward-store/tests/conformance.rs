@@ -1200,7 +1200,7 @@ fn postgres_concurrent_migrators() {
         )
         .unwrap()
         .get(0);
-    assert_eq!(v, 2);
+    assert_eq!(v, 3);
     let mut store = fx.open();
     assert_eq!(
         commit(

@@ -1,0 +1,248 @@
+//! Authentication (N5.1, N5.5): bearer tokens checked on every request,
+//! brute-force lockout per client address, and a rate limit per principal.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use steward_core::Authenticated;
+
+use crate::api::AppState;
+use crate::problem::ApiError;
+
+/// Failed authentications of one address.
+#[derive(Debug, Clone, Copy)]
+struct Failures {
+    count: u32,
+    since: Instant,
+    locked_until: Option<Instant>,
+}
+
+/// A token bucket of one principal.
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+/// Lockout and rate-limit state (in memory, per node).
+#[derive(Debug)]
+pub(crate) struct Limits {
+    failures: Mutex<HashMap<IpAddr, Failures>>,
+    buckets: Mutex<HashMap<String, Bucket>>,
+    lockout_after: u32,
+    lockout_for: Duration,
+    rate: f64,
+}
+
+/// Map entries kept before expired ones are swept.
+const SWEEP_AT: usize = 10_000;
+
+impl Limits {
+    pub fn new(lockout_after: u32, lockout_for: Duration, rate: u32) -> Self {
+        Limits {
+            failures: Mutex::new(HashMap::new()),
+            buckets: Mutex::new(HashMap::new()),
+            lockout_after: lockout_after.max(1),
+            lockout_for,
+            rate: f64::from(rate.max(1)),
+        }
+    }
+
+    /// Seconds left of a lockout of `ip`, if locked out.
+    pub fn locked(&self, ip: IpAddr) -> Option<u64> {
+        let now = Instant::now();
+        let map = self.failures.lock().ok()?;
+        let until = map.get(&ip)?.locked_until?;
+        (until > now).then(|| (until - now).as_secs().max(1))
+    }
+
+    /// Record a failed authentication from `ip`; returns true when this
+    /// failure starts a lockout.
+    pub fn fail(&self, ip: IpAddr) -> bool {
+        let now = Instant::now();
+        let Ok(mut map) = self.failures.lock() else {
+            return false;
+        };
+        if map.len() >= SWEEP_AT {
+            let window = self.lockout_for;
+            map.retain(|_, f| {
+                f.locked_until.is_some_and(|u| u > now) || now.duration_since(f.since) < window
+            });
+        }
+        let f = map.entry(ip).or_insert(Failures {
+            count: 0,
+            since: now,
+            locked_until: None,
+        });
+        if now.duration_since(f.since) >= self.lockout_for {
+            *f = Failures {
+                count: 0,
+                since: now,
+                locked_until: None,
+            };
+        }
+        f.count += 1;
+        if f.count >= self.lockout_after && f.locked_until.is_none_or(|u| u <= now) {
+            f.locked_until = Some(now + self.lockout_for);
+            f.count = 0;
+            f.since = now;
+            return true;
+        }
+        false
+    }
+
+    /// Take one request from `principal`'s bucket (rate per second, burst
+    /// twice that); `Err(seconds)` to wait when it is empty.
+    pub fn take(&self, principal: &str) -> Result<(), u64> {
+        let now = Instant::now();
+        let Ok(mut map) = self.buckets.lock() else {
+            return Ok(());
+        };
+        if map.len() >= SWEEP_AT {
+            map.retain(|_, b| now.duration_since(b.at) < Duration::from_secs(60));
+        }
+        let burst = self.rate * 2.0;
+        let b = map.entry(principal.to_owned()).or_insert(Bucket {
+            tokens: burst,
+            at: now,
+        });
+        b.tokens = (b.tokens + now.duration_since(b.at).as_secs_f64() * self.rate).min(burst);
+        b.at = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(((1.0 - b.tokens) / self.rate).ceil().max(1.0) as u64)
+        }
+    }
+}
+
+/// The client address of a request, as the accept loop recorded it.
+pub(crate) fn peer_ip(parts: &Parts) -> Option<IpAddr> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+}
+
+/// Refuse a locked-out address with 429 and `Retry-After` (N5.1).
+pub(crate) fn check_lockout(state: &AppState, ip: Option<IpAddr>) -> Result<(), ApiError> {
+    if let Some(secs) = ip.and_then(|ip| state.limits.locked(ip)) {
+        state.metrics.rate_limited.fetch_add(1, Relaxed);
+        return Err(ApiError::TooManyRequests(
+            "too many failed authentications from this address: try again later (N5.1)".into(),
+            secs,
+        ));
+    }
+    Ok(())
+}
+
+/// Count a failed authentication (and maybe start a lockout).
+pub(crate) fn failed(state: &AppState, ip: Option<IpAddr>, why: &str) {
+    state.metrics.auth_failures.fetch_add(1, Relaxed);
+    let locked = ip.is_some_and(|ip| state.limits.fail(ip));
+    if locked {
+        state.metrics.lockouts.fetch_add(1, Relaxed);
+    }
+    crate::log::event(
+        "warn",
+        "authentication failed",
+        serde_json::json!({"request_id": crate::problem::request_id(), "reason": why, "lockout_started": locked}),
+    );
+}
+
+/// The authenticated caller of a request (`Authorization: Bearer <token>`).
+#[derive(Debug, Clone)]
+pub(crate) struct Caller(pub Authenticated);
+
+impl Caller {
+    /// The principal's name.
+    pub fn name(&self) -> &str {
+        &self.0.principal.name
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let ip = peer_ip(parts);
+        check_lockout(state, ip)?;
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        let Some(header) = header else {
+            state.metrics.auth_failures.fetch_add(1, Relaxed);
+            return Err(ApiError::Unauthenticated(
+                "this endpoint needs a credential: send `Authorization: Bearer <token>`",
+            ));
+        };
+        let token = match header.split_once(' ') {
+            Some((scheme, t)) if scheme.eq_ignore_ascii_case("bearer") => t.trim().to_owned(),
+            _ => {
+                failed(state, ip, "not_bearer");
+                return Err(ApiError::Unauthenticated(
+                    "the Authorization header must be `Bearer <token>`",
+                ));
+            }
+        };
+        let st = state.steward.clone();
+        let res = tokio::task::spawn_blocking(move || st.authenticate_token(&token))
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))??;
+        match res {
+            Ok(a) => {
+                if let Err(secs) = state.limits.take(&a.principal.name) {
+                    state.metrics.rate_limited.fetch_add(1, Relaxed);
+                    return Err(ApiError::TooManyRequests(
+                        "this principal is over its request rate (N5.1)".into(),
+                        secs,
+                    ));
+                }
+                crate::api::note_principal(&a.principal.name);
+                Ok(Caller(a))
+            }
+            Err(f) => {
+                failed(state, ip, f.as_str());
+                Err(ApiError::Unauthenticated(
+                    "the bearer token is not valid: it is unknown, expired or revoked, or its principal is suspended",
+                ))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lockout_after_repeated_failures_n5_1() {
+        let l = Limits::new(3, Duration::from_secs(60), 10);
+        let ip: IpAddr = "127.0.0.1".parse().unwrap();
+        assert!(!l.fail(ip));
+        assert!(!l.fail(ip));
+        assert_eq!(l.locked(ip), None);
+        assert!(l.fail(ip));
+        let secs = l.locked(ip).unwrap();
+        assert!((1..=60).contains(&secs), "{secs}");
+        let other: IpAddr = "127.0.0.2".parse().unwrap();
+        assert_eq!(l.locked(other), None);
+    }
+
+    #[test]
+    fn rate_limit_allows_a_burst_then_refuses_n5_1() {
+        let l = Limits::new(3, Duration::from_secs(60), 5);
+        let ok = (0..10).filter(|_| l.take("p").is_ok()).count();
+        assert_eq!(ok, 10);
+        assert_eq!(l.take("p"), Err(1));
+        assert!(l.take("q").is_ok());
+    }
+}

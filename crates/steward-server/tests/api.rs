@@ -1,0 +1,332 @@
+//! The HTTP API over TLS, end to end: a real server on 127.0.0.1:0, a
+//! reqwest client pinning the server's development certificate.
+
+mod common;
+
+use std::io::Read as _;
+
+use common::{problem, start};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_and_gpc_need_no_credential_over_tls_and_http2_n5_3() {
+    let s = start().await;
+    let r = s.client.get(s.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.version(), reqwest::Version::HTTP_2);
+    assert!(r.headers().contains_key("x-request-id"));
+    assert_eq!(r.json::<Value>().await.unwrap(), json!({"status": "ok"}));
+    let r = s
+        .client
+        .get(s.url("/.well-known/gpc.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({"gpc": true, "lastUpdate": "2024-01-18"})
+    );
+    // The bootstrap token is printed on the first start only.
+    let fp = s.running.fingerprint.clone().unwrap();
+    assert_eq!(fp.len(), 95);
+    let again = steward_server::start(
+        s.steward.clone(),
+        steward_server::ServeOptions {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(again.bootstrap_token, None);
+    assert_eq!(
+        again.fingerprint.as_deref(),
+        Some(fp.as_str()),
+        "the dev certificate is reused"
+    );
+    again.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_or_bad_credential_is_401_problem_json_n5_1() {
+    let s = start().await;
+    let r = s
+        .client
+        .get(s.url("/v1/subjects/username:ann/records?purpose=protect"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers().get("www-authenticate").unwrap(),
+        "Bearer realm=\"steward\""
+    );
+    let p = problem(r, StatusCode::UNAUTHORIZED).await;
+    assert!(
+        p["instance"]
+            .as_str()
+            .unwrap()
+            .starts_with("urn:steward:request:req-")
+    );
+    let bad = format!("stw_0123456789abcdef_{}", "A".repeat(43));
+    let r = s.get(&bad, "/v1/me").await;
+    problem(r, StatusCode::UNAUTHORIZED).await;
+    let r = s.get("garbage", "/openapi.json").await;
+    problem(r, StatusCode::UNAUTHORIZED).await;
+    // Unknown routes are problem+json too.
+    let r = s.get(&s.operator, "/v2/nothing").await;
+    problem(r, StatusCode::NOT_FOUND).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ingest_then_read_for_a_purpose_allowed_and_denied_with_reason_and_clauses() {
+    let s = start().await;
+    let (ingest, _) = s.token_for("ingest").await;
+    // One record.
+    let one = common::person("ann").remove(0);
+    let r = s.post(&ingest, "/v1/records", one).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["stored"], 1);
+    assert_eq!(v["new_subjects"], 1);
+    // A batch.
+    let r = s
+        .post(&ingest, "/v1/records:batch", json!(common::person("ann")))
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(r.json::<Value>().await.unwrap()["stored"], 2);
+    // CloudEvents, structured and batch mode.
+    let ev = json!({"specversion": "1.0", "id": "e1", "source": "/login", "type": "io.steward.usage.authentication",
+                    "subject": "username:ann", "time": "2024-05-02T10:00:00Z",
+                    "data": {"event": "login", "outcome": "failure", "account": "ann"}});
+    let r = s
+        .client
+        .post(s.url("/v1/cloudevents"))
+        .bearer_auth(&ingest)
+        .header("content-type", "application/cloudevents+json")
+        .body(ev.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = s
+        .client
+        .post(s.url("/v1/cloudevents"))
+        .bearer_auth(&ingest)
+        .header("content-type", "application/cloudevents-batch+json")
+        .body(json!([ev, ev]).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(r.json::<Value>().await.unwrap()["stored"], 2);
+    // A misfit anywhere in a batch stores nothing (N1.3).
+    let mut bad = common::person("ann");
+    bad[1]["fields"]["document_body"] = json!("customer content");
+    let r = s.post(&ingest, "/v1/records:batch", json!(bad)).await;
+    let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let errors = p["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1);
+    let e = errors[0].as_str().unwrap();
+    assert!(e.starts_with("records:2: $.fields.document_body"), "{e}");
+    assert!(!p.to_string().contains("customer content"));
+
+    // Security staff read usage for `protect`: allowed (N3.6).
+    let sam = s.staff("sam", "security").await;
+    let r = s
+        .get(
+            &sam,
+            "/v1/subjects/username:ann/records?purpose=protect&category=usage",
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    // usage records: 1 in the batch + 3 CloudEvents = 4.
+    assert_eq!(v["records"].as_array().unwrap().len(), 4);
+    assert!(v["subject"].as_str().unwrap().starts_with("sub_"));
+    assert_eq!(v["policy_ids"], json!(["staff-security-read"]));
+    assert!(
+        v["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["category"] == "usage")
+    );
+    // ... and denied for internal_reporting on one subject (N3.9), with
+    // the reason, the policy and the clause, recorded in the audit log.
+    let r = s
+        .get(
+            &sam,
+            "/v1/subjects/username:ann/records?purpose=internal_reporting&category=usage",
+        )
+        .await;
+    let p = problem(r, StatusCode::FORBIDDEN).await;
+    assert_eq!(
+        p["policy_ids"],
+        json!(["forbid-internal-reporting-on-single-subject"])
+    );
+    assert_eq!(p["clause_ids"], json!(["N3.9"]));
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("aggregated or anonymised")
+    );
+    let idx = p["audit_index"].as_u64().unwrap();
+    let denials = s
+        .steward
+        .audit_search(&steward_core::AuditFilter {
+            principal: Some("sam".into()),
+            decision: Some("deny".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(denials.len(), 1);
+    let entry: Value = serde_json::from_str(&denials[0]).unwrap();
+    assert_eq!(entry["index"].as_u64(), Some(idx));
+    // No purpose at all: denied (N3).
+    let r = s
+        .get(&sam, "/v1/subjects/username:ann/records?category=usage")
+        .await;
+    let p = problem(r, StatusCode::FORBIDDEN).await;
+    assert_eq!(p["clause_ids"], json!(["N3"]));
+    // A purpose outside the closed set is a 400 naming the set.
+    let r = s
+        .get(&sam, "/v1/subjects/username:ann/records?purpose=sale")
+        .await;
+    let p = problem(r, StatusCode::BAD_REQUEST).await;
+    assert!(p["detail"].as_str().unwrap().contains("provide_services"));
+    // The ingest service may not read communications for protect.
+    let r = s
+        .get(
+            &ingest,
+            "/v1/subjects/username:ann/records?purpose=protect&category=communications",
+        )
+        .await;
+    problem(r, StatusCode::FORBIDDEN).await;
+    // Metrics count what happened.
+    let m = s.get(&sam, "/metrics").await.text().await.unwrap();
+    assert!(m.contains("steward_records_ingested_total 6\n"), "{m}");
+    assert!(
+        m.contains("steward_gate_decisions_total{decision=\"deny\"} 3\n"),
+        "{m}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_is_a_zip_with_manifest_n7_2() {
+    let s = start().await;
+    assert_eq!(s.ingest(json!(common::person("ann"))).await, 2);
+    // The operator (privacy team) exports for `comply` against a recorded
+    // data subject request (N3.7, N7.2).
+    let r = s
+        .post(
+            &s.operator,
+            "/v1/obligations",
+            json!({"kind": "data_subject_request", "reference": "DSR-1"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let ob = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = s
+        .get(
+            &s.operator,
+            "/v1/subjects/username:ann/export?purpose=comply",
+        )
+        .await;
+    let p = problem(r, StatusCode::FORBIDDEN).await;
+    assert_eq!(p["clause_ids"], json!(["N3.7"]));
+    let r = s
+        .get(
+            &s.operator,
+            &format!("/v1/subjects/username:ann/export?purpose=comply&obligation={ob}"),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers().get("content-type").unwrap(), "application/zip");
+    let bytes = r.bytes().await.unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut names: Vec<String> = zip.file_names().map(str::to_owned).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "account.csv",
+            "account.json",
+            "manifest.json",
+            "usage.csv",
+            "usage.json"
+        ]
+    );
+    let mut m = String::new();
+    zip.by_name("manifest.json")
+        .unwrap()
+        .read_to_string(&mut m)
+        .unwrap();
+    let m: Value = serde_json::from_str(&m).unwrap();
+    assert_eq!(m["record_count"], 2);
+    assert_eq!(m["categories"], json!({"account": 1, "usage": 1}));
+    assert_eq!(m["contact"], "privacy@klustr.io");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoked_token_is_refused_on_the_next_request_n5_5() {
+    let s = start().await;
+    let (t, id) = s.token_for("ingest").await;
+    let r = s.get(&t, "/v1/tokens").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let list: Value = r.json().await.unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert!(
+        list.to_string().find("stw_").is_none(),
+        "tokens are never listed"
+    );
+    let r = s
+        .client
+        .delete(s.url(&format!("/v1/tokens/{id}")))
+        .bearer_auth(&s.operator)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let r = s.get(&t, "/v1/tokens").await;
+    problem(r, StatusCode::UNAUTHORIZED).await;
+    // Only the token's hash is stored.
+    let db = std::fs::read(s.dir.path().join("jp.sqlite3")).unwrap();
+    let needle = t.as_bytes();
+    assert!(!db.windows(needle.len()).any(|w| w == needle));
+    // A principal without manage_principals may not issue tokens (audited denial).
+    let sam = s.staff("sam", "support").await;
+    let r = s
+        .post(&sam, "/v1/tokens", json!({"principal": "ingest"}))
+        .await;
+    problem(r, StatusCode::FORBIDDEN).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_is_generated_and_served() {
+    let s = start().await;
+    let r = s.get(&s.operator, "/openapi.json").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["openapi"], "3.1.0");
+    assert!(v["paths"]["/v1/subjects/{identifier}/records"]["get"].is_object());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn body_limit_is_413_problem_json() {
+    let s = common::start_with(steward_server::ServeOptions {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        body_limit: 1024,
+        ..Default::default()
+    })
+    .await;
+    let (t, _) = s.token_for("ingest").await;
+    let big: Vec<Value> = (0..50).flat_map(|_| common::person("ann")).collect();
+    let r = s.post(&t, "/v1/records:batch", json!(big)).await;
+    problem(r, StatusCode::PAYLOAD_TOO_LARGE).await;
+}

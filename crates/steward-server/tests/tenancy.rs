@@ -1,0 +1,561 @@
+//! Tenancy (N1.2), administrator and reseller powers (N6.5a-e) and users'
+//! self-service (N7.1-N7.3) over TLS, each power positive and negative, and
+//! the tenant-isolation matrix.
+
+mod common;
+
+use common::{Server, problem, start};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+const PW_A: &str = "correct horse battery staple";
+const PW_B: &str = "another long enough password";
+
+/// Partner p1 -> org-a (users may export); org-b directly (users may not).
+/// ann is a user of org-a, bob of org-b. admin-a / admin-b administer one
+/// organisation each; `resell` is p1's reseller.
+struct Tenants {
+    s: Server,
+    admin_a: String,
+    admin_b: String,
+    resell: String,
+    ua: String,
+    ub: String,
+}
+
+async fn created(r: reqwest::Response) -> Value {
+    let st = r.status();
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    v
+}
+
+async fn login(s: &Server, user: &str, password: &str) -> reqwest::Response {
+    s.client
+        .post(s.url("/v1/auth/token"))
+        .json(&json!({"user": user, "password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn tenants() -> Tenants {
+    let s = start().await;
+    let mut recs = common::person("ann");
+    recs.extend(common::person("bob"));
+    assert_eq!(s.ingest(json!(recs)).await, 4);
+    let op = s.operator.clone();
+    created(
+        s.post(
+            &op,
+            "/v1/partners",
+            json!({"id": "p1", "name": "Partner One"}),
+        )
+        .await,
+    )
+    .await;
+    // The reseller exists before the organisation: it is authorised for it when it is made.
+    let r = created(
+        s.post(&op, "/v1/partners/p1/resellers", json!({"name": "resell"}))
+            .await,
+    )
+    .await;
+    assert_eq!(r["organisations"], json!([]));
+    created(
+        s.post(
+            &op,
+            "/v1/organisations",
+            json!({"id": "org-a", "name": "A", "partner": "p1"}),
+        )
+        .await,
+    )
+    .await;
+    created(
+        s.post(
+            &op,
+            "/v1/organisations",
+            json!({"id": "org-b", "name": "B", "users_may_export": false}),
+        )
+        .await,
+    )
+    .await;
+    created(
+        s.post(
+            &op,
+            "/v1/organisations/org-a/admins",
+            json!({"name": "admin-a"}),
+        )
+        .await,
+    )
+    .await;
+    created(
+        s.post(
+            &op,
+            "/v1/organisations/org-b/admins",
+            json!({"name": "admin-b"}),
+        )
+        .await,
+    )
+    .await;
+    let ua = created(
+        s.post(
+            &op,
+            "/v1/organisations/org-a/users",
+            json!({"subject": "username:ann", "password": PW_A}),
+        )
+        .await,
+    )
+    .await;
+    let ub = created(
+        s.post(
+            &op,
+            "/v1/organisations/org-b/users",
+            json!({"subject": "username:bob", "password": PW_B}),
+        )
+        .await,
+    )
+    .await;
+    assert!(ua["name"].as_str().unwrap().starts_with("u-"));
+    assert_eq!(ua["has_password"], true);
+    let admin_a = s.token_for("admin-a").await.0;
+    let admin_b = s.token_for("admin-b").await.0;
+    let resell = s.token_for("resell").await.0;
+    let me: Value = s.get(&resell, "/v1/me").await.json().await.unwrap();
+    assert_eq!(me["principal"]["organisations"], json!(["org-a"]));
+    Tenants {
+        admin_a,
+        admin_b,
+        resell,
+        ua: ua["name"].as_str().unwrap().to_owned(),
+        ub: ub["name"].as_str().unwrap().to_owned(),
+        s,
+    }
+}
+
+async fn user_token(s: &Server, user: &str, pw: &str) -> String {
+    let v = created(login(s, user, pw).await).await;
+    v["token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn n6_5a_admin_and_reseller_view_their_organisations_users_only() {
+    let t = tenants().await;
+    let s = &t.s;
+    for tok in [&t.admin_a, &t.resell] {
+        let r = s
+            .get(tok, &format!("/v1/users/{}/records?category=account", t.ua))
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let v: Value = r.json().await.unwrap();
+        let recs = v["records"].as_array().unwrap();
+        assert_eq!(recs.len(), 1);
+        assert_eq!(recs[0]["fields"]["username"], "ann");
+        assert_eq!(v["clause_ids"], json!(["N6.5a", "N7.3"]));
+        let r = s
+            .get(tok, &format!("/v1/users/{}/records?category=account", t.ub))
+            .await;
+        let p = problem(r, StatusCode::FORBIDDEN).await;
+        assert!(!p.to_string().contains("bob"));
+    }
+    // Communications are not among what N6.5a lets administrators view.
+    let r = s
+        .get(
+            &t.admin_a,
+            &format!("/v1/users/{}/records?category=communications", t.ua),
+        )
+        .await;
+    problem(r, StatusCode::FORBIDDEN).await;
+    // admin-b views its own user.
+    let r = s
+        .get(
+            &t.admin_b,
+            &format!("/v1/users/{}/records?category=usage", t.ub),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn n6_5b_admin_changes_a_password_of_its_organisation_only() {
+    let t = tenants().await;
+    let s = &t.s;
+    let new_pw = "a brand new password 123";
+    let r = s
+        .put(
+            &t.admin_a,
+            &format!("/v1/users/{}/password", t.ua),
+            json!({"password": new_pw}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    problem(login(s, &t.ua, PW_A).await, StatusCode::UNAUTHORIZED).await;
+    created(login(s, &t.ua, new_pw).await).await;
+    let r = s
+        .put(
+            &t.admin_a,
+            &format!("/v1/users/{}/password", t.ub),
+            json!({"password": new_pw}),
+        )
+        .await;
+    problem(r, StatusCode::FORBIDDEN).await;
+    created(login(s, &t.ub, PW_B).await).await;
+    let r = s
+        .put(
+            &t.resell,
+            &format!("/v1/users/{}/password", t.ub),
+            json!({"password": new_pw}),
+        )
+        .await;
+    problem(r, StatusCode::FORBIDDEN).await;
+    // Too short: 400, nothing changed.
+    let r = s
+        .put(
+            &t.admin_a,
+            &format!("/v1/users/{}/password", t.ua),
+            json!({"password": "short"}),
+        )
+        .await;
+    problem(r, StatusCode::BAD_REQUEST).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn n6_5c_suspended_users_token_is_refused_on_the_very_next_request() {
+    let t = tenants().await;
+    let s = &t.s;
+    let ua_tok = user_token(s, &t.ua, PW_A).await;
+    let r = s.get(&ua_tok, "/v1/me/records?category=account").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    // Another organisation's administrator and reseller may not.
+    let r = s
+        .put(
+            &t.admin_b,
+            &format!("/v1/users/{}/suspension", t.ua),
+            json!({"suspended": true}),
+        )
+        .await;
+    problem(r, StatusCode::FORBIDDEN).await;
+    let r = s.get(&ua_tok, "/v1/me").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = s
+        .put(
+            &t.resell,
+            &format!("/v1/users/{}/suspension", t.ub),
+            json!({"suspended": true}),
+        )
+        .await;
+    problem(r, StatusCode::FORBIDDEN).await;
+    // The reseller of org-a suspends ann: her token stops at once.
+    let r = s
+        .put(
+            &t.resell,
+            &format!("/v1/users/{}/suspension", t.ua),
+            json!({"suspended": true}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    problem(s.get(&ua_tok, "/v1/me").await, StatusCode::UNAUTHORIZED).await;
+    problem(login(s, &t.ua, PW_A).await, StatusCode::UNAUTHORIZED).await;
+    // Restored: she may log in again (her old token stays revoked).
+    let r = s
+        .put(
+            &t.admin_a,
+            &format!("/v1/users/{}/suspension", t.ua),
+            json!({"suspended": false}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    problem(s.get(&ua_tok, "/v1/me").await, StatusCode::UNAUTHORIZED).await;
+    let fresh = user_token(s, &t.ua, PW_A).await;
+    assert_eq!(s.get(&fresh, "/v1/me").await.status(), StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn n6_5d_legal_access_needs_a_recorded_obligation_and_the_organisation() {
+    let t = tenants().await;
+    let s = &t.s;
+    let r = s
+        .get(&t.admin_a, &format!("/v1/users/{}/legal-access", t.ua))
+        .await;
+    let p = problem(r, StatusCode::FORBIDDEN).await;
+    assert!(
+        p["clause_ids"].as_array().unwrap().contains(&json!("N3.7")),
+        "{p}"
+    );
+    let ob = created(
+        s.post(
+            &t.admin_a,
+            "/v1/obligations",
+            json!({"kind": "legal_request", "reference": "Docket 42"}),
+        )
+        .await,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = s
+        .get(
+            &t.admin_a,
+            &format!("/v1/users/{}/legal-access?obligation={ob}", t.ua),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["records"].as_array().unwrap().len(), 1);
+    assert_eq!(v["clause_ids"], json!(["N6.5d", "N3.7"]));
+    let r = s
+        .get(
+            &t.admin_a,
+            &format!("/v1/users/{}/legal-access?obligation={ob}", t.ub),
+        )
+        .await;
+    problem(r, StatusCode::FORBIDDEN).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn n6_5e_restricted_users_edit_and_delete_are_refused_naming_the_restriction() {
+    let t = tenants().await;
+    let s = &t.s;
+    let ua_tok = user_token(s, &t.ua, PW_A).await;
+    let edit = |tok: String| {
+        let s = &t.s;
+        async move {
+            s.send(
+                Method::PATCH,
+                &tok,
+                "/v1/me/account",
+                json!({"job_title": "Engineer"}),
+            )
+            .await
+        }
+    };
+    assert_eq!(edit(ua_tok.clone()).await.status(), StatusCode::ACCEPTED);
+    let r = s
+        .put(
+            &t.admin_a,
+            &format!("/v1/users/{}/restrictions", t.ua),
+            json!({"edit": true, "delete": true}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let p = problem(edit(ua_tok.clone()).await, StatusCode::FORBIDDEN).await;
+    assert_eq!(p["clause_ids"], json!(["N6.5e"]));
+    assert_eq!(p["policy_ids"], json!(["admin-restriction"]));
+    let d = p["detail"].as_str().unwrap();
+    assert!(
+        d.contains("restricted your ability to edit") && d.contains("admin-a"),
+        "{d}"
+    );
+    let r = s
+        .send(Method::DELETE, &ua_tok, "/v1/me/account", json!({}))
+        .await;
+    let p = problem(r, StatusCode::FORBIDDEN).await;
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("restricted your ability to delete")
+    );
+    // Both refusals are in the audit log.
+    let denials = s
+        .steward
+        .audit_search(&steward_core::AuditFilter {
+            principal: Some(t.ua.clone()),
+            decision: Some("deny".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(denials.len(), 2);
+    assert!(denials.iter().all(|e| e.contains("\"N6.5e\"")));
+    // Lifted: the edit is accepted again. Another organisation's admin may not restrict.
+    let r = s
+        .put(
+            &t.admin_a,
+            &format!("/v1/users/{}/restrictions", t.ua),
+            json!({"edit": false, "delete": false}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(edit(ua_tok).await.status(), StatusCode::ACCEPTED);
+    let r = s
+        .put(
+            &t.admin_a,
+            &format!("/v1/users/{}/restrictions", t.ub),
+            json!({"edit": true, "delete": true}),
+        )
+        .await;
+    problem(r, StatusCode::FORBIDDEN).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn n7_1_self_export_follows_the_organisation_setting() {
+    let t = tenants().await;
+    let s = &t.s;
+    let ua_tok = user_token(s, &t.ua, PW_A).await;
+    let ub_tok = user_token(s, &t.ub, PW_B).await;
+    let r = s.get(&ua_tok, "/v1/me/export").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers().get("content-type").unwrap(), "application/zip");
+    let r = s.get(&ub_tok, "/v1/me/export").await;
+    let p = problem(r, StatusCode::FORBIDDEN).await;
+    assert_eq!(p["clause_ids"], json!(["N7.1"]));
+    assert!(p["detail"].as_str().unwrap().contains("org-b"));
+    // Its administrator allows it (N7.1): then the export is served.
+    let r = s
+        .send(
+            Method::PATCH,
+            &t.admin_b,
+            "/v1/organisations/org-b",
+            json!({"users_may_export": true}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        s.get(&ub_tok, "/v1/me/export").await.status(),
+        StatusCode::OK
+    );
+    // N7.3: a user reads their own account, not another's.
+    let r = s.get(&ua_tok, "/v1/me/records?category=account").await;
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["records"][0]["fields"]["username"], "ann");
+    let r = s
+        .get(
+            &ua_tok,
+            "/v1/subjects/username:bob/records?purpose=provide_services&category=account",
+        )
+        .await;
+    problem(r, StatusCode::FORBIDDEN).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenant_isolation_matrix_every_cell_denied_and_audited() {
+    let t = tenants().await;
+    let s = &t.s;
+    let ua_tok = user_token(s, &t.ua, PW_A).await;
+    let ob = created(
+        s.post(
+            &t.admin_a,
+            "/v1/obligations",
+            json!({"kind": "legal_request", "reference": "Docket 7"}),
+        )
+        .await,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ub = &t.ub;
+    let cells: Vec<(Method, String, Value)> = vec![
+        (
+            Method::GET,
+            "/v1/subjects/username:bob/records?purpose=provide_services&category=account".into(),
+            json!(null),
+        ),
+        (
+            Method::GET,
+            "/v1/subjects/username:bob/records?purpose=comply&obligation=".to_owned() + &ob,
+            json!(null),
+        ),
+        (
+            Method::GET,
+            "/v1/subjects/username:bob/export?purpose=provide_services".into(),
+            json!(null),
+        ),
+        (
+            Method::GET,
+            format!("/v1/users/{ub}/records?category=account"),
+            json!(null),
+        ),
+        (
+            Method::GET,
+            format!("/v1/users/{ub}/records?category=billing"),
+            json!(null),
+        ),
+        (
+            Method::PUT,
+            format!("/v1/users/{ub}/password"),
+            json!({"password": "hijacked password 1"}),
+        ),
+        (
+            Method::PUT,
+            format!("/v1/users/{ub}/suspension"),
+            json!({"suspended": true}),
+        ),
+        (
+            Method::GET,
+            format!("/v1/users/{ub}/legal-access?obligation={ob}"),
+            json!(null),
+        ),
+        (
+            Method::PUT,
+            format!("/v1/users/{ub}/restrictions"),
+            json!({"edit": true, "delete": true}),
+        ),
+        (Method::GET, "/v1/organisations/org-b".into(), json!(null)),
+        (
+            Method::PATCH,
+            "/v1/organisations/org-b".into(),
+            json!({"users_may_export": true}),
+        ),
+        (
+            Method::GET,
+            "/v1/organisations/org-b/users".into(),
+            json!(null),
+        ),
+    ];
+    let actors = [
+        ("admin-a", t.admin_a.clone()),
+        ("resell", t.resell.clone()),
+        (t.ua.as_str(), ua_tok),
+    ];
+    for (who, tok) in &actors {
+        let before = deny_count(s, who);
+        for (m, path, body) in &cells {
+            let r = if body.is_null() {
+                s.client
+                    .request(m.clone(), s.url(path))
+                    .bearer_auth(tok)
+                    .send()
+                    .await
+                    .unwrap()
+            } else {
+                s.send(m.clone(), tok, path, body.clone()).await
+            };
+            let status = r.status();
+            let text = r.text().await.unwrap();
+            assert!(
+                status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND,
+                "{who} {m} {path}: {status} {text}"
+            );
+            assert!(
+                !text.contains("bob") && !text.contains(ub.as_str()),
+                "{who} {path}: {text}"
+            );
+        }
+        assert_eq!(
+            deny_count(s, who) - before,
+            cells.len(),
+            "{who}: every denial is audited"
+        );
+    }
+    // Nothing of org-b changed.
+    created(login(s, &t.ub, PW_B).await).await;
+    let org: Value = s
+        .get(&t.admin_b, "/v1/organisations/org-b")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(org["users_may_export"], false);
+}
+
+fn deny_count(s: &Server, principal: &str) -> usize {
+    s.steward
+        .audit_search(&steward_core::AuditFilter {
+            principal: Some(principal.into()),
+            decision: Some("deny".into()),
+            ..Default::default()
+        })
+        .unwrap()
+        .len()
+}
