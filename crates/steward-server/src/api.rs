@@ -805,8 +805,21 @@ pub(crate) async fn read_records(
     Ok(axum::Json(out))
 }
 
-fn temp_zip() -> std::path::PathBuf {
-    std::env::temp_dir().join(format!("steward-export-{}.zip", new_request_id()))
+/// A fresh path for an export ZIP in `<data-dir>/tmp` (mode 0700): the ZIP
+/// holds Service Data in clear until it is sent, then it is removed.
+fn temp_zip(data_dir: &std::path::Path) -> Result<std::path::PathBuf, CoreError> {
+    let dir = data_dir.join("tmp");
+    let io = |e: std::io::Error| CoreError::Io {
+        path: dir.display().to_string(),
+        reason: e.to_string(),
+    };
+    std::fs::create_dir_all(&dir).map_err(io)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).map_err(io)?;
+    }
+    Ok(dir.join(format!("export-{}.zip", new_request_id())))
 }
 
 fn zip_response(bytes: Vec<u8>, audit_index: u64) -> Response {
@@ -831,8 +844,8 @@ where
         + Send
         + 'static,
 {
-    let out = temp_zip();
     let (bytes, idx) = gated(state, move |st| {
+        let out = temp_zip(st.data_dir())?;
         let res = f(st, &out).and_then(|s| {
             std::fs::read(&out)
                 .map(|b| (b, s.audit_index))

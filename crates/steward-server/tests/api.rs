@@ -271,6 +271,9 @@ async fn export_is_a_zip_with_manifest_n7_2() {
     assert_eq!(m["record_count"], 2);
     assert_eq!(m["categories"], json!({"account": 1, "usage": 1}));
     assert_eq!(m["contact"], "privacy@klustr.io");
+    // The ZIP in clear is removed once sent.
+    let left = std::fs::read_dir(s.dir.path().join("tmp")).unwrap().count();
+    assert_eq!(left, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
