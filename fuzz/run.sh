@@ -54,9 +54,10 @@ run_one() {
   local t="$1" log="artifacts/logs/$1.log" rc=0 start
   mkdir -p "artifacts/$t" "corpus/$t"
   start=$(date +%s)
+  : >"$log"
   set +e
   if compgen -G "regressions/$t/*" >/dev/null; then
-    "$BIN/$t" regressions/"$t"/* >"$log" 2>&1
+    "$BIN/$t" regressions/"$t"/* >>"$log" 2>&1
     rc=$?
   fi
   if [ "$rc" -eq 0 ]; then

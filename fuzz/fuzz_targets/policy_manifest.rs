@@ -19,7 +19,10 @@ fuzz_target!(|data: &[u8]| {
         }
         Err(e) => {
             let msg = e.to_string();
-            assert!(msg.contains("pack.toml"), "error does not name pack.toml: {msg}");
+            assert!(
+                msg.contains("pack.toml"),
+                "error does not name pack.toml: {msg}"
+            );
         }
     }
 });

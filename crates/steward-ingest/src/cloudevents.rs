@@ -292,7 +292,7 @@ fn batch(source: &str, body: &[u8], start: usize, opts: &ParseOptions) -> Parsed
         }
     };
     let base = body.as_ptr() as usize;
-    let (mut at, mut at_line) = (0, line_at(body, 0, 1, start));
+    let (mut at, mut at_line) = (start, line_at(body, 0, 1, start));
     for (i, raw) in items.into_iter().enumerate() {
         // The element's text borrows from `body`: its address gives its offset.
         let offset = (raw.get().as_ptr() as usize)
