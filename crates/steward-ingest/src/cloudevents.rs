@@ -346,6 +346,21 @@ mod tests {
         }
     }
 
+    #[test]
+    fn batch_after_leading_blank_lines_names_the_event_line() {
+        // Found by the fuzz target `ingest_cloudevents` (fuzz/, docs/reliability.md):
+        // the newlines before `[` were counted twice, so positions ran past the input.
+        let p = go("\n[\"\"]");
+        assert_eq!(p.records.len() + p.skipped.len(), 0);
+        assert_eq!(p.rejected.len(), 1);
+        assert_eq!(p.rejected[0].line, 2);
+        assert!(
+            p.rejected[0].error.starts_with("events.json:2: $[0]: "),
+            "{}",
+            p.rejected[0].error
+        );
+    }
+
     fn go(input: &str) -> Parsed {
         parse("events.json", input.as_bytes(), &opts())
     }
