@@ -72,6 +72,22 @@ pub enum DomainError {
         /// The name given.
         name: String,
     },
+    /// The data subject request type is not one of the six Steward answers (N7.2, N7.4).
+    #[error(
+        "unknown request type `{name}`: expected one of access, export, rectification, erasure, restriction, objection (N7.2)"
+    )]
+    UnknownRequestType {
+        /// The name given.
+        name: String,
+    },
+    /// The request state is not one of the lifecycle's states.
+    #[error(
+        "unknown request state `{name}`: expected one of received, verified, in_progress, completed, rejected, failed"
+    )]
+    UnknownRequestState {
+        /// The name given.
+        name: String,
+    },
     /// The product is not one of N1.1.
     #[error(
         "unknown product `{name}`: expected one of workspace, cloud_platform, marketplace, cloud_identity, implementation_services (N1.1)"

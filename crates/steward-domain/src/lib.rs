@@ -22,5 +22,6 @@ pub use ids::{IdentifierKind, RecordId, SubjectId, SubjectIdentifier};
 pub use principal::{Principal, PrincipalKind, Team};
 pub use record::{FieldValue, Fields, NewRecord};
 pub use vocab::{
-    Category, DisclosureBasis, FIDESLANG_EXTENSIONS, FieldSpec, Kind, Product, Purpose, all_kinds,
+    Category, DisclosureBasis, FIDESLANG_EXTENSIONS, FieldSpec, Kind, Product, Purpose,
+    RequestState, RequestType, all_kinds,
 };
