@@ -1343,6 +1343,32 @@ impl RecordStore for PostgresStore {
                 .transpose()
         })
     }
+
+    fn records_page(
+        &self,
+        subject: SubjectId,
+        category: Option<&str>,
+        after: Option<RecordId>,
+        limit: usize,
+    ) -> Result<Vec<RecordRow>, StoreError> {
+        let region = self.opts.region.as_str();
+        let after = after.map(|r| r.0).unwrap_or(i64::MIN);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with_conn(|c| {
+            let rows = match category {
+                Some(cat) => {
+                    let code = category_code(cat)?;
+                    let st = c.stmt(&format!("{RECORD_SELECT} WHERE r.subject_key = (SELECT key FROM subjects WHERE id = $1) AND r.category = $2 AND r.id > $3 ORDER BY r.id LIMIT $4"))?;
+                    c.client.query(&st, &[&subject.0, &code, &after, &limit])?
+                }
+                None => {
+                    let st = c.stmt(&format!("{RECORD_SELECT} WHERE r.subject_key = (SELECT key FROM subjects WHERE id = $1) AND r.id > $2 ORDER BY r.id LIMIT $3"))?;
+                    c.client.query(&st, &[&subject.0, &after, &limit])?
+                }
+            };
+            rows.iter().map(|r| record_from(r, region)).collect()
+        })
+    }
 }
 
 impl AuditStore for PostgresStore {

@@ -551,6 +551,30 @@ impl RecordStore for SqliteStore {
             })
             .map_err(|e| self.e(e))
     }
+
+    fn records_page(
+        &self,
+        subject: SubjectId,
+        category: Option<&str>,
+        after: Option<RecordId>,
+        limit: usize,
+    ) -> Result<Vec<RecordRow>, StoreError> {
+        // `records_subject` indexes (subject_key, rowid = id): each page is
+        // one index range scan, whatever the page's position.
+        let after = after.map(|r| r.0).unwrap_or(i64::MIN);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let out = match category {
+            Some(c) => self
+                .conn
+                .prepare_cached(&format!("SELECT {RECORD_COLS} FROM {RECORD_FROM} WHERE r.subject_key = (SELECT key FROM subjects WHERE id = ?1) AND r.category = ?2 AND r.id > ?3 ORDER BY r.id LIMIT ?4"))
+                .and_then(|mut s| s.query_map(params![subject.0, category_code(c)?, after, limit], |r| record_row(r, &self.opts.region)).and_then(|it| it.collect::<Result<Vec<_>, _>>())),
+            None => self
+                .conn
+                .prepare_cached(&format!("SELECT {RECORD_COLS} FROM {RECORD_FROM} WHERE r.subject_key = (SELECT key FROM subjects WHERE id = ?1) AND r.id > ?2 ORDER BY r.id LIMIT ?3"))
+                .and_then(|mut s| s.query_map(params![subject.0, after, limit], |r| record_row(r, &self.opts.region)).and_then(|it| it.collect::<Result<Vec<_>, _>>())),
+        };
+        out.map_err(|e| self.e(e))
+    }
 }
 
 impl AuditStore for SqliteStore {

@@ -240,6 +240,21 @@ pub trait RecordStore {
     fn sweep_shredded(&mut self) -> Result<u64, StoreError>;
     /// One record by id.
     fn record(&self, id: steward_domain::RecordId) -> Result<Option<RecordRow>, StoreError>;
+    /// One page of a subject's records, optionally of one category, in id
+    /// order: the first `limit` records whose id is greater than `after`
+    /// (from the start when `None`). Keyset paging for streaming readers
+    /// (the export, N7.2): call again with the last id returned until a page
+    /// holds fewer than `limit` rows; only one page is in memory at a time,
+    /// and the store is free between pages. `limit` 0 returns no rows.
+    ///
+    /// Errors: an unknown category name; database errors.
+    fn records_page(
+        &self,
+        subject: SubjectId,
+        category: Option<&str>,
+        after: Option<RecordId>,
+        limit: usize,
+    ) -> Result<Vec<RecordRow>, StoreError>;
 }
 
 /// The audit log's storage.
