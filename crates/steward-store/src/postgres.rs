@@ -55,6 +55,10 @@ const MIGRATIONS: &[&str] = &[
     // v3: API tokens (hashes only) and tenancy (N1.2, N5.1)
     r#"CREATE TABLE api_tokens(id TEXT COLLATE "C" PRIMARY KEY, body TEXT NOT NULL);
      CREATE TABLE tenancy(id TEXT COLLATE "C" PRIMARY KEY, body TEXT NOT NULL);"#,
+    // v4: data subject requests, their one-time codes (hashed), processing restrictions (N7.2, N7.4)
+    r#"CREATE TABLE IF NOT EXISTS dsr_requests(id TEXT COLLATE "C" PRIMARY KEY, body TEXT NOT NULL);
+     CREATE TABLE IF NOT EXISTS dsr_verifications(id TEXT COLLATE "C" PRIMARY KEY, body TEXT NOT NULL);
+     CREATE TABLE IF NOT EXISTS processing_restrictions(id TEXT COLLATE "C" PRIMARY KEY, body TEXT NOT NULL);"#,
 ];
 
 /// How many times a migration or commit that lost a race is tried in all.
@@ -836,6 +840,30 @@ fn commit_once(
     let st_principal = conn.stmt("INSERT INTO principals(name, body, revoked) VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE SET body = EXCLUDED.body, revoked = EXCLUDED.revoked")?;
 
     let mut tx = conn.client.transaction()?;
+    if !c.guards.is_empty() {
+        // Optimistic-concurrency guards: take the head row lock every commit
+        // takes (so guarded commits of one store serialize and each sees the
+        // last one's write, READ COMMITTED), then lock and compare each row.
+        tx.query_one(HEAD_FOR_UPDATE, &[])?;
+        for g in &c.guards {
+            let now: Option<String> = tx
+                .query_opt(
+                    &format!(
+                        "SELECT body FROM {} WHERE id = $1 FOR UPDATE",
+                        g.table.table()
+                    ),
+                    &[&g.id],
+                )?
+                .map(|r| r.try_get(0))
+                .transpose()?;
+            if now != g.expected {
+                return Err(Fail::Store(StoreError::GuardConflict {
+                    table: g.table.table(),
+                    id: g.id.clone(),
+                }));
+            }
+        }
+    }
     if !c.subjects.is_empty() {
         let id: Vec<i64> = c.subjects.iter().map(|s| s.id.0).collect();
         let region: Vec<&str> = c.subjects.iter().map(|s| s.region.as_str()).collect();

@@ -78,6 +78,10 @@ const MIGRATIONS: &[&str] = &[
     // v3: API tokens (hashes only) and tenancy (N1.2, N5.1)
     "CREATE TABLE api_tokens(id TEXT PRIMARY KEY, body TEXT NOT NULL);
      CREATE TABLE tenancy(id TEXT PRIMARY KEY, body TEXT NOT NULL);",
+    // v4: data subject requests, their one-time codes (hashed), processing restrictions (N7.2, N7.4)
+    "CREATE TABLE dsr_requests(id TEXT PRIMARY KEY, body TEXT NOT NULL);
+     CREATE TABLE dsr_verifications(id TEXT PRIMARY KEY, body TEXT NOT NULL);
+     CREATE TABLE processing_restrictions(id TEXT PRIMARY KEY, body TEXT NOT NULL);",
 ];
 
 fn map_err(e: rusqlite::Error, busy_ms: u64) -> StoreError {
@@ -231,6 +235,24 @@ impl Store for SqliteStore {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| map_err(e, busy))?;
+        // Optimistic-concurrency guards, inside the IMMEDIATE transaction
+        // (one writer at a time): a mismatch writes nothing.
+        for g in &c.guards {
+            let now: Option<String> = tx
+                .query_row(
+                    &format!("SELECT body FROM {} WHERE id = ?1", g.table.table()),
+                    params![g.id],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(|e| map_err(e, busy))?;
+            if now != g.expected {
+                return Err(StoreError::GuardConflict {
+                    table: g.table.table(),
+                    id: g.id.clone(),
+                });
+            }
+        }
         let run = || -> Result<Committed, rusqlite::Error> {
             {
                 let mut st = tx.prepare_cached("INSERT INTO subjects(id, region, created_at, erased_at) VALUES (?1, ?2, ?3, ?4)")?;

@@ -38,6 +38,19 @@ pub enum StoreError {
     /// A unique key already exists (e.g. a record id collision).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// An optimistic-concurrency guard of the [`ChangeSet`] did not hold: the
+    /// registry row changed since the caller read it (another writer got
+    /// there first). Nothing of the change set was written; read the row
+    /// again and decide afresh.
+    #[error(
+        "concurrent change: registry row {table}/{id} is not what the caller read (another writer changed it first); nothing was written"
+    )]
+    GuardConflict {
+        /// The registry table (`dsr_requests`).
+        table: &'static str,
+        /// The row id.
+        id: String,
+    },
     /// Something asked for does not exist.
     #[error("not found: {0}")]
     NotFound(String),
@@ -140,6 +153,28 @@ pub struct ChangeSet {
     pub registry: Vec<(RegistryTable, String, String)>,
     /// Audit entries recording this change (the last is appended last).
     pub audit: Vec<AuditDraft>,
+    /// Optimistic-concurrency guards, checked inside the commit's
+    /// transaction before anything is written: when a guarded registry row
+    /// is not exactly what the caller read, the commit writes nothing and
+    /// fails with [`StoreError::GuardConflict`].
+    pub guards: Vec<RegistryGuard>,
+}
+
+/// A compare-and-set condition on one registry row (see [`ChangeSet::guards`]).
+///
+/// PostgreSQL checks it with `SELECT ... FOR UPDATE` after taking the
+/// `audit_head` row lock that every commit takes, so two guarded commits of
+/// the same row serialize and the second sees the first's write; SQLite
+/// checks it inside its `BEGIN IMMEDIATE` transaction (one writer at a time).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryGuard {
+    /// The registry table.
+    pub table: RegistryTable,
+    /// The row id.
+    pub id: String,
+    /// The body the row must have now (byte for byte), or `None`: the row
+    /// must not exist.
+    pub expected: Option<String>,
 }
 
 /// The registries Steward keeps beside Service Data.
@@ -162,6 +197,15 @@ pub enum RegistryTable {
     /// memberships, keyed `partner:ID`, `org:ID`, `user:NAME`, `member:sub_…`;
     /// user password hashes are argon2id PHC strings, never passwords.
     Tenancy,
+    /// Data subject requests (N7.2, N7.4): the request record, keyed
+    /// `dsr_…`; the subject by opaque id and blind index only.
+    Requests,
+    /// One-time identity verification codes of data subject requests,
+    /// keyed by request id: a keyed hash of the code, never the code.
+    Verifications,
+    /// Processing restrictions and objections recorded by data subject
+    /// requests (N7.2 "control"), keyed by opaque subject id (`sub_…`).
+    ProcessingRestrictions,
 }
 
 impl RegistryTable {
@@ -175,11 +219,14 @@ impl RegistryTable {
             RegistryTable::Transfers => "transfers",
             RegistryTable::ApiTokens => "api_tokens",
             RegistryTable::Tenancy => "tenancy",
+            RegistryTable::Requests => "dsr_requests",
+            RegistryTable::Verifications => "dsr_verifications",
+            RegistryTable::ProcessingRestrictions => "processing_restrictions",
         }
     }
 
     /// Every registry table (each backend creates one table per entry).
-    pub const ALL: [RegistryTable; 7] = [
+    pub const ALL: [RegistryTable; 10] = [
         RegistryTable::SupportCases,
         RegistryTable::LegalObligations,
         RegistryTable::ErasureReceipts,
@@ -187,6 +234,9 @@ impl RegistryTable {
         RegistryTable::Transfers,
         RegistryTable::ApiTokens,
         RegistryTable::Tenancy,
+        RegistryTable::Requests,
+        RegistryTable::Verifications,
+        RegistryTable::ProcessingRestrictions,
     ];
 }
 

@@ -520,6 +520,7 @@ fn failing_changeset_leaves_nothing_behind(fx: &Fixture) {
         principals: vec![("alice".into(), "{}".into(), false)],
         registry: vec![(RegistryTable::SupportCases, "case-1".into(), "{}".into())],
         audit: vec![draft(1), draft(2)],
+        ..Default::default()
     };
     // A record id that is already stored.
     let dup = store.commit(everything(
@@ -1047,6 +1048,172 @@ fn copy_store_into_backend(fx: &Fixture) {
     verify(to.as_ref());
 }
 
+/// The optimistic-concurrency guard of a change set: a commit whose guarded
+/// registry row is what the caller read goes through; one whose row changed
+/// (or exists when it must not) writes nothing at all (no row, no audit
+/// entry, no other part of the change set) and is a `GuardConflict`.
+fn registry_guard_compare_and_set(fx: &Fixture) {
+    use steward_store::RegistryGuard;
+    let mut store = fx.open();
+    let t = RegistryTable::Requests;
+    let guard = |expected: Option<&str>| RegistryGuard {
+        table: t,
+        id: "dsr_1".into(),
+        expected: expected.map(str::to_owned),
+    };
+    // Create: the row must not exist yet.
+    commit(
+        store.as_mut(),
+        ChangeSet {
+            registry: vec![(t, "dsr_1".into(), r#"{"state":"received"}"#.into())],
+            guards: vec![guard(None)],
+            audit: vec![draft(1)],
+            ..Default::default()
+        },
+    );
+    // A second create of the same row is refused, and its other parts too.
+    let again = store.commit(ChangeSet {
+        registry: vec![
+            (t, "dsr_1".into(), r#"{"state":"other"}"#.into()),
+            (RegistryTable::SupportCases, "case-x".into(), "{}".into()),
+        ],
+        subjects: vec![subject(77, 1)],
+        guards: vec![guard(None)],
+        audit: vec![draft(2)],
+        ..Default::default()
+    });
+    match again {
+        Err(StoreError::GuardConflict { table, id }) => {
+            assert_eq!((table, id.as_str()), ("dsr_requests", "dsr_1"))
+        }
+        other => panic!("expected a guard conflict, got {other:?}"),
+    }
+    assert_eq!(store.audit_size().unwrap(), 1);
+    assert_eq!(store.subjects().unwrap().len(), 0);
+    assert_eq!(
+        store
+            .registry_get(RegistryTable::SupportCases, "case-x")
+            .unwrap(),
+        None
+    );
+    // Update from the body read: goes through.
+    commit(
+        store.as_mut(),
+        ChangeSet {
+            registry: vec![(t, "dsr_1".into(), r#"{"state":"verified"}"#.into())],
+            guards: vec![guard(Some(r#"{"state":"received"}"#))],
+            audit: vec![draft(3)],
+            ..Default::default()
+        },
+    );
+    // Update from a stale body: refused, the row keeps the last write.
+    let stale = store.commit(ChangeSet {
+        registry: vec![(t, "dsr_1".into(), r#"{"state":"in_progress"}"#.into())],
+        guards: vec![guard(Some(r#"{"state":"received"}"#))],
+        audit: vec![draft(4)],
+        ..Default::default()
+    });
+    assert!(
+        matches!(stale, Err(StoreError::GuardConflict { .. })),
+        "{stale:?}"
+    );
+    assert_eq!(
+        store.registry_get(t, "dsr_1").unwrap().as_deref(),
+        Some(r#"{"state":"verified"}"#)
+    );
+    assert_eq!(store.audit_size().unwrap(), 2);
+    // Two guards in one change set: both must hold.
+    let v = RegistryTable::Verifications;
+    let two = store.commit(ChangeSet {
+        registry: vec![(v, "dsr_1".into(), "{}".into())],
+        guards: vec![
+            guard(Some(r#"{"state":"verified"}"#)),
+            RegistryGuard {
+                table: v,
+                id: "dsr_1".into(),
+                expected: Some("{}".into()),
+            },
+        ],
+        ..Default::default()
+    });
+    assert!(
+        matches!(
+            two,
+            Err(StoreError::GuardConflict {
+                table: "dsr_verifications",
+                ..
+            })
+        ),
+        "{two:?}"
+    );
+    assert_eq!(store.registry_get(v, "dsr_1").unwrap(), None);
+}
+
+/// Two connections race to move the same registry row from the body both
+/// read, 25 rounds: exactly one commit wins each round (the guard is checked
+/// inside the transaction, PostgreSQL: under `FOR UPDATE`), and the audit
+/// log holds exactly the winners' entries.
+fn registry_guard_two_connections_one_winner(fx: &Fixture) {
+    use steward_store::RegistryGuard;
+    const ROUNDS: usize = 25;
+    let t = RegistryTable::Requests;
+    let mut setup = fx.open();
+    commit(
+        setup.as_mut(),
+        ChangeSet {
+            registry: vec![(t, "dsr_race".into(), "round-0".into())],
+            ..Default::default()
+        },
+    );
+    drop(setup);
+    let stores = [fx.open(), fx.open()];
+    let barrier = Arc::new(Barrier::new(2));
+    let handles: Vec<_> = stores
+        .into_iter()
+        .enumerate()
+        .map(|(who, mut store)| {
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                let mut wins = Vec::new();
+                for round in 0..ROUNDS {
+                    // Both read the same body before either writes.
+                    let read = store.registry_get(t, "dsr_race").expect("read");
+                    barrier.wait();
+                    let r = store.commit(ChangeSet {
+                        registry: vec![(t, "dsr_race".into(), format!("round-{}", round + 1))],
+                        guards: vec![RegistryGuard {
+                            table: t,
+                            id: "dsr_race".into(),
+                            expected: read,
+                        }],
+                        audit: vec![draft((who * 1000 + round) as u64)],
+                        ..Default::default()
+                    });
+                    match r {
+                        Ok(_) => wins.push(round),
+                        Err(StoreError::GuardConflict { .. }) => {}
+                        Err(e) => panic!("round {round}: {e}"),
+                    }
+                    barrier.wait();
+                }
+                wins
+            })
+        })
+        .collect();
+    let mut all: Vec<usize> = handles
+        .into_iter()
+        .flat_map(|h| h.join().expect("thread"))
+        .collect();
+    all.sort_unstable();
+    assert_eq!(all, (0..ROUNDS).collect::<Vec<_>>(), "one winner per round");
+    let store = fx.open();
+    assert_eq!(store.audit_size().unwrap(), ROUNDS as u64);
+    assert_eq!(
+        store.registry_get(t, "dsr_race").unwrap().as_deref(),
+        Some(format!("round-{ROUNDS}").as_str())
+    );
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -1085,6 +1252,8 @@ conformance!(
     concurrent_commits_two_connections,
     large_batch_round_trip,
     copy_store_into_backend,
+    registry_guard_compare_and_set,
+    registry_guard_two_connections_one_winner,
 );
 
 /// The bulk path with `record_insert=unnest` (engines or roles without COPY).
@@ -1234,7 +1403,8 @@ fn postgres_concurrent_migrators() {
         )
         .unwrap()
         .get(0);
-    assert_eq!(v, 3);
+    // v4: data subject requests (issue 6).
+    assert_eq!(v, 4);
     let mut store = fx.open();
     assert_eq!(
         commit(
