@@ -11,6 +11,9 @@
 //! | `jsonl` | [`jsonl`] | any kind | JSON Lines, one Steward record per line |
 //! | `cloudevents` | [`cloudevents`] | any kind | CloudEvents 1.0 JSON format (structured, batch, JSON Lines) |
 //!
+//! [`email`] reads one RFC 5322 / MIME message for email intake of data
+//! subject requests (N7.4); it is not a [`Format`] (one message, not lines).
+//!
 //! Parsers do no I/O: the caller hands in the bytes and a file name used only
 //! in messages. Every input line (or CSV row, or event) ends up in exactly one
 //! of [`Parsed::records`], [`Parsed::skipped`] (not a record of this format:
@@ -30,6 +33,7 @@ use thiserror::Error;
 
 pub mod apache;
 pub mod cloudevents;
+pub mod email;
 pub mod focus;
 mod json;
 pub mod jsonl;
