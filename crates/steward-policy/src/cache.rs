@@ -18,7 +18,7 @@ const MAX_PRINCIPALS: usize = 4096;
 const PURPOSES: usize = Purpose::ALL.len();
 
 /// Contexts of one day: one slot per (purpose, open case, legal obligation,
-/// aggregate only).
+/// aggregate only, configured operator).
 #[derive(Default)]
 pub(crate) struct ContextCache {
     inner: RwLock<DayContexts>,
@@ -31,10 +31,17 @@ struct DayContexts {
 }
 
 /// The slot of a (purpose, flags) combination.
-fn slot(purpose: Purpose, flags: [bool; 3]) -> usize {
+fn slot(purpose: Purpose, flags: [bool; 4]) -> usize {
     let p = Purpose::ALL.iter().position(|&x| x == purpose).unwrap_or(0);
-    p * 8 + usize::from(flags[0]) * 4 + usize::from(flags[1]) * 2 + usize::from(flags[2])
+    p * SLOTS_PER_PURPOSE
+        + usize::from(flags[0]) * 8
+        + usize::from(flags[1]) * 4
+        + usize::from(flags[2]) * 2
+        + usize::from(flags[3])
 }
+
+/// 2^4 flag combinations per purpose.
+const SLOTS_PER_PURPOSE: usize = 16;
 
 impl ContextCache {
     /// The context of `day`, `purpose` and `flags`, built by `build` on a miss.
@@ -42,7 +49,7 @@ impl ContextCache {
         &self,
         day: i64,
         purpose: Purpose,
-        flags: [bool; 3],
+        flags: [bool; 4],
         build: impl FnOnce() -> Result<Context, E>,
     ) -> Result<Context, E> {
         let i = slot(purpose, flags);
@@ -56,9 +63,9 @@ impl ContextCache {
         }
         let context = build()?;
         let mut w = self.inner.write().unwrap_or_else(|e| e.into_inner());
-        if w.day != day || w.slots.len() != PURPOSES * 8 {
+        if w.day != day || w.slots.len() != PURPOSES * SLOTS_PER_PURPOSE {
             w.day = day;
-            w.slots = vec![None; PURPOSES * 8];
+            w.slots = vec![None; PURPOSES * SLOTS_PER_PURPOSE];
         }
         if let Some(s) = w.slots.get_mut(i) {
             *s = Some(context.clone());

@@ -675,6 +675,9 @@ impl PolicyEngine {
             relaxed || ctx.open_case_for_subject,
             relaxed || ctx.legal_obligation_recorded,
             relaxed || ctx.aggregate_only,
+            // An identity fact, not a condition the requester could meet:
+            // never relaxed for hints.
+            ctx.configured_operator,
         ];
         let today = days_since_epoch(ctx.today);
         self.contexts.get_or_build(today, purpose, flags, || {
@@ -682,7 +685,7 @@ impl PolicyEngine {
         })
     }
 
-    fn build_context(purpose: Purpose, today: i64, flags: [bool; 3]) -> Result<Context, String> {
+    fn build_context(purpose: Purpose, today: i64, flags: [bool; 4]) -> Result<Context, String> {
         Context::from_pairs([
             ("purpose".to_owned(), str_expr(purpose.as_str())),
             ("today".to_owned(), RestrictedExpression::new_long(today)),
@@ -697,6 +700,10 @@ impl PolicyEngine {
             (
                 "aggregate_only".to_owned(),
                 RestrictedExpression::new_bool(flags[2]),
+            ),
+            (
+                "configured_operator".to_owned(),
+                RestrictedExpression::new_bool(flags[3]),
             ),
         ])
         .map_err(|e| e.to_string())
@@ -892,11 +899,11 @@ mod tests {
                 category in proptest::option::of(proptest::sample::select(Category::ALL.to_vec())),
                 organisation in proptest::option::of(prop_oneof![Just("org-a"), Just("org-b"), Just("")]),
                 purpose in proptest::option::of(proptest::sample::select(Purpose::ALL.to_vec())),
-                flags in any::<(bool, bool, bool)>(),
+                flags in any::<(bool, bool, bool, bool)>(),
             ) {
                 let (sliced, whole) = engines();
                 let mut context = RequestContext::new(date(0));
-                (context.open_case_for_subject, context.legal_obligation_recorded, context.aggregate_only) = flags;
+                (context.open_case_for_subject, context.legal_obligation_recorded, context.aggregate_only, context.configured_operator) = flags;
                 let req = DecisionRequest { principal: &p, action, subject, category, organisation, purpose, context };
                 prop_assert_eq!(sliced.decide(&req), whole.decide(&req));
             }

@@ -152,6 +152,13 @@ pub struct RequestContext {
     /// The subject's data lives in a region other than the one where the
     /// request is processed (N4.2): only centralised operations may do that.
     pub cross_region: bool,
+    /// The principal is the deployment's configured operator
+    /// (`config.operator`, the first operator, whose bootstrap credential
+    /// `steward serve` prints once): policy `bootstrap-operator` lets them
+    /// manage principals, tokens and tenancy, and rotate keys, to protect
+    /// Service Data (N5.5). Set by Steward from its configuration, never
+    /// from the request.
+    pub configured_operator: bool,
 }
 
 impl RequestContext {
@@ -163,6 +170,7 @@ impl RequestContext {
             legal_obligation_recorded: false,
             aggregate_only: false,
             cross_region: false,
+            configured_operator: false,
         }
     }
 }

@@ -399,3 +399,82 @@ fn cross_region_reads_only_for_centralised_operations_n4_2() {
         }
     }
 }
+
+fn system<'a>(
+    p: &'a Principal,
+    action: Action,
+    purpose: Purpose,
+    operator: bool,
+) -> DecisionRequest<'a> {
+    let mut context = RequestContext::new(today());
+    context.configured_operator = operator;
+    DecisionRequest {
+        principal: p,
+        action,
+        subject: None,
+        category: None,
+        organisation: None,
+        purpose: Some(purpose),
+        context,
+    }
+}
+
+/// N5.5, N5.2: the configured operator (a privacy-team employee, not security
+/// staff) manages principals and rotates keys for `protect` only through the
+/// pack's `bootstrap-operator` policy; every principal forbid still applies.
+#[test]
+fn configured_operator_manages_principals_and_keys_for_protect_only_n5_5() {
+    let e = PolicyEngine::default_pack().unwrap();
+    let op = staff(Team::Privacy);
+    for action in [Action::ManagePrincipals, Action::KeysRotate] {
+        let d = e.decide(&system(&op, action, Purpose::Protect, true));
+        assert!(d.allowed, "{action}: {}", d.reason);
+        assert_eq!(d.policy_ids, vec!["bootstrap-operator"]);
+        assert_eq!(d.clause_ids, vec!["N5.5", "N5.2"]);
+        // The same person, not the configured operator: default deny.
+        let d = e.decide(&system(&op, action, Purpose::Protect, false));
+        assert!(!d.allowed);
+        assert_eq!(d.basis, DecisionBasis::DefaultDeny);
+        // Another purpose: denied.
+        let d = e.decide(&system(&op, action, Purpose::Assist, true));
+        assert!(!d.allowed, "{action} for assist");
+    }
+    // Not other actions: an audit read is decided by the team policies
+    // alone (privacy staff may read it to protect, N5.4), never by this one.
+    let d = e.decide(&system(&op, Action::AuditRead, Purpose::Protect, true));
+    assert_eq!(d.policy_ids, vec!["staff-audit-read-protect"]);
+    // Revoked, or training expired: the principal forbids decide (N5.5, N8.6).
+    let mut revoked = op.clone();
+    revoked.revoked = true;
+    let d = e.decide(&system(
+        &revoked,
+        Action::ManagePrincipals,
+        Purpose::Protect,
+        true,
+    ));
+    assert!(!d.allowed);
+    assert_eq!(d.basis, DecisionBasis::Forbid);
+    let mut lapsed = op.clone();
+    lapsed.training_expires_on = Some(today() - Duration::days(1));
+    let d = e.decide(&system(
+        &lapsed,
+        Action::ManagePrincipals,
+        Purpose::Protect,
+        true,
+    ));
+    assert!(!d.allowed);
+    assert_eq!(d.basis, DecisionBasis::Forbid);
+    // A configured operator that is not staff (a data subject): denied.
+    let mut subject = op.clone();
+    subject.kind = PrincipalKind::DataSubject;
+    subject.teams = vec![];
+    assert!(
+        !e.decide(&system(
+            &subject,
+            Action::ManagePrincipals,
+            Purpose::Protect,
+            true
+        ))
+        .allowed
+    );
+}
