@@ -260,6 +260,7 @@ fn main() {
             cmd.push_str(&a);
         }
         let md = report::markdown(&machine, &sections, &cmd, args.quick, total);
+        let md = keep_http_load(md, &std::fs::read_to_string(path).unwrap_or_default());
         match std::fs::write(path, md) {
             Ok(()) => println!("\nwrote {}", path.display()),
             Err(e) => {
@@ -270,5 +271,43 @@ fn main() {
     }
     if failed {
         std::process::exit(1);
+    }
+}
+
+/// The section `## HTTP load (wrk)` of the file being rewritten, through its
+/// `<!-- http-load:end -->` line: `scripts/load_test.sh` measures it (wrk
+/// against a running `steward serve`), not this program, so `--write` keeps
+/// it, appended after the generated sections. `md` unchanged when the old
+/// file has no such section.
+fn keep_http_load(mut md: String, old: &str) -> String {
+    const HEAD: &str = "\n## HTTP load (wrk)\n";
+    const END: &str = "<!-- http-load:end -->";
+    if let (Some(b), Some(e)) = (old.find(HEAD), old.find(END))
+        && b < e
+        && !md.contains(HEAD)
+    {
+        if !md.ends_with('\n') {
+            md.push('\n');
+        }
+        md.push_str(&old[b..e + END.len()]);
+        md.push('\n');
+    }
+    md
+}
+
+#[cfg(test)]
+mod keep_http_load_tests {
+    use super::keep_http_load;
+
+    #[test]
+    fn the_wrk_section_survives_a_rewrite() {
+        let old = "# Benchmarks\n\nold figures\n\n## HTTP load (wrk)\n\ntext\n<!-- http-load:begin -->\n| a |\n<!-- http-load:end -->\n";
+        let new = keep_http_load("# Benchmarks\n\nnew figures\n".into(), old);
+        assert_eq!(
+            new,
+            "# Benchmarks\n\nnew figures\n\n## HTTP load (wrk)\n\ntext\n<!-- http-load:begin -->\n| a |\n<!-- http-load:end -->\n"
+        );
+        // Nothing to keep: unchanged.
+        assert_eq!(keep_http_load("x\n".into(), "# old\n"), "x\n");
     }
 }

@@ -192,6 +192,14 @@ struct ServeArgs {
     /// Longest time a request may take, in seconds.
     #[arg(long, default_value_t = 30)]
     request_timeout_secs: u64,
+    /// Requests per second allowed per principal, bursts up to twice this
+    /// (N5.1); 429 with Retry-After beyond. Raise it only for load tests.
+    #[arg(long, default_value_t = 200)]
+    rate_per_principal: u32,
+    /// Failed authentications from one address before it is locked out
+    /// for a minute (N5.1).
+    #[arg(long, default_value_t = 10)]
+    lockout_after: u32,
 }
 
 #[derive(Subcommand)]
@@ -564,6 +572,8 @@ fn run(cli: Cli) -> Result<ExitCode, CoreError> {
             tls_key: a.tls_key.clone(),
             body_limit: a.body_limit,
             request_timeout: std::time::Duration::from_secs(a.request_timeout_secs.max(1)),
+            rate_per_principal: a.rate_per_principal,
+            lockout_after: a.lockout_after,
             ..Default::default()
         };
         // Refuse a plain-HTTP non-loopback listener before opening anything (N5.3).

@@ -67,6 +67,7 @@ pub(crate) fn router(state: AppState, opts: &crate::ServeOptions) -> Router {
         .route("/healthz", get(healthz))
         .route("/.well-known/gpc.json", get(gpc))
         .route("/openapi.json", get(openapi_json))
+        .route("/docs", get(crate::docs_page::docs))
         .route("/metrics", get(metrics))
         .route("/v1/records", post(ingest_one))
         .route("/v1/records:batch", post(ingest_batch))
@@ -108,6 +109,9 @@ pub(crate) fn router(state: AppState, opts: &crate::ServeOptions) -> Router {
         )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(
+            crate::problem::problem_for_plain_errors,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             (state.clone(), timeout),
             around,

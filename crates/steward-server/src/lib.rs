@@ -21,6 +21,7 @@
 
 mod api;
 mod authn;
+mod docs_page;
 mod log;
 mod metrics;
 pub mod openapi;

@@ -17,6 +17,90 @@ impl Modify for Bearer {
     }
 }
 
+/// Responses every operation of a kind can give, added where its handler's
+/// annotation does not list them (found by schemathesis's
+/// `status_code_conformance`, docs/reliability.md): all are
+/// `application/problem+json`.
+///
+/// - a request body: 400 (not the expected JSON), 413 (over the body
+///   limit), 415 (not the media type the body needs);
+/// - query or path parameters: 400 (unknown or invalid parameter);
+/// - a bearer token: 401, and 429 with `Retry-After` (over the principal's
+///   rate, or the address locked out after failed authentications, N5.1);
+/// - every operation: 503 with `Retry-After` (the audit log cannot be
+///   written, so nothing was read or changed; or the request timed out).
+struct CommonResponses;
+
+impl Modify for CommonResponses {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let problem = |desc: &str| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(desc)
+                    .content(
+                        "application/problem+json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("Problem")))
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        let global_bearer = doc.security.as_ref().is_some_and(|s| !s.is_empty());
+        for item in doc.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let open = match &op.security {
+                    // `security(())`: one empty requirement.
+                    Some(reqs) => reqs
+                        .iter()
+                        .all(|r| serde_json::to_value(r).is_ok_and(|v| v == serde_json::json!({}))),
+                    None => !global_bearer,
+                };
+                let params = op.parameters.as_deref().unwrap_or_default();
+                let has_params = params
+                    .iter()
+                    .any(|p| matches!(p.parameter_in, ParameterIn::Query | ParameterIn::Path));
+                let mut add: Vec<(&str, &str)> = Vec::new();
+                if op.request_body.is_some() {
+                    add.push(("400", "Bad request: the body is not the expected JSON, or a parameter is invalid (named in `detail`)"));
+                    add.push(("413", "Body too large"));
+                    add.push((
+                        "415",
+                        "Unsupported media type: send the body with the media type shown",
+                    ));
+                } else if has_params {
+                    add.push((
+                        "400",
+                        "Bad request: an unknown or invalid parameter (named in `detail`)",
+                    ));
+                }
+                if !open {
+                    add.push(("401", "No valid credential"));
+                    add.push(("429", "Over the principal's request rate, or this address is locked out after failed authentications (N5.1); see Retry-After"));
+                }
+                add.push(("503", "The audit log cannot be written, so nothing was read or changed (fail closed), or the request timed out; see Retry-After"));
+                for (status, desc) in add {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| problem(desc));
+                }
+            }
+        }
+    }
+}
+
 /// Steward's HTTP API.
 #[derive(OpenApi)]
 #[openapi(
@@ -25,10 +109,10 @@ impl Modify for Bearer {
         description = "Service Data stored encrypted per data subject, read only for a purpose that policy allows, every access in a tamper-evident audit log. Errors are RFC 9457 problem+json.",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
-    modifiers(&Bearer),
+    modifiers(&Bearer, &CommonResponses),
     security(("bearer" = [])),
     paths(
-        api::healthz, api::gpc, api::openapi_json, api::metrics,
+        api::healthz, api::gpc, api::openapi_json, crate::docs_page::docs, api::metrics,
         api::ingest_one, api::ingest_batch, api::ingest_cloudevents,
         api::read_records, api::export_subject,
         api::token_issue, api::token_list, api::token_revoke,
@@ -87,6 +171,39 @@ mod tests {
         assert_eq!(
             v["paths"]["/healthz"]["get"]["security"],
             serde_json::json!([{}])
+        );
+    }
+
+    #[test]
+    fn common_responses_are_documented_where_they_can_happen() {
+        let v: serde_json::Value = serde_json::from_str(&document_json()).unwrap();
+        let codes = |path: &str, m: &str| -> Vec<String> {
+            v["paths"][path][m]["responses"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect()
+        };
+        // A JSON body, bearer: 400 413 415 401 429 503 besides its own.
+        let t = codes("/v1/tokens", "post");
+        for c in ["201", "400", "401", "403", "413", "415", "429", "503"] {
+            assert!(
+                t.contains(&c.to_owned()),
+                "POST /v1/tokens lacks {c}: {t:?}"
+            );
+        }
+        // Open and without parameters: only 200 and 503.
+        assert_eq!(codes("/healthz", "get"), ["200", "503"]);
+        // The login is open: no 401 added, its own 429 kept.
+        let l = codes("/v1/auth/token", "post");
+        assert_eq!(l, ["201", "400", "401", "413", "415", "429", "503"]);
+        // Query parameters: 400.
+        assert!(codes("/v1/tokens", "get").contains(&"400".to_owned()));
+        let p = &v["paths"]["/v1/tokens"]["get"]["responses"]["429"]["content"];
+        assert_eq!(
+            p["application/problem+json"]["schema"]["$ref"],
+            "#/components/schemas/Problem"
         );
     }
 }

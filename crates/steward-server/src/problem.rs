@@ -131,6 +131,56 @@ pub(crate) fn status_only(status: StatusCode, detail: &str) -> Response {
     )
 }
 
+/// Middleware: an error response that is not `application/problem+json`
+/// (axum's own rejections, e.g. a path parameter that is not
+/// percent-encoded UTF-8, answer `text/plain`) is replaced by a problem
+/// document with the same status. Its text is dropped, not copied: it may
+/// quote the input. Found by schemathesis (`content_type_conformance`,
+/// docs/reliability.md).
+pub(crate) async fn problem_for_plain_errors(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let is_problem = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == b"application/problem+json");
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return resp;
+    }
+    let detail = match status {
+        StatusCode::BAD_REQUEST => {
+            "the request's path or parameters are not valid: path parameters are percent-encoded UTF-8; see /openapi.json"
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => "the request body is too large: send smaller batches",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            "unsupported media type: see /openapi.json for the body's media type"
+        }
+        _ if status.is_server_error() => {
+            crate::log::event(
+                "error",
+                "internal error",
+                serde_json::json!({"request_id": request_id(), "detail": format!("a {status} response that is not problem+json")}),
+            );
+            return respond(
+                status,
+                problem(status, status.canonical_reason().unwrap_or("Error"), None),
+            );
+        }
+        _ => "see /openapi.json",
+    };
+    let mut out = status_only(status, detail);
+    // Keep headers such as Retry-After or WWW-Authenticate.
+    for (k, v) in resp.headers() {
+        if k != header::CONTENT_TYPE && k != header::CONTENT_LENGTH {
+            out.headers_mut().insert(k.clone(), v.clone());
+        }
+    }
+    out
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
