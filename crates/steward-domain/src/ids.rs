@@ -191,11 +191,10 @@ impl SubjectIdentifier {
     /// `email`, and anything else is tried as username, billing account and
     /// device id in turn.
     pub fn candidates(arg: &str) -> Result<Vec<SubjectIdentifier>, DomainError> {
-        if let Some((k, v)) = arg.split_once(':') {
-            if let Ok(kind) = k.parse::<IdentifierKind>() {
+        if let Some((k, v)) = arg.split_once(':')
+            && let Ok(kind) = k.parse::<IdentifierKind>() {
                 return Ok(vec![SubjectIdentifier::new(kind, v)?]);
             }
-        }
         if arg.trim().parse::<std::net::IpAddr>().is_ok() {
             return Ok(vec![SubjectIdentifier::new(IdentifierKind::Ip, arg)?]);
         }

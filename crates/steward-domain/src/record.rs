@@ -103,11 +103,9 @@ impl NewRecord {
         for spec in kind.fields() {
             if let (Some(ik), Some(serde_json::Value::String(v))) =
                 (spec.identifier, fields.get(spec.name))
-            {
-                if !v.is_empty() && v != "-" {
+                && !v.is_empty() && v != "-" {
                     return SubjectIdentifier::new(ik, v).map(Some);
                 }
-            }
         }
         Ok(None)
     }
@@ -142,13 +140,10 @@ impl NewRecord {
         for spec in self.kind.fields() {
             if let (Some(ik), Some(serde_json::Value::String(v))) =
                 (spec.identifier, self.fields.get(spec.name))
-            {
-                if let Ok(id) = SubjectIdentifier::new(ik, v) {
-                    if !out.contains(&id) && ik != IdentifierKind::Ip {
+                && let Ok(id) = SubjectIdentifier::new(ik, v)
+                    && !out.contains(&id) && ik != IdentifierKind::Ip {
                         out.push(id);
                     }
-                }
-            }
         }
         out
     }
