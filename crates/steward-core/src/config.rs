@@ -91,6 +91,11 @@ pub struct Config {
     pub regions: Vec<RegionConfig>,
     /// Retention per category (N8.8), e.g. `billing = "7 years"`.
     pub retention: BTreeMap<String, String>,
+    /// Machine-readable retention periods per category and kind, and legal
+    /// holds (N8.8, N3.7): see [`crate::RetentionRules`]. Entries given
+    /// override the defaults key by key.
+    #[serde(default)]
+    pub retention_periods: crate::RetentionRules,
     /// The keyring file, relative to the data directory.
     pub keyring_file: PathBuf,
     /// The principal the command-line operator acts as.
@@ -132,6 +137,7 @@ impl Default for Config {
             }],
             retention,
             keyring_file: PathBuf::from("keys/keyring.json"),
+            retention_periods: crate::RetentionRules::default(),
             operator: "operator".into(),
             audit: AuditConfig::default(),
             ingest_batch: 10_000,

@@ -12,6 +12,7 @@
 mod auth;
 pub mod config;
 mod gate;
+mod holds;
 mod services;
 mod tenancy;
 mod transfers;
@@ -29,6 +30,9 @@ use thiserror::Error;
 pub use auth::{AuthFailure, Authenticated, IssuedToken, MAX_TOKEN_TTL_SECS, TokenInfo};
 pub use config::Config;
 pub use gate::{AccessRequest, Denied, Opened, OpenedRecord};
+pub use holds::{
+    Period, PeriodUnit, RegionSweep, RetainedRecords, RetentionRule, RetentionRules, SweepReport,
+};
 pub use services::{AuditFilter, LegalObligation, SupportCase, VerifyOutcome};
 pub use steward_policy::Action;
 pub use tenancy::{Organisation, Partner, Restrictions, UserAccount};

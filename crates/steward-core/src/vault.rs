@@ -69,6 +69,10 @@ pub struct ErasureReceipt {
     pub erased_at: String,
     /// The audit entry recording it.
     pub audit_index: u64,
+    /// Records kept under a legal hold (N3.7), per category and kind, with
+    /// the reason and the dates they go ([`Steward::erase_with_holds`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retained: Vec<crate::RetainedRecords>,
 }
 
 /// One subject in a listing.
@@ -665,6 +669,7 @@ impl Steward {
             erased_at: rfc3339_now(),
             // The decision is the first entry of the gate's commit.
             audit_index: size_before,
+            retained: vec![],
         };
         let mut cs = ChangeSet {
             shred: vec![id],
@@ -820,6 +825,8 @@ impl Steward {
                 });
             }
             let rn = cs.keys.len() as u64;
+            // Hold keys too (N3.7): a retired KEK must not strand held records.
+            let rn = rn + self.rewrap_hold_keys(r, &mut cs)?;
             let mut e = crate::gate::system_entry(
                 "keys_rotate",
                 &format!("kek-v{version}"),
@@ -851,6 +858,7 @@ impl Steward {
                 .filter(|k| k.kek_version == version)
                 .count();
         }
+        still += self.hold_keys_under(version)?;
         if still > 0 {
             return Err(CoreError::Input(format!(
                 "{still} data keys are still wrapped under KEK version {version}; run `steward keys rotate` first"

@@ -59,6 +59,11 @@ const MIGRATIONS: &[&str] = &[
     r#"CREATE TABLE IF NOT EXISTS dsr_requests(id TEXT COLLATE "C" PRIMARY KEY, body TEXT NOT NULL);
      CREATE TABLE IF NOT EXISTS dsr_verifications(id TEXT COLLATE "C" PRIMARY KEY, body TEXT NOT NULL);
      CREATE TABLE IF NOT EXISTS processing_restrictions(id TEXT COLLATE "C" PRIMARY KEY, body TEXT NOT NULL);"#,
+    // legal holds and retention (N3.7, N8.8), as in the SQLite store
+    r#"CREATE TABLE IF NOT EXISTS hold_keys(subject_id BIGINT PRIMARY KEY, kek_version BIGINT NOT NULL, key_version BIGINT NOT NULL, wrapped BYTEA NOT NULL);
+     CREATE TABLE IF NOT EXISTS held_records(id BIGINT PRIMARY KEY, subject_id BIGINT NOT NULL, category INTEGER NOT NULL, kind INTEGER NOT NULL, product INTEGER NOT NULL, key_version BIGINT NOT NULL, stored_at BIGINT NOT NULL, until_at BIGINT NOT NULL, sealed BYTEA NOT NULL);
+     CREATE INDEX IF NOT EXISTS held_records_subject ON held_records(subject_id);
+     CREATE INDEX IF NOT EXISTS held_records_until ON held_records(until_at);"#,
 ];
 
 /// How many times a migration or commit that lost a race is tried in all.
@@ -970,6 +975,64 @@ fn commit_once(
             }
         }
     }
+    // N3.7 legal holds: records move under the subject's hold key (and out
+    // of the live records) before any shredding below; N7.2/N8.8 deletions.
+    for k in &c.hold_keys {
+        tx.execute(
+            "INSERT INTO hold_keys(subject_id, kek_version, key_version, wrapped) VALUES ($1, $2, $3, $4) ON CONFLICT (subject_id) DO UPDATE SET kek_version = EXCLUDED.kek_version, key_version = EXCLUDED.key_version, wrapped = EXCLUDED.wrapped",
+            &[&k.subject.0, &i64::from(k.kek_version), &i64::from(k.key_version), &k.wrapped],
+        )?;
+    }
+    for h in &c.held {
+        let r = &h.record;
+        tx.execute(
+            "INSERT INTO held_records(id, subject_id, category, kind, product, key_version, stored_at, until_at, sealed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            &[
+                &r.id.0,
+                &r.subject.0,
+                &category_code(&r.category)?,
+                &code_of::<steward_domain::Kind>(&r.kind, |k| i32::from(k.code()))?,
+                &code_of::<steward_domain::Product>(&r.product, |p| i32::from(p.code()))?,
+                &i64::from(r.key_version),
+                &r.stored_at_ms,
+                &h.until_ms,
+                &r.sealed,
+            ],
+        )?;
+    }
+    let live_gone: Vec<i64> = c
+        .held
+        .iter()
+        .map(|h| h.record.id.0)
+        .chain(c.delete_records.iter().map(|id| id.0))
+        .collect();
+    if !live_gone.is_empty() {
+        let n = tx.execute(
+            "DELETE FROM records WHERE id = ANY($1::int8[])",
+            &[&live_gone],
+        )?;
+        if n != live_gone.len() as u64 {
+            return Err(Fail::Store(not_stored(
+                "record",
+                live_gone.len() as u64 - n,
+            )));
+        }
+    }
+    if !c.delete_held.is_empty() {
+        let ids: Vec<i64> = c.delete_held.iter().map(|id| id.0).collect();
+        let n = tx.execute(
+            "DELETE FROM held_records WHERE id = ANY($1::int8[])",
+            &[&ids],
+        )?;
+        if n != ids.len() as u64 {
+            return Err(Fail::Store(not_stored("held record", ids.len() as u64 - n)));
+        }
+        // A hold key goes with its subject's last held record.
+        tx.execute(
+            "DELETE FROM hold_keys WHERE subject_id NOT IN (SELECT subject_id FROM held_records)",
+            &[],
+        )?;
+    }
     if !c.shred.is_empty() {
         // N8.8 crypto-shredding: the wrapped DEK and the identifiers go; records become unreadable.
         let ids: Vec<i64> = c.shred.iter().map(|s| s.0).collect();
@@ -1361,6 +1424,68 @@ impl RecordStore for PostgresStore {
         })
     }
 
+    fn records_stored_before(
+        &self,
+        before_ms: i64,
+        after: RecordId,
+        limit: usize,
+    ) -> Result<Vec<RecordMeta>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with_conn(|c| {
+            let st = c.stmt("SELECT r.id, s.id, r.category, r.kind, r.stored_at FROM records r JOIN subjects s ON s.key = r.subject_key WHERE r.id > $1 AND r.stored_at <= $2 ORDER BY r.id LIMIT $3")?;
+            c.client
+                .query(&st, &[&after.0, &before_ms, &limit])?
+                .iter()
+                .map(|r| meta_from(r, false))
+                .collect()
+        })
+    }
+
+    fn held_records(&self, subject: SubjectId) -> Result<Vec<HeldRecordRow>, StoreError> {
+        let region = self.opts.region.as_str();
+        self.with_conn(|c| {
+            let st = c.stmt("SELECT id, subject_id, category, kind, product, key_version, stored_at, sealed, until_at FROM held_records WHERE subject_id = $1 ORDER BY id")?;
+            c.client
+                .query(&st, &[&subject.0])?
+                .iter()
+                .map(|r| {
+                    Ok(HeldRecordRow {
+                        record: record_from(r, region)?,
+                        until_ms: r.try_get(8)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn held_due(&self, at_ms: i64) -> Result<Vec<RecordMeta>, StoreError> {
+        self.with_conn(|c| {
+            let st = c.stmt("SELECT id, subject_id, category, kind, stored_at, until_at FROM held_records WHERE until_at <= $1 ORDER BY id")?;
+            c.client
+                .query(&st, &[&at_ms])?
+                .iter()
+                .map(|r| meta_from(r, true))
+                .collect()
+        })
+    }
+
+    fn hold_key(&self, subject: SubjectId) -> Result<Option<WrappedKeyRow>, StoreError> {
+        self.with_conn(|c| {
+            let st = c.stmt("SELECT subject_id, kek_version, key_version, wrapped FROM hold_keys WHERE subject_id = $1")?;
+            c.client
+                .query_opt(&st, &[&subject.0])?
+                .map(|r| key_from(&r))
+                .transpose()
+        })
+    }
+
+    fn hold_keys(&self) -> Result<Vec<WrappedKeyRow>, StoreError> {
+        self.with_conn(|c| {
+            let st = c.stmt("SELECT subject_id, kek_version, key_version, wrapped FROM hold_keys ORDER BY subject_id")?;
+            c.client.query(&st, &[])?.iter().map(key_from).collect()
+        })
+    }
+
     fn record(&self, id: RecordId) -> Result<Option<RecordRow>, StoreError> {
         let region = self.opts.region.as_str();
         self.with_conn(|c| {
@@ -1655,4 +1780,32 @@ mod tests {
         assert!(percent_decode("%").is_err());
         assert!(percent_decode("%ff").is_err()); // not UTF-8
     }
+}
+
+/// A change that names records the store does not hold (deleted or moved by
+/// another writer): the whole commit is refused as a conflict.
+fn not_stored(what: &str, missing: u64) -> StoreError {
+    StoreError::Conflict(format!(
+        "{missing} {what}(s) named by the change are not stored (deleted or changed by another writer); nothing was written: read them again and retry"
+    ))
+}
+
+/// A record's metadata (retention, N8.8): id, subject id, category, kind,
+/// stored_at and, for held records, until_at.
+fn meta_from(r: &Row, held: bool) -> Result<RecordMeta, Fail> {
+    let kind: i32 = r.try_get(3)?;
+    Ok(RecordMeta {
+        id: RecordId(r.try_get(0)?),
+        subject: SubjectId(r.try_get(1)?),
+        category: std::borrow::Cow::Borrowed(category_name(r.try_get(2)?)?),
+        kind: std::borrow::Cow::Borrowed(
+            u16::try_from(kind)
+                .ok()
+                .and_then(steward_domain::Kind::from_code)
+                .map(|k| k.as_str())
+                .ok_or_else(|| StoreError::Corrupt(format!("kind holds unknown code {kind}")))?,
+        ),
+        stored_at_ms: r.try_get(4)?,
+        until_ms: if held { Some(r.try_get(5)?) } else { None },
+    })
 }

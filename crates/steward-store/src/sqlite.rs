@@ -82,6 +82,13 @@ const MIGRATIONS: &[&str] = &[
     "CREATE TABLE dsr_requests(id TEXT PRIMARY KEY, body TEXT NOT NULL);
      CREATE TABLE dsr_verifications(id TEXT PRIMARY KEY, body TEXT NOT NULL);
      CREATE TABLE processing_restrictions(id TEXT PRIMARY KEY, body TEXT NOT NULL);",
+    // legal holds and retention (N3.7, N8.8): hold keys apart from subject
+    // keys; held records re-sealed under them, kept until `until_at`. Age for
+    // retention counts from `records.stored_at` (ingest time, already stored).
+    "CREATE TABLE hold_keys(subject_id INTEGER PRIMARY KEY, kek_version INTEGER NOT NULL, key_version INTEGER NOT NULL, wrapped BLOB NOT NULL);
+     CREATE TABLE held_records(id INTEGER PRIMARY KEY, subject_id INTEGER NOT NULL, category INTEGER NOT NULL, kind INTEGER NOT NULL, product INTEGER NOT NULL, key_version INTEGER NOT NULL, stored_at INTEGER NOT NULL, until_at INTEGER NOT NULL, sealed BLOB NOT NULL);
+     CREATE INDEX held_records_subject ON held_records(subject_id);
+     CREATE INDEX held_records_until ON held_records(until_at);",
 ];
 
 fn map_err(e: rusqlite::Error, busy_ms: u64) -> StoreError {
@@ -304,6 +311,64 @@ impl Store for SqliteStore {
                         r.stored_at_ms,
                         r.sealed
                     ])?;
+                }
+                // N3.7 legal holds: records move under the subject's hold key
+                // (and out of the live records) before any shredding below.
+                {
+                    let mut st = tx.prepare_cached(
+                        "INSERT OR REPLACE INTO hold_keys(subject_id, kek_version, key_version, wrapped) VALUES (?1, ?2, ?3, ?4)",
+                    )?;
+                    for k in &c.hold_keys {
+                        st.execute(params![
+                            k.subject.0,
+                            k.kek_version,
+                            k.key_version,
+                            k.wrapped
+                        ])?;
+                    }
+                    let mut ins = tx.prepare_cached(
+                        "INSERT INTO held_records(id, subject_id, category, kind, product, key_version, stored_at, until_at, sealed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    )?;
+                    let mut del = tx.prepare_cached("DELETE FROM records WHERE id = ?1")?;
+                    for h in &c.held {
+                        let r = &h.record;
+                        ins.execute(params![
+                            r.id.0,
+                            r.subject.0,
+                            category_code(&r.category)?,
+                            code_of::<steward_domain::Kind>(&r.kind, |k| i64::from(k.code()))?,
+                            code_of::<steward_domain::Product>(&r.product, |p| i64::from(
+                                p.code()
+                            ))?,
+                            r.key_version,
+                            r.stored_at_ms,
+                            h.until_ms,
+                            r.sealed
+                        ])?;
+                        if del.execute(params![r.id.0])? != 1 {
+                            return Err(not_stored("record", r.id));
+                        }
+                    }
+                    // N7.2 rectification (superseded record), N8.8 retention.
+                    for id in &c.delete_records {
+                        if del.execute(params![id.0])? != 1 {
+                            return Err(not_stored("record", *id));
+                        }
+                    }
+                    if !c.delete_held.is_empty() {
+                        let mut del =
+                            tx.prepare_cached("DELETE FROM held_records WHERE id = ?1")?;
+                        for id in &c.delete_held {
+                            if del.execute(params![id.0])? != 1 {
+                                return Err(not_stored("held record", *id));
+                            }
+                        }
+                        // A hold key goes with its subject's last held record.
+                        tx.execute(
+                            "DELETE FROM hold_keys WHERE subject_id NOT IN (SELECT subject_id FROM held_records)",
+                            [],
+                        )?;
+                    }
                 }
                 let now = now_ms();
                 for s in &c.shred {
@@ -562,6 +627,64 @@ impl RecordStore for SqliteStore {
         Ok(n as u64)
     }
 
+    fn records_stored_before(
+        &self,
+        before_ms: i64,
+        after: RecordId,
+        limit: usize,
+    ) -> Result<Vec<RecordMeta>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.conn
+            .prepare_cached("SELECT r.id, s.id, r.category, r.kind, r.stored_at FROM records r JOIN subjects s ON s.key = r.subject_key WHERE r.id > ?1 AND r.stored_at <= ?2 ORDER BY r.id LIMIT ?3")
+            .and_then(|mut s| {
+                s.query_map(params![after.0, before_ms, limit], |r| meta_row(r, false))
+                    .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+            })
+            .map_err(|e| self.e(e))
+    }
+
+    fn held_records(&self, subject: SubjectId) -> Result<Vec<HeldRecordRow>, StoreError> {
+        self.conn
+            .prepare_cached("SELECT id, subject_id, category, kind, product, key_version, stored_at, sealed, until_at FROM held_records WHERE subject_id = ?1 ORDER BY id")
+            .and_then(|mut s| {
+                s.query_map(params![subject.0], |r| {
+                    Ok(HeldRecordRow {
+                        record: record_row(r, &self.opts.region)?,
+                        until_ms: r.get(8)?,
+                    })
+                })
+                .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+            })
+            .map_err(|e| self.e(e))
+    }
+
+    fn held_due(&self, at_ms: i64) -> Result<Vec<RecordMeta>, StoreError> {
+        self.conn
+            .prepare_cached("SELECT id, subject_id, category, kind, stored_at, until_at FROM held_records WHERE until_at <= ?1 ORDER BY id")
+            .and_then(|mut s| {
+                s.query_map(params![at_ms], |r| meta_row(r, true))
+                    .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+            })
+            .map_err(|e| self.e(e))
+    }
+
+    fn hold_key(&self, subject: SubjectId) -> Result<Option<WrappedKeyRow>, StoreError> {
+        self.conn
+            .prepare_cached("SELECT subject_id, kek_version, key_version, wrapped FROM hold_keys WHERE subject_id = ?1")
+            .and_then(|mut s| s.query_row(params![subject.0], hold_key_row).optional())
+            .map_err(|e| self.e(e))
+    }
+
+    fn hold_keys(&self) -> Result<Vec<WrappedKeyRow>, StoreError> {
+        self.conn
+            .prepare_cached("SELECT subject_id, kek_version, key_version, wrapped FROM hold_keys ORDER BY subject_id")
+            .and_then(|mut s| {
+                s.query_map([], hold_key_row)
+                    .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+            })
+            .map_err(|e| self.e(e))
+    }
+
     fn record(&self, id: RecordId) -> Result<Option<RecordRow>, StoreError> {
         self.conn
             .prepare_cached(&format!(
@@ -768,4 +891,44 @@ impl RegistryStore for SqliteStore {
             .and_then(|it| it.collect::<Result<Vec<_>, _>>())
             .map_err(|e| self.e(e))
     }
+}
+
+/// A change that names a record the store does not hold (deleted or moved by
+/// another writer): the whole commit is refused as a conflict.
+fn not_stored(what: &str, id: RecordId) -> rusqlite::Error {
+    rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT),
+        Some(format!(
+            "{what} {} is not stored (deleted or changed by another writer); nothing was written: read it again and retry",
+            id.0
+        )),
+    )
+}
+
+/// A record's metadata (retention, N8.8): id, subject id, category, kind,
+/// stored_at and, for held records, until_at.
+fn meta_row(r: &rusqlite::Row<'_>, held: bool) -> rusqlite::Result<RecordMeta> {
+    Ok(RecordMeta {
+        id: RecordId(r.get(0)?),
+        subject: SubjectId(r.get(1)?),
+        category: Cow::Borrowed(category_name(r.get(2)?)?),
+        kind: Cow::Borrowed(
+            u16::try_from(r.get::<_, i64>(3)?)
+                .ok()
+                .and_then(steward_domain::Kind::from_code)
+                .map(|k| k.as_str())
+                .ok_or_else(|| bad_code(3, "kind"))?,
+        ),
+        stored_at_ms: r.get(4)?,
+        until_ms: if held { Some(r.get(5)?) } else { None },
+    })
+}
+
+fn hold_key_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<WrappedKeyRow> {
+    Ok(WrappedKeyRow {
+        subject: SubjectId(r.get(0)?),
+        kek_version: r.get(1)?,
+        key_version: r.get(2)?,
+        wrapped: r.get(3)?,
+    })
 }

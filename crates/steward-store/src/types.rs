@@ -129,6 +129,35 @@ pub struct RecordRow {
     pub sealed: Vec<u8>,
 }
 
+/// A record kept under a legal hold after its subject's erasure (N3.7,
+/// N8.8): sealed under the subject's hold key (AAD: record id, subject,
+/// category, the hold key's version), deleted by the retention sweep once
+/// `until_ms` has passed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldRecordRow {
+    /// The record, `sealed` under the hold key; `key_version` is the hold key's.
+    pub record: RecordRow,
+    /// When the hold ends: ms since the Unix epoch (UTC).
+    pub until_ms: i64,
+}
+
+/// A record's metadata without its sealed body, for retention (N8.8).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordMeta {
+    /// Record id.
+    pub id: RecordId,
+    /// Data subject.
+    pub subject: SubjectId,
+    /// Category key (`usage`).
+    pub category: Cow<'static, str>,
+    /// Kind (`usage.authentication`).
+    pub kind: Cow<'static, str>,
+    /// Ingest time, ms since the Unix epoch.
+    pub stored_at_ms: i64,
+    /// For a held record, when its hold ends (ms since the Unix epoch); `None` for a live record.
+    pub until_ms: Option<i64>,
+}
+
 /// An audit entry to append: the caller builds the entry body; the store
 /// assigns `index` and `prev` inside the write transaction.
 pub type AuditDraft = steward_audit::EntryDraft;
@@ -147,6 +176,23 @@ pub struct ChangeSet {
     /// Subjects to crypto-shred: their DEK and identifiers are deleted and the
     /// subject is marked erased (N8.8). Records stay until swept.
     pub shred: Vec<SubjectId>,
+    /// Legal-hold keys to insert or replace (N3.7, N8.8): a subject's hold
+    /// DEK, wrapped by the KEK and kept apart from the subject's own DEK, so
+    /// crypto-shredding the subject (`shred`) leaves it in place.
+    pub hold_keys: Vec<WrappedKeyRow>,
+    /// Records moved under a legal hold (N3.7): each is inserted into the
+    /// held records, re-sealed under the subject's hold key, and the live
+    /// record of the same id is deleted. Applied before `shred`; every id
+    /// must be a live record, else [`StoreError::Conflict`] and nothing is written.
+    pub held: Vec<HeldRecordRow>,
+    /// Live records to delete (a rectification's superseded record, N7.2; a
+    /// retention sweep, N8.8). Every id must be stored, else the whole
+    /// change fails with [`StoreError::Conflict`] and nothing is written.
+    pub delete_records: Vec<RecordId>,
+    /// Held records to delete once their hold has ended (N8.8). Every id must
+    /// be held, else [`StoreError::Conflict`]. A subject's hold key is deleted
+    /// with its last held record.
+    pub delete_held: Vec<RecordId>,
     /// Principals to insert or replace: (name, JSON body, revoked).
     pub principals: Vec<(String, String, bool)>,
     /// Registry rows to insert or replace: (table, id, JSON body).
@@ -290,6 +336,48 @@ pub trait RecordStore {
     fn sweep_shredded(&mut self) -> Result<u64, StoreError>;
     /// One record by id.
     fn record(&self, id: steward_domain::RecordId) -> Result<Option<RecordRow>, StoreError>;
+    /// Live records stored at or before `before_ms` (ms since the Unix
+    /// epoch) whose id is greater than `after`, in id order, at most `limit`:
+    /// pages of candidates for the retention sweep (N8.8).
+    fn records_stored_before(
+        &self,
+        before_ms: i64,
+        after: RecordId,
+        limit: usize,
+    ) -> Result<Vec<RecordMeta>, StoreError> {
+        let _ = (before_ms, after, limit);
+        Err(StoreError::Config(
+            "this backend does not support retention (N8.8)".into(),
+        ))
+    }
+    /// A subject's held records (N3.7), in id order.
+    fn held_records(&self, subject: SubjectId) -> Result<Vec<HeldRecordRow>, StoreError> {
+        let _ = subject;
+        Err(StoreError::Config(
+            "this backend does not support legal holds (N3.7)".into(),
+        ))
+    }
+    /// Held records whose hold ends at or before `at_ms` (ms since the Unix
+    /// epoch), in id order (N8.8).
+    fn held_due(&self, at_ms: i64) -> Result<Vec<RecordMeta>, StoreError> {
+        let _ = at_ms;
+        Err(StoreError::Config(
+            "this backend does not support legal holds (N3.7)".into(),
+        ))
+    }
+    /// A subject's hold key (N3.7): present while it has held records.
+    fn hold_key(&self, subject: SubjectId) -> Result<Option<WrappedKeyRow>, StoreError> {
+        let _ = subject;
+        Err(StoreError::Config(
+            "this backend does not support legal holds (N3.7)".into(),
+        ))
+    }
+    /// Every hold key, in subject order (for KEK rotation, N5.2).
+    fn hold_keys(&self) -> Result<Vec<WrappedKeyRow>, StoreError> {
+        Err(StoreError::Config(
+            "this backend does not support legal holds (N3.7)".into(),
+        ))
+    }
     /// One page of a subject's records, optionally of one category, in id
     /// order: the first `limit` records whose id is greater than `after`
     /// (from the start when `None`). Keyset paging for streaming readers

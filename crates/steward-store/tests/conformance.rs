@@ -20,8 +20,9 @@ use steward_audit::{
 };
 use steward_domain::{RecordId, SubjectId};
 use steward_store::{
-    AuditStore, ChangeSet, IdentifierRow, PostgresStore, RecordRow, RegistryTable, SqliteStore,
-    Store, StoreError, StoreOptions, SubjectRow, WrappedKeyRow, open_store,
+    AuditStore, ChangeSet, HeldRecordRow, IdentifierRow, PostgresStore, RecordMeta, RecordRow,
+    RegistryTable, SqliteStore, Store, StoreError, StoreOptions, SubjectRow, WrappedKeyRow,
+    open_store,
 };
 
 const REGION: &str = "jp";
@@ -1214,6 +1215,110 @@ fn registry_guard_two_connections_one_winner(fx: &Fixture) {
     );
 }
 
+/// Legal holds (N3.7) and retention (N8.8): a record moves under a hold key
+/// that survives the subject's shredding; deletions name stored rows only
+/// (else nothing is written); the hold key goes with the last held record.
+fn legal_hold_and_retention_n3_7_n8_8(fx: &Fixture) {
+    let mut store = fx.open();
+    seed(store.as_mut());
+    let held = RecordRow {
+        key_version: 1,
+        sealed: vec![0xcc; 40],
+        ..record(13, 2, "billing", "billing.charge")
+    };
+    commit(
+        store.as_mut(),
+        ChangeSet {
+            hold_keys: vec![key(2, 1, 0xb2)],
+            held: vec![HeldRecordRow {
+                record: held.clone(),
+                until_ms: 5000,
+            }],
+            shred: vec![SubjectId(2)],
+            audit: vec![draft(1)],
+            ..Default::default()
+        },
+    );
+    assert_eq!(store.record(RecordId(13)).unwrap(), None);
+    assert_eq!(store.wrapped_key(SubjectId(2)).unwrap(), None);
+    assert_eq!(store.hold_key(SubjectId(2)).unwrap(), Some(key(2, 1, 0xb2)));
+    assert_eq!(store.hold_keys().unwrap(), vec![key(2, 1, 0xb2)]);
+    assert_eq!(
+        store.held_records(SubjectId(2)).unwrap(),
+        vec![HeldRecordRow {
+            record: held,
+            until_ms: 5000
+        }]
+    );
+    assert_eq!(
+        store.record_counts(SubjectId(2)).unwrap(),
+        vec![("usage".to_owned(), 1)]
+    );
+    // Records stored at or before 1_700_000_000_012 (record(id) is stored at
+    // 1_700_000_000_000 + id): 10, 11, 12; 13 was moved.
+    let ids = |v: Vec<RecordMeta>| v.into_iter().map(|m| m.id.0).collect::<Vec<_>>();
+    assert_eq!(
+        ids(store
+            .records_stored_before(1_700_000_000_012, RecordId(i64::MIN), 100)
+            .unwrap()),
+        vec![10, 11, 12]
+    );
+    let page = store
+        .records_stored_before(1_700_000_000_012, RecordId(10), 1)
+        .unwrap();
+    assert_eq!(
+        page,
+        vec![RecordMeta {
+            id: RecordId(11),
+            subject: SubjectId(1),
+            category: "usage".into(),
+            kind: "usage.access".into(),
+            stored_at_ms: 1_700_000_000_011,
+            until_ms: None,
+        }]
+    );
+    assert!(store.held_due(4999).unwrap().is_empty());
+    let due = store.held_due(5000).unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(
+        (due[0].id, due[0].subject, due[0].until_ms),
+        (RecordId(13), SubjectId(2), Some(5000))
+    );
+    assert_eq!(due[0].kind, "billing.charge");
+    // A deletion naming a record that is not stored writes nothing.
+    let size = store.audit_size().unwrap();
+    let e = store
+        .commit(ChangeSet {
+            delete_records: vec![RecordId(10), RecordId(99)],
+            audit: vec![draft(2)],
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Conflict(_)), "{e}");
+    assert!(store.record(RecordId(10)).unwrap().is_some());
+    assert_eq!(store.audit_size().unwrap(), size);
+    commit(
+        store.as_mut(),
+        ChangeSet {
+            delete_records: vec![RecordId(10)],
+            delete_held: vec![RecordId(13)],
+            audit: vec![draft(2)],
+            ..Default::default()
+        },
+    );
+    assert_eq!(store.record(RecordId(10)).unwrap(), None);
+    assert!(store.held_records(SubjectId(2)).unwrap().is_empty());
+    assert_eq!(store.hold_key(SubjectId(2)).unwrap(), None);
+    let e = store
+        .commit(ChangeSet {
+            delete_held: vec![RecordId(13)],
+            audit: vec![draft(3)],
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Conflict(_)), "{e}");
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -1254,6 +1359,7 @@ conformance!(
     copy_store_into_backend,
     registry_guard_compare_and_set,
     registry_guard_two_connections_one_winner,
+    legal_hold_and_retention_n3_7_n8_8,
 );
 
 /// The bulk path with `record_insert=unnest` (engines or roles without COPY).
@@ -1403,8 +1509,8 @@ fn postgres_concurrent_migrators() {
         )
         .unwrap()
         .get(0);
-    // v4: data subject requests (issue 6).
-    assert_eq!(v, 4);
+    // v4: data subject requests; v5: legal holds and retention (issue 6).
+    assert_eq!(v, 5);
     let mut store = fx.open();
     assert_eq!(
         commit(
