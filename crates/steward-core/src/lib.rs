@@ -11,6 +11,7 @@
 
 mod auth;
 pub mod config;
+mod export;
 mod gate;
 mod holds;
 mod services;

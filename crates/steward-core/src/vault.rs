@@ -3,14 +3,10 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
-use std::path::Path;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use rand::RngCore;
 use serde::Serialize;
-use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use steward_audit::{Decision as AuditDecision, EntryDraft, Resource, ResourceKind, SubjectRef};
 use steward_crypto::{DataKey, IdentifierAad, RecordAad, Sealer, blind_index};
 use steward_domain::{Category, NewRecord, Purpose, RecordId, SubjectId};
@@ -19,7 +15,7 @@ use steward_store::{
     ChangeSet, IdentifierRow, RecordRow, RegistryTable, SubjectRow, WrappedKeyRow,
 };
 
-use crate::gate::{AccessRequest, new_request_id, now_ts, open_rows, record_ref, token};
+use crate::gate::{AccessRequest, new_request_id, now_ts, record_ref, token};
 use crate::{CoreError, Steward, today};
 
 /// What an ingest stored.
@@ -472,165 +468,6 @@ impl Steward {
         Ok(summary)
     }
 
-    /// Export a subject's data as a ZIP (N7.1, N7.2) through the gate, as
-    /// `principal` for `purpose`. The ZIP holds `manifest.json` (subject,
-    /// generated_at, controller (N8.1), contact (N8.10), purposes (N8.2),
-    /// record_count, categories, files → SHA-256) and per category one JSON
-    /// and one CSV file. It is written to a temporary file and renamed into
-    /// place, so a crash never leaves a partial ZIP under `out`. An identifier
-    /// that matches no subject gives a valid, empty export.
-    ///
-    /// `obligation` names the recorded legal obligation the export answers
-    /// (a data subject request, N3.7): policy requires one for `comply`.
-    pub fn export(
-        &self,
-        principal: &str,
-        purpose: Purpose,
-        subject: &str,
-        out: &Path,
-        obligation: Option<&str>,
-    ) -> Result<ExportSummary, CoreError> {
-        let req = AccessRequest {
-            principal: principal.into(),
-            action: Action::Export,
-            subject: subject.into(),
-            category: None,
-            purpose: Some(purpose),
-            case_id: None,
-            obligation_id: obligation.map(str::to_owned),
-            organisation: None,
-        };
-        let opened = self.gate(&req, None)?;
-        let rows = match opened.subject {
-            Some(s) => self.rstore(opened.region)?.records(s, None)?,
-            None => vec![],
-        };
-        let records = open_rows(&opened, rows)?;
-        let mut by_cat: BTreeMap<String, Vec<&crate::OpenedRecord>> = BTreeMap::new();
-        for r in &records {
-            by_cat.entry(r.category.clone()).or_default().push(r);
-        }
-        let io = |e: std::io::Error| CoreError::Io {
-            path: out.display().to_string(),
-            reason: e.to_string(),
-        };
-        let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-        for (cat, recs) in &by_cat {
-            let json_rows: Vec<Value> = recs
-                .iter()
-                .map(|r| {
-                    json!({
-                        "record_id": r.id.to_string(),
-                        "kind": r.kind,
-                        "product": r.product,
-                        "region": r.region,
-                        "occurred_at": r.body["occurred_at"],
-                        "fields": r.body["fields"],
-                    })
-                })
-                .collect();
-            files.push((
-                format!("{cat}.json"),
-                serde_json::to_vec_pretty(&json_rows).unwrap_or_default(),
-            ));
-            let mut cols: std::collections::BTreeSet<String> = Default::default();
-            for r in recs {
-                if let Some(f) = r.body["fields"].as_object() {
-                    cols.extend(f.keys().cloned());
-                }
-            }
-            let mut w = csv::Writer::from_writer(Vec::new());
-            let mut header = vec![
-                "record_id".to_string(),
-                "kind".into(),
-                "product".into(),
-                "occurred_at".into(),
-            ];
-            header.extend(cols.iter().cloned());
-            w.write_record(&header).map_err(|e| CoreError::Io {
-                path: out.display().to_string(),
-                reason: e.to_string(),
-            })?;
-            for r in recs {
-                let mut row = vec![
-                    r.id.to_string(),
-                    r.kind.clone(),
-                    r.product.clone(),
-                    scalar(&r.body["occurred_at"]),
-                ];
-                for c in &cols {
-                    row.push(scalar(&r.body["fields"][c]));
-                }
-                w.write_record(&row).map_err(|e| CoreError::Io {
-                    path: out.display().to_string(),
-                    reason: e.to_string(),
-                })?;
-            }
-            files.push((format!("{cat}.csv"), w.into_inner().unwrap_or_default()));
-        }
-        let categories: BTreeMap<String, u64> = by_cat
-            .iter()
-            .map(|(k, v)| (k.clone(), v.len() as u64))
-            .collect();
-        let hashes: BTreeMap<String, String> = files
-            .iter()
-            .map(|(n, b)| (n.clone(), hex::encode(Sha256::digest(b))))
-            .collect();
-        let c = &self.config.controller;
-        let manifest = json!({
-            "subject": opened.subject.map(|s| s.to_string()),
-            "generated_at": rfc3339_now(),
-            "controller": {"entity": c.entity, "address": c.address, "representative": c.representative},
-            "contact": c.contact_email,
-            "purposes": Purpose::STATED.iter().map(|p| json!({"purpose": p.as_str(), "clause": p.clause(), "description": p.plain_words()})).collect::<Vec<_>>(),
-            "record_count": records.len(),
-            "categories": categories,
-            "files": hashes,
-            "retention": self.config.retention,
-            "region": self.regions[opened.region].config.name,
-            // N4.4: the transfers of this subject's data out of the EEA, UK or Switzerland.
-            "transfers": match opened.subject {
-                Some(s) => self.transfers_of(opened.region, s)?,
-                None => vec![],
-            },
-            "policy_version": self.policy.version(),
-            "audit_index": opened.audit_index,
-        });
-        let tmp = out.with_extension("zip.partial");
-        {
-            // The export is Service Data in clear: readable by its owner only.
-            let mut oo = std::fs::OpenOptions::new();
-            oo.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut oo, 0o600);
-            let f = oo.open(&tmp).map_err(io)?;
-            let mut zip = zip::ZipWriter::new(f);
-            let opts = zip::write::SimpleFileOptions::default()
-                .compression_method(zip::CompressionMethod::Deflated);
-            let zerr = |e: zip::result::ZipError| CoreError::Io {
-                path: out.display().to_string(),
-                reason: e.to_string(),
-            };
-            zip.start_file("manifest.json", opts).map_err(zerr)?;
-            zip.write_all(&serde_json::to_vec_pretty(&manifest).unwrap_or_default())
-                .map_err(io)?;
-            for (name, bytes) in &files {
-                zip.start_file(name.as_str(), opts).map_err(zerr)?;
-                zip.write_all(bytes).map_err(io)?;
-            }
-            let f = zip.finish().map_err(zerr)?;
-            f.sync_all().map_err(io)?;
-        }
-        std::fs::rename(&tmp, out).map_err(io)?;
-        Ok(ExportSummary {
-            subject: opened.subject.map(|s| s.to_string()),
-            record_count: records.len() as u64,
-            categories,
-            path: out.display().to_string(),
-            audit_index: opened.audit_index,
-        })
-    }
-
     /// Erase a subject by crypto-shredding (N8.8), through the gate as
     /// `principal`: the subject's wrapped data key and identifiers are
     /// deleted in the same transaction as the audit entries, so every copy of
@@ -892,12 +729,4 @@ impl Steward {
 struct RecordBody<'a> {
     fields: &'a steward_domain::Fields,
     occurred_at: Option<&'a str>,
-}
-
-fn scalar(v: &Value) -> String {
-    match v {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
 }
