@@ -83,6 +83,10 @@ enum Command {
         /// without it, one of kind data_subject_request is recorded first.
         #[arg(long)]
         obligation: Option<String>,
+        /// Show progress on stderr (records written / total) even when
+        /// stderr is not a terminal (on a terminal it is always shown).
+        #[arg(long)]
+        progress: bool,
     },
     /// Erase a subject by crypto-shredding (N8.8).
     Erase {
@@ -623,10 +627,21 @@ fn run(cli: Cli) -> Result<ExitCode, CoreError> {
             as_,
             purpose: p,
             obligation,
+            progress,
         } => {
             let who = as_.as_deref().unwrap_or(&operator);
             let ob = dsr_obligation(&st, who, obligation, "cli-export")?;
-            let s = st.export(who, purpose(&p)?, &subject, &out, Some(&ob))?;
+            let mut show = ExportProgress::new(progress);
+            let s = st.export_with_progress(
+                who,
+                purpose(&p)?,
+                &subject,
+                &out,
+                Some(&ob),
+                &mut |w, t| show.update(w, t),
+            );
+            show.finish();
+            let s = s?;
             outln!("{}", serde_json::to_string_pretty(&s).unwrap_or_default());
             Ok(ExitCode::SUCCESS)
         }
@@ -831,6 +846,59 @@ fn redact_url(url: &str) -> String {
             }
         }
         _ => url.to_owned(),
+    }
+}
+
+/// `steward export`'s progress on stderr (issue 6 item 8): a bar when stderr
+/// is a terminal; with `--progress` elsewhere, a line `export: W / T records`
+/// at most once a second and at the end. Counts only, never identifiers.
+struct ExportProgress {
+    bar: Option<indicatif::ProgressBar>,
+    lines: bool,
+    last: Option<std::time::Instant>,
+    shown: u64,
+}
+
+impl ExportProgress {
+    fn new(forced: bool) -> Self {
+        let terminal = std::io::stderr().is_terminal();
+        let bar = terminal.then(|| {
+            let b = indicatif::ProgressBar::new(0);
+            b.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "export {bar:40} {pos}/{len} records {per_sec}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            b
+        });
+        ExportProgress {
+            bar,
+            lines: forced && !terminal,
+            last: None,
+            shown: 0,
+        }
+    }
+
+    fn update(&mut self, written: u64, total: u64) {
+        if let Some(b) = &self.bar {
+            b.set_length(total);
+            b.set_position(written);
+        }
+        if self.lines
+            && written > self.shown
+            && (written == total || self.last.is_none_or(|t| t.elapsed().as_secs() >= 1))
+        {
+            eprintln!("export: {written} / {total} records");
+            self.last = Some(std::time::Instant::now());
+            self.shown = written;
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
     }
 }
 
