@@ -372,9 +372,12 @@ impl Steward {
     /// `audit_read`, `keys_rotate`) for `principal` and `purpose`, and record
     /// the decision in the audit log (fail closed).
     ///
-    /// The configured operator (`config.operator`, the first operator the
-    /// bootstrap token is for) may manage principals, tokens and tenancy for
-    /// `protect`: recorded with policy id `bootstrap-operator`.
+    /// Whether `principal` is the configured operator (`config.operator`,
+    /// the first operator the bootstrap token is for) goes to the policy as
+    /// `context.configured_operator`: the pack's `bootstrap-operator` policy
+    /// lets that operator manage principals, tokens and tenancy and rotate
+    /// keys for `protect` (N5.5, N5.2), subject to every principal forbid
+    /// (revoked, training expired).
     ///
     /// Errors: [`CoreError::Denied`] (audited); [`CoreError::AuditUnavailable`].
     pub fn authorize_system(
@@ -384,27 +387,17 @@ impl Steward {
         purpose: Purpose,
         what: &str,
     ) -> Result<(), CoreError> {
-        let mut d = self.policy.decide(&DecisionRequest {
+        let mut context = RequestContext::new(today());
+        context.configured_operator = principal.name == self.config.operator;
+        let d = self.policy.decide(&DecisionRequest {
             principal,
             action,
             subject: None,
             category: None,
             organisation: None,
             purpose: Some(purpose),
-            context: RequestContext::new(today()),
+            context,
         });
-        if !d.allowed
-            && !principal.revoked
-            && principal.name == self.config.operator
-            && action == Action::ManagePrincipals
-            && purpose == Purpose::Protect
-        {
-            d.allowed = true;
-            d.basis = steward_policy::DecisionBasis::Permit;
-            d.policy_ids = vec!["bootstrap-operator".into()];
-            d.clause_ids = vec!["N5.5".into()];
-            d.reason = "the configured operator manages principals, tokens and tenancy".into();
-        }
         let entry = EntryDraft {
             action: token(action.as_str()),
             clause_ids: d.clause_ids.iter().map(|c| token(c)).collect(),

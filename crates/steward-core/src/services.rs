@@ -80,7 +80,27 @@ impl Steward {
     /// Add or replace a principal (N5.5), recorded in the audit log. A revoked
     /// principal cannot be re-added under the same name: revocation is final,
     /// so the audit trail of that name stays unambiguous.
+    ///
+    /// `by` is decided by policy for `manage_principals` and `protect`
+    /// (audited, fail closed): security staff, or the configured operator
+    /// (policy `bootstrap-operator`). Errors: [`CoreError::Denied`] naming
+    /// the condition; [`CoreError::Input`] for a bad or revoked name.
     pub fn add_principal(&self, by: &str, p: &Principal) -> Result<(), CoreError> {
+        valid_name(&p.name)?;
+        let actor = self.acting(by)?;
+        self.authorize_system(
+            &actor,
+            steward_policy::Action::ManagePrincipals,
+            steward_domain::Purpose::Protect,
+            "principals",
+        )?;
+        self.put_principal(by, p)
+    }
+
+    /// Store a principal and its audit entry, for a caller that has decided
+    /// the change already (tenancy: an administrator adding a user of their
+    /// organisation is decided there, N6.5).
+    pub(crate) fn put_principal(&self, by: &str, p: &Principal) -> Result<(), CoreError> {
         valid_name(&p.name)?;
         self.acting(by)?;
         if let Some((_, true)) = self.store()?.principal(&p.name)? {
@@ -105,8 +125,16 @@ impl Steward {
     }
 
     /// Revoke a principal: every request from the next one on is denied (N5.5).
+    /// `by` is decided by policy for `manage_principals` and `protect`
+    /// (audited, fail closed). Errors: [`CoreError::Denied`]; [`CoreError::Input`].
     pub fn revoke_principal(&self, by: &str, name: &str) -> Result<(), CoreError> {
-        self.acting(by)?;
+        let actor = self.acting(by)?;
+        self.authorize_system(
+            &actor,
+            steward_policy::Action::ManagePrincipals,
+            steward_domain::Purpose::Protect,
+            "principals",
+        )?;
         let mut p = self.principal(name)?;
         p.revoked = true;
         let mut e = system_entry("principal_revoke", name, "", self.policy.version());

@@ -299,7 +299,7 @@ impl Steward {
             organisations: vec![org.into()],
             revoked: false,
         };
-        self.add_principal(by, &p)?;
+        self.put_principal(by, &p)?;
         Ok(p)
     }
 

@@ -638,8 +638,12 @@ impl Steward {
 
     /// Re-wrap every subject's data key under a new KEK version (N5.2)
     /// without re-encrypting records. Returns (new version, keys re-wrapped).
+    /// `principal` is decided by policy for `keys_rotate` and `protect`
+    /// (audited, fail closed): security staff, a service, or the configured
+    /// operator. Errors: [`CoreError::Denied`].
     pub fn rotate_keys(&self, principal: &str) -> Result<(u32, u64), CoreError> {
-        self.acting(principal)?;
+        let actor = self.acting(principal)?;
+        self.authorize_system(&actor, Action::KeysRotate, Purpose::Protect, "keys")?;
         let version = self.keyring.rotate()?;
         let mut n = 0;
         for r in 0..self.regions.len() {
@@ -684,8 +688,10 @@ impl Steward {
     }
 
     /// Retire a KEK version: refused while any data key is still wrapped under it.
+    /// Decided like [`Steward::rotate_keys`] (N5.2).
     pub fn retire_kek(&self, principal: &str, version: u32) -> Result<(), CoreError> {
-        self.acting(principal)?;
+        let actor = self.acting(principal)?;
+        self.authorize_system(&actor, Action::KeysRotate, Purpose::Protect, "keys")?;
         let mut still = 0;
         for r in 0..self.regions.len() {
             still += self
