@@ -13,6 +13,8 @@ macro_rules! outln {
     }};
 }
 
+mod requests;
+
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -174,6 +176,10 @@ enum Command {
     /// data directory on first start and its SHA-256 fingerprint printed; the
     /// first start also prints a one-time bootstrap token for the operator.
     Serve(ServeArgs),
+    /// Data subject requests (N7.2, N7.4): open, list (--overdue), show,
+    /// send-code, verify, approve (executes once), reject, extend.
+    #[command(subcommand)]
+    Requests(requests::RequestsCmd),
 }
 
 #[derive(Args)]
@@ -825,6 +831,7 @@ fn run(cli: Cli) -> Result<ExitCode, CoreError> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Requests(c) => requests::run(&st, &operator, c),
         Command::Notice(_) | Command::Datamap(_) => Ok(ExitCode::SUCCESS),
     };
     // Sign what this command appended: a tail after the last checkpoint could

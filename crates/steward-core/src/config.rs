@@ -96,6 +96,10 @@ pub struct Config {
     /// override the defaults key by key.
     #[serde(default)]
     pub retention_periods: crate::RetentionRules,
+    /// Data subject requests: deadlines per jurisdiction, one-time codes
+    /// (`[dsr]`, see [`crate::dsr::DsrConfig`]).
+    #[serde(default)]
+    pub dsr: crate::dsr::DsrConfig,
     /// The keyring file, relative to the data directory.
     pub keyring_file: PathBuf,
     /// The principal the command-line operator acts as.
@@ -137,6 +141,7 @@ impl Default for Config {
             }],
             retention,
             keyring_file: PathBuf::from("keys/keyring.json"),
+            dsr: crate::dsr::DsrConfig::default(),
             retention_periods: crate::RetentionRules::default(),
             operator: "operator".into(),
             audit: AuditConfig::default(),
@@ -206,6 +211,7 @@ impl Config {
                 )));
             }
         }
+        cfg.dsr.validate(source)?;
         if cfg.ingest_batch == 0 {
             return Err(CoreError::Config(format!(
                 "{source}: ingest_batch must be at least 1"

@@ -285,6 +285,19 @@ impl Steward {
             purpose: req.purpose,
             context: ctx,
         });
+        // N7.2: a restriction of processing or an objection to a purpose
+        // recorded by a data subject request (crate::dsr) overrides an allow.
+        if let (true, Some(s)) = (decision.allowed, subject) {
+            if let Some((policy, reason)) =
+                self.dsr_block(&principal, s, req.action, req.purpose)?
+            {
+                decision.allowed = false;
+                decision.basis = steward_policy::DecisionBasis::Forbid;
+                decision.policy_ids = vec![policy.into()];
+                decision.clause_ids = vec!["N7.2".into()];
+                decision.reason = reason;
+            }
+        }
         // N4.4: Service Data that leaves the EEA, the UK or Switzerland needs a
         // transfer mechanism on record; the transfer is registered.
         let transfer = if decision.allowed && subject.is_some() && moves_data(req.action) {

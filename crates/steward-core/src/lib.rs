@@ -11,6 +11,7 @@
 
 mod auth;
 pub mod config;
+pub mod dsr;
 mod export;
 mod gate;
 mod holds;
@@ -30,6 +31,10 @@ use thiserror::Error;
 
 pub use auth::{AuthFailure, Authenticated, IssuedToken, MAX_TOKEN_TTL_SECS, TokenInfo};
 pub use config::Config;
+pub use dsr::{
+    Channel, CodeMessage, CodeSender, DsrConfig, Jurisdiction, NewRequestDetails, OutboxSender,
+    Request, RequestFilter, RequestResult,
+};
 pub use gate::{AccessRequest, Denied, Opened, OpenedRecord};
 pub use holds::{
     Period, PeriodUnit, RegionSweep, RetainedRecords, RetentionRule, RetentionRules, SweepReport,
@@ -65,6 +70,11 @@ pub enum CoreError {
     /// Bad input (names what and where; never a value).
     #[error("{0}")]
     Input(String),
+    /// The thing acted on is in a state that does not allow it, or was
+    /// changed concurrently (a data subject request already executing or
+    /// final): read it again.
+    #[error("conflict: {0}")]
+    Conflict(String),
     /// A file could not be read or written.
     #[error("{path}: {reason}")]
     Io {
