@@ -23,6 +23,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+
+mod retention;
 use steward_core::{
     AccessRequest, Action, AuditFilter, Config, CoreError, OpenOptions, Steward, VerifyOutcome,
 };
@@ -108,6 +110,9 @@ enum Command {
     },
     /// Delete the rows of erased subjects.
     Sweep,
+    /// Retention (N8.8): `retention sweep [--dry-run]` deletes what has expired.
+    #[command(subcommand)]
+    Retention(retention::RetentionCmd),
     /// List data subjects with record counts per category.
     Subjects {
         /// Print JSON.
@@ -663,6 +668,7 @@ fn run(cli: Cli) -> Result<ExitCode, CoreError> {
             outln!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Retention(c) => retention::run(&st, &operator, c),
         Command::Sweep => {
             outln!("swept {} records of erased subjects", st.sweep()?);
             Ok(ExitCode::SUCCESS)

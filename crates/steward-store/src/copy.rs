@@ -111,6 +111,19 @@ pub fn copy_store(
             let recs = from.records(s.id, None)?;
             summary.records += recs.len() as u64;
             cs.records.extend(recs);
+            // Legal holds (N3.7): held records and their hold key, as stored
+            // (inserted as records, then moved under the hold in the same commit).
+            let held = from.held_records(s.id)?;
+            if !held.is_empty() {
+                if let Some(k) = from.hold_key(s.id)? {
+                    cs.hold_keys.push(k);
+                }
+                summary.records += held.len() as u64;
+                for h in held {
+                    cs.records.push(h.record.clone());
+                    cs.held.push(h);
+                }
+            }
         }
         summary.subjects += chunk.len() as u64;
         to.commit(cs)?;

@@ -1285,6 +1285,17 @@ fn legal_hold_and_retention_n3_7_n8_8(fx: &Fixture) {
         (RecordId(13), SubjectId(2), Some(5000))
     );
     assert_eq!(due[0].kind, "billing.charge");
+    // `steward copy` carries the hold (N3.7).
+    let tdir = tempfile::tempdir().unwrap();
+    let mut target = SqliteStore::open(&tdir.path().join("t.sqlite3"), options(10)).unwrap();
+    steward_store::copy_store(store.as_ref(), &mut target, 10).unwrap();
+    let t: &dyn Store = &target;
+    assert_eq!(
+        t.held_records(SubjectId(2)).unwrap(),
+        store.held_records(SubjectId(2)).unwrap()
+    );
+    assert_eq!(t.hold_key(SubjectId(2)).unwrap(), Some(key(2, 1, 0xb2)));
+    assert_eq!(t.record(RecordId(13)).unwrap(), None);
     // A deletion naming a record that is not stored writes nothing.
     let size = store.audit_size().unwrap();
     let e = store
