@@ -107,3 +107,76 @@ fn a_missing_keyring_is_not_replaced_over_existing_data_n5_2() {
     let st = Steward::open(dir.path(), Config::default(), OpenOptions::default()).unwrap();
     assert!(st.find("username:ann").unwrap().is_some());
 }
+
+/// N5.5, N5.2: managing principals and rotating keys are decided by the
+/// policy pack and audited: a privacy-team employee who is not the configured
+/// operator is denied (default deny, recorded), security staff are allowed.
+#[test]
+fn management_is_decided_by_policy_and_audited_n5_5() {
+    let dir = tempfile::tempdir().unwrap();
+    let st = Steward::open(dir.path(), Config::default(), OpenOptions::default()).unwrap();
+    let today = time::OffsetDateTime::now_utc().date();
+    let staff = |name: &str, team: Team| Principal {
+        name: name.into(),
+        kind: PrincipalKind::Employee,
+        teams: vec![team],
+        confidentiality_signed_on: Some(today),
+        training_expires_on: Some(today + time::Duration::days(30)),
+        engagement_ends_on: None,
+        subject: None,
+        organisations: vec![],
+        revoked: false,
+    };
+    st.add_principal(st.operator(), &staff("pia", Team::Privacy))
+        .unwrap();
+    st.add_principal(st.operator(), &staff("sec", Team::Security))
+        .unwrap();
+    let filter = |principal: &str, decision: &str, action: &str| steward_core::AuditFilter {
+        principal: Some(principal.into()),
+        decision: Some(decision.into()),
+        action: Some(action.into()),
+        ..Default::default()
+    };
+    // pia is privacy staff but not the configured operator: denied, audited.
+    let e = st
+        .add_principal("pia", &staff("eve", Team::Security))
+        .unwrap_err();
+    assert!(matches!(e, steward_core::CoreError::Denied(_)), "{e}");
+    assert!(st.principal("eve").is_err(), "nothing was added");
+    let e = st.rotate_keys("pia").unwrap_err();
+    assert!(matches!(e, steward_core::CoreError::Denied(_)), "{e}");
+    assert_eq!(
+        st.audit_search(&filter("pia", "deny", "manage_principals"))
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        st.audit_search(&filter("pia", "deny", "keys_rotate"))
+            .unwrap()
+            .len(),
+        1
+    );
+    // Security staff may (policy staff-security-manage-principals).
+    st.add_principal("sec", &staff("eve", Team::Support))
+        .unwrap();
+    st.revoke_principal("sec", "eve").unwrap();
+    let allows = st
+        .audit_search(&filter("sec", "allow", "manage_principals"))
+        .unwrap();
+    assert_eq!(allows.len(), 2);
+    assert!(
+        allows[0].contains("staff-security-manage-principals"),
+        "{}",
+        allows[0]
+    );
+    // The configured operator through the pack's bootstrap-operator policy.
+    let ops = st
+        .audit_search(&filter(st.operator(), "allow", "manage_principals"))
+        .unwrap();
+    assert_eq!(ops.len(), 2);
+    assert!(
+        ops.iter().all(|e| e.contains("bootstrap-operator")),
+        "{ops:?}"
+    );
+}
