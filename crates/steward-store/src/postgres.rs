@@ -64,6 +64,8 @@ const MIGRATIONS: &[&str] = &[
      CREATE TABLE IF NOT EXISTS held_records(id BIGINT PRIMARY KEY, subject_id BIGINT NOT NULL, category INTEGER NOT NULL, kind INTEGER NOT NULL, product INTEGER NOT NULL, key_version BIGINT NOT NULL, stored_at BIGINT NOT NULL, until_at BIGINT NOT NULL, sealed BYTEA NOT NULL);
      CREATE INDEX IF NOT EXISTS held_records_subject ON held_records(subject_id);
      CREATE INDEX IF NOT EXISTS held_records_until ON held_records(until_at);"#,
+    // email intake ledger (N7.4), as in the SQLite store
+    r#"CREATE TABLE IF NOT EXISTS email_intake(id TEXT COLLATE "C" PRIMARY KEY, body TEXT NOT NULL);"#,
 ];
 
 /// How many times a migration or commit that lost a race is tried in all.

@@ -89,6 +89,9 @@ const MIGRATIONS: &[&str] = &[
      CREATE TABLE held_records(id INTEGER PRIMARY KEY, subject_id INTEGER NOT NULL, category INTEGER NOT NULL, kind INTEGER NOT NULL, product INTEGER NOT NULL, key_version INTEGER NOT NULL, stored_at INTEGER NOT NULL, until_at INTEGER NOT NULL, sealed BLOB NOT NULL);
      CREATE INDEX held_records_subject ON held_records(subject_id);
      CREATE INDEX held_records_until ON held_records(until_at);",
+    // email intake ledger (N7.4): each message taken exactly once, keyed by a
+    // keyed hash of its identity (never the Message-ID itself)
+    "CREATE TABLE email_intake(id TEXT PRIMARY KEY, body TEXT NOT NULL);",
 ];
 
 fn map_err(e: rusqlite::Error, busy_ms: u64) -> StoreError {

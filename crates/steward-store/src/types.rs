@@ -252,6 +252,12 @@ pub enum RegistryTable {
     /// Processing restrictions and objections recorded by data subject
     /// requests (N7.2 "control"), keyed by opaque subject id (`sub_…`).
     ProcessingRestrictions,
+    /// The email intake ledger (N7.4): one row per message taken in, keyed
+    /// `eml_` + a keyed hash (HMAC-SHA-256 under the blind-index key) of the
+    /// message's identity (its Message-ID, else the SHA-256 of its bytes);
+    /// the body names the outcome (request id or rejection reason) and the
+    /// stored record id, never an address or the message.
+    EmailIntake,
 }
 
 impl RegistryTable {
@@ -268,11 +274,12 @@ impl RegistryTable {
             RegistryTable::Requests => "dsr_requests",
             RegistryTable::Verifications => "dsr_verifications",
             RegistryTable::ProcessingRestrictions => "processing_restrictions",
+            RegistryTable::EmailIntake => "email_intake",
         }
     }
 
     /// Every registry table (each backend creates one table per entry).
-    pub const ALL: [RegistryTable; 10] = [
+    pub const ALL: [RegistryTable; 11] = [
         RegistryTable::SupportCases,
         RegistryTable::LegalObligations,
         RegistryTable::ErasureReceipts,
@@ -283,6 +290,7 @@ impl RegistryTable {
         RegistryTable::Requests,
         RegistryTable::Verifications,
         RegistryTable::ProcessingRestrictions,
+        RegistryTable::EmailIntake,
     ];
 }
 
