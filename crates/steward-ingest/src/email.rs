@@ -379,7 +379,11 @@ pub fn parse(source: &str, raw: &[u8]) -> Result<EmailMessage, EmailError> {
     let Some(msg) = MessageParser::default().parse(raw) else {
         return Err(EmailError::NotAMessage { file });
     };
-    if msg.headers().is_empty() {
+    // RFC 5322 §3.6.8: a field name is 1+ printable ASCII characters
+    // other than `:`; a message needs at least one such field.
+    let field_name =
+        |n: &str| !n.is_empty() && n.bytes().all(|b| (33..=126).contains(&b) && b != b':');
+    if !msg.headers().iter().any(|h| field_name(h.name())) {
         return Err(EmailError::NotAMessage { file });
     }
 
@@ -791,6 +795,11 @@ mod tests {
         )
         .unwrap();
         assert!(m.date.is_none());
+        // Bytes that are no header field at all.
+        assert_eq!(
+            parse("j.eml", b"\x00\x01 not mail").unwrap_err().name(),
+            "not_a_message"
+        );
         for junk in [
             &b"\x00\xff\xfe"[..],
             b"::::",
