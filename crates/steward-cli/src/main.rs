@@ -13,6 +13,8 @@ macro_rules! outln {
     }};
 }
 
+mod intake;
+
 mod requests;
 
 #[global_allocator]
@@ -185,6 +187,10 @@ enum Command {
     /// send-code, verify, approve (executes once), reject, extend.
     #[command(subcommand)]
     Requests(requests::RequestsCmd),
+    /// Take in data subject requests by email (N7.4): `steward intake email
+    /// FILE.eml` or `--dir MAILDIR`; each message exactly once.
+    #[command(subcommand)]
+    Intake(intake::IntakeCmd),
 }
 
 #[derive(Args)]
@@ -837,6 +843,7 @@ fn run(cli: Cli) -> Result<ExitCode, CoreError> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Intake(c) => intake::run(&st, c),
         Command::Requests(c) => requests::run(&st, &operator, c),
         Command::Notice(_) | Command::Datamap(_) => Ok(ExitCode::SUCCESS),
     };

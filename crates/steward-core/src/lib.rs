@@ -15,6 +15,7 @@ pub mod dsr;
 mod export;
 mod gate;
 mod holds;
+pub mod intake;
 mod services;
 mod tenancy;
 mod transfers;
@@ -36,6 +37,7 @@ pub use dsr::{
     Request, RequestFilter, RequestResult,
 };
 pub use gate::{AccessRequest, Denied, Opened, OpenedRecord};
+pub use intake::{IntakeEntry, IntakeOutcome, IntakeState};
 pub use holds::{
     Period, PeriodUnit, RegionSweep, RetainedRecords, RetentionRule, RetentionRules, SweepReport,
 };
