@@ -107,6 +107,7 @@ pub(crate) fn router(state: AppState, opts: &crate::ServeOptions) -> Router {
             "/v1/me/account",
             axum::routing::patch(me_edit).delete(me_delete),
         )
+        .merge(crate::requests_api::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(

@@ -26,6 +26,7 @@ mod log;
 mod metrics;
 pub mod openapi;
 mod problem;
+mod requests_api;
 mod tls;
 
 use std::net::SocketAddr;

@@ -123,6 +123,9 @@ impl Modify for CommonResponses {
         api::admin_view, api::admin_change_password, api::admin_suspend,
         api::admin_legal_access, api::admin_restrict,
         api::login, api::me, api::me_records, api::me_export, api::me_edit, api::me_delete,
+        crate::requests_api::request_open, crate::requests_api::request_list,
+        crate::requests_api::request_get, crate::requests_api::request_approve,
+        crate::requests_api::request_reject, crate::requests_api::request_extend,
     ),
     tags(
         (name = "public", description = "No Service Data"),
@@ -132,7 +135,8 @@ impl Modify for CommonResponses {
         (name = "principals", description = "Principals and legal obligations (N5.5, N3.7)"),
         (name = "tenancy", description = "Partners, organisations, users (N1.2)"),
         (name = "administrators", description = "Administrator and reseller powers (N6.5a-e)"),
-        (name = "self-service", description = "Users' own data (N7)")
+        (name = "self-service", description = "Users' own data (N7)"),
+        (name = "requests", description = "Data subject requests: open, list (overdue), approve once, reject, extend (N7.2, N7.4)")
     )
 )]
 pub struct ApiDoc;

@@ -71,6 +71,8 @@ pub(crate) enum ApiError {
     TooManyRequests(String, u64),
     /// 503 with Retry-After: the audit log cannot be written (fail closed), or a timeout.
     Unavailable(String),
+    /// 409: the resource's state does not allow it, or it changed concurrently.
+    Conflict(String),
     /// 500: the detail is logged, never sent.
     Internal(String),
 }
@@ -90,6 +92,7 @@ impl From<CoreError> for ApiError {
                     "the audit log cannot be written, so nothing was read or changed (fail closed); retry shortly".into(),
                 )
             }
+            CoreError::Conflict(m) => ApiError::Conflict(m),
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -268,6 +271,10 @@ impl IntoResponse for ApiError {
                     .insert(header::RETRY_AFTER, HeaderValue::from(1u64));
                 r
             }
+            ApiError::Conflict(m) => respond(
+                StatusCode::CONFLICT,
+                problem(StatusCode::CONFLICT, "Conflict", Some(m)),
+            ),
             ApiError::Internal(detail) => {
                 crate::log::event(
                     "error",

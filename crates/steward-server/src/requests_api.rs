@@ -1,0 +1,381 @@
+//! `/v1/requests`: data subject requests over the API (N7.2; the lifecycle
+//! is steward-core's `dsr` module). A data subject opens requests about
+//! their own data and sees their own; privacy-team staff open them on a
+//! subject's behalf, list them (`?overdue=true`), approve (execute, exactly
+//! once), reject and extend. Bodies name subjects by opaque id only.
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use steward_core::dsr::{NewRequestDetails, Request, RequestFilter, parse_record_id};
+use steward_core::{Channel, CoreError, Steward};
+use steward_domain::{Fields, PrincipalKind, Purpose, RequestState, RequestType, Team};
+use utoipa::ToSchema;
+
+use crate::api::AppState;
+use crate::authn::Caller;
+use crate::problem::{ApiError, Problem};
+
+/// The routes, merged into the API's router.
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/requests", post(request_open).get(request_list))
+        .route("/v1/requests/{id}", get(request_get))
+        .route("/v1/requests/{id}/approve", post(request_approve))
+        .route("/v1/requests/{id}/reject", post(request_reject))
+        .route("/v1/requests/{id}/extend", post(request_extend))
+}
+
+/// A data subject request as stored (`dsr_requests`): id, type, state,
+/// subject (`sub_…`, or null when the sender matched nobody), deadline
+/// (`due_on`), extension, pinned policy version, verification, result,
+/// reason and history. Never an identifier in clear.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(value_type = Object)]
+pub struct RequestOut(serde_json::Value);
+
+impl From<&Request> for RequestOut {
+    fn from(r: &Request) -> Self {
+        RequestOut(serde_json::to_value(r).unwrap_or_default())
+    }
+}
+
+/// A list of requests, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RequestList {
+    /// The requests.
+    pub requests: Vec<RequestOut>,
+}
+
+/// A request to open.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestIn {
+    /// access, export, rectification, erasure, restriction or objection.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// The subject (`username:ann`, an email, `sub_…`): required for staff;
+    /// a data subject omits it (their own data).
+    pub subject: Option<String>,
+    /// Objection: the purpose objected to (N3).
+    pub purpose: Option<String>,
+    /// Rectification: the record to correct (`rec_…`).
+    pub record: Option<String>,
+    /// Rectification: the corrected fields (kept sealed).
+    #[schema(value_type = Option<Object>)]
+    pub fields: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// A reason (reject, extend).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonIn {
+    /// Why, without names, addresses or other identifiers (1 to 500 characters).
+    pub reason: String,
+}
+
+async fn run<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Steward) -> Result<T, CoreError> + Send + 'static,
+{
+    let st = state.steward.clone();
+    tokio::task::spawn_blocking(move || f(&st))
+        .await
+        .map_err(|e| ApiError::Internal(format!("blocking task: {e}")))?
+        .map_err(ApiError::from)
+}
+
+fn is_privacy_staff(c: &Caller) -> bool {
+    let p = &c.0.principal;
+    p.kind.is_staff() && p.teams.contains(&Team::Privacy)
+}
+
+fn own_subject(c: &Caller) -> Option<String> {
+    let p = &c.0.principal;
+    (p.kind == PrincipalKind::DataSubject)
+        .then(|| p.subject.map(|s| s.to_string()))
+        .flatten()
+}
+
+fn staff_only(c: &Caller) -> Result<(), ApiError> {
+    if is_privacy_staff(c) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "data subject requests are decided by privacy-team staff (N7.2)".into(),
+        )
+        .into())
+    }
+}
+
+async fn json_in<T: for<'de> Deserialize<'de>>(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<T, ApiError> {
+    let mt = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if mt != "application/json" {
+        return Err(ApiError::UnsupportedMediaType(
+            "send the body as Content-Type: application/json".into(),
+        )
+        .into());
+    }
+    let bytes = axum::body::to_bytes(body, state.body_limit)
+        .await
+        .map_err(|_| ApiError::TooLarge(state.body_limit))?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        // serde_json's message may quote input: its category and position only.
+        ApiError::BadRequest(format!(
+            "the body is not the expected JSON ({:?} error at line {} column {}): see /openapi.json for the shape",
+            e.classify(),
+            e.line(),
+            e.column()
+        ))
+        .into()
+    })
+}
+
+fn ok(status: StatusCode, r: &Request) -> Response {
+    (status, axum::Json(RequestOut::from(r))).into_response()
+}
+
+/// Open a data subject request (N7.2): a data subject for their own data
+/// (verified at once: an authenticated subject), or privacy staff or an
+/// administrator of the subject's organisation on their behalf (`subject`
+/// required). Audited.
+#[utoipa::path(post, path = "/v1/requests", tag = "requests", request_body = RequestIn,
+    responses((status = 201, description = "Opened", body = RequestOut),
+        (status = 400, description = "Bad request", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed to open it", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn request_open(
+    State(state): State<AppState>,
+    c: Caller,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let i: RequestIn = json_in(&state, &headers, body).await?;
+    let t: RequestType = i
+        .type_
+        .parse()
+        .map_err(|e: steward_domain::DomainError| ApiError::BadRequest(format!("type: {e}")))?;
+    let purpose = i
+        .purpose
+        .map(|p| {
+            p.parse::<Purpose>()
+                .map_err(|e: steward_domain::DomainError| {
+                    ApiError::BadRequest(format!("purpose: {e}"))
+                })
+        })
+        .transpose()?;
+    let record = i
+        .record
+        .map(|r| parse_record_id(&r))
+        .transpose()
+        .map_err(ApiError::from)?;
+    let corrections: Option<Fields> = i.fields.map(|m| m.into_iter().collect());
+    let subject = match (own_subject(&c), i.subject) {
+        (Some(own), None) => own,
+        (Some(_), Some(_)) => {
+            return Err(ApiError::BadRequest(
+                "subject: a data subject opens requests about their own data; leave it out".into(),
+            )
+            .into());
+        }
+        (None, Some(s)) if !s.trim().is_empty() => s,
+        (None, _) => {
+            return Err(ApiError::BadRequest(
+                "subject: name the data subject (an identifier or sub_ id)".into(),
+            )
+            .into());
+        }
+    };
+    let by = c.name().to_owned();
+    let r = run(&state, move |st| {
+        st.open_request(
+            &by,
+            Some(&subject),
+            t,
+            Channel::Api,
+            NewRequestDetails {
+                purpose,
+                record,
+                corrections,
+            },
+        )
+    })
+    .await?;
+    Ok(ok(StatusCode::CREATED, &r))
+}
+
+/// List requests, oldest first: privacy staff see all, a data subject their
+/// own. `overdue=true`: past the deadline and not completed or rejected.
+#[utoipa::path(get, path = "/v1/requests", tag = "requests",
+    params(("overdue" = Option<bool>, Query, description = "Only overdue requests"),
+        ("state" = Option<String>, Query, description = "Only this state: received, verified, in_progress, completed, rejected, failed")),
+    responses((status = 200, description = "Requests", body = RequestList),
+        (status = 400, description = "Bad parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Neither privacy staff nor a data subject", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn request_list(
+    State(state): State<AppState>,
+    c: Caller,
+    q: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(q) = q.map_err(|_| {
+        ApiError::BadRequest(
+            "the query string is not valid application/x-www-form-urlencoded".into(),
+        )
+    })?;
+    if let Some(k) = q
+        .keys()
+        .find(|k| !["overdue", "state"].contains(&k.as_str()))
+    {
+        let shown: String = k.chars().take(40).collect();
+        return Err(ApiError::BadRequest(format!(
+            "unknown query parameter `{shown}`: this endpoint takes overdue, state"
+        ))
+        .into());
+    }
+    let overdue = match q.get("overdue").map(String::as_str) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            return Err(ApiError::BadRequest("overdue: expected true or false".into()).into());
+        }
+    };
+    let state_f = q
+        .get("state")
+        .map(|s| {
+            s.parse::<RequestState>()
+                .map_err(|e: steward_domain::DomainError| {
+                    ApiError::BadRequest(format!("state: {e}"))
+                })
+        })
+        .transpose()?;
+    let own = own_subject(&c);
+    if own.is_none() {
+        staff_only(&c)?;
+    }
+    let list = run(&state, move |st| {
+        st.requests(RequestFilter {
+            overdue,
+            state: state_f,
+        })
+    })
+    .await?;
+    let requests = list
+        .iter()
+        .filter(|r| own.is_none() || r.subject == own)
+        .map(RequestOut::from)
+        .collect();
+    Ok(axum::Json(RequestList { requests }).into_response())
+}
+
+/// Load a request the caller may see (privacy staff, or its subject);
+/// otherwise 404, so ids of others' requests are not confirmed.
+async fn visible(state: &AppState, c: &Caller, id: String) -> Result<Request, ApiError> {
+    let r = run(state, move |st| st.request(&id)).await;
+    let own = own_subject(c);
+    match r {
+        Ok(r) if is_privacy_staff(c) || (own.is_some() && r.subject == own) => Ok(r),
+        Ok(_) | Err(ApiError::BadRequest(_)) => {
+            Err(ApiError::NotFound("no such data subject request for you".into()).into())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// One request: privacy staff, or the data subject it is about.
+#[utoipa::path(get, path = "/v1/requests/{id}", tag = "requests",
+    params(("id" = String, Path, description = "Request id (dsr_…)")),
+    responses((status = 200, description = "The request", body = RequestOut),
+        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such request for you", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn request_get(
+    State(state): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let r = visible(&state, &c, id).await?;
+    Ok(ok(StatusCode::OK, &r))
+}
+
+/// Approve and execute a verified (or failed) request, exactly once:
+/// privacy staff. 409 when it is executing, final, or was approved at the
+/// same moment by someone else.
+#[utoipa::path(post, path = "/v1/requests/{id}/approve", tag = "requests",
+    params(("id" = String, Path, description = "Request id (dsr_…)")),
+    responses((status = 200, description = "Completed, with its result", body = RequestOut),
+        (status = 400, description = "Not verified, or another policy version", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not privacy staff, or denied (an administrator's restriction, N6.5e; audited)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Executing, final, or changed concurrently", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn request_approve(
+    State(state): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    staff_only(&c)?;
+    let by = c.name().to_owned();
+    let r = run(&state, move |st| st.approve(&id, &by)).await?;
+    Ok(ok(StatusCode::OK, &r))
+}
+
+/// Reject a request with a reason: privacy staff.
+#[utoipa::path(post, path = "/v1/requests/{id}/reject", tag = "requests", request_body = ReasonIn,
+    params(("id" = String, Path, description = "Request id (dsr_…)")),
+    responses((status = 200, description = "Rejected", body = RequestOut),
+        (status = 400, description = "Bad request", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not privacy staff", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Executing or final", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn request_reject(
+    State(state): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    staff_only(&c)?;
+    let i: ReasonIn = json_in(&state, &headers, body).await?;
+    let by = c.name().to_owned();
+    let r = run(&state, move |st| st.reject(&id, &by, &i.reason)).await?;
+    Ok(ok(StatusCode::OK, &r))
+}
+
+/// Extend a GDPR request's deadline once by two months, with a reason:
+/// privacy staff (400 for an APPI request or a second extension).
+#[utoipa::path(post, path = "/v1/requests/{id}/extend", tag = "requests", request_body = ReasonIn,
+    params(("id" = String, Path, description = "Request id (dsr_…)")),
+    responses((status = 200, description = "Extended", body = RequestOut),
+        (status = 400, description = "No extension possible", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not privacy staff", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Final", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn request_extend(
+    State(state): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    staff_only(&c)?;
+    let i: ReasonIn = json_in(&state, &headers, body).await?;
+    let by = c.name().to_owned();
+    let r = run(&state, move |st| st.extend(&id, &by, &i.reason)).await?;
+    Ok(ok(StatusCode::OK, &r))
+}
