@@ -630,3 +630,40 @@ fn retention_configuration_is_parsed_strictly_n8_8() {
         assert!(e.contains("s.toml"), "{e}");
     }
 }
+
+#[test]
+fn key_rotation_keeps_held_records_open_n3_7_n5_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("jp.sqlite3");
+    let st = open(dir.path());
+    let held = put(&st, &db, payment("eve", "3.00"), "2025-05-05T00:00:00Z");
+    let ob = st
+        .record_obligation(st.operator(), "data_subject_request", "DSR-eve")
+        .unwrap();
+    let eve = st.find("eve").unwrap().unwrap();
+    st.erase_with_holds(
+        st.operator(),
+        "eve",
+        Some(&ob.id),
+        at("2026-01-10T00:00:00Z"),
+    )
+    .unwrap();
+    let (version, _) = st.rotate_keys(st.operator()).unwrap();
+    assert_eq!(
+        count(&db, "SELECT kek_version FROM hold_keys"),
+        i64::from(version)
+    );
+    // The old KEK wraps nothing any more, so it can be retired.
+    st.retire_kek(st.operator(), version - 1).unwrap();
+    let (_, recs) = st
+        .read_held(&read_req(
+            st.operator(),
+            &eve.to_string(),
+            Some(Category::Billing),
+            Purpose::Comply,
+            Some(&ob.id),
+        ))
+        .unwrap();
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0].id, RecordId(held));
+}
