@@ -24,7 +24,8 @@ export CARGO_TARGET_DIR="${FUZZ_TARGET_DIR:-/var/tmp/steward-fuzz-target}"
 TOOLCHAIN="${STEWARD_FUZZ_TOOLCHAIN:-nightly}"
 
 TARGETS=(ingest_openssh ingest_apache ingest_focus ingest_jsonl ingest_cloudevents
-         config_toml policy_pack policy_manifest audit_entry_decode checkpoint_note)
+         config_toml policy_pack policy_manifest audit_entry_decode checkpoint_note
+         email_intake)
 for t in "${TARGETS[@]}"; do mkdir -p "$CORPUS/$t"; done
 
 # --- real data --------------------------------------------------------------
@@ -83,6 +84,15 @@ else
   echo "skip notice: $DATA absent; only hand-written and generated seeds are written"
 fi
 
+# --- email intake (N7.4): the real messages of eml/, copied at run time ------
+if [ -d "$DATA/eml" ]; then
+  n=0
+  for f in "$DATA"/eml/*.eml; do
+    cp "$f" "$CORPUS/email_intake/seed-$(basename "$f")"; n=$((n + 1))
+  done
+  echo "email_intake: $n messages of eml/"
+fi
+
 # --- hand-written -------------------------------------------------------------
 J="$CORPUS/ingest_jsonl"
 cat > "$J/seed-records.jsonl" <<'EOF'
@@ -125,6 +135,10 @@ printf 'Dec 10 06:55:46 host sshd[1]: Accepted password for u001 from 192.0.2.1 
   > "$CORPUS/ingest_openssh/seed-hand.log"
 printf '192.0.2.1 - alice [10/Oct/2000:13:55:36 -0700] "GET /a.gif HTTP/1.0" 200 2326 "-" "curl/8"\n::1 - - [29/Feb/2024:00:00:00 +0000] "-" 408 -\n' \
   > "$CORPUS/ingest_apache/seed-hand.log"
+
+E="$CORPUS/email_intake"
+printf 'From: "Ann" <Ann@Example.COM>\r\nMessage-ID: <r1@example.com>\r\nDate: Mon, 4 Mar 2024 09:15:00 +0100\r\nSubject: Please delete my account\r\n\r\nThanks.\r\n' > "$E/seed-erasure.eml"
+printf 'From: b@example.de\r\nSubject: =?iso-8859-1?Q?Auskunft_=%s?=\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="B"\r\n\r\n--B\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\nPHA+RXhwb3J0PC9wPg==\r\n--B\r\nContent-Type: application/pdf; name="id.pdf"\r\nContent-Disposition: attachment; filename*=utf-8\x27\x27%%C3%%A4.pdf\r\n\r\nx\r\n--B--\r\n' 'FCber' > "$E/seed-multipart.eml"
 
 T="$CORPUS/config_toml"
 printf '' > "$T/seed-empty.toml"
