@@ -48,7 +48,8 @@ pub struct TokenInfo {
     pub id: String,
     /// The principal the token authenticates.
     pub principal: String,
-    /// Scopes (free-form labels; empty means every action policy allows).
+    /// Scopes, from [`TOKEN_SCOPES`]; empty means every endpoint (what the
+    /// principal may then do is still decided by policy).
     pub scopes: Vec<String>,
     /// Issued, seconds since the Unix epoch.
     pub created_at: i64,
@@ -75,6 +76,30 @@ impl From<&TokenRow> for TokenInfo {
             issued_by: r.issued_by.clone(),
         }
     }
+}
+
+/// The closed set of token scopes (N5.1, N5.5: least privilege for
+/// credentials). A token with scopes reaches only the endpoints of those
+/// scopes; a token without scopes reaches every endpoint. Either way every
+/// access to Service Data is still decided by policy at the gate.
+///
+/// | scope | endpoints |
+/// |---|---|
+/// | `ingest` | record, batch and CloudEvents ingest |
+/// | `read` | a subject's records for a purpose |
+/// | `export` | a subject's export |
+/// | `admin` | administrator and reseller powers over users (N6.5) |
+/// | `manage` | tokens, principals, obligations, partners, organisations |
+/// | `self` | the `/v1/me` self-service endpoints (N7) |
+/// | `requests` | data subject requests |
+pub const TOKEN_SCOPES: [&str; 7] = [
+    "ingest", "read", "export", "admin", "manage", "self", "requests",
+];
+
+/// Whether a token with `scopes` may call an endpoint of scope `needed`
+/// (one of [`TOKEN_SCOPES`]): an empty scope list allows every endpoint.
+pub fn scope_allows(scopes: &[String], needed: &str) -> bool {
+    scopes.is_empty() || scopes.iter().any(|s| s == needed)
 }
 
 /// A newly issued token: the secret is here once and never again.
@@ -177,15 +202,12 @@ impl Steward {
             )));
         }
         for s in &scopes {
-            if s.is_empty()
-                || s.len() > 64
-                || !s
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "._:-".contains(c))
-            {
-                return Err(CoreError::Input(
-                    "scopes: each scope is 1 to 64 characters of A-Z a-z 0-9 . _ : -".into(),
-                ));
+            if !TOKEN_SCOPES.contains(&s.as_str()) {
+                return Err(CoreError::Input(format!(
+                    "scopes: `{}` is not a scope: use any of {} (or none for every endpoint)",
+                    s.chars().take(64).collect::<String>(),
+                    TOKEN_SCOPES.join(", ")
+                )));
             }
         }
         let p = self.principal(principal)?;

@@ -30,7 +30,10 @@ use steward_policy::PolicyEngine;
 use steward_store::{ChangeSet, SqliteStore, Store, StoreOptions};
 use thiserror::Error;
 
-pub use auth::{AuthFailure, Authenticated, IssuedToken, MAX_TOKEN_TTL_SECS, TokenInfo};
+pub use auth::{
+    AuthFailure, Authenticated, IssuedToken, MAX_TOKEN_TTL_SECS, TOKEN_SCOPES, TokenInfo,
+    scope_allows,
+};
 pub use config::Config;
 pub use dsr::{
     Channel, CodeMessage, CodeSender, DsrConfig, Jurisdiction, NewRequestDetails, OutboxSender,
@@ -155,6 +158,17 @@ pub fn copy_store(
         .unwrap_or_else(|| config.home_region())
         .name
         .clone();
+    // A missing source file is not an empty store: refuse it rather than
+    // create one and "copy" nothing.
+    if !(from.starts_with("postgres://") || from.starts_with("postgresql://")) {
+        let path = sqlite_path(data_dir, from)?;
+        if !path.exists() {
+            return Err(CoreError::Input(format!(
+                "copy --from {}: no such store file; give the path of an existing SQLite store (relative to the data directory) or a postgres:// URL",
+                path.display()
+            )));
+        }
+    }
     let source = open_region_store(data_dir, from, opts(&region))?;
     let mut target = open_region_store(data_dir, to, opts(&region))?;
     Ok(steward_store::copy_store(
@@ -181,8 +195,40 @@ fn open_region_store(
     if location.starts_with("postgres://") || location.starts_with("postgresql://") {
         return Ok(steward_store::open_store(location, opts)?);
     }
-    let path = data_dir.join(location.strip_prefix("sqlite:").unwrap_or(location));
+    let path = sqlite_path(data_dir, location)?;
     Ok(Box::new(SqliteStore::open(&path, opts)?))
+}
+
+/// The SQLite file a store location names (relative to the data directory,
+/// `sqlite:` prefix optional). A PostgreSQL URL is opened by
+/// [`steward_store::open_store`]; any other `scheme://` (a typo such as
+/// `postgress://`) is refused instead of becoming a file of that name.
+fn sqlite_path(data_dir: &Path, location: &str) -> Result<PathBuf, CoreError> {
+    if location.starts_with("postgres://") || location.starts_with("postgresql://") {
+        return Err(CoreError::Config(
+            "internal: a PostgreSQL URL has no SQLite path".into(),
+        ));
+    }
+    let rest = location.strip_prefix("sqlite:").unwrap_or(location);
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    if location.split_once("://").is_some() && !location.starts_with("sqlite:") {
+        let scheme: String = location
+            .split("://")
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .take(20)
+            .collect();
+        return Err(CoreError::Config(format!(
+            "store location scheme `{scheme}` is not supported: use postgres://, postgresql://, sqlite:PATH or a file path"
+        )));
+    }
+    if rest.is_empty() {
+        return Err(CoreError::Config(
+            "the store location is empty: give sqlite:PATH, a file path or a postgres:// URL".into(),
+        ));
+    }
+    Ok(data_dir.join(rest))
 }
 
 fn today() -> time::Date {
@@ -398,5 +444,32 @@ impl Steward {
     /// The name of the operator principal.
     pub fn operator(&self) -> &str {
         &self.config.operator
+    }
+}
+
+#[cfg(test)]
+mod store_location_tests {
+    use super::*;
+
+    #[test]
+    fn a_mistyped_scheme_is_refused_not_made_a_file() {
+        let d = Path::new("/data");
+        let e = sqlite_path(d, "postgress://db.example/steward").unwrap_err().to_string();
+        assert!(e.contains("`postgress`") && e.contains("postgres://"), "{e}");
+        assert_eq!(sqlite_path(d, "sqlite:jp.sqlite3").unwrap(), Path::new("/data/jp.sqlite3"));
+        assert_eq!(sqlite_path(d, "sqlite:///abs/jp.sqlite3").unwrap(), Path::new("/abs/jp.sqlite3"));
+        assert_eq!(sqlite_path(d, "jp.sqlite3").unwrap(), Path::new("/data/jp.sqlite3"));
+        assert!(sqlite_path(d, "sqlite:").is_err());
+    }
+
+    #[test]
+    fn copy_from_a_missing_file_is_refused_and_creates_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = copy_store(dir.path(), &Config::default(), "nope.sqlite3", "to.sqlite3")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no such store file"), "{e}");
+        assert!(!dir.path().join("nope.sqlite3").exists());
+        assert!(!dir.path().join("to.sqlite3").exists());
     }
 }

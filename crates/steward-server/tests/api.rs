@@ -333,3 +333,55 @@ async fn body_limit_is_413_problem_json() {
     let r = s.post(&t, "/v1/records:batch", json!(big)).await;
     problem(r, StatusCode::PAYLOAD_TOO_LARGE).await;
 }
+
+/// N5.1: a scoped token reaches only its scopes' endpoints (403 naming the
+/// missing scope); a scope outside the closed set is refused at issue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scoped_tokens_reach_only_their_endpoints_n5_1() {
+    let s = start().await;
+    let r = s
+        .post(
+            &s.operator,
+            "/v1/tokens",
+            json!({"principal": "ingest", "ttl_secs": 600, "scopes": ["ingest"]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let v: Value = r.json().await.unwrap();
+    let t = v["token"].as_str().unwrap().to_owned();
+    assert_eq!(v["info"]["scopes"], json!(["ingest"]));
+    // Its own endpoint works.
+    let r = s
+        .post(&t, "/v1/records:batch", json!(common::person("scoped")))
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    // Any other is refused, naming the scope it lacks.
+    let p = problem(s.get(&t, "/v1/tokens").await, StatusCode::FORBIDDEN).await;
+    assert!(p["detail"].as_str().unwrap().contains("`manage`"), "{p}");
+    let p = problem(
+        s.get(
+            &t,
+            "/v1/subjects/username:scoped/records?category=account&purpose=provide_services",
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("`read`"), "{p}");
+    // A scope outside the closed set is refused at issue, naming the valid ones.
+    let r = s
+        .post(
+            &s.operator,
+            "/v1/tokens",
+            json!({"principal": "ingest", "ttl_secs": 600, "scopes": ["everything"]}),
+        )
+        .await;
+    let p = problem(r, StatusCode::BAD_REQUEST).await;
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("ingest, read, export"),
+        "{p}"
+    );
+}
