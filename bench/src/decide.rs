@@ -300,6 +300,7 @@ pub fn decide(quick: bool) -> Section {
                 legal_obligation_recorded: c.obligation,
                 aggregate_only: false,
                 cross_region: false,
+                configured_operator: false,
             },
         })
         .collect();
