@@ -663,6 +663,20 @@ mod tests {
     }
 
     #[test]
+    fn iso_2022_jp_subject_decodes_with_full_encoding() {
+        // "個人データの削除" in ISO-2022-JP, base64 (python3:
+        // base64.b64encode("個人データの削除".encode("iso-2022-jp"))).
+        let raw = msg(
+            "From: j@example.jp\r\nSubject: =?ISO-2022-JP?B?GyRCOEQ/TSVHITwlPyROOm89fBsoQg==?=",
+            "",
+        );
+        let m = parse("t.eml", &raw).unwrap();
+        assert_eq!(m.subject.as_deref(), Some("個人データの削除"));
+        // No Japanese rules: it is not classified (the reason says so).
+        assert_eq!(m.classification.request_type, None);
+    }
+
+    #[test]
     fn body_decides_when_subject_is_silent_and_compounds_match_n7_4() {
         // Base64 of "Ich bitte um Datenlöschung." in UTF-8 (python3 base64.b64encode).
         let raw = msg(
