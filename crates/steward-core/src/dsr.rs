@@ -293,6 +293,9 @@ pub enum RequestResult {
         receipt_id: String,
         /// Records made unreadable.
         records_unreadable: u64,
+        /// Records kept under a legal hold (listed on the receipt, N3.7).
+        #[serde(default)]
+        records_retained: u64,
     },
     /// Rectification (N7.2): the corrected record.
     Rectification {
@@ -1688,19 +1691,20 @@ impl Steward {
                 if let Some(r) = self.receipts()?.into_iter().find(|r| r.subject == subject) {
                     return Ok((
                         RequestResult::Erasure {
+                            records_retained: r.retained.iter().map(|x| x.count).sum(),
                             receipt_id: r.receipt_id,
                             records_unreadable: r.records_unreadable,
                         },
                         ChangeSet::default(),
                     ));
                 }
-                // TODO(issue 6 part B): replace with `self.erase_with_holds(by, subject, Some(obligation), now)` once it is committed.
-                let _ = now;
-                let r = self.erase(by, Purpose::Comply, subject, Some(obligation))?;
+                // Crypto-shredding that keeps records under a legal hold (N3.7, N8.8).
+                let r = self.erase_with_holds(by, subject, Some(obligation), now)?;
                 Ok((
                     RequestResult::Erasure {
                         receipt_id: r.receipt_id,
                         records_unreadable: r.records_unreadable,
+                        records_retained: r.retained.iter().map(|x| x.count).sum(),
                     },
                     ChangeSet::default(),
                 ))
@@ -1718,11 +1722,20 @@ impl Steward {
                 let record =
                     parse_record_id(record).map_err(|_| corrupt(&req.id, "details.record"))?;
                 let fields = self.open_corrections(req, subject, sealed)?;
-                // TODO(issue 6 part B): call `self.rectify(by, subject, record, fields, Some(obligation))` once it is committed.
-                let _ = (record, fields);
-                Err(CoreError::Input(
-                    "rectification needs Steward::rectify (issue 6 part B), not yet available"
-                        .into(),
+                // A retry after the correction committed finds the old record
+                // gone: it fails, naming that, rather than completing blind.
+                let region = self.region_index(req.subject_region.as_deref().unwrap_or(""))?;
+                if self.rstore(region)?.record(record)?.is_none() {
+                    return Err(CoreError::Input(format!(
+                        "record {record} is no longer stored (already corrected by an earlier execution, or erased): see the audit log's rectify entry for its replacement"
+                    )));
+                }
+                let new = self.rectify(by, subject, record, fields, Some(obligation))?;
+                Ok((
+                    RequestResult::Rectification {
+                        record_id: new.to_string(),
+                    },
+                    ChangeSet::default(),
                 ))
             }
             RequestType::Restriction | RequestType::Objection => {

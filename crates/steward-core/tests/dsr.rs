@@ -377,13 +377,59 @@ fn erasure_lifecycle_and_idempotent_receipt_n8_8() {
         done.result.unwrap(),
         RequestResult::Erasure {
             receipt_id: first.receipt_id,
-            records_unreadable: 1
+            records_unreadable: 1,
+            records_retained: 0
         }
     );
     assert_eq!(
         count_action(&dir.path().join("jp.sqlite3"), "crypto_shred"),
         2
     );
+}
+
+/// Erasure honours legal holds (N3.7): billing records of the subject are
+/// kept under the hold (default: 7 years, financial record-keeping) and
+/// counted apart from the records made unreadable.
+#[test]
+fn erasure_request_keeps_billing_under_legal_hold_n3_7() {
+    let dir = tempfile::tempdir().unwrap();
+    let st = open(dir.path());
+    let payment = |amount: &str| {
+        let mut f = Fields::new();
+        f.insert("billing_account_id".into(), "ba-1".into());
+        f.insert("amount".into(), amount.into());
+        f.insert("currency".into(), "EUR".into());
+        NewRecord::new(
+            "billing.payment".parse::<Kind>().unwrap(),
+            Some(SubjectIdentifier::new(IdentifierKind::BillingAccount, "ba-1").unwrap()),
+            Product::CloudPlatform,
+            None,
+            f,
+        )
+        .unwrap()
+    };
+    st.ingest(
+        "ingest",
+        vec![payment("10.00"), payment("12.50")],
+        &mut |_| {},
+    )
+    .unwrap();
+    let r = cli(
+        &st,
+        "billing_account:ba-1",
+        RequestType::Erasure,
+        NewRequestDetails::default(),
+    );
+    let done = st.approve(&r.id, st.operator()).unwrap();
+    match done.result.unwrap() {
+        RequestResult::Erasure {
+            records_unreadable,
+            records_retained,
+            ..
+        } => assert_eq!((records_unreadable, records_retained), (0, 2)),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(st.find("billing_account:ba-1").unwrap(), None);
 }
 
 /// Restriction and objection are recorded and honoured by the gate: a
@@ -462,6 +508,69 @@ fn restriction_and_objection_are_honoured_by_the_gate_n7_2() {
         other => panic!("{other:?}"),
     }
     assert!(read("sec", "bob", Purpose::Protect).is_ok());
+}
+
+/// Rectification: the corrected fields are kept sealed (never in clear in
+/// the request), and executing it writes the corrected record (N7.2).
+#[test]
+fn rectification_lifecycle_n7_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let st = open(dir.path());
+    seed(&st);
+    let (_, before) = st
+        .read(&AccessRequest {
+            principal: st.operator().into(),
+            action: Action::Read,
+            subject: "bob".into(),
+            category: Some(Category::Account),
+            purpose: Some(Purpose::Comply),
+            case_id: None,
+            obligation_id: Some(
+                st.record_obligation(st.operator(), "data_subject_request", "t")
+                    .unwrap()
+                    .id,
+            ),
+            organisation: None,
+        })
+        .unwrap();
+    assert_eq!(before.len(), 1);
+    let mut fields = Fields::new();
+    fields.insert("username".into(), "bob".into());
+    fields.insert("email".into(), "bob@example.com".into());
+    fields.insert("job_title".into(), "Zookeeper".into());
+    let r = cli(
+        &st,
+        "bob",
+        RequestType::Rectification,
+        NewRequestDetails {
+            record: Some(before[0].id),
+            corrections: Some(fields),
+            ..Default::default()
+        },
+    );
+    let json = serde_json::to_string(&r).unwrap();
+    assert!(!json.contains("Zookeeper") && r.details.corrections_sealed.is_some());
+    let done = st.approve(&r.id, st.operator()).unwrap();
+    let new_id = match done.result.clone() {
+        Some(RequestResult::Rectification { record_id }) => record_id,
+        other => panic!("{other:?} {:?}", done.reason),
+    };
+    assert_ne!(new_id, before[0].id.to_string());
+    let (_, after) = st
+        .read(&AccessRequest {
+            principal: st.operator().into(),
+            action: Action::Read,
+            subject: "bob".into(),
+            category: Some(Category::Account),
+            purpose: Some(Purpose::Comply),
+            case_id: None,
+            obligation_id: done.obligation.clone(),
+            organisation: None,
+        })
+        .unwrap();
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].id.to_string(), new_id);
+    assert_eq!(after[0].body["fields"]["job_title"], "Zookeeper");
 }
 
 // ------------------------------------------------------------- verification
@@ -921,7 +1030,7 @@ fn request_left_in_progress_is_resumed_on_reopen() {
     assert!(st.resume_in_progress_at(t).unwrap().is_empty());
     // 16 minutes after: interrupted.
     let t = datetime!(2026-03-02 10:16 UTC);
-    assert_eq!(st.resume_in_progress_at(t).unwrap(), [r.id.clone()]);
+    assert_eq!(st.resume_in_progress_at(t).unwrap(), vec![r.id.clone()]);
     let failed = st.request(&r.id).unwrap();
     assert_eq!(failed.state, RequestState::Failed);
     assert!(failed.reason.unwrap().starts_with("interrupted"));

@@ -110,8 +110,7 @@ fn staff_only(c: &Caller) -> Result<(), ApiError> {
     } else {
         Err(ApiError::Forbidden(
             "data subject requests are decided by privacy-team staff (N7.2)".into(),
-        )
-        .into())
+        ))
     }
 }
 
@@ -130,8 +129,7 @@ async fn json_in<T: for<'de> Deserialize<'de>>(
     if mt != "application/json" {
         return Err(ApiError::UnsupportedMediaType(
             "send the body as Content-Type: application/json".into(),
-        )
-        .into());
+        ));
     }
     let bytes = axum::body::to_bytes(body, state.body_limit)
         .await
@@ -144,7 +142,6 @@ async fn json_in<T: for<'de> Deserialize<'de>>(
             e.line(),
             e.column()
         ))
-        .into()
     })
 }
 
@@ -192,15 +189,13 @@ pub(crate) async fn request_open(
         (Some(_), Some(_)) => {
             return Err(ApiError::BadRequest(
                 "subject: a data subject opens requests about their own data; leave it out".into(),
-            )
-            .into());
+            ));
         }
         (None, Some(s)) if !s.trim().is_empty() => s,
         (None, _) => {
             return Err(ApiError::BadRequest(
                 "subject: name the data subject (an identifier or sub_ id)".into(),
-            )
-            .into());
+            ));
         }
     };
     let by = c.name().to_owned();
@@ -247,14 +242,15 @@ pub(crate) async fn request_list(
         let shown: String = k.chars().take(40).collect();
         return Err(ApiError::BadRequest(format!(
             "unknown query parameter `{shown}`: this endpoint takes overdue, state"
-        ))
-        .into());
+        )));
     }
     let overdue = match q.get("overdue").map(String::as_str) {
         None | Some("false") => false,
         Some("true") => true,
         Some(_) => {
-            return Err(ApiError::BadRequest("overdue: expected true or false".into()).into());
+            return Err(ApiError::BadRequest(
+                "overdue: expected true or false".into(),
+            ));
         }
     };
     let state_f = q
@@ -292,9 +288,9 @@ async fn visible(state: &AppState, c: &Caller, id: String) -> Result<Request, Ap
     let own = own_subject(c);
     match r {
         Ok(r) if is_privacy_staff(c) || (own.is_some() && r.subject == own) => Ok(r),
-        Ok(_) | Err(ApiError::BadRequest(_)) => {
-            Err(ApiError::NotFound("no such data subject request for you".into()).into())
-        }
+        Ok(_) | Err(ApiError::BadRequest(_)) => Err(ApiError::NotFound(
+            "no such data subject request for you".into(),
+        )),
         Err(e) => Err(e),
     }
 }
