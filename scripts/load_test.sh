@@ -10,12 +10,12 @@
 # concurrency (WRK_THREADS threads, WRK_CONNECTIONS connections; default 2 and
 # 16) for SECONDS each against:
 #   (a) GET /healthz (no authentication, no Service Data);
-#   (b) the gated single-subject read: GET
-#       /v1/subjects/username:ann/records?purpose=protect&category=usage as the
+#   (b) the gated single-record read: GET
+#       /v1/subjects/username:bob/records?purpose=protect&category=usage as the
 #       security employee `sam` (scripts/load_wrk.lua adds the bearer
 #       token and counts non-2xx responses): authenticate, resolve through the blind index, decide by
 #       policy, append the decision to the audit log (one durable commit per
-#       read), decrypt 21 records. This run is the soak.
+#       read), decrypt bob's one usage record. This run is the soak.
 # Between (a) and (b) a gated-read warm-up of LOAD_WARMUP seconds (default 20)
 # brings the server to its steady state: under gated load tokio's blocking
 # pool grows from a few threads to about 30 (each with its allocator heap),
@@ -76,9 +76,9 @@ PID="$(cat "$WORK/pid")"
 rss() { awk '/^VmRSS:/ {print $2}' "/proc/$PID/status"; }
 SAM="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sam_token"])' "$WORK/seed.json")"
 URL="https://localhost:$PORT"
-READ="/v1/subjects/username:ann/records?purpose=protect&category=usage"
+READ="/v1/subjects/username:bob/records?purpose=protect&category=usage"
 
-# One gated read by hand: 200 with the 21 usage records seeded for ann.
+# One gated read by hand: 200 with the one usage record seeded for bob.
 python3 - "$WORK" "$READ" "$SAM" <<'PY'
 import json, os, sys
 sys.path.insert(0, os.path.join(os.getcwd(), "scripts"))
@@ -86,7 +86,7 @@ import steward_http as h
 work, path, tok = sys.argv[1:4]
 c = h.Client(int(open(f"{work}/port").read()), open(f"{work}/cafile").read().strip())
 v = c.json("GET", path, tok)
-assert len(v["records"]) == 21, len(v["records"])
+assert len(v["records"]) == 1 and v["records"][0]["kind"] == "usage.authentication", v["records"]
 PY
 
 run_wrk() { # NAME SECONDS PATH [TOKEN]
@@ -158,7 +158,7 @@ md = [
     "| endpoint | requests/s | p50 | p99 | requests | non-2xx | socket errors |",
     "|---|---|---|---|---|---|---|",
     row("`GET /healthz`", h),
-    row("gated read `GET /v1/subjects/username:ann/records?purpose=protect&category=usage` (21 records)", r),
+    row("gated single-record read `GET /v1/subjects/username:bob/records?purpose=protect&category=usage`", r),
     "",
     f"Server resident memory (VmRSS): {rss_start / 1024:.1f} MiB at start ({thr_start} threads); after the `/healthz` run "
     f"and a {warmup} s gated-read warm-up, {rss_before / 1024:.1f} MiB ({thr_before} threads) before the gated-read run, "
