@@ -1520,8 +1520,9 @@ fn postgres_concurrent_migrators() {
         )
         .unwrap()
         .get(0);
-    // v4: data subject requests; v5: legal holds and retention (issue 6).
-    assert_eq!(v, 5);
+    // v4: data subject requests; v5: legal holds and retention; v6: the
+    // email intake ledger (issue 6).
+    assert_eq!(v, 6);
     let mut store = fx.open();
     assert_eq!(
         commit(
