@@ -37,7 +37,7 @@ case "$SECONDS_EACH" in ''|*[!0-9]*) echo "usage: fuzz/run.sh SECONDS [TARGET...
 shift
 ALL=(ingest_openssh ingest_apache ingest_focus ingest_jsonl ingest_cloudevents
      config_toml policy_pack policy_manifest audit_entry_decode checkpoint_note
-     email_intake)
+     email_intake request_bodies)
 if [ "$#" -gt 0 ]; then TARGETS=("$@"); else TARGETS=("${ALL[@]}"); fi
 PARALLEL="${FUZZ_PARALLEL:-1}"
 

@@ -25,7 +25,7 @@ TOOLCHAIN="${STEWARD_FUZZ_TOOLCHAIN:-nightly}"
 
 TARGETS=(ingest_openssh ingest_apache ingest_focus ingest_jsonl ingest_cloudevents
          config_toml policy_pack policy_manifest audit_entry_decode checkpoint_note
-         email_intake)
+         email_intake request_bodies)
 for t in "${TARGETS[@]}"; do mkdir -p "$CORPUS/$t"; done
 
 # --- real data --------------------------------------------------------------
@@ -135,6 +135,15 @@ printf 'Dec 10 06:55:46 host sshd[1]: Accepted password for u001 from 192.0.2.1 
   > "$CORPUS/ingest_openssh/seed-hand.log"
 printf '192.0.2.1 - alice [10/Oct/2000:13:55:36 -0700] "GET /a.gif HTTP/1.0" 200 2326 "-" "curl/8"\n::1 - - [29/Feb/2024:00:00:00 +0000] "-" 408 -\n' \
   > "$CORPUS/ingest_apache/seed-hand.log"
+
+# --- HTTP request bodies: shape byte (0 record, 1 array, 2 JSON Lines,
+# 3 CloudEvent, 4 CloudEvent batch) followed by the body ---------------------
+R="$CORPUS/request_bodies"
+printf '\000{"subject":"username:ann","kind":"account.profile","fields":{"username":"ann","email":"ann@example.com"}}' > "$R/seed-record"
+printf '\001[{"subject":"username:ann","kind":"account.profile","fields":{"username":"ann"}},{"subject":"ip:192.0.2.1","kind":"usage.error","fields":{"x":1}}]' > "$R/seed-array"
+printf '\002{"subject":"email:bo@example.com","kind":"usage.error","occurred_at":"2024-05-01T10:00:00Z","fields":{"level":"error","message":"m"}}\n\n{"a":' > "$R/seed-jsonl"
+printf '\003{"specversion":"1.0","type":"usage.error","source":"/s","id":"1","subject":"email:bo@example.com","data":{"level":"error"}}' > "$R/seed-event"
+printf '\004[{"specversion":"1.0","type":"io.steward.billing.payment","source":"/b","id":"p1","data":{"billing_account_id":"BA-9","amount":3}},{}]' > "$R/seed-batch"
 
 E="$CORPUS/email_intake"
 printf 'From: "Ann" <Ann@Example.COM>\r\nMessage-ID: <r1@example.com>\r\nDate: Mon, 4 Mar 2024 09:15:00 +0100\r\nSubject: Please delete my account\r\n\r\nThanks.\r\n' > "$E/seed-erasure.eml"

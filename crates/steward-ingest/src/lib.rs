@@ -32,6 +32,7 @@ use steward_domain::{NewRecord, Product};
 use thiserror::Error;
 
 pub mod apache;
+pub mod body;
 pub mod cloudevents;
 pub mod email;
 pub mod focus;

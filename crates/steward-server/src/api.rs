@@ -16,6 +16,7 @@ use axum::routing::{get, post, put};
 use serde::{Deserialize, Serialize};
 use steward_core::{AccessRequest, Action, CoreError, OpenedRecord, Steward};
 use steward_domain::{Category, Principal, PrincipalKind, Product, Purpose, Team};
+use steward_ingest::body::{BodyShape, parse_body};
 use tower::ServiceExt as _;
 use utoipa::ToSchema;
 
@@ -545,22 +546,10 @@ fn parse_opts(q: &HashMap<String, String>) -> Result<steward_ingest::ParseOption
 }
 
 /// Turn JSON objects into JSON Lines for the `jsonl` adapter.
-fn to_lines(items: &[serde_json::Value]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for v in items {
-        out.extend(serde_json::to_vec(v).unwrap_or_default());
-        out.push(b'\n');
+impl From<steward_ingest::body::BodyError> for ApiError {
+    fn from(e: steward_ingest::body::BodyError) -> Self {
+        ApiError::BadRequest(e.to_string())
     }
-    out
-}
-
-fn bad_json(e: &serde_json::Error) -> ApiError {
-    ApiError::BadRequest(format!(
-        "the body is not JSON ({:?} error at line {} column {})",
-        e.classify(),
-        e.line(),
-        e.column()
-    ))
 }
 
 /// Store one record (the JSON Lines shape of `steward ingest --format
@@ -593,13 +582,7 @@ pub(crate) async fn ingest_one(
         ));
     }
     let bytes = body_bytes(&state, body).await?;
-    let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| bad_json(&e))?;
-    if !v.is_object() {
-        return Err(ApiError::BadRequest(
-            "the body must be one JSON object; send arrays to /v1/records:batch".into(),
-        ));
-    }
-    let parsed = steward_ingest::jsonl::parse("record", &to_lines(&[v]), &opts);
+    let parsed = parse_body(BodyShape::Record, "record", &bytes, &opts)?;
     ingest_parsed(&state, &c, &q, parsed).await
 }
 
@@ -628,26 +611,19 @@ pub(crate) async fn ingest_batch(
     let q = params(q, &["product", "region"])?;
     let opts = parse_opts(&q)?;
     let mt = media_type(&headers);
-    let bytes = body_bytes(&state, body).await?;
-    let lines = match mt.as_str() {
-        "application/json" => {
-            let v: Vec<serde_json::Value> = serde_json::from_slice(&bytes).map_err(|e| {
-                if e.is_data() {
-                    ApiError::BadRequest("the body must be a JSON array of records".into())
-                } else {
-                    bad_json(&e)
-                }
-            })?;
-            to_lines(&v)
+    let shape = match mt.as_str() {
+        "application/json" => BodyShape::RecordArray,
+        "application/x-ndjson" | "application/jsonl" | "application/jsonlines" => {
+            BodyShape::JsonLines
         }
-        "application/x-ndjson" | "application/jsonl" | "application/jsonlines" => bytes,
         _ => {
             return Err(ApiError::UnsupportedMediaType(
                 "send a JSON array (application/json) or JSON Lines (application/x-ndjson)".into(),
             ));
         }
     };
-    let parsed = steward_ingest::jsonl::parse("records", &lines, &opts);
+    let bytes = body_bytes(&state, body).await?;
+    let parsed = parse_body(shape, "records", &bytes, &opts)?;
     ingest_parsed(&state, &c, &q, parsed).await
 }
 
@@ -675,9 +651,9 @@ pub(crate) async fn ingest_cloudevents(
     let q = params(q, &["product", "region"])?;
     let opts = parse_opts(&q)?;
     let mt = media_type(&headers);
-    let want = match mt.as_str() {
-        "application/cloudevents+json" => b'{',
-        "application/cloudevents-batch+json" => b'[',
+    let shape = match mt.as_str() {
+        "application/cloudevents+json" => BodyShape::CloudEvent,
+        "application/cloudevents-batch+json" => BodyShape::CloudEventBatch,
         _ => {
             return Err(ApiError::UnsupportedMediaType(
                 "send application/cloudevents+json (structured mode) or application/cloudevents-batch+json (batch mode)".into(),
@@ -685,22 +661,7 @@ pub(crate) async fn ingest_cloudevents(
         }
     };
     let bytes = body_bytes(&state, body).await?;
-    let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| bad_json(&e))?;
-    let shape_ok = if want == b'{' {
-        v.is_object()
-    } else {
-        v.is_array()
-    };
-    if !shape_ok {
-        return Err(ApiError::BadRequest(if want == b'{' {
-            "structured mode carries one event: a JSON object".into()
-        } else {
-            "batch mode carries a JSON array of events".into()
-        }));
-    }
-    // Compact, so the adapter reads it as one structured event or one batch.
-    let compact = serde_json::to_vec(&v).unwrap_or_default();
-    let parsed = steward_ingest::cloudevents::parse("events", &compact, &opts);
+    let parsed = parse_body(shape, "events", &bytes, &opts)?;
     ingest_parsed(&state, &c, &q, parsed).await
 }
 
