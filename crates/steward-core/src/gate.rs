@@ -2,6 +2,21 @@
 //!
 //! authenticate principal -> resolve the subject by blind index -> decide by
 //! policy -> append the decision to the audit log (fail closed) -> decrypt.
+//!
+//! Its entry points, all in this file:
+//! - [`Steward::gate`]: every access to a live subject's data (read, export,
+//!   erase, administrator powers, requests); [`Steward::read`] and the
+//!   export and erasure code call it and open only what it returned.
+//! - [`Steward::read_held`]: records kept under a legal hold after an
+//!   erasure (N3.7), `comply` only.
+//! - [`Steward::verify_records`]: integrity check that authenticates every
+//!   ciphertext and drops the plaintext (counts only leave).
+//!
+//! Two effects need plaintext without it leaving Steward: an erasure under a
+//! legal hold re-seals the held records under a hold key, and a
+//! rectification merges corrected fields (holds.rs). Both are decided by
+//! policy first (a denial is audited here), and the decision is committed
+//! with the effect in one transaction.
 
 use rand::RngCore;
 use serde_json::Value;
@@ -11,7 +26,7 @@ use steward_audit::{
 };
 use steward_crypto::{RecordAad, SealedKey, Sealer, blind_index};
 use steward_domain::{Category, Principal, Purpose, RecordId, SubjectId, SubjectIdentifier};
-use steward_policy::{Action, Decision, DecisionRequest, RequestContext};
+use steward_policy::{Action, Decision, DecisionBasis, DecisionRequest, RequestContext};
 use steward_store::{ChangeSet, RecordRow, RegistryTable, StoreError};
 
 use crate::transfers::TransferCheck;
@@ -528,4 +543,179 @@ pub(crate) fn open_row(sealer: &Sealer, r: RecordRow) -> Result<OpenedRecord, Co
 
 pub(crate) fn record_ref(id: RecordId) -> RecordRef {
     RecordRef::new(id.0 as u64)
+}
+
+/// Held records (N3.7): the gate for records kept under a legal hold after
+/// an erasure, beside [`Steward::gate`].
+impl Steward {
+    /// Read the records an erasure kept under a legal hold (N3.7), for
+    /// `comply` only, against a recorded legal obligation: the gate for held
+    /// records. `req.subject` must be the erased subject's `sub_` id (on the
+    /// erasure receipt: their identifiers were erased); `req.category`
+    /// optionally narrows the read. Decided by the same policy as
+    /// [`Steward::read`] (action `read`), and refused for any purpose but
+    /// `comply` (policy id `legal-hold-comply-only`); the decision, allow or
+    /// deny, is recorded in the subject's region before the hold key is
+    /// unwrapped (fail closed). Returns the decision and the held records
+    /// (none once the sweep deleted them).
+    ///
+    /// Errors: [`CoreError::Input`] when `req.subject` is not a `sub_` id;
+    /// [`CoreError::Denied`] (audited); [`CoreError::AuditUnavailable`].
+    pub fn read_held(&self, req: &AccessRequest) -> Result<(Opened, Vec<OpenedRecord>), CoreError> {
+        let principal = self.principal(&req.principal)?;
+        let id: SubjectId = req.subject.parse().map_err(|_| {
+            CoreError::Input(
+                "--subject: held records are found by the erased subject's sub_ id (on the erasure receipt), not by an identifier".into(),
+            )
+        })?;
+        let processing = self.processing_index();
+        let mut home = None;
+        for r in 0..self.regions.len() {
+            let store = self.rstore(r)?;
+            if store.hold_key(id)?.is_some() || store.subject(id)?.is_some() {
+                home = Some(r);
+                break;
+            }
+        }
+        let home = home.unwrap_or(processing);
+        let mut ctx = RequestContext::new(today());
+        if let Some(ob) = &req.obligation_id {
+            ctx.legal_obligation_recorded = self
+                .store()?
+                .registry_get(RegistryTable::LegalObligations, ob)?
+                .is_some();
+        }
+        ctx.cross_region = home != processing;
+        let subject_str = id.to_string();
+        let mut decision = self.policy.decide(&DecisionRequest {
+            principal: &principal,
+            action: Action::Read,
+            subject: Some(&subject_str),
+            category: req.category,
+            organisation: req.organisation.as_deref(),
+            purpose: req.purpose,
+            context: ctx,
+        });
+        if decision.allowed && req.purpose != Some(Purpose::Comply) {
+            // N3.7: a hold keeps records for the legal duty alone.
+            decision.allowed = false;
+            decision.basis = DecisionBasis::Forbid;
+            decision.policy_ids = vec!["legal-hold-comply-only".into()];
+            decision.clause_ids = vec!["N3.7".into(), "N8.8".into()];
+            decision.reason = "records kept under a legal hold after an erasure open only for comply, against a recorded legal obligation (N3.7)".into();
+        }
+        // N4.4: held records leaving the EEA, UK or Switzerland need a mechanism.
+        let transfer = if decision.allowed {
+            match self.transfer_check(home, processing)? {
+                TransferCheck::NotATransfer => None,
+                TransferCheck::Mechanism(m) => Some(m),
+                TransferCheck::Refused(reason) => {
+                    decision.allowed = false;
+                    decision.basis = DecisionBasis::Forbid;
+                    decision.policy_ids = vec!["transfer-mechanism-required".into()];
+                    decision.clause_ids = vec!["N4.4".into()];
+                    decision.reason = reason;
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let request_id = new_request_id();
+        let mut resource = Resource::new(ResourceKind::Subject)
+            .subject(SubjectRef::new(id.0 as u64))
+            .id(token("legal_hold"));
+        if let Some(c) = req.category {
+            resource = resource.id(token(&format!("category:{c}")));
+        }
+        if home != processing {
+            resource = resource.id(token(&format!(
+                "processed_in:{}",
+                self.regions[processing].config.name
+            )));
+        }
+        if let Some(m) = &transfer {
+            resource = resource.id(token(&format!("transfer_mechanism:{}", m.id)));
+        }
+        let mut cs = ChangeSet::default();
+        if let Some(m) = &transfer {
+            cs.registry
+                .push(self.transfer_row(m, home, processing, id, req.category, &request_id));
+        }
+        cs.audit.push(EntryDraft {
+            action: token(Action::Read.as_str()),
+            clause_ids: decision.clause_ids.iter().map(|c| token(c)).collect(),
+            decision: if decision.allowed {
+                AuditDecision::Allow
+            } else {
+                AuditDecision::Deny
+            },
+            policy_ids: decision.policy_ids.iter().map(|c| token(c)).collect(),
+            policy_version: token(self.policy.version()),
+            principal: token(&principal.name),
+            purpose: req.purpose.map(|p| token(p.as_str())),
+            reason: if decision.allowed {
+                None
+            } else {
+                Some(token(&format!("{:?}", decision.basis).to_lowercase()))
+            },
+            region: token(&self.regions[home].config.name),
+            request_id: token(&request_id),
+            resource,
+            time: now_ts(),
+        });
+        // Fail closed: nothing is unwrapped unless the decision is recorded.
+        let committed = self
+            .rstore(home)?
+            .commit(cs)
+            .map_err(|e| CoreError::AuditUnavailable(e.to_string()))?;
+        let audit_index = committed.audit_indexes.first().copied().unwrap_or(0);
+        if !decision.allowed {
+            return Err(CoreError::Denied(Box::new(crate::Denied {
+                reason: decision.reason.clone(),
+                policy_ids: decision.policy_ids.clone(),
+                clause_ids: decision.clause_ids.clone(),
+                audit_index: Some(audit_index),
+            })));
+        }
+        let key = self.rstore(home)?.hold_key(id)?;
+        let sealer: Option<(Sealer, u32)> = match key {
+            Some(k) => Some((
+                self.keyring
+                    .unwrap(
+                        id,
+                        &SealedKey {
+                            kek_version: k.kek_version,
+                            bytes: k.wrapped,
+                        },
+                    )?
+                    .sealer(),
+                k.key_version,
+            )),
+            None => None,
+        };
+        let mut records = Vec::new();
+        if let Some((s, _)) = &sealer {
+            for h in self.rstore(home)?.held_records(id)? {
+                if req
+                    .category
+                    .is_some_and(|c| c.as_str() != h.record.category)
+                {
+                    continue;
+                }
+                records.push(open_row(s, h.record)?);
+            }
+        }
+        Ok((
+            Opened {
+                region: home,
+                subject: Some(id),
+                decision,
+                audit_index,
+                request_id,
+                sealer,
+            },
+            records,
+        ))
+    }
 }

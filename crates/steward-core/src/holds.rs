@@ -29,21 +29,19 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Value, json};
 use steward_audit::{Decision as AuditDecision, EntryDraft, Resource, ResourceKind, SubjectRef};
-use steward_crypto::{DataKey, IdentifierAad, RecordAad, SealedKey, Sealer, blind_index};
+use steward_crypto::{DataKey, IdentifierAad, RecordAad, SealedKey, blind_index};
 use steward_domain::{
-    Category, Fields, IdentifierKind, Kind, Purpose, RecordId, SubjectId, SubjectIdentifier,
+    Category, Fields, IdentifierKind, Kind, Purpose, RecordId, SubjectIdentifier,
 };
-use steward_policy::{Action, DecisionBasis, DecisionRequest, RequestContext};
+use steward_policy::{Action, DecisionRequest, RequestContext};
 use steward_store::{
     ChangeSet, HeldRecordRow, IdentifierRow, RecordRow, RegistryTable, WrappedKeyRow,
 };
 use time::{Date, Month, OffsetDateTime};
 
 use crate::gate::{
-    AccessRequest, Located, Opened, OpenedRecord, new_request_id, now_ts, open_row, record_ref,
-    system_entry, token,
+    AccessRequest, Located, new_request_id, now_ts, open_row, record_ref, system_entry, token,
 };
-use crate::transfers::TransferCheck;
 use crate::vault::ErasureReceipt;
 use crate::{CoreError, Steward, today};
 
@@ -765,177 +763,6 @@ impl Steward {
         let opened = self.gate(&req, Some(cs))?;
         receipt.audit_index = opened.audit_index;
         Ok(receipt)
-    }
-
-    /// Read the records an erasure kept under a legal hold (N3.7), for
-    /// `comply` only, against a recorded legal obligation: the gate for held
-    /// records. `req.subject` must be the erased subject's `sub_` id (on the
-    /// erasure receipt: their identifiers were erased); `req.category`
-    /// optionally narrows the read. Decided by the same policy as
-    /// [`Steward::read`] (action `read`), and refused for any purpose but
-    /// `comply` (policy id `legal-hold-comply-only`); the decision, allow or
-    /// deny, is recorded in the subject's region before the hold key is
-    /// unwrapped (fail closed). Returns the decision and the held records
-    /// (none once the sweep deleted them).
-    ///
-    /// Errors: [`CoreError::Input`] when `req.subject` is not a `sub_` id;
-    /// [`CoreError::Denied`] (audited); [`CoreError::AuditUnavailable`].
-    pub fn read_held(&self, req: &AccessRequest) -> Result<(Opened, Vec<OpenedRecord>), CoreError> {
-        let principal = self.principal(&req.principal)?;
-        let id: SubjectId = req.subject.parse().map_err(|_| {
-            CoreError::Input(
-                "--subject: held records are found by the erased subject's sub_ id (on the erasure receipt), not by an identifier".into(),
-            )
-        })?;
-        let processing = self.processing_index();
-        let mut home = None;
-        for r in 0..self.regions.len() {
-            let store = self.rstore(r)?;
-            if store.hold_key(id)?.is_some() || store.subject(id)?.is_some() {
-                home = Some(r);
-                break;
-            }
-        }
-        let home = home.unwrap_or(processing);
-        let mut ctx = RequestContext::new(today());
-        if let Some(ob) = &req.obligation_id {
-            ctx.legal_obligation_recorded = self
-                .store()?
-                .registry_get(RegistryTable::LegalObligations, ob)?
-                .is_some();
-        }
-        ctx.cross_region = home != processing;
-        let subject_str = id.to_string();
-        let mut decision = self.policy.decide(&DecisionRequest {
-            principal: &principal,
-            action: Action::Read,
-            subject: Some(&subject_str),
-            category: req.category,
-            organisation: req.organisation.as_deref(),
-            purpose: req.purpose,
-            context: ctx,
-        });
-        if decision.allowed && req.purpose != Some(Purpose::Comply) {
-            // N3.7: a hold keeps records for the legal duty alone.
-            decision.allowed = false;
-            decision.basis = DecisionBasis::Forbid;
-            decision.policy_ids = vec!["legal-hold-comply-only".into()];
-            decision.clause_ids = vec!["N3.7".into(), "N8.8".into()];
-            decision.reason = "records kept under a legal hold after an erasure open only for comply, against a recorded legal obligation (N3.7)".into();
-        }
-        // N4.4: held records leaving the EEA, UK or Switzerland need a mechanism.
-        let transfer = if decision.allowed {
-            match self.transfer_check(home, processing)? {
-                TransferCheck::NotATransfer => None,
-                TransferCheck::Mechanism(m) => Some(m),
-                TransferCheck::Refused(reason) => {
-                    decision.allowed = false;
-                    decision.basis = DecisionBasis::Forbid;
-                    decision.policy_ids = vec!["transfer-mechanism-required".into()];
-                    decision.clause_ids = vec!["N4.4".into()];
-                    decision.reason = reason;
-                    None
-                }
-            }
-        } else {
-            None
-        };
-        let request_id = new_request_id();
-        let mut resource = Resource::new(ResourceKind::Subject)
-            .subject(SubjectRef::new(id.0 as u64))
-            .id(token("legal_hold"));
-        if let Some(c) = req.category {
-            resource = resource.id(token(&format!("category:{c}")));
-        }
-        if home != processing {
-            resource = resource.id(token(&format!(
-                "processed_in:{}",
-                self.regions[processing].config.name
-            )));
-        }
-        if let Some(m) = &transfer {
-            resource = resource.id(token(&format!("transfer_mechanism:{}", m.id)));
-        }
-        let mut cs = ChangeSet::default();
-        if let Some(m) = &transfer {
-            cs.registry
-                .push(self.transfer_row(m, home, processing, id, req.category, &request_id));
-        }
-        cs.audit.push(EntryDraft {
-            action: token(Action::Read.as_str()),
-            clause_ids: decision.clause_ids.iter().map(|c| token(c)).collect(),
-            decision: if decision.allowed {
-                AuditDecision::Allow
-            } else {
-                AuditDecision::Deny
-            },
-            policy_ids: decision.policy_ids.iter().map(|c| token(c)).collect(),
-            policy_version: token(self.policy.version()),
-            principal: token(&principal.name),
-            purpose: req.purpose.map(|p| token(p.as_str())),
-            reason: if decision.allowed {
-                None
-            } else {
-                Some(token(&format!("{:?}", decision.basis).to_lowercase()))
-            },
-            region: token(&self.regions[home].config.name),
-            request_id: token(&request_id),
-            resource,
-            time: now_ts(),
-        });
-        // Fail closed: nothing is unwrapped unless the decision is recorded.
-        let committed = self
-            .rstore(home)?
-            .commit(cs)
-            .map_err(|e| CoreError::AuditUnavailable(e.to_string()))?;
-        let audit_index = committed.audit_indexes.first().copied().unwrap_or(0);
-        if !decision.allowed {
-            return Err(CoreError::Denied(Box::new(crate::Denied {
-                reason: decision.reason.clone(),
-                policy_ids: decision.policy_ids.clone(),
-                clause_ids: decision.clause_ids.clone(),
-                audit_index: Some(audit_index),
-            })));
-        }
-        let key = self.rstore(home)?.hold_key(id)?;
-        let sealer: Option<(Sealer, u32)> = match key {
-            Some(k) => Some((
-                self.keyring
-                    .unwrap(
-                        id,
-                        &SealedKey {
-                            kek_version: k.kek_version,
-                            bytes: k.wrapped,
-                        },
-                    )?
-                    .sealer(),
-                k.key_version,
-            )),
-            None => None,
-        };
-        let mut records = Vec::new();
-        if let Some((s, _)) = &sealer {
-            for h in self.rstore(home)?.held_records(id)? {
-                if req
-                    .category
-                    .is_some_and(|c| c.as_str() != h.record.category)
-                {
-                    continue;
-                }
-                records.push(open_row(s, h.record)?);
-            }
-        }
-        Ok((
-            Opened {
-                region: home,
-                subject: Some(id),
-                decision,
-                audit_index,
-                request_id,
-                sealer,
-            },
-            records,
-        ))
     }
 
     /// Rectify a record (N7.2): through the gate as `principal` (action

@@ -79,11 +79,22 @@ fn support(user: &str) -> NewRecord {
 
 /// Ingest one record and set its stored time; returns its id.
 fn put(st: &Steward, db: &Path, rec: NewRecord, stored: &str) -> i64 {
+    // The new record is the id that was not there before (ids increase within
+    // one ingest, not across ingests in the same millisecond: each ingest
+    // draws its own writer bits).
+    let ids = |c: &rusqlite::Connection| -> std::collections::BTreeSet<i64> {
+        let mut q = c.prepare("SELECT id FROM records").unwrap();
+        q.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let before = ids(&rusqlite::Connection::open(db).unwrap());
     st.ingest("ingest", vec![rec], &mut |_| {}).unwrap();
     let c = rusqlite::Connection::open(db).unwrap();
-    let id: i64 = c
-        .query_row("SELECT max(id) FROM records", [], |r| r.get(0))
-        .unwrap();
+    let new: Vec<i64> = ids(&c).difference(&before).copied().collect();
+    assert_eq!(new.len(), 1, "one record stored");
+    let id = new[0];
     c.execute(
         "UPDATE records SET stored_at = ?1 WHERE id = ?2",
         rusqlite::params![ms(stored), id],
