@@ -801,7 +801,12 @@ impl Steward {
         let at_once: Option<&str> = match (p.kind, subject) {
             (PrincipalKind::DataSubject, s) => {
                 if s.is_none() || p.subject != s || email {
-                    return Err(CoreError::Input(
+                    return Err(self.refuse(
+                        &p,
+                        "dsr_open",
+                        s,
+                        "dsr-requester",
+                        "N7.2",
                         "a data subject opens requests about their own data only (N7.2)".into(),
                     ));
                 }
@@ -814,16 +819,28 @@ impl Steward {
                 match self.organisation_of_subject(s)? {
                     Some(org) if p.organisations.contains(&org) => Some("administrator"),
                     _ => {
-                        return Err(CoreError::Input(
+                        return Err(self.refuse(
+                            &p,
+                            "dsr_open",
+                            Some(s),
+                            "dsr-requester",
+                            "N6.5",
                             "an administrator opens requests only for users of the organisations they manage (N6.5)".into(),
                         ));
                     }
                 }
             }
-            _ => {
-                return Err(CoreError::Input(format!(
-                    "principal `{by}` may not open a data subject request for this subject: the subject opens their own, privacy staff or the subject's organisation's administrator open one on their behalf (N7.2)"
-                )));
+            (_, s) => {
+                return Err(self.refuse(
+                    &p,
+                    "dsr_open",
+                    s,
+                    "dsr-requester",
+                    "N7.2",
+                    format!(
+                        "principal `{by}` may not open a data subject request for this subject: the subject opens their own, privacy staff or the subject's organisation's administrator open one on their behalf (N7.2)"
+                    ),
+                ));
             }
         };
         if rect && subject.is_some() && (details.record.is_none() || details.corrections.is_none())

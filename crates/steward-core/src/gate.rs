@@ -179,6 +179,70 @@ pub(crate) fn system_entry(action: &str, id: &str, _why: &str, policy_version: &
 }
 
 impl Steward {
+    /// Refuse `principal` a request Steward decides outside the policy pack
+    /// (who may open a data subject request for whom, N7.2, N6.5): the
+    /// refusal is appended to the audit log as a `deny` under policy id
+    /// `policy_id` (fail closed) and returned as [`CoreError::Denied`]
+    /// naming `reason` (no identifier: the subject is the opaque id).
+    pub(crate) fn refuse(
+        &self,
+        principal: &Principal,
+        action: &str,
+        subject: Option<SubjectId>,
+        policy_id: &str,
+        clause: &str,
+        reason: String,
+    ) -> CoreError {
+        let mut resource = Resource::new(ResourceKind::Subject);
+        if let Some(s) = subject {
+            resource = resource.subject(SubjectRef::new(s.0 as u64));
+        }
+        let entry = EntryDraft {
+            action: token(action),
+            clause_ids: vec![token(clause)],
+            decision: AuditDecision::Deny,
+            policy_ids: vec![token(policy_id)],
+            policy_version: token(self.policy.version()),
+            principal: token(&principal.name),
+            purpose: None,
+            reason: Some(token("forbid")),
+            region: token(&self.config.home_region().name),
+            request_id: token(&new_request_id()),
+            resource,
+            time: now_ts(),
+        };
+        let committed = match self.store().and_then(|mut st| {
+            st.commit(ChangeSet {
+                audit: vec![entry],
+                ..Default::default()
+            })
+            .map_err(CoreError::from)
+        }) {
+            Ok(c) => c,
+            Err(e) => return CoreError::AuditUnavailable(e.to_string()),
+        };
+        CoreError::Denied(Box::new(Denied {
+            reason,
+            policy_ids: vec![policy_id.to_owned()],
+            clause_ids: vec![clause.to_owned()],
+            audit_index: committed.audit_indexes.first().copied(),
+        }))
+    }
+
+    /// Refuse `principal` the handling of data subject requests (listing,
+    /// approving, rejecting, extending them is for privacy-team staff, N7.2):
+    /// an audited denial under policy id `dsr-staff`.
+    pub fn refuse_dsr_handling(&self, principal: &Principal) -> CoreError {
+        self.refuse(
+            principal,
+            "dsr_handle",
+            None,
+            "dsr-staff",
+            "N7.2",
+            "data subject requests are decided by privacy-team staff (N7.2)".into(),
+        )
+    }
+
     /// Load an authenticated principal by name. Unknown names are an error;
     /// revoked principals load with `revoked = true` and are denied by policy
     /// (N5.5: revocation takes effect on the next request).

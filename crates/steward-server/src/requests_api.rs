@@ -104,14 +104,13 @@ fn own_subject(c: &Caller) -> Option<String> {
         .flatten()
 }
 
-fn staff_only(c: &Caller) -> Result<(), ApiError> {
+/// Privacy-team staff only; a refusal is an audited denial (403).
+async fn staff_only(state: &AppState, c: &Caller) -> Result<(), ApiError> {
     if is_privacy_staff(c) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
-            "data subject requests are decided by privacy-team staff (N7.2)".into(),
-        ))
+        return Ok(());
     }
+    let p = c.0.principal.clone();
+    run(state, move |st| Err::<(), _>(st.refuse_dsr_handling(&p))).await
 }
 
 async fn json_in<T: for<'de> Deserialize<'de>>(
@@ -186,11 +185,10 @@ pub(crate) async fn request_open(
     let corrections: Option<Fields> = i.fields.map(|m| m.into_iter().collect());
     let subject = match (own_subject(&c), i.subject) {
         (Some(own), None) => own,
-        (Some(_), Some(_)) => {
-            return Err(ApiError::BadRequest(
-                "subject: a data subject opens requests about their own data; leave it out".into(),
-            ));
-        }
+        // A data subject naming a subject: the core refuses (audited, 403)
+        // unless it is their own.
+        (Some(_), Some(s)) if !s.trim().is_empty() => s,
+        (Some(own), Some(_)) => own,
         (None, Some(s)) if !s.trim().is_empty() => s,
         (None, _) => {
             return Err(ApiError::BadRequest(
@@ -264,7 +262,7 @@ pub(crate) async fn request_list(
         .transpose()?;
     let own = own_subject(&c);
     if own.is_none() {
-        staff_only(&c)?;
+        staff_only(&state, &c).await?;
     }
     let list = run(&state, move |st| {
         st.requests(RequestFilter {
@@ -325,7 +323,7 @@ pub(crate) async fn request_approve(
     c: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    staff_only(&c)?;
+    staff_only(&state, &c).await?;
     let by = c.name().to_owned();
     let r = run(&state, move |st| st.approve(&id, &by)).await?;
     Ok(ok(StatusCode::OK, &r))
@@ -346,7 +344,7 @@ pub(crate) async fn request_reject(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    staff_only(&c)?;
+    staff_only(&state, &c).await?;
     let i: ReasonIn = json_in(&state, &headers, body).await?;
     let by = c.name().to_owned();
     let r = run(&state, move |st| st.reject(&id, &by, &i.reason)).await?;
@@ -369,7 +367,7 @@ pub(crate) async fn request_extend(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    staff_only(&c)?;
+    staff_only(&state, &c).await?;
     let i: ReasonIn = json_in(&state, &headers, body).await?;
     let by = c.name().to_owned();
     let r = run(&state, move |st| st.extend(&id, &by, &i.reason)).await?;

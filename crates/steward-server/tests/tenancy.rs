@@ -502,6 +502,36 @@ async fn tenant_isolation_matrix_every_cell_denied_and_audited() {
             "/v1/organisations/org-b/users".into(),
             json!(null),
         ),
+        // Ingest into org-b's subject, tokens and principals of org-b's
+        // user, users and admins added to org-b.
+        (
+            Method::POST,
+            "/v1/records".into(),
+            json!({"subject": "username:bob", "kind": "account.profile",
+                   "fields": {"username": "bob", "job_title": "Planted"}}),
+        ),
+        (
+            Method::POST,
+            "/v1/tokens".into(),
+            json!({"principal": ub, "ttl_secs": 600}),
+        ),
+        (Method::DELETE, format!("/v1/principals/{ub}"), json!(null)),
+        (
+            Method::POST,
+            "/v1/organisations/org-b/users".into(),
+            json!({"subject": "username:planted", "password": "planted password 123"}),
+        ),
+        (
+            Method::POST,
+            "/v1/organisations/org-b/admins".into(),
+            json!({"name": "planted-admin"}),
+        ),
+        // A data subject request about org-b's user.
+        (
+            Method::POST,
+            "/v1/requests".into(),
+            json!({"type": "erasure", "subject": "username:bob"}),
+        ),
     ];
     let actors = [
         ("admin-a", t.admin_a.clone()),
@@ -538,6 +568,20 @@ async fn tenant_isolation_matrix_every_cell_denied_and_audited() {
             "{who}: every denial is audited"
         );
     }
+    // The request list is for privacy staff: administrators and resellers
+    // are refused (audited); a user sees only their own requests (none).
+    for (who, tok) in &actors[..2] {
+        let before = deny_count(s, who);
+        problem(s.get(tok, "/v1/requests").await, StatusCode::FORBIDDEN).await;
+        assert_eq!(deny_count(s, who) - before, 1, "{who}: audited");
+    }
+    let mine: Value = s
+        .get(&actors[2].1, "/v1/requests")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["requests"], json!([]));
     // Nothing of org-b changed.
     created(login(s, &t.ub, PW_B).await).await;
     let org: Value = s
