@@ -94,7 +94,9 @@ enum Command {
         #[arg(long)]
         progress: bool,
     },
-    /// Erase a subject by crypto-shredding (N8.8).
+    /// Erase a subject by crypto-shredding (N8.8). For `comply` (the
+    /// default), records under a retention duty (e.g. billing, N3.7) are kept
+    /// under a legal hold and listed on the receipt as `retained`.
     Erase {
         /// The subject identifier.
         #[arg(long)]
@@ -670,7 +672,18 @@ fn run(cli: Cli) -> Result<ExitCode, CoreError> {
         } => {
             let who = as_.as_deref().unwrap_or(&operator);
             let ob = dsr_obligation(&st, who, obligation, "cli-erasure")?;
-            let r = st.erase(who, purpose(&p)?, &subject, Some(&ob))?;
+            // N8.8 with N3.7: an erasure to comply with a request keeps the
+            // records a retention duty covers, sealed under a hold key, and
+            // lists them on the receipt (`retained`).
+            let r = match purpose(&p)? {
+                Purpose::Comply => st.erase_with_holds(
+                    who,
+                    &subject,
+                    Some(&ob),
+                    time::OffsetDateTime::now_utc(),
+                )?,
+                other => st.erase(who, other, &subject, Some(&ob))?,
+            };
             outln!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
             Ok(ExitCode::SUCCESS)
         }

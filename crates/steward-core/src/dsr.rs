@@ -34,10 +34,8 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use steward_audit::{BlindIndexRef, Resource, ResourceKind, SubjectRef};
-use steward_crypto::IdentifierAad;
 use steward_domain::{
-    Fields, IdentifierKind, Principal, PrincipalKind, Purpose, RecordId, RequestState, RequestType,
-    SubjectId, Team,
+    Fields, Principal, PrincipalKind, Purpose, RecordId, RequestState, RequestType, SubjectId, Team,
 };
 use steward_policy::Action;
 use steward_store::{ChangeSet, RegistryGuard, RegistryTable, StoreError};
@@ -1115,20 +1113,44 @@ impl Steward {
         };
         let s: SubjectId = s.parse().map_err(|_| corrupt(&req.id, "subject"))?;
         let r = self.region_index(region)?;
-        let row = self
-            .rstore(r)?
-            .identifiers(s)?
-            .into_iter()
-            .find(|i| hex::encode(i.blind) == blind && i.kind == IdentifierKind::Email.as_str())
+        // The gate records the opening before it opens (fail closed).
+        let v = self
+            .open_registered_email(r, s, blind, &req.id)?
             .ok_or_else(none)?;
-        let (sealer, _) = self.subject_sealer(r, s)?.ok_or_else(none)?;
-        let aad = IdentifierAad {
-            subject: s,
-            kind: IdentifierKind::Email,
-        }
-        .to_bytes();
-        let v = sealer.open(&aad, &row.sealed)?;
         String::from_utf8(v).map_err(|_| corrupt(&req.id, "contact"))
+    }
+
+    /// Delete the files answering access and export requests about
+    /// `subject` (`<data-dir>/requests/dsr_….zip`): Service Data in clear
+    /// that must not outlive the subject's erasure (N8.8). Returns how many
+    /// files went. Called by the erasure paths after their commit.
+    pub(crate) fn delete_request_exports(&self, subject: SubjectId) -> Result<u64, CoreError> {
+        let dir = self.data_dir.join("requests");
+        if !dir.exists() {
+            return Ok(0);
+        }
+        let want = subject.to_string();
+        let mut n = 0;
+        for (id, body) in self.store()?.registry_list(RegistryTable::Requests)? {
+            let Ok(r) = serde_json::from_str::<Request>(&body) else {
+                continue;
+            };
+            if r.subject.as_deref() != Some(want.as_str()) {
+                continue;
+            }
+            let f = dir.join(format!("{id}.zip"));
+            match std::fs::remove_file(&f) {
+                Ok(()) => n += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(CoreError::Io {
+                        path: f.display().to_string(),
+                        reason: e.to_string(),
+                    });
+                }
+            }
+        }
+        Ok(n)
     }
 
     /// Verify request `id` with the one-time code entered, now.
@@ -1684,8 +1706,15 @@ impl Steward {
     ) -> Result<(RequestResult, ChangeSet), CoreError> {
         match req.request_type {
             RequestType::Access | RequestType::Export => {
+                // The answer is Service Data in clear: a directory only the
+                // owner can enter (0700); the files go with the subject's
+                // erasure (`delete_request_exports`, N8.8).
                 let dir = self.data_dir.join("requests");
-                std::fs::create_dir_all(&dir).map_err(|e| CoreError::Io {
+                let mut b = std::fs::DirBuilder::new();
+                b.recursive(true);
+                #[cfg(unix)]
+                std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+                b.create(&dir).map_err(|e| CoreError::Io {
                     path: dir.display().to_string(),
                     reason: e.to_string(),
                 })?;

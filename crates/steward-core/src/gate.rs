@@ -11,6 +11,8 @@
 //!   erasure (N3.7), `comply` only.
 //! - [`Steward::verify_records`]: integrity check that authenticates every
 //!   ciphertext and drops the plaintext (counts only leave).
+//! - `open_registered_email`: the email address a data subject request's
+//!   one-time code is sent to (N7.4), opened after the opening is audited.
 //!
 //! Two effects need plaintext without it leaving Steward: an erasure under a
 //! legal hold re-seals the held records under a hold key, and a
@@ -241,6 +243,50 @@ impl Steward {
             "N7.2",
             "data subject requests are decided by privacy-team staff (N7.2)".into(),
         )
+    }
+
+    /// Open a subject's registered email identifier (the one whose blind
+    /// index is `blind_hex`) so that Steward can send the one-time code of
+    /// data subject request `request_id` to it (N7.4; the DSR engine's
+    /// verification, never shown to a principal). The access is appended to
+    /// the audit log before the identifier is opened (fail closed): action
+    /// `dsr_contact_open`, principal `steward`, purpose `comply`. Returns
+    /// `None` when the subject has no such identifier or no data key.
+    pub(crate) fn open_registered_email(
+        &self,
+        region: usize,
+        s: SubjectId,
+        blind_hex: &str,
+        request_id: &str,
+    ) -> Result<Option<Vec<u8>>, CoreError> {
+        let Some(row) = self.rstore(region)?.identifiers(s)?.into_iter().find(|i| {
+            hex::encode(i.blind) == blind_hex
+                && i.kind == steward_domain::IdentifierKind::Email.as_str()
+        }) else {
+            return Ok(None);
+        };
+        let mut e = system_entry("dsr_contact_open", request_id, "", self.policy.version());
+        e.clause_ids = vec![token("N7.4")];
+        e.purpose = Some(token(Purpose::Comply.as_str()));
+        e.region = token(&self.regions[region].config.name);
+        e.resource = Resource::new(ResourceKind::Subject)
+            .subject(SubjectRef::new(s.0 as u64))
+            .id(token(request_id));
+        self.rstore(region)?
+            .commit(ChangeSet {
+                audit: vec![e],
+                ..Default::default()
+            })
+            .map_err(|e| CoreError::AuditUnavailable(e.to_string()))?;
+        let Some((sealer, _)) = self.subject_sealer(region, s)? else {
+            return Ok(None);
+        };
+        let aad = steward_crypto::IdentifierAad {
+            subject: s,
+            kind: steward_domain::IdentifierKind::Email,
+        }
+        .to_bytes();
+        Ok(Some(sealer.open(&aad, &row.sealed)?))
     }
 
     /// Load an authenticated principal by name. Unknown names are an error;

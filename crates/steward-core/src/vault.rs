@@ -546,6 +546,8 @@ impl Steward {
         };
         let opened = self.gate(&req, Some(cs))?;
         receipt.audit_index = opened.audit_index;
+        // Answers to earlier access/export requests are copies in clear (N8.8).
+        self.delete_request_exports(id)?;
         Ok(receipt)
     }
 

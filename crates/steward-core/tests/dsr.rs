@@ -334,6 +334,20 @@ fn access_and_export_lifecycle_n7_2() {
         count_action(&dir.path().join("jp.sqlite3"), "dsr_complete"),
         2
     );
+    // The answers are Service Data in clear: a directory only the owner
+    // enters, and they go with the subject's erasure (N8.8).
+    let req_dir = dir.path().join("requests");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&req_dir).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+    }
+    assert_eq!(std::fs::read_dir(&req_dir).unwrap().count(), 2);
+    let e = cli(&st, "ann", RequestType::Erasure, NewRequestDetails::default());
+    let done = st.approve(&e.id, st.operator()).unwrap();
+    assert_eq!(done.state, RequestState::Completed);
+    assert_eq!(std::fs::read_dir(&req_dir).unwrap().count(), 0);
 }
 
 /// Erasure: crypto-shredded through the gate (N8.8), the receipt in the
