@@ -552,12 +552,17 @@ pub fn export(stores: &Stores, quick: bool) -> Section {
             )
             .target("export < 10 ms", e < 10.0),
         );
-        s.rows.push(Row::info(
-            "`Steward::export` vs SELECT + AES-GCM decrypt",
-            ms(e),
-            ms(d),
-            time_ratio(e, d),
-        ));
+        // Issue 7's target: export at least 0.5x the throughput of a plain
+        // SELECT plus decrypt of the same rows, i.e. at most twice its time.
+        s.rows.push(
+            Row::info(
+                "`Steward::export` vs SELECT + AES-GCM decrypt",
+                ms(e),
+                ms(d),
+                time_ratio(e, d),
+            )
+            .target("≥ 0.5× (≤ 2× the time)", e <= 2.0 * d),
+        );
         s.rows.push(Row::info(
             "breakdown: `Steward::read` (gate + read + decrypt, no ZIP) vs SELECT + decrypt",
             ms(r),
@@ -586,6 +591,25 @@ pub fn export(stores: &Stores, quick: bool) -> Section {
             ms(e),
             ms((e - 2.0 * sync).max(0.0))
         ));
+        if e > 2.0 * d {
+            s.notes.push(format!(
+                "Why the ≥ 0.5× target is missed: SELECT + decrypt of 100 rows takes {}, so 0.5× allows {} for the \
+                 whole export. An export must wait for the disk twice (the audited decision is durable before anything \
+                 is opened, and the ZIP is fsynced before it is renamed into place so a crash never leaves a partial \
+                 export): {} here, {:.1}× the baseline's time before any work. Without the ZIP, the gate's own read \
+                 of the same records (decision, durable audit append, open) takes {} ({:.1}× the time). Nothing that \
+                 keeps both fsyncs reaches 0.5× on this disk; what would come closest is group commit of audit \
+                 appends across concurrent requests (one fsync shared) and an unsynced ZIP whose manifest hash is \
+                 checked on open instead of the rename after fsync; both weaken what the fsyncs guarantee, so they are \
+                 not done. The absolute figure stays far under the 10 ms an interactive request allows.",
+                ms(d),
+                ms(2.0 * d),
+                ms(2.0 * sync),
+                2.0 * sync / d.max(f64::MIN_POSITIVE),
+                ms(r),
+                r / d.max(f64::MIN_POSITIVE)
+            ));
+        }
         if e >= 10.0 {
             s.notes.push(format!(
                 "Why the target is missed: the two durable writes, at {} each on this shared disk during the run, \
