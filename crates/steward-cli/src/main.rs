@@ -676,12 +676,9 @@ fn run(cli: Cli) -> Result<ExitCode, CoreError> {
             // records a retention duty covers, sealed under a hold key, and
             // lists them on the receipt (`retained`).
             let r = match purpose(&p)? {
-                Purpose::Comply => st.erase_with_holds(
-                    who,
-                    &subject,
-                    Some(&ob),
-                    time::OffsetDateTime::now_utc(),
-                )?,
+                Purpose::Comply => {
+                    st.erase_with_holds(who, &subject, Some(&ob), time::OffsetDateTime::now_utc())?
+                }
                 other => st.erase(who, other, &subject, Some(&ob))?,
             };
             outln!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());

@@ -40,10 +40,10 @@ pub use dsr::{
     Request, RequestFilter, RequestResult,
 };
 pub use gate::{AccessRequest, Denied, Opened, OpenedRecord};
-pub use intake::{IntakeEntry, IntakeOutcome, IntakeState};
 pub use holds::{
     Period, PeriodUnit, RegionSweep, RetainedRecords, RetentionRule, RetentionRules, SweepReport,
 };
+pub use intake::{IntakeEntry, IntakeOutcome, IntakeState};
 pub use services::{AuditFilter, LegalObligation, SupportCase, VerifyOutcome};
 pub use steward_policy::Action;
 pub use tenancy::{Organisation, Partner, Restrictions, UserAccount};
@@ -225,7 +225,8 @@ fn sqlite_path(data_dir: &Path, location: &str) -> Result<PathBuf, CoreError> {
     }
     if rest.is_empty() {
         return Err(CoreError::Config(
-            "the store location is empty: give sqlite:PATH, a file path or a postgres:// URL".into(),
+            "the store location is empty: give sqlite:PATH, a file path or a postgres:// URL"
+                .into(),
         ));
     }
     Ok(data_dir.join(rest))
@@ -454,11 +455,25 @@ mod store_location_tests {
     #[test]
     fn a_mistyped_scheme_is_refused_not_made_a_file() {
         let d = Path::new("/data");
-        let e = sqlite_path(d, "postgress://db.example/steward").unwrap_err().to_string();
-        assert!(e.contains("`postgress`") && e.contains("postgres://"), "{e}");
-        assert_eq!(sqlite_path(d, "sqlite:jp.sqlite3").unwrap(), Path::new("/data/jp.sqlite3"));
-        assert_eq!(sqlite_path(d, "sqlite:///abs/jp.sqlite3").unwrap(), Path::new("/abs/jp.sqlite3"));
-        assert_eq!(sqlite_path(d, "jp.sqlite3").unwrap(), Path::new("/data/jp.sqlite3"));
+        let e = sqlite_path(d, "postgress://db.example/steward")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`postgress`") && e.contains("postgres://"),
+            "{e}"
+        );
+        assert_eq!(
+            sqlite_path(d, "sqlite:jp.sqlite3").unwrap(),
+            Path::new("/data/jp.sqlite3")
+        );
+        assert_eq!(
+            sqlite_path(d, "sqlite:///abs/jp.sqlite3").unwrap(),
+            Path::new("/abs/jp.sqlite3")
+        );
+        assert_eq!(
+            sqlite_path(d, "jp.sqlite3").unwrap(),
+            Path::new("/data/jp.sqlite3")
+        );
         assert!(sqlite_path(d, "sqlite:").is_err());
     }
 

@@ -344,7 +344,12 @@ fn access_and_export_lifecycle_n7_2() {
         assert_eq!(mode & 0o777, 0o700);
     }
     assert_eq!(std::fs::read_dir(&req_dir).unwrap().count(), 2);
-    let e = cli(&st, "ann", RequestType::Erasure, NewRequestDetails::default());
+    let e = cli(
+        &st,
+        "ann",
+        RequestType::Erasure,
+        NewRequestDetails::default(),
+    );
     let done = st.approve(&e.id, st.operator()).unwrap();
     assert_eq!(done.state, RequestState::Completed);
     assert_eq!(std::fs::read_dir(&req_dir).unwrap().count(), 0);

@@ -192,9 +192,10 @@ impl SubjectIdentifier {
     /// device id in turn.
     pub fn candidates(arg: &str) -> Result<Vec<SubjectIdentifier>, DomainError> {
         if let Some((k, v)) = arg.split_once(':')
-            && let Ok(kind) = k.parse::<IdentifierKind>() {
-                return Ok(vec![SubjectIdentifier::new(kind, v)?]);
-            }
+            && let Ok(kind) = k.parse::<IdentifierKind>()
+        {
+            return Ok(vec![SubjectIdentifier::new(kind, v)?]);
+        }
         if arg.trim().parse::<std::net::IpAddr>().is_ok() {
             return Ok(vec![SubjectIdentifier::new(IdentifierKind::Ip, arg)?]);
         }

@@ -103,9 +103,11 @@ impl NewRecord {
         for spec in kind.fields() {
             if let (Some(ik), Some(serde_json::Value::String(v))) =
                 (spec.identifier, fields.get(spec.name))
-                && !v.is_empty() && v != "-" {
-                    return SubjectIdentifier::new(ik, v).map(Some);
-                }
+                && !v.is_empty()
+                && v != "-"
+            {
+                return SubjectIdentifier::new(ik, v).map(Some);
+            }
         }
         Ok(None)
     }
@@ -141,9 +143,11 @@ impl NewRecord {
             if let (Some(ik), Some(serde_json::Value::String(v))) =
                 (spec.identifier, self.fields.get(spec.name))
                 && let Ok(id) = SubjectIdentifier::new(ik, v)
-                    && !out.contains(&id) && ik != IdentifierKind::Ip {
-                        out.push(id);
-                    }
+                && !out.contains(&id)
+                && ik != IdentifierKind::Ip
+            {
+                out.push(id);
+            }
         }
         out
     }

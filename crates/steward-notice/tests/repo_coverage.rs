@@ -141,7 +141,10 @@ fn repository_coverage_matches_the_hand_count() {
             ("crates/steward-core/src/config.rs", "struct Config"),
             ("crates/steward-core/src/vault.rs", "module doc"),
             ("crates/steward-core/src/export.rs", "fn export"),
-            ("crates/steward-core/src/export.rs", "fn export_with_progress"),
+            (
+                "crates/steward-core/src/export.rs",
+                "fn export_with_progress"
+            ),
         ])
     );
 
