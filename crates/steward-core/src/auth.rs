@@ -12,13 +12,13 @@ use base64::Engine as _;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use steward_audit::{Decision as AuditDecision, EntryDraft, Resource, ResourceKind};
+use steward_audit::{Resource, ResourceKind};
 use steward_domain::{Principal, Purpose};
 use steward_policy::{Action, DecisionRequest, RequestContext};
 use steward_store::{ChangeSet, RegistryTable};
 
-use crate::gate::{new_request_id, now_ts, system_entry, token};
-use crate::{CoreError, Denied, Steward, today};
+use crate::gate::{system_entry, token};
+use crate::{CoreError, Steward, today};
 
 /// The registry key of the marker row written with the bootstrap token.
 const BOOTSTRAP_MARKER: &str = "bootstrap-issued";
@@ -420,45 +420,24 @@ impl Steward {
             purpose: Some(purpose),
             context,
         });
-        let entry = EntryDraft {
-            action: token(action.as_str()),
-            clause_ids: d.clause_ids.iter().map(|c| token(c)).collect(),
-            decision: if d.allowed {
-                AuditDecision::Allow
-            } else {
-                AuditDecision::Deny
-            },
-            policy_ids: d.policy_ids.iter().map(|c| token(c)).collect(),
-            policy_version: token(self.policy.version()),
-            principal: token(&principal.name),
-            purpose: Some(token(purpose.as_str())),
-            reason: if d.allowed {
-                None
-            } else {
-                Some(token(&format!("{:?}", d.basis).to_lowercase()))
-            },
-            region: token(&self.config.home_region().name),
-            request_id: token(&new_request_id()),
-            resource: Resource::new(ResourceKind::Principal).id(token(what)),
-            time: now_ts(),
-        };
-        let committed = self
-            .store()?
+        let entry = self.decision_entry(
+            &d,
+            action.as_str(),
+            &principal.name,
+            Some(purpose),
+            0,
+            Resource::new(ResourceKind::Principal).id(token(what)),
+        );
+        if !d.allowed {
+            return Err(self.record_denial(d, entry));
+        }
+        self.store()?
             .commit(ChangeSet {
                 audit: vec![entry],
                 ..Default::default()
             })
             .map_err(|e| CoreError::AuditUnavailable(e.to_string()))?;
-        if d.allowed {
-            Ok(())
-        } else {
-            Err(CoreError::Denied(Box::new(Denied {
-                reason: d.reason,
-                policy_ids: d.policy_ids,
-                clause_ids: d.clause_ids,
-                audit_index: committed.audit_indexes.first().copied(),
-            })))
-        }
+        Ok(())
     }
 }
 

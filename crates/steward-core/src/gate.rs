@@ -180,7 +180,70 @@ pub(crate) fn system_entry(action: &str, id: &str, _why: &str, policy_version: &
     }
 }
 
+/// The error of a denied decision whose entry is at `audit_index`.
+pub(crate) fn denied(d: Decision, audit_index: Option<u64>) -> CoreError {
+    CoreError::Denied(Box::new(Denied {
+        reason: d.reason,
+        policy_ids: d.policy_ids,
+        clause_ids: d.clause_ids,
+        audit_index,
+    }))
+}
+
 impl Steward {
+    /// The audit entry recording policy decision `d` (allow or deny, the
+    /// deciding policies and clauses, the basis of a denial) of `action` by
+    /// `principal` for `purpose`, for region `region`'s log, under a new
+    /// request id and the running pack's version. One shape for every
+    /// decision Steward records.
+    pub(crate) fn decision_entry(
+        &self,
+        d: &Decision,
+        action: &str,
+        principal: &str,
+        purpose: Option<Purpose>,
+        region: usize,
+        resource: Resource,
+    ) -> EntryDraft {
+        EntryDraft {
+            action: token(action),
+            clause_ids: d.clause_ids.iter().map(|c| token(c)).collect(),
+            decision: if d.allowed {
+                AuditDecision::Allow
+            } else {
+                AuditDecision::Deny
+            },
+            policy_ids: d.policy_ids.iter().map(|c| token(c)).collect(),
+            policy_version: token(self.policy.version()),
+            principal: token(principal),
+            purpose: purpose.map(|p| token(p.as_str())),
+            reason: if d.allowed {
+                None
+            } else {
+                Some(token(&format!("{:?}", d.basis).to_lowercase()))
+            },
+            region: token(&self.regions[region].config.name),
+            request_id: token(&new_request_id()),
+            resource,
+            time: now_ts(),
+        }
+    }
+
+    /// Append `entry`, the record of a denied decision `d`, to the primary
+    /// region's log (fail closed) and return the [`CoreError::Denied`].
+    pub(crate) fn record_denial(&self, d: Decision, entry: EntryDraft) -> CoreError {
+        match self.store().and_then(|mut st| {
+            st.commit(ChangeSet {
+                audit: vec![entry],
+                ..Default::default()
+            })
+            .map_err(|e| CoreError::AuditUnavailable(e.to_string()))
+        }) {
+            Ok(c) => denied(d, c.audit_indexes.first().copied()),
+            Err(e) => e,
+        }
+    }
+
     /// Refuse `principal` a request Steward decides outside the policy pack
     /// (who may open a data subject request for whom, N7.2, N6.5): the
     /// refusal is appended to the audit log as a `deny` under policy id
@@ -468,28 +531,16 @@ impl Steward {
         if let Some(m) = &transfer {
             resource = resource.id(token(&format!("transfer_mechanism:{}", m.id)));
         }
-        let entry = EntryDraft {
-            action: token(req.action.as_str()),
-            clause_ids: decision.clause_ids.iter().map(|c| token(c)).collect(),
-            decision: if decision.allowed {
-                AuditDecision::Allow
-            } else {
-                AuditDecision::Deny
-            },
-            policy_ids: decision.policy_ids.iter().map(|c| token(c)).collect(),
-            policy_version: token(self.policy.version()),
-            principal: token(&principal.name),
-            purpose: req.purpose.map(|p| token(p.as_str())),
-            reason: if decision.allowed {
-                None
-            } else {
-                Some(token(&format!("{:?}", decision.basis).to_lowercase()))
-            },
-            region: token(&self.regions[home].config.name),
-            request_id: token(&request_id),
+        let mut entry = self.decision_entry(
+            &decision,
+            req.action.as_str(),
+            &principal.name,
+            req.purpose,
+            home,
             resource,
-            time: now_ts(),
-        };
+        );
+        // The same id as the transfer row this access may register.
+        entry.request_id = token(&request_id);
         let mut cs = if decision.allowed {
             extra.unwrap_or_default()
         } else {
@@ -508,12 +559,7 @@ impl Steward {
             .map_err(|e| CoreError::AuditUnavailable(e.to_string()))?;
         let audit_index = committed.audit_indexes.first().copied().unwrap_or(0);
         if !decision.allowed {
-            return Err(CoreError::Denied(Box::new(Denied {
-                reason: decision.reason.clone(),
-                policy_ids: decision.policy_ids.clone(),
-                clause_ids: decision.clause_ids.clone(),
-                audit_index: Some(audit_index),
-            })));
+            return Err(denied(decision, Some(audit_index)));
         }
         let sealer = match (subject, req.action) {
             (
@@ -752,28 +798,16 @@ impl Steward {
             cs.registry
                 .push(self.transfer_row(m, home, processing, id, req.category, &request_id));
         }
-        cs.audit.push(EntryDraft {
-            action: token(Action::Read.as_str()),
-            clause_ids: decision.clause_ids.iter().map(|c| token(c)).collect(),
-            decision: if decision.allowed {
-                AuditDecision::Allow
-            } else {
-                AuditDecision::Deny
-            },
-            policy_ids: decision.policy_ids.iter().map(|c| token(c)).collect(),
-            policy_version: token(self.policy.version()),
-            principal: token(&principal.name),
-            purpose: req.purpose.map(|p| token(p.as_str())),
-            reason: if decision.allowed {
-                None
-            } else {
-                Some(token(&format!("{:?}", decision.basis).to_lowercase()))
-            },
-            region: token(&self.regions[home].config.name),
-            request_id: token(&request_id),
+        let mut entry = self.decision_entry(
+            &decision,
+            Action::Read.as_str(),
+            &principal.name,
+            req.purpose,
+            home,
             resource,
-            time: now_ts(),
-        });
+        );
+        entry.request_id = token(&request_id);
+        cs.audit.push(entry);
         // Fail closed: nothing is unwrapped unless the decision is recorded.
         let committed = self
             .rstore(home)?
@@ -781,12 +815,7 @@ impl Steward {
             .map_err(|e| CoreError::AuditUnavailable(e.to_string()))?;
         let audit_index = committed.audit_indexes.first().copied().unwrap_or(0);
         if !decision.allowed {
-            return Err(CoreError::Denied(Box::new(crate::Denied {
-                reason: decision.reason.clone(),
-                policy_ids: decision.policy_ids.clone(),
-                clause_ids: decision.clause_ids.clone(),
-                audit_index: Some(audit_index),
-            })));
+            return Err(denied(decision, Some(audit_index)));
         }
         let key = self.rstore(home)?.hold_key(id)?;
         let sealer: Option<(Sealer, u32)> = match key {

@@ -185,42 +185,16 @@ impl Steward {
                 }
             }
         }
-        let entry = EntryDraft {
-            action: token("ingest"),
-            clause_ids: d.clause_ids.iter().map(|c| token(c)).collect(),
-            decision: if d.allowed {
-                AuditDecision::Allow
-            } else {
-                AuditDecision::Deny
-            },
-            policy_ids: d.policy_ids.iter().map(|c| token(c)).collect(),
-            policy_version: token(self.policy.version()),
-            principal: token(&p.name),
-            purpose: Some(token(Purpose::ProvideServices.as_str())),
-            reason: if d.allowed {
-                None
-            } else {
-                Some(token(&format!("{:?}", d.basis).to_lowercase()))
-            },
-            region: token(&self.config.home_region().name),
-            request_id: token(&new_request_id()),
-            resource: Resource::new(ResourceKind::Batch),
-            time: now_ts(),
-        };
+        let entry = self.decision_entry(
+            &d,
+            "ingest",
+            &p.name,
+            Some(Purpose::ProvideServices),
+            0,
+            Resource::new(ResourceKind::Batch),
+        );
         if !d.allowed {
-            let idx = self
-                .store()?
-                .commit(ChangeSet {
-                    audit: vec![entry],
-                    ..Default::default()
-                })
-                .map_err(|e| CoreError::AuditUnavailable(e.to_string()))?;
-            return Err(CoreError::Denied(Box::new(crate::Denied {
-                reason: d.reason,
-                policy_ids: d.policy_ids,
-                clause_ids: d.clause_ids,
-                audit_index: idx.audit_indexes.first().copied(),
-            })));
+            return Err(self.record_denial(d, entry));
         }
         Ok(entry)
     }
