@@ -262,36 +262,15 @@ impl Steward {
         if let Some(s) = subject {
             resource = resource.subject(SubjectRef::new(s.0 as u64));
         }
-        let entry = EntryDraft {
-            action: token(action),
-            clause_ids: vec![token(clause)],
-            decision: AuditDecision::Deny,
-            policy_ids: vec![token(policy_id)],
-            policy_version: token(self.policy.version()),
-            principal: token(&principal.name),
-            purpose: None,
-            reason: Some(token("forbid")),
-            region: token(&self.config.home_region().name),
-            request_id: token(&new_request_id()),
-            resource,
-            time: now_ts(),
-        };
-        let committed = match self.store().and_then(|mut st| {
-            st.commit(ChangeSet {
-                audit: vec![entry],
-                ..Default::default()
-            })
-            .map_err(CoreError::from)
-        }) {
-            Ok(c) => c,
-            Err(e) => return CoreError::AuditUnavailable(e.to_string()),
-        };
-        CoreError::Denied(Box::new(Denied {
-            reason,
+        let d = Decision {
+            allowed: false,
             policy_ids: vec![policy_id.to_owned()],
             clause_ids: vec![clause.to_owned()],
-            audit_index: committed.audit_indexes.first().copied(),
-        }))
+            reason,
+            basis: DecisionBasis::Forbid,
+        };
+        let entry = self.decision_entry(&d, action, &principal.name, None, 0, resource);
+        self.record_denial(d, entry)
     }
 
     /// Refuse `principal` the handling of data subject requests (listing,
