@@ -35,6 +35,8 @@
 #
 # Environment: STEWARD_BIN, CARGO_TARGET_DIR (default /var/tmp/steward-target),
 # STEWARD_ST_VENV, ST_SEED (schemathesis seed; default random, printed),
+# ST_PHASES (default examples,coverage,fuzzing,stateful), ST_EXTRA (more
+# `st run` arguments, e.g. "--include-path /v1/organisations"),
 # ST_WORKERS (default 2), ST_KEEP=1 (keep the work directory after a pass).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -152,12 +154,13 @@ set +e
   --config-file "$WORK/schemathesis.toml" run "$WORK/openapi.json" \
   --url "https://localhost:$PORT" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance \
-  --phases examples,coverage,fuzzing,stateful \
+  --phases "${ST_PHASES:-examples,coverage,fuzzing,stateful}" \
+  ${ST_EXTRA:-} \
   --mode all \
   --max-examples "$N" \
   --seed "$SEED" \
   --workers "${ST_WORKERS:-2}" \
-  --report junit,ndjson --report-dir "$WORK/report" \
+  --report "${ST_REPORT:-junit,ndjson}" --report-dir "$WORK/report" \
   --no-color) 2>&1 | tee "$WORK/schemathesis.out"
 ST_RC=${PIPESTATUS[0]}
 set -e

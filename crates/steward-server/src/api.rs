@@ -156,11 +156,18 @@ async fn around(
     let start = Instant::now();
     let principal = Arc::new(Mutex::new(None::<String>));
     let metrics = state.metrics.clone();
+    let body_limit = state.body_limit;
     let mut resp = REQUEST_ID
         .scope(
             rid.clone(),
             PRINCIPAL.scope(principal.clone(), async move {
-                match tokio::time::timeout(timeout, next.run(req)).await {
+                let handle = async move {
+                    match read_whole_body(req, body_limit).await {
+                        Ok(req) => next.run(req).await,
+                        Err(refusal) => refusal,
+                    }
+                };
+                match tokio::time::timeout(timeout, handle).await {
                     Ok(r) => r,
                     Err(_) => {
                         metrics.timeouts.fetch_add(1, Relaxed);
@@ -198,6 +205,47 @@ async fn around(
         }),
     );
     resp
+}
+
+/// Read the whole request body (at most `limit` bytes) before any handler
+/// runs, so that every response, early refusals included, is sent after
+/// the body was consumed. A response sent while body bytes are still on the
+/// way makes hyper close the HTTP/1.1 connection under a client that
+/// believes it kept alive: its next request on that connection fails
+/// ("EOF occurred in violation of protocol"; seen in schemathesis runs).
+///
+/// Errors, as responses: 413 when `Content-Length` or the bytes read pass
+/// `limit`, 400 when the body cannot be read (the client stopped sending);
+/// both with `Connection: close`, since the rest of the body is unread.
+async fn read_whole_body(req: Request, limit: usize) -> Result<Request, Response> {
+    use http_body_util::{BodyExt as _, LengthLimitError, Limited};
+    let close = |mut r: Response| {
+        r.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        r
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(close(ApiError::TooLarge(limit).into_response()));
+    }
+    let (parts, body) = req.into_parts();
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(Request::from_parts(parts, Body::from(collected.to_bytes()))),
+        Err(e) if e.is::<LengthLimitError>() => {
+            Err(close(ApiError::TooLarge(limit).into_response()))
+        }
+        Err(_) => Err(close(
+            ApiError::BadRequest(
+                "the request body could not be read to its end: send it whole, with a correct Content-Length or chunked encoding"
+                    .into(),
+            )
+            .into_response(),
+        )),
+    }
 }
 
 /// Accept connections until `shutdown`: TLS (when `acceptor`) with ALPN,
@@ -242,17 +290,48 @@ pub(crate) async fn accept_loop(
                 .max_concurrent_streams(128);
             match acceptor {
                 Some(a) => {
-                    if let Ok(Ok(s)) =
-                        tokio::time::timeout(Duration::from_secs(10), a.accept(tcp)).await
-                    {
-                        let _ = builder.serve_connection(TokioIo::new(s), svc).await;
+                    match tokio::time::timeout(Duration::from_secs(10), a.accept(tcp)).await {
+                        Ok(Ok(s)) => {
+                            let r = builder.serve_connection(TokioIo::new(s), svc).await;
+                            log_connection_end(r);
+                        }
+                        Ok(Err(e)) => crate::log::event(
+                            "debug",
+                            "TLS handshake failed",
+                            serde_json::json!({ "error": e.to_string() }),
+                        ),
+                        Err(_) => crate::log::event(
+                            "debug",
+                            "TLS handshake timed out",
+                            serde_json::json!({ "after_s": 10 }),
+                        ),
                     }
                 }
                 None => {
-                    let _ = builder.serve_connection(TokioIo::new(tcp), svc).await;
+                    let r = builder.serve_connection(TokioIo::new(tcp), svc).await;
+                    log_connection_end(r);
                 }
             }
         });
+    }
+}
+
+/// Log a connection that ended with an error (the error's text from hyper,
+/// which names the protocol fault, never request content).
+fn log_connection_end(r: Result<(), Box<dyn std::error::Error + Send + Sync>>) {
+    if let Err(e) = r {
+        let mut chain = e.to_string();
+        let mut src = e.source();
+        while let Some(s) = src {
+            chain.push_str(": ");
+            chain.push_str(&s.to_string());
+            src = s.source();
+        }
+        crate::log::event(
+            "debug",
+            "connection ended with an error",
+            serde_json::json!({ "error": crate::log::redact_quoted(&chain) }),
+        );
     }
 }
 

@@ -166,7 +166,9 @@ pub fn check_options(opts: &ServeOptions) -> Result<(), ServerError> {
 
 /// Start serving on the current tokio runtime: check the options, load or
 /// make the certificate, issue the one-time bootstrap token on a new store,
-/// bind, and accept connections in a background task.
+/// mark data subject requests left `in_progress` by a stopped process as
+/// failed (`interrupted`; again every minute while serving), bind, and
+/// accept connections in a background task.
 pub async fn start(steward: Arc<Steward>, opts: ServeOptions) -> Result<Running, ServerError> {
     check_options(&opts)?;
     let tls = if opts.insecure_http {
@@ -193,13 +195,29 @@ pub async fn start(steward: Arc<Steward>, opts: ServeOptions) -> Result<Running,
         addr: opts.listen,
         reason: e.to_string(),
     })?;
-    let state = api::AppState::new(steward, &opts);
+    let state = api::AppState::new(steward.clone(), &opts);
     let app = api::router(state, &opts);
     let (tx, rx) = oneshot::channel();
     let acceptor = tls
         .as_ref()
         .map(|t| tokio_rustls::TlsAcceptor::from(t.config.clone()));
-    let task = tokio::spawn(api::accept_loop(listener, acceptor, app, rx));
+    // Requests left `in_progress` by a process that stopped (issue 6):
+    // marked failed, `interrupted`, now and every minute while serving
+    // (those younger than `dsr.interrupted_after_secs` wait for a later pass).
+    resume_interrupted(&steward).await;
+    let resumer = {
+        let st = steward.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(RESUME_EVERY).await;
+                resume_interrupted(&st).await;
+            }
+        })
+    };
+    let task = tokio::spawn(async move {
+        api::accept_loop(listener, acceptor, app, rx).await;
+        resumer.abort();
+    });
     log::event(
         "info",
         "listening",
@@ -215,6 +233,36 @@ pub async fn start(steward: Arc<Steward>, opts: ServeOptions) -> Result<Running,
         shutdown: Some(tx),
         task,
     })
+}
+
+/// How often a running server looks for interrupted data subject requests.
+const RESUME_EVERY: Duration = Duration::from_secs(60);
+
+/// One pass of [`Steward::resume_in_progress`], logged: the request ids
+/// marked failed (`interrupted`), or why the pass could not run.
+async fn resume_interrupted(steward: &Arc<Steward>) {
+    let st = steward.clone();
+    match tokio::task::spawn_blocking(move || st.resume_in_progress()).await {
+        Ok(Ok(ids)) => {
+            for id in ids {
+                log::event(
+                    "warn",
+                    "request interrupted: marked failed; approve it again to re-run it",
+                    serde_json::json!({ "dsr_request": id }),
+                );
+            }
+        }
+        Ok(Err(e)) => log::event(
+            "warn",
+            "could not look for interrupted requests",
+            serde_json::json!({ "error": crate::log::redact_quoted(&e.to_string()) }),
+        ),
+        Err(e) => log::event(
+            "warn",
+            "could not look for interrupted requests",
+            serde_json::json!({ "error": e.to_string() }),
+        ),
+    }
 }
 
 /// `steward serve`: build a multi-threaded runtime, start, print the

@@ -126,6 +126,7 @@ impl Modify for CommonResponses {
         crate::requests_api::request_open, crate::requests_api::request_list,
         crate::requests_api::request_get, crate::requests_api::request_approve,
         crate::requests_api::request_reject, crate::requests_api::request_extend,
+        crate::requests_api::request_send_code, crate::requests_api::request_verify,
     ),
     tags(
         (name = "public", description = "No Service Data"),
@@ -136,7 +137,7 @@ impl Modify for CommonResponses {
         (name = "tenancy", description = "Partners, organisations, users (N1.2)"),
         (name = "administrators", description = "Administrator and reseller powers (N6.5a-e)"),
         (name = "self-service", description = "Users' own data (N7)"),
-        (name = "requests", description = "Data subject requests: open, list (overdue), approve once, reject, extend (N7.2, N7.4)")
+        (name = "requests", description = "Data subject requests: open, list (overdue), send and check a one-time code, approve once, reject, extend (N7.2, N7.4)")
     )
 )]
 pub struct ApiDoc;

@@ -86,7 +86,7 @@ impl From<CoreError> for ApiError {
                 crate::log::event(
                     "error",
                     "audit log unavailable",
-                    serde_json::json!({"request_id": request_id(), "detail": m}),
+                    serde_json::json!({"request_id": request_id(), "detail": crate::log::redact_quoted(&m)}),
                 );
                 ApiError::Unavailable(
                     "the audit log cannot be written, so nothing was read or changed (fail closed); retry shortly".into(),
@@ -279,7 +279,7 @@ impl IntoResponse for ApiError {
                 crate::log::event(
                     "error",
                     "internal error",
-                    serde_json::json!({"request_id": request_id(), "detail": detail}),
+                    serde_json::json!({"request_id": request_id(), "detail": crate::log::redact_quoted(&detail)}),
                 );
                 respond(
                     StatusCode::INTERNAL_SERVER_ERROR,

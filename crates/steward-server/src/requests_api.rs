@@ -30,6 +30,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/v1/requests/{id}/approve", post(request_approve))
         .route("/v1/requests/{id}/reject", post(request_reject))
         .route("/v1/requests/{id}/extend", post(request_extend))
+        .route("/v1/requests/{id}/verification", post(request_send_code))
+        .route("/v1/requests/{id}/verify", post(request_verify))
 }
 
 /// A data subject request as stored (`dsr_requests`): id, type, state,
@@ -78,6 +80,14 @@ pub struct RequestIn {
 pub struct ReasonIn {
     /// Why, without names, addresses or other identifiers (1 to 500 characters).
     pub reason: String,
+}
+
+/// A one-time verification code, as the data subject received it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodeIn {
+    /// The code from the message sent to the registered contact (8 digits).
+    pub code: String,
 }
 
 async fn run<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
@@ -281,14 +291,27 @@ pub(crate) async fn request_list(
 
 /// Load a request the caller may see (privacy staff, or its subject);
 /// otherwise 404, so ids of others' requests are not confirmed.
+/// A refusal to anyone else is an audited denial (`dsr_read`), answered as
+/// 404 all the same; a missing id is refused the same way.
 async fn visible(state: &AppState, c: &Caller, id: String) -> Result<Request, ApiError> {
     let r = run(state, move |st| st.request(&id)).await;
     let own = own_subject(c);
+    let staff = is_privacy_staff(c);
     match r {
-        Ok(r) if is_privacy_staff(c) || (own.is_some() && r.subject == own) => Ok(r),
-        Ok(_) | Err(ApiError::BadRequest(_)) => Err(ApiError::NotFound(
-            "no such data subject request for you".into(),
-        )),
+        Ok(r) if staff || (own.is_some() && r.subject == own) => Ok(r),
+        Ok(_) | Err(ApiError::BadRequest(_)) => {
+            if !staff {
+                let p = c.0.principal.clone();
+                match run(state, move |st| Err::<(), _>(st.refuse_dsr_read(&p))).await {
+                    Err(ApiError::Denied(_)) | Ok(()) => {}
+                    // The denial could not be recorded: fail closed (503).
+                    Err(e) => return Err(e),
+                }
+            }
+            Err(ApiError::NotFound(
+                "no such data subject request for you".into(),
+            ))
+        }
         Err(e) => Err(e),
     }
 }
@@ -371,5 +394,53 @@ pub(crate) async fn request_extend(
     let i: ReasonIn = json_in(&state, &headers, body).await?;
     let by = c.name().to_owned();
     let r = run(&state, move |st| st.extend(&id, &by, &i.reason)).await?;
+    Ok(ok(StatusCode::OK, &r))
+}
+
+/// Send a one-time code for an unverified request (email intake, N7.4) to
+/// the subject's registered contact through the configured sender (the
+/// default writes it to `<data-dir>/outbox`); the code is stored only as a
+/// keyed hash, with an expiry and an attempt limit. Privacy staff. Sending
+/// again replaces the code and keeps the attempts used.
+#[utoipa::path(post, path = "/v1/requests/{id}/verification", tag = "requests",
+    params(("id" = String, Path, description = "Request id (dsr_…)")),
+    responses((status = 200, description = "Code sent; the request waits for it", body = RequestOut),
+        (status = 400, description = "Not waiting for a code (verified, unknown sender, locked, final) or no email contact", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not privacy staff", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such request", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn request_send_code(
+    State(state): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    staff_only(&state, &c).await?;
+    let r = visible(&state, &c, id).await?;
+    let r = run(&state, move |st| st.send_verification(&r.id)).await?;
+    Ok(ok(StatusCode::OK, &r))
+}
+
+/// Enter the one-time code the data subject received (for example, quoted
+/// in their reply): a match within its lifetime verifies the request; a
+/// wrong code uses one attempt (audited) and the last allowed one locks
+/// verification. Privacy staff.
+#[utoipa::path(post, path = "/v1/requests/{id}/verify", tag = "requests", request_body = CodeIn,
+    params(("id" = String, Path, description = "Request id (dsr_…)")),
+    responses((status = 200, description = "Verified", body = RequestOut),
+        (status = 400, description = "No code sent, expired, wrong (attempts left named) or locked", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not privacy staff", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such request", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn request_verify(
+    State(state): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    staff_only(&state, &c).await?;
+    let i: CodeIn = json_in(&state, &headers, body).await?;
+    let r = visible(&state, &c, id).await?;
+    let r = run(&state, move |st| st.verify(&r.id, &i.code)).await?;
     Ok(ok(StatusCode::OK, &r))
 }

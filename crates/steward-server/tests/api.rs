@@ -4,6 +4,8 @@
 mod common;
 
 use std::io::Read as _;
+use std::sync::Arc;
+use std::time::Duration;
 
 use common::{problem, start};
 use reqwest::StatusCode;
@@ -332,6 +334,88 @@ async fn body_limit_is_413_problem_json() {
     let big: Vec<Value> = (0..50).flat_map(|_| common::person("ann")).collect();
     let r = s.post(&t, "/v1/records:batch", json!(big)).await;
     problem(r, StatusCode::PAYLOAD_TOO_LARGE).await;
+}
+
+/// Read one HTTP/1.1 response (head and a `content-length` body) from `io`:
+/// (status code, head text).
+async fn read_response<R: tokio::io::AsyncRead + Unpin>(io: &mut R) -> (u16, String) {
+    use tokio::io::AsyncReadExt as _;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = io.read(&mut chunk).await.expect("the server answers");
+        assert!(
+            n > 0,
+            "the server closed the connection instead of answering"
+        );
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let len: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse().unwrap())
+        })
+        .expect("a content-length");
+    while buf.len() < head_end + len {
+        let n = io.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "the server closed the connection mid-body");
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let status = head[9..12].parse().unwrap();
+    (status, head)
+}
+
+/// A refusal that needs no body (here 415: not JSON) is still sent only
+/// after the body has arrived, so the HTTP/1.1 connection stays usable for
+/// the client's next request. Before, the 415 left before the body, hyper
+/// closed the connection when the body came, and the client's next request
+/// on it failed ("EOF occurred in violation of protocol", schemathesis).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn early_refusal_keeps_the_connection_alive() {
+    use tokio::io::AsyncWriteExt as _;
+    let s = common::start().await;
+    let cfg = common::pinned_tls(s.running.cert_der.as_deref().unwrap(), &[b"http/1.1"]);
+    let tcp = tokio::net::TcpStream::connect(s.running.addr)
+        .await
+        .unwrap();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let mut io = tokio_rustls::TlsConnector::from(Arc::new(cfg))
+        .connect(name, tcp)
+        .await
+        .unwrap();
+    let body = br#"{"type":"access"}"#;
+    let head = format!(
+        "POST /v1/requests HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n",
+        s.operator,
+        body.len()
+    );
+    io.write_all(head.as_bytes()).await.unwrap();
+    io.flush().await.unwrap();
+    // The body follows later, as a slow client's second segment would.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    io.write_all(body).await.unwrap();
+    io.flush().await.unwrap();
+    let (status, head) = read_response(&mut io).await;
+    assert_eq!(status, 415, "{head}");
+    assert!(
+        !head.to_ascii_lowercase().contains("connection: close"),
+        "{head}"
+    );
+    io.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .unwrap();
+    io.flush().await.unwrap();
+    let (status, head) = read_response(&mut io).await;
+    assert_eq!(
+        status, 200,
+        "the same connection answers the next request: {head}"
+    );
 }
 
 /// N5.1: a scoped token reaches only its scopes' endpoints (403 naming the

@@ -206,3 +206,221 @@ async fn requests_api_lifecycle_overdue_and_own_requests_n7_2() {
     }
     s.running.shutdown().await;
 }
+
+/// Issue 6 item 7: a request left `in_progress` by a server that stopped
+/// (here: its registry row is put back as a crash after the `in_progress`
+/// transition would leave it) is marked failed, `interrupted`, when
+/// `steward serve` starts again, and a second approval then runs it.
+#[tokio::test]
+async fn serve_start_marks_a_request_left_in_progress_failed() {
+    let s = start().await;
+    assert_eq!(s.ingest(json!(common::person("ann"))).await, 2);
+    let r = body(
+        s.post(
+            &s.operator,
+            "/v1/requests",
+            json!({"type": "export", "subject": "username:ann"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = r["id"].as_str().unwrap().to_owned();
+    let common::Server {
+        dir,
+        steward,
+        running,
+        ..
+    } = s;
+    running.shutdown().await;
+    let operator = steward.operator().to_owned();
+    let mut v = serde_json::to_value(steward.request(&id).unwrap()).unwrap();
+    drop(steward);
+    // The crash: `in_progress` committed an hour ago, nothing after it.
+    let started = time::OffsetDateTime::now_utc() - time::Duration::hours(1);
+    let started = started
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    v["state"] = "in_progress".into();
+    v["attempts"] = 1.into();
+    v["history"].as_array_mut().unwrap().push(json!({
+        "at": started, "state": "in_progress", "by": operator, "note": "execution 1 started"
+    }));
+    let db = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "sqlite3"))
+        .expect("the region's SQLite store");
+    let changed = rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute(
+            "UPDATE dsr_requests SET body = ?1 WHERE id = ?2",
+            [v.to_string(), id.clone()],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+
+    let st = std::sync::Arc::new(
+        steward_core::Steward::open(
+            dir.path(),
+            steward_core::Config::default(),
+            steward_core::OpenOptions::default(),
+        )
+        .unwrap(),
+    );
+    assert_eq!(
+        st.request(&id).unwrap().state,
+        steward_domain::RequestState::InProgress
+    );
+    let running = steward_server::start(
+        st.clone(),
+        steward_server::ServeOptions {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(running.bootstrap_token.is_none(), "bootstrap is once only");
+    let failed = st.request(&id).unwrap();
+    assert_eq!(failed.state, steward_domain::RequestState::Failed);
+    assert!(
+        failed
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("interrupted"),
+        "{:?}",
+        failed.reason
+    );
+    let done = st.approve(&id, &operator).unwrap();
+    assert_eq!(done.state, steward_domain::RequestState::Completed);
+    assert_eq!(done.attempts, 2);
+    running.shutdown().await;
+}
+
+/// N7.4 over the API: for a request that came by email, privacy staff send
+/// the one-time code to the registered contact (the default sender writes
+/// it to `<data-dir>/outbox`; the response never carries it), a wrong code
+/// uses one attempt (400 naming those left), the right one verifies, and
+/// only then does approval run it. A data subject cannot send codes (403).
+#[tokio::test]
+async fn email_request_code_sent_and_verified_over_the_api_n7_4() {
+    let s = start().await;
+    assert_eq!(s.ingest(json!(common::person("ann"))).await, 2);
+    let r = s
+        .steward
+        .open_request(
+            "ingest",
+            Some("ann@example.com"),
+            RequestType::Access,
+            Channel::Email { record: None },
+            NewRequestDetails::default(),
+        )
+        .unwrap();
+    let op = s.operator.clone();
+    let base = format!("/v1/requests/{}", r.id);
+    let p = problem(
+        s.post(&op, &format!("{base}/approve"), json!({})).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(
+        p["detail"].as_str().unwrap().contains("not verified"),
+        "{p}"
+    );
+
+    let sent = body(
+        s.post(&op, &format!("{base}/verification"), json!({}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(sent["state"], "received");
+    let files: Vec<_> = std::fs::read_dir(s.dir.path().join("outbox"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1);
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(text.contains("To: <ann@example.com>\r\n"), "{text}");
+    let code: String = text
+        .split("enter this code: ")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    assert_eq!(code.len(), 8);
+    assert!(!sent.to_string().contains(&code), "{sent}");
+
+    let wrong = if code == "00000000" {
+        "11111111"
+    } else {
+        "00000000"
+    };
+    let p = problem(
+        s.post(&op, &format!("{base}/verify"), json!({"code": wrong}))
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("does not match; 4 attempts left"),
+        "{p}"
+    );
+    let v = body(
+        s.post(&op, &format!("{base}/verify"), json!({"code": code}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(v["state"], "verified");
+    let done = body(
+        s.post(&op, &format!("{base}/approve"), json!({})).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(done["state"], "completed");
+    assert_eq!(done["result"]["records"], 2);
+
+    // A data subject (ann as a user of an organisation) may not send codes.
+    let r = s
+        .post(
+            &op,
+            "/v1/organisations",
+            json!({"id": "acme", "name": "Acme"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let u = body(
+        s.post(
+            &op,
+            "/v1/organisations/acme/users",
+            json!({"subject": "username:ann", "password": PW}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let login = body(
+        s.client
+            .post(s.url("/v1/auth/token"))
+            .json(&json!({"user": u["name"], "password": PW}))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::CREATED,
+    )
+    .await;
+    let ann = login["token"].as_str().unwrap().to_owned();
+    problem(
+        s.post(&ann, &format!("{base}/verification"), json!({}))
+            .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+}

@@ -445,6 +445,17 @@ async fn tenant_isolation_matrix_every_cell_denied_and_audited() {
         .unwrap()
         .to_owned();
     let ub = &t.ub;
+    let rb = s
+        .steward
+        .open_request(
+            s.steward.operator(),
+            Some("username:bob"),
+            steward_domain::RequestType::Access,
+            steward_core::Channel::Cli,
+            steward_core::dsr::NewRequestDetails::default(),
+        )
+        .unwrap()
+        .id;
     let cells: Vec<(Method, String, Value)> = vec![
         (
             Method::GET,
@@ -526,11 +537,38 @@ async fn tenant_isolation_matrix_every_cell_denied_and_audited() {
             "/v1/organisations/org-b/admins".into(),
             json!({"name": "planted-admin"}),
         ),
-        // A data subject request about org-b's user.
+        // A data subject request about org-b's user, and one already
+        // open about him: read, decided, verified.
         (
             Method::POST,
             "/v1/requests".into(),
             json!({"type": "erasure", "subject": "username:bob"}),
+        ),
+        (Method::GET, format!("/v1/requests/{rb}"), json!(null)),
+        (
+            Method::POST,
+            format!("/v1/requests/{rb}/approve"),
+            json!({}),
+        ),
+        (
+            Method::POST,
+            format!("/v1/requests/{rb}/reject"),
+            json!({"reason": "not needed"}),
+        ),
+        (
+            Method::POST,
+            format!("/v1/requests/{rb}/extend"),
+            json!({"reason": "complex request"}),
+        ),
+        (
+            Method::POST,
+            format!("/v1/requests/{rb}/verification"),
+            json!({}),
+        ),
+        (
+            Method::POST,
+            format!("/v1/requests/{rb}/verify"),
+            json!({"code": "12345678"}),
         ),
     ];
     let actors = [

@@ -74,8 +74,9 @@ impl ServerCertVerifier for Pinned {
     }
 }
 
-/// A client that trusts only the certificate `der`.
-pub fn pinned_client(der: &[u8]) -> Client {
+/// A rustls client configuration that trusts only the certificate `der`,
+/// offering the ALPN protocols `alpn`.
+pub fn pinned_tls(der: &[u8], alpn: &[&[u8]]) -> rustls::ClientConfig {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut sha256 = [0u8; 32];
     sha256.copy_from_slice(&Sha256::digest(der));
@@ -85,7 +86,13 @@ pub fn pinned_client(der: &[u8]) -> Client {
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(Pinned { sha256, provider }))
         .with_no_client_auth();
-    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    cfg.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    cfg
+}
+
+/// A client that trusts only the certificate `der`.
+pub fn pinned_client(der: &[u8]) -> Client {
+    let cfg = pinned_tls(der, &[b"h2", b"http/1.1"]);
     Client::builder()
         .use_preconfigured_tls(cfg)
         .build()
