@@ -167,6 +167,11 @@ pub fn baseline_decide(req: &DecisionRequest<'_>) -> BaselineDecision {
                 "staff-security-keys-rotate"
             })
         }
+        (Action::DsrHandle, Purpose::Comply)
+            if staff && has(Team::Privacy) && ctx.legal_obligation_recorded =>
+        {
+            Some("staff-privacy-handle-requests")
+        }
         (Action::Report, Purpose::InternalReporting)
             if (staff || service) && ctx.aggregate_only && subject.is_empty() =>
         {

@@ -409,8 +409,7 @@ impl Steward {
         purpose: Purpose,
         what: &str,
     ) -> Result<(), CoreError> {
-        let mut context = RequestContext::new(today());
-        context.configured_operator = principal.name == self.config.operator;
+        let context = self.system_context(principal, action);
         let d = self.policy.decide(&DecisionRequest {
             principal,
             action,
@@ -438,6 +437,51 @@ impl Steward {
             })
             .map_err(|e| CoreError::AuditUnavailable(e.to_string()))?;
         Ok(())
+    }
+
+    /// The context of a system decision: today, whether `principal` is the
+    /// configured operator, and for `dsr_handle` a recorded legal
+    /// obligation, since the data subject request register is itself the
+    /// record of the obligations it handles (N3.7, N7.2).
+    fn system_context(&self, principal: &Principal, action: Action) -> RequestContext {
+        let mut context = RequestContext::new(today());
+        context.configured_operator = principal.name == self.config.operator;
+        context.legal_obligation_recorded = action == Action::DsrHandle;
+        context
+    }
+
+    /// Decide whether `principal` may handle data subject requests (read
+    /// the register, send and check one-time codes, approve, reject,
+    /// extend; N7.2, N7.4): the pack's `dsr_handle` action for `comply`
+    /// (policy `staff-privacy-handle-requests`: privacy-team staff), the
+    /// decision recorded like every [`Steward::authorize_system`] one.
+    ///
+    /// Errors: [`CoreError::Denied`] (audited); [`CoreError::AuditUnavailable`].
+    pub fn authorize_dsr_handling(&self, principal: &Principal) -> Result<(), CoreError> {
+        self.authorize_system(
+            principal,
+            Action::DsrHandle,
+            Purpose::Comply,
+            "dsr_requests",
+        )
+    }
+
+    /// The pack's decision on `dsr_handle` for `principal`, not recorded:
+    /// for a choice inside an operation that records itself (whether a
+    /// request opened on a subject's behalf is verified at once).
+    pub(crate) fn may_handle_requests(&self, principal: &Principal) -> bool {
+        let context = self.system_context(principal, Action::DsrHandle);
+        self.policy
+            .decide(&DecisionRequest {
+                principal,
+                action: Action::DsrHandle,
+                subject: None,
+                category: None,
+                organisation: None,
+                purpose: Some(Purpose::Comply),
+                context,
+            })
+            .allowed
     }
 }
 

@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use steward_audit::{BlindIndexRef, Resource, ResourceKind, SubjectRef};
 use steward_domain::{
-    Fields, Principal, PrincipalKind, Purpose, RecordId, RequestState, RequestType, SubjectId, Team,
+    Fields, Principal, PrincipalKind, Purpose, RecordId, RequestState, RequestType, SubjectId,
 };
 use steward_policy::Action;
 use steward_store::{ChangeSet, RegistryGuard, RegistryTable, StoreError};
@@ -588,11 +588,6 @@ fn corrections_aad(id: &str) -> Vec<u8> {
     a
 }
 
-/// Privacy-team staff decide requests (approve, reject, extend).
-fn is_privacy_staff(p: &Principal) -> bool {
-    p.kind.is_staff() && !p.revoked && p.teams.contains(&Team::Privacy)
-}
-
 fn free_text(what: &str, s: &str) -> Result<String, CoreError> {
     let t = s.trim();
     if t.is_empty() || t.chars().count() > 500 || t.chars().any(char::is_control) {
@@ -811,8 +806,8 @@ impl Steward {
                 Some("authenticated_subject")
             }
             (_, _) if email => None,
-            (_, Some(_)) if is_privacy_staff(&p) => Some("operator"),
-            (_, None) if is_privacy_staff(&p) => None,
+            (_, Some(_)) if self.may_handle_requests(&p) => Some("operator"),
+            (_, None) if self.may_handle_requests(&p) => None,
             (PrincipalKind::CustomerAdmin | PrincipalKind::Reseller, Some(s)) => {
                 match self.organisation_of_subject(s)? {
                     Some(org) if p.organisations.contains(&org) => Some("administrator"),
@@ -1278,15 +1273,13 @@ impl Steward {
     /// Reject request `id` as privacy-team principal `by`, with a reason
     /// (recorded in the request; the audit entry records the rejection).
     ///
-    /// Errors: [`CoreError::Input`] when `by` is not privacy staff, the
+    /// Errors: [`CoreError::Denied`] (audited) when the pack does not let
+    /// `by` handle requests (`dsr_handle`: privacy staff); [`CoreError::Input`] when the
     /// reason is empty or too long, or the request is final or executing.
     pub fn reject(&self, id: &str, by: &str, reason: &str) -> Result<Request, CoreError> {
         let p = self.acting(by)?;
-        if !is_privacy_staff(&p) {
-            return Err(CoreError::Input(format!(
-                "principal `{by}` may not decide data subject requests: privacy-team staff do"
-            )));
-        }
+        // Decided by the pack (`dsr_handle`, privacy staff) and audited.
+        self.authorize_dsr_handling(&p)?;
         let reason = free_text("--reason", reason)?;
         let (before, mut req) = self.load_request(id)?;
         if req.state.is_final() || req.state == RequestState::InProgress {
@@ -1333,11 +1326,8 @@ impl Steward {
         now: OffsetDateTime,
     ) -> Result<Request, CoreError> {
         let p = self.acting(by)?;
-        if !is_privacy_staff(&p) {
-            return Err(CoreError::Input(format!(
-                "principal `{by}` may not decide data subject requests: privacy-team staff do"
-            )));
-        }
+        // Decided by the pack (`dsr_handle`, privacy staff) and audited.
+        self.authorize_dsr_handling(&p)?;
         let reason = free_text("--reason", reason)?;
         let (before, mut req) = self.load_request(id)?;
         if req.state.is_final() {
@@ -1479,11 +1469,8 @@ impl Steward {
         now: OffsetDateTime,
     ) -> Result<Request, CoreError> {
         let p = self.acting(by)?;
-        if !is_privacy_staff(&p) {
-            return Err(CoreError::Input(format!(
-                "principal `{by}` may not decide data subject requests: privacy-team staff do"
-            )));
-        }
+        // Decided by the pack (`dsr_handle`, privacy staff) and audited.
+        self.authorize_dsr_handling(&p)?;
         let (before, mut req) = self.load_request(id)?;
         match req.state {
             RequestState::Verified | RequestState::Failed => {}

@@ -273,36 +273,6 @@ impl Steward {
         self.record_denial(d, entry)
     }
 
-    /// Refuse `principal` the handling of data subject requests (listing,
-    /// approving, rejecting, extending them is for privacy-team staff, N7.2):
-    /// an audited denial under policy id `dsr-staff`.
-    pub fn refuse_dsr_handling(&self, principal: &Principal) -> CoreError {
-        self.refuse(
-            principal,
-            "dsr_handle",
-            None,
-            "dsr-staff",
-            "N7.2",
-            "data subject requests are decided by privacy-team staff (N7.2)".into(),
-        )
-    }
-
-    /// Refuse `principal` a data subject request that is not theirs to see
-    /// (a data subject sees only the requests about them; the register is
-    /// for privacy-team staff, N7.2). Audited as action `dsr_read` under
-    /// `dsr-requester`; callers answer 404 so that the request's existence
-    /// is not confirmed.
-    pub fn refuse_dsr_read(&self, principal: &Principal) -> CoreError {
-        self.refuse(
-            principal,
-            "dsr_read",
-            None,
-            "dsr-requester",
-            "N7.2",
-            "a data subject sees only the requests about them (N7.2)".into(),
-        )
-    }
-
     /// Open a subject's registered email identifier (the one whose blind
     /// index is `blind_hex`) so that Steward can send the one-time code of
     /// data subject request `request_id` to it (N7.4; the DSR engine's

@@ -1060,3 +1060,60 @@ fn request_left_in_progress_is_resumed_on_reopen() {
         Some(RequestResult::Export { records: 2, .. })
     ));
 }
+
+/// N7.2, N7.4: who decides requests is the pack's `dsr_handle` action
+/// (policy `staff-privacy-handle-requests`: privacy-team staff, for
+/// `comply`), each decision audited. Security staff are refused approve,
+/// reject and extend (denied, audited, the request unchanged); a privacy
+/// employee approves; a security employee cannot open one verified at once.
+#[test]
+fn only_privacy_staff_decide_requests_by_the_pack_n7_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let st = open(dir.path());
+    seed(&st);
+    staff(&st, "sec", Team::Security);
+    staff(&st, "pia", Team::Privacy);
+    let db = dir.path().join("jp.sqlite3");
+    let r = cli(
+        &st,
+        "ann",
+        RequestType::Access,
+        NewRequestDetails::default(),
+    );
+    let before = count_action(&db, "dsr_handle");
+    let refusals = [
+        st.approve(&r.id, "sec").unwrap_err(),
+        st.reject(&r.id, "sec", "not needed").unwrap_err(),
+        st.extend(&r.id, "sec", "complex request").unwrap_err(),
+    ];
+    for e in refusals {
+        match e {
+            CoreError::Denied(d) => {
+                assert!(d.audit_index.is_some(), "{d:?}");
+                assert!(
+                    !d.policy_ids
+                        .contains(&"staff-privacy-handle-requests".to_owned()),
+                    "{d:?}"
+                );
+            }
+            other => panic!("expected an audited denial, got {other}"),
+        }
+    }
+    assert_eq!(count_action(&db, "dsr_handle") - before, 3);
+    assert_eq!(st.request(&r.id).unwrap().state, RequestState::Verified);
+    // Security staff opening on ann's behalf: recorded, not verified at once.
+    let by_sec = st.open_request(
+        "sec",
+        Some("ann"),
+        RequestType::Access,
+        Channel::Cli,
+        NewRequestDetails::default(),
+    );
+    assert!(
+        by_sec.is_err() || by_sec.as_ref().unwrap().state != RequestState::Verified,
+        "{by_sec:?}"
+    );
+    let done = st.approve(&r.id, "pia").unwrap();
+    assert_eq!(done.state, RequestState::Completed);
+    assert_eq!(count_action(&db, "dsr_handle") - before, 4);
+}

@@ -162,7 +162,7 @@ impl fmt::Display for ValidationIssues<'_> {
 /// A name that is not one of the actions of [`crate::Action`].
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error(
-    "unknown action `{name}`: expected one of read, export, erase, rectify, ingest, disclose, report, admin_view, admin_change_password, admin_suspend, admin_legal_access, admin_restrict, manage_principals, audit_read, keys_rotate"
+    "unknown action `{name}`: expected one of read, export, erase, rectify, ingest, disclose, report, admin_view, admin_change_password, admin_suspend, admin_legal_access, admin_restrict, manage_principals, audit_read, keys_rotate, dsr_handle"
 )]
 pub struct UnknownActionError {
     /// The name given (at most 64 characters).

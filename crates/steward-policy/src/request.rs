@@ -44,11 +44,14 @@ pub enum Action {
     AuditRead,
     /// Rotate encryption keys (N5.2).
     KeysRotate,
+    /// Handle data subject requests: read the register, send and check
+    /// one-time codes, approve, reject, extend (N7.2, N7.4).
+    DsrHandle,
 }
 
 impl Action {
     /// All actions, in schema order.
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 16] = [
         Action::Read,
         Action::Export,
         Action::Erase,
@@ -64,6 +67,7 @@ impl Action {
         Action::ManagePrincipals,
         Action::AuditRead,
         Action::KeysRotate,
+        Action::DsrHandle,
     ];
 
     /// The snake_case key: the Cedar action id and the audit log's name.
@@ -84,6 +88,7 @@ impl Action {
             Action::ManagePrincipals => "manage_principals",
             Action::AuditRead => "audit_read",
             Action::KeysRotate => "keys_rotate",
+            Action::DsrHandle => "dsr_handle",
         }
     }
 
@@ -106,6 +111,7 @@ impl Action {
             Action::ManagePrincipals => "manage principals",
             Action::AuditRead => "read the audit log",
             Action::KeysRotate => "rotate keys",
+            Action::DsrHandle => "handle data subject requests",
         }
     }
 

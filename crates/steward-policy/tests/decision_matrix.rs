@@ -275,6 +275,11 @@ fn oracle(c: &Case) -> Expect {
         {
             return allow("N7.2");
         }
+        // N7.2, N7.4: privacy staff handle the register of data subject
+        // requests, each a recorded legal obligation (N3.7).
+        if team(Team::Privacy) && c.action == A::DsrHandle && purpose == P::Comply && c.legal {
+            return allow("N7.2");
+        }
         if c.action == A::AuditRead {
             if purpose == P::Protect
                 && (team(Team::Privacy) || team(Team::Security) || team(Team::IncidentResponse))
@@ -882,6 +887,22 @@ fn explicit_rows() -> Vec<Row> {
             Case::new(who(K::Service, &[]), A::KeysRotate, None, P::Protect).no_subject(),
             allow("N5.2"),
             &[N::Purpose(P::ProvideServices), N::Kind(K::Processor)],
+        ),
+        row(
+            "privacy staff handle data subject requests",
+            Case::new(e(Team::Privacy), A::DsrHandle, None, P::Comply)
+                .no_subject()
+                .legal(),
+            allow("N7.2"),
+            &[N::Legal, N::Team, N::Purpose(P::Protect)],
+        ),
+        row(
+            "security staff handle data subject requests",
+            Case::new(e(Team::Security), A::DsrHandle, None, P::Comply)
+                .no_subject()
+                .legal(),
+            DEFAULT_DENY,
+            &[],
         ),
         row(
             "support manages principals",

@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use steward_core::dsr::{NewRequestDetails, Request, RequestFilter, parse_record_id};
 use steward_core::{Channel, CoreError, Steward};
-use steward_domain::{Fields, PrincipalKind, Purpose, RequestState, RequestType, Team};
+use steward_domain::{Fields, PrincipalKind, Purpose, RequestState, RequestType};
 use utoipa::ToSchema;
 
 use crate::api::AppState;
@@ -102,11 +102,6 @@ where
         .map_err(ApiError::from)
 }
 
-fn is_privacy_staff(c: &Caller) -> bool {
-    let p = &c.0.principal;
-    p.kind.is_staff() && p.teams.contains(&Team::Privacy)
-}
-
 fn own_subject(c: &Caller) -> Option<String> {
     let p = &c.0.principal;
     (p.kind == PrincipalKind::DataSubject)
@@ -114,13 +109,11 @@ fn own_subject(c: &Caller) -> Option<String> {
         .flatten()
 }
 
-/// Privacy-team staff only; a refusal is an audited denial (403).
+/// Handling requests is decided by the pack (`dsr_handle`: privacy-team
+/// staff) and audited, allowed or refused (403).
 async fn staff_only(state: &AppState, c: &Caller) -> Result<(), ApiError> {
-    if is_privacy_staff(c) {
-        return Ok(());
-    }
     let p = c.0.principal.clone();
-    run(state, move |st| Err::<(), _>(st.refuse_dsr_handling(&p))).await
+    run(state, move |st| st.authorize_dsr_handling(&p)).await
 }
 
 async fn json_in<T: for<'de> Deserialize<'de>>(
@@ -289,31 +282,39 @@ pub(crate) async fn request_list(
     Ok(axum::Json(RequestList { requests }).into_response())
 }
 
-/// Load a request the caller may see (privacy staff, or its subject);
-/// otherwise 404, so ids of others' requests are not confirmed.
-/// A refusal to anyone else is an audited denial (`dsr_read`), answered as
-/// 404 all the same; a missing id is refused the same way.
+/// Load a request the caller may see (its subject, or privacy staff);
+/// otherwise 404, so ids of others' requests are not confirmed. Anyone else is decided as request handling (`dsr_handle`, audited); a
+/// refusal is answered 404 all the same, as is a missing id.
 async fn visible(state: &AppState, c: &Caller, id: String) -> Result<Request, ApiError> {
     let r = run(state, move |st| st.request(&id)).await;
     let own = own_subject(c);
-    let staff = is_privacy_staff(c);
     match r {
-        Ok(r) if staff || (own.is_some() && r.subject == own) => Ok(r),
-        Ok(_) | Err(ApiError::BadRequest(_)) => {
-            if !staff {
-                let p = c.0.principal.clone();
-                match run(state, move |st| Err::<(), _>(st.refuse_dsr_read(&p))).await {
-                    Err(ApiError::Denied(_)) | Ok(()) => {}
-                    // The denial could not be recorded: fail closed (503).
-                    Err(e) => return Err(e),
-                }
-            }
-            Err(ApiError::NotFound(
-                "no such data subject request for you".into(),
-            ))
-        }
+        Ok(r) if own.is_some() && r.subject == own => Ok(r),
+        Ok(r) => match staff_only(state, c).await {
+            Ok(()) => Ok(r),
+            Err(ApiError::Denied(_)) => Err(not_yours()),
+            // The decision could not be recorded: fail closed (503).
+            Err(e) => Err(e),
+        },
+        Err(ApiError::BadRequest(_)) => match staff_only(state, c).await {
+            Ok(()) | Err(ApiError::Denied(_)) => Err(not_yours()),
+            Err(e) => Err(e),
+        },
         Err(e) => Err(e),
     }
+}
+
+/// Load a request for a caller already allowed to handle requests: 404
+/// when there is none.
+async fn load(state: &AppState, id: String) -> Result<Request, ApiError> {
+    match run(state, move |st| st.request(&id)).await {
+        Err(ApiError::BadRequest(_)) => Err(not_yours()),
+        r => r,
+    }
+}
+
+fn not_yours() -> ApiError {
+    ApiError::NotFound("no such data subject request for you".into())
 }
 
 /// One request: privacy staff, or the data subject it is about.
@@ -415,7 +416,7 @@ pub(crate) async fn request_send_code(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     staff_only(&state, &c).await?;
-    let r = visible(&state, &c, id).await?;
+    let r = load(&state, id).await?;
     let r = run(&state, move |st| st.send_verification(&r.id)).await?;
     Ok(ok(StatusCode::OK, &r))
 }
@@ -440,7 +441,7 @@ pub(crate) async fn request_verify(
 ) -> Result<Response, ApiError> {
     staff_only(&state, &c).await?;
     let i: CodeIn = json_in(&state, &headers, body).await?;
-    let r = visible(&state, &c, id).await?;
+    let r = load(&state, id).await?;
     let r = run(&state, move |st| st.verify(&r.id, &i.code)).await?;
     Ok(ok(StatusCode::OK, &r))
 }
