@@ -10,7 +10,8 @@
 //! * 54 messages, all with a `From` address: dwsauder@example.com 32,
 //!   doug@example.com 18, doug@penguin.example.com 4 (3 senders);
 //! * request words of any type (regular expressions broader than Steward's
-//!   rules, English and German) over the decoded subjects and text parts:
+//!   rules, English and German, and the Japanese words of the rules) over
+//!   the decoded subjects and text parts:
 //!   none in any of the 54 (they are fables), so all 54 end as recorded
 //!   rejections `unclassified` ("could not tell which request"), each stored
 //!   encrypted under its sender's subject;

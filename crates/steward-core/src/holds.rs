@@ -878,6 +878,9 @@ impl Steward {
             fields.insert(k.clone(), v.clone());
         }
         if fields == before {
+            // The record was opened to compare: its allowed decision is
+            // recorded all the same (nothing else is written), then refused.
+            self.gate(&req, None)?;
             return Err(CoreError::Input(format!(
                 "the corrected fields equal the stored ones of record {record_id}: nothing to rectify"
             )));

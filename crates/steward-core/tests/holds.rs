@@ -544,6 +544,28 @@ fn rectification_replaces_the_record_and_audits_ids_not_values_n7_2() {
     assert_eq!(audit_size(&db), size);
     assert_eq!(count(&db, "SELECT count(*) FROM records"), 1);
 
+    // Values equal to the stored ones: refused, nothing written, but the
+    // record was opened to compare, so the allowed decision is recorded.
+    let size = audit_size(&db);
+    let mut same = Fields::new();
+    same.insert("job_title".into(), "Staff Engineer".into());
+    let err = st
+        .rectify(st.operator(), "dana", new, same, Some(&ob.id))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("nothing to rectify"), "{err}");
+    assert_eq!(audit_size(&db), size + 1);
+    let e = last_entry(&db, "rectify");
+    assert!(e.contains("\"decision\":\"allow\""), "{e}");
+    assert!(!e.contains("Staff Engineer"), "{e}");
+    assert_eq!(
+        count(
+            &db,
+            &format!("SELECT count(*) FROM records WHERE id = {}", new.0)
+        ),
+        1
+    );
+
     // Security staff may not rectify: denied and audited, nothing changes.
     staff(&st, "sec", Team::Security);
     let size = audit_size(&db);

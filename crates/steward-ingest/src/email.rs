@@ -14,8 +14,9 @@
 //! * attachments as (name, content type, size) only: their contents are never
 //!   kept, logged or returned;
 //! * a transparent keyword [`classify`]cation into a
-//!   [`RequestType`] (English and German: the languages of the mail Steward
-//!   is tested on), with the words that matched and where, or `None` with the
+//!   [`RequestType`] (English and German, the languages of the mail Steward
+//!   is tested on, and Japanese, the language of APPI requests), with the
+//!   words that matched and where, or `None` with the
 //!   reason when nothing or more than one type matched.
 //!
 //! No input panics. [`EmailMessage`]'s `Debug` prints shapes (lengths,
@@ -151,9 +152,15 @@ use Mode::{Infix, Prefix, Word};
 use RequestType::{Access, Erasure, Export, Objection, Rectification, Restriction};
 
 /// The classification rules (N7.4), in English and German (the languages of
-/// the real mail Steward is tested on, `../shared/data/eml`). A message
-/// matches a type when any of its rules matches; the GDPR article numbers
-/// (Art. 15-18, 20, 21) count in either language.
+/// the real mail Steward is tested on, `../shared/data/eml`) and Japanese
+/// (the request names of APPI Art. 33-35: 開示 disclosure, 訂正 correction,
+/// 削除/消去 deletion, 利用停止 cessation of use, 第三者提供の停止
+/// cessation of third-party provision). A message matches a type when any
+/// of its rules matches; the GDPR article numbers (Art. 15-18, 20, 21) count
+/// in either language. Japanese words are matched anywhere (no word
+/// spaces); APPI's combined request names ("訂正・追加・削除",
+/// "利用停止・消去") name two types and so are ambiguous by design: staff
+/// classify them.
 pub const RULES: &[Rule] = &[
     // Erasure (N8.8; GDPR Art. 17).
     r(Erasure, "delet", "en", Prefix),
@@ -170,6 +177,8 @@ pub const RULES: &[Rule] = &[
     r(Erasure, "article 17", "any", Word),
     r(Erasure, "artikel 17", "any", Word),
     r(Erasure, "art. 17", "any", Word),
+    r(Erasure, "削除", "ja", Infix),
+    r(Erasure, "消去", "ja", Infix),
     // Access (N7.2, N7.3; GDPR Art. 15).
     r(Access, "access request", "en", Word),
     r(Access, "subject access", "en", Word),
@@ -187,6 +196,7 @@ pub const RULES: &[Rule] = &[
     r(Access, "article 15", "any", Word),
     r(Access, "artikel 15", "any", Word),
     r(Access, "art. 15", "any", Word),
+    r(Access, "開示", "ja", Infix),
     // Export, i.e. portability (N7.1, N7.2; GDPR Art. 20).
     r(Export, "export", "en", Prefix),
     r(Export, "portab", "en", Prefix),
@@ -199,6 +209,8 @@ pub const RULES: &[Rule] = &[
     r(Export, "article 20", "any", Word),
     r(Export, "artikel 20", "any", Word),
     r(Export, "art. 20", "any", Word),
+    r(Export, "エクスポート", "ja", Infix),
+    r(Export, "ポータビリティ", "ja", Infix),
     // Rectification (N7.2 "control"; GDPR Art. 16).
     r(Rectification, "rectif", "en", Prefix),
     r(Rectification, "correct my", "en", Word),
@@ -212,6 +224,7 @@ pub const RULES: &[Rule] = &[
     r(Rectification, "article 16", "any", Word),
     r(Rectification, "artikel 16", "any", Word),
     r(Rectification, "art. 16", "any", Word),
+    r(Rectification, "訂正", "ja", Infix),
     // Restriction of processing (N7.2 "control"; GDPR Art. 18).
     r(Restriction, "restrict", "en", Prefix),
     r(Restriction, "einschränk", "de", Infix),
@@ -219,6 +232,7 @@ pub const RULES: &[Rule] = &[
     r(Restriction, "article 18", "any", Word),
     r(Restriction, "artikel 18", "any", Word),
     r(Restriction, "art. 18", "any", Word),
+    r(Restriction, "利用停止", "ja", Infix),
     // Objection to processing (N7.2 "control"; GDPR Art. 21).
     r(Objection, "object to", "en", Word),
     r(Objection, "objection", "en", Prefix),
@@ -230,6 +244,8 @@ pub const RULES: &[Rule] = &[
     r(Objection, "article 21", "any", Word),
     r(Objection, "artikel 21", "any", Word),
     r(Objection, "art. 21", "any", Word),
+    r(Objection, "第三者提供の停止", "ja", Infix),
+    r(Objection, "異議", "ja", Infix),
 ];
 
 /// A rule that matched, and where.
@@ -585,7 +601,7 @@ pub fn classify(subject: Option<&str>, body: &str) -> Classification {
     let (request_type, reason) = match types.as_slice() {
         [] => (
             None,
-            "could not tell which request: no request words (English or German) in the subject or body".to_owned(),
+            "could not tell which request: no request words (English, German or Japanese) in the subject or body".to_owned(),
         ),
         [one] => (
             Some(*one),
@@ -663,7 +679,7 @@ mod tests {
     }
 
     #[test]
-    fn iso_2022_jp_subject_decodes_with_full_encoding() {
+    fn iso_2022_jp_subject_decodes_and_classifies_n7_4() {
         // "個人データの削除" in ISO-2022-JP, base64 (python3:
         // base64.b64encode("個人データの削除".encode("iso-2022-jp"))).
         let raw = msg(
@@ -672,8 +688,34 @@ mod tests {
         );
         let m = parse("t.eml", &raw).unwrap();
         assert_eq!(m.subject.as_deref(), Some("個人データの削除"));
-        // No Japanese rules: it is not classified (the reason says so).
-        assert_eq!(m.classification.request_type, None);
+        assert_eq!(m.classification.request_type, Some(RequestType::Erasure));
+        assert_eq!(
+            m.classification.reason,
+            "erasure: \"削除\" (ja) in the subject"
+        );
+    }
+
+    #[test]
+    fn japanese_disclosure_request_in_a_shift_jis_body_n7_4() {
+        // Body "保有個人データの開示を請求します。" in Shift_JIS, base64 (python3:
+        // base64.b64encode("保有個人データの開示を請求します。".encode("shift_jis"))).
+        let raw = msg(
+            "From: k@example.jp\r\nSubject: =?UTF-8?B?44GK5ZWP44GE5ZCI44KP44Gb?=\r\nContent-Type: text/plain; charset=Shift_JIS\r\nContent-Transfer-Encoding: base64",
+            "lduXTIzCkGyDZoFbg16CzIpKjqaC8JC/i4GCtYLcgreBQg==",
+        );
+        let m = parse("t.eml", &raw).unwrap();
+        assert_eq!(m.subject.as_deref(), Some("お問い合わせ"));
+        assert_eq!(m.body.trim(), "保有個人データの開示を請求します。");
+        assert_eq!(m.classification.request_type, Some(RequestType::Access));
+        assert_eq!(m.classification.reason, "access: \"開示\" (ja) in the body");
+        // APPI's combined name for Art. 35 names two types: ambiguous.
+        let c = classify(Some("利用停止・消去の請求"), "");
+        assert_eq!(c.request_type, None);
+        assert!(
+            c.reason.contains("restriction") && c.reason.contains("erasure"),
+            "{}",
+            c.reason
+        );
     }
 
     #[test]
