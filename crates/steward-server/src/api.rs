@@ -366,7 +366,7 @@ where
 }
 
 /// Read the whole body, refusing more than the limit (413).
-async fn body_bytes(state: &AppState, body: Body) -> Result<Vec<u8>, ApiError> {
+pub(crate) async fn body_bytes(state: &AppState, body: Body) -> Result<Vec<u8>, ApiError> {
     axum::body::to_bytes(body, state.body_limit)
         .await
         .map(|b| b.to_vec())
@@ -434,7 +434,10 @@ fn parse_category(v: Option<&String>) -> Result<Option<Category>, ApiError> {
     .transpose()
 }
 
-fn json_body<T: for<'de> Deserialize<'de>>(
+/// A JSON request body: 415 unless `Content-Type: application/json`, 400
+/// naming the error's category and position (never the input) when it does
+/// not decode to `T`.
+pub(crate) fn json_body<T: for<'de> Deserialize<'de>>(
     headers: &HeaderMap,
     bytes: &[u8],
 ) -> Result<T, ApiError> {

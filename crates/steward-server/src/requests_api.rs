@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
@@ -121,30 +121,8 @@ async fn json_in<T: for<'de> Deserialize<'de>>(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<T, ApiError> {
-    let mt = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    if mt != "application/json" {
-        return Err(ApiError::UnsupportedMediaType(
-            "send the body as Content-Type: application/json".into(),
-        ));
-    }
-    let bytes = axum::body::to_bytes(body, state.body_limit)
-        .await
-        .map_err(|_| ApiError::TooLarge(state.body_limit))?;
-    serde_json::from_slice(&bytes).map_err(|e| {
-        // serde_json's message may quote input: its category and position only.
-        ApiError::BadRequest(format!(
-            "the body is not the expected JSON ({:?} error at line {} column {}): see /openapi.json for the shape",
-            e.classify(),
-            e.line(),
-            e.column()
-        ))
-    })
+    let bytes = crate::api::body_bytes(state, body).await?;
+    crate::api::json_body(headers, &bytes)
 }
 
 fn ok(status: StatusCode, r: &Request) -> Response {

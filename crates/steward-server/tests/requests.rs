@@ -19,6 +19,44 @@ async fn body(r: reqwest::Response, status: StatusCode) -> Value {
     r.json().await.unwrap()
 }
 
+/// Organisation `acme` (made by the first call), a user of it for
+/// `subject` with password [`PW`], logged in: the user's token.
+async fn user_token(s: &common::Server, subject: &str) -> String {
+    let r = s
+        .post(
+            &s.operator,
+            "/v1/organisations",
+            json!({"id": "acme", "name": "Acme"}),
+        )
+        .await;
+    assert!(
+        r.status() == StatusCode::CREATED || r.status() == StatusCode::CONFLICT,
+        "{}",
+        r.status()
+    );
+    let u = body(
+        s.post(
+            &s.operator,
+            "/v1/organisations/acme/users",
+            json!({"subject": subject, "password": PW}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let login = body(
+        s.client
+            .post(s.url("/v1/auth/token"))
+            .json(&json!({"user": u["name"], "password": PW}))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::CREATED,
+    )
+    .await;
+    login["token"].as_str().unwrap().to_owned()
+}
+
 #[tokio::test]
 async fn requests_api_lifecycle_overdue_and_own_requests_n7_2() {
     let s = start().await;
@@ -111,37 +149,7 @@ async fn requests_api_lifecycle_overdue_and_own_requests_n7_2() {
     .await;
 
     // bob as a user of an organisation: opens his own request, sees only his own.
-    assert_eq!(
-        s.post(
-            &op,
-            "/v1/organisations",
-            json!({"id": "acme", "name": "Acme"})
-        )
-        .await
-        .status(),
-        StatusCode::CREATED
-    );
-    let u = body(
-        s.post(
-            &op,
-            "/v1/organisations/acme/users",
-            json!({"subject": "username:bob", "password": PW}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
-    let login = body(
-        s.client
-            .post(s.url("/v1/auth/token"))
-            .json(&json!({"user": u["name"], "password": PW}))
-            .send()
-            .await
-            .unwrap(),
-        StatusCode::CREATED,
-    )
-    .await;
-    let bob = login["token"].as_str().unwrap().to_owned();
+    let bob = user_token(&s, "username:bob").await;
     let mine = body(
         s.post(&bob, "/v1/requests", json!({"type": "export"}))
             .await,
@@ -388,35 +396,7 @@ async fn email_request_code_sent_and_verified_over_the_api_n7_4() {
     assert_eq!(done["result"]["records"], 2);
 
     // A data subject (ann as a user of an organisation) may not send codes.
-    let r = s
-        .post(
-            &op,
-            "/v1/organisations",
-            json!({"id": "acme", "name": "Acme"}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let u = body(
-        s.post(
-            &op,
-            "/v1/organisations/acme/users",
-            json!({"subject": "username:ann", "password": PW}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
-    let login = body(
-        s.client
-            .post(s.url("/v1/auth/token"))
-            .json(&json!({"user": u["name"], "password": PW}))
-            .send()
-            .await
-            .unwrap(),
-        StatusCode::CREATED,
-    )
-    .await;
-    let ann = login["token"].as_str().unwrap().to_owned();
+    let ann = user_token(&s, "username:ann").await;
     problem(
         s.post(&ann, &format!("{base}/verification"), json!({}))
             .await,
