@@ -519,8 +519,10 @@ fn run(cli: Cli) -> Result<ExitCode, CoreError> {
                 Some(p) => Config::load(p)?,
                 None => Config::default(),
             };
-            let mut dm = steward_notice::DatamapConfig::default();
-            dm.retention = config.retention.clone();
+            let dm = steward_notice::DatamapConfig {
+                retention: config.retention.clone(),
+                ..Default::default()
+            };
             let text = match format.as_str() {
                 "fideslang" => steward_notice::datamap_fideslang(&dm),
                 "markdown" => steward_notice::datamap_markdown(&dm),

@@ -105,7 +105,7 @@ fn sigkill_mid_export_leaves_no_zip_and_the_next_export_cleans_up_n7_2() {
     let last = stderr
         .lines()
         .filter_map(parse_progress)
-        .last()
+        .next_back()
         .expect("progress lines");
     assert_eq!(last, (N, N));
     // Progress and the rest of stderr name no identifier.

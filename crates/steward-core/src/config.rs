@@ -204,12 +204,12 @@ impl Config {
                 )));
             }
         }
-        if let Some(p) = &cfg.processing_region {
-            if !names.contains(p) {
-                return Err(CoreError::Config(format!(
-                    "{source}: processing_region `{p}` is not one of the regions"
-                )));
-            }
+        if let Some(p) = &cfg.processing_region
+            && !names.contains(p)
+        {
+            return Err(CoreError::Config(format!(
+                "{source}: processing_region `{p}` is not one of the regions"
+            )));
         }
         cfg.dsr.validate(source)?;
         if cfg.ingest_batch == 0 {
@@ -233,6 +233,20 @@ impl Config {
         // INVARIANT: `parse` and `default` guarantee at least one region.
         &self.regions[0]
     }
+}
+
+/// Whether a country is in the EEA, the UK or Switzerland: Service Data
+/// leaving this zone needs a transfer mechanism on record (N4.4).
+pub fn in_transfer_zone(country: &str) -> bool {
+    const ZONE: [&str; 33] = [
+        // EU member states
+        "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT",
+        "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
+        // EEA members outside the EU
+        "IS", "LI", "NO", // The UK and Switzerland
+        "GB", "CH", "UK",
+    ];
+    ZONE.contains(&country)
 }
 
 #[cfg(test)]
@@ -259,18 +273,4 @@ mod tests {
             "{e}"
         );
     }
-}
-
-/// Whether a country is in the EEA, the UK or Switzerland: Service Data
-/// leaving this zone needs a transfer mechanism on record (N4.4).
-pub fn in_transfer_zone(country: &str) -> bool {
-    const ZONE: [&str; 33] = [
-        // EU member states
-        "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT",
-        "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
-        // EEA members outside the EU
-        "IS", "LI", "NO", // The UK and Switzerland
-        "GB", "CH", "UK",
-    ];
-    ZONE.contains(&country)
 }

@@ -366,10 +366,10 @@ impl Steward {
                 }
             }
         }
-        if blinds.is_empty() {
-            if let Some(c) = candidates.first() {
-                blinds.push(blind_index(&self.blind_key, c));
-            }
+        if blinds.is_empty()
+            && let Some(c) = candidates.first()
+        {
+            blinds.push(blind_index(&self.blind_key, c));
         }
         match found.len() {
             0 | 1 => Ok((found.first().copied(), blinds)),
@@ -387,12 +387,12 @@ impl Steward {
     ) -> Result<RequestContext, CoreError> {
         let mut ctx = RequestContext::new(today());
         let store = self.store()?;
-        if let (Some(case), Some(subject)) = (&req.case_id, subject) {
-            if let Some(body) = store.registry_get(RegistryTable::SupportCases, case)? {
-                let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
-                ctx.open_case_for_subject = v["subject"].as_str() == Some(&subject.to_string())
-                    && v["status"].as_str() == Some("open");
-            }
+        if let (Some(case), Some(subject)) = (&req.case_id, subject)
+            && let Some(body) = store.registry_get(RegistryTable::SupportCases, case)?
+        {
+            let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+            ctx.open_case_for_subject = v["subject"].as_str() == Some(&subject.to_string())
+                && v["status"].as_str() == Some("open");
         }
         if let Some(ob) = &req.obligation_id {
             ctx.legal_obligation_recorded = store
@@ -440,16 +440,15 @@ impl Steward {
         });
         // N7.2: a restriction of processing or an objection to a purpose
         // recorded by a data subject request (crate::dsr) overrides an allow.
-        if let (true, Some(s)) = (decision.allowed, subject) {
-            if let Some((policy, reason)) =
+        if let (true, Some(s)) = (decision.allowed, subject)
+            && let Some((policy, reason)) =
                 self.dsr_block(&principal, s, req.action, req.purpose)?
-            {
-                decision.allowed = false;
-                decision.basis = steward_policy::DecisionBasis::Forbid;
-                decision.policy_ids = vec![policy.into()];
-                decision.clause_ids = vec!["N7.2".into()];
-                decision.reason = reason;
-            }
+        {
+            decision.allowed = false;
+            decision.basis = steward_policy::DecisionBasis::Forbid;
+            decision.policy_ids = vec![policy.into()];
+            decision.clause_ids = vec!["N7.2".into()];
+            decision.reason = reason;
         }
         // N4.4: Service Data that leaves the EEA, the UK or Switzerland needs a
         // transfer mechanism on record; the transfer is registered.

@@ -606,11 +606,12 @@ impl Steward {
         // Categories that some hold rule covers: only their records are read.
         let mut hold_categories: Vec<Category> = Vec::new();
         for kind in steward_domain::all_kinds() {
-            if let Some((_, r)) = rules.rule_for(kind) {
-                if r.legal_hold && r.period.is_some() && !hold_categories.contains(&kind.category())
-                {
-                    hold_categories.push(kind.category());
-                }
+            if let Some((_, r)) = rules.rule_for(kind)
+                && r.legal_hold
+                && r.period.is_some()
+                && !hold_categories.contains(&kind.category())
+            {
+                hold_categories.push(kind.category());
             }
         }
         // (row, until, rule key, rule)

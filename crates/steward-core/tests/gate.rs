@@ -162,7 +162,7 @@ fn draft(i: u64) -> EntryDraft {
     EntryDraft {
         action: t("read"),
         clause_ids: vec![t("N3.6")],
-        decision: if i % 7 == 0 {
+        decision: if i.is_multiple_of(7) {
             Decision::Deny
         } else {
             Decision::Allow

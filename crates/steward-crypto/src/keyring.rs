@@ -221,10 +221,10 @@ fn write_atomic(path: &Path, file: &KeyringFile) -> Result<(), CryptoError> {
         .map_err(|e| file_err(path, e.to_string()))?;
     f.sync_all().map_err(|e| file_err(path, e.to_string()))?;
     fs::rename(&tmp, path).map_err(|e| file_err(path, e.to_string()))?;
-    if let Some(dir) = path.parent() {
-        if let Ok(d) = fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
+    if let Some(dir) = path.parent()
+        && let Ok(d) = fs::File::open(dir)
+    {
+        let _ = d.sync_all();
     }
     Ok(())
 }

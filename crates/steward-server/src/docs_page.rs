@@ -104,9 +104,9 @@ fn schema_type(s: &Value) -> String {
             .join(" | "),
         _ => String::new(),
     };
-    let mut out = if ty.starts_with("array") {
+    let mut out = if let Some(rest) = ty.strip_prefix("array") {
         let item = s.get("items").map(schema_type).unwrap_or_default();
-        format!("array of {item}{}", esc(&ty[5..]))
+        format!("array of {item}{}", esc(rest))
     } else if ty.is_empty() {
         "any".to_owned()
     } else {
@@ -376,9 +376,9 @@ Errors are RFC 9457 <code>application/problem+json</code>.</p>\n",
         if ops.is_empty() {
             continue;
         }
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "<h2 id=\"tag-{}\">{}</h2><p>{}</p>\n",
+            "<h2 id=\"tag-{}\">{}</h2><p>{}</p>",
             anchor(tag),
             esc(tag),
             esc(desc)

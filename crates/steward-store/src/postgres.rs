@@ -1699,6 +1699,34 @@ impl RegistryStore for PostgresStore {
     }
 }
 
+/// A change that names records the store does not hold (deleted or moved by
+/// another writer): the whole commit is refused as a conflict.
+fn not_stored(what: &str, missing: u64) -> StoreError {
+    StoreError::Conflict(format!(
+        "{missing} {what}(s) named by the change are not stored (deleted or changed by another writer); nothing was written: read them again and retry"
+    ))
+}
+
+/// A record's metadata (retention, N8.8): id, subject id, category, kind,
+/// stored_at and, for held records, until_at.
+fn meta_from(r: &Row, held: bool) -> Result<RecordMeta, Fail> {
+    let kind: i32 = r.try_get(3)?;
+    Ok(RecordMeta {
+        id: RecordId(r.try_get(0)?),
+        subject: SubjectId(r.try_get(1)?),
+        category: std::borrow::Cow::Borrowed(category_name(r.try_get(2)?)?),
+        kind: std::borrow::Cow::Borrowed(
+            u16::try_from(kind)
+                .ok()
+                .and_then(steward_domain::Kind::from_code)
+                .map(|k| k.as_str())
+                .ok_or_else(|| StoreError::Corrupt(format!("kind holds unknown code {kind}")))?,
+        ),
+        stored_at_ms: r.try_get(4)?,
+        until_ms: if held { Some(r.try_get(5)?) } else { None },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1782,32 +1810,4 @@ mod tests {
         assert!(percent_decode("%").is_err());
         assert!(percent_decode("%ff").is_err()); // not UTF-8
     }
-}
-
-/// A change that names records the store does not hold (deleted or moved by
-/// another writer): the whole commit is refused as a conflict.
-fn not_stored(what: &str, missing: u64) -> StoreError {
-    StoreError::Conflict(format!(
-        "{missing} {what}(s) named by the change are not stored (deleted or changed by another writer); nothing was written: read them again and retry"
-    ))
-}
-
-/// A record's metadata (retention, N8.8): id, subject id, category, kind,
-/// stored_at and, for held records, until_at.
-fn meta_from(r: &Row, held: bool) -> Result<RecordMeta, Fail> {
-    let kind: i32 = r.try_get(3)?;
-    Ok(RecordMeta {
-        id: RecordId(r.try_get(0)?),
-        subject: SubjectId(r.try_get(1)?),
-        category: std::borrow::Cow::Borrowed(category_name(r.try_get(2)?)?),
-        kind: std::borrow::Cow::Borrowed(
-            u16::try_from(kind)
-                .ok()
-                .and_then(steward_domain::Kind::from_code)
-                .map(|k| k.as_str())
-                .ok_or_else(|| StoreError::Corrupt(format!("kind holds unknown code {kind}")))?,
-        ),
-        stored_at_ms: r.try_get(4)?,
-        until_ms: if held { Some(r.try_get(5)?) } else { None },
-    })
 }
