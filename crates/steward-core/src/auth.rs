@@ -454,16 +454,16 @@ impl Steward {
     /// the register, send and check one-time codes, approve, reject,
     /// extend; N7.2, N7.4): the pack's `dsr_handle` action for `comply`
     /// (policy `staff-privacy-handle-requests`: privacy-team staff), the
-    /// decision recorded like every [`Steward::authorize_system`] one.
+    /// decision recorded like every [`Steward::authorize_system`] one, its
+    /// resource `what`: the request id, or `dsr_requests` for the register.
     ///
     /// Errors: [`CoreError::Denied`] (audited); [`CoreError::AuditUnavailable`].
-    pub fn authorize_dsr_handling(&self, principal: &Principal) -> Result<(), CoreError> {
-        self.authorize_system(
-            principal,
-            Action::DsrHandle,
-            Purpose::Comply,
-            "dsr_requests",
-        )
+    pub fn authorize_dsr_handling(
+        &self,
+        principal: &Principal,
+        what: &str,
+    ) -> Result<(), CoreError> {
+        self.authorize_system(principal, Action::DsrHandle, Purpose::Comply, what)
     }
 
     /// The pack's decision on `dsr_handle` for `principal`, not recorded:

@@ -119,7 +119,8 @@ impl Default for DsrConfig {
 impl DsrConfig {
     /// Check the settings; `source` names the file in errors.
     ///
-    /// Errors: [`CoreError::Config`] naming the key when a period or limit is 0.
+    /// Errors: [`CoreError::Config`] naming the key when a period or limit is
+    /// 0, or `interrupted_after_secs` is outside 60 to 31,536,000.
     pub fn validate(&self, source: &str) -> Result<(), CoreError> {
         for (key, v) in [
             ("gdpr_months", u64::from(self.gdpr_months)),
@@ -132,6 +133,13 @@ impl DsrConfig {
                     "{source}: dsr.{key} must be at least 1"
                 )));
             }
+        }
+        // A running execution is never younger than a minute when it is
+        // checked; a year bounds the wait (and the conversion to seconds).
+        if !(60..=31_536_000).contains(&self.interrupted_after_secs) {
+            return Err(CoreError::Config(format!(
+                "{source}: dsr.interrupted_after_secs must be between 60 (a minute) and 31536000 (a year)"
+            )));
         }
         if self.gdpr_months + self.gdpr_extension_months > 12 {
             return Err(CoreError::Config(format!(
@@ -586,6 +594,33 @@ fn corrections_aad(id: &str) -> Vec<u8> {
     let mut a = b"steward-dsr-corrections\0".to_vec();
     a.extend_from_slice(id.as_bytes());
     a
+}
+
+/// A request id in [`Steward`]'s set of executions running in this
+/// process, for as long as this value lives.
+struct Executing<'a> {
+    set: &'a std::sync::Mutex<std::collections::HashSet<String>>,
+    id: String,
+}
+
+impl<'a> Executing<'a> {
+    fn start(set: &'a std::sync::Mutex<std::collections::HashSet<String>>, id: &str) -> Self {
+        if let Ok(mut s) = set.lock() {
+            s.insert(id.to_owned());
+        }
+        Executing {
+            set,
+            id: id.to_owned(),
+        }
+    }
+}
+
+impl Drop for Executing<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut s) = self.set.lock() {
+            s.remove(&self.id);
+        }
+    }
 }
 
 fn free_text(what: &str, s: &str) -> Result<String, CoreError> {
@@ -1279,7 +1314,7 @@ impl Steward {
     pub fn reject(&self, id: &str, by: &str, reason: &str) -> Result<Request, CoreError> {
         let p = self.acting(by)?;
         // Decided by the pack (`dsr_handle`, privacy staff) and audited.
-        self.authorize_dsr_handling(&p)?;
+        self.authorize_dsr_handling(&p, id)?;
         let reason = free_text("--reason", reason)?;
         let (before, mut req) = self.load_request(id)?;
         if req.state.is_final() || req.state == RequestState::InProgress {
@@ -1327,7 +1362,7 @@ impl Steward {
     ) -> Result<Request, CoreError> {
         let p = self.acting(by)?;
         // Decided by the pack (`dsr_handle`, privacy staff) and audited.
-        self.authorize_dsr_handling(&p)?;
+        self.authorize_dsr_handling(&p, id)?;
         let reason = free_text("--reason", reason)?;
         let (before, mut req) = self.load_request(id)?;
         if req.state.is_final() {
@@ -1388,7 +1423,8 @@ impl Steward {
     /// idempotently. Returns their ids. Younger ones are left alone: another
     /// process may be executing them.
     pub fn resume_in_progress_at(&self, now: OffsetDateTime) -> Result<Vec<String>, CoreError> {
-        let limit = Duration::seconds(self.config.dsr.interrupted_after_secs as i64);
+        let limit =
+            Duration::seconds(self.config.dsr.interrupted_after_secs.min(31_536_000) as i64);
         let mut done = Vec::new();
         for r in self.requests_at(
             RequestFilter {
@@ -1404,6 +1440,16 @@ impl Steward {
                 .find(|h| h.state == RequestState::InProgress)
                 .and_then(|h| parse_ts(&h.at));
             if since.is_some_and(|s| now - s < limit) {
+                continue;
+            }
+            // Executing in this process right now (a long erasure or export):
+            // not interrupted, whatever its age. Unsure (poisoned): leave it.
+            let mine = self
+                .executing
+                .lock()
+                .map(|s| s.contains(&r.id))
+                .unwrap_or(true);
+            if mine {
                 continue;
             }
             let (before, mut req) = self.load_request(&r.id)?;
@@ -1470,7 +1516,7 @@ impl Steward {
     ) -> Result<Request, CoreError> {
         let p = self.acting(by)?;
         // Decided by the pack (`dsr_handle`, privacy staff) and audited.
-        self.authorize_dsr_handling(&p)?;
+        self.authorize_dsr_handling(&p, id)?;
         let (before, mut req) = self.load_request(id)?;
         match req.state {
             RequestState::Verified | RequestState::Failed => {}
@@ -1571,6 +1617,8 @@ impl Steward {
             extra,
         )?;
         let running = serde_json::to_string(&req).unwrap_or_default();
+        // While it runs, this process's own resume pass leaves it alone.
+        let _executing = Executing::start(&self.executing, &req.id);
         let (result, effect) = match self.execute(&req, by, &subject, &obligation, now) {
             Ok(x) => x,
             Err(e) => {

@@ -109,6 +109,9 @@ pub struct Steward {
     regions: Vec<RegionStore>,
     blind_key: [u8; 32],
     verifier_key: String,
+    /// Ids of the data subject requests this process is executing now:
+    /// [`Steward::resume_in_progress`] never marks those interrupted.
+    executing: Mutex<std::collections::HashSet<String>>,
 }
 
 impl std::fmt::Debug for Steward {
@@ -288,6 +291,7 @@ impl Steward {
             regions,
             blind_key,
             verifier_key,
+            executing: Mutex::new(Default::default()),
         };
         if keyring_is_new {
             // A store that already holds data was written under another keyring:

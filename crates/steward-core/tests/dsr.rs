@@ -1117,3 +1117,59 @@ fn only_privacy_staff_decide_requests_by_the_pack_n7_2() {
     assert_eq!(done.state, RequestState::Completed);
     assert_eq!(count_action(&db, "dsr_handle") - before, 4);
 }
+
+/// Issue 6 item 7, and `steward serve`'s pass every minute: a request this
+/// process is executing is never marked interrupted, however old its
+/// `in_progress` looks. A second thread runs the resume pass a day ahead
+/// of the clock, over and over, while an export of 3,000 records runs;
+/// the export completes, and the pass saw the request `in_progress` (so
+/// the test exercised the race). A bad `interrupted_after_secs` is refused.
+#[test]
+fn a_running_execution_is_never_marked_interrupted() {
+    let dir = tempfile::tempdir().unwrap();
+    let st = Arc::new(open(dir.path()));
+    let many: Vec<NewRecord> = (0..3000)
+        .map(|i| profile("ann", "ann@example.com", &format!("Title {i}")))
+        .collect();
+    st.ingest("ingest", many, &mut |_| {}).unwrap();
+    let r = cli(
+        &st,
+        "ann",
+        RequestType::Export,
+        NewRequestDetails::default(),
+    );
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let (st, stop, id) = (st.clone(), stop.clone(), r.id.clone());
+        std::thread::spawn(move || {
+            let mut seen_running = 0usize;
+            let mut marked = Vec::new();
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                if st.request(&id).unwrap().state == RequestState::InProgress {
+                    seen_running += 1;
+                }
+                let later = OffsetDateTime::now_utc() + time::Duration::days(1);
+                marked.extend(st.resume_in_progress_at(later).unwrap());
+            }
+            (seen_running, marked)
+        })
+    };
+    let done = st.approve(&r.id, st.operator());
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let (seen_running, marked) = watcher.join().unwrap();
+    let done = done.unwrap();
+    assert_eq!(done.state, RequestState::Completed);
+    assert!(matches!(
+        done.result,
+        Some(RequestResult::Export { records: 3000, .. })
+    ));
+    assert!(marked.is_empty(), "{marked:?}");
+    assert!(seen_running > 0, "the pass never saw the request running");
+
+    for bad in ["interrupted_after_secs = 0", "interrupted_after_secs = 59"] {
+        let e = Config::parse(&format!("[dsr]\n{bad}\n"), "s.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("dsr.interrupted_after_secs"), "{e}");
+    }
+}

@@ -31,6 +31,10 @@ pub(crate) struct AppState {
     pub metrics: Arc<Metrics>,
     pub limits: Arc<Limits>,
     pub body_limit: usize,
+    /// Request bodies held in memory at once, in KiB, across all requests
+    /// (bodies are read whole before authentication: this bounds what
+    /// unauthenticated clients can make the server hold).
+    pub body_budget: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -44,8 +48,19 @@ impl AppState {
                 opts.rate_per_principal,
             )),
             body_limit: opts.body_limit,
+            body_budget: Arc::new(tokio::sync::Semaphore::new(body_budget_kib(
+                opts.body_limit,
+            ))),
         }
     }
+}
+
+/// The budget for request bodies held at once, in KiB: 64 MiB, or four
+/// bodies of the largest size allowed when that is more.
+fn body_budget_kib(body_limit: usize) -> usize {
+    (64 * 1024)
+        .max(body_limit.div_ceil(1024).saturating_mul(4))
+        .min(u32::MAX as usize)
 }
 
 tokio::task_local! {
@@ -157,11 +172,27 @@ async fn around(
     let principal = Arc::new(Mutex::new(None::<String>));
     let metrics = state.metrics.clone();
     let body_limit = state.body_limit;
+    let body_budget = state.body_budget.clone();
     let mut resp = REQUEST_ID
         .scope(
             rid.clone(),
             PRINCIPAL.scope(principal.clone(), async move {
                 let handle = async move {
+                    // The body's share of the budget (its declared length, or
+                    // the limit when undeclared), held until the answer: a
+                    // request waits for it within the request timeout.
+                    use axum::body::HttpBody as _;
+                    let want = req
+                        .body()
+                        .size_hint()
+                        .upper()
+                        .map_or(body_limit, |n| usize::try_from(n).unwrap_or(usize::MAX))
+                        .min(body_limit)
+                        .div_ceil(1024);
+                    let _held = match u32::try_from(want) {
+                        Ok(n) if n > 0 => body_budget.acquire_many_owned(n).await.ok(),
+                        _ => None,
+                    };
                     match read_whole_body(req, body_limit).await {
                         Ok(req) => next.run(req).await,
                         Err(refusal) => refusal,

@@ -19,41 +19,95 @@ pub(crate) fn event(level: &str, msg: &str, fields: serde_json::Value) {
     eprintln!("{}", serde_json::Value::Object(obj));
 }
 
-/// An error text made fit for the log: every span quoted with `"…"`, `'…'`
-/// or `` `…` `` is replaced by `"<redacted>"`, since library messages
-/// (serde's "invalid type: string \"…\"", PostgreSQL's "Key (…)=(…)") quote
-/// the value they choke on, and that value may be Service Data. Text in
-/// parentheses after `=` is redacted for the same reason. An unclosed quote
-/// redacts to the end.
+/// An error text made fit for the log: every quoted span is replaced by
+/// `"<redacted>"`, since library messages (serde's `invalid type: string
+/// "…"`, PostgreSQL's `Key (…)=(…)`, translated server messages with
+/// typographic quotes) quote the value they choke on, and that value may be
+/// Service Data.
+///
+/// Quotes: `"…"` and `` `…` `` (a backslash escapes the next character
+/// inside them, as Rust's and serde's `{:?}` write), `'…'` (opening only
+/// after a non-letter, closing only before one, so "can't" and "O'Brien"
+/// stay inside), `“…”`, `„…“`, `‘…’`, `«…»`, `「…」`, `『…』`, and `=(…)`
+/// up to the text's last `)`. An unclosed quote redacts to the end. Works on
+/// characters, never byte offsets: no input panics.
 pub(crate) fn redact_quoted(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
+    let mut i = 0;
     let mut prev = '\0';
-    while let Some(c) = chars.next() {
-        let close = match c {
-            '"' | '`' => Some(c),
-            // An apostrophe inside a word ("can't") is not a quote.
-            '\'' if !prev.is_alphanumeric() => Some('\''),
-            '(' if prev == '=' => Some(')'),
+    while i < chars.len() {
+        let c = chars[i];
+        let span_end = match c {
+            '"' | '`' => Some(close_escaped(&chars, i + 1, c)),
+            '\'' if !prev.is_alphanumeric() => Some(close_single(&chars, i + 1)),
+            '“' => Some(close_plain(&chars, i + 1, '”')),
+            '„' => Some(close_plain(&chars, i + 1, '“')),
+            '‘' => Some(close_plain(&chars, i + 1, '’')),
+            '«' => Some(close_plain(&chars, i + 1, '»')),
+            '「' => Some(close_plain(&chars, i + 1, '」')),
+            '『' => Some(close_plain(&chars, i + 1, '』')),
+            '(' if prev == '=' => Some(close_nested(&chars, i + 1)),
             _ => None,
         };
-        match close {
+        match span_end {
             Some(end) => {
-                for d in chars.by_ref() {
-                    if d == end {
-                        break;
-                    }
-                }
                 out.push_str("\"<redacted>\"");
-                prev = end;
+                prev = '"';
+                i = end;
             }
             None => {
                 out.push(c);
                 prev = c;
+                i += 1;
             }
         }
     }
     out
+}
+
+/// The index after the `quote` that closes a span starting at `from`,
+/// skipping backslash-escaped characters; the end when unclosed.
+fn close_escaped(chars: &[char], from: usize, quote: char) -> usize {
+    let mut j = from;
+    while j < chars.len() {
+        match chars[j] {
+            '\\' => j += 2,
+            c if c == quote => return j + 1,
+            _ => j += 1,
+        }
+    }
+    chars.len()
+}
+
+/// The index after the `'` that closes a span: one not followed by a
+/// letter or digit.
+fn close_single(chars: &[char], from: usize) -> usize {
+    let mut j = from;
+    while j < chars.len() {
+        if chars[j] == '\'' && !chars.get(j + 1).is_some_and(|n| n.is_alphanumeric()) {
+            return j + 1;
+        }
+        j += 1;
+    }
+    chars.len()
+}
+
+fn close_plain(chars: &[char], from: usize, quote: char) -> usize {
+    chars[from.min(chars.len())..]
+        .iter()
+        .position(|&c| c == quote)
+        .map_or(chars.len(), |k| from + k + 1)
+}
+
+/// The index after the last `)` of the text (a value may hold
+/// parentheses of its own: over-redact rather than leak); the end when
+/// there is none.
+fn close_nested(chars: &[char], from: usize) -> usize {
+    chars[from.min(chars.len())..]
+        .iter()
+        .rposition(|&c| c == ')')
+        .map_or(chars.len(), |k| from + k + 1)
 }
 
 #[cfg(test)]
@@ -86,5 +140,33 @@ mod tests {
         // Unclosed: to the end.
         assert_eq!(redact_quoted("bad \"ann@exa"), "bad \"<redacted>\"");
         assert_eq!(redact_quoted("no quotes here"), "no quotes here");
+        // serde writes the value with {:?}: escaped quotes stay inside.
+        let e = serde_json::from_str::<u64>(r#""Ann \"Annie\" Smith""#).unwrap_err();
+        let r = redact_quoted(&e.to_string());
+        assert!(!r.contains("Annie") && !r.contains("Smith"), "{r}");
+        // An apostrophe inside a single-quoted value.
+        assert_eq!(
+            redact_quoted("no user 'O'Brien' here"),
+            "no user \"<redacted>\" here"
+        );
+        // Parentheses inside =( ).
+        assert_eq!(
+            redact_quoted("Key (k)=(a) b) exists"),
+            "Key (k)=\"<redacted>\" exists"
+        );
+        // Typographic and Japanese quotes (translated server messages).
+        assert_eq!(
+            redact_quoted("値「山田花子」は不正"),
+            "値\"<redacted>\"は不正"
+        );
+        assert_eq!(
+            redact_quoted("Wert „x“ und “ann@example.com” ungültig"),
+            "Wert \"<redacted>\" und \"<redacted>\" ungültig"
+        );
+        // No input panics: every prefix of a mixed text.
+        let t = "é'\"\\`「(=(“«";
+        for end in t.char_indices().map(|(i, _)| i) {
+            let _ = redact_quoted(&t[..end]);
+        }
     }
 }
