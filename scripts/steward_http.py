@@ -77,6 +77,8 @@ def start(steward, data_dir, work, serve_args=(), port=None, timeout=120.0):
     p = subprocess.Popen([steward, "--data-dir", data_dir, "serve", "--listen",
                           f"127.0.0.1:{port}", *serve_args],
                          stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                         # debug lines (connection and TLS errors) for diagnosis
+                         env={**os.environ, "STEWARD_LOG": "debug"},
                          start_new_session=True)
     cafile = os.path.join(data_dir, "tls", "dev-cert.pem")
     deadline = time.monotonic() + timeout

@@ -1,8 +1,19 @@
 //! Structured logs: one JSON object per line on standard error. Callers
 //! pass route templates, ids and counts, never Service Data.
 
-/// Write one log line: `{"ts":…,"level":…,"msg":…, …fields}`.
+/// Whether `debug` lines are written: only with `STEWARD_LOG=debug` in the
+/// environment (read once), since anyone who can connect can cause them.
+fn debug_enabled() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var("STEWARD_LOG").is_ok_and(|v| v.eq_ignore_ascii_case("debug")))
+}
+
+/// Write one log line: `{"ts":…,"level":…,"msg":…, …fields}`. `debug`
+/// lines only with `STEWARD_LOG=debug`.
 pub(crate) fn event(level: &str, msg: &str, fields: serde_json::Value) {
+    if level == "debug" && !debug_enabled() {
+        return;
+    }
     let mut obj = serde_json::Map::new();
     obj.insert(
         "ts".into(),
