@@ -596,17 +596,18 @@ fn corrections_aad(id: &str) -> Vec<u8> {
     a
 }
 
-/// A request id in [`Steward`]'s set of executions running in this
-/// process, for as long as this value lives.
+/// A request id counted in [`Steward`]'s executions running in this
+/// process, for as long as this value lives (a count, since two threads
+/// may try the same request at once and only one wins).
 struct Executing<'a> {
-    set: &'a std::sync::Mutex<std::collections::HashSet<String>>,
+    set: &'a std::sync::Mutex<std::collections::HashMap<String, u32>>,
     id: String,
 }
 
 impl<'a> Executing<'a> {
-    fn start(set: &'a std::sync::Mutex<std::collections::HashSet<String>>, id: &str) -> Self {
+    fn start(set: &'a std::sync::Mutex<std::collections::HashMap<String, u32>>, id: &str) -> Self {
         if let Ok(mut s) = set.lock() {
-            s.insert(id.to_owned());
+            *s.entry(id.to_owned()).or_default() += 1;
         }
         Executing {
             set,
@@ -617,8 +618,13 @@ impl<'a> Executing<'a> {
 
 impl Drop for Executing<'_> {
     fn drop(&mut self) {
-        if let Ok(mut s) = self.set.lock() {
-            s.remove(&self.id);
+        if let Ok(mut s) = self.set.lock()
+            && let Some(n) = s.get_mut(&self.id)
+        {
+            *n -= 1;
+            if *n == 0 {
+                s.remove(&self.id);
+            }
         }
     }
 }
@@ -1447,7 +1453,7 @@ impl Steward {
             let mine = self
                 .executing
                 .lock()
-                .map(|s| s.contains(&r.id))
+                .map(|s| s.contains_key(&r.id))
                 .unwrap_or(true);
             if mine {
                 continue;
@@ -1603,6 +1609,9 @@ impl Steward {
         req.attempts += 1;
         req.reason = None;
         let attempt = req.attempts;
+        // From before `in_progress` is committed until this returns, this
+        // process's own resume pass leaves the request alone.
+        let _executing = Executing::start(&self.executing, &req.id);
         self.transition(
             Some(&before),
             &mut req,
@@ -1617,8 +1626,6 @@ impl Steward {
             extra,
         )?;
         let running = serde_json::to_string(&req).unwrap_or_default();
-        // While it runs, this process's own resume pass leaves it alone.
-        let _executing = Executing::start(&self.executing, &req.id);
         let (result, effect) = match self.execute(&req, by, &subject, &obligation, now) {
             Ok(x) => x,
             Err(e) => {

@@ -109,9 +109,10 @@ pub struct Steward {
     regions: Vec<RegionStore>,
     blind_key: [u8; 32],
     verifier_key: String,
-    /// Ids of the data subject requests this process is executing now:
+    /// Ids of the data subject requests this process is executing now (with
+    /// how many threads are at each):
     /// [`Steward::resume_in_progress`] never marks those interrupted.
-    executing: Mutex<std::collections::HashSet<String>>,
+    executing: Mutex<std::collections::HashMap<String, u32>>,
 }
 
 impl std::fmt::Debug for Steward {

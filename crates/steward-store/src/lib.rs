@@ -74,3 +74,20 @@ pub fn open_store(url: &str, opts: StoreOptions) -> Result<Box<dyn Store>, Store
         opts,
     )?))
 }
+
+/// The record kind stored under `code` (the closed vocabulary's code,
+/// N1.3), or `None` for a code no kind has (a corrupt row).
+pub(crate) fn kind_name(code: i64) -> Option<&'static str> {
+    u16::try_from(code)
+        .ok()
+        .and_then(steward_domain::Kind::from_code)
+        .map(|k| k.as_str())
+}
+
+/// The product stored under `code`, or `None` for a code no product has.
+pub(crate) fn product_name(code: i64) -> Option<&'static str> {
+    u8::try_from(code)
+        .ok()
+        .and_then(steward_domain::Product::from_code)
+        .map(|p| p.as_str())
+}

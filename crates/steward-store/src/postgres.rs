@@ -721,24 +721,12 @@ fn record_from(r: &Row, region: &str) -> Result<RecordRow, Fail> {
         id: RecordId(r.try_get(0)?),
         subject: SubjectId(r.try_get(1)?),
         category: std::borrow::Cow::Borrowed(category_name(r.try_get(2)?)?),
-        kind: std::borrow::Cow::Borrowed(
-            u16::try_from(kind)
-                .ok()
-                .and_then(steward_domain::Kind::from_code)
-                .map(|k| k.as_str())
-                .ok_or_else(|| {
-                    StoreError::Corrupt(format!("records.kind holds unknown code {kind}"))
-                })?,
-        ),
-        product: std::borrow::Cow::Borrowed(
-            u8::try_from(product)
-                .ok()
-                .and_then(steward_domain::Product::from_code)
-                .map(|p| p.as_str())
-                .ok_or_else(|| {
-                    StoreError::Corrupt(format!("records.product holds unknown code {product}"))
-                })?,
-        ),
+        kind: std::borrow::Cow::Borrowed(crate::kind_name(i64::from(kind)).ok_or_else(|| {
+            StoreError::Corrupt(format!("records.kind holds unknown code {kind}"))
+        })?),
+        product: std::borrow::Cow::Borrowed(crate::product_name(i64::from(product)).ok_or_else(
+            || StoreError::Corrupt(format!("records.product holds unknown code {product}")),
+        )?),
         region: std::borrow::Cow::Owned(region.to_owned()),
         key_version: u32_col(r.try_get(5)?, "records.key_version")?,
         stored_at_ms: r.try_get(6)?,
@@ -1716,10 +1704,7 @@ fn meta_from(r: &Row, held: bool) -> Result<RecordMeta, Fail> {
         subject: SubjectId(r.try_get(1)?),
         category: std::borrow::Cow::Borrowed(category_name(r.try_get(2)?)?),
         kind: std::borrow::Cow::Borrowed(
-            u16::try_from(kind)
-                .ok()
-                .and_then(steward_domain::Kind::from_code)
-                .map(|k| k.as_str())
+            crate::kind_name(i64::from(kind))
                 .ok_or_else(|| StoreError::Corrupt(format!("kind holds unknown code {kind}")))?,
         ),
         stored_at_ms: r.try_get(4)?,

@@ -560,18 +560,10 @@ fn record_row(r: &rusqlite::Row<'_>, region: &str) -> rusqlite::Result<RecordRow
         subject: SubjectId(r.get(1)?),
         category: Cow::Borrowed(category_name(r.get(2)?)?),
         kind: Cow::Borrowed(
-            u16::try_from(r.get::<_, i64>(3)?)
-                .ok()
-                .and_then(steward_domain::Kind::from_code)
-                .map(|k| k.as_str())
-                .ok_or_else(|| bad_code(3, "records.kind"))?,
+            crate::kind_name(r.get(3)?).ok_or_else(|| bad_code(3, "records.kind"))?,
         ),
         product: Cow::Borrowed(
-            u8::try_from(r.get::<_, i64>(4)?)
-                .ok()
-                .and_then(steward_domain::Product::from_code)
-                .map(|p| p.as_str())
-                .ok_or_else(|| bad_code(4, "records.product"))?,
+            crate::product_name(r.get(4)?).ok_or_else(|| bad_code(4, "records.product"))?,
         ),
         region: Cow::Owned(region.to_owned()),
         key_version: r.get(5)?,
@@ -915,13 +907,7 @@ fn meta_row(r: &rusqlite::Row<'_>, held: bool) -> rusqlite::Result<RecordMeta> {
         id: RecordId(r.get(0)?),
         subject: SubjectId(r.get(1)?),
         category: Cow::Borrowed(category_name(r.get(2)?)?),
-        kind: Cow::Borrowed(
-            u16::try_from(r.get::<_, i64>(3)?)
-                .ok()
-                .and_then(steward_domain::Kind::from_code)
-                .map(|k| k.as_str())
-                .ok_or_else(|| bad_code(3, "kind"))?,
-        ),
+        kind: Cow::Borrowed(crate::kind_name(r.get(3)?).ok_or_else(|| bad_code(3, "kind"))?),
         stored_at_ms: r.get(4)?,
         until_ms: if held { Some(r.get(5)?) } else { None },
     })
