@@ -31,7 +31,7 @@ use steward_domain::{Category, Principal, Purpose, RecordId, SubjectId, SubjectI
 use steward_policy::{Action, Decision, DecisionBasis, DecisionRequest, RequestContext};
 use steward_store::{ChangeSet, RecordRow, RegistryTable, StoreError};
 
-use crate::transfers::TransferCheck;
+use crate::transfers::{TransferCheck, TransferMechanism};
 use crate::{CoreError, Steward, today};
 
 /// A request to the gate.
@@ -380,7 +380,33 @@ impl Steward {
         }
     }
 
-    fn context_for(
+    /// The ids every access decision's resource carries besides the
+    /// subject: the category read, where a cross-region access was
+    /// processed (N4.2), and the transfer mechanism relied on (N4.4).
+    fn access_ids(
+        &self,
+        mut resource: Resource,
+        category: Option<Category>,
+        home: usize,
+        processing: usize,
+        transfer: Option<&TransferMechanism>,
+    ) -> Resource {
+        if let Some(c) = category {
+            resource = resource.id(token(&format!("category:{c}")));
+        }
+        if home != processing {
+            resource = resource.id(token(&format!(
+                "processed_in:{}",
+                self.regions[processing].config.name
+            )));
+        }
+        if let Some(m) = transfer {
+            resource = resource.id(token(&format!("transfer_mechanism:{}", m.id)));
+        }
+        resource
+    }
+
+    pub(crate) fn context_for(
         &self,
         req: &AccessRequest,
         subject: Option<SubjectId>,
@@ -482,19 +508,7 @@ impl Steward {
                 resource = resource.blind_index(r);
             }
         }
-        if let Some(c) = req.category {
-            resource = resource.id(token(&format!("category:{c}")));
-        }
-        if home != processing {
-            // N4.2: a cross-region access records where it was processed.
-            resource = resource.id(token(&format!(
-                "processed_in:{}",
-                self.regions[processing].config.name
-            )));
-        }
-        if let Some(m) = &transfer {
-            resource = resource.id(token(&format!("transfer_mechanism:{}", m.id)));
-        }
+        resource = self.access_ids(resource, req.category, home, processing, transfer.as_ref());
         let mut entry = self.decision_entry(
             &decision,
             req.action.as_str(),
@@ -698,13 +712,7 @@ impl Steward {
             }
         }
         let home = home.unwrap_or(processing);
-        let mut ctx = RequestContext::new(today());
-        if let Some(ob) = &req.obligation_id {
-            ctx.legal_obligation_recorded = self
-                .store()?
-                .registry_get(RegistryTable::LegalObligations, ob)?
-                .is_some();
-        }
+        let mut ctx = self.context_for(req, Some(id))?;
         ctx.cross_region = home != processing;
         let subject_str = id.to_string();
         let mut decision = self.policy.decide(&DecisionRequest {
@@ -745,18 +753,7 @@ impl Steward {
         let mut resource = Resource::new(ResourceKind::Subject)
             .subject(SubjectRef::new(id.0 as u64))
             .id(token("legal_hold"));
-        if let Some(c) = req.category {
-            resource = resource.id(token(&format!("category:{c}")));
-        }
-        if home != processing {
-            resource = resource.id(token(&format!(
-                "processed_in:{}",
-                self.regions[processing].config.name
-            )));
-        }
-        if let Some(m) = &transfer {
-            resource = resource.id(token(&format!("transfer_mechanism:{}", m.id)));
-        }
+        resource = self.access_ids(resource, req.category, home, processing, transfer.as_ref());
         let mut cs = ChangeSet::default();
         if let Some(m) = &transfer {
             cs.registry

@@ -33,7 +33,7 @@ use steward_crypto::{DataKey, IdentifierAad, RecordAad, SealedKey, blind_index};
 use steward_domain::{
     Category, Fields, IdentifierKind, Kind, Purpose, RecordId, SubjectIdentifier,
 };
-use steward_policy::{Action, DecisionRequest, RequestContext};
+use steward_policy::{Action, DecisionRequest};
 use steward_store::{
     ChangeSet, HeldRecordRow, IdentifierRow, RecordRow, RegistryTable, WrappedKeyRow,
 };
@@ -43,7 +43,7 @@ use crate::gate::{
     AccessRequest, Located, new_request_id, now_ts, open_row, record_ref, system_entry, token,
 };
 use crate::vault::ErasureReceipt;
-use crate::{CoreError, Steward, today};
+use crate::{CoreError, Steward};
 
 /// The version of every hold key: bound into held records' AAD (N5.2).
 const HOLD_KEY_VERSION: u32 = 1;
@@ -519,13 +519,8 @@ impl Steward {
     /// decides again and records the decision with the change in one commit.
     fn predecide(&self, req: &AccessRequest, home: usize) -> Result<bool, CoreError> {
         let principal = self.principal(&req.principal)?;
-        let mut ctx = RequestContext::new(today());
-        if let Some(ob) = &req.obligation_id {
-            ctx.legal_obligation_recorded = self
-                .store()?
-                .registry_get(RegistryTable::LegalObligations, ob)?
-                .is_some();
-        }
+        // The same context the gate builds, so the prediction matches it.
+        let mut ctx = self.context_for(req, req.subject.parse().ok())?;
         ctx.cross_region = home != self.processing_index();
         let d = self.policy.decide(&DecisionRequest {
             principal: &principal,

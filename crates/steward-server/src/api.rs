@@ -369,7 +369,7 @@ fn log_connection_end(r: Result<(), Box<dyn std::error::Error + Send + Sync>>) {
 // ---------------------------------------------------------------- helpers
 
 /// Run `f` on the blocking pool with Steward.
-async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
+pub(crate) async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
 where
     T: Send + 'static,
     F: FnOnce(&Steward) -> Result<T, CoreError> + Send + 'static,

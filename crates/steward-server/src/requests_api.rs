@@ -13,12 +13,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
+use steward_core::Channel;
 use steward_core::dsr::{NewRequestDetails, Request, RequestFilter, parse_record_id};
-use steward_core::{Channel, CoreError, Steward};
 use steward_domain::{Fields, PrincipalKind, Purpose, RequestState, RequestType};
 use utoipa::ToSchema;
 
-use crate::api::AppState;
+use crate::api::{AppState, blocking as run};
 use crate::authn::Caller;
 use crate::problem::{ApiError, Problem};
 
@@ -88,18 +88,6 @@ pub struct ReasonIn {
 pub struct CodeIn {
     /// The code from the message sent to the registered contact (8 digits).
     pub code: String,
-}
-
-async fn run<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
-where
-    T: Send + 'static,
-    F: FnOnce(&Steward) -> Result<T, CoreError> + Send + 'static,
-{
-    let st = state.steward.clone();
-    tokio::task::spawn_blocking(move || f(&st))
-        .await
-        .map_err(|e| ApiError::Internal(format!("blocking task: {e}")))?
-        .map_err(ApiError::from)
 }
 
 fn own_subject(c: &Caller) -> Option<String> {
