@@ -590,12 +590,6 @@ pub fn parse_record_id(s: &str) -> Result<RecordId, CoreError> {
         })
 }
 
-fn corrections_aad(id: &str) -> Vec<u8> {
-    let mut a = b"steward-dsr-corrections\0".to_vec();
-    a.extend_from_slice(id.as_bytes());
-    a
-}
-
 /// A request id counted in [`Steward`]'s executions running in this
 /// process, for as long as this value lives (a count, since two threads
 /// may try the same request at once and only one wins).
@@ -890,14 +884,10 @@ impl Steward {
         };
         if let (Some(c), Some(l)) = (&details.corrections, located) {
             // The corrections are Service Data: sealed under the subject's data key.
-            let (sealer, _) = self
-                .subject_sealer(l.region, l.id)?
-                .ok_or_else(|| CoreError::Input("the subject has no data key (erased)".into()))?;
             let plain = serde_json::to_vec(c).map_err(|e| CoreError::Input(e.to_string()))?;
-            stored.corrections_sealed = Some(
-                base64::engine::general_purpose::STANDARD
-                    .encode(sealer.seal(&corrections_aad(&id), &plain)),
-            );
+            let sealed = self.seal_corrections(l.region, l.id, &id, &plain)?;
+            stored.corrections_sealed =
+                Some(base64::engine::general_purpose::STANDARD.encode(sealed));
         }
         let jurisdiction = self.jurisdiction_of(located.map(|l| l.region));
         let due = self.config.dsr.due_on(jurisdiction, now.date(), false);
@@ -1809,7 +1799,7 @@ impl Steward {
                 };
                 let record =
                     parse_record_id(record).map_err(|_| corrupt(&req.id, "details.record"))?;
-                let fields = self.open_corrections(req, subject, sealed)?;
+                let fields = self.request_corrections(req, subject, sealed)?;
                 // A retry after the correction committed finds the old record
                 // gone: it fails, naming that, rather than completing blind.
                 let region = self.region_index(req.subject_region.as_deref().unwrap_or(""))?;
@@ -1875,7 +1865,7 @@ impl Steward {
     }
 
     /// Open a rectification's sealed corrections with the subject's data key.
-    fn open_corrections(
+    fn request_corrections(
         &self,
         req: &Request,
         subject: &str,
@@ -1883,62 +1873,10 @@ impl Steward {
     ) -> Result<Fields, CoreError> {
         let s: SubjectId = subject.parse().map_err(|_| corrupt(&req.id, "subject"))?;
         let r = self.region_index(req.subject_region.as_deref().unwrap_or(""))?;
-        let (sealer, _) = self
-            .subject_sealer(r, s)?
-            .ok_or_else(|| CoreError::Input("the subject has no data key (erased)".into()))?;
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(sealed)
             .map_err(|_| corrupt(&req.id, "details.corrections_sealed"))?;
-        let plain = sealer.open(&corrections_aad(&req.id), &bytes)?;
-        serde_json::from_slice(&plain).map_err(|_| corrupt(&req.id, "details.corrections_sealed"))
-    }
-
-    /// The processing restriction or objection recorded for `subject`
-    /// that forbids this access, if any (N7.2 "control"): the policy id
-    /// and the reason. A restricted subject's data is read, exported or
-    /// disclosed only for `comply` and `protect` (and by the subject
-    /// themselves); an objected purpose is not used at all.
-    pub(crate) fn dsr_block(
-        &self,
-        principal: &Principal,
-        subject: SubjectId,
-        action: Action,
-        purpose: Option<Purpose>,
-    ) -> Result<Option<(&'static str, String)>, CoreError> {
-        if principal.kind == PrincipalKind::DataSubject && principal.subject == Some(subject) {
-            return Ok(None);
-        }
-        let Some(body) = self
-            .store()?
-            .registry_get(RegistryTable::ProcessingRestrictions, &subject.to_string())?
-        else {
-            return Ok(None);
-        };
-        let row: ProcessingRestriction = serde_json::from_str(&body)
-            .map_err(|_| corrupt(&subject.to_string(), "the processing restriction"))?;
-        if let Some(p) = purpose.filter(|p| row.objections.contains(p)) {
-            return Ok(Some((
-                "dsr-objection",
-                format!(
-                    "the data subject objected to processing for {} (data subject request); it is not used for that purpose (N7.2)",
-                    p.as_str()
-                ),
-            )));
-        }
-        let reads = matches!(
-            action,
-            Action::Read
-                | Action::Export
-                | Action::AdminView
-                | Action::AdminLegalAccess
-                | Action::Disclose
-        );
-        if row.restricted && reads && !matches!(purpose, Some(Purpose::Comply | Purpose::Protect)) {
-            return Ok(Some((
-                "dsr-restriction",
-                "processing of this subject's data is restricted by a data subject request: only comply and protect remain allowed (N7.2)".into(),
-            )));
-        }
-        Ok(None)
+        self.open_corrections(r, s, &req.id, &bytes)?
+            .ok_or_else(|| corrupt(&req.id, "details.corrections_sealed"))
     }
 }

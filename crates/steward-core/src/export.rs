@@ -30,7 +30,7 @@ use sha2::{Digest, Sha256};
 use steward_domain::{Category, Purpose, RecordId};
 use steward_policy::Action;
 
-use crate::gate::{AccessRequest, OpenedRecord, open_row};
+use crate::gate::{AccessRequest, OpenedRecord};
 use crate::{CoreError, ExportSummary, Steward};
 
 /// Records read from the store per page: about 0.5 MB of sealed rows.
@@ -493,16 +493,9 @@ impl Steward {
         obligation: Option<&str>,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<ExportSummary, CoreError> {
-        let req = AccessRequest {
-            principal: principal.into(),
-            action: Action::Export,
-            subject: subject.into(),
-            category: None,
-            purpose: Some(purpose),
-            case_id: None,
-            obligation_id: obligation.map(str::to_owned),
-            organisation: None,
-        };
+        let req = AccessRequest::new(principal, Action::Export, subject)
+            .purpose(purpose)
+            .obligation(obligation);
         let opened = self.gate(&req, None)?;
         let tmp = out.with_extension("zip.partial");
         if let Some(dir) = out.parent()
@@ -525,7 +518,7 @@ impl Steward {
         progress(0, total);
         let mut sinks: BTreeMap<&'static str, CategorySink> = BTreeMap::new();
         let mut written = 0u64;
-        if let (Some(s), Some((sealer, _))) = (opened.subject, &opened.sealer) {
+        if let (Some(s), true) = (opened.subject, opened.opens_records()) {
             let mut after: Option<RecordId> = None;
             loop {
                 // The store is locked for one page at a time only.
@@ -535,7 +528,7 @@ impl Steward {
                 let n = rows.len();
                 for row in rows {
                     after = Some(row.id);
-                    let rec = open_row(sealer, row)?;
+                    let rec = opened.open_record(row)?;
                     let category: Category =
                         rec.category.parse().map_err(|_| CoreError::Integrity {
                             record: rec.id.to_string(),

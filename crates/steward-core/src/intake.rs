@@ -193,12 +193,6 @@ fn new_record_id() -> RecordId {
     RecordId((now_ms() << 21) | i64::from(u32::from_le_bytes(b) & 0x1F_FFFF))
 }
 
-fn random_subject_id() -> SubjectId {
-    let mut b = [0u8; 8];
-    rand::rng().fill_bytes(&mut b);
-    SubjectId((u64::from_le_bytes(b) >> 1) as i64)
-}
-
 fn email_reason(e: &EmailError) -> String {
     match e {
         EmailError::Empty { .. } => "the message is empty".into(),
@@ -551,54 +545,26 @@ impl Steward {
         }
         let mut cs = ChangeSet::default();
         let stored_at = now_ms();
-        let (home, sid, sealer, key_version) = match found {
+        let (home, key) = match found {
             Some((r, id)) => {
                 entry.sender_matched = self
                     .rstore(r)?
                     .record_counts(id)?
                     .iter()
                     .any(|(c, n)| c != Category::Communications.as_str() && *n > 0);
-                let (sealer, kv) =
-                    self.subject_sealer(r, id)?
-                        .ok_or_else(|| CoreError::Integrity {
-                            record: id.to_string(),
-                            reason: "subject has an index entry but no data key".into(),
-                        })?;
-                (r, id, sealer, kv)
+                let key = self
+                    .sealing_key(r, id)?
+                    .ok_or_else(|| CoreError::Integrity {
+                        record: id.to_string(),
+                        reason: "subject has an index entry but no data key".into(),
+                    })?;
+                (r, key)
             }
-            None => {
-                // An unknown sender: a new subject for their address, in the
-                // primary region, found again by the blind index (N7.4).
-                let id = random_subject_id();
-                let dek = DataKey::generate();
-                let wrapped = self.keyring.wrap(id, &dek)?;
-                cs.subjects.push(SubjectRow {
-                    id,
-                    region: self.regions[0].config.name.clone(),
-                    created_at_ms: stored_at,
-                    erased_at_ms: None,
-                });
-                cs.keys.push(WrappedKeyRow {
-                    subject: id,
-                    kek_version: wrapped.kek_version,
-                    key_version: 1,
-                    wrapped: wrapped.bytes,
-                });
-                let sealer = dek.sealer();
-                let aad = IdentifierAad {
-                    subject: id,
-                    kind: IdentifierKind::Email,
-                }
-                .to_bytes();
-                cs.identifiers.push(IdentifierRow {
-                    blind,
-                    subject: id,
-                    kind: IdentifierKind::Email.as_str().into(),
-                    sealed: sealer.seal(&aad, sender.value().as_bytes()),
-                });
-                (0, id, sealer, 1)
-            }
+            // An unknown sender: a new subject for their address, in the
+            // primary region, found again by the blind index (N7.4).
+            None => (0, self.mint_subject(&mut cs, 0, sender, blind, stored_at)?),
         };
+        let (sid, key_version) = (key.subject(), key.key_version());
 
         let kind: Kind = INTAKE_KIND
             .parse()
@@ -645,13 +611,6 @@ impl Steward {
             "occurred_at": rec.occurred_at(),
         }))
         .map_err(|e| CoreError::Input(e.to_string()))?;
-        let aad = RecordAad {
-            record: rid,
-            subject: sid,
-            category: Category::Communications,
-            key_version,
-        }
-        .to_bytes();
         cs.records.push(RecordRow {
             id: rid,
             subject: sid,
@@ -661,7 +620,7 @@ impl Steward {
             region: Cow::Owned(self.regions[home].config.name.clone()),
             key_version,
             stored_at_ms: stored_at,
-            sealed: sealer.seal(&aad, &plain),
+            sealed: key.seal_record(rid, Category::Communications, &plain),
         });
         let mut decision = decision;
         decision.region = token(&self.regions[home].config.name);
