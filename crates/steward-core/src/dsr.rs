@@ -35,9 +35,8 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use steward_audit::{BlindIndexRef, Resource, ResourceKind, SubjectRef};
 use steward_domain::{
-    Fields, Principal, PrincipalKind, Purpose, RecordId, RequestState, RequestType, SubjectId,
+    Fields, PrincipalKind, Purpose, RecordId, RequestState, RequestType, SubjectId,
 };
-use steward_policy::Action;
 use steward_store::{ChangeSet, RegistryGuard, RegistryTable, StoreError};
 use time::{Date, Duration, OffsetDateTime};
 

@@ -27,20 +27,19 @@ use std::fmt;
 use rand::RngCore;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::{Value, json};
+use serde_json::Value;
 use steward_audit::{Decision as AuditDecision, EntryDraft, Resource, ResourceKind, SubjectRef};
-use steward_crypto::{DataKey, IdentifierAad, RecordAad, SealedKey, blind_index};
 use steward_domain::{
-    Category, Fields, IdentifierKind, Kind, Purpose, RecordId, SubjectIdentifier,
+    Category, Fields, Kind, Purpose, RecordId,
 };
-use steward_policy::{Action, DecisionRequest};
+use steward_policy::Action;
 use steward_store::{
-    ChangeSet, HeldRecordRow, IdentifierRow, RecordRow, RegistryTable, WrappedKeyRow,
+    ChangeSet, HeldRecordRow, RecordRow, RegistryTable,
 };
 use time::{Date, Month, OffsetDateTime};
 
 use crate::gate::{
-    AccessRequest, Located, new_request_id, now_ts, open_row, record_ref, system_entry, token,
+    AccessRequest, Located, new_request_id, now_ts, record_ref, system_entry, token,
 };
 use crate::vault::ErasureReceipt;
 use crate::{CoreError, Steward};

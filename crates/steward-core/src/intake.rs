@@ -53,17 +53,14 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use steward_audit::{Decision as AuditDecision, EntryDraft, Resource, ResourceKind, SubjectRef};
-use steward_crypto::{DataKey, IdentifierAad, RecordAad, blind_index};
+use steward_crypto::blind_index;
 use steward_domain::{
     Category, Fields, IdentifierKind, Kind, NewRecord, Product, Purpose, RecordId, RequestType,
     SubjectId, SubjectIdentifier,
 };
 use steward_ingest::email::{self, EmailError, EmailMessage};
 use steward_policy::{Action, DecisionRequest, RequestContext};
-use steward_store::{
-    ChangeSet, IdentifierRow, RecordRow, RegistryGuard, RegistryTable, StoreError, SubjectRow,
-    WrappedKeyRow,
-};
+use steward_store::{ChangeSet, RecordRow, RegistryGuard, RegistryTable, StoreError};
 
 use crate::dsr::{Channel, NewRequestDetails, RequestFilter};
 use crate::gate::{new_request_id, now_ts, record_ref, token};

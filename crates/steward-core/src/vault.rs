@@ -8,11 +8,11 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use rand::RngCore;
 use serde::Serialize;
 use steward_audit::{Decision as AuditDecision, EntryDraft, Resource, ResourceKind, SubjectRef};
-use steward_crypto::{DataKey, IdentifierAad, RecordAad, Sealer, blind_index};
+use steward_crypto::blind_index;
 use steward_domain::{Category, NewRecord, Purpose, RecordId, SubjectId};
 use steward_policy::{Action, DecisionRequest, RequestContext};
 use steward_store::{
-    ChangeSet, IdentifierRow, RecordRow, RegistryTable, SubjectRow, WrappedKeyRow,
+    ChangeSet, RecordRow, RegistryTable,
 };
 
 use crate::gate::{AccessRequest, SealingKey, new_request_id, now_ts, record_ref, token};

@@ -85,7 +85,7 @@ use steward_domain::{Category, Purpose, RecordId, SubjectId};
 use steward_policy::{Action, Decision};
 
 pub(crate) use audit::{denied, new_request_id, now_ts, record_ref, system_entry, token};
-pub(crate) use effects::{HOLD_KEY_VERSION, SealingKey, random_subject_id};
+pub(crate) use effects::SealingKey;
 pub(crate) use keys::Keys;
 
 /// A request to the gate. Build it with [`AccessRequest::new`] and the
