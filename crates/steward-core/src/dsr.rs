@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use steward_audit::{BlindIndexRef, Resource, ResourceKind, SubjectRef};
 use steward_domain::{
-    Fields, PrincipalKind, Purpose, RecordId, RequestState, RequestType, SubjectId,
+    Fields, Principal, PrincipalKind, Purpose, RecordId, RequestState, RequestType, SubjectId,
 };
 use steward_store::{ChangeSet, RegistryGuard, RegistryTable, StoreError};
 use time::{Date, Duration, OffsetDateTime};
@@ -554,6 +554,34 @@ fn corrupt(id: &str, what: &str) -> CoreError {
     )))
 }
 
+/// Check that a new request's details fit its type: an objection names a
+/// purpose and only an objection does; only a rectification names a record
+/// and corrections.
+fn check_details(request_type: RequestType, details: &NewRequestDetails) -> Result<(), CoreError> {
+    match request_type {
+        RequestType::Objection if details.purpose.is_none() => {
+            return Err(CoreError::Input(
+                "an objection names the purpose objected to: give --purpose (N3)".into(),
+            ));
+        }
+        RequestType::Objection => {}
+        _ if details.purpose.is_some() => {
+            return Err(CoreError::Input(
+                "purpose: only an objection names a purpose".into(),
+            ));
+        }
+        _ => {}
+    }
+    if request_type != RequestType::Rectification
+        && (details.record.is_some() || details.corrections.is_some())
+    {
+        return Err(CoreError::Input(
+            "record and corrections: only a rectification names them".into(),
+        ));
+    }
+    Ok(())
+}
+
 fn new_id() -> String {
     let mut b = [0u8; 8];
     rand::rng().fill(&mut b);
@@ -798,26 +826,8 @@ impl Steward {
     ) -> Result<Request, CoreError> {
         let p = self.acting(by)?;
         let id = new_id();
-        match request_type {
-            RequestType::Objection if details.purpose.is_none() => {
-                return Err(CoreError::Input(
-                    "an objection names the purpose objected to: give --purpose (N3)".into(),
-                ));
-            }
-            RequestType::Objection => {}
-            _ if details.purpose.is_some() => {
-                return Err(CoreError::Input(
-                    "purpose: only an objection names a purpose".into(),
-                ));
-            }
-            _ => {}
-        }
+        check_details(request_type, &details)?;
         let rect = request_type == RequestType::Rectification;
-        if !rect && (details.record.is_some() || details.corrections.is_some()) {
-            return Err(CoreError::Input(
-                "record and corrections: only a rectification names them".into(),
-            ));
-        }
         let (located, blinds) = match identifier {
             Some(i) if !i.trim().is_empty() => self.resolve(i.trim())?,
             _ => (None, vec![]),
@@ -825,51 +835,7 @@ impl Steward {
         let subject = located.map(|l| l.id);
         let email = matches!(channel, Channel::Email { .. });
         // Who may open a request for this subject, verified at once (recorded).
-        let at_once: Option<&str> = match (p.kind, subject) {
-            (PrincipalKind::DataSubject, s) => {
-                if s.is_none() || p.subject != s || email {
-                    return Err(self.refuse(
-                        &p,
-                        "dsr_open",
-                        s,
-                        "dsr-requester",
-                        "N7.2",
-                        "a data subject opens requests about their own data only (N7.2)".into(),
-                    ));
-                }
-                Some("authenticated_subject")
-            }
-            (_, _) if email => None,
-            (_, Some(_)) if self.may_handle_requests(&p) => Some("operator"),
-            (_, None) if self.may_handle_requests(&p) => None,
-            (PrincipalKind::CustomerAdmin | PrincipalKind::Reseller, Some(s)) => {
-                match self.organisation_of_subject(s)? {
-                    Some(org) if p.organisations.contains(&org) => Some("administrator"),
-                    _ => {
-                        return Err(self.refuse(
-                            &p,
-                            "dsr_open",
-                            Some(s),
-                            "dsr-requester",
-                            "N6.5",
-                            "an administrator opens requests only for users of the organisations they manage (N6.5)".into(),
-                        ));
-                    }
-                }
-            }
-            (_, s) => {
-                return Err(self.refuse(
-                    &p,
-                    "dsr_open",
-                    s,
-                    "dsr-requester",
-                    "N7.2",
-                    format!(
-                        "principal `{by}` may not open a data subject request for this subject: the subject opens their own, privacy staff or the subject's organisation's administrator open one on their behalf (N7.2)"
-                    ),
-                ));
-            }
-        };
+        let at_once = self.verified_at_once(&p, by, subject, email)?;
         if rect && subject.is_some() && (details.record.is_none() || details.corrections.is_none())
         {
             return Err(CoreError::Input(
@@ -980,6 +946,67 @@ impl Steward {
             )?;
         }
         Ok(req)
+    }
+
+    /// Whether principal `p` (named `by`) opening a request about `subject`
+    /// verifies it at once, and how (`authenticated_subject`, `operator`,
+    /// `administrator`); `None`: it waits for verification. `email`: the
+    /// request came by email (N7.4), never verified at once.
+    ///
+    /// Errors: [`CoreError::Denied`] (audited) when `p` may not open a
+    /// request for this subject (N7.2, N6.5).
+    fn verified_at_once(
+        &self,
+        p: &Principal,
+        by: &str,
+        subject: Option<SubjectId>,
+        email: bool,
+    ) -> Result<Option<&'static str>, CoreError> {
+        Ok(match (p.kind, subject) {
+            (PrincipalKind::DataSubject, s) => {
+                if s.is_none() || p.subject != s || email {
+                    return Err(self.refuse(
+                        &p,
+                        "dsr_open",
+                        s,
+                        "dsr-requester",
+                        "N7.2",
+                        "a data subject opens requests about their own data only (N7.2)".into(),
+                    ));
+                }
+                Some("authenticated_subject")
+            }
+            (_, _) if email => None,
+            (_, Some(_)) if self.may_handle_requests(&p) => Some("operator"),
+            (_, None) if self.may_handle_requests(&p) => None,
+            (PrincipalKind::CustomerAdmin | PrincipalKind::Reseller, Some(s)) => {
+                match self.organisation_of_subject(s)? {
+                    Some(org) if p.organisations.contains(&org) => Some("administrator"),
+                    _ => {
+                        return Err(self.refuse(
+                            &p,
+                            "dsr_open",
+                            Some(s),
+                            "dsr-requester",
+                            "N6.5",
+                            "an administrator opens requests only for users of the organisations they manage (N6.5)".into(),
+                        ));
+                    }
+                }
+            }
+            (_, s) => {
+                return Err(self.refuse(
+                    &p,
+                    "dsr_open",
+                    s,
+                    "dsr-requester",
+                    "N7.2",
+                    format!(
+                        "principal `{by}` may not open a data subject request for this subject: the subject opens their own, privacy staff or the subject's organisation's administrator open one on their behalf (N7.2)"
+                    ),
+                ));
+            }
+        })
     }
 
     /// One request by id.

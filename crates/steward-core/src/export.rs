@@ -30,7 +30,7 @@ use sha2::{Digest, Sha256};
 use steward_domain::{Category, Purpose, RecordId};
 use steward_policy::Action;
 
-use crate::gate::{AccessRequest, OpenedRecord};
+use crate::gate::{AccessRequest, Opened, OpenedRecord};
 use crate::{CoreError, ExportSummary, Steward};
 
 /// Records read from the store per page: about 0.5 MB of sealed rows.
@@ -480,6 +480,53 @@ impl Steward {
         self.export_with_progress(principal, purpose, subject, out, obligation, &mut |_, _| {})
     }
 
+    /// Open the subject's records page by page (the store is locked for one
+    /// page at a time only) and write each into its category's sink in
+    /// `work`, calling `progress(written, total)` after each page. Returns
+    /// the sinks and how many records were written.
+    #[allow(clippy::type_complexity)]
+    fn write_records(
+        &self,
+        opened: &Opened,
+        work: &WorkDir,
+        total: u64,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<(BTreeMap<&'static str, CategorySink>, u64), CoreError> {
+        let mut sinks: BTreeMap<&'static str, CategorySink> = BTreeMap::new();
+        let mut written = 0u64;
+        if let (Some(s), true) = (opened.subject, opened.opens_records()) {
+            let mut after: Option<RecordId> = None;
+            loop {
+                let rows = self
+                    .rstore(opened.region)?
+                    .records_page(s, None, after, PAGE)?;
+                let n = rows.len();
+                for row in rows {
+                    after = Some(row.id);
+                    let rec = opened.open_record(row)?;
+                    let category: Category =
+                        rec.category.parse().map_err(|_| CoreError::Integrity {
+                            record: rec.id.to_string(),
+                            reason: "unknown category in storage".into(),
+                        })?;
+                    let sink = match sinks.entry(category.as_str()) {
+                        std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
+                        std::collections::btree_map::Entry::Vacant(v) => {
+                            v.insert(CategorySink::create(&work.dir, category)?)
+                        }
+                    };
+                    sink.push(rec)?;
+                    written += 1;
+                }
+                progress(written, total.max(written));
+                if n < PAGE {
+                    break;
+                }
+            }
+        }
+        Ok((sinks, written))
+    }
+
     /// [`Steward::export`], calling `progress(written, total)` after each
     /// page of records (and once with 0 before the first): records written
     /// so far and the subject's record count when the export began (never
@@ -516,39 +563,7 @@ impl Steward {
             None => 0,
         };
         progress(0, total);
-        let mut sinks: BTreeMap<&'static str, CategorySink> = BTreeMap::new();
-        let mut written = 0u64;
-        if let (Some(s), true) = (opened.subject, opened.opens_records()) {
-            let mut after: Option<RecordId> = None;
-            loop {
-                // The store is locked for one page at a time only.
-                let rows = self
-                    .rstore(opened.region)?
-                    .records_page(s, None, after, PAGE)?;
-                let n = rows.len();
-                for row in rows {
-                    after = Some(row.id);
-                    let rec = opened.open_record(row)?;
-                    let category: Category =
-                        rec.category.parse().map_err(|_| CoreError::Integrity {
-                            record: rec.id.to_string(),
-                            reason: "unknown category in storage".into(),
-                        })?;
-                    let sink = match sinks.entry(category.as_str()) {
-                        std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
-                        std::collections::btree_map::Entry::Vacant(v) => {
-                            v.insert(CategorySink::create(&work.dir, category)?)
-                        }
-                    };
-                    sink.push(rec)?;
-                    written += 1;
-                }
-                progress(written, total.max(written));
-                if n < PAGE {
-                    break;
-                }
-            }
-        }
+        let (sinks, written) = self.write_records(&opened, &work, total, progress)?;
         let mut finished: Vec<(&'static str, FinishedCategory)> = Vec::with_capacity(sinks.len());
         for (name, sink) in sinks {
             finished.push((name, sink.finish()?));

@@ -29,13 +29,9 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 use steward_audit::{Decision as AuditDecision, EntryDraft, Resource, ResourceKind, SubjectRef};
-use steward_domain::{
-    Category, Fields, Kind, Purpose, RecordId,
-};
+use steward_domain::{Category, Fields, Kind, Purpose, RecordId};
 use steward_policy::Action;
-use steward_store::{
-    ChangeSet, HeldRecordRow, RecordRow, RegistryTable,
-};
+use steward_store::{ChangeSet, HeldRecordRow, RecordRow, RegistryTable};
 use time::{Date, Month, OffsetDateTime};
 
 use crate::gate::{
@@ -495,6 +491,51 @@ fn new_record_id() -> RecordId {
 }
 
 impl Steward {
+    /// The records of subject `id` (in region `region`) that an erasure at
+    /// `now_at` (ms since the epoch) keeps under a legal hold (N3.7): those
+    /// whose kind's rule has `legal_hold` and a period that ends after
+    /// `now_at`, each with its end (ms), the rule's key and the rule.
+    #[allow(clippy::type_complexity)]
+    fn records_to_hold(
+        &self,
+        region: usize,
+        id: steward_domain::SubjectId,
+        now_at: i64,
+    ) -> Result<Vec<(RecordRow, i64, String, RetentionRule)>, CoreError> {
+        let rules = &self.config.retention_periods;
+        // Categories that some hold rule covers: only their records are read.
+        let mut hold_categories: Vec<Category> = Vec::new();
+        for kind in steward_domain::all_kinds() {
+            if let Some((_, r)) = rules.rule_for(kind)
+                && r.legal_hold
+                && r.period.is_some()
+                && !hold_categories.contains(&kind.category())
+            {
+                hold_categories.push(kind.category());
+            }
+        }
+        // (row, until, rule key, rule)
+        let mut to_hold: Vec<(RecordRow, i64, String, RetentionRule)> = Vec::new();
+        for c in &hold_categories {
+            for row in self.rstore(region)?.records(id, Some(c.as_str()))? {
+                let Ok(kind) = row.kind.parse::<Kind>() else {
+                    continue;
+                };
+                let Some((key, rule)) = rules.rule_for(kind) else {
+                    continue;
+                };
+                let Some(period) = rule.period.filter(|_| rule.legal_hold) else {
+                    continue;
+                };
+                let until = period.expiry_ms(row.stored_at_ms);
+                if until > now_at {
+                    to_hold.push((row, until, key.to_owned(), rule.clone()));
+                }
+            }
+        }
+        Ok(to_hold)
+    }
+
     /// Erase a data subject by crypto-shredding (N8.8), honouring legal
     /// holds (N3.7), through the gate as `principal` for `comply` against the
     /// recorded legal obligation `obligation` (the erasure request).
@@ -540,38 +581,7 @@ impl Steward {
         if !self.predecide(&req)? {
             return self.deny_through_gate(&req);
         }
-        let now_at = to_ms(now);
-        let rules = &self.config.retention_periods;
-        // Categories that some hold rule covers: only their records are read.
-        let mut hold_categories: Vec<Category> = Vec::new();
-        for kind in steward_domain::all_kinds() {
-            if let Some((_, r)) = rules.rule_for(kind)
-                && r.legal_hold
-                && r.period.is_some()
-                && !hold_categories.contains(&kind.category())
-            {
-                hold_categories.push(kind.category());
-            }
-        }
-        // (row, until, rule key, rule)
-        let mut to_hold: Vec<(RecordRow, i64, String, RetentionRule)> = Vec::new();
-        for c in &hold_categories {
-            for row in self.rstore(region)?.records(id, Some(c.as_str()))? {
-                let Ok(kind) = row.kind.parse::<Kind>() else {
-                    continue;
-                };
-                let Some((key, rule)) = rules.rule_for(kind) else {
-                    continue;
-                };
-                let Some(period) = rule.period.filter(|_| rule.legal_hold) else {
-                    continue;
-                };
-                let until = period.expiry_ms(row.stored_at_ms);
-                if until > now_at {
-                    to_hold.push((row, until, key.to_owned(), rule.clone()));
-                }
-            }
-        }
+        let to_hold = self.records_to_hold(region, id, to_ms(now))?;
         let total: u64 = self
             .rstore(region)?
             .record_counts(id)?

@@ -190,6 +190,41 @@ fn new_record_id() -> RecordId {
     RecordId((now_ms() << 21) | i64::from(u32::from_le_bytes(b) & 0x1F_FFFF))
 }
 
+/// The fields of the `communications.email` record of message `m` from
+/// `sender` (N7.4): addresses, subject line, body, Message-ID, the
+/// attachments' names, types and sizes (never their content), the date.
+fn email_fields(sender: &SubjectIdentifier, m: &EmailMessage) -> Fields {
+    let mut fields = Fields::new();
+    fields.insert("from_email".into(), sender.value().into());
+    if !m.to.is_empty() {
+        fields.insert("to".into(), m.to.join(", ").into());
+    }
+    if let Some(s) = &m.subject {
+        fields.insert("subject_line".into(), s.as_str().into());
+    }
+    fields.insert("body".into(), m.body.as_str().into());
+    if let Some(id) = &m.message_id {
+        fields.insert("message_id".into(), id.as_str().into());
+    }
+    if !m.attachments.is_empty() {
+        let list: Vec<serde_json::Value> = m
+                .attachments
+                .iter()
+                .map(|a| {
+                    serde_json::json!({"name": a.name, "content_type": a.content_type, "size": a.size})
+                })
+                .collect();
+        fields.insert(
+            "attachments".into(),
+            serde_json::Value::Array(list).to_string().into(),
+        );
+    }
+    if let Some(d) = &m.date {
+        fields.insert("occurred_at".into(), d.as_str().into());
+    }
+    fields
+}
+
 fn email_reason(e: &EmailError) -> String {
     match e {
         EmailError::Empty { .. } => "the message is empty".into(),
@@ -566,34 +601,7 @@ impl Steward {
         let kind: Kind = INTAKE_KIND
             .parse()
             .map_err(|e| CoreError::Config(format!("{INTAKE_KIND}: {e}")))?;
-        let mut fields = Fields::new();
-        fields.insert("from_email".into(), sender.value().into());
-        if !m.to.is_empty() {
-            fields.insert("to".into(), m.to.join(", ").into());
-        }
-        if let Some(s) = &m.subject {
-            fields.insert("subject_line".into(), s.as_str().into());
-        }
-        fields.insert("body".into(), m.body.as_str().into());
-        if let Some(id) = &m.message_id {
-            fields.insert("message_id".into(), id.as_str().into());
-        }
-        if !m.attachments.is_empty() {
-            let list: Vec<serde_json::Value> = m
-                .attachments
-                .iter()
-                .map(|a| {
-                    serde_json::json!({"name": a.name, "content_type": a.content_type, "size": a.size})
-                })
-                .collect();
-            fields.insert(
-                "attachments".into(),
-                serde_json::Value::Array(list).to_string().into(),
-            );
-        }
-        if let Some(d) = &m.date {
-            fields.insert("occurred_at".into(), d.as_str().into());
-        }
+        let fields = email_fields(sender, m);
         let rec = NewRecord::new(
             kind,
             Some(sender.clone()),

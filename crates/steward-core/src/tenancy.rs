@@ -629,7 +629,11 @@ impl Steward {
                 category: (!delete).then_some(Category::Account),
                 ..AccessRequest::new(
                     u.name.clone(),
-                    if delete { Action::Erase } else { Action::Rectify },
+                    if delete {
+                        Action::Erase
+                    } else {
+                        Action::Rectify
+                    },
                     u.subject.clone(),
                 )
                 .purpose(Purpose::ProvideServices)

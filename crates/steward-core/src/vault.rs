@@ -11,9 +11,7 @@ use steward_audit::{Decision as AuditDecision, EntryDraft, Resource, ResourceKin
 use steward_crypto::blind_index;
 use steward_domain::{Category, NewRecord, Purpose, RecordId, SubjectId};
 use steward_policy::{Action, DecisionRequest, RequestContext};
-use steward_store::{
-    ChangeSet, RecordRow, RegistryTable,
-};
+use steward_store::{ChangeSet, RecordRow, RegistryTable};
 
 use crate::gate::{AccessRequest, SealingKey, new_request_id, now_ts, record_ref, token};
 use crate::{CoreError, Steward, today};
@@ -187,6 +185,45 @@ impl Steward {
         Ok(entry)
     }
 
+    /// The identifier rows of the secondary identifiers record `rec` names
+    /// (an account's email, a billing contact's address), sealed under the
+    /// subject's key `sk`, so that they find the same subject (N7.2: a
+    /// request by any of them reaches all of the subject's data). IP
+    /// addresses stay pseudonymous subjects of their own. `indexed` holds
+    /// the identifiers already indexed in this ingest.
+    fn secondary_identifiers(
+        &self,
+        rec: &NewRecord,
+        sk: &SealingKey,
+        indexed: &mut std::collections::HashSet<steward_domain::SubjectIdentifier>,
+    ) -> Vec<steward_store::IdentifierRow> {
+        let mut out = Vec::new();
+        for spec in rec.kind().fields() {
+            let Some(ik) = spec.identifier else { continue };
+            if ik == steward_domain::IdentifierKind::Ip {
+                continue;
+            }
+            let Some(serde_json::Value::String(v)) = rec.fields().get(spec.name) else {
+                continue;
+            };
+            if v.is_empty() || v == "-" {
+                continue;
+            }
+            if ik == rec.subject().kind() && v == rec.subject().value() {
+                continue;
+            }
+            let Ok(secondary) = steward_domain::SubjectIdentifier::new(ik, v) else {
+                continue;
+            };
+            if secondary == *rec.subject() || !indexed.insert(secondary.clone()) {
+                continue;
+            }
+            let blind = blind_index(&self.blind_key, &secondary);
+            out.push(sk.identifier_row(blind, ik, secondary.value()));
+        }
+        out
+    }
+
     /// Store records as `principal` (an internal service; the CLI uses
     /// `ingest`). Records are sealed under their subject's data key (created
     /// and wrapped on first sight, N5.2) and committed in transactions of
@@ -280,35 +317,8 @@ impl Steward {
                         (home, sk)
                     }
                 };
-                // Secondary identifiers the record names (an account's email,
-                // a billing contact's address) find the same subject (N7.2:
-                // a request by any of them reaches all of the subject's data).
-                // IP addresses stay pseudonymous subjects of their own.
-                for spec in rec.kind().fields() {
-                    let Some(ik) = spec.identifier else { continue };
-                    if ik == steward_domain::IdentifierKind::Ip {
-                        continue;
-                    }
-                    let Some(serde_json::Value::String(v)) = rec.fields().get(spec.name) else {
-                        continue;
-                    };
-                    if v.is_empty() || v == "-" {
-                        continue;
-                    }
-                    if ik == rec.subject().kind() && v == rec.subject().value() {
-                        continue;
-                    }
-                    let Ok(secondary) = steward_domain::SubjectIdentifier::new(ik, v) else {
-                        continue;
-                    };
-                    if secondary == *rec.subject() || !indexed.insert(secondary.clone()) {
-                        continue;
-                    }
-                    let blind = blind_index(&self.blind_key, &secondary);
-                    sets[home]
-                        .identifiers
-                        .push(sk.identifier_row(blind, ik, secondary.value()));
-                }
+                let rows = self.secondary_identifiers(&rec, &sk, &mut indexed);
+                sets[home].identifiers.extend(rows);
                 let id = ids.next();
                 let category = rec.kind().category();
                 let plain = serde_json::to_vec(&RecordBody {

@@ -760,5 +760,8 @@ fn held_records_honour_an_objection_n7_2_n3_7() {
     }
     assert_eq!(audit_size(&db), before + 1);
     let e = last_entry(&db, "read");
-    assert!(e.contains("\"decision\":\"deny\"") && e.contains("legal_hold"), "{e}");
+    assert!(
+        e.contains("\"decision\":\"deny\"") && e.contains("legal_hold"),
+        "{e}"
+    );
 }

@@ -303,6 +303,14 @@ impl Steward {
         }))
     }
 
+    /// The opener of a live subject, for a request about it.
+    ///
+    /// Errors: [`CoreError::Input`] when the subject has no data key (erased).
+    fn live_opener(&self, region: usize, s: SubjectId) -> Result<Opener, CoreError> {
+        self.subject_opener(region, s)?
+            .ok_or_else(|| CoreError::Input("the subject has no data key (erased)".into()))
+    }
+
     /// Seal a rectification request's corrections (`plain`, JSON) under the
     /// subject's data key, bound to request `request_id`: they are Service
     /// Data.
@@ -315,9 +323,7 @@ impl Steward {
         request_id: &str,
         plain: &[u8],
     ) -> Result<Vec<u8>, CoreError> {
-        let o = self
-            .subject_opener(region, s)?
-            .ok_or_else(|| CoreError::Input("the subject has no data key (erased)".into()))?;
+        let o = self.live_opener(region, s)?;
         Ok(o.sealer.seal(&corrections_aad(request_id), plain))
     }
 
@@ -334,9 +340,7 @@ impl Steward {
         request_id: &str,
         sealed: &[u8],
     ) -> Result<Option<Fields>, CoreError> {
-        let o = self
-            .subject_opener(region, s)?
-            .ok_or_else(|| CoreError::Input("the subject has no data key (erased)".into()))?;
+        let o = self.live_opener(region, s)?;
         let plain = o.sealer.open(&corrections_aad(request_id), sealed)?;
         Ok(serde_json::from_slice(&plain).ok())
     }

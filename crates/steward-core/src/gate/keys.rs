@@ -111,10 +111,8 @@ impl Steward {
         region: usize,
         s: SubjectId,
     ) -> Result<Option<Opener>, CoreError> {
-        match self.rstore(region)?.wrapped_key(s)? {
-            Some(k) => Ok(Some(Opener::of(&self.keyring, &k)?)),
-            None => Ok(None),
-        }
+        let key = self.rstore(region)?.wrapped_key(s)?;
+        key.map(|k| Opener::of(&self.keyring, &k)).transpose()
     }
 
     /// Unwrap an erased subject's hold key (N3.7): `None` when no record is
@@ -124,10 +122,8 @@ impl Steward {
         region: usize,
         s: SubjectId,
     ) -> Result<Option<Opener>, CoreError> {
-        match self.rstore(region)?.hold_key(s)? {
-            Some(k) => Ok(Some(Opener::of(&self.keyring, &k)?)),
-            None => Ok(None),
-        }
+        let key = self.rstore(region)?.hold_key(s)?;
+        key.map(|k| Opener::of(&self.keyring, &k)).transpose()
     }
 }
 

@@ -218,11 +218,12 @@ impl Steward {
         let Decided {
             principal,
             action,
-            resolved: Resolved {
-                subject,
-                home,
-                blinds,
-            },
+            resolved:
+                Resolved {
+                    subject,
+                    home,
+                    blinds,
+                },
             processing,
             decision,
             transfer,

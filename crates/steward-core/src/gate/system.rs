@@ -26,12 +26,9 @@ impl Steward {
         blind_hex: &str,
         request_id: &str,
     ) -> Result<Option<Vec<u8>>, CoreError> {
-        let Some(row) = self
-            .rstore(region)?
-            .identifiers(s)?
-            .into_iter()
-            .find(|i| hex::encode(i.blind) == blind_hex && i.kind == IdentifierKind::Email.as_str())
-        else {
+        let Some(row) = self.rstore(region)?.identifiers(s)?.into_iter().find(|i| {
+            hex::encode(i.blind) == blind_hex && i.kind == IdentifierKind::Email.as_str()
+        }) else {
             return Ok(None);
         };
         let mut e = system_entry("dsr_contact_open", request_id, "", self.policy.version());

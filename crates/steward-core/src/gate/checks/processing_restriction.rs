@@ -43,7 +43,10 @@ pub(super) fn check(st: &Steward, a: &Access<'_>) -> Result<Verdict, CoreError> 
             ),
         });
     }
-    if row.restricted && moves_data(a.action) && !matches!(purpose, Some(Purpose::Comply | Purpose::Protect)) {
+    if row.restricted
+        && moves_data(a.action)
+        && !matches!(purpose, Some(Purpose::Comply | Purpose::Protect))
+    {
         return Ok(Verdict::Refuse {
             policy_id: "dsr-restriction",
             clause_ids: &["N7.2"],
