@@ -22,7 +22,8 @@ while IFS= read -r line; do
     fail=1
   fi
 done < <(grep -n '// PROBE' "$probe")
-other=$(echo "$out" | grep -A3 '^error' | grep -- '--> ' | grep -vc -- "--> $probe:")
+# The primary location of each error (the first `-->` after it) must be in the probe.
+other=$(echo "$out" | awk '/^error\[/{want=1; next} want && /-->/{print; want=0}' | grep -vc -- "--> $probe:")
 if [ "$other" -ne 0 ]; then
   echo "FAIL: the probe build failed outside the probe:"
   echo "$out"
