@@ -5,40 +5,14 @@ use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use ed25519_dalek::SigningKey;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
-use steward_domain::{Category, RecordId, SubjectId};
+use steward_domain::{RecordId, SubjectId};
 
 use crate::append::{self, HeadRow, hash32, now_ms};
+use crate::codes;
+use crate::options::StoreOptions;
+use crate::schema::{Backend, MIGRATIONS};
 use crate::types::*;
-
-/// Options of a store.
-#[derive(Clone)]
-pub struct StoreOptions {
-    /// The region this store serves (N4.1).
-    pub region: String,
-    /// How long to wait for another process's lock before failing (ms).
-    pub busy_timeout_ms: u64,
-    /// Cut a signed checkpoint every this many entries.
-    pub checkpoint_every: u64,
-    /// ... or when this many seconds passed since the last one.
-    pub checkpoint_every_secs: u64,
-    /// Checkpoint origin line (c2sp.org/tlog-checkpoint), e.g. `steward.example/audit/jp`.
-    pub origin: String,
-    /// Signing key name in the note's signature line.
-    pub key_name: String,
-    /// The checkpoint signing key.
-    pub signing_key: SigningKey,
-}
-
-impl std::fmt::Debug for StoreOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StoreOptions")
-            .field("region", &self.region)
-            .field("origin", &self.origin)
-            .finish_non_exhaustive()
-    }
-}
 
 /// The SQLite store.
 pub struct SqliteStore {
@@ -55,44 +29,6 @@ impl std::fmt::Debug for SqliteStore {
             .finish_non_exhaustive()
     }
 }
-
-const MIGRATIONS: &[&str] = &[
-    // v1
-    "CREATE TABLE subjects(key INTEGER PRIMARY KEY, id INTEGER NOT NULL UNIQUE, region TEXT NOT NULL, created_at INTEGER NOT NULL, erased_at INTEGER);
-     CREATE TABLE subject_keys(subject_id INTEGER PRIMARY KEY, kek_version INTEGER NOT NULL, key_version INTEGER NOT NULL, wrapped BLOB NOT NULL);
-     CREATE TABLE identifiers(blind BLOB PRIMARY KEY, subject_id INTEGER NOT NULL, kind TEXT NOT NULL, sealed BLOB NOT NULL);
-     CREATE INDEX identifiers_subject ON identifiers(subject_id);
-     CREATE TABLE records(id INTEGER PRIMARY KEY, subject_key INTEGER NOT NULL, category INTEGER NOT NULL, kind INTEGER NOT NULL, product INTEGER NOT NULL, key_version INTEGER NOT NULL, stored_at INTEGER NOT NULL, sealed BLOB NOT NULL);
-     CREATE INDEX records_subject ON records(subject_key);
-     CREATE TABLE audit_entries(idx INTEGER PRIMARY KEY, entry BLOB NOT NULL, leaf_hash BLOB NOT NULL);
-     CREATE TABLE audit_head(id INTEGER PRIMARY KEY CHECK (id = 1), size INTEGER NOT NULL, last_leaf BLOB NOT NULL, frontier BLOB NOT NULL, checkpoint_size INTEGER NOT NULL, checkpoint_at INTEGER NOT NULL);
-     INSERT INTO audit_head VALUES (1, 0, x'', x'', 0, 0);
-     CREATE TABLE audit_checkpoints(size INTEGER PRIMARY KEY, note TEXT NOT NULL, created_at INTEGER NOT NULL);
-     CREATE TABLE principals(name TEXT PRIMARY KEY, body TEXT NOT NULL, revoked INTEGER NOT NULL);
-     CREATE TABLE support_cases(id TEXT PRIMARY KEY, body TEXT NOT NULL);
-     CREATE TABLE legal_obligations(id TEXT PRIMARY KEY, body TEXT NOT NULL);
-     CREATE TABLE erasure_receipts(id TEXT PRIMARY KEY, body TEXT NOT NULL);",
-    // v2: transfers (N4.4)
-    "CREATE TABLE transfer_mechanisms(id TEXT PRIMARY KEY, body TEXT NOT NULL);
-     CREATE TABLE transfers(id TEXT PRIMARY KEY, body TEXT NOT NULL);",
-    // v3: API tokens (hashes only) and tenancy (N1.2, N5.1)
-    "CREATE TABLE api_tokens(id TEXT PRIMARY KEY, body TEXT NOT NULL);
-     CREATE TABLE tenancy(id TEXT PRIMARY KEY, body TEXT NOT NULL);",
-    // v4: data subject requests, their one-time codes (hashed), processing restrictions (N7.2, N7.4)
-    "CREATE TABLE dsr_requests(id TEXT PRIMARY KEY, body TEXT NOT NULL);
-     CREATE TABLE dsr_verifications(id TEXT PRIMARY KEY, body TEXT NOT NULL);
-     CREATE TABLE processing_restrictions(id TEXT PRIMARY KEY, body TEXT NOT NULL);",
-    // legal holds and retention (N3.7, N8.8): hold keys apart from subject
-    // keys; held records re-sealed under them, kept until `until_at`. Age for
-    // retention counts from `records.stored_at` (ingest time, already stored).
-    "CREATE TABLE hold_keys(subject_id INTEGER PRIMARY KEY, kek_version INTEGER NOT NULL, key_version INTEGER NOT NULL, wrapped BLOB NOT NULL);
-     CREATE TABLE held_records(id INTEGER PRIMARY KEY, subject_id INTEGER NOT NULL, category INTEGER NOT NULL, kind INTEGER NOT NULL, product INTEGER NOT NULL, key_version INTEGER NOT NULL, stored_at INTEGER NOT NULL, until_at INTEGER NOT NULL, sealed BLOB NOT NULL);
-     CREATE INDEX held_records_subject ON held_records(subject_id);
-     CREATE INDEX held_records_until ON held_records(until_at);",
-    // email intake ledger (N7.4): each message taken exactly once, keyed by a
-    // keyed hash of its identity (never the Message-ID itself)
-    "CREATE TABLE email_intake(id TEXT PRIMARY KEY, body TEXT NOT NULL);",
-];
 
 fn map_err(e: rusqlite::Error, busy_ms: u64) -> StoreError {
     if let rusqlite::Error::SqliteFailure(f, ref msg) = e {
@@ -175,8 +111,10 @@ impl SqliteStore {
         let version: i64 = tx
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(|e| map_err(e, busy))?;
+        // The DDL is rendered from the one description (crate::schema).
         for (i, m) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            tx.execute_batch(m).map_err(|e| map_err(e, busy))?;
+            tx.execute_batch(&Backend::Sqlite.render(m))
+                .map_err(|e| map_err(e, busy))?;
             tx.pragma_update(None, "user_version", (i + 1) as i64)
                 .map_err(|e| map_err(e, busy))?;
         }
@@ -263,151 +201,7 @@ impl Store for SqliteStore {
                 });
             }
         }
-        let run = || -> Result<Committed, rusqlite::Error> {
-            {
-                let mut st = tx.prepare_cached("INSERT INTO subjects(id, region, created_at, erased_at) VALUES (?1, ?2, ?3, ?4)")?;
-                for s in &c.subjects {
-                    st.execute(params![s.id.0, s.region, s.created_at_ms, s.erased_at_ms])?;
-                }
-                let mut st = tx.prepare_cached(
-                    "INSERT OR REPLACE INTO subject_keys(subject_id, kek_version, key_version, wrapped) VALUES (?1, ?2, ?3, ?4)",
-                )?;
-                for k in &c.keys {
-                    st.execute(params![
-                        k.subject.0,
-                        k.kek_version,
-                        k.key_version,
-                        k.wrapped
-                    ])?;
-                }
-                let mut st = tx.prepare_cached(
-                    "INSERT OR IGNORE INTO identifiers(blind, subject_id, kind, sealed) VALUES (?1, ?2, ?3, ?4)",
-                )?;
-                for i in &c.identifiers {
-                    st.execute(params![&i.blind[..], i.subject.0, i.kind, i.sealed])?;
-                }
-                // Records point at the subject's local row key (a small integer), not its
-                // 63-bit opaque id: a narrower index. The opaque id stays in the AAD.
-                let mut keys: std::collections::HashMap<SubjectId, i64> =
-                    std::collections::HashMap::new();
-                let mut key_of = tx.prepare_cached("SELECT key FROM subjects WHERE id = ?1")?;
-                let mut st = tx.prepare_cached(
-                    "INSERT INTO records(id, subject_key, category, kind, product, key_version, stored_at, sealed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                )?;
-                for r in &c.records {
-                    let key = match keys.get(&r.subject) {
-                        Some(k) => *k,
-                        None => {
-                            let k: i64 =
-                                key_of.query_row(params![r.subject.0], |row| row.get(0))?;
-                            keys.insert(r.subject, k);
-                            k
-                        }
-                    };
-                    st.execute(params![
-                        r.id.0,
-                        key,
-                        category_code(&r.category)?,
-                        code_of::<steward_domain::Kind>(&r.kind, |k| i64::from(k.code()))?,
-                        code_of::<steward_domain::Product>(&r.product, |p| i64::from(p.code()))?,
-                        r.key_version,
-                        r.stored_at_ms,
-                        r.sealed
-                    ])?;
-                }
-                // N3.7 legal holds: records move under the subject's hold key
-                // (and out of the live records) before any shredding below.
-                {
-                    let mut st = tx.prepare_cached(
-                        "INSERT OR REPLACE INTO hold_keys(subject_id, kek_version, key_version, wrapped) VALUES (?1, ?2, ?3, ?4)",
-                    )?;
-                    for k in &c.hold_keys {
-                        st.execute(params![
-                            k.subject.0,
-                            k.kek_version,
-                            k.key_version,
-                            k.wrapped
-                        ])?;
-                    }
-                    let mut ins = tx.prepare_cached(
-                        "INSERT INTO held_records(id, subject_id, category, kind, product, key_version, stored_at, until_at, sealed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                    )?;
-                    let mut del = tx.prepare_cached("DELETE FROM records WHERE id = ?1")?;
-                    for h in &c.held {
-                        let r = &h.record;
-                        ins.execute(params![
-                            r.id.0,
-                            r.subject.0,
-                            category_code(&r.category)?,
-                            code_of::<steward_domain::Kind>(&r.kind, |k| i64::from(k.code()))?,
-                            code_of::<steward_domain::Product>(&r.product, |p| i64::from(
-                                p.code()
-                            ))?,
-                            r.key_version,
-                            r.stored_at_ms,
-                            h.until_ms,
-                            r.sealed
-                        ])?;
-                        if del.execute(params![r.id.0])? != 1 {
-                            return Err(not_stored("record", r.id));
-                        }
-                    }
-                    // N7.2 rectification (superseded record), N8.8 retention.
-                    for id in &c.delete_records {
-                        if del.execute(params![id.0])? != 1 {
-                            return Err(not_stored("record", *id));
-                        }
-                    }
-                    if !c.delete_held.is_empty() {
-                        let mut del =
-                            tx.prepare_cached("DELETE FROM held_records WHERE id = ?1")?;
-                        for id in &c.delete_held {
-                            if del.execute(params![id.0])? != 1 {
-                                return Err(not_stored("held record", *id));
-                            }
-                        }
-                        // A hold key goes with its subject's last held record.
-                        tx.execute(
-                            "DELETE FROM hold_keys WHERE subject_id NOT IN (SELECT subject_id FROM held_records)",
-                            [],
-                        )?;
-                    }
-                }
-                let now = now_ms();
-                for s in &c.shred {
-                    // N8.8 crypto-shredding: the wrapped DEK and the identifiers go; records become unreadable.
-                    tx.execute(
-                        "DELETE FROM subject_keys WHERE subject_id = ?1",
-                        params![s.0],
-                    )?;
-                    tx.execute(
-                        "DELETE FROM identifiers WHERE subject_id = ?1",
-                        params![s.0],
-                    )?;
-                    tx.execute(
-                        "UPDATE subjects SET erased_at = ?2 WHERE id = ?1",
-                        params![s.0, now],
-                    )?;
-                }
-                let mut st = tx.prepare_cached(
-                    "INSERT OR REPLACE INTO principals(name, body, revoked) VALUES (?1, ?2, ?3)",
-                )?;
-                for (n, b, r) in &c.principals {
-                    st.execute(params![n, b, r])?;
-                }
-                for (t, id, body) in &c.registry {
-                    tx.execute(
-                        &format!(
-                            "INSERT OR REPLACE INTO {}(id, body) VALUES (?1, ?2)",
-                            t.table()
-                        ),
-                        params![id, body],
-                    )?;
-                }
-            }
-            append_audit(&tx, &opts, c.audit, false)
-        };
-        let out = run().map_err(|e| map_err(e, busy))?;
+        let out = write_change(&tx, &opts, c).map_err(|e| map_err(e, busy))?;
         tx.commit().map_err(|e| map_err(e, busy))?;
         Ok(out)
     }
@@ -421,6 +215,166 @@ impl Store for SqliteStore {
         }
         Ok(())
     }
+}
+
+/// Writes everything of `c` inside `tx`, then appends its audit entries.
+fn write_change(
+    tx: &rusqlite::Transaction<'_>,
+    opts: &StoreOptions,
+    c: ChangeSet,
+) -> Result<Committed, rusqlite::Error> {
+    write_subjects(tx, &c)?;
+    write_records(tx, &c.records)?;
+    write_holds(tx, &c)?;
+    let now = now_ms();
+    for s in &c.shred {
+        // N8.8 crypto-shredding: the wrapped DEK and the identifiers go; records become unreadable.
+        tx.execute(
+            "DELETE FROM subject_keys WHERE subject_id = ?1",
+            params![s.0],
+        )?;
+        tx.execute(
+            "DELETE FROM identifiers WHERE subject_id = ?1",
+            params![s.0],
+        )?;
+        tx.execute(
+            "UPDATE subjects SET erased_at = ?2 WHERE id = ?1",
+            params![s.0, now],
+        )?;
+    }
+    let mut st = tx.prepare_cached(
+        "INSERT OR REPLACE INTO principals(name, body, revoked) VALUES (?1, ?2, ?3)",
+    )?;
+    for (n, b, r) in &c.principals {
+        st.execute(params![n, b, r])?;
+    }
+    for (t, id, body) in &c.registry {
+        tx.execute(
+            &format!(
+                "INSERT OR REPLACE INTO {}(id, body) VALUES (?1, ?2)",
+                t.table()
+            ),
+            params![id, body],
+        )?;
+    }
+    append_audit(tx, opts, c.audit, false)
+}
+
+/// Subjects, their wrapped keys and their identifiers.
+fn write_subjects(tx: &rusqlite::Transaction<'_>, c: &ChangeSet) -> rusqlite::Result<()> {
+    let mut st = tx.prepare_cached(
+        "INSERT INTO subjects(id, region, created_at, erased_at) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for s in &c.subjects {
+        st.execute(params![s.id.0, s.region, s.created_at_ms, s.erased_at_ms])?;
+    }
+    let mut st = tx.prepare_cached(
+        "INSERT OR REPLACE INTO subject_keys(subject_id, kek_version, key_version, wrapped) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for k in &c.keys {
+        st.execute(params![
+            k.subject.0,
+            k.kek_version,
+            k.key_version,
+            k.wrapped
+        ])?;
+    }
+    let mut st = tx.prepare_cached(
+        "INSERT OR IGNORE INTO identifiers(blind, subject_id, kind, sealed) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for i in &c.identifiers {
+        st.execute(params![&i.blind[..], i.subject.0, i.kind, i.sealed])?;
+    }
+    Ok(())
+}
+
+/// Sealed records.
+fn write_records(tx: &rusqlite::Transaction<'_>, records: &[RecordRow]) -> rusqlite::Result<()> {
+    // Records point at the subject's local row key (a small integer), not its
+    // 63-bit opaque id: a narrower index. The opaque id stays in the AAD.
+    let mut keys: std::collections::HashMap<SubjectId, i64> = std::collections::HashMap::new();
+    let mut key_of = tx.prepare_cached("SELECT key FROM subjects WHERE id = ?1")?;
+    let mut st = tx.prepare_cached(
+        "INSERT INTO records(id, subject_key, category, kind, product, key_version, stored_at, sealed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    for r in records {
+        let key = match keys.get(&r.subject) {
+            Some(k) => *k,
+            None => {
+                let k: i64 = key_of.query_row(params![r.subject.0], |row| row.get(0))?;
+                keys.insert(r.subject, k);
+                k
+            }
+        };
+        st.execute(params![
+            r.id.0,
+            key,
+            category_code(&r.category)?,
+            kind_code(&r.kind)?,
+            product_code(&r.product)?,
+            r.key_version,
+            r.stored_at_ms,
+            r.sealed
+        ])?;
+    }
+    Ok(())
+}
+
+/// N3.7 legal holds: records move under the subject's hold key (and out of
+/// the live records) before any shredding; N7.2 rectification (superseded
+/// record) and N8.8 retention delete records and held records.
+fn write_holds(tx: &rusqlite::Transaction<'_>, c: &ChangeSet) -> rusqlite::Result<()> {
+    let mut st = tx.prepare_cached(
+        "INSERT OR REPLACE INTO hold_keys(subject_id, kek_version, key_version, wrapped) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for k in &c.hold_keys {
+        st.execute(params![
+            k.subject.0,
+            k.kek_version,
+            k.key_version,
+            k.wrapped
+        ])?;
+    }
+    let mut ins = tx.prepare_cached(
+        "INSERT INTO held_records(id, subject_id, category, kind, product, key_version, stored_at, until_at, sealed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    let mut del = tx.prepare_cached("DELETE FROM records WHERE id = ?1")?;
+    for h in &c.held {
+        let r = &h.record;
+        ins.execute(params![
+            r.id.0,
+            r.subject.0,
+            category_code(&r.category)?,
+            kind_code(&r.kind)?,
+            product_code(&r.product)?,
+            r.key_version,
+            r.stored_at_ms,
+            h.until_ms,
+            r.sealed
+        ])?;
+        if del.execute(params![r.id.0])? != 1 {
+            return Err(not_stored("record", r.id));
+        }
+    }
+    for id in &c.delete_records {
+        if del.execute(params![id.0])? != 1 {
+            return Err(not_stored("record", *id));
+        }
+    }
+    if !c.delete_held.is_empty() {
+        let mut del = tx.prepare_cached("DELETE FROM held_records WHERE id = ?1")?;
+        for id in &c.delete_held {
+            if del.execute(params![id.0])? != 1 {
+                return Err(not_stored("held record", *id));
+            }
+        }
+        // A hold key goes with its subject's last held record.
+        tx.execute(
+            "DELETE FROM hold_keys WHERE subject_id NOT IN (SELECT subject_id FROM held_records)",
+            [],
+        )?;
+    }
+    Ok(())
 }
 
 impl SubjectStore for SqliteStore {
@@ -517,39 +471,32 @@ impl SubjectStore for SqliteStore {
     }
 }
 
-/// Categories are stored as their stable code ([`Category::code`]).
+/// Categories, kinds and products are stored as their stable codes
+/// (crate::codes, one mapping for both backends).
 fn category_code(name: &str) -> rusqlite::Result<i64> {
-    name.parse::<Category>()
-        .map(|c| i64::from(c.code()))
+    codes::category_code(name)
+        .map(i64::from)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+fn kind_code(name: &str) -> rusqlite::Result<i64> {
+    codes::kind_code(name)
+        .map(i64::from)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+fn product_code(name: &str) -> rusqlite::Result<i64> {
+    codes::product_code(name)
+        .map(i64::from)
         .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
 }
 
 fn category_name(code: i64) -> rusqlite::Result<&'static str> {
-    u8::try_from(code)
-        .ok()
-        .and_then(Category::from_code)
-        .map(|c| c.as_str())
-        .ok_or_else(|| {
-            rusqlite::Error::InvalidColumnType(
-                2,
-                "records.category".into(),
-                rusqlite::types::Type::Integer,
-            )
-        })
+    codes::category_name(code).ok_or_else(|| bad_code(2, "records.category"))
 }
 
 fn bad_code(i: usize, what: &str) -> rusqlite::Error {
     rusqlite::Error::InvalidColumnType(i, what.into(), rusqlite::types::Type::Integer)
-}
-
-/// Kinds and products are stored as their stable codes ([`steward_domain::Kind::code`]).
-fn code_of<T: std::str::FromStr>(name: &str, code: impl Fn(T) -> i64) -> rusqlite::Result<i64>
-where
-    T::Err: std::error::Error + Send + Sync + 'static,
-{
-    name.parse::<T>()
-        .map(code)
-        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
 }
 
 /// A record's region is the region of the store that holds it (one store per
@@ -560,10 +507,10 @@ fn record_row(r: &rusqlite::Row<'_>, region: &str) -> rusqlite::Result<RecordRow
         subject: SubjectId(r.get(1)?),
         category: Cow::Borrowed(category_name(r.get(2)?)?),
         kind: Cow::Borrowed(
-            crate::kind_name(r.get(3)?).ok_or_else(|| bad_code(3, "records.kind"))?,
+            codes::kind_name(r.get(3)?).ok_or_else(|| bad_code(3, "records.kind"))?,
         ),
         product: Cow::Borrowed(
-            crate::product_name(r.get(4)?).ok_or_else(|| bad_code(4, "records.product"))?,
+            codes::product_name(r.get(4)?).ok_or_else(|| bad_code(4, "records.product"))?,
         ),
         region: Cow::Owned(region.to_owned()),
         key_version: r.get(5)?,
@@ -907,7 +854,7 @@ fn meta_row(r: &rusqlite::Row<'_>, held: bool) -> rusqlite::Result<RecordMeta> {
         id: RecordId(r.get(0)?),
         subject: SubjectId(r.get(1)?),
         category: Cow::Borrowed(category_name(r.get(2)?)?),
-        kind: Cow::Borrowed(crate::kind_name(r.get(3)?).ok_or_else(|| bad_code(3, "kind"))?),
+        kind: Cow::Borrowed(codes::kind_name(r.get(3)?).ok_or_else(|| bad_code(3, "kind"))?),
         stored_at_ms: r.get(4)?,
         until_ms: if held { Some(r.get(5)?) } else { None },
     })
