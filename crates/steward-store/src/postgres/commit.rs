@@ -284,10 +284,10 @@ fn write_records(
                 Type::BYTEA,
             ],
         );
-        for j in 0..n {
+        for (j, key) in rec_key.iter().enumerate() {
             w.write(&[
                 &cols.id[j],
-                &rec_key[j],
+                key,
                 &cols.category[j],
                 &cols.kind[j],
                 &cols.product[j],
