@@ -374,7 +374,9 @@ def discover(root: str) -> list[Crate]:
             for f in sorted(files):
                 if f.endswith(".rs"):
                     rel = os.path.relpath(os.path.join(dirpath, f), base).replace(os.sep, "/")
-                    if rel.startswith("bin/"):
+                    if rel.startswith("bin/") or (
+                        rel == "main.rs" and os.path.exists(os.path.join(base, "lib.rs"))
+                    ):
                         continue  # separate binaries: sizes still checked below
                     crate.modules[module_of(rel)] = f"{src}/{rel}"
         crates.append(crate)
@@ -382,8 +384,13 @@ def discover(root: str) -> list[Crate]:
 
 
 def bin_files(root: str, crate: Crate) -> list[str]:
+    """The crate's binaries beside its library: src/bin/**, and src/main.rs
+    when src/lib.rs exists (their `crate::` is another crate)."""
     base = os.path.join(root, crate.src, "bin")
     out = []
+    src = os.path.join(root, crate.src)
+    if os.path.exists(os.path.join(src, "main.rs")) and os.path.exists(os.path.join(src, "lib.rs")):
+        out.append(f"{crate.src}/main.rs")
     if os.path.isdir(base):
         for dirpath, _dirs, files in os.walk(base):
             for f in sorted(files):

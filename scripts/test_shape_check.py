@@ -145,6 +145,20 @@ class ShapeCheck(unittest.TestCase):
         self.assertEqual(code, 0, out)
         self.assertIn("matches nothing any more: remove it", out)
 
+    def test_baseline_circle_may_lose_members_not_gain_them(self):
+        self.t.write("crates/c/src/lib.rs", "mod a;\nmod b;\nmod d;\n")
+        self.t.write("crates/c/src/a.rs", "use crate::b::B;\n")
+        self.t.write("crates/c/src/b.rs", "use crate::a::A;\n")
+        self.t.write("crates/c/src/d.rs", "pub struct D;\n")
+        base = self.t.write("baseline.txt", "circle c {a,b,x}\n")
+        code, out = self.t.run("--baseline", base)
+        self.assertEqual(code, 0, out)
+        self.t.write("crates/c/src/d.rs", "use crate::a::A;\n")
+        self.t.write("crates/c/src/b.rs", "use crate::{a::A, d::D};\n")
+        code, out = self.t.run("--baseline", base)
+        self.assertEqual(code, 1, out)
+        self.assertIn("the circle grew", out)
+
     def test_lexer_is_not_fooled_by_strings_chars_and_comments(self):
         src = textwrap.dedent(
             r'''
