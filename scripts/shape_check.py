@@ -16,7 +16,10 @@
   module tree, not an import; every other reference A -> B is lifted to the
   two sibling modules under their closest common ancestor, so the siblings
   of every folder must form an acyclic graph (`sqlite -> copy -> append ->
-  sqlite` is a circle; `postgres::records -> postgres` is not).
+  sqlite` is a circle; `postgres::records -> postgres` is not). A path
+  through a re-export at the crate root (`crate::Item`) counts as a use of
+  the root, which is every module's ancestor: name the defining module to
+  make the dependency visible.
 
 Every violation is printed with file:line and how to fix it; the exit code is
 1 when any violation is not covered by the baseline.

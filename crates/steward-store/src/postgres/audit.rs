@@ -7,7 +7,7 @@ use crate::append;
 use crate::types::*;
 
 /// Audit rows read per query by [`AuditStore::audit_scan`].
-pub(super) const SCAN_CHUNK: i64 = 4096;
+const SCAN_CHUNK: i64 = 4096;
 
 impl AuditStore for PostgresStore {
     fn audit_size(&self) -> Result<u64, StoreError> {

@@ -16,7 +16,7 @@ use crate::types::*;
 pub(super) const RECORD_CHUNK: usize = 20_000;
 
 /// From this many records in one commit on, records go by binary COPY.
-pub(super) const COPY_MIN_RECORDS: usize = 100;
+const COPY_MIN_RECORDS: usize = 100;
 
 /// Appends `drafts` (and a due checkpoint) inside `tx`, locking the head row.
 pub(super) fn append_audit(
@@ -385,7 +385,7 @@ fn write_holds(tx: &mut Transaction<'_>, c: &ChangeSet) -> Result<(), Fail> {
 
 /// A change that names records the store does not hold (deleted or moved by
 /// another writer): the whole commit is refused as a conflict.
-pub(super) fn not_stored(what: &str, missing: u64) -> StoreError {
+fn not_stored(what: &str, missing: u64) -> StoreError {
     StoreError::Conflict(format!(
         "{missing} {what}(s) named by the change are not stored (deleted or changed by another writer); nothing was written: read them again and retry"
     ))

@@ -20,7 +20,7 @@ pub(super) fn pg_message(e: &postgres::Error) -> String {
 }
 
 /// An error and its causes (`error connecting to server: Connection refused`).
-pub(super) fn with_causes(e: &postgres::Error) -> String {
+fn with_causes(e: &postgres::Error) -> String {
     let mut out = e.to_string();
     let mut cause = std::error::Error::source(e);
     while let Some(c) = cause {

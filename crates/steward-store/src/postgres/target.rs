@@ -16,7 +16,7 @@ use super::tls::{TlsMode, load_roots, tls_config};
 use crate::types::StoreError;
 
 /// Connect timeout when the URL gives none.
-pub(super) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where and how to connect: parsed once, used again on every reconnect.
 pub(super) struct Target {
@@ -33,7 +33,7 @@ pub(super) struct Target {
 }
 
 /// Decodes `%XX` escapes of a URL query component.
-pub(super) fn percent_decode(s: &str) -> Result<String, StoreError> {
+fn percent_decode(s: &str) -> Result<String, StoreError> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -59,7 +59,7 @@ pub(super) fn percent_decode(s: &str) -> Result<String, StoreError> {
 
 /// A schema name Steward accepts: a plain SQL identifier, so that it needs
 /// no escaping and reads the same quoted or not.
-pub(super) fn valid_schema(s: &str) -> bool {
+fn valid_schema(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')

@@ -28,7 +28,7 @@ pub(super) enum TlsMode {
 
 /// Verifies handshake signatures but not the certificate: libpq's
 /// `sslmode=require` without a root certificate (encryption only).
-pub(super) struct EncryptOnly {
+struct EncryptOnly {
     algs: WebPkiSupportedAlgorithms,
 }
 
@@ -77,7 +77,7 @@ impl ServerCertVerifier for EncryptOnly {
 /// libpq's `sslmode=verify-ca`. rustls's WebPKI verifier checks the chain
 /// (and revocation, expiry) before the name, so a name mismatch means the
 /// chain was good.
-pub(super) struct ChainOnly {
+struct ChainOnly {
     inner: Arc<WebPkiServerVerifier>,
 }
 

@@ -32,7 +32,7 @@ pub(super) fn category_name(code: i64) -> rusqlite::Result<&'static str> {
     codes::category_name(code).ok_or_else(|| bad_code(2, "records.category"))
 }
 
-pub(super) fn bad_code(i: usize, what: &str) -> rusqlite::Error {
+fn bad_code(i: usize, what: &str) -> rusqlite::Error {
     rusqlite::Error::InvalidColumnType(i, what.into(), rusqlite::types::Type::Integer)
 }
 

@@ -95,7 +95,7 @@ pub(super) fn write_change(
 }
 
 /// Subjects, their wrapped keys and their identifiers.
-pub(super) fn write_subjects(
+fn write_subjects(
     tx: &rusqlite::Transaction<'_>,
     c: &ChangeSet,
 ) -> rusqlite::Result<()> {
@@ -126,7 +126,7 @@ pub(super) fn write_subjects(
 }
 
 /// Sealed records.
-pub(super) fn write_records(
+fn write_records(
     tx: &rusqlite::Transaction<'_>,
     records: &[RecordRow],
 ) -> rusqlite::Result<()> {
@@ -163,7 +163,7 @@ pub(super) fn write_records(
 /// N3.7 legal holds: records move under the subject's hold key (and out of
 /// the live records) before any shredding; N7.2 rectification (superseded
 /// record) and N8.8 retention delete records and held records.
-pub(super) fn write_holds(tx: &rusqlite::Transaction<'_>, c: &ChangeSet) -> rusqlite::Result<()> {
+fn write_holds(tx: &rusqlite::Transaction<'_>, c: &ChangeSet) -> rusqlite::Result<()> {
     let mut st = tx.prepare_cached(
         "INSERT OR REPLACE INTO hold_keys(subject_id, kek_version, key_version, wrapped) VALUES (?1, ?2, ?3, ?4)",
     )?;
@@ -219,7 +219,7 @@ pub(super) fn write_holds(tx: &rusqlite::Transaction<'_>, c: &ChangeSet) -> rusq
 
 /// A change that names a record the store does not hold (deleted or moved by
 /// another writer): the whole commit is refused as a conflict.
-pub(super) fn not_stored(what: &str, id: RecordId) -> rusqlite::Error {
+fn not_stored(what: &str, id: RecordId) -> rusqlite::Error {
     rusqlite::Error::SqliteFailure(
         rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT),
         Some(format!(
