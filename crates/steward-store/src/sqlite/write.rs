@@ -95,10 +95,7 @@ pub(super) fn write_change(
 }
 
 /// Subjects, their wrapped keys and their identifiers.
-fn write_subjects(
-    tx: &rusqlite::Transaction<'_>,
-    c: &ChangeSet,
-) -> rusqlite::Result<()> {
+fn write_subjects(tx: &rusqlite::Transaction<'_>, c: &ChangeSet) -> rusqlite::Result<()> {
     let mut st = tx.prepare_cached(
         "INSERT INTO subjects(id, region, created_at, erased_at) VALUES (?1, ?2, ?3, ?4)",
     )?;
@@ -126,10 +123,7 @@ fn write_subjects(
 }
 
 /// Sealed records.
-fn write_records(
-    tx: &rusqlite::Transaction<'_>,
-    records: &[RecordRow],
-) -> rusqlite::Result<()> {
+fn write_records(tx: &rusqlite::Transaction<'_>, records: &[RecordRow]) -> rusqlite::Result<()> {
     // Records point at the subject's local row key (a small integer), not its
     // 63-bit opaque id: a narrower index. The opaque id stays in the AAD.
     let mut keys: std::collections::HashMap<SubjectId, i64> = std::collections::HashMap::new();
