@@ -213,6 +213,54 @@ const SQLITE_V6: &str = "CREATE TABLE subjects(key INTEGER PRIMARY KEY, id INTEG
      CREATE TABLE email_intake(id TEXT PRIMARY KEY, body TEXT NOT NULL);
      PRAGMA user_version = 6;";
 
+/// The statements of a hand-written fixture up to and including the one
+/// that creates `last` (a store of that older version).
+fn up_to(ddl: &str, last: &str) -> String {
+    let mut out = String::new();
+    for stmt in ddl.split(";\n") {
+        out.push_str(stmt);
+        out.push_str(";\n");
+        if stmt.contains(&format!("CREATE TABLE {last}("))
+            || stmt.contains(&format!("CREATE TABLE IF NOT EXISTS {last}("))
+        {
+            return out;
+        }
+    }
+    panic!("{last} not in the fixture");
+}
+
+/// A v4 store (made by the hand-written migrations v1 to v4) migrates to v6
+/// and then matches the description.
+#[test]
+fn sqlite_v4_store_migrates_to_v6() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v4.sqlite3");
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(&up_to(SQLITE_V6, "processing_restrictions"))
+            .unwrap();
+        c.execute_batch("PRAGMA user_version = 4;").unwrap();
+        let tables: i64 = c
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('hold_keys', 'email_intake')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(tables, 0);
+    }
+    let store = SqliteStore::open(&path, options()).unwrap();
+    let version: i64 = store
+        .connection()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 6);
+    assert_eq!(
+        sqlite_schema(store.connection()),
+        described(Backend::Sqlite)
+    );
+}
+
 #[test]
 fn sqlite_v6_store_opens_unchanged() {
     let dir = tempfile::tempdir().unwrap();
@@ -269,9 +317,15 @@ const POSTGRES_V6: &str = r#"CREATE TABLE subjects(key BIGINT PRIMARY KEY, id BI
      CREATE TABLE IF NOT EXISTS held_records(id BIGINT PRIMARY KEY, subject_id BIGINT NOT NULL, category INTEGER NOT NULL, kind INTEGER NOT NULL, product INTEGER NOT NULL, key_version BIGINT NOT NULL, stored_at BIGINT NOT NULL, until_at BIGINT NOT NULL, sealed BYTEA NOT NULL);
      CREATE INDEX IF NOT EXISTS held_records_subject ON held_records(subject_id);
      CREATE INDEX IF NOT EXISTS held_records_until ON held_records(until_at);
-     CREATE TABLE IF NOT EXISTS email_intake(id TEXT COLLATE "C" PRIMARY KEY, body TEXT NOT NULL);
-     CREATE TABLE steward_schema_version(id INTEGER PRIMARY KEY CHECK (id = 1), version BIGINT NOT NULL);
-     INSERT INTO steward_schema_version VALUES (1, 6);"#;
+     CREATE TABLE IF NOT EXISTS email_intake(id TEXT COLLATE "C" PRIMARY KEY, body TEXT NOT NULL);"#;
+
+/// The version table of the PostgreSQL fixtures, at `version`.
+fn pg_version_table(version: i64) -> String {
+    format!(
+        "CREATE TABLE steward_schema_version(id INTEGER PRIMARY KEY CHECK (id = 1), version BIGINT NOT NULL);
+         INSERT INTO steward_schema_version VALUES (1, {version});"
+    )
+}
 
 /// A schema of its own on the test server, dropped at the end; `None`
 /// (with a skip line) when the server cannot be reached, unless `CI` is set.
@@ -418,9 +472,10 @@ fn postgres_v6_store_opens_unchanged() {
     let Some(pg) = PgSchema::new() else { return };
     let mut c = pg.client();
     c.batch_execute(&format!(
-        "CREATE SCHEMA \"{0}\"; SET search_path TO \"{0}\"; {POSTGRES_V6}
+        "CREATE SCHEMA \"{0}\"; SET search_path TO \"{0}\"; {POSTGRES_V6} {1}
          INSERT INTO principals(name, body, revoked) VALUES ('ops', '{{}}', false);",
-        pg.name
+        pg.name,
+        pg_version_table(6)
     ))
     .unwrap();
     let store = PostgresStore::open(&pg.url(), options()).unwrap();
@@ -433,5 +488,21 @@ fn postgres_v6_store_opens_unchanged() {
         })
         .unwrap();
     assert_eq!(body, "{}");
+    assert_eq!(pg.introspect(), PgSchema::expected());
+}
+
+#[test]
+fn postgres_v4_store_migrates_to_v6() {
+    let Some(pg) = PgSchema::new() else { return };
+    let mut c = pg.client();
+    c.batch_execute(&format!(
+        "CREATE SCHEMA \"{0}\"; SET search_path TO \"{0}\"; {1} {2}",
+        pg.name,
+        up_to(POSTGRES_V6, "processing_restrictions"),
+        pg_version_table(4)
+    ))
+    .unwrap();
+    let _store = PostgresStore::open(&pg.url(), options()).unwrap();
+    assert_eq!(pg.version(), 6);
     assert_eq!(pg.introspect(), PgSchema::expected());
 }
