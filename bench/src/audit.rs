@@ -13,9 +13,7 @@ use steward_crypto::{KeyringProvider, LocalKeyring};
 use steward_store::{ChangeSet, SqliteStore, Store, StoreOptions};
 
 use crate::data::{gate_like_draft, median, percentile, secs};
-use crate::report::{
-    Cmp, Column, RUNS, Row, Runs, Section, meets, rate, thousands, thr_ratio, us,
-};
+use crate::report::{Cmp, Column, RUNS, Row, Runs, Section, meets, rate, thousands, thr_ratio, us};
 
 fn store_err(e: steward_store::StoreError) -> String {
     format!("store: {e}")
@@ -545,7 +543,12 @@ pub fn verify(quick: bool) -> Section {
                 rate(sr, "entries"),
                 thr_ratio(vr, sr),
             )
-            .judged("≥ 500,000 entries/s", Column::Steward, Cmp::AtLeast, 500_000.0),
+            .judged(
+                "≥ 500,000 entries/s",
+                Column::Steward,
+                Cmp::AtLeast,
+                500_000.0,
+            ),
         );
         s.notes.push(format!(
             "Verified {} entries and {} checkpoints in {:.2} s (scan + SHA-256: {:.2} s). Building the log ran at {} \

@@ -74,7 +74,13 @@ pub fn seal(quick: bool) -> Section {
         );
         match res {
             Ok((st_runs, ba_runs)) => {
-                let ratios = Runs::new(st_runs.iter().zip(&ba_runs).map(|(st, ba)| ba / st).collect());
+                let ratios = Runs::new(
+                    st_runs
+                        .iter()
+                        .zip(&ba_runs)
+                        .map(|(st, ba)| ba / st)
+                        .collect(),
+                );
                 let (st, ba) = (Runs::new(st_runs).median(), Runs::new(ba_runs).median());
                 let (sr, br) = (n as f64 / st, n as f64 / ba);
                 s.rows.push(

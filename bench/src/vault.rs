@@ -356,12 +356,7 @@ pub fn ingest(quick: bool) -> (Section, Option<Stores>) {
                 );
                 if keep {
                     row.ratio = ratios.cell(|x| thr_ratio(x, 1.0));
-                    row = row.judged(
-                        "≥ 0.5× at batch 10,000",
-                        Column::Ratio,
-                        Cmp::AtLeast,
-                        0.5,
-                    );
+                    row = row.judged("≥ 0.5× at batch 10,000", Column::Ratio, Cmp::AtLeast, 0.5);
                     let avg = r.body_bytes as f64 / n as f64;
                     s.notes.push(format!(
                         "Record bodies average {avg:.0} bytes of JSON (sealed: +28 bytes of nonce and tag). \

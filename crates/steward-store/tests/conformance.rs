@@ -1594,7 +1594,9 @@ fn postgres_tls_verify_n5_3() {
     let pem = match std::fs::read_to_string(&cert) {
         Ok(p) if p.contains("BEGIN CERTIFICATE") => p,
         _ => {
-            tls_skip(&format!("the server certificate {cert} is not readable here"));
+            tls_skip(&format!(
+                "the server certificate {cert} is not readable here"
+            ));
             return;
         }
     };

@@ -28,7 +28,10 @@ const MAX_RANGE: u32 = 50;
 
 /// Compiles `pattern` once. The patterns are literals covered by a test, so
 /// `None` (a pattern that does not compile) only means "finds nothing".
-pub(super) fn cached(cell: &'static OnceLock<Option<Regex>>, pattern: &str) -> Option<&'static Regex> {
+pub(super) fn cached(
+    cell: &'static OnceLock<Option<Regex>>,
+    pattern: &str,
+) -> Option<&'static Regex> {
     cell.get_or_init(|| Regex::new(pattern).ok()).as_ref()
 }
 
@@ -126,10 +129,7 @@ fn expand_range(a: CitedId, b: CitedId) -> Vec<CitedId> {
             _ => {}
         }
     }
-    vec![
-        CitedId { ranged: true, ..a },
-        CitedId { ranged: true, ..b },
-    ]
+    vec![CitedId { ranged: true, ..a }, CitedId { ranged: true, ..b }]
 }
 
 /// The clause IDs written as word parts of a function name: `n6_5e`, `n3_9`.
@@ -173,4 +173,3 @@ pub(crate) fn ids_in_fn_name(name: &str) -> Vec<CitedId> {
     }
     out
 }
-

@@ -86,7 +86,10 @@ impl Lexer {
         let code = &self.line().code;
         doc_attr_regex()
             .is_some_and(|re| re.is_match(code))
-            .then(|| code.rfind('#').is_some_and(|h| code[h + 1..].trim_start().starts_with('!')))
+            .then(|| {
+                code.rfind('#')
+                    .is_some_and(|h| code[h + 1..].trim_start().starts_with('!'))
+            })
     }
 
     fn code(&mut self) {
@@ -161,7 +164,11 @@ impl Lexer {
                 j += 1;
             }
             self.line().code.push_str("' '");
-            self.i = if j < n && self.cs[j] == '\'' { j + 1 } else { j };
+            self.i = if j < n && self.cs[j] == '\'' {
+                j + 1
+            } else {
+                j
+            };
         } else if next.is_some_and(|x| x != '\n') && self.at(2) == Some('\'') {
             self.line().code.push_str("' '");
             self.i += 3;

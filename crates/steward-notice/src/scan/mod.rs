@@ -99,8 +99,8 @@ mod ids;
 mod lex;
 mod structure;
 
-pub(crate) use ids::{CitedId, ids_in_fn_name, ids_in_text};
 use ids::cached;
+pub(crate) use ids::{ids_in_fn_name, ids_in_text};
 use lex::{LexLine, lex};
 use structure::{Structure, structure};
 
@@ -378,7 +378,10 @@ fn citations_of_policy(rel: &str, src: &str, out: &mut Vec<Citation>) {
         });
         for c in caps {
             let Some(value) = c.get(1) else { continue };
-            for id in ids_in_text(value.as_str()) {
+            for id in ids_in_text(value.as_str())
+                .into_iter()
+                .filter(|id| !id.ranged)
+            {
                 out.push(Citation {
                     clause: id.clause(),
                     part: id.letter,
