@@ -1592,6 +1592,10 @@ impl Steward {
                     kind: "data_subject_request".into(),
                     reference: req.id.clone(),
                     recorded_by: by.to_owned(),
+                    // N3.7: it concerns this request's subject only.
+                    organisation: None,
+                    subjects: vec![subject.clone()],
+                    cited_by: vec![],
                 };
                 extra.registry.push((
                     RegistryTable::LegalObligations,

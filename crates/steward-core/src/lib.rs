@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 mod auth;
+mod authorize;
 pub mod config;
 pub mod dsr;
 mod export;
@@ -31,9 +32,10 @@ use steward_store::{ChangeSet, SqliteStore, Store, StoreOptions};
 use thiserror::Error;
 
 pub use auth::{
-    AuthFailure, Authenticated, IssuedToken, MAX_TOKEN_TTL_SECS, TOKEN_SCOPES, TokenInfo,
-    scope_allows,
+    AuthFailure, Authenticated, IssuedToken, MAX_TOKEN_TTL_SECS, PASSWORD_CHARS, TOKEN_SCOPES,
+    TokenInfo, hash_password, scope_allows, verify_password,
 };
+pub use authorize::{Authorized, ManagementAction, Target};
 pub use config::Config;
 pub use dsr::{
     Channel, CodeMessage, CodeSender, DsrConfig, Jurisdiction, NewRequestDetails, OutboxSender,
@@ -44,7 +46,7 @@ pub use holds::{
     Period, PeriodUnit, RegionSweep, RetainedRecords, RetentionRule, RetentionRules, SweepReport,
 };
 pub use intake::{IntakeEntry, IntakeOutcome, IntakeState};
-pub use services::{AuditFilter, LegalObligation, SupportCase, VerifyOutcome};
+pub use services::{AuditFilter, LegalObligation, ObligationScope, SupportCase, VerifyOutcome};
 pub use steward_policy::Action;
 pub use tenancy::{Organisation, Partner, Restrictions, UserAccount};
 pub use transfers::{MECHANISMS, Transfer, TransferMechanism};

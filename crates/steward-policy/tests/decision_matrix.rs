@@ -298,6 +298,36 @@ fn oracle(c: &Case) -> Expect {
                 return allow("N5.2");
             }
         }
+        // N1.2, N6.5: security staff keep the tenancy registry.
+        if team(Team::Security)
+            && matches!(c.action, A::ManageTenancy | A::ManageOrganisation)
+            && purpose == P::ProvideServices
+        {
+            return allow("N1.2");
+        }
+        // N3.5: support staff open and close support cases.
+        if team(Team::Support) && c.action == A::ManageCases && purpose == P::Assist {
+            return allow("N3.5");
+        }
+        // N3.7: legal and privacy staff record legal obligations.
+        if (team(Team::Legal) || team(Team::Privacy))
+            && c.action == A::RecordObligation
+            && purpose == P::Comply
+            && c.legal
+        {
+            return allow("N3.7");
+        }
+        // N4.4: legal and privacy staff record transfer mechanisms.
+        if (team(Team::Legal) || team(Team::Privacy))
+            && c.action == A::ManageTransfers
+            && purpose == P::Protect
+        {
+            return allow("N4.4");
+        }
+        // N8.8: privacy staff run the retention sweep.
+        if team(Team::Privacy) && c.action == A::RetentionSweep && purpose == P::Protect {
+            return allow("N8.8");
+        }
         if c.action == A::Report && purpose == P::InternalReporting && c.aggregate && !one_subject {
             return allow("N3.9");
         }
@@ -324,6 +354,10 @@ fn oracle(c: &Case) -> Expect {
                 (A::AdminSuspend, P::ProvideServices) if account => allow("N6.5c"),
                 (A::AdminLegalAccess, P::Comply) if account && c.legal => allow("N6.5d"),
                 (A::AdminRestrict, P::ProvideServices) if account => allow("N6.5e"),
+                // N6.5a, N7.1: the organisation's settings and users.
+                (A::ManageOrganisation, P::ProvideServices) => allow("N6.5a"),
+                // N6.5d: a legal obligation concerning the organisation.
+                (A::RecordObligation, P::Comply) if c.legal => allow("N6.5d"),
                 // N7.2: "you or your organization may ... export".
                 (A::Export, P::ProvideServices)
                     if p.kind == PrincipalKind::CustomerAdmin && one_subject =>
@@ -369,6 +403,7 @@ fn oracle(c: &Case) -> Expect {
             (A::Read, P::Protect) if cat_in(&[C::Usage, C::Configuration]) => allow("N3.6"),
             (A::Report, P::InternalReporting) if c.aggregate && !one_subject => allow("N3.9"),
             (A::KeysRotate, P::Protect) => allow("N5.2"),
+            (A::RetentionSweep, P::Protect) => allow("N8.8"),
             _ => DEFAULT_DENY,
         },
         // N6.6: registered processors, on instruction: ticket content to
@@ -903,6 +938,103 @@ fn explicit_rows() -> Vec<Row> {
                 .legal(),
             DEFAULT_DENY,
             &[],
+        ),
+        // --- N1.2, N6.5: tenancy.
+        row(
+            "security sets up tenancy",
+            Case::new(
+                e(Team::Security),
+                A::ManageTenancy,
+                None,
+                P::ProvideServices,
+            )
+            .no_subject(),
+            allow("N1.2"),
+            &[N::Team, N::Purpose(P::Protect)],
+        ),
+        row(
+            "an administrator manages their organisation",
+            Case::new(
+                who(K::CustomerAdmin, &[]),
+                A::ManageOrganisation,
+                None,
+                P::ProvideServices,
+            ),
+            allow("N6.5a"),
+            &[N::Org, N::Purpose(P::Protect)],
+        ),
+        row(
+            "an administrator sets up tenancy",
+            Case::new(
+                who(K::CustomerAdmin, &[]),
+                A::ManageTenancy,
+                None,
+                P::ProvideServices,
+            ),
+            DEFAULT_DENY,
+            &[],
+        ),
+        // --- N3.5: support cases.
+        row(
+            "support opens a case",
+            Case::new(e(Team::Support), A::ManageCases, None, P::Assist).no_subject(),
+            allow("N3.5"),
+            &[N::Team, N::Purpose(P::Protect)],
+        ),
+        row(
+            "billing opens a case",
+            Case::new(e(Team::Billing), A::ManageCases, None, P::Assist).no_subject(),
+            DEFAULT_DENY,
+            &[],
+        ),
+        // --- N3.7, N6.5d: legal obligations.
+        row(
+            "legal records an obligation",
+            Case::new(e(Team::Legal), A::RecordObligation, None, P::Comply)
+                .no_subject()
+                .legal(),
+            allow("N3.7"),
+            &[N::Team, N::Legal],
+        ),
+        row(
+            "an administrator records an obligation for their organisation",
+            Case::new(
+                who(K::CustomerAdmin, &[]),
+                A::RecordObligation,
+                None,
+                P::Comply,
+            )
+            .legal(),
+            allow("N6.5d"),
+            &[N::Org, N::Legal],
+        ),
+        row(
+            "engineering records an obligation",
+            Case::new(e(Team::Engineering), A::RecordObligation, None, P::Comply)
+                .no_subject()
+                .legal(),
+            DEFAULT_DENY,
+            &[],
+        ),
+        // --- N4.4: transfer mechanisms.
+        row(
+            "legal records a transfer mechanism",
+            Case::new(e(Team::Legal), A::ManageTransfers, None, P::Protect).no_subject(),
+            allow("N4.4"),
+            &[N::Team, N::Purpose(P::Assist)],
+        ),
+        // --- N8.8: the retention sweep.
+        row(
+            "privacy runs the retention sweep",
+            Case::new(e(Team::Privacy), A::RetentionSweep, None, P::Protect).no_subject(),
+            allow("N8.8"),
+            &[N::Team, N::Purpose(P::Assist)],
+        ),
+        row(
+            "a service runs the retention sweep",
+            Case::new(who(K::Service, &[]), A::RetentionSweep, None, P::Protect).no_subject(),
+            allow("N8.8"),
+            &[N::Kind(K::Processor)],
         ),
         row(
             "support manages principals",
