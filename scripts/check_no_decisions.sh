@@ -14,15 +14,16 @@ dirs=(crates/steward-server/src crates/steward-cli/src)
 patterns=(
   'PrincipalKind::'
   'Team::'
-  '\.teams\b'
-  '\.is_staff\(\)'
+  '\.teams\.(contains|iter\(\)\.any)'
+  '\.organisations\.(contains|iter\(\)\.any)'
+  '\.kind *(==|!=)'
+  'is_staff\(\)'
   '\bmanage\('
+  'administers'
   'authorize_system'
-  'authorize_management'
   'authorize_dsr_handling'
   '\.decide\('
   'PolicyEngine'
-  'administers'
   'argon2::'
 )
 hits=0

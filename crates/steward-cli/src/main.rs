@@ -326,6 +326,27 @@ enum PrincipalsCmd {
         /// Name.
         name: String,
     },
+    /// Change a principal's kind, teams and dates (N5.5): when the kind or
+    /// the teams change, every token of the principal is revoked.
+    Change {
+        /// Name of an existing principal.
+        name: String,
+        /// Kind: employee, contractor, agent, affiliate_staff, third_party_app, processor, service.
+        #[arg(long)]
+        kind: String,
+        /// Teams (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        teams: Vec<String>,
+        /// Date the confidentiality obligation was signed (YYYY-MM-DD).
+        #[arg(long)]
+        confidentiality_signed: Option<String>,
+        /// Date the privacy training expires (YYYY-MM-DD).
+        #[arg(long)]
+        training_expires: Option<String>,
+        /// Engagement end date for contractors and agents (YYYY-MM-DD).
+        #[arg(long)]
+        ends: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]

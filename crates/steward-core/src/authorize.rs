@@ -447,7 +447,19 @@ impl Steward {
     pub fn send_verification_as(&self, by: &str, id: &str) -> Result<crate::Request, CoreError> {
         let p = self.principal(by)?;
         self.authorize_dsr_handling(&p, id)?;
+        self.known_request(id)?;
         self.send_verification(id)
+    }
+
+    /// [`CoreError::NotFound`] unless request `id` exists (asked only of a
+    /// principal allowed to handle requests).
+    fn known_request(&self, id: &str) -> Result<(), CoreError> {
+        self.request(id).map(|_| ()).map_err(|e| match e {
+            CoreError::Input(_) => {
+                CoreError::NotFound("no such data subject request for you".into())
+            }
+            other => other,
+        })
     }
 
     /// Check the one-time code the data subject received for request `id`
@@ -456,6 +468,7 @@ impl Steward {
     pub fn verify_as(&self, by: &str, id: &str, code: &str) -> Result<crate::Request, CoreError> {
         let p = self.principal(by)?;
         self.authorize_dsr_handling(&p, id)?;
+        self.known_request(id)?;
         self.verify(id, code)
     }
 

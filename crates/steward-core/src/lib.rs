@@ -82,6 +82,10 @@ pub enum CoreError {
     /// final): read it again.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The thing named does not exist (or, to this principal, might as
+    /// well not): told only after the principal was decided allowed.
+    #[error("not found: {0}")]
+    NotFound(String),
     /// A file could not be read or written.
     #[error("{path}: {reason}")]
     Io {

@@ -396,14 +396,14 @@ impl Steward {
         identifier: &str,
         password: Option<&str>,
     ) -> Result<UserAccount, CoreError> {
-        if let Some(p) = password {
-            check_password_length(p)?;
-        }
         self.authorize_management(
             by,
             ManagementAction::UserCreate,
             Target::named("users").in_organisation(org),
         )?;
+        if let Some(p) = password {
+            check_password_length(p)?;
+        }
         let password_hash = password.map(crate::auth::hash_password).transpose()?;
         if self.organisation(org)?.is_none() {
             return Err(CoreError::Input(format!("no organisation `{org}`")));
@@ -650,7 +650,7 @@ impl Steward {
     /// Otherwise the gate decides (`rectify` of account for
     /// `provide_services`, N7.2).
     pub fn self_service_change(&self, user: &str, delete: bool) -> Result<u64, CoreError> {
-        let u = self.user_or_input(user)?;
+        let u = self.self_user(user)?;
         let restricted = if delete {
             u.restrictions.delete
         } else {
@@ -790,6 +790,49 @@ impl Steward {
                 org.id
             ),
         )))
+    }
+
+    /// The user account `by` is, for the self-service operations on one's
+    /// own data (N7.2, N7.3): a principal that is no organisation's user is
+    /// refused, audited (policy id `self-service-users-only`).
+    ///
+    /// Errors: [`CoreError::Denied`] (audited); [`CoreError::Input`] for an
+    /// unknown principal.
+    pub fn self_user(&self, by: &str) -> Result<UserAccount, CoreError> {
+        let p = self.principal(by)?;
+        match self.user(by)? {
+            Some(u) if p.subject.is_some_and(|s| s.to_string() == u.subject) => Ok(u),
+            _ => Err(self.refuse(
+                &p,
+                "self_service",
+                None,
+                "self-service-users-only",
+                "N7.2",
+                "the /v1/me data endpoints are for users (data subjects) reading their own data (N7)"
+                    .into(),
+            )),
+        }
+    }
+
+    /// A user's own records (N7.2, N7.3), optionally of one category:
+    /// through the gate as `by` for `provide_services`, with the user's
+    /// organisation. Refused, audited, for a principal that is no user.
+    pub fn self_records(
+        &self,
+        by: &str,
+        category: Option<Category>,
+    ) -> Result<(Opened, Vec<OpenedRecord>), CoreError> {
+        let u = self.self_user(by)?;
+        self.read(&AccessRequest {
+            principal: by.to_owned(),
+            action: Action::Read,
+            subject: u.subject,
+            category,
+            purpose: Some(Purpose::ProvideServices),
+            case_id: None,
+            obligation_id: None,
+            organisation: Some(u.organisation),
+        })
     }
 
     /// An organisation's settings, as `by`: decided by the pack

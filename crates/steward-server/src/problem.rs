@@ -101,6 +101,7 @@ impl From<CoreError> for ApiError {
                 )
             }
             CoreError::Conflict(m) => ApiError::Conflict(m),
+            CoreError::NotFound(m) => ApiError::NotFound(m),
             other => ApiError::Internal(other.to_string()),
         }
     }

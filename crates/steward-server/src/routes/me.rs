@@ -7,15 +7,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
-use steward_core::{AccessRequest, Action};
-use steward_domain::Purpose;
 use utoipa::{OpenApi, ToSchema};
 
 use crate::authn::{Caller, NotLockedOut, needs_scope};
 use crate::call::{blocking, gated};
 use crate::extract::{ApiJson, Params, created, params, parse_category};
-use crate::guard::own_user;
-use crate::password::verify_password;
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
 use crate::views::{IssuedOut, PrincipalOut, RecordsOut, UserOut, records_out};
@@ -62,25 +58,14 @@ pub(crate) async fn login(
     NotLockedOut(ip): NotLockedOut,
     ApiJson(l): ApiJson<LoginIn>,
 ) -> Result<Response, ApiError> {
-    let user = l.user.clone();
-    let account = blocking(&state, move |st| st.user(&user)).await?;
-    let ok = match account.as_ref().and_then(|a| a.password_hash.clone()) {
-        Some(hash) if !account.as_ref().is_some_and(|a| a.suspended) => {
-            verify_password(hash, l.password.clone()).await
-        }
-        _ => false,
-    };
-    if !ok {
+    // The core checks the password (argon2id) and issues the token.
+    let issued = blocking(&state, move |st| st.login(&l.user, &l.password, 12 * 3600)).await?;
+    let Some(t) = issued else {
         crate::authn::failed(&state, ip, "bad_password");
         return Err(ApiError::Unauthenticated(
             "wrong user or password, or the user is suspended",
         ));
-    }
-    let name = l.user;
-    let t = blocking(&state, move |st| {
-        st.issue_token(&name, &name, 12 * 3600, vec![])
-    })
-    .await?;
+    };
     Ok(created(&IssuedOut {
         token: t.token,
         info: t.info.into(),
@@ -127,24 +112,9 @@ pub(crate) async fn me_records(
 ) -> Result<axum::Json<RecordsOut>, ApiError> {
     let q = params(q, &["category"])?;
     let category = parse_category(q.get("category"))?;
-    let name = own_user(&c)?;
-    let subject =
-        c.0.principal
-            .subject
-            .map(|s| s.to_string())
-            .unwrap_or_default();
+    let name = c.name().to_owned();
     let out = gated(&state, move |st| {
-        let organisation = st.user(&name)?.map(|u| u.organisation);
-        let (o, r) = st.read(&AccessRequest {
-            principal: name,
-            action: Action::Read,
-            subject,
-            category,
-            purpose: Some(Purpose::ProvideServices),
-            case_id: None,
-            obligation_id: None,
-            organisation,
-        })?;
+        let (o, r) = st.self_records(&name, category)?;
         Ok(records_out(&o, r))
     })
     .await?;
@@ -161,8 +131,12 @@ pub(crate) async fn me_export(
     State(state): State<AppState>,
     c: Caller,
 ) -> Result<Response, ApiError> {
-    let name = own_user(&c)?;
-    export_zip(&state, move |st, out| st.self_export(&name, out)).await
+    let name = c.name().to_owned();
+    export_zip(&state, move |st, out| {
+        st.self_user(&name)?;
+        st.self_export(&name, out)
+    })
+    .await
 }
 
 /// An accepted change request.
@@ -188,7 +162,7 @@ pub(crate) async fn me_edit(
     c: Caller,
     ApiJson(_fields): ApiJson<serde_json::Map<String, serde_json::Value>>,
 ) -> Result<Response, ApiError> {
-    let name = own_user(&c)?;
+    let name = c.name().to_owned();
     let idx = gated(&state, move |st| st.self_service_change(&name, false)).await?;
     Ok((
         StatusCode::ACCEPTED,
@@ -211,7 +185,7 @@ pub(crate) async fn me_delete(
     State(state): State<AppState>,
     c: Caller,
 ) -> Result<Response, ApiError> {
-    let name = own_user(&c)?;
+    let name = c.name().to_owned();
     let idx = gated(&state, move |st| st.self_service_change(&name, true)).await?;
     Ok((
         StatusCode::ACCEPTED,

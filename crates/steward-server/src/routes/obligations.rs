@@ -10,7 +10,6 @@ use utoipa::{OpenApi, ToSchema};
 use crate::authn::{Caller, needs_scope};
 use crate::call::blocking;
 use crate::extract::{ApiJson, created};
-use crate::guard::{manage, may_record_obligation};
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
 
@@ -37,6 +36,17 @@ pub struct ObligationIn {
     pub kind: String,
     /// External reference (docket number, statute).
     pub reference: String,
+    /// The organisation whose subjects it concerns (N1.2). An
+    /// administrator or reseller records only for an organisation they
+    /// manage; one managing exactly one organisation may leave it out.
+    #[serde(default)]
+    pub organisation: Option<String>,
+    /// Identifiers of the subjects it concerns (`username:ann`, `sub_…`).
+    #[serde(default)]
+    pub subjects: Vec<String>,
+    /// The principals who may cite it; default: you only.
+    #[serde(default)]
+    pub cited_by: Vec<String>,
 }
 
 /// A recorded legal obligation.
@@ -46,11 +56,19 @@ pub struct ObligationOut {
     pub id: String,
     /// Kind.
     pub kind: String,
+    /// The organisation it concerns, if limited to one.
+    pub organisation: Option<String>,
+    /// The subjects (opaque ids) it concerns; empty: not limited to named subjects.
+    pub subjects: Vec<String>,
+    /// Who may cite it.
+    pub cited_by: Vec<String>,
 }
 
-/// Record a legal obligation (N3.7, N6.5d) that `comply` reads may cite:
-/// legal and privacy staff, administrators and resellers, or with
-/// `manage_principals`. Audited.
+/// Record a legal obligation (N3.7, N6.5d) that `comply` reads may cite,
+/// naming the organisation or subjects it concerns and who may cite it:
+/// decided by the core (legal and privacy staff; administrators and
+/// resellers for an organisation they manage), audited. It unlocks `comply`
+/// decisions only for its citers about the subjects it concerns.
 #[utoipa::path(post, path = "/v1/obligations", tag = "principals", request_body = ObligationIn,
     responses((status = 201, description = "Recorded", body = ObligationOut),
         (status = 400, description = "Bad request", body = Problem, content_type = "application/problem+json"),
@@ -61,21 +79,21 @@ pub(crate) async fn obligation_record(
     c: Caller,
     ApiJson(o): ApiJson<ObligationIn>,
 ) -> Result<Response, ApiError> {
-    if o.reference.is_empty() || o.reference.len() > 200 {
-        return Err(ApiError::BadRequest(
-            "reference: 1 to 200 characters".into(),
-        ));
-    }
-    if !may_record_obligation(&c) {
-        manage(&state, &c, "obligations").await?;
-    }
     let by = c.name().to_owned();
+    let scope = steward_core::ObligationScope {
+        organisation: o.organisation,
+        subjects: o.subjects,
+        cited_by: o.cited_by,
+    };
     let ob = blocking(&state, move |st| {
-        st.record_obligation(&by, &o.kind, &o.reference)
+        st.record_obligation_for(&by, &o.kind, &o.reference, &scope)
     })
     .await?;
     Ok(created(&ObligationOut {
         id: ob.id,
         kind: ob.kind,
+        organisation: ob.organisation,
+        subjects: ob.subjects,
+        cited_by: ob.cited_by,
     }))
 }

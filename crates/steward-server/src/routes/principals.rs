@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{delete, post};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use steward_domain::{Principal, PrincipalKind, Team};
 use utoipa::{OpenApi, ToSchema};
 
@@ -25,13 +25,16 @@ const SCOPE: &str = "manage";
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/principals", post(principal_add))
-        .route("/v1/principals/{name}", delete(principal_revoke))
+        .route(
+            "/v1/principals/{name}",
+            delete(principal_revoke).patch(principal_change),
+        )
         .route_layer(needs_scope(Some(SCOPE)))
 }
 
 /// This feature's part of the OpenAPI document.
 #[derive(OpenApi)]
-#[openapi(paths(principal_add, principal_revoke))]
+#[openapi(paths(principal_add, principal_revoke, principal_change))]
 pub(crate) struct Doc;
 
 /// A principal to add (staff, services, processors, third-party apps;
@@ -57,7 +60,8 @@ pub struct PrincipalIn {
     pub engagement_ends_on: Option<String>,
 }
 
-/// Add (or replace) a principal (N5.5): needs `manage_principals`.
+/// Add a principal (N5.5): needs `manage_principals`. A name that exists
+/// is refused (400), whatever its kind: change it with `PATCH`.
 #[utoipa::path(post, path = "/v1/principals", tag = "principals", request_body = PrincipalIn,
     responses((status = 201, description = "Added", body = PrincipalOut),
         (status = 400, description = "Bad request", body = Problem, content_type = "application/problem+json"),
@@ -68,25 +72,28 @@ pub(crate) async fn principal_add(
     c: Caller,
     ApiJson(p): ApiJson<PrincipalIn>,
 ) -> Result<Response, ApiError> {
+    let principal = principal_from(&p)?;
+    // Decided by the core (principal_add: manage_principals, protect); a
+    // name that exists is refused whatever its kind (issue 14).
+    let by = c.name().to_owned();
+    let out = PrincipalOut::from(&principal);
+    blocking(&state, move |st| st.add_principal(&by, &principal)).await?;
+    Ok(created(&out))
+}
+
+/// The principal a request body describes (kind, teams and dates parsed).
+fn principal_from(p: &PrincipalIn) -> Result<Principal, ApiError> {
     let kind: PrincipalKind = p
         .kind
         .parse()
         .map_err(|_| ApiError::BadRequest("kind: not a principal kind".into()))?;
-    if matches!(
-        kind,
-        PrincipalKind::CustomerAdmin | PrincipalKind::Reseller | PrincipalKind::DataSubject
-    ) {
-        return Err(ApiError::BadRequest(
-            "kind: administrators, resellers and users are added through /v1/organisations and /v1/partners (N1.2)".into(),
-        ));
-    }
     let teams = p
         .teams
         .iter()
         .map(|t| t.parse::<Team>())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| ApiError::BadRequest("teams: not a team".into()))?;
-    let principal = Principal {
+    Ok(Principal {
         name: p.name.clone(),
         kind,
         teams,
@@ -96,12 +103,47 @@ pub(crate) async fn principal_add(
         subject: None,
         organisations: vec![],
         revoked: false,
-    };
-    // Decided by policy inside `add_principal` (manage_principals, protect).
+    })
+}
+
+/// The result of a change of a principal.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChangedOut {
+    /// The principal as changed.
+    pub principal: PrincipalOut,
+    /// Tokens revoked because its kind or teams changed.
+    pub tokens_revoked: u64,
+}
+
+/// Change a principal's kind, teams and dates (N5.5): its own audited
+/// operation (manage_principals, protect). When the kind or the teams
+/// change, every token of the principal is revoked at once. The body's
+/// `name` must be the path's.
+#[utoipa::path(patch, path = "/v1/principals/{name}", tag = "principals", request_body = PrincipalIn,
+    params(("name" = String, Path, description = "Principal name")),
+    responses((status = 200, description = "Changed", body = ChangedOut),
+        (status = 400, description = "Bad request", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Denied (audited)", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn principal_change(
+    State(state): State<AppState>,
+    c: Caller,
+    Path(name): Path<String>,
+    ApiJson(p): ApiJson<PrincipalIn>,
+) -> Result<axum::Json<ChangedOut>, ApiError> {
+    if p.name != name {
+        return Err(ApiError::BadRequest(
+            "name: the body's name must be the path's principal".into(),
+        ));
+    }
+    let principal = principal_from(&p)?;
     let by = c.name().to_owned();
     let out = PrincipalOut::from(&principal);
-    blocking(&state, move |st| st.add_principal(&by, &principal)).await?;
-    Ok(created(&out))
+    let n = blocking(&state, move |st| st.change_principal(&by, &principal)).await?;
+    Ok(axum::Json(ChangedOut {
+        principal: out,
+        tokens_revoked: n,
+    }))
 }
 
 /// Revoke a principal (N5.5): every request from the next one on is refused.

@@ -19,7 +19,6 @@ use utoipa::{OpenApi, ToSchema};
 use crate::authn::{Caller, needs_scope};
 use crate::call::blocking as run;
 use crate::extract::{ApiJson, Params, params};
-use crate::guard::{own_subject, staff_only};
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
 
@@ -146,7 +145,10 @@ pub(crate) async fn request_open(
         .transpose()
         .map_err(ApiError::from)?;
     let corrections: Option<Fields> = i.fields.map(|m| m.into_iter().collect());
-    let subject = match (own_subject(&c), i.subject) {
+    // The caller's own subject, if the caller is one (the core decides
+    // whether they may open a request for the subject named).
+    let own = c.0.principal.subject.map(|s| s.to_string());
+    let subject = match (own, i.subject) {
         (Some(own), None) => own,
         // A data subject naming a subject: the core refuses (audited, 403)
         // unless it is their own.
@@ -210,22 +212,20 @@ pub(crate) async fn request_list(
                 })
         })
         .transpose()?;
-    let own = own_subject(&c);
-    if own.is_none() {
-        staff_only(&state, &c, "dsr_requests").await?;
-    }
+    // The core decides: a data subject sees their own; anyone else the
+    // register when the pack lets them handle requests (audited).
+    let by = c.name().to_owned();
     let list = run(&state, move |st| {
-        st.requests(RequestFilter {
-            overdue,
-            state: state_f,
-        })
+        st.requests_as(
+            &by,
+            RequestFilter {
+                overdue,
+                state: state_f,
+            },
+        )
     })
     .await?;
-    let requests = list
-        .iter()
-        .filter(|r| own.is_none() || r.subject == own)
-        .map(RequestOut::from)
-        .collect();
+    let requests = list.iter().map(RequestOut::from).collect();
     Ok(axum::Json(RequestList { requests }).into_response())
 }
 
@@ -233,30 +233,11 @@ pub(crate) async fn request_list(
 /// otherwise 404, so ids of others' requests are not confirmed. Anyone else is decided as request handling (`dsr_handle`, audited); a
 /// refusal is answered 404 all the same, as is a missing id.
 async fn visible(state: &AppState, c: &Caller, id: String) -> Result<Request, ApiError> {
-    let what = id.clone();
-    let r = run(state, move |st| st.request(&id)).await;
-    let own = own_subject(c);
-    match r {
-        Ok(r) if own.is_some() && r.subject == own => Ok(r),
-        Ok(r) => match staff_only(state, c, &what).await {
-            Ok(()) => Ok(r),
-            Err(ApiError::Denied(_)) => Err(not_yours()),
-            // The decision could not be recorded: fail closed (503).
-            Err(e) => Err(e),
-        },
-        Err(ApiError::BadRequest(_)) => match staff_only(state, c, &what).await {
-            Ok(()) | Err(ApiError::Denied(_)) => Err(not_yours()),
-            Err(e) => Err(e),
-        },
-        Err(e) => Err(e),
-    }
-}
-
-/// Load a request for a caller already allowed to handle requests: 404
-/// when there is none.
-async fn load(state: &AppState, id: String) -> Result<Request, ApiError> {
-    match run(state, move |st| st.request(&id)).await {
-        Err(ApiError::BadRequest(_)) => Err(not_yours()),
+    let by = c.name().to_owned();
+    match run(state, move |st| st.request_as(&by, &id)).await {
+        Err(ApiError::Denied(_) | ApiError::BadRequest(_)) => Err(not_yours()),
+        // Otherwise the request, or (the decision could not be recorded,
+        // fail closed) 503.
         r => r,
     }
 }
@@ -359,9 +340,9 @@ pub(crate) async fn request_send_code(
     c: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    staff_only(&state, &c, &id).await?;
-    let r = load(&state, id).await?;
-    let r = run(&state, move |st| st.send_verification(&r.id)).await?;
+    // The core decides (dsr_handle, audited), then 404 for a missing id.
+    let by = c.name().to_owned();
+    let r = run(&state, move |st| st.send_verification_as(&by, &id)).await?;
     Ok(ok(StatusCode::OK, &r))
 }
 
@@ -383,9 +364,9 @@ pub(crate) async fn request_verify(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    staff_only(&state, &c, &id).await?;
     let i: CodeIn = ApiJson::read(&state, &headers, body).await?;
-    let r = load(&state, id).await?;
-    let r = run(&state, move |st| st.verify(&r.id, &i.code)).await?;
+    // The core decides (dsr_handle, audited), then 404 for a missing id.
+    let by = c.name().to_owned();
+    let r = run(&state, move |st| st.verify_as(&by, &id, &i.code)).await?;
     Ok(ok(StatusCode::OK, &r))
 }

@@ -11,8 +11,6 @@ use utoipa::{OpenApi, ToSchema};
 use crate::authn::{Caller, needs_scope};
 use crate::call::blocking;
 use crate::extract::{ApiJson, created};
-use crate::guard::{administers_or_manage, manage};
-use crate::password::hash_password;
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
 use crate::views::{PrincipalOut, UserOut};
@@ -84,7 +82,7 @@ pub(crate) async fn partner_create(
     c: Caller,
     ApiJson(p): ApiJson<PartnerIn>,
 ) -> Result<Response, ApiError> {
-    manage(&state, &c, "tenancy").await?;
+    // Decided by the core (manage_tenancy), audited.
     let by = c.name().to_owned();
     let part = blocking(&state, move |st| st.create_partner(&by, &p.id, &p.name)).await?;
     Ok(created(&PartnerOut {
@@ -116,7 +114,7 @@ pub(crate) async fn reseller_add(
     Path(id): Path<String>,
     ApiJson(n): ApiJson<NameIn>,
 ) -> Result<Response, ApiError> {
-    manage(&state, &c, "tenancy").await?;
+    // Decided by the core (manage_tenancy), audited.
     let by = c.name().to_owned();
     let p = blocking(&state, move |st| st.add_reseller(&by, &n.name, &id)).await?;
     Ok(created(&PrincipalOut::from(&p)))
@@ -173,7 +171,7 @@ pub(crate) async fn organisation_create(
     c: Caller,
     ApiJson(o): ApiJson<OrganisationIn>,
 ) -> Result<Response, ApiError> {
-    manage(&state, &c, "tenancy").await?;
+    // Decided by the core (manage_tenancy), audited.
     let by = c.name().to_owned();
     let org = blocking(&state, move |st| {
         st.create_organisation(
@@ -200,8 +198,10 @@ pub(crate) async fn organisation_get(
     c: Caller,
     Path(id): Path<String>,
 ) -> Result<axum::Json<OrganisationOut>, ApiError> {
-    administers_or_manage(&state, &c, &id).await?;
-    let o = blocking(&state, move |st| st.organisation(&id))
+    // Decided by the core (manage_organisation: its administrators and
+    // resellers, N6.5a), audited.
+    let by = c.name().to_owned();
+    let o = blocking(&state, move |st| st.organisation_as(&by, &id))
         .await?
         .ok_or_else(|| ApiError::NotFound("no such organisation".into()))?;
     Ok(axum::Json(o.into()))
@@ -229,7 +229,7 @@ pub(crate) async fn organisation_update(
     Path(id): Path<String>,
     ApiJson(p): ApiJson<OrganisationPatch>,
 ) -> Result<axum::Json<OrganisationOut>, ApiError> {
-    administers_or_manage(&state, &c, &id).await?;
+    // Decided by the core (manage_organisation, N7.1), audited.
     let by = c.name().to_owned();
     let o = blocking(&state, move |st| {
         st.set_users_may_export(&by, &id, p.users_may_export)
@@ -252,7 +252,7 @@ pub(crate) async fn org_admin_add(
     Path(id): Path<String>,
     ApiJson(n): ApiJson<NameIn>,
 ) -> Result<Response, ApiError> {
-    manage(&state, &c, "tenancy").await?;
+    // Decided by the core (manage_tenancy), audited.
     let by = c.name().to_owned();
     let p = blocking(&state, move |st| st.add_org_admin(&by, &n.name, &id)).await?;
     Ok(created(&PrincipalOut::from(&p)))
@@ -283,13 +283,12 @@ pub(crate) async fn user_create(
     Path(id): Path<String>,
     ApiJson(u): ApiJson<UserIn>,
 ) -> Result<Response, ApiError> {
-    manage(&state, &c, "tenancy").await?;
-    let hash = match u.password {
-        Some(p) => Some(hash_password(p).await?),
-        None => None,
-    };
+    // Decided by the core (manage_tenancy), audited.
     let by = c.name().to_owned();
-    let user = blocking(&state, move |st| st.create_user(&by, &id, &u.subject, hash)).await?;
+    let user = blocking(&state, move |st| {
+        st.create_user(&by, &id, &u.subject, u.password.as_deref())
+    })
+    .await?;
     Ok(created(&UserOut::from(user)))
 }
 
@@ -304,7 +303,8 @@ pub(crate) async fn user_list(
     c: Caller,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Vec<UserOut>>, ApiError> {
-    administers_or_manage(&state, &c, &id).await?;
-    let users = blocking(&state, move |st| st.users_of(&id)).await?;
+    // Decided by the core (manage_organisation, N6.5a), audited.
+    let by = c.name().to_owned();
+    let users = blocking(&state, move |st| st.users_of_as(&by, &id)).await?;
     Ok(axum::Json(users.into_iter().map(UserOut::from).collect()))
 }
