@@ -139,11 +139,7 @@ fn the_cli_and_the_api_record_the_same_decision_n5_5() {
         &expires,
     ];
     let o = steward(cli_dir.path(), &args);
-    assert!(
-        o.status.success(),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let again = steward(cli_dir.path(), &args);
     assert!(!again.status.success());
     assert!(
@@ -182,5 +178,8 @@ fn the_cli_and_the_api_record_the_same_decision_n5_5() {
     assert_eq!(d["purpose"], "protect");
     assert_eq!(d["principal"], "operator");
     assert_eq!(d["policy_ids"], serde_json::json!(["bootstrap-operator"]));
-    assert_eq!(d["resource_ids"], serde_json::json!(["op:principal_add", "sam"]));
+    assert_eq!(
+        d["resource_ids"],
+        serde_json::json!(["op:principal_add", "sam"])
+    );
 }
