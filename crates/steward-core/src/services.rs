@@ -86,7 +86,9 @@ pub struct ObligationScope {
     /// each must name exactly one known subject (and, with `organisation`,
     /// one of that organisation).
     pub subjects: Vec<String>,
-    /// The principals who may cite it; empty: only the recorder.
+    /// The principals who may cite it. Empty: only the recorder when the
+    /// recorder is an administrator or reseller (N6.5d); anyone the policy
+    /// pack lets act for `comply` when the recorder is staff (N3.7).
     pub cited_by: Vec<String>,
 }
 
@@ -339,10 +341,10 @@ impl Steward {
     }
 
     /// Record a legal obligation (N3.7) that `comply` decisions may cite,
-    /// citable by `by` only, concerning the organisation `by` manages when
-    /// it manages exactly one (an administrator, N6.5d), else not limited
-    /// to subjects: [`Steward::record_obligation_for`] with a default
-    /// [`ObligationScope`].
+    /// concerning the organisation `by` manages when it manages exactly one
+    /// (an administrator, N6.5d; then citable by `by` only), else not
+    /// limited to subjects: [`Steward::record_obligation_for`] with a
+    /// default [`ObligationScope`].
     pub fn record_obligation(
         &self,
         by: &str,
@@ -417,10 +419,15 @@ impl Steward {
             }
             subjects.push(s.to_string());
         }
-        let mut cited_by = if scope.cited_by.is_empty() {
-            vec![by.to_owned()]
-        } else {
+        // Who may cite it: those named; by default an administrator's or a
+        // reseller's obligation only by its recorder (N6.5d), a staff
+        // member's by whoever the pack lets act for comply (N3.7).
+        let mut cited_by = if !scope.cited_by.is_empty() {
             scope.cited_by.clone()
+        } else if recorder.organisations.is_empty() {
+            vec![]
+        } else {
+            vec![by.to_owned()]
         };
         cited_by.sort();
         cited_by.dedup();

@@ -465,7 +465,8 @@ fn an_obligation_unlocks_only_its_subjects_for_its_citers_n3_7() {
         })
     };
     denied(read("lee", "username:ann", &admin_ob.id).unwrap_err());
-    // Legal staff's own obligation, naming ann: ann only.
+    // Legal staff's own obligation, naming ann: ann only, citable by
+    // whoever the pack lets act for comply.
     let lee_ob = st
         .record_obligation_for(
             "lee",
@@ -477,6 +478,7 @@ fn an_obligation_unlocks_only_its_subjects_for_its_citers_n3_7() {
             },
         )
         .unwrap();
+    assert!(lee_ob.cited_by.is_empty());
     assert_eq!(read("lee", "username:ann", &lee_ob.id).unwrap().1.len(), 1);
     denied(read("lee", "username:bob", &lee_ob.id).unwrap_err());
 }

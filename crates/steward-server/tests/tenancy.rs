@@ -447,7 +447,11 @@ async fn n7_1_the_export_setting_holds_on_the_subject_route_and_admins_export_th
             )
             .await;
         let p = problem(r, StatusCode::FORBIDDEN).await;
-        assert_eq!(p["policy_ids"], json!(["organisation-disallows-export"]), "{p}");
+        assert_eq!(
+            p["policy_ids"],
+            json!(["organisation-disallows-export"]),
+            "{p}"
+        );
         assert_eq!(p["clause_ids"], json!(["N7.1"]));
         assert!(p["audit_index"].is_u64(), "{p}");
     }

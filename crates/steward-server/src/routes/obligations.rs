@@ -44,7 +44,8 @@ pub struct ObligationIn {
     /// Identifiers of the subjects it concerns (`username:ann`, `sub_…`).
     #[serde(default)]
     pub subjects: Vec<String>,
-    /// The principals who may cite it; default: you only.
+    /// The principals who may cite it; default: you only if you are an
+    /// administrator or reseller, else whoever the pack lets act for comply.
     #[serde(default)]
     pub cited_by: Vec<String>,
 }
