@@ -45,8 +45,18 @@ command -v cargo-fuzz >/dev/null || { echo "fuzz/run.sh: cargo-fuzz missing: car
 if [ "${FUZZ_NO_SEED:-0}" != 1 ]; then "$FUZZ/seed.sh" >/dev/null; fi
 
 cd "$FUZZ"
+# A failed build stops the run: fuzzing a stale binary from the persistent
+# target directory would report a target that no longer builds as ok.
 for t in "${TARGETS[@]}"; do
-  cargo "+$TOOLCHAIN" fuzz build -O -a "$t" 2>&1 | grep -v '^\s*Compiling\|^\s*Finished' || true
+  build_log="$(mktemp)"
+  if ! cargo "+$TOOLCHAIN" fuzz build -O -a "$t" >"$build_log" 2>&1; then
+    cat "$build_log" >&2
+    rm -f "$build_log"
+    echo "fuzz/run.sh: cargo fuzz build of $t FAILED; nothing was fuzzed" >&2
+    exit 1
+  fi
+  sed -e '/^\s*Compiling/d' -e '/^\s*Finished/d' "$build_log"
+  rm -f "$build_log"
 done
 BIN="$CARGO_TARGET_DIR/$(rustc "+$TOOLCHAIN" -vV | sed -n 's/^host: //p')/release"
 mkdir -p artifacts/logs

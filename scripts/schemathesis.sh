@@ -3,7 +3,8 @@
 # `steward serve` (issue 4, issue 7 item 3; docs/reliability.md, "API property
 # testing").
 #
-# usage: scripts/schemathesis.sh [MAX_EXAMPLES]      (default 100 per operation)
+# usage: scripts/schemathesis.sh [MAX_EXAMPLES [SEED]]   (default 100 per operation;
+#        SEED replays a run: every run prints its seed, and a failing one the replay command)
 #
 #   1. installs schemathesis (pinned below) into a venv at
 #      $STEWARD_ST_VENV (default /var/tmp/steward-st-venv) unless it is there;
@@ -45,7 +46,9 @@ ROOT="$PWD"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/steward-target}"
 ST_VERSION=4.32.5
 N="${1:-100}"
-case "$N" in *[!0-9]*|'') echo "usage: scripts/schemathesis.sh [MAX_EXAMPLES]" >&2; exit 2 ;; esac
+case "$N" in *[!0-9]*|'') echo "usage: scripts/schemathesis.sh [MAX_EXAMPLES [SEED]]" >&2; exit 2 ;; esac
+if [ -n "${2:-}" ]; then ST_SEED="$2"; fi
+case "${ST_SEED:-0}" in *[!0-9]*|'') echo "schemathesis.sh: the seed must be a non-negative integer, not '${ST_SEED}'" >&2; exit 2 ;; esac
 
 VENV="${STEWARD_ST_VENV:-/var/tmp/steward-st-venv}"
 if ! "$VENV/bin/st" --version 2>/dev/null | grep -qx "st, version $ST_VERSION"; then
@@ -191,5 +194,6 @@ if [ "$ST_RC" = 0 ] && [ "$INTERNAL" = 0 ]; then
   OK=1
   echo "schemathesis: passed"
 else
+  echo "schemathesis: FAILED; replay this run with: scripts/schemathesis.sh $N $SEED"
   exit 1
 fi

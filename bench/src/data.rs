@@ -235,19 +235,21 @@ pub fn secs(t: Instant) -> f64 {
     t.elapsed().as_secs_f64()
 }
 
-/// Run `a` and `b` alternately `rounds` times each; the best (smallest)
-/// seconds of each. Alternating spreads the noise of the shared cores evenly.
-pub fn best_of<A, B>(rounds: usize, mut a: A, mut b: B) -> Result<(f64, f64), String>
+/// Run `a` and `b` alternately `rounds` times each; the seconds of every
+/// run of each, in order. Alternating spreads the noise of the shared cores
+/// evenly; the caller decides on the median of the runs
+/// ([`crate::report::Runs`]).
+pub fn alternate<A, B>(rounds: usize, mut a: A, mut b: B) -> Result<(Vec<f64>, Vec<f64>), String>
 where
     A: FnMut() -> Result<f64, String>,
     B: FnMut() -> Result<f64, String>,
 {
-    let mut best = (f64::INFINITY, f64::INFINITY);
+    let mut out = (Vec::new(), Vec::new());
     for _ in 0..rounds.max(1) {
-        best.0 = best.0.min(a()?);
-        best.1 = best.1.min(b()?);
+        out.0.push(a()?);
+        out.1.push(b()?);
     }
-    Ok(best)
+    Ok(out)
 }
 
 #[cfg(test)]

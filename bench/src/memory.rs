@@ -24,7 +24,7 @@ use steward_core::{AccessRequest, Action, Config, OpenOptions, OpenedRecord, Ste
 use steward_domain::{Category, NewRecord, Purpose};
 
 use crate::data::{RecordMaker, secs, username};
-use crate::report::{Row, Section, thousands, time_ratio};
+use crate::report::{Cmp, Column, RUNS, Row, Runs, Section, thousands, time_ratio};
 
 /// Records handed to one `Steward::ingest` call.
 const CALL_RECORDS: u64 = 100_000;
@@ -307,7 +307,7 @@ pub fn export_memory(quick: bool) -> Section {
         "One subject (`username:{}`) with {} `usage.authentication` records (as in section 1), ingested with \
          `Steward::ingest` (`ingest_batch` 10,000, {} records per call). Each export runs in its own child process \
          of this program, which opens Steward on the data directory and exports as the operator for `comply` against \
-         a recorded obligation; when it is done and idle, the parent reads the child's `VmHWM` (peak resident set \
+         a recorded obligation; the streaming export runs {RUNS} times, each in a fresh child, and the target is decided on the median; when a child is done and idle, the parent reads its `VmHWM` (peak resident set \
          size of the whole process, startup and SQLite's page cache included) from `/proc/<pid>/status`. \
          Steward: `Steward::export`, which streams (keyset pages of 1,000 records, one record open at a time, \
          per-category entries compressed into private temp files, then one ZIP). Baseline: the export as Steward \
@@ -351,16 +351,28 @@ pub fn export_memory(quick: bool) -> Section {
         };
         let stored = dir_bytes(dir.path());
         let out = out_dir.path().join("stream.zip");
-        let stream = run_child("stream", dir.path(), &out, &subject, &ob)?;
-        if stream.records != n {
-            return Err(format!(
-                "streaming export held {} records, expected {n}",
-                stream.records
-            ));
+        // The streaming export runs RUNS times, each in a fresh child; the
+        // target is decided on the median peak (range printed).
+        let mut peaks = Vec::new();
+        let mut stream = None;
+        let (mut zip_bytes, mut unzipped) = (0, 0);
+        for _ in 0..RUNS {
+            let r = run_child("stream", dir.path(), &out, &subject, &ob)?;
+            if r.records != n {
+                return Err(format!(
+                    "streaming export held {} records, expected {n}",
+                    r.records
+                ));
+            }
+            zip_bytes = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+            unzipped = unzipped_bytes(&out)?;
+            let _ = std::fs::remove_file(&out);
+            peaks.push(r.peak_bytes as f64);
+            stream = Some(r);
         }
-        let zip_bytes = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
-        let unzipped = unzipped_bytes(&out)?;
-        let _ = std::fs::remove_file(&out);
+        let peaks = Runs::new(peaks);
+        let stream = stream.ok_or("no streaming export ran")?;
+        let stream_peak = peaks.median() as u64;
         let old_out = out_dir.path().join("in-memory.zip");
         let old = run_child("in-memory", dir.path(), &old_out, &subject, &ob)?;
         if old.records != n {
@@ -376,16 +388,18 @@ pub fn export_memory(quick: bool) -> Section {
                     "peak RSS of the export process, {} records",
                     thousands(n as f64)
                 ),
-                mb(stream.peak_bytes),
+                peaks.cell(|b| mb(b as u64)),
                 mb(old.peak_bytes),
                 format!(
                     "{:.3}× the memory",
-                    stream.peak_bytes as f64 / old.peak_bytes.max(1) as f64
+                    stream_peak as f64 / old.peak_bytes.max(1) as f64
                 ),
             )
-            .target(
+            .judged(
                 "< 200 MB at 1,000,000 records",
-                stream.peak_bytes < TARGET_BYTES && !quick,
+                Column::Steward,
+                Cmp::Below,
+                TARGET_BYTES as f64 / 1e6,
             ),
             Row::info(
                 "export time (wall, inside the child)",
@@ -409,9 +423,9 @@ pub fn export_memory(quick: bool) -> Section {
              ({}) and {:.1}% of the store's ({}).",
             thousands(n as f64),
             thousands(n as f64 / stream.secs.max(1e-9)),
-            100.0 * stream.peak_bytes as f64 / unzipped.max(1) as f64,
+            100.0 * stream_peak as f64 / unzipped.max(1) as f64,
             mb(unzipped),
-            100.0 * stream.peak_bytes as f64 / stored.max(1) as f64,
+            100.0 * stream_peak as f64 / stored.max(1) as f64,
             mb(stored)
         ));
         Ok(rows)

@@ -34,11 +34,129 @@ impl Row {
         }
     }
 
-    /// A row with a target and whether it was met.
+    /// A row with a target and whether it was met. Use it only for a row
+    /// that failed before measuring (`met` false); measured rows are judged
+    /// by [`Row::judged`].
     pub fn target(mut self, target: impl Into<String>, met: bool) -> Row {
         self.target = target.into();
         self.met = Some(met);
         self
+    }
+
+    /// A row with a target judged on a figure as this row prints it: the
+    /// Steward column (`Column::Steward`) or the ratio column
+    /// (`Column::Ratio`), read back with [`printed_number`] and compared
+    /// with `bound` by [`meets`]. A figure that does not print as a number
+    /// does not meet the target.
+    pub fn judged(mut self, target: impl Into<String>, on: Column, cmp: Cmp, bound: f64) -> Row {
+        let printed = match on {
+            Column::Steward => &self.steward,
+            Column::Ratio => &self.ratio,
+        };
+        let met = meets(printed, cmp, bound);
+        self.target = target.into();
+        self.met = Some(met);
+        self
+    }
+}
+
+/// Which column of a row a target is judged on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    /// Steward's figure.
+    Steward,
+    /// Steward ÷ baseline.
+    Ratio,
+}
+
+/// How a figure compares with a target's bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cmp {
+    /// `< bound`.
+    Below,
+    /// `<= bound`.
+    AtMost,
+    /// `>= bound`.
+    AtLeast,
+}
+
+/// The fewest runs a target is decided on: the median of at least this
+/// many independent runs, with their range printed beside it.
+pub const RUNS: usize = 5;
+
+/// The leading number of a figure as printed: `"10.0 µs"` → 10.0,
+/// `"1,065,217 entries/s"` → 1065217, `"0.50× throughput"` → 0.5. `None`
+/// when it does not start with a number (`"error"`, `"n/a"`).
+pub fn printed_number(printed: &str) -> Option<f64> {
+    let t = printed.trim_start();
+    let end = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ',' || c == '-'))
+        .unwrap_or(t.len());
+    let digits: String = t[..end].chars().filter(|&c| c != ',').collect();
+    digits.parse::<f64>().ok().filter(|x| x.is_finite())
+}
+
+/// Whether a figure *as printed* meets `cmp bound`: the reader of the table
+/// sees the rounded figure, so a p50 of 9.96 µs printed as "10.0 µs" does
+/// not meet "< 10 µs".
+pub fn meets(printed: &str, cmp: Cmp, bound: f64) -> bool {
+    printed_number(printed).is_some_and(|x| match cmp {
+        Cmp::Below => x < bound,
+        Cmp::AtMost => x <= bound,
+        Cmp::AtLeast => x >= bound,
+    })
+}
+
+/// One figure measured in several independent runs. Targets are decided on
+/// the median; the range is printed so the spread between runs shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Runs(Vec<f64>);
+
+impl Runs {
+    /// The values of the runs, in any order (non-finite values dropped).
+    pub fn new(mut values: Vec<f64>) -> Runs {
+        values.retain(|x| x.is_finite());
+        values.sort_by(f64::total_cmp);
+        Runs(values)
+    }
+
+    /// Number of runs.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// The median (the mean of the two middle values for an even count;
+    /// NaN when there are no runs).
+    pub fn median(&self) -> f64 {
+        let n = self.0.len();
+        match n {
+            0 => f64::NAN,
+            _ if n % 2 == 1 => self.0[n / 2],
+            _ => (self.0[n / 2 - 1] + self.0[n / 2]) / 2.0,
+        }
+    }
+
+    /// The smallest value.
+    pub fn min(&self) -> f64 {
+        self.0.first().copied().unwrap_or(f64::NAN)
+    }
+
+    /// The largest value.
+    pub fn max(&self) -> f64 {
+        self.0.last().copied().unwrap_or(f64::NAN)
+    }
+
+    /// `fmt(median)` followed by the runs and their range, as printed in a
+    /// table cell: `"8.8 µs (median of 5 runs, 8.1 µs – 12.9 µs)"`. The
+    /// leading figure is the one targets are judged on.
+    pub fn cell(&self, fmt: impl Fn(f64) -> String) -> String {
+        format!(
+            "{} (median of {} runs, {} – {})",
+            fmt(self.median()),
+            self.len(),
+            fmt(self.min()),
+            fmt(self.max())
+        )
     }
 }
 
@@ -364,6 +482,41 @@ fn esc(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A p50 of 9.96 µs prints as "10.0 µs" and does not meet "< 10 µs";
+    /// 9.94 prints as "9.9 µs" and does.
+    #[test]
+    fn verdict_is_on_the_printed_value() {
+        assert_eq!(us(9.96), "10.0 µs");
+        assert!(!meets(&us(9.96), Cmp::Below, 10.0));
+        assert!(meets(&us(9.94), Cmp::Below, 10.0));
+        let row = Row::info("p50", us(9.96), us(0.03), time_ratio(9.96, 0.03)).judged(
+            "p50 < 10 µs",
+            Column::Steward,
+            Cmp::Below,
+            10.0,
+        );
+        assert_eq!(row.met, Some(false));
+        // Ratios likewise: 0.4996 prints "0.50× throughput" and meets ≥ 0.5×.
+        assert_eq!(thr_ratio(0.4996, 1.0), "0.50× throughput");
+        assert!(meets(&thr_ratio(0.4996, 1.0), Cmp::AtLeast, 0.5));
+        assert!(!meets(&thr_ratio(0.4949, 1.0), Cmp::AtLeast, 0.5));
+        // Thousands separators are read back; a non-number never meets.
+        assert_eq!(printed_number("1,065,217 entries/s"), Some(1_065_217.0));
+        assert!(!meets("error", Cmp::AtLeast, 0.0));
+        assert!(!meets("n/a", Cmp::Below, 1e9));
+    }
+
+    #[test]
+    fn runs_median_and_range() {
+        let r = Runs::new(vec![12.9, 8.1, 9.0, 8.8, 10.2]);
+        assert_eq!(r.len(), 5);
+        assert_eq!(r.median(), 9.0);
+        assert_eq!((r.min(), r.max()), (8.1, 12.9));
+        assert_eq!(r.cell(us), "9.0 µs (median of 5 runs, 8.1 µs – 12.9 µs)");
+        assert_eq!(Runs::new(vec![1.0, 2.0, 4.0, 3.0]).median(), 2.5);
+        assert!(Runs::new(vec![]).median().is_nan());
+    }
 
     #[test]
     fn thousands_groups_digits() {

@@ -17,7 +17,9 @@ use crate::data::{
     RecordMaker, TARGET_PLAIN, TARGET_USER, body, cpu_secs, fsync_probe, median, plain_subject,
     secs, subject_of,
 };
-use crate::report::{Row, Section, ms, rate, thousands, thr_ratio, time_ratio, us};
+use crate::report::{
+    Cmp, Column, RUNS, Row, Runs, Section, meets, ms, rate, thousands, thr_ratio, time_ratio, us,
+};
 
 /// Records handed to one `Steward::ingest` call (like one file given to
 /// `steward ingest`); the call commits them in `ingest_batch` transactions.
@@ -313,7 +315,9 @@ pub fn ingest(quick: bool) -> (Section, Option<Stores>) {
          Steward: `Steward::ingest` with `Config.ingest_batch` = the batch size, {} records per call, data dir in a temp dir. \
          Baseline: the same JSON bodies as blobs in a plain SQLite table `(id INTEGER PRIMARY KEY, subject INTEGER, blob BLOB)` \
          with an index on subject, WAL, synchronous=FULL, one transaction per batch, one prepared statement. \
-         Steward and baseline alternate chunk by chunk; building records is not timed.",
+         Steward and baseline alternate chunk by chunk; building records is not timed. The batch-10,000 run is \
+         repeated {RUNS} times into fresh stores; its target is decided on the median ratio (range printed), the \
+         other figures are the last run's.",
         thousands(crate::data::SUBJECTS as f64),
         thousands(CALL_RECORDS as f64)
     ));
@@ -323,7 +327,20 @@ pub fn ingest(quick: bool) -> (Section, Option<Stores>) {
             continue;
         }
         let keep = batch == 10_000;
-        match ingest_run(batch, n, keep) {
+        // The target's batch runs RUNS times, each into fresh stores (the
+        // last run's are kept): the target is decided on the median ratio.
+        let repeat = if keep { RUNS } else { 1 };
+        let mut ratios = Vec::new();
+        let mut result = Err(String::new());
+        for k in 0..repeat {
+            result = ingest_run(batch, n, keep && k + 1 == repeat);
+            match &result {
+                Ok(r) => ratios.push(r.plain_secs / r.steward_secs),
+                Err(_) => break,
+            }
+        }
+        let ratios = Runs::new(ratios);
+        match result {
             Ok(r) => {
                 let sr = n as f64 / r.steward_secs;
                 let pr = n as f64 / r.plain_secs;
@@ -338,7 +355,8 @@ pub fn ingest(quick: bool) -> (Section, Option<Stores>) {
                     thr_ratio(sr, pr),
                 );
                 if keep {
-                    row = row.target("≥ 0.5× at batch 10,000", sr / pr >= 0.5);
+                    row.ratio = ratios.cell(|x| thr_ratio(x, 1.0));
+                    row = row.judged("≥ 0.5× at batch 10,000", Column::Ratio, Cmp::AtLeast, 0.5);
                     let avg = r.body_bytes as f64 / n as f64;
                     s.notes.push(format!(
                         "Record bodies average {avg:.0} bytes of JSON (sealed: +28 bytes of nonce and tag). \
@@ -375,7 +393,7 @@ pub fn ingest(quick: bool) -> (Section, Option<Stores>) {
                         )),
                         Err(e) => s.notes.push(format!("CPU breakdown failed: {e}")),
                     }
-                    if sr / pr < 0.5 {
+                    if !meets(&thr_ratio(ratios.median(), 1.0), Cmp::AtLeast, 0.5) {
                         s.notes.push(
                             "Why the target is missed (perf profile of a full run, taken apart from this one on the \
                              same machine, on-CPU samples under `Steward::ingest`): SQLite 71% (B-tree inserts into \
@@ -537,6 +555,9 @@ pub fn export(stores: &Stores, quick: bool) -> Section {
                 dec.push(el2);
             }
         }
+        // Run k's export time over run k's SELECT + decrypt time.
+        let ratio_runs = Runs::new(exp.iter().zip(&dec).map(|(e, d)| e / d).collect());
+        let exp_runs = Runs::new(exp.clone());
         let (e, r, p, d) = (
             median(&mut exp),
             median(&mut reads),
@@ -546,11 +567,11 @@ pub fn export(stores: &Stores, quick: bool) -> Section {
         s.rows.push(
             Row::info(
                 "`Steward::export` (ZIP) vs plain SELECT",
-                ms(e),
+                exp_runs.cell(ms),
                 ms(p),
                 time_ratio(e, p),
             )
-            .target("export < 10 ms", e < 10.0),
+            .judged("export < 10 ms", Column::Steward, Cmp::Below, 10.0),
         );
         // Issue 7's target: export at least 0.5x the throughput of a plain
         // SELECT plus decrypt of the same rows, i.e. at most twice its time.
@@ -559,9 +580,9 @@ pub fn export(stores: &Stores, quick: bool) -> Section {
                 "`Steward::export` vs SELECT + AES-GCM decrypt",
                 ms(e),
                 ms(d),
-                time_ratio(e, d),
+                ratio_runs.cell(|x| time_ratio(x, 1.0)),
             )
-            .target("≥ 0.5× (≤ 2× the time)", e <= 2.0 * d),
+            .judged("≥ 0.5× (≤ 2× the time)", Column::Ratio, Cmp::AtMost, 2.0),
         );
         s.rows.push(Row::info(
             "breakdown: `Steward::read` (gate + read + decrypt, no ZIP) vs SELECT + decrypt",
@@ -591,7 +612,7 @@ pub fn export(stores: &Stores, quick: bool) -> Section {
             ms(e),
             ms((e - 2.0 * sync).max(0.0))
         ));
-        if e > 2.0 * d {
+        if !meets(&time_ratio(ratio_runs.median(), 1.0), Cmp::AtMost, 2.0) {
             s.notes.push(format!(
                 "Why the ≥ 0.5× target is missed: SELECT + decrypt of 100 rows takes {}, so 0.5× allows {} for the \
                  whole export. An export must wait for the disk twice (the audited decision is durable before anything \
@@ -610,7 +631,7 @@ pub fn export(stores: &Stores, quick: bool) -> Section {
                 r / d.max(f64::MIN_POSITIVE)
             ));
         }
-        if e >= 10.0 {
+        if !meets(&ms(e), Cmp::Below, 10.0) {
             s.notes.push(format!(
                 "Why the target is missed: the two durable writes, at {} each on this shared disk during the run, \
                  dominate (in other runs on this machine, when its fdatasync took ~0.2 ms, the same export took ~3 ms). \

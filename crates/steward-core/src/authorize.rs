@@ -23,7 +23,6 @@ use steward_domain::{Category, Principal, Purpose, SubjectId};
 use steward_policy::{Action, Decision, DecisionRequest, RequestContext};
 use steward_store::ChangeSet;
 
-use crate::gate::token;
 use crate::{CoreError, Steward, today};
 
 /// A management operation of the core, decided by the policy pack before it
@@ -265,6 +264,28 @@ pub struct Authorized {
     pub decision: Decision,
 }
 
+/// Mark `e`, the record of an operation's effect, as the record of its
+/// allowed decision `d` of `action` too (decision, purpose, policy ids, and
+/// the decision's clauses after those `e` names): for an operation whose
+/// decision is committed with its effect, one entry for both.
+pub(crate) fn stamp(e: &mut EntryDraft, d: &Decision, action: ManagementAction) {
+    e.decision = steward_audit::Decision::Allow;
+    e.purpose = Some(token(action.purpose().as_str()));
+    e.policy_ids = d.policy_ids.iter().map(|p| token(p)).collect();
+    for c in &d.clause_ids {
+        if !e.clause_ids.iter().any(|x| x.as_str() == c) {
+            e.clause_ids.push(token(c));
+        }
+    }
+}
+
+/// An audit token of a Steward-made name (an invalid one becomes a safe
+/// placeholder, as everywhere in the audit log).
+fn token(s: &str) -> steward_audit::Token {
+    steward_audit::Token::new(s)
+        .unwrap_or_else(|_| steward_audit::Token::new("invalid-token").expect("literal token"))
+}
+
 impl Steward {
     /// Decide management operation `action` on `target` for principal `by`
     /// through the policy pack, and record the decision in the audit log
@@ -491,6 +512,23 @@ impl Steward {
             ));
         }
         Ok(())
+    }
+
+    /// Decide `principal`'s retention sweep (N8.8,
+    /// [`ManagementAction::RetentionSweep`]): a denial is audited at once;
+    /// the allowed decision is returned for [`stamp`] to record as each
+    /// region's sweep entry, committed with its deletions.
+    pub(crate) fn decide_retention_sweep(
+        &self,
+        principal: &str,
+    ) -> Result<(Principal, Decision), CoreError> {
+        let actor = self.principal(principal)?;
+        let (d, _) = self.decide_management(
+            &actor,
+            ManagementAction::RetentionSweep,
+            Target::named("records"),
+        )?;
+        Ok((actor, d))
     }
 
     /// The pack's decision on `dsr_handle` for `principal`, not recorded.

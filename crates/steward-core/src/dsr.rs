@@ -1587,16 +1587,7 @@ impl Steward {
         let obligation = match &req.obligation {
             Some(o) => o.clone(),
             None => {
-                let ob = LegalObligation {
-                    id: format!("obligation-{}", &crate::gate::new_request_id()[4..]),
-                    kind: "data_subject_request".into(),
-                    reference: req.id.clone(),
-                    recorded_by: by.to_owned(),
-                    // N3.7: it concerns this request's subject only.
-                    organisation: None,
-                    subjects: vec![subject.clone()],
-                    cited_by: vec![],
-                };
+                let ob = LegalObligation::of_request(&req.id, by, &subject);
                 extra.registry.push((
                     RegistryTable::LegalObligations,
                     ob.id.clone(),

@@ -493,19 +493,6 @@ impl Steward {
         obligation: Option<&str>,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<ExportSummary, CoreError> {
-        // The subject's organisation (N1.2): its administrator's export is
-        // decided against it (N7.2), and a user's export of their own data
-        // against its setting (N7.1), whichever route the export came by.
-        let found = self.find(subject)?;
-        let organisation = match found {
-            Some(s) => {
-                if let Some(refusal) = self.own_export_refusal(principal, s)? {
-                    return Err(refusal);
-                }
-                self.organisation_of_subject(s)?
-            }
-            None => None,
-        };
         let req = AccessRequest {
             principal: principal.into(),
             action: Action::Export,
@@ -514,7 +501,8 @@ impl Steward {
             purpose: Some(purpose),
             case_id: None,
             obligation_id: obligation.map(str::to_owned),
-            organisation,
+            // N7.1, N7.2: the subject's organisation; a user's own export checked.
+            organisation: self.export_organisation(principal, subject)?,
         };
         let opened = self.gate(&req, None)?;
         let tmp = out.with_extension("zip.partial");

@@ -39,7 +39,6 @@ use steward_store::{
 };
 use time::{Date, Month, OffsetDateTime};
 
-use crate::authorize::{ManagementAction, Target};
 use crate::gate::{
     AccessRequest, Located, new_request_id, now_ts, open_row, record_ref, system_entry, token,
 };
@@ -991,15 +990,7 @@ impl Steward {
         dry_run: bool,
         now: OffsetDateTime,
     ) -> Result<SweepReport, CoreError> {
-        // N8.8: decided by the pack first (`retention_sweep` for `protect`);
-        // a denial is audited at once, and the allowed decision is recorded
-        // as each region's sweep entry, committed with its deletions.
-        let actor = self.principal(principal)?;
-        let (decision, _) = self.decide_management(
-            &actor,
-            ManagementAction::RetentionSweep,
-            Target::named("records"),
-        )?;
+        let (actor, decision) = self.decide_retention_sweep(principal)?; // N8.8
         let now_at = to_ms(now);
         let rules = &self.config.retention_periods;
         // Candidates: stored no later than now minus the shortest period.
@@ -1057,15 +1048,7 @@ impl Steward {
             if !dry_run {
                 let mut e = system_entry("retention_sweep", "records", "", self.policy.version());
                 e.principal = token(&actor.name);
-                e.decision = steward_audit::Decision::Allow;
-                e.policy_ids = decision.policy_ids.iter().map(|p| token(p)).collect();
-                e.purpose = Some(token(ManagementAction::RetentionSweep.purpose().as_str()));
-                e.clause_ids = vec![token("N8.8")];
-                for c in &decision.clause_ids {
-                    if c != "N8.8" {
-                        e.clause_ids.push(token(c));
-                    }
-                }
+                crate::authorize::stamp(&mut e, &decision, crate::ManagementAction::RetentionSweep);
                 e.region = token(&rs.region);
                 let mut res = Resource::new(ResourceKind::Record).count(rs.deleted);
                 for (k, n) in &rs.by_kind {

@@ -74,6 +74,24 @@ pub struct LegalObligation {
     pub cited_by: Vec<String>,
 }
 
+impl LegalObligation {
+    /// The obligation a data subject request is (N3.7, N7.2): of kind
+    /// `data_subject_request`, referencing request `request`, recorded by
+    /// `by`, concerning its `subject` (opaque id) only, citable by whoever
+    /// the pack lets handle requests.
+    pub(crate) fn of_request(request: &str, by: &str, subject: &str) -> Self {
+        LegalObligation {
+            id: format!("obligation-{}", &crate::gate::new_request_id()[4..]),
+            kind: "data_subject_request".into(),
+            reference: request.to_owned(),
+            recorded_by: by.to_owned(),
+            organisation: None,
+            subjects: vec![subject.to_owned()],
+            cited_by: vec![],
+        }
+    }
+}
+
 /// What a legal obligation concerns and who may cite it (N3.7), given when
 /// it is recorded ([`Steward::record_obligation_for`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -757,6 +757,25 @@ impl Steward {
         self.export(user, Purpose::ProvideServices, &u.subject, out, None)
     }
 
+    /// The organisation of the subject `identifier` names, for an export of
+    /// its data by `principal` (N1.2: an administrator's export is decided
+    /// against it, N7.2); refused first, audited, when `principal` is that
+    /// subject's user and the organisation does not let its users export
+    /// (N7.1), whichever route the export came by.
+    pub(crate) fn export_organisation(
+        &self,
+        principal: &str,
+        identifier: &str,
+    ) -> Result<Option<String>, CoreError> {
+        let Some(s) = self.find(identifier)? else {
+            return Ok(None);
+        };
+        if let Some(refusal) = self.own_export_refusal(principal, s)? {
+            return Err(refusal);
+        }
+        self.organisation_of_subject(s)
+    }
+
     /// N7.1: when `principal` exports its own data (it is the user of
     /// `subject`) and the user's organisation does not let its users
     /// export, the refusal (audited, naming the setting); `None` otherwise.

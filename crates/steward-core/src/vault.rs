@@ -235,6 +235,21 @@ impl Steward {
             Some(name) => self.region_index(name)?,
             None => 0,
         };
+        // N1.1: the products a deployment serves are configuration (each
+        // region's `products`); a record of another product is refused,
+        // before anything of the call is stored.
+        if let Some(r) = records.iter().find(|r| {
+            let p = r.product().as_str();
+            !self
+                .regions
+                .iter()
+                .any(|g| g.config.products.iter().any(|x| x == p))
+        }) {
+            return Err(CoreError::Input(format!(
+                "product `{}` is not served by any configured region: add it to a region's `products` in the configuration, or tag the records with a served product (N1.1)",
+                r.product()
+            )));
+        }
         let mut summary = IngestSummary::default();
         let mut cache: HashMap<steward_domain::SubjectIdentifier, (usize, SubjectId, Sealer, u32)> =
             HashMap::new();

@@ -118,3 +118,33 @@ fn every_record_carries_a_product_of_the_closed_list_n1_1() {
         "{e}"
     );
 }
+
+/// N2.5: "records of your communications and interactions with us and our
+/// partners (for example, when you provide feedback, ask questions or seek
+/// technical support)": the communications category is exactly support
+/// interactions, feedback or questions, and emails received; each is a
+/// record of that category, and a field it does not define is refused.
+#[test]
+fn communications_are_feedback_questions_and_support_only_n2_5() {
+    let mut kinds: Vec<String> = steward_domain::all_kinds()
+        .filter(|k| k.category() == Category::Communications)
+        .map(|k| k.to_string())
+        .collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [
+            "communications.email",
+            "communications.feedback",
+            "communications.support"
+        ]
+    );
+    for kind in &kinds {
+        let fields = fields_of(kind);
+        assert!(!fields.is_empty(), "{kind} has no fields");
+        match record(kind, &[(fields[0], "x"), ("card_number", "4111")], Product::Workspace) {
+            Err(DomainError::UnknownField { field, .. }) => assert_eq!(field, "card_number"),
+            other => panic!("{kind}: {other:?}"),
+        }
+    }
+}

@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
@@ -15,6 +15,48 @@ use steward_core::Authenticated;
 
 use crate::problem::ApiError;
 use crate::state::AppState;
+
+/// Where the lockout and the rate limit read the time (N5.1): the system's
+/// monotonic clock, or a manual clock that only moves when told to, so that
+/// tests decide exactly how much time passes between two requests.
+#[derive(Debug, Clone, Default)]
+pub enum LimitsClock {
+    /// [`Instant::now`].
+    #[default]
+    System,
+    /// A frozen instant, moved on by [`LimitsClock::advance`].
+    Manual(Arc<Mutex<Instant>>),
+}
+
+impl LimitsClock {
+    /// A manual clock standing at the present instant.
+    pub fn manual() -> LimitsClock {
+        LimitsClock::Manual(Arc::new(Mutex::new(Instant::now())))
+    }
+
+    /// The current instant of this clock.
+    pub fn now(&self) -> Instant {
+        match self {
+            LimitsClock::System => Instant::now(),
+            LimitsClock::Manual(at) => match at.lock() {
+                Ok(t) => *t,
+                Err(poisoned) => *poisoned.into_inner(),
+            },
+        }
+    }
+
+    /// Moves a manual clock on by `by` (every clone sees it); the system
+    /// clock is left alone.
+    pub fn advance(&self, by: Duration) {
+        if let LimitsClock::Manual(at) = self {
+            let mut t = match at.lock() {
+                Ok(t) => t,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            *t += by;
+        }
+    }
+}
 
 /// Failed authentications of one address.
 #[derive(Debug, Clone, Copy)]
@@ -39,25 +81,27 @@ pub(crate) struct Limits {
     lockout_after: u32,
     lockout_for: Duration,
     rate: f64,
+    clock: LimitsClock,
 }
 
 /// Map entries kept before expired ones are swept.
 const SWEEP_AT: usize = 10_000;
 
 impl Limits {
-    pub fn new(lockout_after: u32, lockout_for: Duration, rate: u32) -> Self {
+    pub fn new(lockout_after: u32, lockout_for: Duration, rate: u32, clock: LimitsClock) -> Self {
         Limits {
             failures: Mutex::new(HashMap::new()),
             buckets: Mutex::new(HashMap::new()),
             lockout_after: lockout_after.max(1),
             lockout_for,
             rate: f64::from(rate.max(1)),
+            clock,
         }
     }
 
     /// Seconds left of a lockout of `ip`, if locked out.
     pub fn locked(&self, ip: IpAddr) -> Option<u64> {
-        let now = Instant::now();
+        let now = self.clock.now();
         let map = self.failures.lock().ok()?;
         let until = map.get(&ip)?.locked_until?;
         (until > now).then(|| (until - now).as_secs().max(1))
@@ -66,7 +110,7 @@ impl Limits {
     /// Record a failed authentication from `ip`; returns true when this
     /// failure starts a lockout.
     pub fn fail(&self, ip: IpAddr) -> bool {
-        let now = Instant::now();
+        let now = self.clock.now();
         let Ok(mut map) = self.failures.lock() else {
             return false;
         };
@@ -101,7 +145,7 @@ impl Limits {
     /// Take one request from `principal`'s bucket (rate per second, burst
     /// twice that); `Err(seconds)` to wait when it is empty.
     pub fn take(&self, principal: &str) -> Result<(), u64> {
-        let now = Instant::now();
+        let now = self.clock.now();
         let Ok(mut map) = self.buckets.lock() else {
             return Ok(());
         };
@@ -286,24 +330,33 @@ mod tests {
 
     #[test]
     fn lockout_after_repeated_failures_n5_1() {
-        let l = Limits::new(3, Duration::from_secs(60), 10);
+        let clock = LimitsClock::manual();
+        let l = Limits::new(3, Duration::from_secs(60), 10, clock.clone());
         let ip: IpAddr = "127.0.0.1".parse().unwrap();
         assert!(!l.fail(ip));
         assert!(!l.fail(ip));
         assert_eq!(l.locked(ip), None);
         assert!(l.fail(ip));
-        let secs = l.locked(ip).unwrap();
-        assert!((1..=60).contains(&secs), "{secs}");
+        assert_eq!(l.locked(ip), Some(60));
         let other: IpAddr = "127.0.0.2".parse().unwrap();
         assert_eq!(l.locked(other), None);
+        clock.advance(Duration::from_secs(59));
+        assert_eq!(l.locked(ip), Some(1));
+        clock.advance(Duration::from_secs(1));
+        assert_eq!(l.locked(ip), None);
     }
 
     #[test]
     fn rate_limit_allows_a_burst_then_refuses_n5_1() {
-        let l = Limits::new(3, Duration::from_secs(60), 5);
+        let clock = LimitsClock::manual();
+        let l = Limits::new(3, Duration::from_secs(60), 5, clock.clone());
         let ok = (0..10).filter(|_| l.take("p").is_ok()).count();
         assert_eq!(ok, 10);
         assert_eq!(l.take("p"), Err(1));
         assert!(l.take("q").is_ok());
+        // 200 ms at 5 per second refill exactly one token.
+        clock.advance(Duration::from_millis(200));
+        assert_eq!(l.take("p"), Ok(()));
+        assert_eq!(l.take("p"), Err(1));
     }
 }

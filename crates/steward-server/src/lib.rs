@@ -44,6 +44,7 @@ use steward_core::Steward;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+pub use authn::LimitsClock;
 pub use options::{ServeOptions, ServerError, check_options};
 pub use tls::fingerprint_hex;
 

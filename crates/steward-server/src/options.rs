@@ -31,6 +31,9 @@ pub struct ServeOptions {
     pub lockout_after: u32,
     /// How long a lockout lasts.
     pub lockout_for: Duration,
+    /// The clock of the lockout and the rate limit: the system clock, or a
+    /// manual one in tests (N5.1).
+    pub limits_clock: crate::authn::LimitsClock,
 }
 
 impl Default for ServeOptions {
@@ -46,6 +49,7 @@ impl Default for ServeOptions {
             rate_per_principal: 200,
             lockout_after: 10,
             lockout_for: Duration::from_secs(60),
+            limits_clock: crate::authn::LimitsClock::System,
         }
     }
 }

@@ -44,6 +44,7 @@ impl AppState {
                 opts.lockout_after,
                 opts.lockout_for,
                 opts.rate_per_principal,
+                opts.limits_clock.clone(),
             )),
             body_limit: opts.body_limit,
             body_budget: Arc::new(tokio::sync::Semaphore::new(body_budget_kib(

@@ -387,6 +387,8 @@ async fn n6_5e_restricted_users_edit_and_delete_are_refused_naming_the_restricti
     problem(r, StatusCode::FORBIDDEN).await;
 }
 
+/// N7.1: a user's own export follows the organisation's setting; N7.3: the
+/// user reads their own account information, and not another user's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn n7_1_self_export_follows_the_organisation_setting() {
     let t = tenants().await;
