@@ -13,12 +13,12 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use steward_audit::{Resource, ResourceKind};
-use steward_domain::{Principal, Purpose};
-use steward_policy::{Action, DecisionRequest, RequestContext};
+use steward_domain::Principal;
 use steward_store::{ChangeSet, RegistryTable};
 
+use crate::authorize::{ManagementAction, Target};
 use crate::gate::{system_entry, token};
-use crate::{CoreError, Steward, today};
+use crate::{CoreError, Steward};
 
 /// The registry key of the marker row written with the bootstrap token.
 const BOOTSTRAP_MARKER: &str = "bootstrap-issued";
@@ -265,9 +265,12 @@ impl Steward {
 
     /// Issue an API token for `principal`, valid `ttl_secs` seconds, as `by`
     /// (recorded in the audit log). Only the token's hash is stored.
+    /// Decided by the pack first ([`ManagementAction::TokenIssue`]:
+    /// `manage_principals` for `protect`, N5.5), audited.
     ///
-    /// Errors: [`CoreError::Input`] for an unknown or revoked principal, a
-    /// lifetime outside 1 s to 366 days, or a malformed scope.
+    /// Errors: [`CoreError::Denied`] (audited); [`CoreError::Input`] for an
+    /// unknown or revoked principal, a lifetime outside 1 s to 366 days, or
+    /// a malformed scope.
     pub fn issue_token(
         &self,
         by: &str,
@@ -275,6 +278,7 @@ impl Steward {
         ttl_secs: u64,
         scopes: Vec<String>,
     ) -> Result<IssuedToken, CoreError> {
+        self.authorize_management(by, ManagementAction::TokenIssue, Target::named(principal))?;
         let (tok, row) = self.new_token_row(by, principal, ttl_secs, scopes, false)?;
         self.store()?
             .commit(self.token_change(&row, by, "token_issue"))?;
@@ -352,8 +356,14 @@ impl Steward {
         }))
     }
 
-    /// Revoke token `id` as `by`: refused from the next request on.
-    /// Returns whether the token existed.
+    /// Revoke token `id` as `by`: refused from the next request on. A
+    /// principal may revoke its own tokens; any other token's revocation is
+    /// decided by the pack ([`ManagementAction::TokenRevoke`],
+    /// `manage_principals`, N5.5), audited. Returns whether the token
+    /// existed.
+    ///
+    /// Errors: [`CoreError::Denied`] (audited); [`CoreError::Input`] for an
+    /// unknown `by`.
     pub fn revoke_token(&self, by: &str, id: &str) -> Result<bool, CoreError> {
         if id == BOOTSTRAP_MARKER {
             return Ok(false);
@@ -361,128 +371,164 @@ impl Steward {
         let Some(mut row) = self.token_row(id)? else {
             return Ok(false);
         };
+        if row.principal != by {
+            self.authorize_management(
+                by,
+                ManagementAction::TokenRevoke,
+                Target::named(&format!("token:{id}")),
+            )?;
+        }
         row.revoked = true;
         self.store()?
             .commit(self.token_change(&row, by, "token_revoke"))?;
         Ok(true)
     }
 
-    /// Tokens (descriptions only), optionally of one principal.
-    pub fn tokens(&self, principal: Option<&str>) -> Result<Vec<TokenInfo>, CoreError> {
-        let rows = self.store()?.registry_list(RegistryTable::ApiTokens)?;
-        Ok(rows
-            .into_iter()
-            .filter(|(id, _)| id != BOOTSTRAP_MARKER)
-            .filter_map(|(_, b)| serde_json::from_str::<TokenRow>(&b).ok())
-            .filter(|r| principal.is_none_or(|p| r.principal == p))
-            .map(|r| TokenInfo::from(&r))
+    /// The tokens (descriptions only) of `principal`, as `by`: a principal
+    /// sees its own; another's, or every token (`None`), is decided by the
+    /// pack ([`ManagementAction::TokenList`], `manage_principals`, N5.5),
+    /// audited.
+    ///
+    /// Errors: [`CoreError::Denied`] (audited); [`CoreError::Input`] for an
+    /// unknown `by`; [`CoreError::Store`] for a corrupt row.
+    pub fn tokens(&self, by: &str, principal: Option<&str>) -> Result<Vec<TokenInfo>, CoreError> {
+        if principal != Some(by) {
+            self.authorize_management(
+                by,
+                ManagementAction::TokenList,
+                Target::named(principal.unwrap_or("tokens")),
+            )?;
+        }
+        Ok(self
+            .token_rows(principal)?
+            .iter()
+            .map(TokenInfo::from)
             .collect())
     }
 
-    /// Revoke every token of `principal` (suspension, N6.5c). Returns how many.
-    pub fn revoke_tokens_of(&self, by: &str, principal: &str) -> Result<u64, CoreError> {
+    /// The stored token rows, optionally of one principal.
+    fn token_rows(&self, principal: Option<&str>) -> Result<Vec<TokenRow>, CoreError> {
+        let rows = self.store()?.registry_list(RegistryTable::ApiTokens)?;
+        let mut out = Vec::new();
+        for (id, b) in rows {
+            if id == BOOTSTRAP_MARKER {
+                continue;
+            }
+            let r: TokenRow = serde_json::from_str(&b).map_err(|e| {
+                CoreError::Store(steward_store::StoreError::Corrupt(format!(
+                    "api token {id}: {e}"
+                )))
+            })?;
+            if principal.is_none_or(|p| r.principal == p) {
+                out.push(r);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Revoke every token of `principal` as `by`, for an operation that has
+    /// decided the change already (an administrator's suspension, N6.5c; a
+    /// change of a principal's kind or teams, N5.5). Returns how many.
+    pub(crate) fn revoke_tokens_of(&self, by: &str, principal: &str) -> Result<u64, CoreError> {
         let mut n = 0;
-        for t in self.tokens(Some(principal))? {
-            if !t.revoked && self.revoke_token(by, &t.id)? {
+        for t in self.token_rows(Some(principal))? {
+            if !t.revoked {
+                let mut row = t;
+                row.revoked = true;
+                self.store()?
+                    .commit(self.token_change(&row, by, "token_revoke"))?;
                 n += 1;
             }
         }
         Ok(n)
     }
 
-    /// Decide a system action of no single subject (`manage_principals`,
-    /// `audit_read`, `keys_rotate`) for `principal` and `purpose`, and record
-    /// the decision in the audit log (fail closed).
+    /// Exchange a user's password for a token valid `ttl_secs` (N7.2; the
+    /// user authenticates as themselves, so no policy decision is asked: the
+    /// token is issued by and for the user, audited as `token_issue`).
     ///
-    /// Whether `principal` is the configured operator (`config.operator`,
-    /// the first operator the bootstrap token is for) goes to the policy as
-    /// `context.configured_operator`: the pack's `bootstrap-operator` policy
-    /// lets that operator manage principals, tokens and tenancy and rotate
-    /// keys for `protect` (N5.5, N5.2), subject to every principal forbid
-    /// (revoked, training expired).
-    ///
-    /// Errors: [`CoreError::Denied`] (audited); [`CoreError::AuditUnavailable`].
-    pub fn authorize_system(
+    /// Returns `None`, the same for every reason, when there is no such
+    /// user, no password is set, the user is suspended (N6.5c) or the
+    /// password does not match. The password is checked against an
+    /// argon2id hash (PHC string); an unknown user is checked against a
+    /// dummy hash so every failure costs about the same.
+    pub fn login(
         &self,
-        principal: &Principal,
-        action: Action,
-        purpose: Purpose,
-        what: &str,
-    ) -> Result<(), CoreError> {
-        let context = self.system_context(principal, action);
-        let d = self.policy.decide(&DecisionRequest {
-            principal,
-            action,
-            subject: None,
-            category: None,
-            organisation: None,
-            purpose: Some(purpose),
-            context,
-        });
-        let entry = self.decision_entry(
-            &d,
-            action.as_str(),
-            &principal.name,
-            Some(purpose),
-            0,
-            Resource::new(ResourceKind::Principal).id(token(what)),
-        );
-        if !d.allowed {
-            return Err(self.record_denial(d, entry));
+        user: &str,
+        password: &str,
+        ttl_secs: u64,
+    ) -> Result<Option<IssuedToken>, CoreError> {
+        let account = self.user(user)?;
+        let hash = account
+            .as_ref()
+            .filter(|a| !a.suspended)
+            .and_then(|a| a.password_hash.clone());
+        let ok = match hash {
+            Some(h) => verify_password(password, &h),
+            None => {
+                let _ = verify_password(password, dummy_hash());
+                false
+            }
+        };
+        if !ok {
+            return Ok(None);
         }
+        let (tok, row) = self.new_token_row(user, user, ttl_secs, vec![], false)?;
         self.store()?
-            .commit(ChangeSet {
-                audit: vec![entry],
-                ..Default::default()
-            })
-            .map_err(|e| CoreError::AuditUnavailable(e.to_string()))?;
-        Ok(())
+            .commit(self.token_change(&row, user, "token_issue"))?;
+        Ok(Some(IssuedToken {
+            token: tok,
+            info: TokenInfo::from(&row),
+        }))
     }
+}
 
-    /// The context of a system decision: today, whether `principal` is the
-    /// configured operator, and for `dsr_handle` a recorded legal
-    /// obligation, since the data subject request register is itself the
-    /// record of the obligations it handles (N3.7, N7.2).
-    fn system_context(&self, principal: &Principal, action: Action) -> RequestContext {
-        let mut context = RequestContext::new(today());
-        context.configured_operator = principal.name == self.config.operator;
-        context.legal_obligation_recorded = action == Action::DsrHandle;
-        context
-    }
+/// The shortest and longest password accepted, in characters.
+pub const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 12..=1024;
 
-    /// Decide whether `principal` may handle data subject requests (read
-    /// the register, send and check one-time codes, approve, reject,
-    /// extend; N7.2, N7.4): the pack's `dsr_handle` action for `comply`
-    /// (policy `staff-privacy-handle-requests`: privacy-team staff), the
-    /// decision recorded like every [`Steward::authorize_system`] one, its
-    /// resource `what`: the request id, or `dsr_requests` for the register.
-    ///
-    /// Errors: [`CoreError::Denied`] (audited); [`CoreError::AuditUnavailable`].
-    pub fn authorize_dsr_handling(
-        &self,
-        principal: &Principal,
-        what: &str,
-    ) -> Result<(), CoreError> {
-        self.authorize_system(principal, Action::DsrHandle, Purpose::Comply, what)
+/// Hash a password with argon2id and a fresh random salt, as a PHC string
+/// (`$argon2id$v=19$...`). Slow on purpose (tens of milliseconds): call it
+/// off an async runtime's worker threads.
+///
+/// Errors: [`CoreError::Input`] when the password is not 12 to 1024
+/// characters; [`CoreError::Config`] if argon2 fails. No error carries the
+/// password.
+pub fn hash_password(password: &str) -> Result<String, CoreError> {
+    use argon2::PasswordHasher as _;
+    let n = password.chars().count();
+    if !PASSWORD_CHARS.contains(&n) {
+        return Err(CoreError::Input("password: 12 to 1024 characters".into()));
     }
+    let salt =
+        argon2::password_hash::SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| CoreError::Config(format!("argon2: {e}")))
+}
 
-    /// The pack's decision on `dsr_handle` for `principal`, not recorded:
-    /// for a choice inside an operation that records itself (whether a
-    /// request opened on a subject's behalf is verified at once).
-    pub(crate) fn may_handle_requests(&self, principal: &Principal) -> bool {
-        let context = self.system_context(principal, Action::DsrHandle);
-        self.policy
-            .decide(&DecisionRequest {
-                principal,
-                action: Action::DsrHandle,
-                subject: None,
-                category: None,
-                organisation: None,
-                purpose: Some(Purpose::Comply),
-                context,
-            })
-            .allowed
-    }
+/// Whether `password` matches the PHC string `hash` (argon2id); `false` for
+/// a malformed hash.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    use argon2::PasswordVerifier as _;
+    argon2::password_hash::PasswordHash::new(hash)
+        .map(|h| {
+            argon2::Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A fixed argon2id hash of a random password, to spend the time of one
+/// verification when there is no hash to verify against.
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let mut pw = [0u8; 18];
+        rand::rng().fill_bytes(&mut pw);
+        hash_password(&hex::encode(pw)).unwrap_or_default()
+    })
 }
 
 #[cfg(test)]

@@ -1603,12 +1603,7 @@ impl Steward {
         let obligation = match &req.obligation {
             Some(o) => o.clone(),
             None => {
-                let ob = LegalObligation {
-                    id: format!("obligation-{}", &crate::gate::new_request_id()[4..]),
-                    kind: "data_subject_request".into(),
-                    reference: req.id.clone(),
-                    recorded_by: by.to_owned(),
-                };
+                let ob = LegalObligation::of_request(&req.id, by, &subject);
                 extra.registry.push((
                     RegistryTable::LegalObligations,
                     ob.id.clone(),

@@ -540,9 +540,11 @@ impl Steward {
         obligation: Option<&str>,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<ExportSummary, CoreError> {
-        let req = AccessRequest::new(principal, Action::Export, subject)
+        let mut req = AccessRequest::new(principal, Action::Export, subject)
             .purpose(purpose)
             .obligation(obligation);
+        // N7.1, N7.2: the subject's organisation; a user's own export checked.
+        req.organisation = self.export_organisation(principal, subject)?;
         let opened = self.gate(&req, None)?;
         let tmp = out.with_extension("zip.partial");
         if let Some(dir) = out.parent()

@@ -835,8 +835,10 @@ impl Steward {
     /// before `now` (UTC), and every held record whose hold has ended (N3.7).
     /// Categories and kinds without a period are never deleted for age.
     ///
-    /// `principal` must exist and not be revoked; what is deleted is decided
-    /// by the configuration, not by the caller. Each region commits its
+    /// `principal` is decided by the pack first
+    /// ([`ManagementAction::RetentionSweep`], `retention_sweep` for
+    /// `protect`: privacy staff, services), a denial audited; what is
+    /// deleted is decided by the configuration, not by the caller. Each region commits its
     /// deletions with one system audit entry (`retention_sweep`, N8.8)
     /// giving the counts per kind, in one transaction. With `dry_run`
     /// nothing is deleted or recorded, and the report gives what would be.
@@ -849,7 +851,7 @@ impl Steward {
         dry_run: bool,
         now: OffsetDateTime,
     ) -> Result<SweepReport, CoreError> {
-        let actor = self.acting(principal)?;
+        let (actor, decision) = self.decide_retention_sweep(principal)?; // N8.8
         let now_at = to_ms(now);
         let rules = &self.config.retention_periods;
         // Candidates: stored no later than now minus the shortest period.
@@ -907,7 +909,7 @@ impl Steward {
             if !dry_run {
                 let mut e = system_entry("retention_sweep", "records", "", self.policy.version());
                 e.principal = token(&actor.name);
-                e.clause_ids = vec![token("N8.8")];
+                crate::authorize::stamp(&mut e, &decision, crate::ManagementAction::RetentionSweep);
                 e.region = token(&rs.region);
                 let mut res = Resource::new(ResourceKind::Record).count(rs.deleted);
                 for (k, n) in &rs.by_kind {

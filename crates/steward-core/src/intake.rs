@@ -59,12 +59,12 @@ use steward_domain::{
     SubjectId, SubjectIdentifier,
 };
 use steward_ingest::email::{self, EmailError, EmailMessage};
-use steward_policy::{Action, DecisionRequest, RequestContext};
 use steward_store::{ChangeSet, RecordRow, RegistryGuard, RegistryTable, StoreError};
 
+use crate::authorize::{ManagementAction, Target};
 use crate::dsr::{Channel, NewRequestDetails, RequestFilter};
 use crate::gate::{new_request_id, now_ts, record_ref, token};
-use crate::{CoreError, Steward, today};
+use crate::{CoreError, Steward};
 
 /// How long (seconds) a `taking` ledger row belongs to the run that wrote
 /// it; after that a later run over the same message resumes it.
@@ -545,27 +545,11 @@ impl Steward {
         m: &EmailMessage,
         mut entry: IntakeEntry,
     ) -> Result<Stored, CoreError> {
-        // N3.1: the intake principal must be allowed to store communications.
-        let d = self.policy.decide(&DecisionRequest {
-            principal,
-            action: Action::Ingest,
-            subject: None,
-            category: Some(Category::Communications),
-            organisation: None,
-            purpose: Some(Purpose::ProvideServices),
-            context: RequestContext::new(today()),
-        });
-        let decision = self.decision_entry(
-            &d,
-            "ingest",
-            &principal.name,
-            Some(Purpose::ProvideServices),
-            0,
-            Resource::new(ResourceKind::Batch),
-        );
-        if !d.allowed {
-            return Err(self.record_denial(d, decision));
-        }
+        // N3.1: the intake principal must be allowed to store communications
+        // (a denial is audited at once; the allowed decision is committed
+        // with the message below).
+        let (_, decision) =
+            self.decide_management(principal, ManagementAction::EmailIntake, Target::named(""))?;
 
         let blind = blind_index(&self.blind_key, sender);
         let mut found = None;

@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 mod auth;
+mod authorize;
 pub mod config;
 pub mod dsr;
 mod export;
@@ -33,9 +34,10 @@ use steward_store::{ChangeSet, SqliteStore, Store, StoreOptions};
 use thiserror::Error;
 
 pub use auth::{
-    AuthFailure, Authenticated, IssuedToken, MAX_TOKEN_TTL_SECS, TOKEN_SCOPES, TokenInfo,
-    scope_allows,
+    AuthFailure, Authenticated, IssuedToken, MAX_TOKEN_TTL_SECS, PASSWORD_CHARS, TOKEN_SCOPES,
+    TokenInfo, hash_password, scope_allows, verify_password,
 };
+pub use authorize::{Authorized, ManagementAction, Target};
 pub use config::Config;
 pub use dsr::{
     Channel, CodeMessage, CodeSender, DsrConfig, Jurisdiction, NewRequestDetails, OutboxSender,
@@ -46,7 +48,7 @@ pub use holds::{
     Period, PeriodUnit, RegionSweep, RetainedRecords, RetentionRule, RetentionRules, SweepReport,
 };
 pub use intake::{IntakeEntry, IntakeOutcome, IntakeState};
-pub use services::{AuditFilter, LegalObligation, SupportCase, VerifyOutcome};
+pub use services::{AuditFilter, LegalObligation, ObligationScope, SupportCase, VerifyOutcome};
 pub use steward_policy::Action;
 pub use tenancy::{Organisation, Partner, Restrictions, UserAccount};
 pub use transfers::{MECHANISMS, Transfer, TransferMechanism};
@@ -82,6 +84,10 @@ pub enum CoreError {
     /// final): read it again.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The thing named does not exist (or, to this principal, might as
+    /// well not): told only after the principal was decided allowed.
+    #[error("not found: {0}")]
+    NotFound(String),
     /// A file could not be read or written.
     #[error("{path}: {reason}")]
     Io {

@@ -7,11 +7,32 @@ use steward_audit::{
 };
 use steward_audit::{Resource, ResourceKind};
 use steward_crypto::blind_index;
-use steward_domain::{Principal, SubjectIdentifier};
+use steward_domain::{Principal, PrincipalKind, SubjectId, SubjectIdentifier};
 use steward_store::{ChangeSet, RegistryTable};
 
+use crate::authorize::{ManagementAction, Target};
 use crate::gate::{system_entry, token};
 use crate::{CoreError, Steward};
+
+/// Serialise a registry row or principal, as an error rather than an empty
+/// string if it ever fails.
+pub(crate) fn to_json<T: Serialize>(v: &T) -> Result<String, CoreError> {
+    serde_json::to_string(v).map_err(|e| CoreError::Input(format!("internal: serialise: {e}")))
+}
+
+/// Administrators, resellers and users are principals of the tenancy
+/// registry (N1.2): added and changed only through it.
+fn not_a_tenancy_kind(kind: PrincipalKind) -> Result<(), CoreError> {
+    if matches!(
+        kind,
+        PrincipalKind::CustomerAdmin | PrincipalKind::Reseller | PrincipalKind::DataSubject
+    ) {
+        return Err(CoreError::Input(
+            "kind: administrators, resellers and users are added through /v1/organisations and /v1/partners (N1.2)".into(),
+        ));
+    }
+    Ok(())
+}
 
 /// An open or closed support case about a subject (N3.5).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -37,6 +58,56 @@ pub struct LegalObligation {
     pub reference: String,
     /// Who recorded it.
     pub recorded_by: String,
+    /// The organisation whose subjects it concerns (N1.2): cited for a
+    /// subject of another organisation, or of none, it is not a recorded
+    /// obligation for that request. `None`: not limited to an organisation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation: Option<String>,
+    /// The subjects (opaque `sub_` ids) it concerns; empty: not limited to
+    /// named subjects.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subjects: Vec<String>,
+    /// The principals who may cite it; empty: any principal the policy pack
+    /// lets act for `comply` (the data subject request engine's own
+    /// obligations, executed by whichever privacy-team member approves).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cited_by: Vec<String>,
+}
+
+impl LegalObligation {
+    /// The obligation a data subject request is (N3.7, N7.2): of kind
+    /// `data_subject_request`, referencing request `request`, recorded by
+    /// `by`, concerning its `subject` (opaque id) only, citable by whoever
+    /// the pack lets handle requests.
+    pub(crate) fn of_request(request: &str, by: &str, subject: &str) -> Self {
+        LegalObligation {
+            id: format!("obligation-{}", &crate::gate::new_request_id()[4..]),
+            kind: "data_subject_request".into(),
+            reference: request.to_owned(),
+            recorded_by: by.to_owned(),
+            organisation: None,
+            subjects: vec![subject.to_owned()],
+            cited_by: vec![],
+        }
+    }
+}
+
+/// What a legal obligation concerns and who may cite it (N3.7), given when
+/// it is recorded ([`Steward::record_obligation_for`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObligationScope {
+    /// The organisation whose subjects it concerns. An administrator or
+    /// reseller records only for an organisation they manage (N6.5d);
+    /// when they manage exactly one, it is the default.
+    pub organisation: Option<String>,
+    /// Identifiers (`username:ann`, `sub_…`) of the subjects it concerns;
+    /// each must name exactly one known subject (and, with `organisation`,
+    /// one of that organisation).
+    pub subjects: Vec<String>,
+    /// The principals who may cite it. Empty: only the recorder when the
+    /// recorder is an administrator or reseller (N6.5d); anyone the policy
+    /// pack lets act for `comply` when the recorder is staff (N3.7).
+    pub cited_by: Vec<String>,
 }
 
 /// The outcome of `audit verify`.
@@ -77,75 +148,126 @@ impl Steward {
         Ok(p)
     }
 
-    /// Add or replace a principal (N5.5), recorded in the audit log. A revoked
-    /// principal cannot be re-added under the same name: revocation is final,
-    /// so the audit trail of that name stays unambiguous.
+    /// Add a principal (N5.5), recorded in the audit log. A name that
+    /// exists is refused, whatever its kind, so a customer administrator or
+    /// a user is never replaced by a staff member with their tokens still
+    /// working (issue 14): change a principal with
+    /// [`Steward::change_principal`]. A revoked principal's name is never
+    /// reused: revocation is final, so the audit trail of that name stays
+    /// unambiguous. Administrators, resellers and users are added through
+    /// tenancy ([`Steward::add_org_admin`], [`Steward::add_reseller`],
+    /// [`Steward::create_user`], N1.2).
     ///
-    /// `by` is decided by policy for `manage_principals` and `protect`
-    /// (audited, fail closed): security staff, or the configured operator
-    /// (policy `bootstrap-operator`). Errors: [`CoreError::Denied`] naming
-    /// the condition; [`CoreError::Input`] for a bad or revoked name.
+    /// `by` is decided by the pack first ([`ManagementAction::PrincipalAdd`]:
+    /// `manage_principals` for `protect`: security staff, or the configured
+    /// operator through policy `bootstrap-operator`), audited either way.
+    ///
+    /// Errors: [`CoreError::Denied`] naming the condition;
+    /// [`CoreError::Input`] for a bad name or kind, a name that exists, or a
+    /// revoked name.
     pub fn add_principal(&self, by: &str, p: &Principal) -> Result<(), CoreError> {
         valid_name(&p.name)?;
-        let actor = self.acting(by)?;
-        self.authorize_system(
-            &actor,
-            steward_policy::Action::ManagePrincipals,
-            steward_domain::Purpose::Protect,
-            "principals",
-        )?;
+        not_a_tenancy_kind(p.kind)?;
+        self.authorize_management(by, ManagementAction::PrincipalAdd, Target::named(&p.name))?;
         self.put_principal(by, p)
     }
 
-    /// Store a principal and its audit entry, for a caller that has decided
-    /// the change already (tenancy: an administrator adding a user of their
-    /// organisation is decided there, N6.5).
+    /// Store a new principal and its audit entry, for a caller that has
+    /// decided the change already (tenancy: [`Steward::add_org_admin`]).
+    /// Refuses a name that exists (revoked or not).
     pub(crate) fn put_principal(&self, by: &str, p: &Principal) -> Result<(), CoreError> {
         valid_name(&p.name)?;
-        self.acting(by)?;
-        if let Some((_, true)) = self.store()?.principal(&p.name)? {
-            return Err(CoreError::Input(format!(
-                "principal `{}` was revoked; revocation is final (N5.5): add the person under a new name",
-                p.name
-            )));
-        }
+        self.refuse_existing(&p.name)?;
         let mut e = system_entry("principal_add", &p.name, "", self.policy.version());
         e.principal = token(by);
         e.clause_ids = vec![token("N5.5")];
         self.store()?.commit(ChangeSet {
-            principals: vec![(
-                p.name.clone(),
-                serde_json::to_string(p).unwrap_or_default(),
-                p.revoked,
-            )],
+            principals: vec![(p.name.clone(), to_json(p)?, p.revoked)],
             audit: vec![e],
             ..Default::default()
         })?;
         Ok(())
     }
 
-    /// Revoke a principal: every request from the next one on is denied (N5.5).
-    /// `by` is decided by policy for `manage_principals` and `protect`
-    /// (audited, fail closed). Errors: [`CoreError::Denied`]; [`CoreError::Input`].
-    pub fn revoke_principal(&self, by: &str, name: &str) -> Result<(), CoreError> {
-        let actor = self.acting(by)?;
-        self.authorize_system(
-            &actor,
-            steward_policy::Action::ManagePrincipals,
-            steward_domain::Purpose::Protect,
-            "principals",
+    /// Refuse a principal name that exists: revoked (final, N5.5) or not.
+    pub(crate) fn refuse_existing(&self, name: &str) -> Result<(), CoreError> {
+        match self.store()?.principal(name)? {
+            Some((_, true)) => Err(CoreError::Input(format!(
+                "principal `{name}` was revoked; revocation is final (N5.5): add the person under a new name"
+            ))),
+            Some((_, false)) => Err(CoreError::Input(format!(
+                "principal `{name}` already exists: a name is never replaced; change its kind or teams with `steward principals change` (PATCH /v1/principals/{name}), or choose another name"
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Change a staff, service, processor or app principal's kind, teams
+    /// and dates to those of `p` (matched by `p.name`), as `by` (N5.5). Its
+    /// own audited operation ([`ManagementAction::PrincipalChange`],
+    /// `manage_principals` for `protect`), and when the kind or the teams
+    /// change, every token of the principal is revoked in the same step,
+    /// so no credential issued for the old powers carries the new ones.
+    /// Returns how many tokens were revoked.
+    ///
+    /// Errors: [`CoreError::Denied`] (audited); [`CoreError::Input`] for an
+    /// unknown or revoked principal, or when either the old or the new kind
+    /// is an administrator, reseller or user (their powers come from
+    /// tenancy, N1.2).
+    pub fn change_principal(&self, by: &str, p: &Principal) -> Result<u64, CoreError> {
+        valid_name(&p.name)?;
+        not_a_tenancy_kind(p.kind)?;
+        self.authorize_management(
+            by,
+            ManagementAction::PrincipalChange,
+            Target::named(&p.name),
         )?;
+        let old = self.principal(&p.name)?;
+        if old.revoked {
+            return Err(CoreError::Input(format!(
+                "principal `{}` is revoked; revocation is final (N5.5)",
+                p.name
+            )));
+        }
+        not_a_tenancy_kind(old.kind)?;
+        let mut new = p.clone();
+        new.subject = None;
+        new.organisations = vec![];
+        new.revoked = false;
+        let powers_changed = old.kind != new.kind || {
+            let (mut a, mut b) = (old.teams.clone(), new.teams.clone());
+            a.sort();
+            b.sort();
+            a != b
+        };
+        let mut e = system_entry("principal_change", &p.name, "", self.policy.version());
+        e.principal = token(by);
+        e.clause_ids = vec![token("N5.5")];
+        self.store()?.commit(ChangeSet {
+            principals: vec![(new.name.clone(), to_json(&new)?, false)],
+            audit: vec![e],
+            ..Default::default()
+        })?;
+        if powers_changed {
+            self.revoke_tokens_of(by, &p.name)
+        } else {
+            Ok(0)
+        }
+    }
+
+    /// Revoke a principal: every request from the next one on is denied (N5.5).
+    /// `by` is decided by the pack ([`ManagementAction::PrincipalRevoke`],
+    /// `manage_principals` for `protect`), audited. Errors:
+    /// [`CoreError::Denied`]; [`CoreError::Input`] for an unknown principal.
+    pub fn revoke_principal(&self, by: &str, name: &str) -> Result<(), CoreError> {
+        self.authorize_management(by, ManagementAction::PrincipalRevoke, Target::named(name))?;
         let mut p = self.principal(name)?;
         p.revoked = true;
         let mut e = system_entry("principal_revoke", name, "", self.policy.version());
         e.principal = token(by);
         e.clause_ids = vec![token("N5.5")];
         self.store()?.commit(ChangeSet {
-            principals: vec![(
-                p.name.clone(),
-                serde_json::to_string(&p).unwrap_or_default(),
-                true,
-            )],
+            principals: vec![(p.name.clone(), to_json(&p)?, true)],
             audit: vec![e],
             ..Default::default()
         })?;
@@ -170,8 +292,18 @@ impl Steward {
 
     /// Open a support case about a subject (N3.5): support staff may then read
     /// the subject's account and communications for `assist` citing the case.
+    /// Decided by the pack first ([`ManagementAction::CaseOpen`],
+    /// `manage_cases` for `assist`: support staff, the configured operator),
+    /// audited.
+    ///
+    /// Errors: [`CoreError::Denied`]; [`CoreError::Input`] when the
+    /// identifier matches no subject.
     pub fn open_case(&self, by: &str, subject: &str) -> Result<SupportCase, CoreError> {
-        self.acting(by)?;
+        self.authorize_management(
+            by,
+            ManagementAction::CaseOpen,
+            Target::named("support_cases"),
+        )?;
         let (located, _) = self.resolve(subject)?;
         let id = located
             .map(|l| l.id)
@@ -201,8 +333,9 @@ impl Steward {
     }
 
     /// Close a support case: reads citing it are denied from then on.
+    /// Decided like [`Steward::open_case`] ([`ManagementAction::CaseClose`]).
     pub fn close_case(&self, by: &str, case_id: &str) -> Result<(), CoreError> {
-        self.acting(by)?;
+        self.authorize_management(by, ManagementAction::CaseClose, Target::named(case_id))?;
         let body = self
             .store()?
             .registry_get(RegistryTable::SupportCases, case_id)?
@@ -225,14 +358,43 @@ impl Steward {
         Ok(())
     }
 
-    /// Record a legal obligation (N3.7) that `comply` reads may cite.
+    /// Record a legal obligation (N3.7) that `comply` decisions may cite,
+    /// concerning the organisation `by` manages when it manages exactly one
+    /// (an administrator, N6.5d; then citable by `by` only), else not
+    /// limited to subjects: [`Steward::record_obligation_for`] with a
+    /// default [`ObligationScope`].
     pub fn record_obligation(
         &self,
         by: &str,
         kind: &str,
         reference: &str,
     ) -> Result<LegalObligation, CoreError> {
-        self.acting(by)?;
+        self.record_obligation_for(by, kind, reference, &ObligationScope::default())
+    }
+
+    /// Record a legal obligation (N3.7) of `kind` (`legal_request`,
+    /// `government_request`, `record_keeping`, `data_subject_request`) with
+    /// an external `reference` (1 to 200 characters), concerning and
+    /// citable as `scope` says. The gate counts it as recorded only for a
+    /// request by a principal who may cite it about a subject it concerns
+    /// (issue 14: an obligation one organisation's administrator recorded
+    /// does not unlock another organisation's subjects).
+    ///
+    /// Decided by the pack first ([`ManagementAction::ObligationRecord`],
+    /// `record_obligation` for `comply`, with the organisation: legal and
+    /// privacy staff; an administrator or reseller for an organisation they
+    /// manage), audited.
+    ///
+    /// Errors: [`CoreError::Denied`]; [`CoreError::Input`] for a bad kind or
+    /// reference, an identifier that names no subject or one of another
+    /// organisation, or an unknown principal to cite it.
+    pub fn record_obligation_for(
+        &self,
+        by: &str,
+        kind: &str,
+        reference: &str,
+        scope: &ObligationScope,
+    ) -> Result<LegalObligation, CoreError> {
         if ![
             "legal_request",
             "government_request",
@@ -242,28 +404,126 @@ impl Steward {
         .contains(&kind)
         {
             return Err(CoreError::Input(format!(
-                "obligation kind `{kind}`: expected legal_request, government_request, record_keeping or data_subject_request"
+                "obligation kind `{}`: expected legal_request, government_request, record_keeping or data_subject_request",
+                kind.chars().take(64).collect::<String>()
             )));
+        }
+        if reference.is_empty() || reference.chars().count() > 200 {
+            return Err(CoreError::Input("reference: 1 to 200 characters".into()));
+        }
+        let recorder = self.principal(by)?;
+        // N6.5d: an administrator of exactly one organisation records for it.
+        let organisation = scope.organisation.clone().or_else(|| {
+            (recorder.organisations.len() == 1).then(|| recorder.organisations[0].clone())
+        });
+        let mut target = Target::named("legal_obligations");
+        if let Some(o) = &organisation {
+            target = target.in_organisation(o);
+        }
+        self.authorize_management(by, ManagementAction::ObligationRecord, target)?;
+        let mut subjects = Vec::with_capacity(scope.subjects.len());
+        for (i, ident) in scope.subjects.iter().enumerate() {
+            let s = self.find(ident)?.ok_or_else(|| {
+                CoreError::Input(format!(
+                    "subjects[{i}]: the identifier matches no data subject"
+                ))
+            })?;
+            if let Some(o) = &organisation
+                && self.organisation_of_subject(s)?.as_deref() != Some(o.as_str())
+            {
+                return Err(CoreError::Input(format!(
+                    "subjects[{i}]: the subject is not of organisation `{o}`"
+                )));
+            }
+            subjects.push(s.to_string());
+        }
+        // Who may cite it: those named; by default an administrator's or a
+        // reseller's obligation only by its recorder (N6.5d), a staff
+        // member's by whoever the pack lets act for comply (N3.7).
+        let mut cited_by = if !scope.cited_by.is_empty() {
+            scope.cited_by.clone()
+        } else if recorder.organisations.is_empty() {
+            vec![]
+        } else {
+            vec![by.to_owned()]
+        };
+        cited_by.sort();
+        cited_by.dedup();
+        for (i, p) in cited_by.iter().enumerate() {
+            if self.store()?.principal(p)?.is_none() {
+                return Err(CoreError::Input(format!(
+                    "cited_by[{i}]: no principal `{}`",
+                    p.chars().take(64).collect::<String>()
+                )));
+            }
         }
         let ob = LegalObligation {
             id: format!("obligation-{}", &crate::gate::new_request_id()[4..]),
             kind: kind.into(),
             reference: reference.into(),
             recorded_by: by.into(),
+            organisation,
+            subjects,
+            cited_by,
         };
         let mut e = system_entry("obligation_record", &ob.id, "", self.policy.version());
         e.principal = token(by);
         e.clause_ids = vec![token("N3.7")];
+        if let Some(o) = &ob.organisation {
+            e.resource = e.resource.id(token(&format!("organisation:{o}")));
+        }
         self.store()?.commit(ChangeSet {
             registry: vec![(
                 RegistryTable::LegalObligations,
                 ob.id.clone(),
-                serde_json::to_string(&ob).unwrap_or_default(),
+                to_json(&ob)?,
             )],
             audit: vec![e],
             ..Default::default()
         })?;
         Ok(ob)
+    }
+
+    /// Whether legal obligation `id` counts as recorded for a request by
+    /// `principal` about `subject` (N3.7): it exists, `principal` may cite
+    /// it, and it concerns the subject (named, or of its organisation). A
+    /// scoped obligation never applies to a request about no known subject.
+    ///
+    /// Errors: [`CoreError::Store`] for a corrupt row (named).
+    pub(crate) fn obligation_applies(
+        &self,
+        id: &str,
+        principal: &str,
+        subject: Option<SubjectId>,
+    ) -> Result<bool, CoreError> {
+        let Some(body) = self
+            .store()?
+            .registry_get(RegistryTable::LegalObligations, id)?
+        else {
+            return Ok(false);
+        };
+        let ob: LegalObligation = serde_json::from_str(&body).map_err(|e| {
+            CoreError::Store(steward_store::StoreError::Corrupt(format!(
+                "legal_obligations {id}: {e}"
+            )))
+        })?;
+        if !ob.cited_by.is_empty() && !ob.cited_by.iter().any(|p| p == principal) {
+            return Ok(false);
+        }
+        if !ob.subjects.is_empty()
+            && !subject.is_some_and(|s| ob.subjects.iter().any(|x| *x == s.to_string()))
+        {
+            return Ok(false);
+        }
+        if let Some(org) = &ob.organisation {
+            let Some(s) = subject else {
+                return Ok(false);
+            };
+            if self.organisation_of_subject(s)?.as_deref() != Some(org.as_str()) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     /// Erasure receipts stored so far (N8.8).

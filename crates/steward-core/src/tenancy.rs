@@ -6,8 +6,8 @@
 //! `user:NAME` and `member:sub_…` (the organisation a subject belongs to).
 //! A user is a `data_subject` principal whose name is opaque (`u-…`), never
 //! an identifier: principal names go to the audit log in clear. Password
-//! hashes are PHC strings made by the caller (argon2id in the HTTP API);
-//! no password is ever given to this module.
+//! hashes are argon2id PHC strings made here from the password given
+//! ([`crate::hash_password`]); no password is stored or logged.
 //!
 //! Every N6.5 power is decided by the gate with the subject's organisation
 //! in the request, so an administrator or reseller acts on exactly the
@@ -21,8 +21,17 @@ use steward_domain::{Category, Principal, PrincipalKind, Purpose, SubjectId};
 use steward_policy::Action;
 use steward_store::{ChangeSet, RegistryTable, StoreError};
 
+use crate::authorize::{ManagementAction, Target};
 use crate::gate::{new_request_id, now_ts, system_entry, token};
 use crate::{AccessRequest, CoreError, Denied, Opened, OpenedRecord, Steward};
+
+/// A password must be 12 to 1024 characters ([`crate::PASSWORD_CHARS`]).
+fn check_password_length(p: &str) -> Result<(), CoreError> {
+    if !crate::PASSWORD_CHARS.contains(&p.chars().count()) {
+        return Err(CoreError::Input("password: 12 to 1024 characters".into()));
+    }
+    Ok(())
+}
 
 /// An authorised reseller (N1.2).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -188,9 +197,12 @@ impl Steward {
         }
     }
 
-    /// Create a partner (an authorised reseller, N1.2), as `by`.
+    /// Create a partner (an authorised reseller, N1.2), as `by`: decided by
+    /// the pack first ([`ManagementAction::PartnerCreate`],
+    /// `manage_tenancy`), audited.
     pub fn create_partner(&self, by: &str, id: &str, name: &str) -> Result<Partner, CoreError> {
         valid_id("partner id", id)?;
+        self.authorize_management(by, ManagementAction::PartnerCreate, Target::named(id))?;
         if self.partner(id)?.is_some() {
             return Err(CoreError::Input(format!("partner `{id}` already exists")));
         }
@@ -209,7 +221,9 @@ impl Steward {
 
     /// Create a customer organisation, optionally under an authorised
     /// partner, as `by`. The partner's resellers are authorised for it at
-    /// once (their principals' `organisations`, N6.5).
+    /// once (their principals' `organisations`, N6.5). Decided by the pack
+    /// first ([`ManagementAction::OrganisationCreate`], `manage_tenancy`),
+    /// audited.
     pub fn create_organisation(
         &self,
         by: &str,
@@ -219,6 +233,11 @@ impl Steward {
         users_may_export: bool,
     ) -> Result<Organisation, CoreError> {
         valid_id("organisation id", id)?;
+        self.authorize_management(
+            by,
+            ManagementAction::OrganisationCreate,
+            Target::named(id).in_organisation(id),
+        )?;
         if self.organisation(id)?.is_some() {
             return Err(CoreError::Input(format!(
                 "organisation `{id}` already exists"
@@ -256,13 +275,21 @@ impl Steward {
     }
 
     /// Change an organisation's setting whether its users may export their
-    /// own data (N7.1), as `by`.
+    /// own data (N7.1), as `by`: decided by the pack first
+    /// ([`ManagementAction::OrganisationSettings`], `manage_organisation`
+    /// with the organisation: its administrators and resellers, N6.5a),
+    /// audited.
     pub fn set_users_may_export(
         &self,
         by: &str,
         org: &str,
         allow: bool,
     ) -> Result<Organisation, CoreError> {
+        self.authorize_management(
+            by,
+            ManagementAction::OrganisationSettings,
+            Target::named(org).in_organisation(org),
+        )?;
         let mut o = self
             .organisation(org)?
             .ok_or_else(|| CoreError::Input(format!("no organisation `{org}`")))?;
@@ -278,16 +305,20 @@ impl Steward {
     }
 
     /// Add an administrator principal (`customer_admin`) for one
-    /// organisation (N6.5), as `by`.
+    /// organisation (N6.5), as `by`: decided by the pack first
+    /// ([`ManagementAction::OrgAdminAdd`], `manage_tenancy`), audited. A
+    /// name that exists is refused, whatever its kind.
     pub fn add_org_admin(&self, by: &str, name: &str, org: &str) -> Result<Principal, CoreError> {
+        valid_id("principal name", name)?;
+        self.authorize_management(
+            by,
+            ManagementAction::OrgAdminAdd,
+            Target::named(name).in_organisation(org),
+        )?;
         if self.organisation(org)?.is_none() {
             return Err(CoreError::Input(format!("no organisation `{org}`")));
         }
-        if self.store()?.principal(name)?.is_some() {
-            return Err(CoreError::Input(format!(
-                "principal `{name}` already exists"
-            )));
-        }
+        self.refuse_existing(name)?;
         let p = Principal {
             name: name.into(),
             kind: PrincipalKind::CustomerAdmin,
@@ -304,22 +335,21 @@ impl Steward {
     }
 
     /// Add a reseller principal acting for a partner: authorised for exactly
-    /// the partner's organisations (N1.2, N6.5), as `by`.
+    /// the partner's organisations (N1.2, N6.5), as `by`: decided by the
+    /// pack first ([`ManagementAction::ResellerAdd`], `manage_tenancy`),
+    /// audited. A name that exists is refused, whatever its kind.
     pub fn add_reseller(
         &self,
         by: &str,
         name: &str,
         partner: &str,
     ) -> Result<Principal, CoreError> {
+        valid_id("principal name", name)?;
+        self.authorize_management(by, ManagementAction::ResellerAdd, Target::named(name))?;
         let mut part = self
             .partner(partner)?
             .ok_or_else(|| CoreError::Input(format!("no partner `{partner}`")))?;
-        if self.store()?.principal(name)?.is_some() {
-            return Err(CoreError::Input(format!(
-                "principal `{name}` already exists"
-            )));
-        }
-        valid_id("principal name", name)?;
+        self.refuse_existing(name)?;
         let orgs = self
             .organisations()?
             .into_iter()
@@ -354,15 +384,27 @@ impl Steward {
     }
 
     /// Create a user of `org` for the data subject an identifier names (the
-    /// subject must already exist), as `by`. The user's principal name is
-    /// generated (`u-` and 16 hex digits). `password_hash` is a PHC string.
+    /// subject must already exist), as `by`: decided by the pack first
+    /// ([`ManagementAction::UserCreate`], `manage_tenancy`), audited. The
+    /// user's principal name is generated (`u-` and 16 hex digits). An
+    /// initial `password` (12 to 1024 characters) is stored as an argon2id
+    /// hash, never in clear.
     pub fn create_user(
         &self,
         by: &str,
         org: &str,
         identifier: &str,
-        password_hash: Option<String>,
+        password: Option<&str>,
     ) -> Result<UserAccount, CoreError> {
+        self.authorize_management(
+            by,
+            ManagementAction::UserCreate,
+            Target::named("users").in_organisation(org),
+        )?;
+        if let Some(p) = password {
+            check_password_length(p)?;
+        }
+        let password_hash = password.map(crate::auth::hash_password).transpose()?;
         if self.organisation(org)?.is_none() {
             return Err(CoreError::Input(format!("no organisation `{org}`")));
         }
@@ -488,14 +530,16 @@ impl Steward {
         ))
     }
 
-    /// N6.5b: an administrator or reseller changes a user's password (a PHC
-    /// hash made by the caller). Decided and audited by the gate first.
+    /// N6.5b: an administrator or reseller changes a user's password (12
+    /// to 1024 characters, stored as an argon2id hash). Decided and audited
+    /// by the gate first.
     pub fn admin_change_password(
         &self,
         by: &str,
         user: &str,
-        password_hash: String,
+        password: &str,
     ) -> Result<u64, CoreError> {
+        check_password_length(password)?;
         let mut u = self.user_or_input(user)?;
         let opened = self.gate(
             &Self::admin_request(
@@ -508,7 +552,7 @@ impl Steward {
             ),
             None,
         )?;
-        u.password_hash = Some(password_hash);
+        u.password_hash = Some(crate::auth::hash_password(password)?);
         self.commit_user(by, &u, "user_password_change", "N6.5b", None)?;
         Ok(opened.audit_index)
     }
@@ -601,7 +645,7 @@ impl Steward {
     /// Otherwise the gate decides (`rectify` of account for
     /// `provide_services`, N7.2).
     pub fn self_service_change(&self, user: &str, delete: bool) -> Result<u64, CoreError> {
-        let u = self.user_or_input(user)?;
+        let u = self.self_user(user)?;
         let restricted = if delete {
             u.restrictions.delete
         } else {
@@ -701,22 +745,128 @@ impl Steward {
         out: &std::path::Path,
     ) -> Result<crate::ExportSummary, CoreError> {
         let u = self.user_or_input(user)?;
-        let org = self
-            .organisation(&u.organisation)?
-            .ok_or_else(|| corrupt(&u.name, "organisation missing"))?;
-        if !org.users_may_export {
-            return Err(self.deny_before_gate(
-                &u,
-                Action::Export,
-                "organisation-disallows-export",
-                "N7.1",
-                "organisation_disallows_export",
-                format!(
-                    "your organisation ({}) does not let its users export their own data; ask its administrator (N7.1)",
-                    org.id
-                ),
-            ));
-        }
         self.export(user, Purpose::ProvideServices, &u.subject, out, None)
+    }
+
+    /// The organisation of the subject `identifier` names, for an export of
+    /// its data by `principal` (N1.2: an administrator's export is decided
+    /// against it, N7.2); refused first, audited, when `principal` is that
+    /// subject's user and the organisation does not let its users export
+    /// (N7.1), whichever route the export came by.
+    pub(crate) fn export_organisation(
+        &self,
+        principal: &str,
+        identifier: &str,
+    ) -> Result<Option<String>, CoreError> {
+        let Some(s) = self.find(identifier)? else {
+            return Ok(None);
+        };
+        if let Some(refusal) = self.own_export_refusal(principal, s)? {
+            return Err(refusal);
+        }
+        self.organisation_of_subject(s)
+    }
+
+    /// N7.1: when `principal` exports its own data (it is the user of
+    /// `subject`) and the user's organisation does not let its users
+    /// export, the refusal (audited, naming the setting); `None` otherwise.
+    /// Checked by every export, whichever route it came by.
+    pub(crate) fn own_export_refusal(
+        &self,
+        principal: &str,
+        subject: SubjectId,
+    ) -> Result<Option<CoreError>, CoreError> {
+        let Some(m) = self.tenancy_get::<Membership>(&format!("member:{subject}"))? else {
+            return Ok(None);
+        };
+        if m.user != principal {
+            return Ok(None);
+        }
+        let u = self.user_or_input(&m.user)?;
+        let org = self
+            .organisation(&m.organisation)?
+            .ok_or_else(|| corrupt(&u.name, "organisation missing"))?;
+        if org.users_may_export {
+            return Ok(None);
+        }
+        Ok(Some(self.deny_before_gate(
+            &u,
+            Action::Export,
+            "organisation-disallows-export",
+            "N7.1",
+            "organisation_disallows_export",
+            format!(
+                "your organisation ({}) does not let its users export their own data; ask its administrator (N7.1)",
+                org.id
+            ),
+        )))
+    }
+
+    /// The user account `by` is, for the self-service operations on one's
+    /// own data (N7.2, N7.3): a principal that is no organisation's user is
+    /// refused, audited (policy id `self-service-users-only`).
+    ///
+    /// Errors: [`CoreError::Denied`] (audited); [`CoreError::Input`] for an
+    /// unknown principal.
+    pub fn self_user(&self, by: &str) -> Result<UserAccount, CoreError> {
+        let p = self.principal(by)?;
+        match self.user(by)? {
+            Some(u) if p.subject.is_some_and(|s| s.to_string() == u.subject) => Ok(u),
+            _ => Err(self.refuse(
+                &p,
+                "self_service",
+                None,
+                "self-service-users-only",
+                "N7.2",
+                "the /v1/me data endpoints are for users (data subjects) reading their own data (N7)"
+                    .into(),
+            )),
+        }
+    }
+
+    /// A user's own records (N7.2, N7.3), optionally of one category:
+    /// through the gate as `by` for `provide_services`, with the user's
+    /// organisation. Refused, audited, for a principal that is no user.
+    pub fn self_records(
+        &self,
+        by: &str,
+        category: Option<Category>,
+    ) -> Result<(Opened, Vec<OpenedRecord>), CoreError> {
+        let u = self.self_user(by)?;
+        self.read(&AccessRequest {
+            principal: by.to_owned(),
+            action: Action::Read,
+            subject: u.subject,
+            category,
+            purpose: Some(Purpose::ProvideServices),
+            case_id: None,
+            obligation_id: None,
+            organisation: Some(u.organisation),
+        })
+    }
+
+    /// An organisation's settings, as `by`: decided by the pack
+    /// ([`ManagementAction::OrganisationView`], `manage_organisation` with
+    /// the organisation: its administrators and resellers, N6.5a),
+    /// audited. `Ok(None)` for an allowed principal when there is no such
+    /// organisation.
+    pub fn organisation_as(&self, by: &str, id: &str) -> Result<Option<Organisation>, CoreError> {
+        self.authorize_management(
+            by,
+            ManagementAction::OrganisationView,
+            Target::named(id).in_organisation(id),
+        )?;
+        self.organisation(id)
+    }
+
+    /// The users of an organisation, as `by`: decided like
+    /// [`Steward::organisation_as`] ([`ManagementAction::OrganisationUsers`]).
+    pub fn users_of_as(&self, by: &str, org: &str) -> Result<Vec<UserAccount>, CoreError> {
+        self.authorize_management(
+            by,
+            ManagementAction::OrganisationUsers,
+            Target::named(org).in_organisation(org),
+        )?;
+        self.users_of(org)
     }
 }

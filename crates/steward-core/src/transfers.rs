@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use steward_domain::{Category, SubjectId};
 use steward_store::{ChangeSet, RegistryTable};
 
+use crate::authorize::{ManagementAction, Target};
 use crate::config::in_transfer_zone;
 use crate::gate::{new_request_id, system_entry, token};
 use crate::{CoreError, Steward};
@@ -73,10 +74,13 @@ pub(crate) enum TransferCheck {
 }
 
 impl Steward {
-    /// Record a transfer mechanism (N4.4).
+    /// Record a transfer mechanism (N4.4), as `by`: decided by the pack
+    /// first ([`ManagementAction::TransferMechanismAdd`], `manage_transfers`
+    /// for `protect`: legal and privacy staff), audited.
     ///
-    /// Errors: unknown region, a region outside the EEA/UK/Switzerland (no
-    /// mechanism is needed there), a malformed country code or an unknown mechanism.
+    /// Errors: [`CoreError::Denied`]; unknown region, a region outside the
+    /// EEA/UK/Switzerland (no mechanism is needed there), a malformed
+    /// country code or an unknown mechanism.
     pub fn add_transfer_mechanism(
         &self,
         by: &str,
@@ -85,7 +89,11 @@ impl Steward {
         mechanism: &str,
         reference: &str,
     ) -> Result<TransferMechanism, CoreError> {
-        self.acting(by)?;
+        self.authorize_management(
+            by,
+            ManagementAction::TransferMechanismAdd,
+            Target::named("transfer_mechanisms"),
+        )?;
         let r = self.region_index(from_region)?;
         let from_country = self.regions[r].config.country.clone();
         if !in_transfer_zone(&from_country) {

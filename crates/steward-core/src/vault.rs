@@ -13,6 +13,7 @@ use steward_domain::{Category, NewRecord, Purpose, RecordId, SubjectId};
 use steward_policy::{Action, DecisionRequest, RequestContext};
 use steward_store::{ChangeSet, RecordRow, RegistryTable};
 
+use crate::authorize::{ManagementAction, Target};
 use crate::gate::{AccessRequest, SealingKey, new_request_id, now_ts, record_ref, token};
 use crate::{CoreError, Steward, today};
 
@@ -545,8 +546,11 @@ impl Steward {
     /// (audited, fail closed): security staff, a service, or the configured
     /// operator. Errors: [`CoreError::Denied`].
     pub fn rotate_keys(&self, principal: &str) -> Result<(u32, u64), CoreError> {
-        let actor = self.acting(principal)?;
-        self.authorize_system(&actor, Action::KeysRotate, Purpose::Protect, "keys")?;
+        self.authorize_management(
+            principal,
+            ManagementAction::KeysRotate,
+            Target::named("keys"),
+        )?;
         let version = self.keyring.rotate()?;
         let mut n = 0;
         for r in 0..self.regions.len() {
@@ -580,8 +584,11 @@ impl Steward {
     /// Retire a KEK version: refused while any data key is still wrapped under it.
     /// Decided like [`Steward::rotate_keys`] (N5.2).
     pub fn retire_kek(&self, principal: &str, version: u32) -> Result<(), CoreError> {
-        let actor = self.acting(principal)?;
-        self.authorize_system(&actor, Action::KeysRotate, Purpose::Protect, "keys")?;
+        self.authorize_management(
+            principal,
+            ManagementAction::KeysRetire,
+            Target::named("keys"),
+        )?;
         let mut still = 0;
         for r in 0..self.regions.len() {
             still += self

@@ -47,11 +47,25 @@ pub enum Action {
     /// Handle data subject requests: read the register, send and check
     /// one-time codes, approve, reject, extend (N7.2, N7.4).
     DsrHandle,
+    /// Create partners, organisations, their administrators, resellers and
+    /// users: the tenancy registry (N1.2, N6.5).
+    ManageTenancy,
+    /// View and change one organisation's settings and list its users
+    /// (N6.5a, N7.1, N1.2).
+    ManageOrganisation,
+    /// Open and close support cases (N3.5).
+    ManageCases,
+    /// Record a legal obligation that `comply` decisions may cite (N3.7, N6.5d).
+    RecordObligation,
+    /// Record transfer mechanisms for data leaving its region (N4.4).
+    ManageTransfers,
+    /// Run the retention sweep that deletes expired records (N8.8).
+    RetentionSweep,
 }
 
 impl Action {
     /// All actions, in schema order.
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 22] = [
         Action::Read,
         Action::Export,
         Action::Erase,
@@ -68,6 +82,12 @@ impl Action {
         Action::AuditRead,
         Action::KeysRotate,
         Action::DsrHandle,
+        Action::ManageTenancy,
+        Action::ManageOrganisation,
+        Action::ManageCases,
+        Action::RecordObligation,
+        Action::ManageTransfers,
+        Action::RetentionSweep,
     ];
 
     /// The snake_case key: the Cedar action id and the audit log's name.
@@ -89,6 +109,12 @@ impl Action {
             Action::AuditRead => "audit_read",
             Action::KeysRotate => "keys_rotate",
             Action::DsrHandle => "dsr_handle",
+            Action::ManageTenancy => "manage_tenancy",
+            Action::ManageOrganisation => "manage_organisation",
+            Action::ManageCases => "manage_cases",
+            Action::RecordObligation => "record_obligation",
+            Action::ManageTransfers => "manage_transfers",
+            Action::RetentionSweep => "retention_sweep",
         }
     }
 
@@ -112,6 +138,12 @@ impl Action {
             Action::AuditRead => "read the audit log",
             Action::KeysRotate => "rotate keys",
             Action::DsrHandle => "handle data subject requests",
+            Action::ManageTenancy => "manage partners, organisations and their users",
+            Action::ManageOrganisation => "manage the organisation",
+            Action::ManageCases => "open or close support cases",
+            Action::RecordObligation => "record legal obligations",
+            Action::ManageTransfers => "record transfer mechanisms",
+            Action::RetentionSweep => "run the retention sweep",
         }
     }
 

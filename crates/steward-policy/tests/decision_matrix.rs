@@ -561,6 +561,97 @@ const GRANTS: &[Grant] = {
             cats: Cats::Any,
             facts: &[],
         },
+        // N1.2 the tenancy registry (partners, organisations, their
+        // administrators and users), kept by security staff, to provide the
+        // services; N6.5a an organisation's own settings and users, by its
+        // administrators and resellers; the configured operator sets it up.
+        Grant {
+            clause: "N1.2",
+            who: Who::Staff(&[T::Security]),
+            actions: &[A::ManageTenancy, A::ManageOrganisation],
+            purposes: &[P::ProvideServices],
+            cats: Cats::Any,
+            facts: &[],
+        },
+        Grant {
+            clause: "N6.5a",
+            who: Who::Manager,
+            actions: &[A::ManageOrganisation],
+            purposes: &[P::ProvideServices],
+            cats: Cats::Any,
+            facts: &[],
+        },
+        Grant {
+            clause: "N5.5",
+            who: Who::ConfiguredOperator,
+            actions: &[A::ManageTenancy, A::ManageOrganisation],
+            purposes: &[P::ProvideServices],
+            cats: Cats::Any,
+            facts: &[],
+        },
+        // N3.5 support cases: opened and closed by support staff (and the
+        // configured operator), to assist.
+        Grant {
+            clause: "N3.5",
+            who: Who::Staff(&[T::Support]),
+            actions: &[A::ManageCases],
+            purposes: &[P::Assist],
+            cats: Cats::Any,
+            facts: &[],
+        },
+        Grant {
+            clause: "N5.5",
+            who: Who::ConfiguredOperator,
+            actions: &[A::ManageCases],
+            purposes: &[P::Assist],
+            cats: Cats::Any,
+            facts: &[],
+        },
+        // N3.7 "a recorded legal obligation": recorded by legal and privacy
+        // staff; N6.5d by an administrator for an organisation it manages.
+        Grant {
+            clause: "N3.7",
+            who: Who::Staff(&[T::Legal, T::Privacy]),
+            actions: &[A::RecordObligation],
+            purposes: &[P::Comply],
+            cats: Cats::Any,
+            facts: &[F::Legal],
+        },
+        Grant {
+            clause: "N6.5d",
+            who: Who::Manager,
+            actions: &[A::RecordObligation],
+            purposes: &[P::Comply],
+            cats: Cats::Any,
+            facts: &[F::Legal],
+        },
+        // N4.4 transfer mechanisms, recorded by legal and privacy staff.
+        Grant {
+            clause: "N4.4",
+            who: Who::Staff(&[T::Legal, T::Privacy]),
+            actions: &[A::ManageTransfers],
+            purposes: &[P::Protect],
+            cats: Cats::Any,
+            facts: &[],
+        },
+        // N8.8 deletion at the end of the retention period: privacy staff
+        // and services run the sweep.
+        Grant {
+            clause: "N8.8",
+            who: Who::Staff(&[T::Privacy]),
+            actions: &[A::RetentionSweep],
+            purposes: &[P::Protect],
+            cats: Cats::Any,
+            facts: &[],
+        },
+        Grant {
+            clause: "N8.8",
+            who: Who::Service,
+            actions: &[A::RetentionSweep],
+            purposes: &[P::Protect],
+            cats: Cats::Any,
+            facts: &[],
+        },
         // N6.3 (third-party apps, within granted scopes) and N6.4 (consent)
         // need facts the request model does not carry: nothing is granted.
     ]
@@ -1239,6 +1330,103 @@ fn explicit_rows() -> Vec<Row> {
                 .legal(),
             DEFAULT_DENY,
             &[],
+        ),
+        // --- N1.2, N6.5: tenancy.
+        row(
+            "security sets up tenancy",
+            Case::new(
+                e(Team::Security),
+                A::ManageTenancy,
+                None,
+                P::ProvideServices,
+            )
+            .no_subject(),
+            allow("N1.2"),
+            &[N::Team, N::Purpose(P::Protect)],
+        ),
+        row(
+            "an administrator manages their organisation",
+            Case::new(
+                who(K::CustomerAdmin, &[]),
+                A::ManageOrganisation,
+                None,
+                P::ProvideServices,
+            ),
+            allow("N6.5a"),
+            &[N::Org, N::Purpose(P::Protect)],
+        ),
+        row(
+            "an administrator sets up tenancy",
+            Case::new(
+                who(K::CustomerAdmin, &[]),
+                A::ManageTenancy,
+                None,
+                P::ProvideServices,
+            ),
+            DEFAULT_DENY,
+            &[],
+        ),
+        // --- N3.5: support cases.
+        row(
+            "support opens a case",
+            Case::new(e(Team::Support), A::ManageCases, None, P::Assist).no_subject(),
+            allow("N3.5"),
+            &[N::Team, N::Purpose(P::Protect)],
+        ),
+        row(
+            "billing opens a case",
+            Case::new(e(Team::Billing), A::ManageCases, None, P::Assist).no_subject(),
+            DEFAULT_DENY,
+            &[],
+        ),
+        // --- N3.7, N6.5d: legal obligations.
+        row(
+            "legal records an obligation",
+            Case::new(e(Team::Legal), A::RecordObligation, None, P::Comply)
+                .no_subject()
+                .legal(),
+            allow("N3.7"),
+            &[N::Team, N::Legal],
+        ),
+        row(
+            "an administrator records an obligation for their organisation",
+            Case::new(
+                who(K::CustomerAdmin, &[]),
+                A::RecordObligation,
+                None,
+                P::Comply,
+            )
+            .legal(),
+            allow("N6.5d"),
+            &[N::Org, N::Legal],
+        ),
+        row(
+            "engineering records an obligation",
+            Case::new(e(Team::Engineering), A::RecordObligation, None, P::Comply)
+                .no_subject()
+                .legal(),
+            DEFAULT_DENY,
+            &[],
+        ),
+        // --- N4.4: transfer mechanisms.
+        row(
+            "legal records a transfer mechanism",
+            Case::new(e(Team::Legal), A::ManageTransfers, None, P::Protect).no_subject(),
+            allow("N4.4"),
+            &[N::Team, N::Purpose(P::Assist)],
+        ),
+        // --- N8.8: the retention sweep.
+        row(
+            "privacy runs the retention sweep",
+            Case::new(e(Team::Privacy), A::RetentionSweep, None, P::Protect).no_subject(),
+            allow("N8.8"),
+            &[N::Team, N::Purpose(P::Assist)],
+        ),
+        row(
+            "a service runs the retention sweep",
+            Case::new(who(K::Service, &[]), A::RetentionSweep, None, P::Protect).no_subject(),
+            allow("N8.8"),
+            &[N::Kind(K::Processor)],
         ),
         row(
             "support manages principals",

@@ -12,48 +12,11 @@
 //! is HTML-escaped.
 
 use std::fmt::Write as _;
-use std::sync::OnceLock;
 
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
 use serde_json::Value;
-
-use crate::authn::Caller;
-
-/// The page, rendered once per process (the document is fixed at compile time).
-pub(crate) fn html() -> &'static str {
-    static PAGE: OnceLock<String> = OnceLock::new();
-    PAGE.get_or_init(|| {
-        let doc = serde_json::to_value(<crate::openapi::ApiDoc as utoipa::OpenApi>::openapi())
-            .unwrap_or(Value::Null);
-        render(&doc)
-    })
-}
 
 /// The Content-Security-Policy sent with the page: nothing external, no script.
 pub(crate) const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-
-/// The API reference as an HTML page rendered from `/openapi.json`'s
-/// document: every operation with its parameters, request body, responses
-/// and security, then the schemas. No JavaScript and nothing loaded from
-/// elsewhere. Needs a credential, like `/openapi.json` (N5.1: only
-/// `/healthz` and `/.well-known/gpc.json` are open).
-#[utoipa::path(get, path = "/docs", tag = "public",
-    responses((status = 200, description = "The API reference (HTML)", content_type = "text/html", body = String),
-        (status = 401, description = "No valid credential", body = crate::problem::Problem, content_type = "application/problem+json")))]
-pub(crate) async fn docs(_c: Caller) -> Response {
-    let mut r = html().into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
-    r
-}
 
 /// Escape `s` for HTML text and attribute values.
 fn esc(s: &str) -> String {
@@ -72,13 +35,14 @@ fn esc(s: &str) -> String {
 }
 
 /// An id usable as an HTML anchor: `[A-Za-z0-9-]` only.
-fn anchor(s: &str) -> String {
+pub(crate) fn anchor(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect()
 }
 
-const METHODS: [&str; 8] = [
+/// The HTTP methods a path item of the document may hold, in page order.
+pub(crate) const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
@@ -395,29 +359,6 @@ Errors are RFC 9457 <code>application/problem+json</code>.</p>\n",
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_operation_of_the_document_is_on_the_page() {
-        let doc =
-            serde_json::to_value(<crate::openapi::ApiDoc as utoipa::OpenApi>::openapi()).unwrap();
-        let page = html();
-        let mut n = 0;
-        for (path, item) in doc["paths"].as_object().unwrap() {
-            for m in METHODS {
-                if item.get(m).is_some() {
-                    n += 1;
-                    let id = anchor(&format!("op-{m}-{path}"));
-                    assert!(page.contains(&format!("id=\"{id}\"")), "{m} {path}");
-                }
-            }
-        }
-        assert_eq!(page.matches("<section class=\"op\"").count(), n);
-        // No script and nothing loaded from elsewhere.
-        assert!(!page.contains("<script"));
-        for loads in ["src=", "<link", "@import", "url("] {
-            assert!(!page.contains(loads), "{loads}");
-        }
-    }
 
     #[test]
     fn text_from_the_document_is_escaped() {

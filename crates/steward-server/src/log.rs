@@ -1,6 +1,21 @@
 //! Structured logs: one JSON object per line on standard error. Callers
 //! pass route templates, ids and counts, never Service Data.
 
+tokio::task_local! {
+    /// The authenticated principal of the request being served, for its
+    /// access-log line (set by the access-log middleware's scope).
+    pub(crate) static PRINCIPAL: std::sync::Arc<std::sync::Mutex<Option<String>>>;
+}
+
+/// Remember the authenticated principal for the access log.
+pub(crate) fn note_principal(name: &str) {
+    let _ = PRINCIPAL.try_with(|p| {
+        if let Ok(mut g) = p.lock() {
+            *g = Some(name.to_owned());
+        }
+    });
+}
+
 /// Whether `debug` lines are written: only with `STEWARD_LOG=debug` in the
 /// environment (read once), since anyone who can connect can cause them.
 fn debug_enabled() -> bool {

@@ -1,9 +1,14 @@
-//! The OpenAPI 3.1 document, generated from the handlers' annotations (utoipa).
+//! The OpenAPI 3.1 document, generated from the handlers' annotations
+//! (utoipa): the document's frame here (info, bearer security, tags, the
+//! responses every operation of a kind can give), the paths and schemas
+//! from each feature file under `routes` (its `Doc`).
 
+use std::sync::OnceLock;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+
 use utoipa::{Modify, OpenApi};
 
-use crate::api;
+use crate::state::ApiDocs;
 
 struct Bearer;
 
@@ -101,7 +106,7 @@ impl Modify for CommonResponses {
     }
 }
 
-/// Steward's HTTP API.
+/// Steward's HTTP API: the frame of the document, without paths.
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -109,25 +114,7 @@ impl Modify for CommonResponses {
         description = "Service Data stored encrypted per data subject, read only for a purpose that policy allows, every access in a tamper-evident audit log. Errors are RFC 9457 problem+json.",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
-    modifiers(&Bearer, &CommonResponses),
     security(("bearer" = [])),
-    paths(
-        api::healthz, api::gpc, api::openapi_json, crate::docs_page::docs, api::metrics,
-        api::ingest_one, api::ingest_batch, api::ingest_cloudevents,
-        api::read_records, api::export_subject,
-        api::token_issue, api::token_list, api::token_revoke,
-        api::principal_add, api::principal_revoke, api::obligation_record,
-        api::partner_create, api::reseller_add, api::organisation_create,
-        api::organisation_get, api::organisation_update, api::org_admin_add,
-        api::user_create, api::user_list,
-        api::admin_view, api::admin_change_password, api::admin_suspend,
-        api::admin_legal_access, api::admin_restrict,
-        api::login, api::me, api::me_records, api::me_export, api::me_edit, api::me_delete,
-        crate::requests_api::request_open, crate::requests_api::request_list,
-        crate::requests_api::request_get, crate::requests_api::request_approve,
-        crate::requests_api::request_reject, crate::requests_api::request_extend,
-        crate::requests_api::request_send_code, crate::requests_api::request_verify,
-    ),
     tags(
         (name = "public", description = "No Service Data"),
         (name = "ingest", description = "Platform services deliver Service Data (N1.3, N3.1)"),
@@ -142,9 +129,35 @@ impl Modify for CommonResponses {
 )]
 pub struct ApiDoc;
 
+/// The whole document: the frame, every feature's paths and schemas, and
+/// the common responses added to every operation that can give them.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    for part in crate::routes::docs() {
+        doc.merge(part);
+    }
+    Bearer.modify(&mut doc);
+    CommonResponses.modify(&mut doc);
+    doc
+}
+
 /// The document as JSON.
 pub fn document_json() -> String {
-    ApiDoc::openapi().to_pretty_json().unwrap_or_default()
+    document().to_pretty_json().unwrap_or_default()
+}
+
+/// The document as served (`/openapi.json`) and as HTML (`/docs`), made
+/// once per process.
+pub(crate) fn published() -> ApiDocs {
+    static JSON: OnceLock<String> = OnceLock::new();
+    static HTML: OnceLock<String> = OnceLock::new();
+    ApiDocs {
+        json: JSON.get_or_init(document_json),
+        html: HTML.get_or_init(|| {
+            let doc = serde_json::to_value(document()).unwrap_or(serde_json::Value::Null);
+            crate::docs_page::render(&doc)
+        }),
+    }
 }
 
 #[cfg(test)]
@@ -210,5 +223,27 @@ mod tests {
             p["application/problem+json"]["schema"]["$ref"],
             "#/components/schemas/Problem"
         );
+    }
+
+    #[test]
+    fn every_operation_of_the_document_is_on_the_page() {
+        let doc = serde_json::to_value(document()).unwrap();
+        let page = crate::docs_page::render(&doc);
+        let mut n = 0;
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for m in crate::docs_page::METHODS {
+                if item.get(m).is_some() {
+                    n += 1;
+                    let id = crate::docs_page::anchor(&format!("op-{m}-{path}"));
+                    assert!(page.contains(&format!("id=\"{id}\"")), "{m} {path}");
+                }
+            }
+        }
+        assert_eq!(page.matches("<section class=\"op\"").count(), n);
+        // No script and nothing loaded from elsewhere.
+        assert!(!page.contains("<script"));
+        for loads in ["src=", "<link", "@import", "url("] {
+            assert!(!page.contains(loads), "{loads}");
+        }
     }
 }

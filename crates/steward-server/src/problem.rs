@@ -18,6 +18,14 @@ pub(crate) fn request_id() -> Option<String> {
     REQUEST_ID.try_with(|r| r.clone()).ok()
 }
 
+/// A fresh request id, `req-` and 16 hex digits.
+pub(crate) fn new_request_id() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 8];
+    rand::rng().fill_bytes(&mut b);
+    format!("req-{}", hex::encode(b))
+}
+
 /// An RFC 9457 problem document.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Problem {
@@ -93,6 +101,7 @@ impl From<CoreError> for ApiError {
                 )
             }
             CoreError::Conflict(m) => ApiError::Conflict(m),
+            CoreError::NotFound(m) => ApiError::NotFound(m),
             other => ApiError::Internal(other.to_string()),
         }
     }

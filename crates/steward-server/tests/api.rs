@@ -418,6 +418,87 @@ async fn early_refusal_keeps_the_connection_alive() {
     );
 }
 
+/// N5.1: every route needs the scope its feature declares, the same as
+/// the path prefixes decided before the routes were split per feature:
+/// a token without that scope is refused with 403 naming it, before
+/// anything else is looked at; the documents and metrics take any token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_needs_its_features_scope_n5_1() {
+    let s = start().await;
+    let scoped = |scope: &'static str| {
+        let s = &s;
+        async move {
+            let r = s
+                .post(
+                    &s.operator,
+                    "/v1/tokens",
+                    json!({"principal": "ingest", "ttl_secs": 600, "scopes": [scope]}),
+                )
+                .await;
+            assert_eq!(r.status(), StatusCode::CREATED);
+            let v: Value = r.json().await.unwrap();
+            v["token"].as_str().unwrap().to_owned()
+        }
+    };
+    let ingest_only = scoped("ingest").await;
+    let read_only = scoped("read").await;
+    use reqwest::Method as M;
+    let routes: &[(M, &str, &str)] = &[
+        (M::POST, "/v1/records", "ingest"),
+        (M::POST, "/v1/records:batch", "ingest"),
+        (M::POST, "/v1/cloudevents", "ingest"),
+        (M::GET, "/v1/subjects/username:ann/records", "read"),
+        (M::GET, "/v1/subjects/username:ann/export", "export"),
+        (M::POST, "/v1/tokens", "manage"),
+        (M::GET, "/v1/tokens", "manage"),
+        (M::DELETE, "/v1/tokens/tok_1", "manage"),
+        (M::POST, "/v1/principals", "manage"),
+        (M::DELETE, "/v1/principals/ann", "manage"),
+        (M::POST, "/v1/obligations", "manage"),
+        (M::POST, "/v1/partners", "manage"),
+        (M::POST, "/v1/partners/p/resellers", "manage"),
+        (M::POST, "/v1/organisations", "manage"),
+        (M::GET, "/v1/organisations/org-a", "manage"),
+        (M::PATCH, "/v1/organisations/org-a", "manage"),
+        (M::POST, "/v1/organisations/org-a/admins", "manage"),
+        (M::POST, "/v1/organisations/org-a/users", "manage"),
+        (M::GET, "/v1/organisations/org-a/users", "manage"),
+        (M::GET, "/v1/users/u-1/records", "admin"),
+        (M::PUT, "/v1/users/u-1/password", "admin"),
+        (M::PUT, "/v1/users/u-1/suspension", "admin"),
+        (M::GET, "/v1/users/u-1/legal-access", "admin"),
+        (M::PUT, "/v1/users/u-1/restrictions", "admin"),
+        (M::GET, "/v1/me", "self"),
+        (M::GET, "/v1/me/records", "self"),
+        (M::GET, "/v1/me/export", "self"),
+        (M::PATCH, "/v1/me/account", "self"),
+        (M::DELETE, "/v1/me/account", "self"),
+        (M::POST, "/v1/requests", "requests"),
+        (M::GET, "/v1/requests", "requests"),
+        (M::GET, "/v1/requests/dsr_1", "requests"),
+        (M::POST, "/v1/requests/dsr_1/approve", "requests"),
+        (M::POST, "/v1/requests/dsr_1/reject", "requests"),
+        (M::POST, "/v1/requests/dsr_1/extend", "requests"),
+        (M::POST, "/v1/requests/dsr_1/verification", "requests"),
+        (M::POST, "/v1/requests/dsr_1/verify", "requests"),
+    ];
+    for (method, path, scope) in routes {
+        assert!(steward_core::TOKEN_SCOPES.contains(scope));
+        let token = if *scope == "ingest" { &read_only } else { &ingest_only };
+        let r = s.send(method.clone(), token, path, json!({})).await;
+        let p = problem(r, StatusCode::FORBIDDEN).await;
+        let detail = p["detail"].as_str().unwrap();
+        assert!(
+            detail.contains(&format!("do not include `{scope}`")),
+            "{method} {path}: {p}"
+        );
+    }
+    for path in ["/openapi.json", "/docs", "/metrics"] {
+        let r = s.get(&ingest_only, path).await;
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+    }
+}
+
 /// N5.1: a scoped token reaches only its scopes' endpoints (403 naming the
 /// missing scope); a scope outside the closed set is refused at issue.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -429,6 +429,51 @@ async fn n7_1_self_export_follows_the_organisation_setting() {
     problem(r, StatusCode::FORBIDDEN).await;
 }
 
+/// Issue 14 item 2 (N7.1, N7.2): org-b does not let its users export.
+/// Its user's login token is refused on the subject export route too,
+/// whichever identifier names him, audited and naming the setting; org-b's
+/// administrator exports him (the organisation goes to the gate), org-a's
+/// does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn n7_1_the_export_setting_holds_on_the_subject_route_and_admins_export_their_users() {
+    let t = tenants().await;
+    let s = &t.s;
+    let ub_tok = user_token(s, &t.ub, PW_B).await;
+    let me: Value = s.get(&ub_tok, "/v1/me").await.json().await.unwrap();
+    let sub_b = me["user"]["subject"].as_str().unwrap().to_owned();
+    for who in [sub_b.as_str(), "username:bob"] {
+        let r = s
+            .get(
+                &ub_tok,
+                &format!("/v1/subjects/{who}/export?purpose=provide_services"),
+            )
+            .await;
+        let p = problem(r, StatusCode::FORBIDDEN).await;
+        assert_eq!(
+            p["policy_ids"],
+            json!(["organisation-disallows-export"]),
+            "{p}"
+        );
+        assert_eq!(p["clause_ids"], json!(["N7.1"]));
+        assert!(p["audit_index"].is_u64(), "{p}");
+    }
+    let r = s
+        .get(
+            &t.admin_b,
+            "/v1/subjects/username:bob/export?purpose=provide_services",
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers().get("content-type").unwrap(), "application/zip");
+    let r = s
+        .get(
+            &t.admin_a,
+            "/v1/subjects/username:bob/export?purpose=provide_services",
+        )
+        .await;
+    problem(r, StatusCode::FORBIDDEN).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tenant_isolation_matrix_every_cell_denied_and_audited() {
     let t = tenants().await;

@@ -36,9 +36,9 @@ impl Steward {
                 && v["status"].as_str() == Some("open");
         }
         if let Some(ob) = &req.obligation_id {
-            ctx.legal_obligation_recorded = store
-                .registry_get(RegistryTable::LegalObligations, ob)?
-                .is_some();
+            drop(store);
+            // N3.7: recorded, citable by this principal, about this subject.
+            ctx.legal_obligation_recorded = self.obligation_applies(ob, &req.principal, subject)?;
         }
         // N4.2: the subject's data lives in another region than this node's.
         ctx.cross_region = home != processing;

@@ -162,7 +162,7 @@ pub fn run(st: &Steward, operator: &str, c: RequestsCmd) -> Result<ExitCode, Cor
                         })
                 })
                 .transpose()?;
-            let list = st.requests(RequestFilter { overdue, state })?;
+            let list = st.requests_as(operator, RequestFilter { overdue, state })?;
             let today = time::OffsetDateTime::now_utc().date();
             if as_json {
                 for r in &list {
@@ -187,16 +187,16 @@ pub fn run(st: &Steward, operator: &str, c: RequestsCmd) -> Result<ExitCode, Cor
                 eprintln!("{} requests", list.len());
             }
         }
-        RequestsCmd::Show { id } => out(&json(&st.request(&id)?)),
+        RequestsCmd::Show { id } => out(&json(&st.request_as(operator, &id)?)),
         RequestsCmd::SendCode { id } => {
-            let r = st.send_verification(&id)?;
+            let r = st.send_verification_as(operator, &id)?;
             out(&format!(
                 "a one-time code for {} was written to the outbox ({}); it goes to the registered contact",
                 r.id,
                 st.data_dir().join("outbox").display()
             ));
         }
-        RequestsCmd::Verify { id, code } => out(&json(&st.verify(&id, &code)?)),
+        RequestsCmd::Verify { id, code } => out(&json(&st.verify_as(operator, &id, &code)?)),
         RequestsCmd::Approve { id } => out(&json(&st.approve(&id, operator)?)),
         RequestsCmd::Reject { id, reason } => out(&json(&st.reject(&id, operator, &reason)?)),
         RequestsCmd::Extend { id, reason } => out(&json(&st.extend(&id, operator, &reason)?)),

@@ -4,26 +4,29 @@
 //! subject's behalf, list them (`?overdue=true`), approve (execute, exactly
 //! once), reject and extend. Bodies name subjects by opaque id only.
 
-use std::collections::HashMap;
-
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use steward_core::Channel;
 use steward_core::dsr::{NewRequestDetails, Request, RequestFilter, parse_record_id};
-use steward_domain::{Fields, PrincipalKind, Purpose, RequestState, RequestType};
-use utoipa::ToSchema;
+use steward_domain::{Fields, Purpose, RequestState, RequestType};
+use utoipa::{OpenApi, ToSchema};
 
-use crate::api::{AppState, blocking as run};
-use crate::authn::Caller;
+use crate::authn::{Caller, needs_scope};
+use crate::call::blocking as run;
+use crate::extract::{ApiJson, Params, params};
 use crate::problem::{ApiError, Problem};
+use crate::state::AppState;
 
-/// The routes, merged into the API's router.
-pub(crate) fn routes() -> Router<AppState> {
+/// The token scope these routes need (N5.1).
+const SCOPE: &str = "requests";
+
+/// These routes.
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/requests", post(request_open).get(request_list))
         .route("/v1/requests/{id}", get(request_get))
@@ -32,7 +35,22 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/v1/requests/{id}/extend", post(request_extend))
         .route("/v1/requests/{id}/verification", post(request_send_code))
         .route("/v1/requests/{id}/verify", post(request_verify))
+        .route_layer(needs_scope(Some(SCOPE)))
 }
+
+/// This feature's part of the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(paths(
+    request_open,
+    request_list,
+    request_get,
+    request_approve,
+    request_reject,
+    request_extend,
+    request_send_code,
+    request_verify
+))]
+pub(crate) struct Doc;
 
 /// A data subject request as stored (`dsr_requests`): id, type, state,
 /// subject (`sub_…`, or null when the sender matched nobody), deadline
@@ -90,31 +108,6 @@ pub struct CodeIn {
     pub code: String,
 }
 
-fn own_subject(c: &Caller) -> Option<String> {
-    let p = &c.0.principal;
-    (p.kind == PrincipalKind::DataSubject)
-        .then(|| p.subject.map(|s| s.to_string()))
-        .flatten()
-}
-
-/// Handling requests is decided by the pack (`dsr_handle`: privacy-team
-/// staff) and audited, allowed or refused (403); `what` is the request id,
-/// or `dsr_requests` for the register.
-async fn staff_only(state: &AppState, c: &Caller, what: &str) -> Result<(), ApiError> {
-    let p = c.0.principal.clone();
-    let what = what.to_owned();
-    run(state, move |st| st.authorize_dsr_handling(&p, &what)).await
-}
-
-async fn json_in<T: for<'de> Deserialize<'de>>(
-    state: &AppState,
-    headers: &HeaderMap,
-    body: Body,
-) -> Result<T, ApiError> {
-    let bytes = crate::api::body_bytes(state, body).await?;
-    crate::api::json_body(headers, &bytes)
-}
-
 fn ok(status: StatusCode, r: &Request) -> Response {
     (status, axum::Json(RequestOut::from(r))).into_response()
 }
@@ -131,10 +124,8 @@ fn ok(status: StatusCode, r: &Request) -> Response {
 pub(crate) async fn request_open(
     State(state): State<AppState>,
     c: Caller,
-    headers: HeaderMap,
-    body: Body,
+    ApiJson(i): ApiJson<RequestIn>,
 ) -> Result<Response, ApiError> {
-    let i: RequestIn = json_in(&state, &headers, body).await?;
     let t: RequestType = i
         .type_
         .parse()
@@ -154,7 +145,10 @@ pub(crate) async fn request_open(
         .transpose()
         .map_err(ApiError::from)?;
     let corrections: Option<Fields> = i.fields.map(|m| m.into_iter().collect());
-    let subject = match (own_subject(&c), i.subject) {
+    // The caller's own subject, if the caller is one (the core decides
+    // whether they may open a request for the subject named).
+    let own = c.0.principal.subject.map(|s| s.to_string());
+    let subject = match (own, i.subject) {
         (Some(own), None) => own,
         // A data subject naming a subject: the core refuses (audited, 403)
         // unless it is their own.
@@ -197,22 +191,9 @@ pub(crate) async fn request_open(
 pub(crate) async fn request_list(
     State(state): State<AppState>,
     c: Caller,
-    q: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
+    q: Params,
 ) -> Result<Response, ApiError> {
-    let Query(q) = q.map_err(|_| {
-        ApiError::BadRequest(
-            "the query string is not valid application/x-www-form-urlencoded".into(),
-        )
-    })?;
-    if let Some(k) = q
-        .keys()
-        .find(|k| !["overdue", "state"].contains(&k.as_str()))
-    {
-        let shown: String = k.chars().take(40).collect();
-        return Err(ApiError::BadRequest(format!(
-            "unknown query parameter `{shown}`: this endpoint takes overdue, state"
-        )));
-    }
+    let q = params(q, &["overdue", "state"])?;
     let overdue = match q.get("overdue").map(String::as_str) {
         None | Some("false") => false,
         Some("true") => true,
@@ -231,22 +212,20 @@ pub(crate) async fn request_list(
                 })
         })
         .transpose()?;
-    let own = own_subject(&c);
-    if own.is_none() {
-        staff_only(&state, &c, "dsr_requests").await?;
-    }
+    // The core decides: a data subject sees their own; anyone else the
+    // register when the pack lets them handle requests (audited).
+    let by = c.name().to_owned();
     let list = run(&state, move |st| {
-        st.requests(RequestFilter {
-            overdue,
-            state: state_f,
-        })
+        st.requests_as(
+            &by,
+            RequestFilter {
+                overdue,
+                state: state_f,
+            },
+        )
     })
     .await?;
-    let requests = list
-        .iter()
-        .filter(|r| own.is_none() || r.subject == own)
-        .map(RequestOut::from)
-        .collect();
+    let requests = list.iter().map(RequestOut::from).collect();
     Ok(axum::Json(RequestList { requests }).into_response())
 }
 
@@ -254,30 +233,11 @@ pub(crate) async fn request_list(
 /// otherwise 404, so ids of others' requests are not confirmed. Anyone else is decided as request handling (`dsr_handle`, audited); a
 /// refusal is answered 404 all the same, as is a missing id.
 async fn visible(state: &AppState, c: &Caller, id: String) -> Result<Request, ApiError> {
-    let what = id.clone();
-    let r = run(state, move |st| st.request(&id)).await;
-    let own = own_subject(c);
-    match r {
-        Ok(r) if own.is_some() && r.subject == own => Ok(r),
-        Ok(r) => match staff_only(state, c, &what).await {
-            Ok(()) => Ok(r),
-            Err(ApiError::Denied(_)) => Err(not_yours()),
-            // The decision could not be recorded: fail closed (503).
-            Err(e) => Err(e),
-        },
-        Err(ApiError::BadRequest(_)) => match staff_only(state, c, &what).await {
-            Ok(()) | Err(ApiError::Denied(_)) => Err(not_yours()),
-            Err(e) => Err(e),
-        },
-        Err(e) => Err(e),
-    }
-}
-
-/// Load a request for a caller already allowed to handle requests: 404
-/// when there is none.
-async fn load(state: &AppState, id: String) -> Result<Request, ApiError> {
-    match run(state, move |st| st.request(&id)).await {
-        Err(ApiError::BadRequest(_)) => Err(not_yours()),
+    let by = c.name().to_owned();
+    match run(state, move |st| st.request_as(&by, &id)).await {
+        Err(ApiError::Denied(_) | ApiError::BadRequest(_)) => Err(not_yours()),
+        // Otherwise the request, or (the decision could not be recorded,
+        // fail closed) 503.
         r => r,
     }
 }
@@ -334,10 +294,8 @@ pub(crate) async fn request_reject(
     State(state): State<AppState>,
     c: Caller,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Body,
+    ApiJson(i): ApiJson<ReasonIn>,
 ) -> Result<Response, ApiError> {
-    let i: ReasonIn = json_in(&state, &headers, body).await?;
     // The core decides who may (`dsr_handle`, audited) before anything else.
     let by = c.name().to_owned();
     let r = run(&state, move |st| st.reject(&id, &by, &i.reason)).await?;
@@ -357,10 +315,8 @@ pub(crate) async fn request_extend(
     State(state): State<AppState>,
     c: Caller,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Body,
+    ApiJson(i): ApiJson<ReasonIn>,
 ) -> Result<Response, ApiError> {
-    let i: ReasonIn = json_in(&state, &headers, body).await?;
     // The core decides who may (`dsr_handle`, audited) before anything else.
     let by = c.name().to_owned();
     let r = run(&state, move |st| st.extend(&id, &by, &i.reason)).await?;
@@ -384,9 +340,9 @@ pub(crate) async fn request_send_code(
     c: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    staff_only(&state, &c, &id).await?;
-    let r = load(&state, id).await?;
-    let r = run(&state, move |st| st.send_verification(&r.id)).await?;
+    // The core decides (dsr_handle, audited), then 404 for a missing id.
+    let by = c.name().to_owned();
+    let r = run(&state, move |st| st.send_verification_as(&by, &id)).await?;
     Ok(ok(StatusCode::OK, &r))
 }
 
@@ -408,9 +364,9 @@ pub(crate) async fn request_verify(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    staff_only(&state, &c, &id).await?;
-    let i: CodeIn = json_in(&state, &headers, body).await?;
-    let r = load(&state, id).await?;
-    let r = run(&state, move |st| st.verify(&r.id, &i.code)).await?;
+    let i: CodeIn = ApiJson::read(&state, &headers, body).await?;
+    // The core decides (dsr_handle, audited), then 404 for a missing id.
+    let by = c.name().to_owned();
+    let r = run(&state, move |st| st.verify_as(&by, &id, &i.code)).await?;
     Ok(ok(StatusCode::OK, &r))
 }

@@ -1,0 +1,98 @@
+//! `steward audit`: verify the log, prove inclusion or consistency,
+//! search, cut a checkpoint, print the verifier key.
+
+use std::process::ExitCode;
+
+use steward_core::{AuditFilter, CoreError, Steward, VerifyOutcome};
+
+use crate::AuditCmd;
+
+/// Run an `audit` subcommand.
+pub(crate) fn run(st: &Steward, c: AuditCmd) -> Result<ExitCode, CoreError> {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    match c {
+        AuditCmd::Verify => match st.audit_verify()? {
+            VerifyOutcome::Ok(r) => {
+                outln!(
+                    "audit log verifies: {} entries, {} signed checkpoints (signed size {}), root {}",
+                    r.entries,
+                    r.checkpoints_verified,
+                    r.signed_size,
+                    b64.encode(r.root)
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            VerifyOutcome::Failed(f) => {
+                outln!(
+                    "audit log does NOT verify: first bad index {}: {}",
+                    f.first_bad_index,
+                    f.what
+                );
+                Ok(ExitCode::from(1))
+            }
+        },
+        AuditCmd::Prove { index: Some(i), .. } => {
+            let (entry, note, proof) = st.audit_prove_inclusion(i)?;
+            let out = serde_json::json!({
+                "index": i,
+                "entry": String::from_utf8_lossy(&entry),
+                "checkpoint": note,
+                "inclusion_proof": proof.iter().map(|h| b64.encode(h)).collect::<Vec<_>>(),
+                "verifier_key": st.verifier_key(),
+            });
+            outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCmd::Prove {
+            consistency: Some(v),
+            ..
+        } => {
+            let (old, new) = (v[0], v[1]);
+            let (o, n, proof) = st.audit_prove_consistency(old, new)?;
+            let out = serde_json::json!({
+                "old_checkpoint": o,
+                "new_checkpoint": n,
+                "consistency_proof": proof.iter().map(|h| b64.encode(h)).collect::<Vec<_>>(),
+                "verifier_key": st.verifier_key(),
+            });
+            outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCmd::Prove { .. } => Err(CoreError::Input(
+            "give --index N or --consistency OLD_SIZE NEW_SIZE".into(),
+        )),
+        AuditCmd::Search {
+            principal,
+            purpose,
+            decision,
+            action,
+            since,
+            until,
+            subject,
+        } => {
+            let hits = st.audit_search(&AuditFilter {
+                principal,
+                purpose,
+                decision,
+                action,
+                since,
+                until,
+                subject,
+            })?;
+            for h in &hits {
+                outln!("{h}");
+            }
+            eprintln!("{} entries", hits.len());
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCmd::Checkpoint => {
+            outln!("checkpoint at size {}", st.audit_checkpoint()?);
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCmd::Key => {
+            outln!("{}", st.verifier_key());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

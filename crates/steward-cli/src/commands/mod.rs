@@ -1,0 +1,69 @@
+//! One file per command group; `main.rs` holds the argument types and the
+//! dispatch. The helpers here are shared by several groups.
+
+use steward_core::{CoreError, Steward};
+use steward_domain::Purpose;
+
+pub(crate) mod audit;
+pub(crate) mod cases;
+pub(crate) mod demo;
+pub(crate) mod ingest;
+pub(crate) mod intake;
+pub(crate) mod keys;
+pub(crate) mod notice;
+pub(crate) mod principals;
+pub(crate) mod requests;
+pub(crate) mod retention;
+pub(crate) mod serve;
+pub(crate) mod store;
+pub(crate) mod subjects;
+pub(crate) mod transfers;
+
+/// A `YYYY-MM-DD` flag value, if given (an input error naming `flag`).
+pub(crate) fn parse_date(flag: &str, s: &Option<String>) -> Result<Option<time::Date>, CoreError> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    s.as_ref()
+        .map(|v| {
+            time::Date::parse(v, &fmt)
+                .map_err(|_| CoreError::Input(format!("{flag}: expected a date YYYY-MM-DD")))
+        })
+        .transpose()
+}
+
+/// A `--purpose` value (N3).
+pub(crate) fn purpose(s: &str) -> Result<Purpose, CoreError> {
+    s.parse()
+        .map_err(|e: steward_domain::DomainError| CoreError::Input(format!("--purpose: {e}")))
+}
+
+/// A store URL for display: any password is replaced by `***`.
+pub(crate) fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// The obligation an operator's export or erasure answers: the one named, or a
+/// newly recorded `data_subject_request` (audited, so the record shows why).
+pub(crate) fn dsr_obligation(
+    st: &Steward,
+    who: &str,
+    given: Option<String>,
+    reference: &str,
+) -> Result<String, CoreError> {
+    match given {
+        Some(id) => Ok(id),
+        None => {
+            let ob = st.record_obligation(who, "data_subject_request", reference)?;
+            eprintln!("recorded obligation {} (data_subject_request)", ob.id);
+            Ok(ob.id)
+        }
+    }
+}
