@@ -5,7 +5,7 @@ use std::fmt;
 
 use thiserror::Error;
 
-use crate::ids::IdentifierKind;
+use crate::identifier_kind::IdentifierKind;
 
 /// Where in the input a problem was found: `file:line`, or a JSON path.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

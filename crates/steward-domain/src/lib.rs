@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod error;
+mod identifier_kind;
 pub mod ids;
 pub mod principal;
 pub mod record;

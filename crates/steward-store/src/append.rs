@@ -10,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use steward_audit::{Checkpoint, RootBuilder};
 
-use crate::sqlite::StoreOptions;
+use crate::options::StoreOptions;
 use crate::types::{AuditDraft, Committed, StoreError};
 
 /// Milliseconds since the Unix epoch (0 if the clock is before it).

@@ -23,14 +23,18 @@
 #![warn(missing_docs)]
 
 mod append;
+mod codes;
 mod copy;
+mod options;
 mod postgres;
+mod schema;
 mod sqlite;
 mod types;
 
 pub use copy::{CopySummary, copy_store};
+pub use options::StoreOptions;
 pub use postgres::PostgresStore;
-pub use sqlite::{SqliteStore, StoreOptions};
+pub use sqlite::SqliteStore;
 pub use types::*;
 
 /// Opens the store a region's configuration names (N4.1: regions map to
@@ -73,21 +77,4 @@ pub fn open_store(url: &str, opts: StoreOptions) -> Result<Box<dyn Store>, Store
         std::path::Path::new(path),
         opts,
     )?))
-}
-
-/// The record kind stored under `code` (the closed vocabulary's code,
-/// N1.3), or `None` for a code no kind has (a corrupt row).
-pub(crate) fn kind_name(code: i64) -> Option<&'static str> {
-    u16::try_from(code)
-        .ok()
-        .and_then(steward_domain::Kind::from_code)
-        .map(|k| k.as_str())
-}
-
-/// The product stored under `code`, or `None` for a code no product has.
-pub(crate) fn product_name(code: i64) -> Option<&'static str> {
-    u8::try_from(code)
-        .ok()
-        .and_then(steward_domain::Product::from_code)
-        .map(|p| p.as_str())
 }

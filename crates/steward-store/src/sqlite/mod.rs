@@ -1,0 +1,184 @@
+//! The embedded SQLite backend: one file, WAL journal, `synchronous=FULL`
+//! (a commit is durable when it returns), migrations applied on open
+//! (rendered from the one description, [`crate::schema`]). A commit's
+//! writes are in `write`; the role traits' reads in `subjects`, `records`,
+//! `audit` and `registry`.
+
+mod audit;
+mod records;
+mod registry;
+mod rows;
+mod subjects;
+mod write;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
+
+use crate::options::StoreOptions;
+use crate::schema::{Backend, MIGRATIONS};
+use crate::types::*;
+use write::write_change;
+
+/// The SQLite store.
+pub struct SqliteStore {
+    conn: Connection,
+    path: PathBuf,
+    identity: Option<(u64, u64)>,
+    opts: StoreOptions,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+fn map_err(e: rusqlite::Error, busy_ms: u64) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(f, ref msg) = e {
+        return match f.code {
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
+                StoreError::Locked { waited_ms: busy_ms }
+            }
+            ErrorCode::ReadOnly
+            | ErrorCode::DiskFull
+            | ErrorCode::CannotOpen
+            | ErrorCode::PermissionDenied => StoreError::Unwritable {
+                reason: msg.clone().unwrap_or_else(|| f.to_string()),
+            },
+            ErrorCode::ConstraintViolation => {
+                StoreError::Conflict(msg.clone().unwrap_or_else(|| f.to_string()))
+            }
+            _ => StoreError::Database(msg.clone().unwrap_or_else(|| f.to_string())),
+        };
+    }
+    StoreError::Database(e.to_string())
+}
+
+#[cfg(unix)]
+fn file_identity(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_identity(path: &Path) -> Option<(u64, u64)> {
+    std::fs::metadata(path).ok().map(|m| (0, m.len()))
+}
+
+impl SqliteStore {
+    /// Open (or create) the store at `path` and apply pending migrations.
+    ///
+    /// Errors: [`StoreError::Database`] / [`StoreError::Unwritable`] when the
+    /// file cannot be opened or migrated.
+    pub fn open(path: &Path, opts: StoreOptions) -> Result<Self, StoreError> {
+        let busy = opts.busy_timeout_ms;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Unwritable {
+                reason: format!("{}: {e}", dir.display()),
+            })?;
+        }
+        let conn = Connection::open(path).map_err(|e| map_err(e, busy))?;
+        conn.busy_timeout(Duration::from_millis(busy))
+            .map_err(|e| map_err(e, busy))?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(|e| map_err(e, busy))?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(|e| map_err(e, busy))?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(|e| map_err(e, busy))?;
+        let mut store = SqliteStore {
+            identity: file_identity(path),
+            conn,
+            path: path.to_owned(),
+            opts,
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// The store's file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The options the store was opened with.
+    pub fn options(&self) -> &StoreOptions {
+        &self.opts
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let busy = self.opts.busy_timeout_ms;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| map_err(e, busy))?;
+        let version: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| map_err(e, busy))?;
+        // The DDL is rendered from the one description (crate::schema).
+        for (i, m) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            tx.execute_batch(&Backend::Sqlite.render(m))
+                .map_err(|e| map_err(e, busy))?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)
+                .map_err(|e| map_err(e, busy))?;
+        }
+        tx.commit().map_err(|e| map_err(e, busy))
+    }
+
+    /// Direct access to the connection, for tests and benchmarks that need
+    /// to inspect or tamper with rows.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    fn e(&self, e: rusqlite::Error) -> StoreError {
+        map_err(e, self.opts.busy_timeout_ms)
+    }
+}
+
+impl Store for SqliteStore {
+    fn commit(&mut self, c: ChangeSet) -> Result<Committed, StoreError> {
+        self.health()?;
+        let busy = self.opts.busy_timeout_ms;
+        let opts = self.opts.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| map_err(e, busy))?;
+        // Optimistic-concurrency guards, inside the IMMEDIATE transaction
+        // (one writer at a time): a mismatch writes nothing.
+        for g in &c.guards {
+            let now: Option<String> = tx
+                .query_row(
+                    &format!("SELECT body FROM {} WHERE id = ?1", g.table.table()),
+                    params![g.id],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(|e| map_err(e, busy))?;
+            if now != g.expected {
+                return Err(StoreError::GuardConflict {
+                    table: g.table.table(),
+                    id: g.id.clone(),
+                });
+            }
+        }
+        let out = write_change(&tx, &opts, c).map_err(|e| map_err(e, busy))?;
+        tx.commit().map_err(|e| map_err(e, busy))?;
+        Ok(out)
+    }
+
+    fn health(&self) -> Result<(), StoreError> {
+        let now = file_identity(&self.path);
+        if now.is_none() || now != self.identity {
+            return Err(StoreError::FileReplaced {
+                path: self.path.display().to_string(),
+            });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,50 @@
+//! [`PrincipalStore`] and [`RegistryStore`] reads.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::SqliteStore;
+use crate::types::*;
+
+impl PrincipalStore for SqliteStore {
+    fn principal(&self, name: &str) -> Result<Option<(String, bool)>, StoreError> {
+        self.conn
+            .prepare_cached("SELECT body, revoked FROM principals WHERE name = ?1")
+            .and_then(|mut s| {
+                s.query_row(params![name], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+            })
+            .map_err(|e| self.e(e))
+    }
+
+    fn principals(&self) -> Result<Vec<(String, String, bool)>, StoreError> {
+        let mut s = self
+            .conn
+            .prepare("SELECT name, body, revoked FROM principals ORDER BY name")
+            .map_err(|e| self.e(e))?;
+        s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.e(e))
+    }
+}
+
+impl RegistryStore for SqliteStore {
+    fn registry_get(&self, table: RegistryTable, id: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .prepare_cached(&format!("SELECT body FROM {} WHERE id = ?1", table.table()))
+            .and_then(|mut s| s.query_row(params![id], |r| r.get(0)).optional())
+            .map_err(|e| self.e(e))
+    }
+
+    fn registry_list(&self, table: RegistryTable) -> Result<Vec<(String, String)>, StoreError> {
+        let mut s = self
+            .conn
+            .prepare(&format!(
+                "SELECT id, body FROM {} ORDER BY id",
+                table.table()
+            ))
+            .map_err(|e| self.e(e))?;
+        s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.e(e))
+    }
+}
