@@ -42,12 +42,7 @@ impl AppState {
         AppState {
             steward,
             metrics: Arc::new(Metrics::default()),
-            limits: Arc::new(Limits::new(
-                opts.lockout_after,
-                opts.lockout_for,
-                opts.rate_per_principal,
-                opts.limits_clock.clone(),
-            )),
+            limits: Arc::new(Limits::from_options(opts)),
             body_limit: opts.body_limit,
             body_budget: Arc::new(tokio::sync::Semaphore::new(body_budget_kib(
                 opts.body_limit,

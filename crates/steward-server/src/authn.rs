@@ -98,6 +98,16 @@ impl Limits {
         }
     }
 
+    /// The limits a server is configured with: its lockout, rate and clock.
+    pub fn from_options(o: &crate::ServeOptions) -> Self {
+        Limits::new(
+            o.lockout_after,
+            o.lockout_for,
+            o.rate_per_principal,
+            o.limits_clock.clone(),
+        )
+    }
+
     /// Seconds left of a lockout of `ip`, if locked out.
     pub fn locked(&self, ip: IpAddr) -> Option<u64> {
         let now = self.clock.now();
