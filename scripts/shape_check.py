@@ -710,8 +710,8 @@ def main(argv=None) -> int:
     used = set()
     for v in violations:
         ok, why = covered(v, base)
+        used.update(no for key, _m, no in base if key == v.key)
         if ok:
-            used.update(no for key, _m, no in base if key == v.key)
             if not a.quiet_known:
                 print("known (baseline): " + v.text)
         else:

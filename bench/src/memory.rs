@@ -175,16 +175,10 @@ fn scalar(v: &Value) -> String {
 /// manifest and the files written into the ZIP. The bench subject's records
 /// are all `usage`, so one gated read of that category opens them all.
 fn in_memory_export(st: &Steward, subject: &str, ob: &str, out: &Path) -> Result<u64, String> {
-    let req = AccessRequest {
-        principal: st.operator().to_owned(),
-        action: Action::Read,
-        subject: subject.to_owned(),
-        category: Some(Category::Usage),
-        purpose: Some(Purpose::Comply),
-        case_id: None,
-        obligation_id: Some(ob.to_owned()),
-        organisation: None,
-    };
+    let req = AccessRequest::new(st.operator(), Action::Read, subject)
+        .category(Category::Usage)
+        .purpose(Purpose::Comply)
+        .obligation(Some(ob));
     let (_, records) = st.read(&req).map_err(core)?;
     let mut by_cat: BTreeMap<String, Vec<&OpenedRecord>> = BTreeMap::new();
     for r in &records {

@@ -509,16 +509,10 @@ pub fn export(stores: &Stores, quick: bool) -> Section {
         }
         let zip_bytes = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
         // Breakdown: the gate + read + decrypt of the same records, no ZIP.
-        let req = AccessRequest {
-            principal: st.operator().to_owned(),
-            action: Action::Read,
-            subject: subject.clone(),
-            category: Some(Category::Usage),
-            purpose: Some(Purpose::Comply),
-            case_id: None,
-            obligation_id: Some(ob.clone()),
-            organisation: None,
-        };
+        let req = AccessRequest::new(st.operator(), Action::Read, subject.clone())
+            .category(Category::Usage)
+            .purpose(Purpose::Comply)
+            .obligation(Some(ob.as_str()));
         let mut reads = Vec::new();
         for i in 0..runs + 2 {
             let t = Instant::now();

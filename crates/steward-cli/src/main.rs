@@ -614,9 +614,6 @@ fn run(cli: Cli) -> Result<ExitCode, CoreError> {
         Command::Ingest(a) => ingest(&st, a),
         Command::Read(a) => {
             let req = AccessRequest {
-                principal: a.as_,
-                action: Action::Read,
-                subject: a.subject,
                 category: a
                     .category
                     .map(|c| c.parse::<Category>())
@@ -625,7 +622,7 @@ fn run(cli: Cli) -> Result<ExitCode, CoreError> {
                 purpose: a.purpose.map(|p| purpose(&p)).transpose()?,
                 case_id: a.case,
                 obligation_id: a.obligation,
-                organisation: None,
+                ..AccessRequest::new(a.as_, Action::Read, a.subject)
             };
             let (opened, records) = st.read(&req)?;
             let mut out = std::io::stdout().lock();
@@ -1246,16 +1243,11 @@ fn demo(st: &Steward) -> Result<ExitCode, CoreError> {
         e.path,
         e.audit_index
     );
-    let denied = st.read(&AccessRequest {
-        principal: st.operator().into(),
-        action: Action::Read,
-        subject: "bob".into(),
-        category: Some(Category::Usage),
-        purpose: Some(Purpose::InternalReporting),
-        case_id: None,
-        obligation_id: None,
-        organisation: None,
-    });
+    let denied = st.read(
+        &AccessRequest::new(st.operator(), Action::Read, "bob")
+            .category(Category::Usage)
+            .purpose(Purpose::InternalReporting),
+    );
     match denied {
         Err(CoreError::Denied(d)) => {
             outln!("4. the gate denied reading bob's usage for internal_reporting: {d}")

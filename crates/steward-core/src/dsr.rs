@@ -37,7 +37,6 @@ use steward_audit::{BlindIndexRef, Resource, ResourceKind, SubjectRef};
 use steward_domain::{
     Fields, Principal, PrincipalKind, Purpose, RecordId, RequestState, RequestType, SubjectId,
 };
-use steward_policy::Action;
 use steward_store::{ChangeSet, RegistryGuard, RegistryTable, StoreError};
 use time::{Date, Duration, OffsetDateTime};
 
@@ -555,6 +554,34 @@ fn corrupt(id: &str, what: &str) -> CoreError {
     )))
 }
 
+/// Check that a new request's details fit its type: an objection names a
+/// purpose and only an objection does; only a rectification names a record
+/// and corrections.
+fn check_details(request_type: RequestType, details: &NewRequestDetails) -> Result<(), CoreError> {
+    match request_type {
+        RequestType::Objection if details.purpose.is_none() => {
+            return Err(CoreError::Input(
+                "an objection names the purpose objected to: give --purpose (N3)".into(),
+            ));
+        }
+        RequestType::Objection => {}
+        _ if details.purpose.is_some() => {
+            return Err(CoreError::Input(
+                "purpose: only an objection names a purpose".into(),
+            ));
+        }
+        _ => {}
+    }
+    if request_type != RequestType::Rectification
+        && (details.record.is_some() || details.corrections.is_some())
+    {
+        return Err(CoreError::Input(
+            "record and corrections: only a rectification names them".into(),
+        ));
+    }
+    Ok(())
+}
+
 fn new_id() -> String {
     let mut b = [0u8; 8];
     rand::rng().fill(&mut b);
@@ -588,12 +615,6 @@ pub fn parse_record_id(s: &str) -> Result<RecordId, CoreError> {
         .ok_or_else(|| {
             CoreError::Input("record id: expected `rec_` and 16 hex digits, as exports show".into())
         })
-}
-
-fn corrections_aad(id: &str) -> Vec<u8> {
-    let mut a = b"steward-dsr-corrections\0".to_vec();
-    a.extend_from_slice(id.as_bytes());
-    a
 }
 
 /// A request id counted in [`Steward`]'s executions running in this
@@ -805,26 +826,8 @@ impl Steward {
     ) -> Result<Request, CoreError> {
         let p = self.acting(by)?;
         let id = new_id();
-        match request_type {
-            RequestType::Objection if details.purpose.is_none() => {
-                return Err(CoreError::Input(
-                    "an objection names the purpose objected to: give --purpose (N3)".into(),
-                ));
-            }
-            RequestType::Objection => {}
-            _ if details.purpose.is_some() => {
-                return Err(CoreError::Input(
-                    "purpose: only an objection names a purpose".into(),
-                ));
-            }
-            _ => {}
-        }
+        check_details(request_type, &details)?;
         let rect = request_type == RequestType::Rectification;
-        if !rect && (details.record.is_some() || details.corrections.is_some()) {
-            return Err(CoreError::Input(
-                "record and corrections: only a rectification names them".into(),
-            ));
-        }
         let (located, blinds) = match identifier {
             Some(i) if !i.trim().is_empty() => self.resolve(i.trim())?,
             _ => (None, vec![]),
@@ -832,51 +835,7 @@ impl Steward {
         let subject = located.map(|l| l.id);
         let email = matches!(channel, Channel::Email { .. });
         // Who may open a request for this subject, verified at once (recorded).
-        let at_once: Option<&str> = match (p.kind, subject) {
-            (PrincipalKind::DataSubject, s) => {
-                if s.is_none() || p.subject != s || email {
-                    return Err(self.refuse(
-                        &p,
-                        "dsr_open",
-                        s,
-                        "dsr-requester",
-                        "N7.2",
-                        "a data subject opens requests about their own data only (N7.2)".into(),
-                    ));
-                }
-                Some("authenticated_subject")
-            }
-            (_, _) if email => None,
-            (_, Some(_)) if self.may_handle_requests(&p) => Some("operator"),
-            (_, None) if self.may_handle_requests(&p) => None,
-            (PrincipalKind::CustomerAdmin | PrincipalKind::Reseller, Some(s)) => {
-                match self.organisation_of_subject(s)? {
-                    Some(org) if p.organisations.contains(&org) => Some("administrator"),
-                    _ => {
-                        return Err(self.refuse(
-                            &p,
-                            "dsr_open",
-                            Some(s),
-                            "dsr-requester",
-                            "N6.5",
-                            "an administrator opens requests only for users of the organisations they manage (N6.5)".into(),
-                        ));
-                    }
-                }
-            }
-            (_, s) => {
-                return Err(self.refuse(
-                    &p,
-                    "dsr_open",
-                    s,
-                    "dsr-requester",
-                    "N7.2",
-                    format!(
-                        "principal `{by}` may not open a data subject request for this subject: the subject opens their own, privacy staff or the subject's organisation's administrator open one on their behalf (N7.2)"
-                    ),
-                ));
-            }
-        };
+        let at_once = self.verified_at_once(&p, by, subject, email)?;
         if rect && subject.is_some() && (details.record.is_none() || details.corrections.is_none())
         {
             return Err(CoreError::Input(
@@ -890,14 +849,10 @@ impl Steward {
         };
         if let (Some(c), Some(l)) = (&details.corrections, located) {
             // The corrections are Service Data: sealed under the subject's data key.
-            let (sealer, _) = self
-                .subject_sealer(l.region, l.id)?
-                .ok_or_else(|| CoreError::Input("the subject has no data key (erased)".into()))?;
             let plain = serde_json::to_vec(c).map_err(|e| CoreError::Input(e.to_string()))?;
-            stored.corrections_sealed = Some(
-                base64::engine::general_purpose::STANDARD
-                    .encode(sealer.seal(&corrections_aad(&id), &plain)),
-            );
+            let sealed = self.seal_corrections(l.region, l.id, &id, &plain)?;
+            stored.corrections_sealed =
+                Some(base64::engine::general_purpose::STANDARD.encode(sealed));
         }
         let jurisdiction = self.jurisdiction_of(located.map(|l| l.region));
         let due = self.config.dsr.due_on(jurisdiction, now.date(), false);
@@ -991,6 +946,67 @@ impl Steward {
             )?;
         }
         Ok(req)
+    }
+
+    /// Whether principal `p` (named `by`) opening a request about `subject`
+    /// verifies it at once, and how (`authenticated_subject`, `operator`,
+    /// `administrator`); `None`: it waits for verification. `email`: the
+    /// request came by email (N7.4), never verified at once.
+    ///
+    /// Errors: [`CoreError::Denied`] (audited) when `p` may not open a
+    /// request for this subject (N7.2, N6.5).
+    fn verified_at_once(
+        &self,
+        p: &Principal,
+        by: &str,
+        subject: Option<SubjectId>,
+        email: bool,
+    ) -> Result<Option<&'static str>, CoreError> {
+        Ok(match (p.kind, subject) {
+            (PrincipalKind::DataSubject, s) => {
+                if s.is_none() || p.subject != s || email {
+                    return Err(self.refuse(
+                        &p,
+                        "dsr_open",
+                        s,
+                        "dsr-requester",
+                        "N7.2",
+                        "a data subject opens requests about their own data only (N7.2)".into(),
+                    ));
+                }
+                Some("authenticated_subject")
+            }
+            (_, _) if email => None,
+            (_, Some(_)) if self.may_handle_requests(&p) => Some("operator"),
+            (_, None) if self.may_handle_requests(&p) => None,
+            (PrincipalKind::CustomerAdmin | PrincipalKind::Reseller, Some(s)) => {
+                match self.organisation_of_subject(s)? {
+                    Some(org) if p.organisations.contains(&org) => Some("administrator"),
+                    _ => {
+                        return Err(self.refuse(
+                            &p,
+                            "dsr_open",
+                            Some(s),
+                            "dsr-requester",
+                            "N6.5",
+                            "an administrator opens requests only for users of the organisations they manage (N6.5)".into(),
+                        ));
+                    }
+                }
+            }
+            (_, s) => {
+                return Err(self.refuse(
+                    &p,
+                    "dsr_open",
+                    s,
+                    "dsr-requester",
+                    "N7.2",
+                    format!(
+                        "principal `{by}` may not open a data subject request for this subject: the subject opens their own, privacy staff or the subject's organisation's administrator open one on their behalf (N7.2)"
+                    ),
+                ));
+            }
+        })
     }
 
     /// One request by id.
@@ -1809,7 +1825,7 @@ impl Steward {
                 };
                 let record =
                     parse_record_id(record).map_err(|_| corrupt(&req.id, "details.record"))?;
-                let fields = self.open_corrections(req, subject, sealed)?;
+                let fields = self.request_corrections(req, subject, sealed)?;
                 // A retry after the correction committed finds the old record
                 // gone: it fails, naming that, rather than completing blind.
                 let region = self.region_index(req.subject_region.as_deref().unwrap_or(""))?;
@@ -1875,7 +1891,7 @@ impl Steward {
     }
 
     /// Open a rectification's sealed corrections with the subject's data key.
-    fn open_corrections(
+    fn request_corrections(
         &self,
         req: &Request,
         subject: &str,
@@ -1883,62 +1899,10 @@ impl Steward {
     ) -> Result<Fields, CoreError> {
         let s: SubjectId = subject.parse().map_err(|_| corrupt(&req.id, "subject"))?;
         let r = self.region_index(req.subject_region.as_deref().unwrap_or(""))?;
-        let (sealer, _) = self
-            .subject_sealer(r, s)?
-            .ok_or_else(|| CoreError::Input("the subject has no data key (erased)".into()))?;
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(sealed)
             .map_err(|_| corrupt(&req.id, "details.corrections_sealed"))?;
-        let plain = sealer.open(&corrections_aad(&req.id), &bytes)?;
-        serde_json::from_slice(&plain).map_err(|_| corrupt(&req.id, "details.corrections_sealed"))
-    }
-
-    /// The processing restriction or objection recorded for `subject`
-    /// that forbids this access, if any (N7.2 "control"): the policy id
-    /// and the reason. A restricted subject's data is read, exported or
-    /// disclosed only for `comply` and `protect` (and by the subject
-    /// themselves); an objected purpose is not used at all.
-    pub(crate) fn dsr_block(
-        &self,
-        principal: &Principal,
-        subject: SubjectId,
-        action: Action,
-        purpose: Option<Purpose>,
-    ) -> Result<Option<(&'static str, String)>, CoreError> {
-        if principal.kind == PrincipalKind::DataSubject && principal.subject == Some(subject) {
-            return Ok(None);
-        }
-        let Some(body) = self
-            .store()?
-            .registry_get(RegistryTable::ProcessingRestrictions, &subject.to_string())?
-        else {
-            return Ok(None);
-        };
-        let row: ProcessingRestriction = serde_json::from_str(&body)
-            .map_err(|_| corrupt(&subject.to_string(), "the processing restriction"))?;
-        if let Some(p) = purpose.filter(|p| row.objections.contains(p)) {
-            return Ok(Some((
-                "dsr-objection",
-                format!(
-                    "the data subject objected to processing for {} (data subject request); it is not used for that purpose (N7.2)",
-                    p.as_str()
-                ),
-            )));
-        }
-        let reads = matches!(
-            action,
-            Action::Read
-                | Action::Export
-                | Action::AdminView
-                | Action::AdminLegalAccess
-                | Action::Disclose
-        );
-        if row.restricted && reads && !matches!(purpose, Some(Purpose::Comply | Purpose::Protect)) {
-            return Ok(Some((
-                "dsr-restriction",
-                "processing of this subject's data is restricted by a data subject request: only comply and protect remain allowed (N7.2)".into(),
-            )));
-        }
-        Ok(None)
+        self.open_corrections(r, s, &req.id, &bytes)?
+            .ok_or_else(|| corrupt(&req.id, "details.corrections_sealed"))
     }
 }

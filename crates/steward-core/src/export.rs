@@ -30,7 +30,7 @@ use sha2::{Digest, Sha256};
 use steward_domain::{Category, Purpose, RecordId};
 use steward_policy::Action;
 
-use crate::gate::{AccessRequest, OpenedRecord, open_row};
+use crate::gate::{AccessRequest, Opened, OpenedRecord};
 use crate::{CoreError, ExportSummary, Steward};
 
 /// Records read from the store per page: about 0.5 MB of sealed rows.
@@ -480,62 +480,30 @@ impl Steward {
         self.export_with_progress(principal, purpose, subject, out, obligation, &mut |_, _| {})
     }
 
-    /// [`Steward::export`], calling `progress(written, total)` after each
-    /// page of records (and once with 0 before the first): records written
-    /// so far and the subject's record count when the export began (never
-    /// less than `written`). Counts only, never identifiers.
-    pub fn export_with_progress(
+    /// Open the subject's records page by page (the store is locked for one
+    /// page at a time only) and write each into its category's sink in
+    /// `work`, calling `progress(written, total)` after each page. Returns
+    /// the sinks and how many records were written.
+    #[allow(clippy::type_complexity)]
+    fn write_records(
         &self,
-        principal: &str,
-        purpose: Purpose,
-        subject: &str,
-        out: &Path,
-        obligation: Option<&str>,
+        opened: &Opened,
+        work: &WorkDir,
+        total: u64,
         progress: &mut dyn FnMut(u64, u64),
-    ) -> Result<ExportSummary, CoreError> {
-        let req = AccessRequest {
-            principal: principal.into(),
-            action: Action::Export,
-            subject: subject.into(),
-            category: None,
-            purpose: Some(purpose),
-            case_id: None,
-            obligation_id: obligation.map(str::to_owned),
-            organisation: None,
-        };
-        let opened = self.gate(&req, None)?;
-        let tmp = out.with_extension("zip.partial");
-        if let Some(dir) = out.parent()
-            && let (Ok(d), Ok(data)) = (dir.canonicalize(), self.data_dir.canonicalize())
-            && d.starts_with(&data)
-        {
-            clean_stale_partials(&d);
-        }
-        let work = WorkDir::create(&self.data_dir)?;
-
-        let total: u64 = match opened.subject {
-            Some(s) => self
-                .rstore(opened.region)?
-                .record_counts(s)?
-                .iter()
-                .map(|(_, n)| n)
-                .sum(),
-            None => 0,
-        };
-        progress(0, total);
+    ) -> Result<(BTreeMap<&'static str, CategorySink>, u64), CoreError> {
         let mut sinks: BTreeMap<&'static str, CategorySink> = BTreeMap::new();
         let mut written = 0u64;
-        if let (Some(s), Some((sealer, _))) = (opened.subject, &opened.sealer) {
+        if let (Some(s), true) = (opened.subject, opened.opens_records()) {
             let mut after: Option<RecordId> = None;
             loop {
-                // The store is locked for one page at a time only.
                 let rows = self
                     .rstore(opened.region)?
                     .records_page(s, None, after, PAGE)?;
                 let n = rows.len();
                 for row in rows {
                     after = Some(row.id);
-                    let rec = open_row(sealer, row)?;
+                    let rec = opened.open_record(row)?;
                     let category: Category =
                         rec.category.parse().map_err(|_| CoreError::Integrity {
                             record: rec.id.to_string(),
@@ -556,6 +524,46 @@ impl Steward {
                 }
             }
         }
+        Ok((sinks, written))
+    }
+
+    /// [`Steward::export`], calling `progress(written, total)` after each
+    /// page of records (and once with 0 before the first): records written
+    /// so far and the subject's record count when the export began (never
+    /// less than `written`). Counts only, never identifiers.
+    pub fn export_with_progress(
+        &self,
+        principal: &str,
+        purpose: Purpose,
+        subject: &str,
+        out: &Path,
+        obligation: Option<&str>,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<ExportSummary, CoreError> {
+        let req = AccessRequest::new(principal, Action::Export, subject)
+            .purpose(purpose)
+            .obligation(obligation);
+        let opened = self.gate(&req, None)?;
+        let tmp = out.with_extension("zip.partial");
+        if let Some(dir) = out.parent()
+            && let (Ok(d), Ok(data)) = (dir.canonicalize(), self.data_dir.canonicalize())
+            && d.starts_with(&data)
+        {
+            clean_stale_partials(&d);
+        }
+        let work = WorkDir::create(&self.data_dir)?;
+
+        let total: u64 = match opened.subject {
+            Some(s) => self
+                .rstore(opened.region)?
+                .record_counts(s)?
+                .iter()
+                .map(|(_, n)| n)
+                .sum(),
+            None => 0,
+        };
+        progress(0, total);
+        let (sinks, written) = self.write_records(&opened, &work, total, progress)?;
         let mut finished: Vec<(&'static str, FinishedCategory)> = Vec::with_capacity(sinks.len());
         for (name, sink) in sinks {
             finished.push((name, sink.finish()?));

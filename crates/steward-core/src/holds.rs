@@ -27,26 +27,19 @@ use std::fmt;
 use rand::RngCore;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::{Value, json};
+use serde_json::Value;
 use steward_audit::{Decision as AuditDecision, EntryDraft, Resource, ResourceKind, SubjectRef};
-use steward_crypto::{DataKey, IdentifierAad, RecordAad, SealedKey, blind_index};
-use steward_domain::{
-    Category, Fields, IdentifierKind, Kind, Purpose, RecordId, SubjectIdentifier,
-};
-use steward_policy::{Action, DecisionRequest};
-use steward_store::{
-    ChangeSet, HeldRecordRow, IdentifierRow, RecordRow, RegistryTable, WrappedKeyRow,
-};
+use steward_domain::{Category, Fields, Kind, Purpose, RecordId};
+use steward_policy::Action;
+use steward_store::{ChangeSet, HeldRecordRow, RecordRow, RegistryTable};
 use time::{Date, Month, OffsetDateTime};
 
 use crate::gate::{
-    AccessRequest, Located, new_request_id, now_ts, open_row, record_ref, system_entry, token,
+    AccessRequest, Located, new_request_id, now_ts, record_ref, system_entry, token,
 };
 use crate::vault::ErasureReceipt;
 use crate::{CoreError, Steward};
 
-/// The version of every hold key: bound into held records' AAD (N5.2).
-const HOLD_KEY_VERSION: u32 = 1;
 /// Held record ids named one by one in the erasure's audit entry, at most
 /// (an entry is at most 64 KiB); beyond, the entry gives the count only.
 const MAX_IDS_IN_ENTRY: usize = 1000;
@@ -497,51 +490,50 @@ fn new_record_id() -> RecordId {
     RecordId((now_ms() << 21) | i64::from(u32::from_le_bytes(b) & 0x1F_FFFF))
 }
 
-fn record_aad(r: &RecordRow, key_version: u32) -> Result<Vec<u8>, CoreError> {
-    let category: Category = r.category.parse().map_err(|_| CoreError::Integrity {
-        record: r.id.to_string(),
-        reason: "unknown category in storage".into(),
-    })?;
-    Ok(RecordAad {
-        record: r.id,
-        subject: r.subject,
-        category,
-        key_version,
-    }
-    .to_bytes())
-}
-
 impl Steward {
-    /// The policy decision the gate will make for `req` on the subject at
-    /// `home`, without recording it: used before preparing a change that
-    /// needs the subject's data key (a hold's re-sealing, a correction), so
-    /// no key is unwrapped for a request that will be denied. The gate then
-    /// decides again and records the decision with the change in one commit.
-    fn predecide(&self, req: &AccessRequest, home: usize) -> Result<bool, CoreError> {
-        let principal = self.principal(&req.principal)?;
-        // The same context the gate builds, so the prediction matches it.
-        let mut ctx = self.context_for(req, req.subject.parse().ok())?;
-        ctx.cross_region = home != self.processing_index();
-        let d = self.policy.decide(&DecisionRequest {
-            principal: &principal,
-            action: req.action,
-            subject: Some(&req.subject),
-            category: req.category,
-            organisation: req.organisation.as_deref(),
-            purpose: req.purpose,
-            context: ctx,
-        });
-        Ok(d.allowed)
-    }
-
-    /// Record the gate's denial of `req` and return it as the error.
-    fn deny_through_gate<T>(&self, req: &AccessRequest) -> Result<T, CoreError> {
-        self.gate(req, None)?;
-        // The gate allowed what the policy had just denied: the pack or the
-        // registries changed in between. Nothing was changed; ask again.
-        Err(CoreError::Input(
-            "the policy decision changed while the request was prepared; nothing was changed: retry the request".into(),
-        ))
+    /// The records of subject `id` (in region `region`) that an erasure at
+    /// `now_at` (ms since the epoch) keeps under a legal hold (N3.7): those
+    /// whose kind's rule has `legal_hold` and a period that ends after
+    /// `now_at`, each with its end (ms), the rule's key and the rule.
+    #[allow(clippy::type_complexity)]
+    fn records_to_hold(
+        &self,
+        region: usize,
+        id: steward_domain::SubjectId,
+        now_at: i64,
+    ) -> Result<Vec<(RecordRow, i64, String, RetentionRule)>, CoreError> {
+        let rules = &self.config.retention_periods;
+        // Categories that some hold rule covers: only their records are read.
+        let mut hold_categories: Vec<Category> = Vec::new();
+        for kind in steward_domain::all_kinds() {
+            if let Some((_, r)) = rules.rule_for(kind)
+                && r.legal_hold
+                && r.period.is_some()
+                && !hold_categories.contains(&kind.category())
+            {
+                hold_categories.push(kind.category());
+            }
+        }
+        // (row, until, rule key, rule)
+        let mut to_hold: Vec<(RecordRow, i64, String, RetentionRule)> = Vec::new();
+        for c in &hold_categories {
+            for row in self.rstore(region)?.records(id, Some(c.as_str()))? {
+                let Ok(kind) = row.kind.parse::<Kind>() else {
+                    continue;
+                };
+                let Some((key, rule)) = rules.rule_for(kind) else {
+                    continue;
+                };
+                let Some(period) = rule.period.filter(|_| rule.legal_hold) else {
+                    continue;
+                };
+                let until = period.expiry_ms(row.stored_at_ms);
+                if until > now_at {
+                    to_hold.push((row, until, key.to_owned(), rule.clone()));
+                }
+            }
+        }
+        Ok(to_hold)
     }
 
     /// Erase a data subject by crypto-shredding (N8.8), honouring legal
@@ -583,51 +575,13 @@ impl Steward {
                 "--subject matches no data subject (already erased, or never stored)".into(),
             ));
         };
-        let req = AccessRequest {
-            principal: principal.into(),
-            action: Action::Erase,
-            subject: id.to_string(),
-            category: None,
-            purpose: Some(Purpose::Comply),
-            case_id: None,
-            obligation_id: obligation.map(str::to_owned),
-            organisation: None,
-        };
-        if !self.predecide(&req, region)? {
+        let req = AccessRequest::new(principal, Action::Erase, id.to_string())
+            .purpose(Purpose::Comply)
+            .obligation(obligation);
+        if !self.predecide(&req)? {
             return self.deny_through_gate(&req);
         }
-        let now_at = to_ms(now);
-        let rules = &self.config.retention_periods;
-        // Categories that some hold rule covers: only their records are read.
-        let mut hold_categories: Vec<Category> = Vec::new();
-        for kind in steward_domain::all_kinds() {
-            if let Some((_, r)) = rules.rule_for(kind)
-                && r.legal_hold
-                && r.period.is_some()
-                && !hold_categories.contains(&kind.category())
-            {
-                hold_categories.push(kind.category());
-            }
-        }
-        // (row, until, rule key, rule)
-        let mut to_hold: Vec<(RecordRow, i64, String, RetentionRule)> = Vec::new();
-        for c in &hold_categories {
-            for row in self.rstore(region)?.records(id, Some(c.as_str()))? {
-                let Ok(kind) = row.kind.parse::<Kind>() else {
-                    continue;
-                };
-                let Some((key, rule)) = rules.rule_for(kind) else {
-                    continue;
-                };
-                let Some(period) = rule.period.filter(|_| rule.legal_hold) else {
-                    continue;
-                };
-                let until = period.expiry_ms(row.stored_at_ms);
-                if until > now_at {
-                    to_hold.push((row, until, key.to_owned(), rule.clone()));
-                }
-            }
-        }
+        let to_hold = self.records_to_hold(region, id, to_ms(now))?;
         let total: u64 = self
             .rstore(region)?
             .record_counts(id)?
@@ -639,64 +593,40 @@ impl Steward {
             ..Default::default()
         };
         // Re-seal the held records under a new hold key, before the subject's
-        // DEK goes. Plaintext exists only in memory, between open and seal.
+        // DEK goes (inside the gate: plaintext never leaves it).
         let mut groups: BTreeMap<(String, String), RetainedRecords> = BTreeMap::new();
         let mut held_refs: Vec<RecordId> = Vec::new();
-        if !to_hold.is_empty() {
-            let Some((sealer, _)) = self.subject_sealer(region, id)? else {
-                return Err(CoreError::Integrity {
-                    record: id.to_string(),
-                    reason: "subject has records to hold but no data key".into(),
+        let (rows, meta): (Vec<RecordRow>, Vec<_>) = to_hold
+            .into_iter()
+            .map(|(row, until, key, rule)| (row, (until, key, rule)))
+            .unzip();
+        let held_rows = self.hold_records(region, id, rows, &mut cs)?;
+        for (row, (until, key, rule)) in held_rows.into_iter().zip(meta) {
+            let g = groups
+                .entry((row.category.to_string(), row.kind.to_string()))
+                .or_insert_with(|| RetainedRecords {
+                    category: row.category.to_string(),
+                    kind: row.kind.to_string(),
+                    count: 0,
+                    reason: rule.reason.clone().unwrap_or_default(),
+                    rule: key.clone(),
+                    period: rule.period.map(|p| p.to_string()).unwrap_or_default(),
+                    first_until: date_of(until),
+                    until: date_of(until),
                 });
-            };
-            let hold_dek = DataKey::generate();
-            let wrapped = self.keyring.wrap(id, &hold_dek)?;
-            let hold_sealer = hold_dek.sealer();
-            cs.hold_keys.push(WrappedKeyRow {
-                subject: id,
-                kek_version: wrapped.kek_version,
-                key_version: HOLD_KEY_VERSION,
-                wrapped: wrapped.bytes,
-            });
-            for (row, until, key, rule) in to_hold {
-                let plain = sealer
-                    .open(&record_aad(&row, row.key_version)?, &row.sealed)
-                    .map_err(|e| CoreError::Integrity {
-                        record: row.id.to_string(),
-                        reason: e.to_string(),
-                    })?;
-                let sealed = hold_sealer.seal(&record_aad(&row, HOLD_KEY_VERSION)?, &plain);
-                drop(plain);
-                let g = groups
-                    .entry((row.category.to_string(), row.kind.to_string()))
-                    .or_insert_with(|| RetainedRecords {
-                        category: row.category.to_string(),
-                        kind: row.kind.to_string(),
-                        count: 0,
-                        reason: rule.reason.clone().unwrap_or_default(),
-                        rule: key.clone(),
-                        period: rule.period.map(|p| p.to_string()).unwrap_or_default(),
-                        first_until: date_of(until),
-                        until: date_of(until),
-                    });
-                g.count += 1;
-                let d = date_of(until);
-                if d < g.first_until {
-                    g.first_until = d.clone();
-                }
-                if d > g.until {
-                    g.until = d;
-                }
-                held_refs.push(row.id);
-                cs.held.push(HeldRecordRow {
-                    record: RecordRow {
-                        key_version: HOLD_KEY_VERSION,
-                        sealed,
-                        ..row
-                    },
-                    until_ms: until,
-                });
+            g.count += 1;
+            let d = date_of(until);
+            if d < g.first_until {
+                g.first_until = d.clone();
             }
+            if d > g.until {
+                g.until = d;
+            }
+            held_refs.push(row.id);
+            cs.held.push(HeldRecordRow {
+                record: row,
+                until_ms: until,
+            });
         }
         let held = held_refs.len() as u64;
         let mut rid = [0u8; 8];
@@ -841,101 +771,34 @@ impl Steward {
             }
         }
         let category = kind.category();
-        let req = AccessRequest {
-            principal: principal.into(),
-            action: Action::Rectify,
-            subject: id.to_string(),
-            category: Some(category),
-            purpose: Some(if obligation.is_some() {
+        let req = AccessRequest::new(principal, Action::Rectify, id.to_string())
+            .category(category)
+            .purpose(if obligation.is_some() {
                 Purpose::Comply
             } else {
                 Purpose::ProvideServices
-            }),
-            case_id: None,
-            obligation_id: obligation.map(str::to_owned),
-            organisation: None,
-        };
-        if !self.predecide(&req, region)? {
+            })
+            .obligation(obligation);
+        if !self.predecide(&req)? {
             return self.deny_through_gate(&req);
         }
-        let Some((sealer, key_version)) = self.subject_sealer(region, id)? else {
-            return Err(CoreError::Integrity {
-                record: id.to_string(),
-                reason: "subject has records but no data key".into(),
-            });
-        };
-        let opened = open_row(&sealer, old.clone())?;
-        let mut fields: Fields = match opened.body.get("fields") {
-            Some(Value::Object(m)) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-            _ => Fields::new(),
-        };
-        let before = fields.clone();
-        for (k, v) in &corrected_fields {
-            fields.insert(k.clone(), v.clone());
-        }
-        if fields == before {
+        let new_id = new_record_id();
+        let Some(rectified) =
+            self.rectify_record(region, id, old, kind, &corrected_fields, new_id)?
+        else {
             // The record was opened to compare: its allowed decision is
             // recorded all the same (nothing else is written), then refused.
             self.gate(&req, None)?;
             return Err(CoreError::Input(format!(
                 "the corrected fields equal the stored ones of record {record_id}: nothing to rectify"
             )));
-        }
-        let new_id = new_record_id();
-        let body = json!({
-            "fields": fields,
-            "occurred_at": opened.body.get("occurred_at").cloned().unwrap_or(Value::Null),
-        });
-        let mut row = RecordRow {
-            id: new_id,
-            key_version,
-            sealed: Vec::new(),
-            ..old
         };
-        row.sealed = sealer.seal(
-            &record_aad(&row, key_version)?,
-            &serde_json::to_vec(&body).unwrap_or_default(),
-        );
         let mut cs = ChangeSet {
-            records: vec![row],
+            records: vec![rectified.row],
             delete_records: vec![record_id],
+            identifiers: rectified.identifiers,
             ..Default::default()
         };
-        // N7.2: a corrected identifier finds the same subject.
-        for spec in kind.fields() {
-            let Some(ik) = spec.identifier else { continue };
-            if ik == IdentifierKind::Ip {
-                continue;
-            }
-            let Some(Value::String(v)) = corrected_fields.get(spec.name) else {
-                continue;
-            };
-            if v.is_empty() || v == "-" || before.get(spec.name) == Some(&Value::String(v.clone()))
-            {
-                continue;
-            }
-            let Ok(ident) = SubjectIdentifier::new(ik, v) else {
-                return Err(CoreError::Input(format!(
-                    "field `{}` of {}: not a valid {} identifier",
-                    spec.name,
-                    kind.as_str(),
-                    ik.as_str()
-                )));
-            };
-            cs.identifiers.push(IdentifierRow {
-                blind: blind_index(&self.blind_key, &ident),
-                subject: id,
-                kind: ik.as_str().into(),
-                sealed: sealer.seal(
-                    &IdentifierAad {
-                        subject: id,
-                        kind: ik,
-                    }
-                    .to_bytes(),
-                    v.as_bytes(),
-                ),
-            });
-        }
         cs.audit.push(EntryDraft {
             action: token("rectification"),
             clause_ids: vec![token("N7.2")],
@@ -956,10 +819,8 @@ impl Steward {
                     .record(record_ref(new_id))
                     .id(token(&format!("supersedes:{record_id}")))
                     .id(token(&format!("corrected:{new_id}")));
-                for k in corrected_fields.keys() {
-                    if before.get(k) != fields.get(k) {
-                        r = r.id(token(&format!("field:{k}")));
-                    }
+                for k in &rectified.changed {
+                    r = r.id(token(&format!("field:{k}")));
                 }
                 r
             },
@@ -1079,20 +940,7 @@ impl Steward {
         let keys = self.rstore(r)?.hold_keys()?;
         let n = keys.len() as u64;
         for k in keys {
-            let dek = self.keyring.unwrap(
-                k.subject,
-                &SealedKey {
-                    kek_version: k.kek_version,
-                    bytes: k.wrapped,
-                },
-            )?;
-            let w = self.keyring.wrap(k.subject, &dek)?;
-            cs.hold_keys.push(WrappedKeyRow {
-                subject: k.subject,
-                kek_version: w.kek_version,
-                key_version: k.key_version,
-                wrapped: w.bytes,
-            });
+            cs.hold_keys.push(self.keyring.rewrap(k)?);
         }
         Ok(n)
     }

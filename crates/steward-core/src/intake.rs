@@ -53,17 +53,14 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use steward_audit::{Decision as AuditDecision, EntryDraft, Resource, ResourceKind, SubjectRef};
-use steward_crypto::{DataKey, IdentifierAad, RecordAad, blind_index};
+use steward_crypto::blind_index;
 use steward_domain::{
     Category, Fields, IdentifierKind, Kind, NewRecord, Product, Purpose, RecordId, RequestType,
     SubjectId, SubjectIdentifier,
 };
 use steward_ingest::email::{self, EmailError, EmailMessage};
 use steward_policy::{Action, DecisionRequest, RequestContext};
-use steward_store::{
-    ChangeSet, IdentifierRow, RecordRow, RegistryGuard, RegistryTable, StoreError, SubjectRow,
-    WrappedKeyRow,
-};
+use steward_store::{ChangeSet, RecordRow, RegistryGuard, RegistryTable, StoreError};
 
 use crate::dsr::{Channel, NewRequestDetails, RequestFilter};
 use crate::gate::{new_request_id, now_ts, record_ref, token};
@@ -193,10 +190,39 @@ fn new_record_id() -> RecordId {
     RecordId((now_ms() << 21) | i64::from(u32::from_le_bytes(b) & 0x1F_FFFF))
 }
 
-fn random_subject_id() -> SubjectId {
-    let mut b = [0u8; 8];
-    rand::rng().fill_bytes(&mut b);
-    SubjectId((u64::from_le_bytes(b) >> 1) as i64)
+/// The fields of the `communications.email` record of message `m` from
+/// `sender` (N7.4): addresses, subject line, body, Message-ID, the
+/// attachments' names, types and sizes (never their content), the date.
+fn email_fields(sender: &SubjectIdentifier, m: &EmailMessage) -> Fields {
+    let mut fields = Fields::new();
+    fields.insert("from_email".into(), sender.value().into());
+    if !m.to.is_empty() {
+        fields.insert("to".into(), m.to.join(", ").into());
+    }
+    if let Some(s) = &m.subject {
+        fields.insert("subject_line".into(), s.as_str().into());
+    }
+    fields.insert("body".into(), m.body.as_str().into());
+    if let Some(id) = &m.message_id {
+        fields.insert("message_id".into(), id.as_str().into());
+    }
+    if !m.attachments.is_empty() {
+        let list: Vec<serde_json::Value> = m
+                .attachments
+                .iter()
+                .map(|a| {
+                    serde_json::json!({"name": a.name, "content_type": a.content_type, "size": a.size})
+                })
+                .collect();
+        fields.insert(
+            "attachments".into(),
+            serde_json::Value::Array(list).to_string().into(),
+        );
+    }
+    if let Some(d) = &m.date {
+        fields.insert("occurred_at".into(), d.as_str().into());
+    }
+    fields
 }
 
 fn email_reason(e: &EmailError) -> String {
@@ -551,86 +577,31 @@ impl Steward {
         }
         let mut cs = ChangeSet::default();
         let stored_at = now_ms();
-        let (home, sid, sealer, key_version) = match found {
+        let (home, key) = match found {
             Some((r, id)) => {
                 entry.sender_matched = self
                     .rstore(r)?
                     .record_counts(id)?
                     .iter()
                     .any(|(c, n)| c != Category::Communications.as_str() && *n > 0);
-                let (sealer, kv) =
-                    self.subject_sealer(r, id)?
-                        .ok_or_else(|| CoreError::Integrity {
-                            record: id.to_string(),
-                            reason: "subject has an index entry but no data key".into(),
-                        })?;
-                (r, id, sealer, kv)
+                let key = self
+                    .sealing_key(r, id)?
+                    .ok_or_else(|| CoreError::Integrity {
+                        record: id.to_string(),
+                        reason: "subject has an index entry but no data key".into(),
+                    })?;
+                (r, key)
             }
-            None => {
-                // An unknown sender: a new subject for their address, in the
-                // primary region, found again by the blind index (N7.4).
-                let id = random_subject_id();
-                let dek = DataKey::generate();
-                let wrapped = self.keyring.wrap(id, &dek)?;
-                cs.subjects.push(SubjectRow {
-                    id,
-                    region: self.regions[0].config.name.clone(),
-                    created_at_ms: stored_at,
-                    erased_at_ms: None,
-                });
-                cs.keys.push(WrappedKeyRow {
-                    subject: id,
-                    kek_version: wrapped.kek_version,
-                    key_version: 1,
-                    wrapped: wrapped.bytes,
-                });
-                let sealer = dek.sealer();
-                let aad = IdentifierAad {
-                    subject: id,
-                    kind: IdentifierKind::Email,
-                }
-                .to_bytes();
-                cs.identifiers.push(IdentifierRow {
-                    blind,
-                    subject: id,
-                    kind: IdentifierKind::Email.as_str().into(),
-                    sealed: sealer.seal(&aad, sender.value().as_bytes()),
-                });
-                (0, id, sealer, 1)
-            }
+            // An unknown sender: a new subject for their address, in the
+            // primary region, found again by the blind index (N7.4).
+            None => (0, self.mint_subject(&mut cs, 0, sender, blind, stored_at)?),
         };
+        let (sid, key_version) = (key.subject(), key.key_version());
 
         let kind: Kind = INTAKE_KIND
             .parse()
             .map_err(|e| CoreError::Config(format!("{INTAKE_KIND}: {e}")))?;
-        let mut fields = Fields::new();
-        fields.insert("from_email".into(), sender.value().into());
-        if !m.to.is_empty() {
-            fields.insert("to".into(), m.to.join(", ").into());
-        }
-        if let Some(s) = &m.subject {
-            fields.insert("subject_line".into(), s.as_str().into());
-        }
-        fields.insert("body".into(), m.body.as_str().into());
-        if let Some(id) = &m.message_id {
-            fields.insert("message_id".into(), id.as_str().into());
-        }
-        if !m.attachments.is_empty() {
-            let list: Vec<serde_json::Value> = m
-                .attachments
-                .iter()
-                .map(|a| {
-                    serde_json::json!({"name": a.name, "content_type": a.content_type, "size": a.size})
-                })
-                .collect();
-            fields.insert(
-                "attachments".into(),
-                serde_json::Value::Array(list).to_string().into(),
-            );
-        }
-        if let Some(d) = &m.date {
-            fields.insert("occurred_at".into(), d.as_str().into());
-        }
+        let fields = email_fields(sender, m);
         let rec = NewRecord::new(
             kind,
             Some(sender.clone()),
@@ -645,13 +616,6 @@ impl Steward {
             "occurred_at": rec.occurred_at(),
         }))
         .map_err(|e| CoreError::Input(e.to_string()))?;
-        let aad = RecordAad {
-            record: rid,
-            subject: sid,
-            category: Category::Communications,
-            key_version,
-        }
-        .to_bytes();
         cs.records.push(RecordRow {
             id: rid,
             subject: sid,
@@ -661,7 +625,7 @@ impl Steward {
             region: Cow::Owned(self.regions[home].config.name.clone()),
             key_version,
             stored_at_ms: stored_at,
-            sealed: sealer.seal(&aad, &plain),
+            sealed: key.seal_record(rid, Category::Communications, &plain),
         });
         let mut decision = decision;
         decision.region = token(&self.regions[home].config.name);

@@ -16,6 +16,8 @@ mod export;
 mod gate;
 mod holds;
 pub mod intake;
+#[cfg(steward_gate_probe)]
+mod probe;
 mod services;
 mod tenancy;
 mod transfers;
@@ -102,7 +104,7 @@ pub enum CoreError {
 pub struct Steward {
     data_dir: PathBuf,
     config: Config,
-    keyring: Arc<dyn KeyringProvider>,
+    keyring: gate::Keys,
     policy: PolicyEngine,
     /// One store per region (N4.1), in configuration order; the first is the
     /// primary region, which also keeps principals and registries.
@@ -287,7 +289,7 @@ impl Steward {
         let steward = Steward {
             data_dir: data_dir.to_owned(),
             config,
-            keyring: Arc::new(keyring),
+            keyring: gate::Keys::new(Arc::new(keyring)),
             policy,
             regions,
             blind_key,

@@ -435,16 +435,11 @@ impl Steward {
         purpose: Purpose,
         obligation: Option<&str>,
     ) -> AccessRequest {
-        AccessRequest {
-            principal: by.into(),
-            action,
-            subject: user.subject.clone(),
-            category: Some(category),
-            purpose: Some(purpose),
-            case_id: None,
-            obligation_id: obligation.map(str::to_owned),
-            organisation: Some(user.organisation.clone()),
-        }
+        AccessRequest::new(by, action, user.subject.clone())
+            .category(category)
+            .purpose(purpose)
+            .obligation(obligation)
+            .organisation(user.organisation.clone())
     }
 
     /// Commit a user row change after an allowed gate decision.
@@ -631,22 +626,18 @@ impl Steward {
         }
         let opened = self.gate(
             &AccessRequest {
-                principal: u.name.clone(),
-                action: if delete {
-                    Action::Erase
-                } else {
-                    Action::Rectify
-                },
-                subject: u.subject.clone(),
-                category: if delete {
-                    None
-                } else {
-                    Some(Category::Account)
-                },
-                purpose: Some(Purpose::ProvideServices),
-                case_id: None,
-                obligation_id: None,
-                organisation: Some(u.organisation.clone()),
+                category: (!delete).then_some(Category::Account),
+                ..AccessRequest::new(
+                    u.name.clone(),
+                    if delete {
+                        Action::Erase
+                    } else {
+                        Action::Rectify
+                    },
+                    u.subject.clone(),
+                )
+                .purpose(Purpose::ProvideServices)
+                .organisation(u.organisation.clone())
             },
             None,
         )?;

@@ -8,14 +8,12 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use rand::RngCore;
 use serde::Serialize;
 use steward_audit::{Decision as AuditDecision, EntryDraft, Resource, ResourceKind, SubjectRef};
-use steward_crypto::{DataKey, IdentifierAad, RecordAad, Sealer, blind_index};
+use steward_crypto::blind_index;
 use steward_domain::{Category, NewRecord, Purpose, RecordId, SubjectId};
 use steward_policy::{Action, DecisionRequest, RequestContext};
-use steward_store::{
-    ChangeSet, IdentifierRow, RecordRow, RegistryTable, SubjectRow, WrappedKeyRow,
-};
+use steward_store::{ChangeSet, RecordRow, RegistryTable};
 
-use crate::gate::{AccessRequest, new_request_id, now_ts, record_ref, token};
+use crate::gate::{AccessRequest, SealingKey, new_request_id, now_ts, record_ref, token};
 use crate::{CoreError, Steward, today};
 
 /// What an ingest stored.
@@ -132,18 +130,6 @@ impl IdGen {
     }
 }
 
-fn random_subject_id() -> SubjectId {
-    let mut b = [0u8; 8];
-    rand::rng().fill_bytes(&mut b);
-    SubjectId((u64::from_le_bytes(b) >> 1) as i64)
-}
-
-struct SubjectKey {
-    id: SubjectId,
-    sealer: Sealer,
-    key_version: u32,
-}
-
 impl Steward {
     /// Decide an ingest batch: the principal must be allowed to ingest every
     /// category the batch holds (N3.1, N1.3).
@@ -197,6 +183,45 @@ impl Steward {
             return Err(self.record_denial(d, entry));
         }
         Ok(entry)
+    }
+
+    /// The identifier rows of the secondary identifiers record `rec` names
+    /// (an account's email, a billing contact's address), sealed under the
+    /// subject's key `sk`, so that they find the same subject (N7.2: a
+    /// request by any of them reaches all of the subject's data). IP
+    /// addresses stay pseudonymous subjects of their own. `indexed` holds
+    /// the identifiers already indexed in this ingest.
+    fn secondary_identifiers(
+        &self,
+        rec: &NewRecord,
+        sk: &SealingKey,
+        indexed: &mut std::collections::HashSet<steward_domain::SubjectIdentifier>,
+    ) -> Vec<steward_store::IdentifierRow> {
+        let mut out = Vec::new();
+        for spec in rec.kind().fields() {
+            let Some(ik) = spec.identifier else { continue };
+            if ik == steward_domain::IdentifierKind::Ip {
+                continue;
+            }
+            let Some(serde_json::Value::String(v)) = rec.fields().get(spec.name) else {
+                continue;
+            };
+            if v.is_empty() || v == "-" {
+                continue;
+            }
+            if ik == rec.subject().kind() && v == rec.subject().value() {
+                continue;
+            }
+            let Ok(secondary) = steward_domain::SubjectIdentifier::new(ik, v) else {
+                continue;
+            };
+            if secondary == *rec.subject() || !indexed.insert(secondary.clone()) {
+                continue;
+            }
+            let blind = blind_index(&self.blind_key, &secondary);
+            out.push(sk.identifier_row(blind, ik, secondary.value()));
+        }
+        out
     }
 
     /// Store records as `principal` (an internal service; the CLI uses
@@ -256,7 +281,7 @@ impl Steward {
         let start = Instant::now();
         let new_home = self.ingest_home(region, &records)?;
         let mut summary = IngestSummary::default();
-        let mut cache: HashMap<steward_domain::SubjectIdentifier, (usize, SubjectId, Sealer, u32)> =
+        let mut cache: HashMap<steward_domain::SubjectIdentifier, (usize, SealingKey)> =
             HashMap::new();
         let mut ids = IdGen::new();
         let mut indexed: std::collections::HashSet<steward_domain::SubjectIdentifier> =
@@ -276,14 +301,7 @@ impl Steward {
             let stored_at = now_ms();
             for rec in batch {
                 let (home, sk) = match cache.get(rec.subject()) {
-                    Some((home, id, sealer, kv)) => (
-                        *home,
-                        SubjectKey {
-                            id: *id,
-                            sealer: sealer.clone(),
-                            key_version: *kv,
-                        },
-                    ),
+                    Some((home, sk)) => (*home, sk.clone()),
                     None => {
                         let blind = blind_index(&self.blind_key, rec.subject());
                         let mut found = None;
@@ -294,15 +312,8 @@ impl Steward {
                             }
                         }
                         let (home, sk) = match found {
-                            Some((home, id)) => match self.subject_sealer(home, id)? {
-                                Some((sealer, kv)) => (
-                                    home,
-                                    SubjectKey {
-                                        id,
-                                        sealer,
-                                        key_version: kv,
-                                    },
-                                ),
+                            Some((home, id)) => match self.sealing_key(home, id)? {
+                                Some(sk) => (home, sk),
                                 None => {
                                     return Err(CoreError::Integrity {
                                         record: id.to_string(),
@@ -311,90 +322,24 @@ impl Steward {
                                 }
                             },
                             None => {
-                                let cs = &mut sets[new_home];
-                                let id = random_subject_id();
-                                let dek = DataKey::generate();
-                                let wrapped = self.keyring.wrap(id, &dek)?;
-                                cs.subjects.push(SubjectRow {
-                                    id,
-                                    region: self.regions[new_home].config.name.clone(),
-                                    created_at_ms: stored_at,
-                                    erased_at_ms: None,
-                                });
-                                cs.keys.push(WrappedKeyRow {
-                                    subject: id,
-                                    kek_version: wrapped.kek_version,
-                                    key_version: 1,
-                                    wrapped: wrapped.bytes,
-                                });
-                                let sealer = dek.sealer();
-                                let aad = IdentifierAad {
-                                    subject: id,
-                                    kind: rec.subject().kind(),
-                                }
-                                .to_bytes();
-                                cs.identifiers.push(IdentifierRow {
+                                let sk = self.mint_subject(
+                                    &mut sets[new_home],
+                                    new_home,
+                                    rec.subject(),
                                     blind,
-                                    subject: id,
-                                    kind: rec.subject().kind().as_str().into(),
-                                    sealed: sealer.seal(&aad, rec.subject().value().as_bytes()),
-                                });
+                                    stored_at,
+                                )?;
                                 new_in_batch.push(rec.subject().clone());
                                 summary.new_subjects += 1;
-                                (
-                                    new_home,
-                                    SubjectKey {
-                                        id,
-                                        sealer,
-                                        key_version: 1,
-                                    },
-                                )
+                                (new_home, sk)
                             }
                         };
-                        cache.insert(
-                            rec.subject().clone(),
-                            (home, sk.id, sk.sealer.clone(), sk.key_version),
-                        );
+                        cache.insert(rec.subject().clone(), (home, sk.clone()));
                         (home, sk)
                     }
                 };
-                // Secondary identifiers the record names (an account's email,
-                // a billing contact's address) find the same subject (N7.2:
-                // a request by any of them reaches all of the subject's data).
-                // IP addresses stay pseudonymous subjects of their own.
-                for spec in rec.kind().fields() {
-                    let Some(ik) = spec.identifier else { continue };
-                    if ik == steward_domain::IdentifierKind::Ip {
-                        continue;
-                    }
-                    let Some(serde_json::Value::String(v)) = rec.fields().get(spec.name) else {
-                        continue;
-                    };
-                    if v.is_empty() || v == "-" {
-                        continue;
-                    }
-                    if ik == rec.subject().kind() && v == rec.subject().value() {
-                        continue;
-                    }
-                    let Ok(secondary) = steward_domain::SubjectIdentifier::new(ik, v) else {
-                        continue;
-                    };
-                    if secondary == *rec.subject() || !indexed.insert(secondary.clone()) {
-                        continue;
-                    }
-                    let blind = blind_index(&self.blind_key, &secondary);
-                    let aad = IdentifierAad {
-                        subject: sk.id,
-                        kind: ik,
-                    }
-                    .to_bytes();
-                    sets[home].identifiers.push(IdentifierRow {
-                        blind,
-                        subject: sk.id,
-                        kind: ik.as_str().into(),
-                        sealed: sk.sealer.seal(&aad, secondary.value().as_bytes()),
-                    });
-                }
+                let rows = self.secondary_identifiers(&rec, &sk, &mut indexed);
+                sets[home].identifiers.extend(rows);
                 let id = ids.next();
                 let category = rec.kind().category();
                 let plain = serde_json::to_vec(&RecordBody {
@@ -402,23 +347,16 @@ impl Steward {
                     occurred_at: rec.occurred_at(),
                 })
                 .unwrap_or_default();
-                let aad = RecordAad {
-                    record: id,
-                    subject: sk.id,
-                    category,
-                    key_version: sk.key_version,
-                }
-                .to_bytes();
                 sets[home].records.push(RecordRow {
                     id,
-                    subject: sk.id,
+                    subject: sk.subject(),
                     category: Cow::Borrowed(category.as_str()),
                     kind: Cow::Borrowed(rec.kind().as_str()),
                     product: Cow::Borrowed(rec.product().as_str()),
                     region: Cow::Owned(self.regions[home].config.name.clone()),
-                    key_version: sk.key_version,
+                    key_version: sk.key_version(),
                     stored_at_ms: stored_at,
-                    sealed: sk.sealer.seal(&aad, &plain),
+                    sealed: sk.seal_record(id, category, &plain),
                 });
                 by_cat[usize::from(category.code() - 1)] += 1;
             }
@@ -529,16 +467,9 @@ impl Steward {
                 .id(token(&receipt_id)),
             time: now_ts(),
         });
-        let req = AccessRequest {
-            principal: principal.into(),
-            action: Action::Erase,
-            subject: id.to_string(),
-            category: None,
-            purpose: Some(purpose),
-            case_id: None,
-            obligation_id: obligation.map(str::to_owned),
-            organisation: None,
-        };
+        let req = AccessRequest::new(principal, Action::Erase, id.to_string())
+            .purpose(purpose)
+            .obligation(obligation);
         let opened = self.gate(&req, Some(cs))?;
         receipt.audit_index = opened.audit_index;
         // Answers to earlier access/export requests are copies in clear (N8.8).
@@ -594,32 +525,13 @@ impl Steward {
                 .collect();
             let mut ids = Vec::new();
             if identifiers && s.erased_at_ms.is_none() {
-                let req = AccessRequest {
-                    principal: principal.into(),
-                    action: Action::Export,
-                    subject: s.id.to_string(),
-                    category: Some(Category::Account),
-                    purpose: Some(Purpose::Comply),
-                    case_id: None,
-                    obligation_id: obligation.clone(),
-                    organisation: None,
-                };
+                let req = AccessRequest::new(principal, Action::Export, s.id.to_string())
+                    .category(Category::Account)
+                    .purpose(Purpose::Comply)
+                    .obligation(obligation.as_deref());
                 let opened = self.gate(&req, None)?;
-                if let Some((sealer, _)) = &opened.sealer {
-                    for row in self.rstore(region)?.identifiers(s.id)? {
-                        let kind: steward_domain::IdentifierKind = match row.kind.parse() {
-                            Ok(k) => k,
-                            Err(_) => continue,
-                        };
-                        let aad = IdentifierAad {
-                            subject: s.id,
-                            kind,
-                        }
-                        .to_bytes();
-                        if let Ok(v) = sealer.open(&aad, &row.sealed) {
-                            ids.push(format!("{kind}:{}", String::from_utf8_lossy(&v)));
-                        }
-                    }
+                if opened.opens_records() {
+                    ids = opened.open_identifiers(self.rstore(region)?.identifiers(s.id)?);
                 }
             }
             out.push(SubjectSummary {
@@ -647,20 +559,7 @@ impl Steward {
             let keys = self.rstore(r)?.wrapped_keys()?;
             let mut cs = ChangeSet::default();
             for k in keys {
-                let dek = self.keyring.unwrap(
-                    k.subject,
-                    &steward_crypto::SealedKey {
-                        kek_version: k.kek_version,
-                        bytes: k.wrapped,
-                    },
-                )?;
-                let w = self.keyring.wrap(k.subject, &dek)?;
-                cs.keys.push(WrappedKeyRow {
-                    subject: k.subject,
-                    kek_version: w.kek_version,
-                    key_version: k.key_version,
-                    wrapped: w.bytes,
-                });
+                cs.keys.push(self.keyring.rewrap(k)?);
             }
             let rn = cs.keys.len() as u64;
             // Hold keys too (N3.7): a retired KEK must not strand held records.

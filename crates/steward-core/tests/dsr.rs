@@ -462,16 +462,11 @@ fn restriction_and_objection_are_honoured_by_the_gate_n7_2() {
     staff(&st, "eng", Team::Engineering);
     staff(&st, "sec", Team::Security);
     let read = |who: &str, subject: &str, purpose: Purpose| {
-        st.read(&AccessRequest {
-            principal: who.into(),
-            action: Action::Read,
-            subject: subject.into(),
-            category: Some(Category::Usage),
-            purpose: Some(purpose),
-            case_id: None,
-            obligation_id: None,
-            organisation: None,
-        })
+        st.read(
+            &AccessRequest::new(who, Action::Read, subject)
+                .category(Category::Usage)
+                .purpose(purpose),
+        )
     };
     assert!(read("eng", "ann", Purpose::MaintainImprove).is_ok());
     assert!(read("eng", "bob", Purpose::MaintainImprove).is_ok());
@@ -538,18 +533,14 @@ fn rectification_lifecycle_n7_2() {
     seed(&st);
     let (_, before) = st
         .read(&AccessRequest {
-            principal: st.operator().into(),
-            action: Action::Read,
-            subject: "bob".into(),
-            category: Some(Category::Account),
-            purpose: Some(Purpose::Comply),
-            case_id: None,
             obligation_id: Some(
                 st.record_obligation(st.operator(), "data_subject_request", "t")
                     .unwrap()
                     .id,
             ),
-            organisation: None,
+            ..AccessRequest::new(st.operator(), Action::Read, "bob")
+                .category(Category::Account)
+                .purpose(Purpose::Comply)
         })
         .unwrap();
     assert_eq!(before.len(), 1);
@@ -577,14 +568,10 @@ fn rectification_lifecycle_n7_2() {
     assert_ne!(new_id, before[0].id.to_string());
     let (_, after) = st
         .read(&AccessRequest {
-            principal: st.operator().into(),
-            action: Action::Read,
-            subject: "bob".into(),
-            category: Some(Category::Account),
-            purpose: Some(Purpose::Comply),
-            case_id: None,
             obligation_id: done.obligation.clone(),
-            organisation: None,
+            ..AccessRequest::new(st.operator(), Action::Read, "bob")
+                .category(Category::Account)
+                .purpose(Purpose::Comply)
         })
         .unwrap();
     assert_eq!(after.len(), 1);

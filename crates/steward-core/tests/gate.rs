@@ -46,17 +46,10 @@ fn record(user: &str, ip: &str) -> NewRecord {
 }
 
 fn security_read(st: &Steward) -> AccessRequest {
-    AccessRequest {
-        principal: "sec".into(),
-        action: Action::Read,
-        subject: "alice".into(),
-        category: Some(Category::Usage),
-        purpose: Some(Purpose::Protect),
-        case_id: None,
-        obligation_id: None,
-        organisation: None,
-    }
-    .clone_for(st)
+    AccessRequest::new("sec", Action::Read, "alice")
+        .category(Category::Usage)
+        .purpose(Purpose::Protect)
+        .clone_for(st)
 }
 
 trait CloneFor {

@@ -155,14 +155,10 @@ fn read_req(
     obligation: Option<&str>,
 ) -> AccessRequest {
     AccessRequest {
-        principal: principal.into(),
-        action: Action::Read,
-        subject: subject.into(),
         category,
-        purpose: Some(purpose),
-        case_id: None,
-        obligation_id: obligation.map(str::to_owned),
-        organisation: None,
+        ..AccessRequest::new(principal, Action::Read, subject)
+            .purpose(purpose)
+            .obligation(obligation)
     }
 }
 
@@ -699,4 +695,73 @@ fn key_rotation_keeps_held_records_open_n3_7_n5_2() {
         .unwrap();
     assert_eq!(recs.len(), 1);
     assert_eq!(recs[0].id, RecordId(held));
+}
+
+/// A data subject's objection applies to their held records too (N7.2):
+/// `read_held` runs the same checks as every gate entry point, so an
+/// objection to `comply` recorded after the erasure refuses the held read
+/// (an audited denial under `dsr-objection`). Before the one pipeline,
+/// `read_held` skipped this check and opened the record.
+#[test]
+fn held_records_honour_an_objection_n7_2_n3_7() {
+    use steward_core::Channel;
+    use steward_core::dsr::{NewRequestDetails, RequestResult};
+    use steward_domain::RequestType;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("jp.sqlite3");
+    let st = open(dir.path());
+    let held = put(&st, &db, payment("ann", "42.50"), "2024-03-15T12:00:00Z");
+    put(&st, &db, login("ann"), "2025-12-01T09:00:00Z");
+    let ann = st.find("ann").unwrap().unwrap();
+    let ob = st
+        .record_obligation(st.operator(), "data_subject_request", "DSR-ann")
+        .unwrap();
+    // The objection is opened while ann is still known, approved after the erasure.
+    let objection = st
+        .open_request(
+            st.operator(),
+            Some("ann"),
+            RequestType::Objection,
+            Channel::Cli,
+            NewRequestDetails {
+                purpose: Some(Purpose::Comply),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    st.erase_with_holds(
+        st.operator(),
+        "ann",
+        Some(&ob.id),
+        at("2026-01-10T00:00:00Z"),
+    )
+    .unwrap();
+    staff(&st, "lee", Team::Legal);
+    let req = read_req("lee", &ann.to_string(), None, Purpose::Comply, Some(&ob.id));
+    let (_, recs) = st.read_held(&req).unwrap();
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0].id, RecordId(held));
+
+    let done = st.approve(&objection.id, st.operator()).unwrap();
+    assert_eq!(
+        done.result,
+        Some(RequestResult::Objection {
+            purpose: Purpose::Comply
+        })
+    );
+    let before = audit_size(&db);
+    match st.read_held(&req) {
+        Err(CoreError::Denied(d)) => {
+            assert_eq!(d.policy_ids, ["dsr-objection"]);
+            assert_eq!(d.clause_ids, ["N7.2"]);
+            assert_eq!(d.audit_index, Some(before as u64));
+        }
+        other => panic!("expected the objection to refuse the held read, got {other:?}"),
+    }
+    assert_eq!(audit_size(&db), before + 1);
+    let e = last_entry(&db, "read");
+    assert!(
+        e.contains("\"decision\":\"deny\"") && e.contains("legal_hold"),
+        "{e}"
+    );
 }

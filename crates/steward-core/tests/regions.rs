@@ -64,16 +64,9 @@ fn staff(st: &Steward, name: &str, team: Team) {
 }
 
 fn read(principal: &str, subject: &str, category: Category, purpose: Purpose) -> AccessRequest {
-    AccessRequest {
-        principal: principal.into(),
-        action: Action::Read,
-        subject: subject.into(),
-        category: Some(category),
-        purpose: Some(purpose),
-        case_id: None,
-        obligation_id: None,
-        organisation: None,
-    }
+    AccessRequest::new(principal, Action::Read, subject)
+        .category(category)
+        .purpose(purpose)
 }
 
 fn count(db: &Path, sql: &str, id: i64) -> i64 {

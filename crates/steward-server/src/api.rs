@@ -865,14 +865,12 @@ pub(crate) async fn read_records(
     let out = gated(&state, move |st| {
         let organisation = st.organisation_of_identifier(&identifier)?;
         let (opened, records) = st.read(&AccessRequest {
-            principal: name,
-            action: Action::Read,
-            subject: identifier,
             category,
             purpose,
             case_id: case,
             obligation_id: obligation,
             organisation,
+            ..AccessRequest::new(name, Action::Read, identifier)
         })?;
         Ok(records_out(&opened, records))
     })
@@ -1987,14 +1985,9 @@ pub(crate) async fn me_records(
     let out = gated(&state, move |st| {
         let organisation = st.user(&name)?.map(|u| u.organisation);
         let (o, r) = st.read(&AccessRequest {
-            principal: name,
-            action: Action::Read,
-            subject,
             category,
-            purpose: Some(Purpose::ProvideServices),
-            case_id: None,
-            obligation_id: None,
             organisation,
+            ..AccessRequest::new(name, Action::Read, subject).purpose(Purpose::ProvideServices)
         })?;
         Ok(records_out(&o, r))
     })

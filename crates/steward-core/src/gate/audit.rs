@@ -1,0 +1,148 @@
+//! The record step's shapes: audit entries of decisions, denials and
+//! system operations, request ids and tokens.
+
+use rand::RngCore;
+use steward_audit::{
+    Decision as AuditDecision, EntryDraft, RecordRef, Resource, ResourceKind, SubjectRef,
+    Timestamp, Token,
+};
+use steward_domain::{Principal, Purpose, RecordId, SubjectId};
+use steward_policy::{Decision, DecisionBasis};
+use steward_store::ChangeSet;
+
+use super::Denied;
+use crate::{CoreError, Steward};
+
+/// A new request id: `req-` and 16 hex digits.
+pub(crate) fn new_request_id() -> String {
+    let mut b = [0u8; 8];
+    rand::rng().fill_bytes(&mut b);
+    format!("req-{}", hex::encode(b))
+}
+
+pub(crate) fn token(s: &str) -> Token {
+    // INVARIANT: callers pass Steward-made names; anything else becomes a safe placeholder.
+    Token::new(s).unwrap_or_else(|_| Token::new("invalid-token").expect("literal token"))
+}
+
+pub(crate) fn now_ts() -> Timestamp {
+    Timestamp::now()
+        .unwrap_or_else(|_| Timestamp::parse("1970-01-01T00:00:00Z").expect("literal timestamp"))
+}
+
+pub(crate) fn record_ref(id: RecordId) -> RecordRef {
+    RecordRef::new(id.0 as u64)
+}
+
+/// An audit entry for an operation that is not a gate decision (bootstrap,
+/// key operations, principal changes).
+pub(crate) fn system_entry(action: &str, id: &str, _why: &str, policy_version: &str) -> EntryDraft {
+    EntryDraft {
+        action: token(action),
+        clause_ids: vec![],
+        decision: AuditDecision::Done,
+        policy_ids: vec![],
+        policy_version: token(policy_version),
+        principal: token("steward"),
+        purpose: None,
+        reason: None,
+        region: token("-"),
+        request_id: token(&new_request_id()),
+        resource: Resource::new(ResourceKind::Principal).id(token(id)),
+        time: now_ts(),
+    }
+}
+
+/// The error of a denied decision whose entry is at `audit_index`.
+pub(crate) fn denied(d: Decision, audit_index: Option<u64>) -> CoreError {
+    CoreError::Denied(Box::new(Denied {
+        reason: d.reason,
+        policy_ids: d.policy_ids,
+        clause_ids: d.clause_ids,
+        audit_index,
+    }))
+}
+
+impl Steward {
+    /// The audit entry recording policy decision `d` (allow or deny, the
+    /// deciding policies and clauses, the basis of a denial) of `action` by
+    /// `principal` for `purpose`, for region `region`'s log, under a new
+    /// request id and the running pack's version. One shape for every
+    /// decision Steward records.
+    pub(crate) fn decision_entry(
+        &self,
+        d: &Decision,
+        action: &str,
+        principal: &str,
+        purpose: Option<Purpose>,
+        region: usize,
+        resource: Resource,
+    ) -> EntryDraft {
+        EntryDraft {
+            action: token(action),
+            clause_ids: d.clause_ids.iter().map(|c| token(c)).collect(),
+            decision: if d.allowed {
+                AuditDecision::Allow
+            } else {
+                AuditDecision::Deny
+            },
+            policy_ids: d.policy_ids.iter().map(|c| token(c)).collect(),
+            policy_version: token(self.policy.version()),
+            principal: token(principal),
+            purpose: purpose.map(|p| token(p.as_str())),
+            reason: if d.allowed {
+                None
+            } else {
+                Some(token(&format!("{:?}", d.basis).to_lowercase()))
+            },
+            region: token(&self.regions[region].config.name),
+            request_id: token(&new_request_id()),
+            resource,
+            time: now_ts(),
+        }
+    }
+
+    /// Append `entry`, the record of a denied decision `d`, to the primary
+    /// region's log (fail closed) and return the [`CoreError::Denied`].
+    pub(crate) fn record_denial(&self, d: Decision, entry: EntryDraft) -> CoreError {
+        match self.store().and_then(|mut st| {
+            st.commit(ChangeSet {
+                audit: vec![entry],
+                ..Default::default()
+            })
+            .map_err(|e| CoreError::AuditUnavailable(e.to_string()))
+        }) {
+            Ok(c) => denied(d, c.audit_indexes.first().copied()),
+            Err(e) => e,
+        }
+    }
+
+    /// Refuse `principal` a request Steward decides outside the policy pack
+    /// (who may open a data subject request for whom, N7.2, N6.5): the
+    /// refusal is appended to the audit log as a `deny` under policy id
+    /// `policy_id` (fail closed) and returned as [`CoreError::Denied`]
+    /// naming `reason` (no identifier: the subject is the opaque id).
+    pub(crate) fn refuse(
+        &self,
+        principal: &Principal,
+        action: &str,
+        subject: Option<SubjectId>,
+        policy_id: &str,
+        clause: &str,
+        reason: String,
+    ) -> CoreError {
+        let mut resource = Resource::new(ResourceKind::Subject);
+        if let Some(s) = subject {
+            resource = resource.subject(SubjectRef::new(s.0 as u64));
+        }
+        let d = Decision {
+            allowed: false,
+            policy_ids: vec![policy_id.to_owned()],
+            clause_ids: vec![clause.to_owned()],
+            reason,
+            basis: DecisionBasis::Forbid,
+        };
+        let entry = self.decision_entry(&d, action, &principal.name, None, 0, resource);
+        self.record_denial(d, entry)
+    }
+}

@@ -1,0 +1,379 @@
+//! The one pipeline every access runs:
+//!
+//! 1. **Authenticate**: load the principal (revoked principals are denied
+//!    by policy on their next request, N5.5).
+//! 2. **Resolve** the subject: a live subject through the blind index
+//!    (never a clear column; an identifier matching nobody is decided as
+//!    the empty subject `sub_none`), an erased subject's held records by
+//!    its `sub_` id.
+//! 3. **Context** (`context.rs`): support case (N3.5), legal obligation
+//!    (N3.7), cross-region processing (N4.2).
+//! 4. **Decide** with Cedar; no purpose → denied (N3).
+//! 5. **Checks** (`checks/`): one ordered list, the first refusal wins.
+//! 6. **Record** the decision (allow or deny) as an audit entry, with the
+//!    transfer it registers (N4.4) and the access's own changes.
+//! 7. **Commit** in the subject's home region (N4.1), one transaction; if
+//!    it fails nothing is opened or changed (fail closed).
+//! 8. **Open** only then, for an allowed access that reveals data.
+
+use steward_audit::{BlindIndexRef, Resource, ResourceKind, SubjectRef};
+use steward_crypto::blind_index;
+use steward_domain::{Principal, SubjectId, SubjectIdentifier};
+use steward_policy::{Action, Decision, DecisionRequest};
+use steward_store::{ChangeSet, StoreError};
+
+use super::checks::{self, Access};
+use super::keys::{Opener, open_row};
+use super::{AccessRequest, Located, Opened, OpenedRecord, denied, new_request_id, token};
+use crate::transfers::TransferMechanism;
+use crate::{CoreError, Steward};
+
+/// What an access opens once allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// A live subject's data, with the subject's data key.
+    Live,
+    /// Records kept under a legal hold after an erasure (N3.7), with the
+    /// hold key; decided as a `read`.
+    Held,
+}
+
+/// The subject an access is about.
+struct Resolved {
+    subject: Option<SubjectId>,
+    /// The subject's home region (this node's when there is no subject).
+    home: usize,
+    /// Blind-index references to record (never the identifier).
+    blinds: Vec<[u8; 32]>,
+}
+
+/// The pipeline up to the checks: who, about whom, and the final decision.
+struct Decided {
+    principal: Principal,
+    action: Action,
+    resolved: Resolved,
+    processing: usize,
+    decision: Decision,
+    transfer: Option<TransferMechanism>,
+}
+
+impl Steward {
+    /// Load an authenticated principal by name. Unknown names are an error;
+    /// revoked principals load with `revoked = true` and are denied by policy
+    /// (N5.5: revocation takes effect on the next request).
+    pub fn principal(&self, name: &str) -> Result<Principal, CoreError> {
+        let (body, revoked) = self.store()?.principal(name)?.ok_or_else(|| {
+            CoreError::Input(format!(
+                "unknown principal `{name}`: add it with `steward principals add`"
+            ))
+        })?;
+        let mut p: Principal = serde_json::from_str(&body)
+            .map_err(|e| CoreError::Store(StoreError::Corrupt(format!("principal {name}: {e}"))))?;
+        p.revoked = revoked;
+        Ok(p)
+    }
+
+    /// Resolve an identifier argument to a subject through the blind index of
+    /// every region's store. Returns where the subject lives (if anywhere) and
+    /// the blind-index references to record.
+    pub(crate) fn resolve(&self, arg: &str) -> Result<(Option<Located>, Vec<[u8; 32]>), CoreError> {
+        if let Ok(id) = arg.parse::<SubjectId>() {
+            for region in 0..self.regions.len() {
+                if let Some(s) = self
+                    .rstore(region)?
+                    .subject(id)?
+                    .filter(|s| s.erased_at_ms.is_none())
+                {
+                    return Ok((Some(Located { region, id: s.id }), vec![]));
+                }
+            }
+            return Ok((None, vec![]));
+        }
+        let candidates = SubjectIdentifier::candidates(arg)
+            .map_err(|e| CoreError::Input(format!("--subject: {e}")))?;
+        let mut blinds = Vec::new();
+        let mut found: Vec<Located> = Vec::new();
+        for c in &candidates {
+            let b = blind_index(&self.blind_key, c);
+            for region in 0..self.regions.len() {
+                if let Some(id) = self.rstore(region)?.subject_by_blind(&b)? {
+                    let l = Located { region, id };
+                    if !found.contains(&l) {
+                        found.push(l);
+                    }
+                    if !blinds.contains(&b) {
+                        blinds.push(b);
+                    }
+                }
+            }
+        }
+        if blinds.is_empty()
+            && let Some(c) = candidates.first()
+        {
+            blinds.push(blind_index(&self.blind_key, c));
+        }
+        match found.len() {
+            0 | 1 => Ok((found.first().copied(), blinds)),
+            _ => Err(CoreError::Input(format!(
+                "--subject matches {} subjects; name the identifier kind (e.g. username:VALUE or billing_account:VALUE) or give the sub_ id",
+                found.len()
+            ))),
+        }
+    }
+
+    /// Step 2: the subject of `req` for `target`.
+    fn resolve_target(
+        &self,
+        req: &AccessRequest,
+        target: Target,
+        processing: usize,
+    ) -> Result<Resolved, CoreError> {
+        match target {
+            Target::Live => {
+                let (located, blinds) = self.resolve(&req.subject)?;
+                Ok(Resolved {
+                    subject: located.map(|l| l.id),
+                    home: located.map(|l| l.region).unwrap_or(processing),
+                    blinds,
+                })
+            }
+            Target::Held => {
+                let id: SubjectId = req.subject.parse().map_err(|_| {
+                    CoreError::Input(
+                        "--subject: held records are found by the erased subject's sub_ id (on the erasure receipt), not by an identifier".into(),
+                    )
+                })?;
+                let mut home = processing;
+                for r in 0..self.regions.len() {
+                    let store = self.rstore(r)?;
+                    if store.hold_key(id)?.is_some() || store.subject(id)?.is_some() {
+                        home = r;
+                        break;
+                    }
+                }
+                Ok(Resolved {
+                    subject: Some(id),
+                    home,
+                    blinds: vec![],
+                })
+            }
+        }
+    }
+
+    /// Steps 1 to 5: authenticate, resolve, context, decide, checks.
+    fn decide_access(&self, req: &AccessRequest, target: Target) -> Result<Decided, CoreError> {
+        let principal = self.principal(&req.principal)?;
+        let processing = self.processing_index();
+        let resolved = self.resolve_target(req, target, processing)?;
+        let (subject, home) = (resolved.subject, resolved.home);
+        let action = match target {
+            Target::Live => req.action,
+            Target::Held => Action::Read,
+        };
+        let ctx = self.context_for(req, subject, home, processing)?;
+        // An identifier that matches no subject is decided as the empty
+        // subject `sub_none`: the access is still decided and audited, and it
+        // opens nothing (an empty export, N7.2).
+        let subject_str = subject
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| "sub_none".to_owned());
+        let mut decision = self.policy.decide(&DecisionRequest {
+            principal: &principal,
+            action,
+            subject: Some(&subject_str),
+            category: req.category,
+            organisation: req.organisation.as_deref(),
+            purpose: req.purpose,
+            context: ctx,
+        });
+        let access = Access {
+            principal: &principal,
+            req,
+            action,
+            subject,
+            home,
+            processing,
+            held: target == Target::Held,
+        };
+        let transfer = checks::run(self, &access, &mut decision)?;
+        Ok(Decided {
+            principal,
+            action,
+            resolved,
+            processing,
+            decision,
+            transfer,
+        })
+    }
+
+    /// The whole pipeline: steps 1 to 5, then record the decision with
+    /// `extra` (only when allowed) and the transfer it registers, commit
+    /// in the home region (fail closed), and open.
+    fn run_pipeline(
+        &self,
+        req: &AccessRequest,
+        target: Target,
+        extra: Option<ChangeSet>,
+    ) -> Result<Opened, CoreError> {
+        let Decided {
+            principal,
+            action,
+            resolved:
+                Resolved {
+                    subject,
+                    home,
+                    blinds,
+                },
+            processing,
+            decision,
+            transfer,
+        } = self.decide_access(req, target)?;
+        // Step 6: record.
+        let request_id = new_request_id();
+        let mut resource = Resource::new(match action {
+            Action::Export => ResourceKind::Export,
+            Action::Erase => ResourceKind::Erasure,
+            _ => ResourceKind::Subject,
+        });
+        if let Some(s) = subject {
+            resource = resource.subject(SubjectRef::new(s.0 as u64));
+        }
+        for b in &blinds {
+            if let Ok(r) = BlindIndexRef::new(b[..16].to_vec()) {
+                resource = resource.blind_index(r);
+            }
+        }
+        if target == Target::Held {
+            resource = resource.id(token("legal_hold"));
+        }
+        resource = self.access_ids(resource, req.category, home, processing, transfer.as_ref());
+        let mut entry = self.decision_entry(
+            &decision,
+            action.as_str(),
+            &principal.name,
+            req.purpose,
+            home,
+            resource,
+        );
+        // The same id as the transfer row this access may register.
+        entry.request_id = token(&request_id);
+        let mut cs = if decision.allowed {
+            extra.unwrap_or_default()
+        } else {
+            ChangeSet::default()
+        };
+        if let (Some(m), Some(s)) = (&transfer, subject) {
+            cs.registry
+                .push(self.transfer_row(m, home, processing, s, req.category, &request_id));
+        }
+        cs.audit.insert(0, entry);
+        // Step 7: commit. Fail closed: if this commit fails, nothing below
+        // runs. The entry goes to the subject's home region's log (N4.1).
+        let committed = self
+            .rstore(home)?
+            .commit(cs)
+            .map_err(|e| CoreError::AuditUnavailable(e.to_string()))?;
+        let audit_index = committed.audit_indexes.first().copied().unwrap_or(0);
+        if !decision.allowed {
+            return Err(denied(decision, Some(audit_index)));
+        }
+        // Step 8: open.
+        let sealer: Option<Opener> = match (subject, target, action) {
+            (Some(s), Target::Held, _) => self.hold_opener(home, s)?,
+            (
+                Some(s),
+                Target::Live,
+                Action::Read | Action::Export | Action::AdminView | Action::AdminLegalAccess,
+            ) => self.subject_opener(home, s)?,
+            _ => None,
+        };
+        Ok(Opened {
+            region: home,
+            subject,
+            decision,
+            audit_index,
+            request_id,
+            sealer,
+        })
+    }
+
+    /// The gate for a live subject's data: the pipeline (module docs) for
+    /// `req`; for an allowed access that reveals data, the returned
+    /// [`Opened`] opens the subject's records.
+    ///
+    /// `extra` is appended to the same audit transaction as the decision (the
+    /// record of what the access then did, e.g. an erasure's shredding).
+    ///
+    /// Errors: [`CoreError::Denied`] naming the failed condition (audited);
+    /// [`CoreError::AuditUnavailable`] when the decision cannot be recorded —
+    /// then nothing is decrypted or changed (fail closed).
+    pub fn gate(&self, req: &AccessRequest, extra: Option<ChangeSet>) -> Result<Opened, CoreError> {
+        self.run_pipeline(req, Target::Live, extra)
+    }
+
+    /// Read a subject's records through the gate (`steward read`).
+    pub fn read(&self, req: &AccessRequest) -> Result<(Opened, Vec<OpenedRecord>), CoreError> {
+        let opened = self.gate(req, None)?;
+        let records = match opened.subject {
+            Some(s) => {
+                let rows = self
+                    .rstore(opened.region)?
+                    .records(s, req.category.map(|c| c.as_str()))?;
+                opened.open_rows(rows)?
+            }
+            None => vec![],
+        };
+        Ok((opened, records))
+    }
+
+    /// Read the records an erasure kept under a legal hold (N3.7), for
+    /// `comply` only, against a recorded legal obligation: the gate for held
+    /// records. `req.subject` must be the erased subject's `sub_` id (on the
+    /// erasure receipt: their identifiers were erased); `req.category`
+    /// optionally narrows the read. Decided by the same policy as
+    /// [`Steward::read`] (action `read`) and the same checks, the first of
+    /// which refuses any purpose but `comply` (policy id
+    /// `legal-hold-comply-only`); a processing restriction or objection
+    /// recorded for the subject applies too (N7.2). The decision, allow or
+    /// deny, is recorded in the subject's region before the hold key is
+    /// unwrapped (fail closed). Returns the decision and the held records
+    /// (none once the sweep deleted them).
+    ///
+    /// Errors: [`CoreError::Input`] when `req.subject` is not a `sub_` id;
+    /// [`CoreError::Denied`] (audited); [`CoreError::AuditUnavailable`].
+    pub fn read_held(&self, req: &AccessRequest) -> Result<(Opened, Vec<OpenedRecord>), CoreError> {
+        let opened = self.run_pipeline(req, Target::Held, None)?;
+        let mut records = Vec::new();
+        if let (Some(o), Some(id)) = (&opened.sealer, opened.subject) {
+            for h in self.rstore(opened.region)?.held_records(id)? {
+                if req
+                    .category
+                    .is_some_and(|c| c.as_str() != h.record.category)
+                {
+                    continue;
+                }
+                records.push(open_row(&o.sealer, h.record)?);
+            }
+        }
+        Ok((opened, records))
+    }
+
+    /// The decision the gate will make for `req` on a live subject (steps
+    /// 1 to 5, nothing recorded): whether it is allowed. An effect that
+    /// needs work before its commit (an erasure's holds, a rectification)
+    /// asks first, then runs [`Steward::gate`] with its changes.
+    pub(crate) fn predecide(&self, req: &AccessRequest) -> Result<bool, CoreError> {
+        Ok(self.decide_access(req, Target::Live)?.decision.allowed)
+    }
+
+    /// Record the gate's denial of `req` (after [`Steward::predecide`] said
+    /// no) and return it as the error.
+    pub(crate) fn deny_through_gate<T>(&self, req: &AccessRequest) -> Result<T, CoreError> {
+        self.gate(req, None)?;
+        // The gate allowed what the policy had just denied: the pack or the
+        // registries changed in between. Nothing was changed; ask again.
+        Err(CoreError::Input(
+            "the policy decision changed while the request was prepared; nothing was changed: retry the request".into(),
+        ))
+    }
+}
