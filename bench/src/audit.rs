@@ -121,6 +121,48 @@ fn plain_blob_insert(c: &mut Connection, batch: i64, rows: &[Vec<u8>]) -> Result
     tx.commit().map_err(e)
 }
 
+/// Commits `batches` in RUNS consecutive runs, each over an equal share of
+/// them: per run, (entries, seconds).
+fn commit_in_runs(
+    store: &mut SqliteStore,
+    batches: Vec<Vec<EntryDraft>>,
+) -> Result<Vec<(f64, f64)>, String> {
+    let per_run = batches.len().div_ceil(RUNS).max(1);
+    let mut store_runs: Vec<(f64, f64)> = Vec::new(); // (entries, seconds)
+    let mut batches = batches.into_iter();
+    loop {
+        let group: Vec<Vec<EntryDraft>> = batches.by_ref().take(per_run).collect();
+        if group.is_empty() {
+            break;
+        }
+        let entries = group.iter().map(Vec::len).sum::<usize>() as f64;
+        let t = Instant::now();
+        for d in group {
+            store
+                .commit(ChangeSet {
+                    audit: d,
+                    ..Default::default()
+                })
+                .map_err(store_err)?;
+        }
+        store_runs.push((entries, secs(t)));
+    }
+    Ok(store_runs)
+}
+
+/// Seconds of RUNS runs of raw SHA-256 over `bytes`.
+fn sha_in_runs(bytes: &[Vec<u8>]) -> Vec<f64> {
+    let mut sha_runs = Vec::new();
+    for _ in 0..RUNS {
+        let t = Instant::now();
+        for b in bytes {
+            std::hint::black_box(Sha256::digest(std::hint::black_box(b)));
+        }
+        sha_runs.push(secs(t));
+    }
+    sha_runs
+}
+
 /// Section 5.
 pub fn append(quick: bool) -> Section {
     let mut s = Section::new(5, "Audit append vs raw SHA-256");
@@ -161,41 +203,14 @@ pub fn append(quick: bool) -> Section {
             all.extend(d.iter().cloned());
             batches.push(d);
         }
-        // RUNS consecutive runs, each over an equal share of the batches.
-        let per_run = batches.len().div_ceil(RUNS).max(1);
-        let mut store_runs: Vec<(f64, f64)> = Vec::new(); // (entries, seconds)
-        let mut batches = batches.into_iter();
-        loop {
-            let group: Vec<Vec<EntryDraft>> = batches.by_ref().take(per_run).collect();
-            if group.is_empty() {
-                break;
-            }
-            let entries = group.iter().map(Vec::len).sum::<usize>() as f64;
-            let t = Instant::now();
-            for d in group {
-                store
-                    .commit(ChangeSet {
-                        audit: d,
-                        ..Default::default()
-                    })
-                    .map_err(store_err)?;
-            }
-            store_runs.push((entries, secs(t)));
-        }
+        let store_runs = commit_in_runs(&mut store, batches)?;
         let store_secs: f64 = store_runs.iter().map(|r| r.1).sum();
         // The same canonical bytes: time producing them, and hashing them.
         let t = Instant::now();
         let bytes = canonical(&all, 0);
         let canon_secs = secs(t);
         let avg = bytes.iter().map(Vec::len).sum::<usize>() as f64 / bytes.len().max(1) as f64;
-        let mut sha_runs = Vec::new();
-        for _ in 0..RUNS {
-            let t = Instant::now();
-            for b in &bytes {
-                std::hint::black_box(Sha256::digest(std::hint::black_box(b)));
-            }
-            sha_runs.push(secs(t));
-        }
+        let sha_runs = sha_in_runs(&bytes);
         let sha_secs = Runs::new(sha_runs.clone()).median();
         // Run k's ratio: its appends/s over the hashes/s of hashing run k.
         let batched_ratio = Runs::new(

@@ -343,33 +343,8 @@ pub fn decide(quick: bool) -> Section {
     for r in reqs.iter().take(200) {
         black_box(engine.decide(r));
     }
-    // RUNS independent runs of n decisions each; the target is decided on
-    // the median of the runs' p50s, and their range is printed.
-    let mut per_case: Vec<Vec<f64>> = vec![Vec::new(); reqs.len()];
-    let (mut st50, mut st99, mut bl50, mut bl99) = (vec![], vec![], vec![], vec![]);
-    for _ in 0..RUNS {
-        let mut st_all = Vec::with_capacity(n);
-        let mut bl_all = Vec::with_capacity(n);
-        for i in 0..n {
-            let k = i % reqs.len();
-            let r = &reqs[k];
-            let t = Instant::now();
-            let d = engine.decide(black_box(r));
-            let el = t.elapsed().as_nanos() as f64 / 1e3;
-            black_box(d);
-            st_all.push(el);
-            per_case[k].push(el);
-            let t = Instant::now();
-            let d = baseline_decide(black_box(r));
-            let el = t.elapsed().as_nanos() as f64 / 1e3;
-            black_box(d);
-            bl_all.push(el);
-        }
-        st50.push(percentile(&mut st_all, 50.0));
-        st99.push(percentile(&mut st_all, 99.0));
-        bl50.push(percentile(&mut bl_all, 50.0));
-        bl99.push(percentile(&mut bl_all, 99.0));
-    }
+    let (per_case, st50, st99, bl50, bl99) = timed_runs(&engine, &reqs, n);
+    let mut per_case = per_case;
     let (st50, st99) = (Runs::new(st50), Runs::new(st99));
     let (b50, b99) = (Runs::new(bl50).median(), Runs::new(bl99).median());
     let (s50, s99) = (st50.median(), st99.median());
@@ -416,6 +391,43 @@ pub fn decide(quick: bool) -> Section {
         ));
     }
     s
+}
+
+/// Per-request samples over all runs, and each run's p50 and p99 of
+/// Steward and of the baseline: RUNS independent runs of `n` decisions
+/// each (the target is decided on the median of the runs' p50s).
+#[allow(clippy::type_complexity)]
+fn timed_runs(
+    engine: &PolicyEngine,
+    reqs: &[DecisionRequest<'_>],
+    n: usize,
+) -> (Vec<Vec<f64>>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {
+    let mut per_case: Vec<Vec<f64>> = vec![Vec::new(); reqs.len()];
+    let (mut st50, mut st99, mut bl50, mut bl99) = (vec![], vec![], vec![], vec![]);
+    for _ in 0..RUNS {
+        let mut st_all = Vec::with_capacity(n);
+        let mut bl_all = Vec::with_capacity(n);
+        for i in 0..n {
+            let k = i % reqs.len();
+            let r = &reqs[k];
+            let t = Instant::now();
+            let d = engine.decide(black_box(r));
+            let el = t.elapsed().as_nanos() as f64 / 1e3;
+            black_box(d);
+            st_all.push(el);
+            per_case[k].push(el);
+            let t = Instant::now();
+            let d = baseline_decide(black_box(r));
+            let el = t.elapsed().as_nanos() as f64 / 1e3;
+            black_box(d);
+            bl_all.push(el);
+        }
+        st50.push(percentile(&mut st_all, 50.0));
+        st99.push(percentile(&mut st_all, 99.0));
+        bl50.push(percentile(&mut bl_all, 50.0));
+        bl99.push(percentile(&mut bl_all, 99.0));
+    }
+    (per_case, st50, st99, bl50, bl99)
 }
 
 #[cfg(test)]

@@ -293,6 +293,37 @@ fn unzipped_bytes(zip_path: &Path) -> Result<u64, String> {
     Ok(n)
 }
 
+/// The streaming export RUNS times, each in a fresh child (the target is
+/// decided on the median peak): the peaks, the last run, and the last ZIP's
+/// size and uncompressed size.
+fn stream_runs(
+    dir: &Path,
+    out: &Path,
+    subject: &str,
+    ob: &str,
+    n: u64,
+) -> Result<(Vec<f64>, ChildRun, u64, u64), String> {
+    let mut peaks = Vec::new();
+    let mut stream = None;
+    let (mut zip_bytes, mut unzipped) = (0, 0);
+    for _ in 0..RUNS {
+        let r = run_child("stream", dir, out, subject, ob)?;
+        if r.records != n {
+            return Err(format!(
+                "streaming export held {} records, expected {n}",
+                r.records
+            ));
+        }
+        zip_bytes = std::fs::metadata(out).map(|m| m.len()).unwrap_or(0);
+        unzipped = unzipped_bytes(out)?;
+        let _ = std::fs::remove_file(out);
+        peaks.push(r.peak_bytes as f64);
+        stream = Some(r);
+    }
+    let stream = stream.ok_or("no streaming export ran")?;
+    Ok((peaks, stream, zip_bytes, unzipped))
+}
+
 /// Section 8.
 pub fn export_memory(quick: bool) -> Section {
     let mut s = Section::new(8, "Export of one subject's 1,000,000 records: peak memory");
@@ -345,27 +376,8 @@ pub fn export_memory(quick: bool) -> Section {
         };
         let stored = dir_bytes(dir.path());
         let out = out_dir.path().join("stream.zip");
-        // The streaming export runs RUNS times, each in a fresh child; the
-        // target is decided on the median peak (range printed).
-        let mut peaks = Vec::new();
-        let mut stream = None;
-        let (mut zip_bytes, mut unzipped) = (0, 0);
-        for _ in 0..RUNS {
-            let r = run_child("stream", dir.path(), &out, &subject, &ob)?;
-            if r.records != n {
-                return Err(format!(
-                    "streaming export held {} records, expected {n}",
-                    r.records
-                ));
-            }
-            zip_bytes = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
-            unzipped = unzipped_bytes(&out)?;
-            let _ = std::fs::remove_file(&out);
-            peaks.push(r.peak_bytes as f64);
-            stream = Some(r);
-        }
+        let (peaks, stream, zip_bytes, unzipped) = stream_runs(dir.path(), &out, &subject, &ob, n)?;
         let peaks = Runs::new(peaks);
-        let stream = stream.ok_or("no streaming export ran")?;
         let stream_peak = peaks.median() as u64;
         let old_out = out_dir.path().join("in-memory.zip");
         let old = run_child("in-memory", dir.path(), &old_out, &subject, &ob)?;

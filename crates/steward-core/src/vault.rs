@@ -243,6 +243,30 @@ impl Steward {
         self.ingest_in(principal, None, records, progress)
     }
 
+    /// The home region of new subjects of an ingest call (`None`: the
+    /// first), after checking that every record's product is served. N1.1:
+    /// the products a deployment serves are configuration (each region's
+    /// `products`); a record of another product is refused before anything
+    /// of the call is stored.
+    fn ingest_home(&self, region: Option<&str>, records: &[NewRecord]) -> Result<usize, CoreError> {
+        if let Some(r) = records.iter().find(|r| {
+            let p = r.product().as_str();
+            !self
+                .regions
+                .iter()
+                .any(|g| g.config.products.iter().any(|x| x == p))
+        }) {
+            return Err(CoreError::Input(format!(
+                "product `{}` is not served by any configured region: add it to a region's `products` in the configuration, or tag the records with a served product (N1.1)",
+                r.product()
+            )));
+        }
+        match region {
+            Some(name) => self.region_index(name),
+            None => Ok(0),
+        }
+    }
+
     /// [`Steward::ingest`] with the home region of *new* subjects named
     /// (`None`: the first region). Records of a subject who already exists go
     /// to that subject's home region, whatever `region` says: a subject's
@@ -256,25 +280,7 @@ impl Steward {
         progress: &mut dyn FnMut(u64),
     ) -> Result<IngestSummary, CoreError> {
         let start = Instant::now();
-        let new_home = match region {
-            Some(name) => self.region_index(name)?,
-            None => 0,
-        };
-        // N1.1: the products a deployment serves are configuration (each
-        // region's `products`); a record of another product is refused,
-        // before anything of the call is stored.
-        if let Some(r) = records.iter().find(|r| {
-            let p = r.product().as_str();
-            !self
-                .regions
-                .iter()
-                .any(|g| g.config.products.iter().any(|x| x == p))
-        }) {
-            return Err(CoreError::Input(format!(
-                "product `{}` is not served by any configured region: add it to a region's `products` in the configuration, or tag the records with a served product (N1.1)",
-                r.product()
-            )));
-        }
+        let new_home = self.ingest_home(region, &records)?;
         let mut summary = IngestSummary::default();
         let mut cache: HashMap<steward_domain::SubjectIdentifier, (usize, SealingKey)> =
             HashMap::new();

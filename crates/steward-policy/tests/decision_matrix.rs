@@ -200,7 +200,7 @@ enum Who {
     Service,
     /// A registered processor, on instruction (N6.6).
     Processor,
-    /// The deployment's configured operator, whatever its kind.
+    /// The deployment's configured operator, when it is staff.
     ConfiguredOperator,
 }
 
@@ -552,7 +552,9 @@ const GRANTS: &[Grant] = {
             facts: &[],
         },
         // N5.5: the configured operator manages principals and rotates keys,
-        // to protect Service Data, whatever its kind or teams.
+        // to protect Service Data, whatever its teams; only staff, as N5.5
+        // restricts access to employees, contractors and agents (first
+        // written "whatever its kind"; the pack was right).
         Grant {
             clause: "N5.5",
             who: Who::ConfiguredOperator,
@@ -691,7 +693,7 @@ impl Who {
             }
             Who::Service => p.kind == PrincipalKind::Service,
             Who::Processor => p.kind == PrincipalKind::Processor,
-            Who::ConfiguredOperator => c.configured_operator,
+            Who::ConfiguredOperator => c.configured_operator && is_staff(p),
         }
     }
 }
@@ -781,15 +783,24 @@ const PROHIBITIONS: &[Prohibition] = &[
     },
 ];
 
-/// N4.2: the request belongs to billing (billing data, or billing staff at
-/// work), support (assist) or security (protect).
+/// N4.2: the request is part of the billing, support or security
+/// operation: staff of that team, for that operation's purpose. (First
+/// written by purpose and category alone; the pack also forbade a request
+/// by someone outside those teams, e.g. an engineer reading billing data
+/// across regions, and the notice sides with the pack: "processed by
+/// centralized or regionalized operations like billing, support, and
+/// security" names operations, that is who does the processing. The
+/// oracle also let incident response in with security; the pack does not,
+/// and an exception to a prohibition is read narrowly: the notice names
+/// billing, support and security, and incident response is its own team
+/// (N8.5). Judgement call, noted in issue 16's report.)
 fn centralised(c: &Case, purpose: Purpose) -> bool {
+    let in_team =
+        |t: &[Team]| is_staff(&c.principal) && t.iter().any(|x| c.principal.teams.contains(x));
     match purpose {
-        Purpose::Assist | Purpose::Protect => true,
-        Purpose::ProvideServices => {
-            c.category == Some(Category::Billing)
-                || (is_staff(&c.principal) && c.principal.teams.contains(&Team::Billing))
-        }
+        Purpose::ProvideServices => in_team(&[Team::Billing]),
+        Purpose::Assist => in_team(&[Team::Support]),
+        Purpose::Protect => in_team(&[Team::Security]),
         _ => false,
     }
 }
@@ -2187,9 +2198,9 @@ fn decision_matrix_matches_the_clause_register() {
         ("legal obligation", false, true, false, false, false),
         ("aggregate", false, false, true, false, false),
         ("cross region", false, false, false, true, false),
-        ("cross region, open case", true, false, false, true, false),
+        ("cross region, all flags", true, true, true, true, true),
         ("configured operator", false, false, false, false, true),
-        ("all flags", true, true, true, true, true),
+        ("all flags but cross region", true, true, true, false, true),
     ];
     let subjects: [(Option<&'static str>, Option<&'static str>); 3] = [
         (Some(SUB_1), Some(ORG_A)),
@@ -2248,6 +2259,20 @@ fn decision_matrix_matches_the_clause_register() {
         tally.allowed,
         tally.failures.len()
     );
+    let mut kinds = std::collections::BTreeMap::new();
+    for f in &tally.failures {
+        let k: String = f
+            .split(": ")
+            .nth(1)
+            .unwrap_or("")
+            .chars()
+            .take(70)
+            .collect();
+        *kinds.entry(k).or_insert(0usize) += 1;
+    }
+    for (k, n) in &kinds {
+        println!("{n:6} x {k}");
+    }
     for f in tally.failures.iter().take(12) {
         println!("FAIL {f}");
     }

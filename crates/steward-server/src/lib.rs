@@ -22,6 +22,7 @@
 mod accept;
 mod app;
 mod authn;
+mod limits;
 mod call;
 mod docs_page;
 mod extract;
@@ -44,7 +45,7 @@ use steward_core::Steward;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-pub use authn::LimitsClock;
+pub use limits::LimitsClock;
 pub use options::{ServeOptions, ServerError, check_options};
 pub use tls::fingerprint_hex;
 

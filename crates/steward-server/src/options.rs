@@ -33,7 +33,7 @@ pub struct ServeOptions {
     pub lockout_for: Duration,
     /// The clock of the lockout and the rate limit: the system clock, or a
     /// manual one in tests (N5.1).
-    pub limits_clock: crate::authn::LimitsClock,
+    pub limits_clock: crate::limits::LimitsClock,
 }
 
 impl Default for ServeOptions {
@@ -49,7 +49,7 @@ impl Default for ServeOptions {
             rate_per_principal: 200,
             lockout_after: 10,
             lockout_for: Duration::from_secs(60),
-            limits_clock: crate::authn::LimitsClock::System,
+            limits_clock: crate::limits::LimitsClock::System,
         }
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use steward_core::Steward;
 
-use crate::authn::Limits;
+use crate::limits::Limits;
 use crate::metrics::Metrics;
 
 /// The API description as served: `/openapi.json` and its HTML rendering
