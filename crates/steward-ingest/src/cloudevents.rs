@@ -219,7 +219,7 @@ fn data_object(
 }
 
 /// 1-based line of byte `offset` in `input`, counting from `from` (whose line is `from_line`).
-fn line_at(input: &[u8], from: usize, from_line: usize, offset: usize) -> usize {
+pub(crate) fn line_at(input: &[u8], from: usize, from_line: usize, offset: usize) -> usize {
     let seg = input.get(from..offset).unwrap_or_default();
     from_line + memchr::memchr_iter(b'\n', seg).count()
 }
@@ -250,12 +250,25 @@ pub fn parse(source: &str, input: &[u8], opts: &ParseOptions) -> Parsed {
 
 /// The line of a JSON syntax error, within the input's lines (an error at the
 /// end of input after a final newline is on the last line).
-fn error_line(body: &[u8], e: &serde_json::Error) -> usize {
+pub(crate) fn error_line(body: &[u8], e: &serde_json::Error) -> usize {
     e.line().clamp(1, crate::line_count(body).max(1))
 }
 
+/// The column of a JSON syntax error on [`error_line`]'s line: serde_json's,
+/// or, for an error at the end of input after a final newline, just past the
+/// end of the last line.
+pub(crate) fn error_column(body: &[u8], e: &serde_json::Error) -> usize {
+    if e.line() == error_line(body, e) && e.column() > 0 {
+        return e.column();
+    }
+    let last = crate::lines::lines(body)
+        .last()
+        .map_or(&b""[..], |(_, l)| l);
+    String::from_utf8_lossy(last).chars().count() + 1
+}
+
 /// The line of the first invalid UTF-8 byte, if any.
-fn invalid_utf8_line(body: &[u8]) -> Option<usize> {
+pub(crate) fn invalid_utf8_line(body: &[u8]) -> Option<usize> {
     std::str::from_utf8(body)
         .err()
         .map(|e| line_at(body, 0, 1, e.valid_up_to()))
@@ -273,7 +286,7 @@ fn structured(source: &str, body: &[u8], start: usize, opts: &ParseOptions) -> P
             Ok(r) => out.records.push((line, r)),
             Err(p) => out.reject(source, line, p),
         },
-        Err(e) => out.skip(error_line(body, &e), SkipReason::Malformed),
+        Err(e) => out.skip_json(error_line(body, &e), error_column(body, &e)),
     }
     out
 }
@@ -287,7 +300,7 @@ fn batch(source: &str, body: &[u8], start: usize, opts: &ParseOptions) -> Parsed
     let items = match serde_json::from_slice::<Vec<&RawValue>>(body) {
         Ok(items) => items,
         Err(e) => {
-            out.skip(error_line(body, &e), SkipReason::Malformed);
+            out.skip_json(error_line(body, &e), error_column(body, &e));
             return out;
         }
     };
@@ -328,7 +341,7 @@ fn json_lines(source: &str, input: &[u8], opts: &ParseOptions) -> Parsed {
                 Ok(r) => out.records.push((no, r)),
                 Err(p) => out.reject(source, no, p),
             },
-            Err(_) => out.skip(no, SkipReason::Malformed),
+            Err(e) => out.skip_json(no, e.column()),
         }
     }
     out
@@ -520,12 +533,19 @@ mod tests {
             .map(|s| (s.line, s.reason.name()))
             .collect();
         assert_eq!(reasons, vec![(2, "blank_line"), (3, "malformed")]);
+        // The JSON syntax error's column: `{not json` fails at `n`, column 2.
+        assert_eq!(p.skipped[1].column, Some(2));
+        assert_eq!(
+            p.skipped[1].message("events.json"),
+            "events.json:3:2: malformed: not in the format's grammar"
+        );
 
         let p = go("{\n  \"specversion\": \"1.0\",\n  oops\n}");
         assert_eq!(
             p.skipped,
             vec![crate::Skip {
                 line: 3,
+                column: Some(3),
                 reason: SkipReason::Malformed
             }]
         );
@@ -534,6 +554,7 @@ mod tests {
             p.skipped,
             vec![crate::Skip {
                 line: 2,
+                column: Some(7),
                 reason: SkipReason::Malformed
             }]
         );
@@ -542,6 +563,7 @@ mod tests {
             p.skipped,
             vec![crate::Skip {
                 line: 2,
+                column: None,
                 reason: SkipReason::InvalidUtf8
             }]
         );
@@ -550,6 +572,7 @@ mod tests {
             p.skipped,
             vec![crate::Skip {
                 line: 1,
+                column: Some(2),
                 reason: SkipReason::Malformed
             }]
         );

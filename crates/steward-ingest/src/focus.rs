@@ -20,9 +20,12 @@
 //! as RFC 3339 UTC (`2024-09-18 22:00:00` -> `2024-09-18T22:00:00Z`; FOCUS
 //! date-times are UTC), when it is one.
 //!
+//! A last row cut short by the end of the file (inside a quoted cell, or
+//! with fewer cells than the header and no line end) is a
+//! [`crate::Rejection`] at the line where it starts.
+//!
 //! Skips, at the line where the row starts: a row with the wrong number of
-//! cells, or a last row cut short inside a quoted cell, is
-//! [`SkipReason::Malformed`]; a cell that is not UTF-8 is
+//! cells is [`SkipReason::Malformed`]; a cell that is not UTF-8 is
 //! [`SkipReason::InvalidUtf8`]; a row over 1 MiB is
 //! [`SkipReason::LineTooLong`]; a row without `BillingAccountId` is
 //! [`SkipReason::NoSubject`]. Empty lines between rows are ignored (RFC 4180
@@ -254,7 +257,30 @@ pub fn parse(source: &str, input: &[u8], opts: &ParseOptions) -> Result<Parsed, 
             out.skip(line, SkipReason::LineTooLong);
             continue;
         }
-        if rec.len() != columns.len() || (after >= body.len() && ends_in_open_quote(raw)) {
+        // A last row the end of the file cuts short (inside a quoted cell,
+        // or with fewer cells and no line end) is a record that lost part of
+        // itself: rejected at its line, not skipped (issue 18).
+        if after >= body.len() && ends_in_open_quote(raw) {
+            out.reject(
+                source,
+                line,
+                "the row is cut short inside a quoted cell (the file ends before the closing quote): complete the row or remove it",
+            );
+            continue;
+        }
+        if after >= body.len() && rec.len() < columns.len() && !raw.ends_with(b"\n") {
+            out.reject(
+                source,
+                line,
+                format!(
+                    "the row is cut short: it has {} of the header's {} cells and the file ends without a line end: complete the row or remove it",
+                    rec.len(),
+                    columns.len()
+                ),
+            );
+            continue;
+        }
+        if rec.len() != columns.len() {
             out.skip(line, SkipReason::Malformed);
             continue;
         }
@@ -388,7 +414,7 @@ mod tests {
     }
 
     #[test]
-    fn wrong_width_truncated_utf8_long_and_subjectless_rows_are_skipped() {
+    fn wrong_width_utf8_long_and_subjectless_rows_are_skipped_and_a_truncated_row_rejected() {
         let mut input = HEADER.as_bytes().to_vec();
         input.extend_from_slice(b"1,2,3\n"); // line 2: 3 cells of 5
         input.extend_from_slice(b"NULL,1,2024-09-18 22:00:00,9,\n"); // line 3: no subject
@@ -411,14 +437,29 @@ mod tests {
                 (3, "no_subject"),
                 (4, "invalid_utf8"),
                 (5, "line_too_long"),
-                (8, "malformed")
             ]
         );
+        // The truncated last row is a rejection with its line (issue 18).
+        assert_eq!(p.rejected.len(), 1);
+        assert_eq!(p.rejected[0].line, 8);
+        assert_eq!(
+            p.rejected[0].error,
+            "focus.csv:8: the row is cut short inside a quoted cell (the file ends before the closing quote): complete the row or remove it"
+        );
+        assert!(p.rejected[0].reason.starts_with("the row is cut short"));
         assert_eq!(p.records.len(), 1);
         assert_eq!(p.records[0].0, 6);
         assert_eq!(
             p.records[0].1.fields()["charge_period_start"],
             "multi\nline"
+        ); // Fewer cells and no final newline: cut short too.
+        let mut cut = HEADER.as_bytes().to_vec();
+        cut.extend_from_slice(b"1,2,3");
+        let p = parse("focus.csv", &cut, &opts()).unwrap();
+        assert!(p.skipped.is_empty(), "{:?}", p.skipped);
+        assert_eq!(
+            p.rejected[0].error,
+            "focus.csv:2: the row is cut short: it has 3 of the header's 5 cells and the file ends without a line end: complete the row or remove it"
         );
     }
 

@@ -17,7 +17,7 @@
 //! | `product` | no | one of N1.1's products; default [`ParseOptions::product`] |
 //! | `fields` | no | an object of the kind's fields (closed schema), scalar values |
 //!
-//! A line that is not JSON is skipped with [`SkipReason::Malformed`]. A JSON
+//! A line that is not JSON is skipped with [`SkipReason::Malformed`](crate::SkipReason::Malformed). A JSON
 //! line that does not fit (not an object, an unknown key, category, kind,
 //! product or field, a bad subject) is a [`crate::Rejection`] naming the JSON
 //! path and what to change (N1.3): `input.jsonl:3: $.fields.document_body:
@@ -27,7 +27,7 @@ use serde_json::{Map, Value};
 use steward_domain::{Category, Kind, NewRecord, Product};
 
 use crate::json::{self, Problem};
-use crate::{ParseOptions, Parsed, SkipReason, lines, timefmt};
+use crate::{ParseOptions, Parsed, lines, timefmt};
 
 /// The top-level keys of a line.
 pub const KEYS: [&str; 6] = [
@@ -161,9 +161,9 @@ fn record(v: Value, opts: &ParseOptions) -> Result<NewRecord, Problem> {
 }
 
 /// Parse JSON Lines of Steward records (any kind). Never fails: each line is
-/// a record, a skip ([`SkipReason::Malformed`] for invalid JSON,
-/// [`SkipReason::BlankLine`], [`SkipReason::InvalidUtf8`],
-/// [`SkipReason::LineTooLong`]) or a rejection naming the JSON path (N1.3).
+/// a record, a skip ([`SkipReason::Malformed`](crate::SkipReason::Malformed) for invalid JSON,
+/// [`crate::SkipReason::BlankLine`], [`crate::SkipReason::InvalidUtf8`],
+/// [`crate::SkipReason::LineTooLong`]) or a rejection naming the JSON path (N1.3).
 pub fn parse(source: &str, input: &[u8], opts: &ParseOptions) -> Parsed {
     let mut out = Parsed::default();
     for (no, bytes) in lines::lines(input) {
@@ -174,9 +174,12 @@ pub fn parse(source: &str, input: &[u8], opts: &ParseOptions) -> Parsed {
                 continue;
             }
         };
-        let Ok(v) = serde_json::from_str::<Value>(text) else {
-            out.skip(no, SkipReason::Malformed);
-            continue;
+        let v = match serde_json::from_str::<Value>(text) {
+            Ok(v) => v,
+            Err(e) => {
+                out.skip_json(no, e.column());
+                continue;
+            }
         };
         match record(v, opts) {
             Ok(r) => out.records.push((no, r)),
@@ -353,6 +356,9 @@ mod tests {
                 (4, "blank_line")
             ]
         );
+        // `{"kind": ` ends at its 9th character: the syntax error's column.
+        assert_eq!(p.skipped[0].column, Some(9));
+        assert_eq!(p.skipped[1].column, None);
         assert_eq!(p.accounted(), crate::line_count(&input));
     }
 }

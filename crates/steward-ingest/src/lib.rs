@@ -10,6 +10,14 @@
 //! | `focus` | [`focus`] | `billing.charge` (N2.2) | FinOps FOCUS 1.0 CSV (RFC 4180) |
 //! | `jsonl` | [`jsonl`] | any kind | JSON Lines, one Steward record per line |
 //! | `cloudevents` | [`cloudevents`] | any kind | CloudEvents 1.0 JSON format (structured, batch, JSON Lines) |
+//! | `zeek-ssh` | [`mapping`] | `usage.authentication` | Zeek `ssh.log`, JSON |
+//! | `zeek-http` | [`mapping`] | `usage.access` | Zeek `http.log`, JSON |
+//! | `ocsf-authentication` | [`mapping`] | `usage.authentication` | OCSF Authentication events (class 3002) |
+//! | `aws-cloudtrail` | [`mapping`] | `usage.access` | AWS CloudTrail records |
+//! | `okta-system-log` | [`mapping`] | `usage.authentication` | Okta System Log events |
+//!
+//! The last five are declarative mappings ([`mapping::Mapping`], TOML files
+//! in `mappings/`); a user's own mapping file is read the same way.
 //!
 //! [`email`] reads one RFC 5322 / MIME message for email intake of data
 //! subject requests (N7.4); it is not a [`Format`] (one message, not lines).
@@ -39,6 +47,7 @@ pub mod focus;
 mod json;
 pub mod jsonl;
 mod lines;
+pub mod mapping;
 pub mod openssh;
 mod timefmt;
 
@@ -66,16 +75,31 @@ pub enum Format {
     Jsonl,
     /// CloudEvents 1.0 JSON format whose `type` names a Steward kind. See [`cloudevents`].
     Cloudevents,
+    /// Zeek `ssh.log` (JSON) -> `usage.authentication`: built-in [`mapping`].
+    ZeekSsh,
+    /// Zeek `http.log` (JSON) -> `usage.access`: built-in [`mapping`].
+    ZeekHttp,
+    /// OCSF Authentication events (class 3002) -> `usage.authentication`: built-in [`mapping`].
+    OcsfAuthentication,
+    /// AWS CloudTrail records -> `usage.access`: built-in [`mapping`].
+    AwsCloudtrail,
+    /// Okta System Log events -> `usage.authentication`: built-in [`mapping`].
+    OktaSystemLog,
 }
 
 impl Format {
     /// All formats, in the order they are listed in messages.
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 10] = [
         Format::Openssh,
         Format::ApacheAccess,
         Format::Focus,
         Format::Jsonl,
         Format::Cloudevents,
+        Format::ZeekSsh,
+        Format::ZeekHttp,
+        Format::OcsfAuthentication,
+        Format::AwsCloudtrail,
+        Format::OktaSystemLog,
     ];
 
     /// The format's command-line name (`apache-access`, ...).
@@ -86,7 +110,22 @@ impl Format {
             Format::Focus => "focus",
             Format::Jsonl => "jsonl",
             Format::Cloudevents => "cloudevents",
+            Format::ZeekSsh => "zeek-ssh",
+            Format::ZeekHttp => "zeek-http",
+            Format::OcsfAuthentication => "ocsf-authentication",
+            Format::AwsCloudtrail => "aws-cloudtrail",
+            Format::OktaSystemLog => "okta-system-log",
         }
+    }
+
+    /// Whether the format is a built-in declarative [`mapping`].
+    pub fn is_mapping(self) -> bool {
+        mapping::BUILTIN.iter().any(|(n, _)| *n == self.as_str())
+    }
+
+    /// All format names, comma-separated, for messages and `--help`.
+    pub fn names() -> String {
+        Format::ALL.map(Format::as_str).join(", ")
     }
 }
 
@@ -98,7 +137,7 @@ impl fmt::Display for Format {
 
 impl FromStr for Format {
     type Err = IngestError;
-    /// Errors: [`IngestError::UnknownFormat`] listing the five names.
+    /// Errors: [`IngestError::UnknownFormat`] listing the names.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Format::ALL
             .into_iter()
@@ -133,24 +172,29 @@ pub enum SkipReason {
     InvalidUtf8,
     /// `line_too_long`: longer than [`MAX_LINE_BYTES`].
     LineTooLong,
-    /// `not_sshd`: not a syslog line of `sshd` / `sshd-session` with a pid ([`openssh`]).
+    /// `not_sshd`: not a syslog line of `sshd` / `sshd-session` /
+    /// `sshd(pam_unix)` with a pid ([`openssh`]).
     NotSshd,
     /// `no_subject`: names no data subject: an sshd session naming neither an
     /// account nor an IP address (N2.4), a FOCUS row without BillingAccountId,
     /// an access-log line without client IP or user.
     NoSubject,
     /// `malformed`: not in the format's grammar: an access-log line that is not
-    /// common/combined format, invalid JSON, a CSV row with the wrong number of
-    /// columns or cut short by the end of the file.
+    /// common/combined format, invalid JSON (with the column of the syntax
+    /// error, [`Skip::column`]), a CSV row with the wrong number of columns
+    /// (a last row cut short by the end of the file is a [`Rejection`]).
     Malformed,
     /// `bad_timestamp`: the line has the format's shape but its timestamp is
     /// not a real date and time (e.g. `Feb 30`, hour 25).
     BadTimestamp,
+    /// `not_selected`: a record a [`mapping`] does not take (its `[select]`
+    /// does not match, e.g. an OCSF event of another class).
+    NotSelected,
 }
 
 impl SkipReason {
     /// All reasons.
-    pub const ALL: [SkipReason; 7] = [
+    pub const ALL: [SkipReason; 8] = [
         SkipReason::BlankLine,
         SkipReason::InvalidUtf8,
         SkipReason::LineTooLong,
@@ -158,6 +202,7 @@ impl SkipReason {
         SkipReason::NoSubject,
         SkipReason::Malformed,
         SkipReason::BadTimestamp,
+        SkipReason::NotSelected,
     ];
 
     /// The stable snake_case name (`blank_line`, `not_sshd`, ...), used in
@@ -171,6 +216,7 @@ impl SkipReason {
             SkipReason::NoSubject => "no_subject",
             SkipReason::Malformed => "malformed",
             SkipReason::BadTimestamp => "bad_timestamp",
+            SkipReason::NotSelected => "not_selected",
         }
     }
 
@@ -188,6 +234,9 @@ impl SkipReason {
             }
             SkipReason::Malformed => "not in the format's grammar",
             SkipReason::BadTimestamp => "timestamp is not a real date and time",
+            SkipReason::NotSelected => {
+                "not a record this mapping takes (its [select] does not match)"
+            }
         }
     }
 }
@@ -201,10 +250,30 @@ impl fmt::Display for SkipReason {
 /// An input line (or CSV row, or event) that was not read as a record, and why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Skip {
-    /// 1-based line of the input (for a CSV row: the line it starts on).
+    /// 1-based line of the input (for a CSV row: the line it starts on; for
+    /// a JSON syntax error: the line of the error).
     pub line: usize,
+    /// 1-based column (in characters) of a JSON syntax error, as serde_json
+    /// counts it; `None` for every other skip.
+    pub column: Option<usize>,
     /// Why it was skipped.
     pub reason: SkipReason,
+}
+
+impl Skip {
+    /// `{source}:{line}: {reason}: {description}`, or with a column
+    /// `{source}:{line}:{column}: ...`: where and why, never a value.
+    pub fn message(&self, source: &str) -> String {
+        let at = match self.column {
+            Some(c) => format!("{source}:{}:{c}", self.line),
+            None => format!("{source}:{}", self.line),
+        };
+        format!(
+            "{at}: {}: {}",
+            self.reason.name(),
+            self.reason.description()
+        )
+    }
 }
 
 /// A record that parsed but does not fit the closed schema (N1.3): unknown
@@ -216,6 +285,9 @@ pub struct Rejection {
     /// `{source}:{line}: {path}: {reason}`: what is wrong, where (JSON path or
     /// field name) and how to fix it. Never carries a field value.
     pub error: String,
+    /// The same without the `{source}:{line}: ` prefix, for reports that
+    /// print the position themselves.
+    pub reason: String,
 }
 
 /// The outcome of parsing one input: every line (or CSV row, or event) is in
@@ -243,13 +315,28 @@ impl Parsed {
     }
 
     pub(crate) fn skip(&mut self, line: usize, reason: SkipReason) {
-        self.skipped.push(Skip { line, reason });
+        self.skipped.push(Skip {
+            line,
+            column: None,
+            reason,
+        });
+    }
+
+    /// A JSON syntax error at `line` and `column`.
+    pub(crate) fn skip_json(&mut self, line: usize, column: usize) {
+        self.skipped.push(Skip {
+            line,
+            column: Some(column),
+            reason: SkipReason::Malformed,
+        });
     }
 
     pub(crate) fn reject(&mut self, source: &str, line: usize, what: impl fmt::Display) {
+        let reason = what.to_string();
         self.rejected.push(Rejection {
             line,
-            error: format!("{source}:{line}: {what}"),
+            error: format!("{source}:{line}: {reason}"),
+            reason,
         });
     }
 }
@@ -261,9 +348,9 @@ impl Parsed {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum IngestError {
-    /// The format name is not one of the five.
+    /// The format name is not one of [`Format::ALL`].
     #[error(
-        "unknown format `{name}`: expected one of openssh, apache-access, focus, jsonl, cloudevents"
+        "unknown format `{name}`: expected one of openssh, apache-access, focus, jsonl, cloudevents, zeek-ssh, zeek-http, ocsf-authentication, aws-cloudtrail, okta-system-log (or --mapping FILE)"
     )]
     UnknownFormat {
         /// The name given (at most 40 characters).
@@ -314,6 +401,9 @@ pub enum IngestError {
         /// The missing column.
         column: &'static str,
     },
+    /// A mapping file that cannot be used (see [`mapping::MappingError`]).
+    #[error("{0}")]
+    Mapping(mapping::MappingError),
     /// A FOCUS header that is not valid UTF-8.
     #[error("{file}:{line}: the header is not valid UTF-8: re-encode the file as UTF-8")]
     HeaderNotUtf8 {
@@ -346,6 +436,17 @@ pub fn parse(
         Format::Focus => focus::parse(source, input, opts),
         Format::Jsonl => Ok(jsonl::parse(source, input, opts)),
         Format::Cloudevents => Ok(cloudevents::parse(source, input, opts)),
+        Format::ZeekSsh
+        | Format::ZeekHttp
+        | Format::OcsfAuthentication
+        | Format::AwsCloudtrail
+        | Format::OktaSystemLog => match mapping::Mapping::builtin(format.as_str()) {
+            Some(Ok(m)) => Ok(m.parse(source, input, opts)),
+            Some(Err(e)) => Err(IngestError::Mapping(e)),
+            None => Err(IngestError::UnknownFormat {
+                name: format.as_str().to_owned(),
+            }),
+        },
     }
 }
 
@@ -361,8 +462,12 @@ mod tests {
         let e = "syslog".parse::<Format>().unwrap_err();
         assert_eq!(
             e.to_string(),
-            "unknown format `syslog`: expected one of openssh, apache-access, focus, jsonl, cloudevents"
+            format!(
+                "unknown format `syslog`: expected one of {} (or --mapping FILE)",
+                Format::names()
+            )
         );
+        assert!(Format::ZeekSsh.is_mapping() && !Format::Openssh.is_mapping());
     }
 
     #[test]
@@ -377,7 +482,8 @@ mod tests {
                 "not_sshd",
                 "no_subject",
                 "malformed",
-                "bad_timestamp"
+                "bad_timestamp",
+                "not_selected"
             ]
         );
     }

@@ -1,10 +1,15 @@
 //! `openssh`: sshd log lines -> `usage.authentication` records (N2.4).
 //!
-//! Input: syslog lines whose tag is `sshd` or `sshd-session` with a pid, in
-//! either timestamp form
+//! Input: syslog lines whose tag is `sshd` or `sshd-session` with a pid (or
+//! `sshd(pam_unix)`, the older PAM form: `sshd(pam_unix)[19939]:
+//! authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser=
+//! rhost=218.188.2.4  user=root`, read as the `pam_unix(sshd:…)` messages of
+//! the current form), in either timestamp form
 //!
 //! * BSD syslog (RFC 3164): `Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186`
-//!   (no year: [`ParseOptions::year`] supplies it);
+//!   (no year: [`ParseOptions::year`] is the year of the first such line,
+//!   and the year rolls forward where the months go back, see [`YearRoll`];
+//!   [`year_for`] picks the year so that no line is dated in the future);
 //! * RFC 3339 (rsyslog `RSYSLOG_FileFormat`, RFC 5424 timestamps):
 //!   `2024-12-10T06:55:46.123456+01:00 host sshd[24200]: ...`.
 //!
@@ -237,6 +242,9 @@ static BSD_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
         r"^([A-Z][a-z]{2}) {1,2}([0-9]{1,2}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) ([^ ]+) ([^ \[]+)\[([0-9]{1,10})\]: ?",
     )
 });
+/// Any line's BSD syslog timestamp (`Dec 10 06:55:46 `), whatever follows.
+static BSD_STAMP: LazyLock<Regex> =
+    LazyLock::new(|| re(r"^([A-Z][a-z]{2}) {1,2}([0-9]{1,2}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) "));
 static RFC3339_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?(?:Z|z|[+-][0-9]{2}:[0-9]{2})) ([^ ]+) ([^ \[]+)\[([0-9]{1,10})\]: ?",
@@ -296,6 +304,11 @@ static SESSION: LazyLock<Regex> = LazyLock::new(|| {
         r"^pam_unix\(sshd:session\): session (opened|closed) for user ([^ (]*)(?:\(uid=[0-9]+\))?(?: by .*)?$",
     )
 });
+static OLD_SESSION: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"^session (opened|closed) for user ([^ (]*)(?:\(uid=[0-9]+\))?(?: by .*)?$")
+});
+static OLD_PAM_MORE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"^([0-9]{1,18}) more authentication failures?;(.*)$"));
 static REVERSE: LazyLock<Regex> =
     LazyLock::new(|| re(r"^reverse mapping checking getaddrinfo for ([^ ]+) \[([^\]]+)\] failed"));
 static GENERIC_CLIENT: LazyLock<Regex> =
@@ -493,8 +506,127 @@ fn classify(msg: &str) -> Msg<'_> {
     })
 }
 
+/// Classify a message of the older PAM form, logged under the tag
+/// `sshd(pam_unix)` with the `pam_unix(sshd:…): ` prefix left out (Linux
+/// PAM before 0.99, e.g. Red Hat 9): `authentication failure; … rhost=<host>
+/// [user=<user>]`, `check pass; user unknown`, `session opened for user <user>
+/// by (uid=<n>)`, `session closed for user <user>`, `<n> more authentication
+/// failures; …`. The events are those of the current form.
+fn classify_old_pam(msg: &str) -> Msg<'_> {
+    use Outcome::{Failure, Info, Success};
+    if let Some(kv) = msg.strip_prefix("authentication failure;") {
+        let mut m = Msg::new("pam_auth_failure", Failure);
+        pam_kv(&mut m, kv);
+        m
+    } else if msg.starts_with("check pass; user unknown") {
+        Msg::new("pam_check_pass_unknown_user", Failure)
+    } else if let Some(c) = OLD_SESSION.captures(msg) {
+        let mut m = if cap(&c, 1) == Some("opened") {
+            Msg::new("pam_session_opened", Success)
+        } else {
+            Msg::new("pam_session_closed", Info)
+        };
+        m.account = cap(&c, 2);
+        m
+    } else if let Some(c) = OLD_PAM_MORE.captures(msg) {
+        let mut m = Msg::new("pam_auth_failures_more", Failure);
+        m.count = cap_num(&c, 1);
+        if let Some(kv) = cap(&c, 2) {
+            pam_kv(&mut m, kv);
+        }
+        m
+    } else {
+        Msg::new("other", Info)
+    }
+}
+
+/// The syslog tag of the older PAM form (`sshd(pam_unix)[pid]: …`).
+const OLD_PAM_TAG: &str = "sshd(pam_unix)";
+
+/// The years of BSD syslog timestamps (RFC 3164 `Mmm dd HH:MM:SS` has none),
+/// followed line by line: a file runs forward in time, so when a line's month
+/// is two or more months before the previous line's (`Dec 31` then `Jan 1`),
+/// the year has rolled forward by one. A step back of one month (`Jul 1`
+/// then `Jun 30`: lines written slightly out of order at a month's end) is
+/// not a new year. Every line with a BSD timestamp counts, sshd's or not.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct YearRoll {
+    prev: Option<u8>,
+    rolls: i32,
+}
+
+impl YearRoll {
+    /// Years rolled so far, after a line of `month` (1-12): add it to the
+    /// year of the first line.
+    pub fn next(&mut self, month: u8) -> i32 {
+        if let Some(p) = self.prev
+            && month + 1 < p
+        {
+            self.rolls += 1;
+        }
+        self.prev = Some(month);
+        self.rolls
+    }
+}
+
+/// A BSD syslog timestamp: `(month 1-12, day, hour, minute, second)`.
+type Stamp = (u8, u8, u8, u8, u8);
+
+/// A line's BSD syslog timestamp, when its parts are numbers.
+fn bsd_stamp(text: &str) -> Option<Stamp> {
+    let c = BSD_STAMP.captures(text)?;
+    Some((
+        timefmt::month(cap(&c, 1)?)?,
+        timefmt::num(cap(&c, 2)?)?,
+        timefmt::num(cap(&c, 3)?)?,
+        timefmt::num(cap(&c, 4)?)?,
+        timefmt::num(cap(&c, 5)?)?,
+    ))
+}
+
+/// The year to give [`ParseOptions::year`] for `input` when the user named
+/// none: the latest year such that no BSD-stamped line is dated more than a
+/// day after `now` (the stamps are the logging host's local time, up to 14
+/// hours ahead of UTC), with the years rolling forward as [`YearRoll`]
+/// says. So a `Dec 10` line read on 2 December is dated last year, and a
+/// file running from December into January ends in `now`'s year (or
+/// before). An input without BSD stamps gets `now`'s year.
+pub fn year_for(input: &[u8], now: time::OffsetDateTime) -> i32 {
+    let mut roll = YearRoll::default();
+    let mut latest: Option<(i32, Stamp)> = None;
+    for (_, bytes) in lines::lines(input) {
+        let Ok(text) = lines::text(bytes) else {
+            continue;
+        };
+        let Some(stamp) = bsd_stamp(text) else {
+            continue;
+        };
+        let rolls = roll.next(stamp.0);
+        if latest.is_none_or(|l| (rolls, stamp) > l) {
+            latest = Some((rolls, stamp));
+        }
+    }
+    let limit = now.saturating_add(time::Duration::DAY);
+    let Some((rolls, stamp)) = latest else {
+        return now.year();
+    };
+    let limit_stamp = (
+        u8::from(limit.month()),
+        limit.day(),
+        limit.hour(),
+        limit.minute(),
+        limit.second(),
+    );
+    let last_year = if stamp <= limit_stamp {
+        limit.year()
+    } else {
+        limit.year() - 1
+    };
+    last_year - rolls
+}
+
 /// First pass over one line: the syslog prefix and the sshd message, or why
-/// the line is skipped.
+/// the line is skipped. `year` is the year of a BSD timestamp.
 fn parse_line<'a>(no: usize, text: &'a str, year: i32) -> Result<Line<'a>, SkipReason> {
     let (occurred_at, host, tag, pid, end) = if let Some(c) = BSD_PREFIX.captures(text) {
         let ts = (|| {
@@ -521,7 +653,7 @@ fn parse_line<'a>(no: usize, text: &'a str, year: i32) -> Result<Line<'a>, SkipR
     let (Some(host), Some(tag), Some(pid)) = (host, tag, pid) else {
         return Err(SkipReason::NotSshd);
     };
-    if tag != "sshd" && tag != "sshd-session" {
+    if tag != "sshd" && tag != "sshd-session" && tag != OLD_PAM_TAG {
         return Err(SkipReason::NotSshd);
     }
     let pid: u64 = pid.parse().map_err(|_| SkipReason::NotSshd)?;
@@ -533,7 +665,11 @@ fn parse_line<'a>(no: usize, text: &'a str, year: i32) -> Result<Line<'a>, SkipR
         pid,
         occurred_at,
         text,
-        msg: classify(msg),
+        msg: if tag == OLD_PAM_TAG {
+            classify_old_pam(msg)
+        } else {
+            classify(msg)
+        },
     })
 }
 
@@ -585,8 +721,13 @@ fn nearest<T: Clone>(own: &[Option<T>]) -> Vec<Option<T>> {
 pub fn parse(source: &str, input: &[u8], opts: &ParseOptions) -> Parsed {
     let mut out = Parsed::default();
     let mut parsed: Vec<Line<'_>> = Vec::new();
+    let mut roll = YearRoll::default();
     for (no, bytes) in lines::lines(input) {
-        match lines::text(bytes).and_then(|t| parse_line(no, t, opts.year)) {
+        let mut year = |t: &str| match bsd_stamp(t) {
+            Some((month, ..)) => opts.year.saturating_add(roll.next(month)),
+            None => opts.year,
+        };
+        match lines::text(bytes).and_then(|t| parse_line(no, t, year(t))) {
             Ok(l) => parsed.push(l),
             Err(reason) => out.skip(no, reason),
         }
@@ -696,6 +837,7 @@ mod tests {
     fn every_constant_regex_compiles() {
         for r in [
             &BSD_PREFIX,
+            &BSD_STAMP,
             &RFC3339_PREFIX,
             &AUTH,
             &REPEATED,
@@ -712,6 +854,8 @@ mod tests {
             &PAM_MORE,
             &PAM_MAX,
             &SESSION,
+            &OLD_SESSION,
+            &OLD_PAM_MORE,
             &REVERSE,
             &GENERIC_CLIENT,
         ] {
@@ -775,6 +919,7 @@ Dec 10 07:02:51 LabSZ sshd[24205]: PAM 2 more authentication failures; logname= 
             p.skipped,
             vec![crate::Skip {
                 line: 3,
+                column: None,
                 reason: SkipReason::NoSubject
             }]
         );
@@ -1034,6 +1179,153 @@ Dec 10 07:02:51 LabSZ sshd[24205]: PAM 2 more authentication failures; logname= 
         );
         assert_eq!(field(&p, 0, "source_ip").unwrap(), "2001:db8::1");
         assert_eq!(p.accounted(), crate::line_count(&input));
+    }
+
+    #[test]
+    fn older_pam_form_is_read_with_user_and_rhost() {
+        // Lines as loghub's Linux_2k.log writes them (Red Hat 9 sshd with PAM 0.75).
+        let input = "Jun 15 02:04:59 combo sshd(pam_unix)[20882]: authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=220-135-151-1.hinet-ip.hinet.net  user=root\n\
+Jun 14 15:16:02 combo sshd(pam_unix)[19937]: check pass; user unknown\n\
+Jun 14 15:16:02 combo sshd(pam_unix)[19937]: authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=218.188.2.4 \n\
+Jun 15 12:12:34 combo sshd(pam_unix)[23397]: session opened for user test by (uid=509)\n\
+Jun 15 12:12:35 combo sshd(pam_unix)[23397]: session closed for user test\n\
+Jun 16 01:00:00 combo sshd(pam_unix)[30000]: check pass; user unknown\n\
+Jun 16 01:00:00 combo sshd(pam_unix)[30001]: 2 more authentication failures; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=10.9.8.7  user=guest\n\
+Jun 16 01:00:01 combo su(pam_unix)[30002]: session opened for user news by (uid=0)\n";
+        let p = parse("Linux.log", input.as_bytes(), &opts());
+        let got: Vec<_> = p
+            .records
+            .iter()
+            .map(|(l, r)| {
+                (
+                    *l,
+                    r.subject().kind(),
+                    r.subject().value().to_owned(),
+                    r.fields()["event"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        use IdentifierKind::{Ip, Username};
+        assert_eq!(
+            got,
+            vec![
+                (1, Username, "root".into(), "pam_auth_failure".into()),
+                (
+                    2,
+                    Ip,
+                    "218.188.2.4".into(),
+                    "pam_check_pass_unknown_user".into()
+                ),
+                (3, Ip, "218.188.2.4".into(), "pam_auth_failure".into()),
+                (4, Username, "test".into(), "pam_session_opened".into()),
+                (5, Username, "test".into(), "pam_session_closed".into()),
+                (7, Username, "guest".into(), "pam_auth_failures_more".into()),
+            ]
+        );
+        // `user` and `rhost` are attributed: a host name stays `rhost`, an
+        // address is also the session's IP.
+        assert_eq!(field(&p, 0, "account").unwrap(), "root");
+        assert_eq!(
+            field(&p, 0, "rhost").unwrap(),
+            "220-135-151-1.hinet-ip.hinet.net"
+        );
+        assert_eq!(field(&p, 0, "source_ip"), None);
+        assert_eq!(field(&p, 2, "rhost").unwrap(), "218.188.2.4");
+        assert_eq!(field(&p, 3, "outcome").unwrap(), "success");
+        assert_eq!(field(&p, 5, "count").unwrap(), 2);
+        assert_eq!(field(&p, 5, "source_ip"), None);
+        assert_eq!(field(&p, 5, "rhost").unwrap(), "10.9.8.7");
+        let skips: Vec<_> = p.skipped.iter().map(|s| (s.line, s.reason)).collect();
+        assert_eq!(
+            skips,
+            vec![(6, SkipReason::NoSubject), (8, SkipReason::NotSshd)]
+        );
+    }
+
+    fn at(s: &str) -> time::OffsetDateTime {
+        time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).unwrap()
+    }
+
+    fn dates(input: &str, year: i32) -> Vec<String> {
+        let o = ParseOptions {
+            year,
+            product: Product::CloudPlatform,
+        };
+        parse("auth.log", input.as_bytes(), &o)
+            .records
+            .iter()
+            .map(|(_, r)| r.occurred_at().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn syslog_year_rolls_forward_when_the_months_go_back() {
+        let input = "Dec 31 23:59:58 h sshd[1]: Invalid user ann from 10.0.0.1\n\
+Dec 31 23:59:59 h kernel: tick\n\
+Jan  1 00:00:01 h sshd[2]: Invalid user bob from 10.0.0.2\n\
+Feb  3 10:00:00 h sshd[3]: Invalid user cid from 10.0.0.3\n\
+Jan 15 10:00:00 h sshd[4]: Invalid user dan from 10.0.0.4\n\
+Dec  1 10:00:00 h sshd[5]: Invalid user eve from 10.0.0.5\n\
+Jan  2 00:00:02 h sshd[6]: Invalid user fay from 10.0.0.6\n";
+        // Dec 31 then Jan 1 is a new year (the kernel line counts too); Feb
+        // then Jan 15 is one month back (out of order), the same year; Dec
+        // then Jan again is the next year.
+        assert_eq!(
+            dates(input, 2025),
+            vec![
+                "2025-12-31T23:59:58",
+                "2026-01-01T00:00:01",
+                "2026-02-03T10:00:00",
+                "2026-01-15T10:00:00",
+                "2026-12-01T10:00:00",
+                "2027-01-02T00:00:02"
+            ]
+        );
+        let ooo = "Jul  1 00:00:01 h sshd[1]: Invalid user ann from 10.0.0.1\n\
+Jun 30 23:59:59 h sshd[2]: Invalid user bob from 10.0.0.2\n\
+Aug  1 00:00:00 h sshd[3]: Invalid user cid from 10.0.0.3\n";
+        assert_eq!(
+            dates(ooo, 2024),
+            vec![
+                "2024-07-01T00:00:01",
+                "2024-06-30T23:59:59",
+                "2024-08-01T00:00:00"
+            ]
+        );
+        let mut roll = YearRoll::default();
+        let rolls: Vec<i32> = [12, 1, 3, 2, 11, 1].iter().map(|m| roll.next(*m)).collect();
+        assert_eq!(rolls, vec![0, 1, 1, 1, 1, 2]);
+    }
+
+    #[test]
+    fn without_a_year_no_line_is_dated_in_the_future() {
+        let dec = "Dec 10 06:55:46 LabSZ sshd[1]: Invalid user ann from 10.0.0.1\n";
+        // Read on 2 December 2026: 10 December is eight days ahead, so last year.
+        let y = year_for(dec.as_bytes(), at("2026-12-02T02:56:42Z"));
+        assert_eq!(y, 2025);
+        assert_eq!(dates(dec, y), vec!["2025-12-10T06:55:46"]);
+        // Read on 11 December 2026: this year.
+        assert_eq!(year_for(dec.as_bytes(), at("2026-12-11T00:00:00Z")), 2026);
+        // Within a day ahead (a host east of UTC) is still this year.
+        assert_eq!(year_for(dec.as_bytes(), at("2026-12-09T08:00:00Z")), 2026);
+        // Dec 31 then Jan 1, read on 5 January 2027: 2026 then 2027.
+        let span = "Dec 31 23:59:58 h sshd[1]: Invalid user ann from 10.0.0.1\n\
+Jan  1 00:00:01 h sshd[2]: Invalid user bob from 10.0.0.2\n";
+        let y = year_for(span.as_bytes(), at("2027-01-05T00:00:00Z"));
+        assert_eq!(y, 2026);
+        assert_eq!(
+            dates(span, y),
+            vec!["2026-12-31T23:59:58", "2027-01-01T00:00:01"]
+        );
+        // Read on 30 December 2026: the January line would be ahead, so the
+        // file ran from December 2025 into January 2026.
+        let y = year_for(span.as_bytes(), at("2026-12-30T00:00:00Z"));
+        assert_eq!(
+            dates(span, y),
+            vec!["2025-12-31T23:59:58", "2026-01-01T00:00:01"]
+        );
+        // No BSD timestamps: now's year.
+        assert_eq!(year_for(b"just text\n", at("2026-03-01T00:00:00Z")), 2026);
     }
 
     #[test]

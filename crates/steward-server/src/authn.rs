@@ -2,11 +2,8 @@
 //! brute-force lockout per client address, a rate limit per principal, and
 //! the token scope each route declares (`needs_scope`, beside its routes).
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
@@ -16,7 +13,6 @@ use steward_core::Authenticated;
 use crate::problem::ApiError;
 use crate::state::AppState;
 
-pub use crate::limits::LimitsClock;
 pub(crate) use crate::limits::Limits;
 
 /// The client address of a request, as the accept loop recorded it.
@@ -164,6 +160,8 @@ impl FromRequestParts<AppState> for NotLockedOut {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::limits::LimitsClock;
+    use std::time::Duration;
 
     #[test]
     fn a_route_without_a_declared_scope_needs_manage_n5_1() {
