@@ -428,11 +428,7 @@ impl Mapping {
             let offset = e.span().map_or(0, |s| s.start);
             let line = line_of(text, offset);
             let msg = e.message().trim().to_owned();
-            let key = if msg.starts_with("missing field") {
-                None
-            } else {
-                key_on_line(text, line)
-            };
+            let key = (!msg.starts_with("missing field")).then(|| key_on_line(text, line)).flatten();
             err(
                 offset,
                 key,
