@@ -13,7 +13,6 @@ use steward_core::Authenticated;
 use crate::problem::ApiError;
 use crate::state::AppState;
 
-pub(crate) use crate::limits::Limits;
 
 /// The client address of a request, as the accept loop recorded it.
 pub(crate) fn peer_ip(parts: &Parts) -> Option<IpAddr> {
@@ -160,7 +159,7 @@ impl FromRequestParts<AppState> for NotLockedOut {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::limits::LimitsClock;
+    use crate::limits::{Limits, LimitsClock};
     use std::time::Duration;
 
     #[test]
