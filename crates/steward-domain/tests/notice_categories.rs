@@ -142,7 +142,11 @@ fn communications_are_feedback_questions_and_support_only_n2_5() {
     for kind in &kinds {
         let fields = fields_of(kind);
         assert!(!fields.is_empty(), "{kind} has no fields");
-        match record(kind, &[(fields[0], "x"), ("card_number", "4111")], Product::Workspace) {
+        match record(
+            kind,
+            &[(fields[0], "x"), ("card_number", "4111")],
+            Product::Workspace,
+        ) {
             Err(DomainError::UnknownField { field, .. }) => assert_eq!(field, "card_number"),
             other => panic!("{kind}: {other:?}"),
         }

@@ -428,7 +428,9 @@ impl Mapping {
             let offset = e.span().map_or(0, |s| s.start);
             let line = line_of(text, offset);
             let msg = e.message().trim().to_owned();
-            let key = (!msg.starts_with("missing field")).then(|| key_on_line(text, line)).flatten();
+            let key = (!msg.starts_with("missing field"))
+                .then(|| key_on_line(text, line))
+                .flatten();
             err(
                 offset,
                 key,

@@ -49,39 +49,99 @@ fn repository_coverage_matches_the_hand_count() {
     assert_eq!(
         locs(&c.enforcing),
         pairs(&[
-            ("crates/steward-core/src/authorize.rs", "enum ManagementAction"),
-            ("crates/steward-core/src/authorize.rs", "enum ManagementAction"),
-            ("crates/steward-core/src/authorize.rs", "enum ManagementAction"),
-            ("crates/steward-core/src/authorize.rs", "enum ManagementAction"),
+            (
+                "crates/steward-core/src/authorize.rs",
+                "enum ManagementAction"
+            ),
+            (
+                "crates/steward-core/src/authorize.rs",
+                "enum ManagementAction"
+            ),
+            (
+                "crates/steward-core/src/authorize.rs",
+                "enum ManagementAction"
+            ),
+            (
+                "crates/steward-core/src/authorize.rs",
+                "enum ManagementAction"
+            ),
             ("crates/steward-core/src/authorize.rs", "fn policy_action"),
             ("crates/steward-core/src/authorize.rs", "struct Target"),
-            ("crates/steward-core/src/gate/mod.rs", "struct AccessRequest"),
+            (
+                "crates/steward-core/src/gate/mod.rs",
+                "struct AccessRequest"
+            ),
             ("crates/steward-core/src/services.rs", "fn add_principal"),
             ("crates/steward-core/src/services.rs", "fn change_principal"),
-            ("crates/steward-core/src/services.rs", "fn not_a_tenancy_kind"),
-            ("crates/steward-core/src/services.rs", "struct LegalObligation"),
+            (
+                "crates/steward-core/src/services.rs",
+                "fn not_a_tenancy_kind"
+            ),
+            (
+                "crates/steward-core/src/services.rs",
+                "struct LegalObligation"
+            ),
             ("crates/steward-core/src/tenancy.rs", "fn add_reseller"),
             ("crates/steward-core/src/tenancy.rs", "fn create_partner"),
-            ("crates/steward-core/src/tenancy.rs", "fn export_organisation"),
-            ("crates/steward-core/src/tenancy.rs", "fn organisation_of_subject"),
+            (
+                "crates/steward-core/src/tenancy.rs",
+                "fn export_organisation"
+            ),
+            (
+                "crates/steward-core/src/tenancy.rs",
+                "fn organisation_of_subject"
+            ),
             ("crates/steward-core/src/tenancy.rs", "module doc"),
             ("crates/steward-core/src/tenancy.rs", "struct Organisation"),
             ("crates/steward-core/src/tenancy.rs", "struct Partner"),
             ("crates/steward-core/src/tenancy.rs", "struct UserAccount"),
-            ("crates/steward-domain/src/principal.rs", "enum PrincipalKind"),
-            ("crates/steward-policy/pack/20-staff.cedar", "policy bootstrap-operator-tenancy"),
-            ("crates/steward-policy/pack/20-staff.cedar", "policy staff-security-manage-tenancy"),
+            (
+                "crates/steward-domain/src/principal.rs",
+                "enum PrincipalKind"
+            ),
+            (
+                "crates/steward-policy/pack/20-staff.cedar",
+                "policy bootstrap-operator-tenancy"
+            ),
+            (
+                "crates/steward-policy/pack/20-staff.cedar",
+                "policy staff-security-manage-tenancy"
+            ),
             ("crates/steward-policy/src/request.rs", "enum Action"),
             ("crates/steward-policy/src/request.rs", "enum Action"),
-            ("crates/steward-policy/src/request.rs", "struct DecisionRequest"),
-            ("crates/steward-server/src/routes/obligations.rs", "struct ObligationIn"),
-            ("crates/steward-server/src/routes/tenancy.rs", "fn organisation_create"),
-            ("crates/steward-server/src/routes/tenancy.rs", "fn partner_create"),
-            ("crates/steward-server/src/routes/tenancy.rs", "fn reseller_add"),
-            ("crates/steward-server/src/routes/tenancy.rs", "fn user_create"),
+            (
+                "crates/steward-policy/src/request.rs",
+                "struct DecisionRequest"
+            ),
+            (
+                "crates/steward-server/src/routes/obligations.rs",
+                "struct ObligationIn"
+            ),
+            (
+                "crates/steward-server/src/routes/tenancy.rs",
+                "fn organisation_create"
+            ),
+            (
+                "crates/steward-server/src/routes/tenancy.rs",
+                "fn partner_create"
+            ),
+            (
+                "crates/steward-server/src/routes/tenancy.rs",
+                "fn reseller_add"
+            ),
+            (
+                "crates/steward-server/src/routes/tenancy.rs",
+                "fn user_create"
+            ),
             ("crates/steward-server/src/routes/tenancy.rs", "module doc"),
-            ("crates/steward-server/src/routes/tenancy.rs", "struct OrganisationOut"),
-            ("crates/steward-server/src/routes/tenancy.rs", "struct PartnerOut"),
+            (
+                "crates/steward-server/src/routes/tenancy.rs",
+                "struct OrganisationOut"
+            ),
+            (
+                "crates/steward-server/src/routes/tenancy.rs",
+                "struct PartnerOut"
+            ),
             ("crates/steward-store/src/schema.rs", "const MIGRATIONS"),
             ("crates/steward-store/src/types.rs", "enum RegistryTable"),
         ])

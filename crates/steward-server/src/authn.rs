@@ -13,7 +13,6 @@ use steward_core::Authenticated;
 use crate::problem::ApiError;
 use crate::state::AppState;
 
-
 /// The client address of a request, as the accept loop recorded it.
 pub(crate) fn peer_ip(parts: &Parts) -> Option<IpAddr> {
     parts

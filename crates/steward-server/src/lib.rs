@@ -22,10 +22,10 @@
 mod accept;
 mod app;
 mod authn;
-mod limits;
 mod call;
 mod docs_page;
 mod extract;
+mod limits;
 mod log;
 mod metrics;
 pub mod openapi;

@@ -484,7 +484,11 @@ async fn every_route_needs_its_features_scope_n5_1() {
     ];
     for (method, path, scope) in routes {
         assert!(steward_core::TOKEN_SCOPES.contains(scope));
-        let token = if *scope == "ingest" { &read_only } else { &ingest_only };
+        let token = if *scope == "ingest" {
+            &read_only
+        } else {
+            &ingest_only
+        };
         let r = s.send(method.clone(), token, path, json!({})).await;
         let p = problem(r, StatusCode::FORBIDDEN).await;
         let detail = p["detail"].as_str().unwrap();

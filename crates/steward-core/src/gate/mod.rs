@@ -61,7 +61,7 @@
 //! ```compile_fail,E0451
 //! // No `Opened` without the pipeline.
 //! let _ = steward_core::Opened {
-//!     region: 0, subject: None, decision: todo!(), audit_index: 0,
+//!     region: 0, subject: None, decision: Default::default(), audit_index: 0,
 //!     request_id: String::new(), sealer: None,
 //! };
 //! ```
