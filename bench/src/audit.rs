@@ -195,250 +195,272 @@ pub fn append(quick: bool) -> Section {
             60,
         )?;
         let mut plain = open_plain_log(&dir.path().join("plain-log.sqlite3"))?;
-        // Batched appends.
-        let mut batches = Vec::new();
-        let mut all = Vec::new();
-        for b in 0..batched / per_commit {
-            let d = drafts(b * per_commit, per_commit)?;
-            all.extend(d.iter().cloned());
-            batches.push(d);
-        }
-        let store_runs = commit_in_runs(&mut store, batches)?;
-        let store_secs: f64 = store_runs.iter().map(|r| r.1).sum();
-        // The same canonical bytes: time producing them, and hashing them.
-        let t = Instant::now();
-        let bytes = canonical(&all, 0);
-        let canon_secs = secs(t);
-        let avg = bytes.iter().map(Vec::len).sum::<usize>() as f64 / bytes.len().max(1) as f64;
-        let sha_runs = sha_in_runs(&bytes);
-        let sha_secs = Runs::new(sha_runs.clone()).median();
-        // Run k's ratio: its appends/s over the hashes/s of hashing run k.
-        let batched_ratio = Runs::new(
-            store_runs
-                .iter()
-                .zip(&sha_runs)
-                .map(|(&(e, st), &sh)| (e / st) / (bytes.len() as f64 / sh))
-                .collect(),
-        );
-        // Reference: the same rows into a plain SQLite table, same settings and batch.
-        let t = Instant::now();
-        for (k, chunk) in bytes.chunks(per_commit as usize).enumerate() {
-            plain_log_insert(&mut plain, (k * per_commit as usize) as i64, chunk)?;
-        }
-        let plain_secs = secs(t);
-        // Reference: one row per commit holding the batch's bytes and leaf hashes.
-        let t = Instant::now();
-        for (k, chunk) in bytes.chunks(per_commit as usize).enumerate() {
-            plain_blob_insert(&mut plain, k as i64, chunk)?;
-        }
-        let blob_secs = secs(t);
-        // Reference: the disk's own floor for the same bytes, durable per
-        // commit: append each commit's bytes to a file and fdatasync.
-        let floor_path = dir.path().join("floor.log");
-        let mut floor = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&floor_path)
-            .map_err(|e| format!("{}: {e}", floor_path.display()))?;
-        let t = Instant::now();
-        for chunk in bytes.chunks(per_commit as usize) {
-            let mut buf = Vec::with_capacity(chunk.iter().map(Vec::len).sum());
-            for b in chunk {
-                buf.extend_from_slice(b);
-            }
-            floor
-                .write_all(&buf)
-                .and_then(|()| floor.sync_data())
-                .map_err(|e| format!("{}: {e}", floor_path.display()))?;
-        }
-        let floor_secs = secs(t);
-        let n = batched as f64;
-        let (sr, hr, pr) = (n / store_secs, n / sha_secs, n / plain_secs);
-        s.rows.push(
-            Row::info(
-                format!(
-                    "batched appends ({} per commit) vs raw SHA-256",
-                    thousands(per_commit as f64)
-                ),
-                rate(sr, "entries"),
-                rate(hr, "hashes"),
-                batched_ratio.cell(|r| thr_ratio(r, 1.0)),
-            )
-            .judged("≥ 0.5×", Column::Ratio, Cmp::AtLeast, 0.5),
-        );
-        s.rows.push(Row::info(
-            "reference: vs plain SQLite INSERT + SHA-256 of the same rows, same batch",
-            rate(sr, "entries"),
-            rate(pr, "rows"),
-            thr_ratio(sr, pr),
-        ));
-        let br = n / blob_secs;
-        s.rows.push(Row::info(
-            "reference: raw SHA-256 vs the same bytes as one SQLite blob per commit + SHA-256",
-            rate(br, "entries"),
-            rate(hr, "hashes"),
-            thr_ratio(br, hr),
-        ));
-        let fr = n / floor_secs;
-        s.rows.push(Row::info(
-            "reference: raw SHA-256 vs the disk floor (the same bytes appended to a file, fdatasync per commit, no hashing)",
-            rate(fr, "entries"),
-            rate(hr, "hashes"),
-            thr_ratio(fr, hr),
-        ));
-        s.notes.push(format!(
-            "Entries average {avg:.0} bytes. Per entry: the store {} in all; of that, building the canonical JSON (RFC 8785) \
-             {} and SHA-256 {} (measured apart on the same entries); the rest, {}, is SQLite (row insert, B-tree, WAL) and \
-             the commit's head-row update, checkpoint signing and fsync, shared by {} entries. A plain SQLite table \
-             `(idx INTEGER PRIMARY KEY, entry BLOB, leaf_hash BLOB)` takes {} per row for the same bytes and hash.",
-            us(store_secs * 1e6 / n),
-            us(canon_secs * 1e6 / n),
-            us(sha_secs * 1e6 / n),
-            us(((store_secs - canon_secs - sha_secs) * 1e6 / n).max(0.0)),
-            thousands(per_commit as f64),
-            us(plain_secs * 1e6 / n)
-        ));
-        if !meets(&thr_ratio(batched_ratio.median(), 1.0), Cmp::AtLeast, 0.5) {
-            s.notes.push(format!(
-                "Why the batched target is missed: raw SHA-256 of an entry takes {}, so 0.5× leaves {} per appended \
-                 entry for everything. A plain SQLite row per entry alone costs {} (reference row), and building the \
-                 canonical JSON {}: with one SQLite row per entry and JSON built through serde, no change reaches it. \
-                 Steward's store runs at {:.2}× of that plain row-per-entry floor. Even the same bytes stored as one blob \
-                 per commit take {} per entry ({:.2}× of raw SHA-256, reference row). What would reach 0.5×: entries \
-                 written as one blob (or an append-only segment file) per commit, with the index kept per batch, and a \
-                 hand-written canonical-JSON writer for the fixed entry shape (~0.3 µs); both in steward-store / \
-                 steward-audit. The disk floor row bounds any durable design: writing the same bytes to a file with one \
-                 fdatasync per commit, and nothing else, runs at {:.2}× of raw SHA-256 here{}.",
-                us(sha_secs * 1e6 / n),
-                us(2.0 * sha_secs * 1e6 / n),
-                us(plain_secs * 1e6 / n),
-                us(canon_secs * 1e6 / n),
-                sr / pr,
-                us(blob_secs * 1e6 / n),
-                br / hr,
-                fr / hr,
-                if fr / hr < 0.5 {
-                    ": below 0.5× with no database, no JSON and no hashing at all, so on this disk the target can only \
-                     be met by an append that is not durable at commit (e.g. group commit across requests)"
-                } else {
-                    ""
-                }
-            ));
-        }
-
-        // Durable appends: one entry per commit, vs write + fdatasync. Start
-        // both databases from a checkpointed WAL (reused from its start, as in
-        // a long-running process) so that the batched phase's pages are not
-        // checkpointed on this phase's clock.
-        for c in [store.connection(), &plain] {
-            c.execute_batch("PRAGMA wal_checkpoint(RESTART);")
-                .map_err(|e| format!("sqlite: {e}"))?;
-        }
-        let d = drafts(1_000_000, durable)?;
-        let file_bytes = canonical(&d, 0);
-        let fpath = dir.path().join("fdatasync.log");
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&fpath)
-            .map_err(|e| format!("{}: {e}", fpath.display()))?;
-        // Interleave one operation of each side at a time: the shared disk's
-        // latency drifts with other work, and this spreads it evenly.
-        let (mut st_t, mut fs_t, mut pl_t) = (Vec::new(), Vec::new(), Vec::new());
-        for (i, (draft, b)) in d.into_iter().zip(&file_bytes).enumerate() {
-            let t = Instant::now();
-            store
-                .commit(ChangeSet {
-                    audit: vec![draft],
-                    ..Default::default()
-                })
-                .map_err(store_err)?;
-            st_t.push(secs(t));
-            let t = Instant::now();
-            f.write_all(b)
-                .map_err(|e| format!("{}: {e}", fpath.display()))?;
-            f.sync_data()
-                .map_err(|e| format!("{}: {e}", fpath.display()))?;
-            fs_t.push(secs(t));
-            let t = Instant::now();
-            plain_log_insert(
-                &mut plain,
-                batched as i64 + i as i64,
-                std::slice::from_ref(b),
-            )?;
-            pl_t.push(secs(t));
-        }
-        let sum = |v: &[f64]| v.iter().sum::<f64>();
-        let (sr, fr, pr) = (
-            st_t.len() as f64 / sum(&st_t),
-            fs_t.len() as f64 / sum(&fs_t),
-            pl_t.len() as f64 / sum(&pl_t),
-        );
-        // RUNS consecutive runs of equal length: run k's ratio is its
-        // fdatasync time over its commit time (the same count on each side).
-        let per_run = st_t.len().div_ceil(RUNS).max(1);
-        let durable_ratio = Runs::new(
-            st_t.chunks(per_run)
-                .zip(fs_t.chunks(per_run))
-                .map(|(st, fs)| sum(fs) / sum(st))
-                .collect(),
-        );
-        s.rows.push(
-            Row::info(
-                "durable appends (1 per commit) vs write + fdatasync",
-                rate(sr, "entries"),
-                rate(fr, "fdatasyncs"),
-                durable_ratio.cell(|r| thr_ratio(r, 1.0)),
-            )
-            .judged("≥ 0.8×", Column::Ratio, Cmp::AtLeast, 0.8),
-        );
-        s.rows.push(Row::info(
-            "reference: vs plain SQLite one-row commit of the same bytes",
-            rate(sr, "entries"),
-            rate(pr, "commits"),
-            thr_ratio(sr, pr),
-        ));
-        let p99 = |v: &mut Vec<f64>| percentile(v, 99.0) * 1e6;
-        let (s99, f99, p99v) = (p99(&mut st_t), p99(&mut fs_t), p99(&mut pl_t));
-        let (sm, fm, pm) = (
-            median(&mut st_t) * 1e6,
-            median(&mut fs_t) * 1e6,
-            median(&mut pl_t) * 1e6,
-        );
-        s.notes.push(format!(
-            "Durable, median (p99): one-entry commit {} ({}), write + fdatasync {} ({}), plain SQLite one-row commit {} ({}).",
-            us(sm),
-            us(s99),
-            us(fm),
-            us(f99),
-            us(pm),
-            us(p99v)
-        ));
-        if !meets(&thr_ratio(durable_ratio.median(), 1.0), Cmp::AtLeast, 0.8) {
-            s.notes.push(format!(
-                "Why the durable target is missed: a plain SQLite one-row commit of the same bytes already runs at \
-                 {:.2}× of the fdatasync loop (its WAL frames are whole 4 KiB pages, one for the entry's table page and \
-                 one for the head row, plus a frame header each, then the WAL fsync), and Steward's commit adds {} at the \
-                 median (file-identity check, head-row read and update, canonical JSON, leaf hash, compact range, a \
-                 signed checkpoint every 1,000 entries). Reaching 0.8× needs fewer bytes per fsync: group commit \
-                 (concurrent gate decisions share one fsync) or the log in an append-only file fsynced per commit, \
-                 with the head row in SQLite; in steward-store. At the median the ratio is {:.2}× ({} vs {}); the \
-                 throughput ratio counts every commit, so the slow tail (SQLite's WAL auto-checkpoint copying pages \
-                 back into the database file and fsyncing it every few hundred commits, and the shared disk's own \
-                 stalls, which the fdatasync side also shows) moves it between runs (the range beside the median).",
-                pr / fr,
-                us((sm - pm).max(0.0)),
-                fm / sm.max(f64::MIN_POSITIVE),
-                us(sm),
-                us(fm)
-            ));
-        }
-        Ok(())
+        append_batched(s, dir.path(), &mut store, &mut plain, batched, per_commit)?;
+        append_durable(s, dir.path(), &mut store, &mut plain, batched, durable)
     };
     if let Err(e) = run(&mut s) {
         s.error = Some(e);
     }
     s
+}
+
+/// Section 5, batched: `batched` entries committed `per_commit` at a time,
+/// beside raw SHA-256, plain SQLite rows, one blob per commit, and the
+/// disk floor of the same bytes.
+fn append_batched(
+    s: &mut Section,
+    dir: &Path,
+    store: &mut SqliteStore,
+    plain: &mut Connection,
+    batched: u64,
+    per_commit: u64,
+) -> Result<(), String> {
+    let mut batches = Vec::new();
+    let mut all = Vec::new();
+    for b in 0..batched / per_commit {
+        let d = drafts(b * per_commit, per_commit)?;
+        all.extend(d.iter().cloned());
+        batches.push(d);
+    }
+    let store_runs = commit_in_runs(store, batches)?;
+    let store_secs: f64 = store_runs.iter().map(|r| r.1).sum();
+    // The same canonical bytes: time producing them, and hashing them.
+    let t = Instant::now();
+    let bytes = canonical(&all, 0);
+    let canon_secs = secs(t);
+    let avg = bytes.iter().map(Vec::len).sum::<usize>() as f64 / bytes.len().max(1) as f64;
+    let sha_runs = sha_in_runs(&bytes);
+    let sha_secs = Runs::new(sha_runs.clone()).median();
+    // Run k's ratio: its appends/s over the hashes/s of hashing run k.
+    let batched_ratio = Runs::new(
+        store_runs
+            .iter()
+            .zip(&sha_runs)
+            .map(|(&(e, st), &sh)| (e / st) / (bytes.len() as f64 / sh))
+            .collect(),
+    );
+    // Reference: the same rows into a plain SQLite table, same settings and batch.
+    let t = Instant::now();
+    for (k, chunk) in bytes.chunks(per_commit as usize).enumerate() {
+        plain_log_insert(plain, (k * per_commit as usize) as i64, chunk)?;
+    }
+    let plain_secs = secs(t);
+    // Reference: one row per commit holding the batch's bytes and leaf hashes.
+    let t = Instant::now();
+    for (k, chunk) in bytes.chunks(per_commit as usize).enumerate() {
+        plain_blob_insert(plain, k as i64, chunk)?;
+    }
+    let blob_secs = secs(t);
+    // Reference: the disk's own floor for the same bytes, durable per
+    // commit: append each commit's bytes to a file and fdatasync.
+    let floor_path = dir.join("floor.log");
+    let mut floor = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&floor_path)
+        .map_err(|e| format!("{}: {e}", floor_path.display()))?;
+    let t = Instant::now();
+    for chunk in bytes.chunks(per_commit as usize) {
+        let mut buf = Vec::with_capacity(chunk.iter().map(Vec::len).sum());
+        for b in chunk {
+            buf.extend_from_slice(b);
+        }
+        floor
+            .write_all(&buf)
+            .and_then(|()| floor.sync_data())
+            .map_err(|e| format!("{}: {e}", floor_path.display()))?;
+    }
+    let floor_secs = secs(t);
+    let n = batched as f64;
+    let (sr, hr, pr) = (n / store_secs, n / sha_secs, n / plain_secs);
+    s.rows.push(
+        Row::info(
+            format!(
+                "batched appends ({} per commit) vs raw SHA-256",
+                thousands(per_commit as f64)
+            ),
+            rate(sr, "entries"),
+            rate(hr, "hashes"),
+            batched_ratio.cell(|r| thr_ratio(r, 1.0)),
+        )
+        .judged("≥ 0.5×", Column::Ratio, Cmp::AtLeast, 0.5),
+    );
+    s.rows.push(Row::info(
+        "reference: vs plain SQLite INSERT + SHA-256 of the same rows, same batch",
+        rate(sr, "entries"),
+        rate(pr, "rows"),
+        thr_ratio(sr, pr),
+    ));
+    let br = n / blob_secs;
+    s.rows.push(Row::info(
+        "reference: raw SHA-256 vs the same bytes as one SQLite blob per commit + SHA-256",
+        rate(br, "entries"),
+        rate(hr, "hashes"),
+        thr_ratio(br, hr),
+    ));
+    let fr = n / floor_secs;
+    s.rows.push(Row::info(
+        "reference: raw SHA-256 vs the disk floor (the same bytes appended to a file, fdatasync per commit, no hashing)",
+        rate(fr, "entries"),
+        rate(hr, "hashes"),
+        thr_ratio(fr, hr),
+    ));
+    s.notes.push(format!(
+        "Entries average {avg:.0} bytes. Per entry: the store {} in all; of that, building the canonical JSON (RFC 8785) \
+         {} and SHA-256 {} (measured apart on the same entries); the rest, {}, is SQLite (row insert, B-tree, WAL) and \
+         the commit's head-row update, checkpoint signing and fsync, shared by {} entries. A plain SQLite table \
+         `(idx INTEGER PRIMARY KEY, entry BLOB, leaf_hash BLOB)` takes {} per row for the same bytes and hash.",
+        us(store_secs * 1e6 / n),
+        us(canon_secs * 1e6 / n),
+        us(sha_secs * 1e6 / n),
+        us(((store_secs - canon_secs - sha_secs) * 1e6 / n).max(0.0)),
+        thousands(per_commit as f64),
+        us(plain_secs * 1e6 / n)
+    ));
+    if !meets(&thr_ratio(batched_ratio.median(), 1.0), Cmp::AtLeast, 0.5) {
+        s.notes.push(format!(
+            "Why the batched target is missed: raw SHA-256 of an entry takes {}, so 0.5× leaves {} per appended \
+             entry for everything. A plain SQLite row per entry alone costs {} (reference row), and building the \
+             canonical JSON {}: with one SQLite row per entry and JSON built through serde, no change reaches it. \
+             Steward's store runs at {:.2}× of that plain row-per-entry floor. Even the same bytes stored as one blob \
+             per commit take {} per entry ({:.2}× of raw SHA-256, reference row). What would reach 0.5×: entries \
+             written as one blob (or an append-only segment file) per commit, with the index kept per batch, and a \
+             hand-written canonical-JSON writer for the fixed entry shape (~0.3 µs); both in steward-store / \
+             steward-audit. The disk floor row bounds any durable design: writing the same bytes to a file with one \
+             fdatasync per commit, and nothing else, runs at {:.2}× of raw SHA-256 here{}.",
+            us(sha_secs * 1e6 / n),
+            us(2.0 * sha_secs * 1e6 / n),
+            us(plain_secs * 1e6 / n),
+            us(canon_secs * 1e6 / n),
+            sr / pr,
+            us(blob_secs * 1e6 / n),
+            br / hr,
+            fr / hr,
+            if fr / hr < 0.5 {
+                ": below 0.5× with no database, no JSON and no hashing at all, so on this disk the target can only \
+                 be met by an append that is not durable at commit (e.g. group commit across requests)"
+            } else {
+                ""
+            }
+        ));
+    }
+    Ok(())
+}
+
+/// Section 5, durable: `durable` commits of one entry each, beside write +
+/// fdatasync and a plain SQLite one-row commit, interleaved.
+fn append_durable(
+    s: &mut Section,
+    dir: &Path,
+    store: &mut SqliteStore,
+    plain: &mut Connection,
+    batched: u64,
+    durable: u64,
+) -> Result<(), String> {
+    // Durable appends: one entry per commit, vs write + fdatasync. Start
+    // both databases from a checkpointed WAL (reused from its start, as in
+    // a long-running process) so that the batched phase's pages are not
+    // checkpointed on this phase's clock.
+    for c in [store.connection(), &*plain] {
+        c.execute_batch("PRAGMA wal_checkpoint(RESTART);")
+            .map_err(|e| format!("sqlite: {e}"))?;
+    }
+    let d = drafts(1_000_000, durable)?;
+    let file_bytes = canonical(&d, 0);
+    let fpath = dir.join("fdatasync.log");
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&fpath)
+        .map_err(|e| format!("{}: {e}", fpath.display()))?;
+    // Interleave one operation of each side at a time: the shared disk's
+    // latency drifts with other work, and this spreads it evenly.
+    let (mut st_t, mut fs_t, mut pl_t) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, (draft, b)) in d.into_iter().zip(&file_bytes).enumerate() {
+        let t = Instant::now();
+        store
+            .commit(ChangeSet {
+                audit: vec![draft],
+                ..Default::default()
+            })
+            .map_err(store_err)?;
+        st_t.push(secs(t));
+        let t = Instant::now();
+        f.write_all(b)
+            .map_err(|e| format!("{}: {e}", fpath.display()))?;
+        f.sync_data()
+            .map_err(|e| format!("{}: {e}", fpath.display()))?;
+        fs_t.push(secs(t));
+        let t = Instant::now();
+        plain_log_insert(plain, batched as i64 + i as i64, std::slice::from_ref(b))?;
+        pl_t.push(secs(t));
+    }
+    let sum = |v: &[f64]| v.iter().sum::<f64>();
+    let (sr, fr, pr) = (
+        st_t.len() as f64 / sum(&st_t),
+        fs_t.len() as f64 / sum(&fs_t),
+        pl_t.len() as f64 / sum(&pl_t),
+    );
+    // RUNS consecutive runs of equal length: run k's ratio is its
+    // fdatasync time over its commit time (the same count on each side).
+    let per_run = st_t.len().div_ceil(RUNS).max(1);
+    let durable_ratio = Runs::new(
+        st_t.chunks(per_run)
+            .zip(fs_t.chunks(per_run))
+            .map(|(st, fs)| sum(fs) / sum(st))
+            .collect(),
+    );
+    s.rows.push(
+        Row::info(
+            "durable appends (1 per commit) vs write + fdatasync",
+            rate(sr, "entries"),
+            rate(fr, "fdatasyncs"),
+            durable_ratio.cell(|r| thr_ratio(r, 1.0)),
+        )
+        .judged("≥ 0.8×", Column::Ratio, Cmp::AtLeast, 0.8),
+    );
+    s.rows.push(Row::info(
+        "reference: vs plain SQLite one-row commit of the same bytes",
+        rate(sr, "entries"),
+        rate(pr, "commits"),
+        thr_ratio(sr, pr),
+    ));
+    let p99 = |v: &mut Vec<f64>| percentile(v, 99.0) * 1e6;
+    let (s99, f99, p99v) = (p99(&mut st_t), p99(&mut fs_t), p99(&mut pl_t));
+    let (sm, fm, pm) = (
+        median(&mut st_t) * 1e6,
+        median(&mut fs_t) * 1e6,
+        median(&mut pl_t) * 1e6,
+    );
+    s.notes.push(format!(
+        "Durable, median (p99): one-entry commit {} ({}), write + fdatasync {} ({}), plain SQLite one-row commit {} ({}).",
+        us(sm),
+        us(s99),
+        us(fm),
+        us(f99),
+        us(pm),
+        us(p99v)
+    ));
+    if !meets(&thr_ratio(durable_ratio.median(), 1.0), Cmp::AtLeast, 0.8) {
+        s.notes.push(format!(
+            "Why the durable target is missed: a plain SQLite one-row commit of the same bytes already runs at \
+             {:.2}× of the fdatasync loop (its WAL frames are whole 4 KiB pages, one for the entry's table page and \
+             one for the head row, plus a frame header each, then the WAL fsync), and Steward's commit adds {} at the \
+             median (file-identity check, head-row read and update, canonical JSON, leaf hash, compact range, a \
+             signed checkpoint every 1,000 entries). Reaching 0.8× needs fewer bytes per fsync: group commit \
+             (concurrent gate decisions share one fsync) or the log in an append-only file fsynced per commit, \
+             with the head row in SQLite; in steward-store. At the median the ratio is {:.2}× ({} vs {}); the \
+             throughput ratio counts every commit, so the slow tail (SQLite's WAL auto-checkpoint copying pages \
+             back into the database file and fsyncing it every few hundred commits, and the shared disk's own \
+             stalls, which the fdatasync side also shows) moves it between runs (the range beside the median).",
+            pr / fr,
+            us((sm - pm).max(0.0)),
+            fm / sm.max(f64::MIN_POSITIVE),
+            us(sm),
+            us(fm)
+        ));
+    }
+    Ok(())
 }
 
 /// Section 6: `Steward::audit_verify` over a large log.

@@ -35,13 +35,25 @@ pub fn baseline_decide(req: &DecisionRequest<'_>) -> BaselineDecision {
         allowed: false,
         policy,
     };
-    let permit = |policy| BaselineDecision {
-        allowed: true,
-        policy,
-    };
     let Some(purpose) = req.purpose else {
         return deny("no-purpose");
     };
+    if let Some(forbid) = baseline_forbid(req, purpose) {
+        return deny(forbid);
+    }
+    match baseline_permit(req, purpose) {
+        Some(policy) => BaselineDecision {
+            allowed: true,
+            policy,
+        },
+        None => deny("default-deny"),
+    }
+}
+
+/// BASELINE ONLY: the pack's forbids (`00-principal-forbids`,
+/// `10-purpose-forbids`), the first that applies.
+fn baseline_forbid(req: &DecisionRequest<'_>, purpose: Purpose) -> Option<&'static str> {
+    let deny = Some;
     let p = req.principal;
     let today = req.context.today;
     let staff = p.kind.is_staff();
@@ -69,12 +81,21 @@ pub fn baseline_decide(req: &DecisionRequest<'_>) -> BaselineDecision {
     {
         return deny("forbid-internal-reporting-on-single-subject");
     }
-    // 20-staff and 50-services
+    None
+}
+
+/// BASELINE ONLY: the pack's permits (`20-staff`, `50-services`), the one
+/// that applies.
+fn baseline_permit(req: &DecisionRequest<'_>, purpose: Purpose) -> Option<&'static str> {
+    let p = req.principal;
+    let staff = p.kind.is_staff();
+    let subject = req.subject.unwrap_or("");
+    let ctx = &req.context;
     use Category as C;
     let cat = req.category;
     let has = |t: Team| p.teams.contains(&t);
     let service = p.kind == PrincipalKind::Service;
-    let found = match (req.action, purpose) {
+    match (req.action, purpose) {
         (Action::Read, Purpose::Assist)
             if staff
                 && has(Team::Support)
@@ -199,10 +220,6 @@ pub fn baseline_decide(req: &DecisionRequest<'_>) -> BaselineDecision {
             Some("service-read-other-services")
         }
         _ => None,
-    };
-    match found {
-        Some(id) => permit(id),
-        None => deny("default-deny"),
     }
 }
 

@@ -154,66 +154,55 @@ fn main() {
     }
     let load_start = machine::loadavg();
     println!("  {:<20} {load_start}", "load (1 min) at start");
-    let probe = || {
-        tempfile::tempdir()
-            .map_err(|e| e.to_string())
-            .and_then(|d| data::fsync_probe(d.path(), 50))
-            .map(|us| format!("{us:.0} µs"))
-            .unwrap_or_else(|e| format!("unknown ({e})"))
-    };
-    let sync_start = probe();
+    let sync_start = fsync_probe();
     println!("  {:<20} {sync_start}", "fdatasync at start");
     if cfg!(debug_assertions) {
         println!("  WARNING: debug build; run with --release for meaningful figures");
     }
 
+    let sections = run_sections(&args);
+    let total = start.elapsed().as_secs_f64();
+    let load_end = machine::loadavg();
+    let sync_end = fsync_probe();
+    machine.push((
+        "load (1 min)".into(),
+        format!(
+            "{load_start} at start, {load_end} at end (other builds share the cores and the disk)"
+        ),
+    ));
+    machine.push((
+        "disk: 4 KiB write + fdatasync, median of 50".into(),
+        format!("{sync_start} at start, {sync_end} at end"),
+    ));
+    println!();
+    println!("== Summary ({total:.0} s, load {load_start} → {load_end})");
+    print_summary(&sections);
+
+    let mut failed = sections.iter().any(|s| s.error.is_some());
+    if let Some(path) = &args.write {
+        failed |= !write_report(path, &machine, &sections, args.quick, total);
+    }
+    if failed {
+        std::process::exit(1);
+    }
+}
+
+/// The median of 50 4 KiB writes with `fdatasync` in a temporary directory,
+/// as text (`"123 µs"`, or why it could not be measured).
+fn fsync_probe() -> String {
+    tempfile::tempdir()
+        .map_err(|e| e.to_string())
+        .and_then(|d| data::fsync_probe(d.path(), 50))
+        .map(|us| format!("{us:.0} µs"))
+        .unwrap_or_else(|e| format!("unknown ({e})"))
+}
+
+/// Run the sections `args` names, each guarded, in the order given.
+fn run_sections(args: &Args) -> Vec<Section> {
     let mut sections: Vec<Section> = Vec::new();
     for name in &args.sections {
         match *name {
-            "ingest" => {
-                let mut stores = None;
-                sections.push(guarded(1, "Ingest vs plain SQLite", || {
-                    let (s, st) = vault::ingest(args.quick);
-                    stores = st;
-                    s
-                }));
-                match &stores {
-                    Some(st) => {
-                        sections.push(guarded(2, "Export one subject's 100 records", || {
-                            vault::export(st, args.quick)
-                        }));
-                        sections.push(guarded(7, "Crypto-shred vs DELETE", || {
-                            vault::erase(st, args.quick)
-                        }));
-                    }
-                    None => {
-                        for (n, t) in [
-                            (2u8, "Export one subject's 100 records"),
-                            (7, "Crypto-shred vs DELETE"),
-                        ] {
-                            let mut s = Section::new(n, t);
-                            s.error = Some(
-                                "skipped: needs the 10,000-batch store of section 1, which failed"
-                                    .into(),
-                            );
-                            if n == 2 {
-                                s.rows.push(
-                                    Row::info(
-                                        "`Steward::export`",
-                                        "not run".into(),
-                                        "—".into(),
-                                        "n/a".into(),
-                                    )
-                                    .target("export < 10 ms", false),
-                                );
-                            }
-                            report::print_section(&s);
-                            sections.push(s);
-                        }
-                    }
-                }
-                drop(stores);
-            }
+            "ingest" => ingest_sections(args.quick, &mut sections),
             "seal" => sections.push(guarded(3, "Sealing vs bare AES-256-GCM", || {
                 seal::seal(args.quick)
             })),
@@ -232,22 +221,56 @@ fn main() {
             _ => {}
         }
     }
-    let total = start.elapsed().as_secs_f64();
-    let load_end = machine::loadavg();
-    let sync_end = probe();
-    machine.push((
-        "load (1 min)".into(),
-        format!(
-            "{load_start} at start, {load_end} at end (other builds share the cores and the disk)"
-        ),
-    ));
-    machine.push((
-        "disk: 4 KiB write + fdatasync, median of 50".into(),
-        format!("{sync_start} at start, {sync_end} at end"),
-    ));
+    sections
+}
 
-    println!();
-    println!("== Summary ({total:.0} s, load {load_start} → {load_end})");
+/// Sections 1, 2 and 7: ingest, then export and erasure on the store the
+/// ingest filled (both skipped, with a reason, when the ingest failed).
+fn ingest_sections(quick: bool, sections: &mut Vec<Section>) {
+    let mut stores = None;
+    sections.push(guarded(1, "Ingest vs plain SQLite", || {
+        let (s, st) = vault::ingest(quick);
+        stores = st;
+        s
+    }));
+    match &stores {
+        Some(st) => {
+            sections.push(guarded(2, "Export one subject's 100 records", || {
+                vault::export(st, quick)
+            }));
+            sections.push(guarded(7, "Crypto-shred vs DELETE", || {
+                vault::erase(st, quick)
+            }));
+        }
+        None => {
+            for (n, t) in [
+                (2u8, "Export one subject's 100 records"),
+                (7, "Crypto-shred vs DELETE"),
+            ] {
+                let mut s = Section::new(n, t);
+                s.error =
+                    Some("skipped: needs the 10,000-batch store of section 1, which failed".into());
+                if n == 2 {
+                    s.rows.push(
+                        Row::info(
+                            "`Steward::export`",
+                            "not run".into(),
+                            "—".into(),
+                            "n/a".into(),
+                        )
+                        .target("export < 10 ms", false),
+                    );
+                }
+                report::print_section(&s);
+                sections.push(s);
+            }
+        }
+    }
+}
+
+/// The summary lines: every row with a target, met or MISSED, and each
+/// section's error.
+fn print_summary(sections: &[Section]) {
     let mut sorted: Vec<&Section> = sections.iter().collect();
     sorted.sort_by_key(|s| s.num);
     for s in &sorted {
@@ -266,47 +289,54 @@ fn main() {
             println!("  {}. {}: ERROR {e}", s.num, s.title);
         }
     }
+}
 
-    let mut failed = sections.iter().any(|s| s.error.is_some());
-    if let Some(path) = &args.write {
-        let mut cmd = String::from("steward-bench");
-        for a in std::env::args().skip(1) {
-            cmd.push(' ');
-            cmd.push_str(&a);
-        }
-        let md = report::markdown(&machine, &sections, &cmd, args.quick, total);
-        let old = std::fs::read_to_string(path).unwrap_or_default();
-        // A run of some sections only replaces just those in the file.
-        let nums: Vec<u8> = sections.iter().map(|s| s.num).collect();
-        let partial_run = ![1u8, 2, 3, 4, 5, 6, 7, 8].iter().all(|n| nums.contains(n));
-        let get = |k: &str| {
-            machine
-                .iter()
-                .find(|(m, _)| m == k)
-                .map(|(_, v)| v.as_str())
-                .unwrap_or("?")
-        };
-        let note = format!(
-            "Measured in its own run: `{cmd}`, {} build of {}, {}; load {}.",
-            get("build"),
-            get("source"),
-            get("date"),
-            get("load (1 min)")
-        );
-        let md = match partial_run.then(|| splice::splice(&old, &md, &nums, &note)) {
-            Some(Some(spliced)) => spliced,
-            _ => keep_http_load(md, &old),
-        };
-        match std::fs::write(path, md) {
-            Ok(()) => println!("\nwrote {}", path.display()),
-            Err(e) => {
-                eprintln!("steward-bench: cannot write {}: {e}", path.display());
-                failed = true;
-            }
-        }
+/// `--write FILE`: the Markdown report (a run of some sections replaces just
+/// those in the file; the wrk section is kept). `false` when it could not
+/// be written.
+fn write_report(
+    path: &std::path::Path,
+    machine: &[(String, String)],
+    sections: &[Section],
+    quick: bool,
+    total: f64,
+) -> bool {
+    let mut cmd = String::from("steward-bench");
+    for a in std::env::args().skip(1) {
+        cmd.push(' ');
+        cmd.push_str(&a);
     }
-    if failed {
-        std::process::exit(1);
+    let md = report::markdown(machine, sections, &cmd, quick, total);
+    let old = std::fs::read_to_string(path).unwrap_or_default();
+    let nums: Vec<u8> = sections.iter().map(|s| s.num).collect();
+    let partial_run = ![1u8, 2, 3, 4, 5, 6, 7, 8].iter().all(|n| nums.contains(n));
+    let get = |k: &str| {
+        machine
+            .iter()
+            .find(|(m, _)| m == k)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("?")
+    };
+    let note = format!(
+        "Measured in its own run: `{cmd}`, {} build of {}, {}; load {}.",
+        get("build"),
+        get("source"),
+        get("date"),
+        get("load (1 min)")
+    );
+    let md = match partial_run.then(|| splice::splice(&old, &md, &nums, &note)) {
+        Some(Some(spliced)) => spliced,
+        _ => keep_http_load(md, &old),
+    };
+    match std::fs::write(path, md) {
+        Ok(()) => {
+            println!("\nwrote {}", path.display());
+            true
+        }
+        Err(e) => {
+            eprintln!("steward-bench: cannot write {}: {e}", path.display());
+            false
+        }
     }
 }
 

@@ -438,41 +438,47 @@ pub fn markdown(
         }
     }
     for s in &sorted {
-        let _ = writeln!(md);
-        let _ = writeln!(md, "## {}. {}", s.num, s.title);
-        let _ = writeln!(md);
-        for m in &s.method {
-            let _ = writeln!(md, "{m}  ");
-        }
-        let _ = writeln!(md);
-        if !s.rows.is_empty() {
-            let _ = writeln!(md, "| what | Steward | baseline | ratio | target | met? |");
-            let _ = writeln!(md, "|---|---|---|---|---|---|");
-            for r in &s.rows {
-                let _ = writeln!(
-                    md,
-                    "| {} | {} | {} | {} | {} | {} |",
-                    esc(&r.what),
-                    esc(&r.steward),
-                    esc(&r.baseline),
-                    esc(&r.ratio),
-                    esc(&r.target),
-                    met_word(r.met, true)
-                );
-            }
-            let _ = writeln!(md);
-        }
-        if let Some(e) = &s.error {
-            let _ = writeln!(md, "**Error:** {}", esc(e));
-            let _ = writeln!(md);
-        }
-        for n in &s.notes {
-            let _ = writeln!(md, "- {n}");
-        }
-        let _ = writeln!(md);
-        let _ = writeln!(md, "_Section time: {:.1} s._", s.secs);
+        section_markdown(&mut md, s);
     }
     md
+}
+
+/// One section of the Markdown report: its method, its rows, its error and
+/// notes, and the time it took.
+fn section_markdown(md: &mut String, s: &Section) {
+    let _ = writeln!(md);
+    let _ = writeln!(md, "## {}. {}", s.num, s.title);
+    let _ = writeln!(md);
+    for m in &s.method {
+        let _ = writeln!(md, "{m}  ");
+    }
+    let _ = writeln!(md);
+    if !s.rows.is_empty() {
+        let _ = writeln!(md, "| what | Steward | baseline | ratio | target | met? |");
+        let _ = writeln!(md, "|---|---|---|---|---|---|");
+        for r in &s.rows {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} | {} |",
+                esc(&r.what),
+                esc(&r.steward),
+                esc(&r.baseline),
+                esc(&r.ratio),
+                esc(&r.target),
+                met_word(r.met, true)
+            );
+        }
+        let _ = writeln!(md);
+    }
+    if let Some(e) = &s.error {
+        let _ = writeln!(md, "**Error:** {}", esc(e));
+        let _ = writeln!(md);
+    }
+    for n in &s.notes {
+        let _ = writeln!(md, "- {n}");
+    }
+    let _ = writeln!(md);
+    let _ = writeln!(md, "_Section time: {:.1} s._", s.secs);
 }
 
 fn esc(s: &str) -> String {

@@ -11,6 +11,15 @@ macro_rules! outln {
     }};
 }
 
+/// `eprintln!` that ignores a closed or full standard error: reporting never
+/// decides what is stored, and no write may panic (issue 18, item 1).
+macro_rules! errln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+
 mod commands;
 
 /// mimalloc: many small, short-lived allocations per record (fields, bodies)
@@ -144,6 +153,10 @@ enum Command {
     /// Key management (N5.2).
     #[command(subcommand)]
     Keys(KeysCmd),
+    /// API tokens, issued from the data directory (audited): e.g. a new
+    /// operator token when the first `serve`'s bootstrap token is lost.
+    #[command(subcommand)]
+    Tokens(TokensCmd),
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCmd),
@@ -248,13 +261,22 @@ enum TransfersCmd {
 
 #[derive(Args)]
 struct IngestArgs {
-    /// Input format: openssh, apache-access, focus, jsonl, cloudevents.
+    /// Input format: openssh, apache-access, focus, jsonl, cloudevents, or a
+    /// built-in mapping: zeek-ssh, zeek-http, ocsf-authentication,
+    /// aws-cloudtrail, okta-system-log.
+    #[arg(long, required_unless_present = "mapping", conflicts_with = "mapping")]
+    format: Option<String>,
+    /// A declarative mapping (TOML: a JSON record's fields to one kind's
+    /// closed schema; see crates/steward-ingest/mappings/) instead of --format.
     #[arg(long)]
-    format: String,
+    mapping: Option<String>,
     /// Print the summary as one JSON object.
     #[arg(long)]
     json: bool,
-    /// Year for timestamps without one (syslog); default: the current year.
+    /// Year of the first syslog timestamp (they carry none). Default: the
+    /// latest year that dates no line in the future (more than a day past
+    /// now). Either way, where the months go back (Dec 31 then Jan 1) the
+    /// year rolls forward.
     #[arg(long)]
     year: Option<i32>,
     /// Product the records come from (N1.1).
@@ -366,14 +388,45 @@ enum CasesCmd {
 
 #[derive(Subcommand)]
 enum ObligationsCmd {
-    /// Record a legal obligation.
+    /// Record a legal obligation (N3.7), printed as JSON.
     Record {
-        /// legal_request, government_request or record_keeping.
+        /// legal_request, government_request, record_keeping or
+        /// data_subject_request.
         #[arg(long)]
         kind: String,
         /// External reference.
         #[arg(long)]
         reference: String,
+        /// The organisation whose subjects it concerns.
+        #[arg(long)]
+        organisation: Option<String>,
+        /// A subject it concerns (identifier or sub_ id; repeatable).
+        #[arg(long = "subject")]
+        subjects: Vec<String>,
+        /// A principal who may cite it (repeatable).
+        #[arg(long = "cited-by")]
+        cited_by: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokensCmd {
+    /// Issue an API token for a principal (default: the configured
+    /// operator), decided by the policy pack as the CLI operator and
+    /// audited. The token is printed once; only its hash is stored.
+    Issue {
+        /// The principal the token authenticates (default: the operator).
+        #[arg(long = "for")]
+        principal: Option<String>,
+        /// Lifetime in days (1 to 366).
+        #[arg(long, default_value_t = 7)]
+        days: u64,
+        /// Limit the token to these scopes (repeatable); none: every endpoint.
+        #[arg(long)]
+        scope: Vec<String>,
+        /// Print the token and its description as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -467,7 +520,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             ExitCode::from(2)
         }
     }
@@ -562,6 +615,7 @@ fn run(cli: Cli) -> Result<ExitCode, CoreError> {
         Command::Cases(c) => commands::cases::cases(&st, &operator, c),
         Command::Obligations(c) => commands::cases::obligations(&st, &operator, c),
         Command::Keys(c) => commands::keys::run(&st, &operator, c),
+        Command::Tokens(c) => commands::tokens::run(&st, &operator, c),
         Command::Audit(c) => commands::audit::run(&st, c),
         Command::VerifyRecords => commands::store::verify_records(&st, &operator),
         Command::Migrate => commands::store::migrate(&st),

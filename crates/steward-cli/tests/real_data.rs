@@ -244,19 +244,9 @@ fn openssh_2k_ingest_export_root_erase_n2_4_n5_2_n8_8() {
         receipt["records_unreadable"].as_u64().unwrap() as usize,
         records.len()
     );
-    ok(
-        &d,
-        &[
-            "export",
-            "--subject",
-            "root",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-    );
-    let (manifest, records) = read_export(&out);
-    assert_eq!(records.len(), 0);
-    assert_eq!(manifest["record_count"], 0);
+    // Issue 18 item 8: an export of an erased subject's identifier fails
+    // (exit 2, no obligation recorded) instead of writing an empty ZIP.
+    export_of_nobody_fails(&d, "root", &out);
     assert!(
         !steward(&d, &["find", "--username", "root"])
             .status
@@ -365,17 +355,7 @@ fn apache_access_5000_ingest_export_erase_n2_4() {
     let (_, records) = read_export(&out);
     assert_eq!(records.len(), expected);
     ok(&d, &["erase", "--subject", "83.149.9.216"]);
-    ok(
-        &d,
-        &[
-            "export",
-            "--subject",
-            "ip:83.149.9.216",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(read_export(&out).1.len(), 0);
+    export_of_nobody_fails(&d, "ip:83.149.9.216", &out);
 }
 
 /// N2.2: the FinOps FOCUS 1.0 billing sample.
@@ -426,17 +406,27 @@ fn focus_1000_rows_ingest_export_erase_n2_2() {
         &d,
         &["erase", "--subject", &format!("billing_account:{first}")],
     );
-    ok(
-        &d,
+    export_of_nobody_fails(&d, &format!("billing_account:{first}"), &out);
+}
+
+/// After an erasure the identifier matches nobody: `steward export` exits 2
+/// saying so, writes no new ZIP and records no obligation (issue 18, item 8).
+fn export_of_nobody_fails(d: &Path, subject: &str, out: &Path) {
+    let _ = std::fs::remove_file(out);
+    let o = steward(
+        d,
         &[
             "export",
             "--subject",
-            &format!("billing_account:{first}"),
+            subject,
             "--out",
             out.to_str().unwrap(),
         ],
     );
-    assert_eq!(read_export(&out).1.len(), 0);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("matches no data subject"), "{err}");
+    assert!(!out.exists(), "no ZIP for nobody");
 }
 
 /// A minimal CSV reader for the test's independent count (quoted fields, doubled quotes).

@@ -78,12 +78,14 @@ pub enum ManagementAction {
     DsrHandle,
     /// Take an email in and store it as a communications record (N7.4, N3.1).
     EmailIntake,
+    /// Search the audit log (N5.4, N5.1): itself decided and recorded.
+    AuditSearch,
 }
 
 impl ManagementAction {
     /// Every management action, once. A core operation that changes state
     /// or reveals registry data is one of these.
-    pub const ALL: [ManagementAction; 23] = [
+    pub const ALL: [ManagementAction; 24] = [
         ManagementAction::PrincipalAdd,
         ManagementAction::PrincipalRevoke,
         ManagementAction::PrincipalChange,
@@ -107,6 +109,7 @@ impl ManagementAction {
         ManagementAction::RetentionSweep,
         ManagementAction::DsrHandle,
         ManagementAction::EmailIntake,
+        ManagementAction::AuditSearch,
     ];
 
     /// A stable snake_case name (`principal_add`), carried in the audit
@@ -137,6 +140,7 @@ impl ManagementAction {
             M::RetentionSweep => "retention_sweep",
             M::DsrHandle => "dsr_handle",
             M::EmailIntake => "email_intake",
+            M::AuditSearch => "audit_search",
         }
     }
 
@@ -154,6 +158,7 @@ impl ManagementAction {
     /// | retention sweep | `retention_sweep` | protect | privacy staff, services (N8.8) |
     /// | data subject requests | `dsr_handle` | comply | privacy staff (N7.2, N7.4) |
     /// | email intake | `ingest` of communications | provide_services | services (N3.1) |
+    /// | audit search | `audit_read` | protect | privacy, security and incident-response staff (N5.4, N5.1) |
     pub fn policy_action(self) -> Action {
         use ManagementAction as M;
         match self {
@@ -178,6 +183,7 @@ impl ManagementAction {
             M::RetentionSweep => Action::RetentionSweep,
             M::DsrHandle => Action::DsrHandle,
             M::EmailIntake => Action::Ingest,
+            M::AuditSearch => Action::AuditRead,
         }
     }
 

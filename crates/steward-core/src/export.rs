@@ -652,6 +652,10 @@ impl Steward {
             categories,
             path: out.display().to_string(),
             audit_index: opened.audit_index,
+            held: match opened.subject {
+                Some(_) => vec![],
+                None => self.held_notice(subject)?,
+            },
         })
     }
 }

@@ -690,6 +690,7 @@ impl Steward {
         receipt.audit_index = opened.audit_index;
         // Answers to earlier access/export requests are copies in clear (N8.8).
         self.delete_request_exports(id)?;
+        self.forget_request_identifiers(id)?;
         Ok(receipt)
     }
 

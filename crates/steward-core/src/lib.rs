@@ -13,8 +13,10 @@ mod auth;
 mod authorize;
 pub mod config;
 pub mod dsr;
+mod dsr_obligation;
 mod export;
 mod gate;
+mod held_notice;
 mod holds;
 pub mod intake;
 #[cfg(steward_gate_probe)]
@@ -44,6 +46,7 @@ pub use dsr::{
     Request, RequestFilter, RequestResult,
 };
 pub use gate::{AccessRequest, Denied, Opened, OpenedRecord};
+pub use held_notice::HeldNotice;
 pub use holds::{
     Period, PeriodUnit, RegionSweep, RetainedRecords, RetentionRule, RetentionRules, SweepReport,
 };

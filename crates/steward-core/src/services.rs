@@ -6,8 +6,7 @@ use steward_audit::{
     Head, LogVerifier, StoredCheckpoint, StoredEntry, VerifierKey, VerifyFailure, VerifyReport,
 };
 use steward_audit::{Resource, ResourceKind};
-use steward_crypto::blind_index;
-use steward_domain::{Principal, PrincipalKind, SubjectId, SubjectIdentifier};
+use steward_domain::{Principal, PrincipalKind, SubjectId};
 use steward_store::{ChangeSet, RegistryTable};
 
 use crate::authorize::{ManagementAction, Target};
@@ -681,20 +680,39 @@ impl Steward {
         Ok(size)
     }
 
-    /// Search the audit log. A subject identifier filter is resolved through
-    /// the blind index; entries are matched by opaque subject id or blind-index
-    /// reference, never by clear identifiers.
+    /// [`Steward::audit_search_as`] as the configured operator (the CLI's
+    /// principal).
     pub fn audit_search(&self, filter: &AuditFilter) -> Result<Vec<String>, CoreError> {
+        let operator = self.config.operator.clone();
+        self.audit_search_as(&operator, filter)
+    }
+
+    /// Search the audit log as `by`: decided by the pack
+    /// ([`ManagementAction::AuditSearch`], `audit_read` for `protect`) and
+    /// recorded, allowed or denied (issue 13, item 3). A subject filter (an
+    /// identifier or a `sub_` id) is resolved to the live subject's opaque
+    /// id and entries are matched by it alone: once the subject is erased its
+    /// identifiers resolve to nothing, so a guessed identifier links to no
+    /// entry (entries carry no blind-index prefix; the log itself is
+    /// unchanged). Returns the matching entries' canonical JSON.
+    ///
+    /// Errors: [`CoreError::Denied`] (audited); store errors.
+    pub fn audit_search_as(
+        &self,
+        by: &str,
+        filter: &AuditFilter,
+    ) -> Result<Vec<String>, CoreError> {
+        self.authorize_management(
+            by,
+            ManagementAction::AuditSearch,
+            Target::named("audit_log"),
+        )?;
         let mut subject_ref: Option<String> = None;
-        let mut blind_refs: Vec<String> = Vec::new();
         if let Some(s) = &filter.subject {
             let (located, _) = self.resolve(s)?;
             subject_ref = located.map(|l| l.id.to_string());
-            if let Ok(cands) = SubjectIdentifier::candidates(s) {
-                blind_refs = cands
-                    .iter()
-                    .map(|c| hex::encode(&blind_index(&self.blind_key, c)[..16]))
-                    .collect();
+            if subject_ref.is_none() {
+                return Ok(vec![]);
             }
         }
         let mut out = Vec::new();
@@ -733,17 +751,9 @@ impl Steward {
                             .as_array()
                             .cloned()
                             .unwrap_or_default();
-                        let blinds = v["resource"]["blind_indexes"]
-                            .as_array()
-                            .cloned()
-                            .unwrap_or_default();
                         subject_ref
                             .as_ref()
                             .is_some_and(|s| subs.iter().any(|x| x.as_str() == Some(s)))
-                            || blinds.iter().any(|b| {
-                                b.as_str()
-                                    .is_some_and(|b| blind_refs.iter().any(|r| r == b))
-                            })
                     });
                 if ok {
                     out.push(String::from_utf8_lossy(&row.entry).into_owned());

@@ -49,6 +49,10 @@ pub struct ExportSummary {
     pub path: String,
     /// The audit entry recording it.
     pub audit_index: u64,
+    /// Records of an erased subject kept under a legal hold, which this
+    /// export does not hold (N3.7; issue 18, item 6): how many, why, until.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held: Vec<crate::HeldNotice>,
 }
 
 /// The receipt of an erasure (N8.8).
@@ -475,6 +479,7 @@ impl Steward {
         receipt.audit_index = opened.audit_index;
         // Answers to earlier access/export requests are copies in clear (N8.8).
         self.delete_request_exports(id)?;
+        self.forget_request_identifiers(id)?;
         Ok(receipt)
     }
 

@@ -136,7 +136,7 @@ fn every_management_operation_is_decided_and_its_denial_audited_n5_5() {
         .unwrap();
     let now = time::OffsetDateTime::now_utc();
 
-    assert_eq!(ManagementAction::ALL.len(), 23);
+    assert_eq!(ManagementAction::ALL.len(), 24);
     let mut seen = 0;
     for action in ManagementAction::ALL {
         use ManagementAction as M;
@@ -178,6 +178,9 @@ fn every_management_operation_is_decided_and_its_denial_audited_n5_5() {
             M::DsrHandle => st.approve(&request.id, "eng").map(|_| ()),
             M::EmailIntake => st
                 .intake_email("eng", &mail("ann@example.com", "m1@example.com"))
+                .map(|_| ()),
+            M::AuditSearch => st
+                .audit_search_as("eng", &filter("eng", "deny"))
                 .map(|_| ()),
         }
         .expect_err(action.as_str());

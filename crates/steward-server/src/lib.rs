@@ -85,10 +85,10 @@ impl Running {
 }
 
 /// Start serving on the current tokio runtime: check the options, load or
-/// make the certificate, issue the one-time bootstrap token on a new store,
-/// mark data subject requests left `in_progress` by a stopped process as
-/// failed (`interrupted`; again every minute while serving), bind, and
-/// accept connections in a background task.
+/// make the certificate, bind, issue the one-time bootstrap token on a new
+/// store (only after the bind succeeded), mark data subject requests left
+/// `in_progress` by a stopped process as failed (`interrupted`; again every
+/// minute while serving), and accept connections in a background task.
 pub async fn start(steward: Arc<Steward>, opts: ServeOptions) -> Result<Running, ServerError> {
     check_options(&opts)?;
     let tls = if opts.insecure_http {
@@ -100,11 +100,6 @@ pub async fn start(steward: Arc<Steward>, opts: ServeOptions) -> Result<Running,
             opts.tls_key.as_deref(),
         )?)
     };
-    let ttl = opts.bootstrap_ttl_secs;
-    let st = steward.clone();
-    let bootstrap = tokio::task::spawn_blocking(move || st.bootstrap_token(ttl))
-        .await
-        .map_err(|e| ServerError::Runtime(e.to_string()))??;
     let listener = TcpListener::bind(opts.listen)
         .await
         .map_err(|e| ServerError::Bind {
@@ -115,6 +110,13 @@ pub async fn start(steward: Arc<Steward>, opts: ServeOptions) -> Result<Running,
         addr: opts.listen,
         reason: e.to_string(),
     })?;
+    // The bootstrap token is made only once the port is bound, so a first
+    // start that cannot bind loses no token (issue 18, item 2).
+    let ttl = opts.bootstrap_ttl_secs;
+    let st = steward.clone();
+    let bootstrap = tokio::task::spawn_blocking(move || st.bootstrap_token(ttl))
+        .await
+        .map_err(|e| ServerError::Runtime(e.to_string()))??;
     let state = state::AppState::new(steward.clone(), &opts, openapi::published());
     let app = app::build(state, &opts);
     let (tx, rx) = oneshot::channel();
@@ -185,6 +187,15 @@ async fn resume_interrupted(steward: &Arc<Steward>) {
     }
 }
 
+/// `println!` that ignores a closed standard output: a server started with
+/// its output closed serves all the same (issue 18, item 1).
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
 /// `steward serve`: build a multi-threaded runtime, start, print the
 /// address, the certificate fingerprint and (on the first start only) the
 /// bootstrap token on standard output, and serve until Ctrl-C.
@@ -197,22 +208,22 @@ pub fn run(steward: Steward, opts: ServeOptions) -> Result<(), ServerError> {
     rt.block_on(async move {
         let running = start(Arc::new(steward), opts).await?;
         let scheme = if running.tls { "https" } else { "http" };
-        println!("steward: serving {scheme}://{}", running.addr);
+        say!("steward: serving {scheme}://{}", running.addr);
         if let Some(fp) = &running.fingerprint {
             if running.cert_created {
-                println!("steward: created a self-signed development certificate");
+                say!("steward: created a self-signed development certificate");
             }
-            println!("steward: TLS certificate SHA-256 fingerprint {fp}");
+            say!("steward: TLS certificate SHA-256 fingerprint {fp}");
         } else {
-            println!("steward: WARNING plain HTTP (--insecure-http), loopback only");
+            say!("steward: WARNING plain HTTP (--insecure-http), loopback only");
         }
         if let Some(t) = &running.bootstrap_token {
-            println!(
+            say!(
                 "steward: bootstrap API token for the first operator (shown once, only its hash is stored):\n{t}"
             );
         }
         let _ = tokio::signal::ctrl_c().await;
-        println!("steward: shutting down");
+        say!("steward: shutting down");
         running.shutdown().await;
         Ok(())
     })

@@ -83,7 +83,7 @@ pub(crate) fn run(st: &Steward, c: AuditCmd) -> Result<ExitCode, CoreError> {
             for h in &hits {
                 outln!("{h}");
             }
-            eprintln!("{} entries", hits.len());
+            errln!("{} entries", hits.len());
             Ok(ExitCode::SUCCESS)
         }
         AuditCmd::Checkpoint => {

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use steward_core::{CoreError, Steward};
+use steward_core::{CoreError, ObligationScope, Steward};
 
 use crate::{CasesCmd, ObligationsCmd};
 
@@ -29,8 +29,19 @@ pub(crate) fn obligations(
     c: ObligationsCmd,
 ) -> Result<ExitCode, CoreError> {
     match c {
-        ObligationsCmd::Record { kind, reference } => {
-            let o = st.record_obligation(operator, &kind, &reference)?;
+        ObligationsCmd::Record {
+            kind,
+            reference,
+            organisation,
+            subjects,
+            cited_by,
+        } => {
+            let scope = ObligationScope {
+                organisation,
+                subjects,
+                cited_by,
+            };
+            let o = st.record_obligation_for(operator, &kind, &reference, &scope)?;
             outln!("{}", serde_json::to_string_pretty(&o).unwrap_or_default());
         }
     }

@@ -139,7 +139,7 @@ pub fn run(st: &Steward, c: IntakeCmd) -> Result<ExitCode, CoreError> {
             Ok(r) => r,
             Err(e) => {
                 s.unreadable += 1;
-                eprintln!("{name}: cannot read: {e}");
+                errln!("{name}: cannot read: {e}");
                 continue;
             }
         };

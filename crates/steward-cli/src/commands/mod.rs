@@ -1,7 +1,7 @@
 //! One file per command group; `main.rs` holds the argument types and the
 //! dispatch. The helpers here are shared by several groups.
 
-use steward_core::{CoreError, Steward};
+use steward_core::{Action, CoreError, Steward};
 use steward_domain::Purpose;
 
 pub(crate) mod audit;
@@ -17,6 +17,7 @@ pub(crate) mod retention;
 pub(crate) mod serve;
 pub(crate) mod store;
 pub(crate) mod subjects;
+pub(crate) mod tokens;
 pub(crate) mod transfers;
 
 /// A `YYYY-MM-DD` flag value, if given (an input error naming `flag`).
@@ -50,20 +51,23 @@ pub(crate) fn redact_url(url: &str) -> String {
     }
 }
 
-/// The obligation an operator's export or erasure answers: the one named, or a
-/// newly recorded `data_subject_request` (audited, so the record shows why).
+/// The obligation an operator's export or erasure answers: the one named,
+/// or a newly recorded `data_subject_request` ([`Steward::dsr_obligation`]
+/// decides, and refuses an identifier that matches nobody before anything is
+/// recorded).
 pub(crate) fn dsr_obligation(
     st: &Steward,
     who: &str,
+    action: Action,
+    purpose: Purpose,
+    subject: &str,
     given: Option<String>,
     reference: &str,
 ) -> Result<String, CoreError> {
-    match given {
-        Some(id) => Ok(id),
-        None => {
-            let ob = st.record_obligation(who, "data_subject_request", reference)?;
-            eprintln!("recorded obligation {} (data_subject_request)", ob.id);
-            Ok(ob.id)
-        }
+    let named = given.is_some();
+    let id = st.dsr_obligation(who, action, purpose, subject, given, reference)?;
+    if !named {
+        errln!("recorded obligation {id} (data_subject_request)");
     }
+    Ok(id)
 }

@@ -100,7 +100,7 @@ fn out(s: &str) {
 /// (`interrupted`), so none stays stuck.
 pub fn run(st: &Steward, operator: &str, c: RequestsCmd) -> Result<ExitCode, CoreError> {
     for id in st.resume_in_progress()? {
-        eprintln!(
+        errln!(
             "request {id} was left in progress by a process that stopped: marked failed (interrupted); approve it again to re-run it"
         );
     }
@@ -184,7 +184,7 @@ pub fn run(st: &Steward, operator: &str, c: RequestsCmd) -> Result<ExitCode, Cor
                         r.subject.as_deref().unwrap_or("(no subject matched)")
                     ));
                 }
-                eprintln!("{} requests", list.len());
+                errln!("{} requests", list.len());
             }
         }
         RequestsCmd::Show { id } => out(&json(&st.request_as(operator, &id)?)),

@@ -28,13 +28,24 @@ pub(crate) fn read(st: &Steward, a: ReadArgs) -> Result<ExitCode, CoreError> {
         obligation_id: a.obligation,
         organisation: None,
     };
+    // An erased subject's held records (N3.7): say so beside the read.
+    for h in st.held_notice(&req.subject)? {
+        errln!(
+            "held under a legal hold: {} {} ({}), until {} (first goes {})",
+            h.count,
+            h.kind,
+            h.reason,
+            h.until,
+            h.first_until
+        );
+    }
     let (opened, records) = st.read(&req)?;
     let mut out = std::io::stdout().lock();
     for r in &records {
         let line = serde_json::json!({"record_id": r.id.to_string(), "category": r.category, "kind": r.kind, "product": r.product, "occurred_at": r.body["occurred_at"], "fields": r.body["fields"]});
         let _ = writeln!(out, "{line}");
     }
-    eprintln!(
+    errln!(
         "{} records; allowed by {} [{}]; audit entry {}",
         records.len(),
         opened.decision.policy_ids.join(", "),
@@ -62,16 +73,20 @@ pub(crate) struct ExportRequest<'a> {
 
 /// `steward export`: the ZIP, and its summary as JSON on standard output.
 pub(crate) fn export(st: &Steward, e: ExportRequest<'_>) -> Result<ExitCode, CoreError> {
-    let ob = dsr_obligation(st, e.who, e.obligation, "cli-export")?;
-    let mut show = ExportProgress::new(e.progress);
-    let s = st.export_with_progress(
+    let p = purpose(e.purpose)?;
+    let ob = dsr_obligation(
+        st,
         e.who,
-        purpose(e.purpose)?,
+        Action::Export,
+        p,
         e.subject,
-        e.out,
-        Some(&ob),
-        &mut |w, t| show.update(w, t),
-    );
+        e.obligation,
+        "cli-export",
+    )?;
+    let mut show = ExportProgress::new(e.progress);
+    let s = st.export_with_progress(e.who, p, e.subject, e.out, Some(&ob), &mut |w, t| {
+        show.update(w, t)
+    });
     show.finish();
     let s = s?;
     outln!("{}", serde_json::to_string_pretty(&s).unwrap_or_default());
@@ -86,11 +101,20 @@ pub(crate) fn erase(
     p: &str,
     obligation: Option<String>,
 ) -> Result<ExitCode, CoreError> {
-    let ob = dsr_obligation(st, who, obligation, "cli-erasure")?;
+    let p = purpose(p)?;
+    let ob = dsr_obligation(
+        st,
+        who,
+        Action::Erase,
+        p,
+        subject,
+        obligation,
+        "cli-erasure",
+    )?;
     // N8.8 with N3.7: an erasure to comply with a request keeps the
     // records a retention duty covers, sealed under a hold key, and
     // lists them on the receipt (`retained`).
-    let r = match purpose(p)? {
+    let r = match p {
         Purpose::Comply => {
             st.erase_with_holds(who, subject, Some(&ob), time::OffsetDateTime::now_utc())?
         }
@@ -159,7 +183,7 @@ pub(crate) fn find(
             Ok(ExitCode::SUCCESS)
         }
         None => {
-            eprintln!("no data subject matches");
+            errln!("no data subject matches");
             Ok(ExitCode::from(1))
         }
     }
@@ -205,7 +229,7 @@ impl ExportProgress {
             && written > self.shown
             && (written == total || self.last.is_none_or(|t| t.elapsed().as_secs() >= 1))
         {
-            eprintln!("export: {written} / {total} records");
+            errln!("export: {written} / {total} records");
             self.last = Some(std::time::Instant::now());
             self.shown = written;
         }

@@ -16,7 +16,7 @@
 //!    it fails nothing is opened or changed (fail closed).
 //! 8. **Open** only then, for an allowed access that reveals data.
 
-use steward_audit::{BlindIndexRef, Resource, ResourceKind, SubjectRef};
+use steward_audit::{Resource, ResourceKind, SubjectRef};
 use steward_crypto::blind_index;
 use steward_domain::{Principal, SubjectId, SubjectIdentifier};
 use steward_policy::{Action, Decision, DecisionRequest};
@@ -43,8 +43,6 @@ struct Resolved {
     subject: Option<SubjectId>,
     /// The subject's home region (this node's when there is no subject).
     home: usize,
-    /// Blind-index references to record (never the identifier).
-    blinds: Vec<[u8; 32]>,
 }
 
 /// The pipeline up to the checks: who, about whom, and the final decision.
@@ -130,11 +128,10 @@ impl Steward {
     ) -> Result<Resolved, CoreError> {
         match target {
             Target::Live => {
-                let (located, blinds) = self.resolve(&req.subject)?;
+                let (located, _) = self.resolve(&req.subject)?;
                 Ok(Resolved {
                     subject: located.map(|l| l.id),
                     home: located.map(|l| l.region).unwrap_or(processing),
-                    blinds,
                 })
             }
             Target::Held => {
@@ -154,14 +151,18 @@ impl Steward {
                 Ok(Resolved {
                     subject: Some(id),
                     home,
-                    blinds: vec![],
                 })
             }
         }
     }
 
     /// Steps 1 to 5: authenticate, resolve, context, decide, checks.
-    fn decide_access(&self, req: &AccessRequest, target: Target) -> Result<Decided, CoreError> {
+    fn decide_access(
+        &self,
+        req: &AccessRequest,
+        target: Target,
+        presume_obligation: bool,
+    ) -> Result<Decided, CoreError> {
         let principal = self.principal(&req.principal)?;
         let processing = self.processing_index();
         let resolved = self.resolve_target(req, target, processing)?;
@@ -170,7 +171,9 @@ impl Steward {
             Target::Live => req.action,
             Target::Held => Action::Read,
         };
-        let ctx = self.context_for(req, subject, home, processing)?;
+        let mut ctx = self.context_for(req, subject, home, processing)?;
+        // Only for `predecide_presuming_obligation`, which records nothing.
+        ctx.legal_obligation_recorded |= presume_obligation;
         // An identifier that matches no subject is decided as the empty
         // subject `sub_none`: the access is still decided and audited, and it
         // opens nothing (an empty export, N7.2).
@@ -218,16 +221,11 @@ impl Steward {
         let Decided {
             principal,
             action,
-            resolved:
-                Resolved {
-                    subject,
-                    home,
-                    blinds,
-                },
+            resolved: Resolved { subject, home },
             processing,
             decision,
             transfer,
-        } = self.decide_access(req, target)?;
+        } = self.decide_access(req, target, false)?;
         // Step 6: record.
         let request_id = new_request_id();
         let mut resource = Resource::new(match action {
@@ -238,11 +236,10 @@ impl Steward {
         if let Some(s) = subject {
             resource = resource.subject(SubjectRef::new(s.0 as u64));
         }
-        for b in &blinds {
-            if let Ok(r) = BlindIndexRef::new(b[..16].to_vec()) {
-                resource = resource.blind_index(r);
-            }
-        }
+        // The subject by its opaque id only, never a blind-index prefix: a
+        // prefix outlives the erasure and lets anyone holding the blind-index
+        // key confirm a guessed identifier (issue 13, item 3). An identifier
+        // that matches nobody is recorded as no subject.
         if target == Target::Held {
             resource = resource.id(token("legal_hold"));
         }
@@ -311,8 +308,14 @@ impl Steward {
         self.run_pipeline(req, Target::Live, extra)
     }
 
-    /// Read a subject's records through the gate (`steward read`).
+    /// Read a subject's records through the gate (`steward read`). The
+    /// `sub_` id of an erased subject whose records an erasure kept under a
+    /// legal hold reads those, as [`Steward::read_held`] (N3.7: `comply`
+    /// only, against a recorded obligation; issue 18, item 6).
     pub fn read(&self, req: &AccessRequest) -> Result<(Opened, Vec<OpenedRecord>), CoreError> {
+        if !self.held_notice(&req.subject)?.is_empty() {
+            return self.read_held(req);
+        }
         let opened = self.gate(req, None)?;
         let records = match opened.subject {
             Some(s) => {
@@ -363,7 +366,25 @@ impl Steward {
     /// needs work before its commit (an erasure's holds, a rectification)
     /// asks first, then runs [`Steward::gate`] with its changes.
     pub(crate) fn predecide(&self, req: &AccessRequest) -> Result<bool, CoreError> {
-        Ok(self.decide_access(req, Target::Live)?.decision.allowed)
+        Ok(self
+            .decide_access(req, Target::Live, false)?
+            .decision
+            .allowed)
+    }
+
+    /// [`Steward::predecide`] as if `req` cited a recorded obligation about
+    /// its subject that its principal may cite: whether opening a data
+    /// subject request's obligation would let the access through, asked
+    /// before that obligation is recorded (issue 18, item 8: a refused
+    /// export or erasure records no obligation). Nothing is recorded.
+    pub(crate) fn predecide_presuming_obligation(
+        &self,
+        req: &AccessRequest,
+    ) -> Result<bool, CoreError> {
+        Ok(self
+            .decide_access(req, Target::Live, true)?
+            .decision
+            .allowed)
     }
 
     /// Record the gate's denial of `req` (after [`Steward::predecide`] said

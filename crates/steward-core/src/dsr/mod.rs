@@ -33,7 +33,7 @@ use hmac::{Hmac, Mac};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
-use steward_audit::{BlindIndexRef, Resource, ResourceKind, SubjectRef};
+use steward_audit::{Resource, ResourceKind, SubjectRef};
 use steward_domain::{
     Fields, Principal, PrincipalKind, Purpose, RecordId, RequestState, RequestType, SubjectId,
 };
@@ -42,6 +42,8 @@ use time::{Date, Duration, OffsetDateTime};
 
 use crate::gate::{system_entry, token};
 use crate::{CoreError, LegalObligation, Steward};
+
+mod erasure;
 
 // ------------------------------------------------------------ configuration
 
@@ -727,14 +729,9 @@ impl Steward {
         {
             res = res.subject(SubjectRef::new(s.0 as u64));
         }
-        if let Some(b) = req
-            .identifier_ref
-            .as_deref()
-            .and_then(|h| hex::decode(h).ok())
-            .and_then(|b| BlindIndexRef::new(b[..16.min(b.len())].to_vec()).ok())
-        {
-            res = res.blind_index(b);
-        }
+        // No blind-index prefix of the identifier: it would outlive the
+        // erasure and link the request to a guessed identifier (issue 13,
+        // item 3); the row's `identifier_ref` is dropped at erasure.
         e.resource = res;
         e.region = token(&self.config.home_region().name);
         let body = serde_json::to_string(&*req).map_err(|e| CoreError::Input(e.to_string()))?;
@@ -1170,39 +1167,6 @@ impl Steward {
             .open_registered_email(r, s, blind, &req.id)?
             .ok_or_else(none)?;
         String::from_utf8(v).map_err(|_| corrupt(&req.id, "contact"))
-    }
-
-    /// Delete the files answering access and export requests about
-    /// `subject` (`<data-dir>/requests/dsr_….zip`): Service Data in clear
-    /// that must not outlive the subject's erasure (N8.8). Returns how many
-    /// files went. Called by the erasure paths after their commit.
-    pub(crate) fn delete_request_exports(&self, subject: SubjectId) -> Result<u64, CoreError> {
-        let dir = self.data_dir.join("requests");
-        if !dir.exists() {
-            return Ok(0);
-        }
-        let want = subject.to_string();
-        let mut n = 0;
-        for (id, body) in self.store()?.registry_list(RegistryTable::Requests)? {
-            let Ok(r) = serde_json::from_str::<Request>(&body) else {
-                continue;
-            };
-            if r.subject.as_deref() != Some(want.as_str()) {
-                continue;
-            }
-            let f = dir.join(format!("{id}.zip"));
-            match std::fs::remove_file(&f) {
-                Ok(()) => n += 1,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => {
-                    return Err(CoreError::Io {
-                        path: f.display().to_string(),
-                        reason: e.to_string(),
-                    });
-                }
-            }
-        }
-        Ok(n)
     }
 
     /// Verify request `id` with the one-time code entered, now.
@@ -1662,6 +1626,11 @@ impl Steward {
                 return Err(e);
             }
         };
+        if req.request_type == RequestType::Erasure {
+            // The subject is erased: its identifier's HMAC goes too (issue
+            // 13, item 3; the erasure forgot the subject's other requests').
+            req.identifier_ref = None;
+        }
         req.result = Some(result);
         self.transition(
             Some(&running),

@@ -1,0 +1,141 @@
+use super::*;
+
+#[test]
+fn days_count_from_the_unix_epoch() {
+    let d = |y, m, day| Date::from_calendar_date(y, m, day).unwrap();
+    assert_eq!(days_since_epoch(d(1970, time::Month::January, 1)), 0);
+    assert_eq!(days_since_epoch(d(1970, time::Month::January, 2)), 1);
+    assert_eq!(days_since_epoch(d(1969, time::Month::December, 31)), -1);
+    // 2024-01-18 is 19740 days after the epoch (54 years, 13 leap days, +17).
+    assert_eq!(days_since_epoch(d(2024, time::Month::January, 18)), 19740);
+}
+
+#[test]
+fn principals_are_described_in_plain_words() {
+    let mut p = Principal {
+        name: "x".into(),
+        kind: PrincipalKind::Employee,
+        teams: vec![Team::Support],
+        confidentiality_signed_on: None,
+        training_expires_on: None,
+        engagement_ends_on: None,
+        subject: None,
+        organisations: vec![],
+        revoked: false,
+    };
+    assert_eq!(describe(&p), "a support employee");
+    p.teams = vec![Team::IncidentResponse];
+    assert_eq!(describe(&p), "an incident response employee");
+    p.kind = PrincipalKind::CustomerAdmin;
+    assert_eq!(describe(&p), "a customer admin");
+    p.kind = PrincipalKind::AffiliateStaff;
+    p.teams = vec![];
+    assert_eq!(describe(&p), "an affiliate staff member");
+}
+
+#[test]
+fn slices_leave_out_only_what_cannot_apply() {
+    let e = PolicyEngine::default_pack().unwrap();
+    let total = e.policy_set().policies().count();
+    assert_eq!(e.slices.len(), Action::ALL.len() * PURPOSES * KINDS * 2);
+    let count = |a, p, k, r| e.slices[slice_index(a, p, k, r)].policies().count();
+    // An employee reading for assist: the 2 forbids on staff
+    // obligations, the cross-region forbid (N4.2, applies to every
+    // slice), and the support permit.
+    let (read, assist) = (Action::Read, Purpose::Assist);
+    assert_eq!(count(read, assist, PrincipalKind::Employee, false), 4);
+    // Revoked: the revocation forbid too.
+    assert_eq!(count(read, assist, PrincipalKind::Employee, true), 5);
+    // A contractor also meets the engagement forbid.
+    assert_eq!(count(read, assist, PrincipalKind::Contractor, false), 5);
+    // A service reading for assist: the cross-region forbid and the notifications permit.
+    assert_eq!(count(read, assist, PrincipalKind::Service, false), 2);
+    for a in Action::ALL {
+        for p in Purpose::ALL {
+            for k in PrincipalKind::ALL {
+                assert!(
+                    count(a, p, k, true) >= 1,
+                    "{a}/{p}/{k}: revocation forbid missing"
+                );
+                for r in [false, true] {
+                    let n = count(a, p, k, r);
+                    assert!(n < total, "{a}/{p}/{k}/{r}: {n}");
+                }
+            }
+        }
+    }
+    assert!(e.action_entities.iter().all(Option::is_none));
+}
+
+mod equivalence {
+    use super::*;
+    use proptest::prelude::*;
+    use steward_domain::Category;
+
+    fn date(offset: i64) -> Date {
+        Date::from_calendar_date(2024, time::Month::June, 1)
+            .unwrap()
+            .checked_add(time::Duration::days(offset))
+            .unwrap()
+    }
+
+    fn principal() -> impl Strategy<Value = Principal> {
+        (
+            proptest::sample::select(PrincipalKind::ALL.to_vec()),
+            proptest::sample::subsequence(Team::ALL.to_vec(), 0..3),
+            proptest::option::of(-3i64..3),
+            proptest::option::of(-3i64..3),
+            proptest::option::of(-3i64..3),
+            proptest::option::of(0i64..3),
+            proptest::sample::subsequence(vec!["org-a".to_owned(), "org-b".to_owned()], 0..2),
+            any::<bool>(),
+        )
+            .prop_map(
+                |(kind, teams, conf, training, end, subject, organisations, revoked)| Principal {
+                    name: "p".into(),
+                    kind,
+                    teams,
+                    confidentiality_signed_on: conf.map(date),
+                    training_expires_on: training.map(date),
+                    engagement_ends_on: end.map(date),
+                    subject: subject.map(SubjectId),
+                    organisations,
+                    revoked,
+                },
+            )
+    }
+
+    fn engines() -> &'static (PolicyEngine, PolicyEngine) {
+        static ENGINES: std::sync::OnceLock<(PolicyEngine, PolicyEngine)> =
+            std::sync::OnceLock::new();
+        ENGINES.get_or_init(|| {
+            let sliced = PolicyEngine::default_pack().unwrap();
+            let mut whole = PolicyEngine::default_pack().unwrap();
+            whole.slicing = false;
+            (sliced, whole)
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+        /// Slicing by (action, purpose, kind) changes no decision, no
+        /// deciding policy and no reason.
+        #[test]
+        fn sliced_decisions_equal_whole_set_decisions(
+            p in principal(),
+            action in proptest::sample::select(Action::ALL.to_vec()),
+            subject in proptest::option::of(prop_oneof![
+                Just("sub_0000000000000001"), Just("sub_0000000000000002")]),
+            category in proptest::option::of(proptest::sample::select(Category::ALL.to_vec())),
+            organisation in proptest::option::of(prop_oneof![Just("org-a"), Just("org-b"), Just("")]),
+            purpose in proptest::option::of(proptest::sample::select(Purpose::ALL.to_vec())),
+            flags in any::<(bool, bool, bool, bool)>(),
+        ) {
+            let (sliced, whole) = engines();
+            let mut context = RequestContext::new(date(0));
+            (context.open_case_for_subject, context.legal_obligation_recorded, context.aggregate_only, context.configured_operator) = flags;
+            let req = DecisionRequest { principal: &p, action, subject, category, organisation, purpose, context };
+            prop_assert_eq!(sliced.decide(&req), whole.decide(&req));
+        }
+    }
+}
