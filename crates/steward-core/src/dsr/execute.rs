@@ -1,0 +1,409 @@
+//! Approval and execution of a request through the gate, exactly once (N7.2).
+
+use super::*;
+
+impl Steward {
+    /// Approve and execute request `id` as privacy-team principal `by`, now.
+    pub fn approve(&self, id: &str, by: &str) -> Result<Request, CoreError> {
+        self.approve_at(id, by, OffsetDateTime::now_utc())
+    }
+
+    /// Approve and execute request `id` as privacy-team principal `by`.
+    ///
+    /// Only a verified (or failed, for a retry) request executes, under the
+    /// policy version pinned at receipt. An administrator's restriction
+    /// (N6.5e) rejects a self-service erasure or rectification, naming the
+    /// restriction. The state goes to `in_progress` first (committed and
+    /// audited, guarded: of two concurrent approvals exactly one proceeds),
+    /// then the request runs through the gate as `by` for `comply`, citing
+    /// a legal obligation recorded for the request (N3.7): access and export
+    /// write a ZIP in `<data_dir>/requests/`; erasure crypto-shreds (N8.8)
+    /// honouring legal holds; rectification writes the corrected record;
+    /// restriction and objection are recorded and honoured by the gate.
+    /// Then `completed` with the result, or `failed` naming the region and
+    /// store when anything failed (never `completed`). A retry re-runs it:
+    /// an export is written again, an erasure already done is found by its
+    /// receipt and not repeated, and the result is always of the request's
+    /// type.
+    ///
+    /// Errors: [`CoreError::Conflict`] when the request is executing,
+    /// final, or was changed concurrently; [`CoreError::Input`] when it is
+    /// not verified, `by` is not privacy staff, or the policy version
+    /// differs; [`CoreError::Denied`] for a restriction (the request is
+    /// then rejected); the execution's error after recording `failed`.
+    pub fn approve_at(
+        &self,
+        id: &str,
+        by: &str,
+        now: OffsetDateTime,
+    ) -> Result<Request, CoreError> {
+        let p = self.acting(by)?;
+        // Decided by the pack (`dsr_handle`, privacy staff) and audited.
+        self.authorize_dsr_handling(&p, id)?;
+        let (before, mut req) = self.load_request(id)?;
+        match req.state {
+            RequestState::Verified | RequestState::Failed => {}
+            RequestState::Received => {
+                return Err(CoreError::Input(format!(
+                    "request {id} is not verified ({}); {}",
+                    match req.verification.state {
+                        VerificationState::Unverified =>
+                            "the sender matches no data subject, so it is never executed",
+                        VerificationState::Locked => "verification is locked",
+                        _ => "the requester has not confirmed the one-time code",
+                    },
+                    "an unverified request is not executed: verify it or reject it"
+                )));
+            }
+            s => {
+                return Err(CoreError::Conflict(format!(
+                    "request {id} is {}: it is executed once",
+                    s.as_str()
+                )));
+            }
+        }
+        if req.policy_version != self.policy.version() {
+            return Err(CoreError::Input(format!(
+                "request {id} was received under policy version {} and executes under it, but this Steward runs policy version {}: execute it on a node running {}",
+                req.policy_version,
+                self.policy.version(),
+                req.policy_version
+            )));
+        }
+        let subject = req
+            .subject
+            .clone()
+            .ok_or_else(|| CoreError::Input(format!("request {id} names no data subject")))?;
+        // N6.5e: an administrator's restriction rejects a self-service
+        // erasure or rectification.
+        if let Some(why) = self.restriction_against(&req, &subject)? {
+            req.reason = Some(why.clone());
+            let idx = self.transition(
+                Some(&before),
+                &mut req,
+                RequestState::Rejected,
+                Step {
+                    action: "dsr_reject",
+                    by,
+                    clause: "N6.5e",
+                    note: "rejected: administrator's restriction (N6.5e)".into(),
+                },
+                now,
+                ChangeSet::default(),
+            )?;
+            return Err(CoreError::Denied(Box::new(crate::Denied {
+                reason: why,
+                policy_ids: vec!["admin-restriction".into()],
+                clause_ids: vec!["N6.5e".into()],
+                audit_index: Some(idx),
+            })));
+        }
+        // The legal obligation the gate's `comply` decisions cite (N3.7),
+        // recorded in the same commit as `in_progress`.
+        let mut extra = ChangeSet::default();
+        let obligation = match &req.obligation {
+            Some(o) => o.clone(),
+            None => {
+                let ob = LegalObligation::of_request(&req.id, by, &subject);
+                extra.registry.push((
+                    RegistryTable::LegalObligations,
+                    ob.id.clone(),
+                    serde_json::to_string(&ob).unwrap_or_default(),
+                ));
+                let mut e = system_entry("obligation_record", &ob.id, "", self.policy.version());
+                e.principal = token(by);
+                e.clause_ids = vec![token("N3.7")];
+                extra.audit.push(e);
+                req.obligation = Some(ob.id.clone());
+                ob.id
+            }
+        };
+        req.attempts += 1;
+        req.reason = None;
+        let attempt = req.attempts;
+        // From before `in_progress` is committed until this returns, this
+        // process's own resume pass leaves the request alone.
+        let _executing = Executing::start(&self.executing, &req.id);
+        self.transition(
+            Some(&before),
+            &mut req,
+            RequestState::InProgress,
+            Step {
+                action: "dsr_in_progress",
+                by,
+                clause: "N7.2",
+                note: format!("execution {attempt} started"),
+            },
+            now,
+            extra,
+        )?;
+        let running = serde_json::to_string(&req).unwrap_or_default();
+        let (result, effect) = match self.execute(&req, by, &subject, &obligation, now) {
+            Ok(x) => x,
+            Err(e) => {
+                let reason = format!(
+                    "execution failed in region `{}` ({}): {e}",
+                    req.subject_region.as_deref().unwrap_or("-"),
+                    self.store_label(req.subject_region.as_deref())
+                );
+                req.reason = Some(reason);
+                self.transition(
+                    Some(&running),
+                    &mut req,
+                    RequestState::Failed,
+                    Step {
+                        action: "dsr_fail",
+                        by,
+                        clause: "N7.2",
+                        note: format!("execution {attempt} failed"),
+                    },
+                    now,
+                    ChangeSet::default(),
+                )?;
+                return Err(e);
+            }
+        };
+        if req.request_type == RequestType::Erasure {
+            // The subject is erased: its identifier's HMAC goes too (issue
+            // 13, item 3; the erasure forgot the subject's other requests').
+            req.identifier_ref = None;
+        }
+        req.result = Some(result);
+        self.transition(
+            Some(&running),
+            &mut req,
+            RequestState::Completed,
+            Step {
+                action: "dsr_complete",
+                by,
+                clause: "N7.2",
+                note: format!("execution {attempt} completed"),
+            },
+            now,
+            effect,
+        )?;
+        Ok(req)
+    }
+
+    /// Where a region's store is, for failure reasons: the SQLite file
+    /// name, or `postgres` and its host (never a password).
+    fn store_label(&self, region: Option<&str>) -> String {
+        let Some(r) = region.and_then(|n| self.regions.iter().find(|r| r.config.name == n)) else {
+            return "store unknown".into();
+        };
+        match r.config.store.as_deref() {
+            Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
+                let host = u
+                    .split_once("://")
+                    .map(|(_, rest)| rest)
+                    .map(|rest| rest.rsplit_once('@').map(|(_, h)| h).unwrap_or(rest))
+                    .and_then(|h| h.split(['/', '?']).next())
+                    .unwrap_or("?");
+                format!("store postgres {host}")
+            }
+            Some(p) => format!("store {p}"),
+            None => format!("store {}.sqlite3", r.config.name),
+        }
+    }
+
+    /// The administrator's restriction (N6.5e) that forbids this request,
+    /// if it is a self-service erasure or rectification of a restricted user.
+    fn restriction_against(
+        &self,
+        req: &Request,
+        subject: &str,
+    ) -> Result<Option<String>, CoreError> {
+        let delete = match req.request_type {
+            RequestType::Erasure => true,
+            RequestType::Rectification => false,
+            _ => return Ok(None),
+        };
+        let by_subject = matches!(req.channel, Channel::Email { .. })
+            || self
+                .principal(&req.requester)
+                .is_ok_and(|p| p.kind == PrincipalKind::DataSubject);
+        if !by_subject {
+            return Ok(None);
+        }
+        let Ok(s) = subject.parse::<SubjectId>() else {
+            return Ok(None);
+        };
+        let Some(org) = self.organisation_of_subject(s)? else {
+            return Ok(None);
+        };
+        let Some(u) = self
+            .users_of(&org)?
+            .into_iter()
+            .find(|u| u.subject == subject)
+        else {
+            return Ok(None);
+        };
+        let restricted = if delete {
+            u.restrictions.delete
+        } else {
+            u.restrictions.edit
+        };
+        if !restricted {
+            return Ok(None);
+        }
+        let what = if delete { "delete" } else { "edit" };
+        Ok(Some(format!(
+            "the organisation's administrator ({}) has restricted this user's ability to {what} their information (N6.5e)",
+            u.restricted_by.as_deref().unwrap_or("an administrator")
+        )))
+    }
+
+    /// Run the request's effect through the gate. Returns the result and
+    /// any registry change to commit with `completed`.
+    fn execute(
+        &self,
+        req: &Request,
+        by: &str,
+        subject: &str,
+        obligation: &str,
+        now: OffsetDateTime,
+    ) -> Result<(RequestResult, ChangeSet), CoreError> {
+        match req.request_type {
+            RequestType::Access | RequestType::Export => {
+                // The answer is Service Data in clear: a directory only the
+                // owner can enter (0700); the files go with the subject's
+                // erasure (`delete_request_exports`, N8.8).
+                let dir = self.data_dir.join("requests");
+                let mut b = std::fs::DirBuilder::new();
+                b.recursive(true);
+                #[cfg(unix)]
+                std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+                b.create(&dir).map_err(|e| CoreError::Io {
+                    path: dir.display().to_string(),
+                    reason: e.to_string(),
+                })?;
+                let out = dir.join(format!("{}.zip", req.id));
+                let s = self.export(by, Purpose::Comply, subject, &out, Some(obligation))?;
+                let path = s.path;
+                let records = s.record_count;
+                Ok((
+                    if req.request_type == RequestType::Access {
+                        RequestResult::Access { path, records }
+                    } else {
+                        RequestResult::Export { path, records }
+                    },
+                    ChangeSet::default(),
+                ))
+            }
+            RequestType::Erasure => {
+                // Idempotent: an erasure already done (a retry after the
+                // shredding committed) is found by its receipt.
+                if let Some(r) = self.receipts()?.into_iter().find(|r| r.subject == subject) {
+                    return Ok((
+                        RequestResult::Erasure {
+                            records_retained: r.retained.iter().map(|x| x.count).sum(),
+                            receipt_id: r.receipt_id,
+                            records_unreadable: r.records_unreadable,
+                        },
+                        ChangeSet::default(),
+                    ));
+                }
+                // Crypto-shredding that keeps records under a legal hold (N3.7, N8.8).
+                let r = self.erase_with_holds(by, subject, Some(obligation), now)?;
+                Ok((
+                    RequestResult::Erasure {
+                        receipt_id: r.receipt_id,
+                        records_unreadable: r.records_unreadable,
+                        records_retained: r.retained.iter().map(|x| x.count).sum(),
+                    },
+                    ChangeSet::default(),
+                ))
+            }
+            RequestType::Rectification => {
+                let (Some(record), Some(sealed)) = (
+                    req.details.record.as_deref(),
+                    req.details.corrections_sealed.as_deref(),
+                ) else {
+                    return Err(CoreError::Input(format!(
+                        "request {} names no record or corrections",
+                        req.id
+                    )));
+                };
+                let record =
+                    parse_record_id(record).map_err(|_| corrupt(&req.id, "details.record"))?;
+                let fields = self.request_corrections(req, subject, sealed)?;
+                // A retry after the correction committed finds the old record
+                // gone: it fails, naming that, rather than completing blind.
+                let region = self.region_index(req.subject_region.as_deref().unwrap_or(""))?;
+                if self.rstore(region)?.record(record)?.is_none() {
+                    return Err(CoreError::Input(format!(
+                        "record {record} is no longer stored (already corrected by an earlier execution, or erased): see the audit log's rectify entry for its replacement"
+                    )));
+                }
+                let new = self.rectify(by, subject, record, fields, Some(obligation))?;
+                Ok((
+                    RequestResult::Rectification {
+                        record_id: new.to_string(),
+                    },
+                    ChangeSet::default(),
+                ))
+            }
+            RequestType::Restriction | RequestType::Objection => {
+                let old = self
+                    .store()?
+                    .registry_get(RegistryTable::ProcessingRestrictions, subject)?;
+                let mut row: ProcessingRestriction = match &old {
+                    Some(b) => serde_json::from_str(b)
+                        .map_err(|_| corrupt(&req.id, "the processing restriction"))?,
+                    None => ProcessingRestriction {
+                        subject: subject.to_owned(),
+                        ..Default::default()
+                    },
+                };
+                let result = if req.request_type == RequestType::Restriction {
+                    row.restricted = true;
+                    RequestResult::Restriction { recorded: true }
+                } else {
+                    let purpose = req
+                        .details
+                        .purpose
+                        .ok_or_else(|| corrupt(&req.id, "details.purpose"))?;
+                    if !row.objections.contains(&purpose) {
+                        row.objections.push(purpose);
+                    }
+                    RequestResult::Objection { purpose }
+                };
+                if !row.requests.contains(&req.id) {
+                    row.requests.push(req.id.clone());
+                }
+                Ok((
+                    result,
+                    ChangeSet {
+                        registry: vec![(
+                            RegistryTable::ProcessingRestrictions,
+                            subject.to_owned(),
+                            serde_json::to_string(&row).unwrap_or_default(),
+                        )],
+                        guards: vec![RegistryGuard {
+                            table: RegistryTable::ProcessingRestrictions,
+                            id: subject.to_owned(),
+                            expected: old,
+                        }],
+                        ..Default::default()
+                    },
+                ))
+            }
+        }
+    }
+
+    /// Open a rectification's sealed corrections with the subject's data key.
+    fn request_corrections(
+        &self,
+        req: &Request,
+        subject: &str,
+        sealed: &str,
+    ) -> Result<Fields, CoreError> {
+        let s: SubjectId = subject.parse().map_err(|_| corrupt(&req.id, "subject"))?;
+        let r = self.region_index(req.subject_region.as_deref().unwrap_or(""))?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(sealed)
+            .map_err(|_| corrupt(&req.id, "details.corrections_sealed"))?;
+        self.open_corrections(r, s, &req.id, &bytes)?
+            .ok_or_else(|| corrupt(&req.id, "details.corrections_sealed"))
+    }
+}

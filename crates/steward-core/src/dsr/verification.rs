@@ -1,0 +1,268 @@
+//! Identity verification of email requests by one-time code (N7.4).
+
+use super::*;
+
+/// A one-time code row of the `dsr_verifications` registry: a keyed hash
+/// (HMAC-SHA-256 under the blind-index key) of the code, never the code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct CodeRow {
+    request: String,
+    code_hmac: Option<String>,
+    expires_at_ms: i64,
+    attempts: u32,
+    max_attempts: u32,
+    sent_at: String,
+}
+
+impl Steward {
+    /// Send a one-time code for an email request to its registered
+    /// contact, through the default outbox ([`OutboxSender`] in
+    /// `<data_dir>/outbox`).
+    pub fn send_verification(&self, id: &str) -> Result<Request, CoreError> {
+        let sender = OutboxSender {
+            dir: self.data_dir.join("outbox"),
+        };
+        self.send_verification_with(id, &sender, OffsetDateTime::now_utc())
+    }
+
+    /// Send a one-time code for request `id` at `now` through `sender`.
+    ///
+    /// The code is 8 digits from the operating system's CSPRNG (via
+    /// `rand::rng`), stored only as a keyed hash with its expiry
+    /// (`dsr.code_ttl_secs`) and attempt limit (`dsr.code_max_attempts`).
+    /// It goes to the registered contact: the email identifier whose blind
+    /// index the request was made under (the sender's address matched it),
+    /// opened from the subject's sealed identifiers; it is never logged or
+    /// stored in clear. Sending again replaces the previous code and keeps
+    /// the attempts already used.
+    ///
+    /// Errors: [`CoreError::Input`] when the request is not waiting for a
+    /// code (verified, unverified sender, locked, final) or has no email
+    /// contact; the sender's error (the code is then on record but unsent:
+    /// send again).
+    pub fn send_verification_with(
+        &self,
+        id: &str,
+        sender: &dyn CodeSender,
+        now: OffsetDateTime,
+    ) -> Result<Request, CoreError> {
+        let (before, mut req) = self.load_request(id)?;
+        if req.state != RequestState::Received
+            || !matches!(
+                req.verification.state,
+                VerificationState::Pending | VerificationState::CodeSent
+            )
+        {
+            return Err(CoreError::Input(format!(
+                "request {id} is not waiting for a verification code (state {}, verification {:?})",
+                req.state.as_str(),
+                req.verification.state
+            )));
+        }
+        let contact = self.registered_contact(&req)?;
+        let code = format!("{:08}", rand::rng().random_range(0..100_000_000u32));
+        let mut mac = self.code_hmac(id)?;
+        mac.update(code.as_bytes());
+        let hash = hex::encode(mac.finalize().into_bytes());
+        let old = self
+            .store()?
+            .registry_get(RegistryTable::Verifications, id)?;
+        let attempts = old
+            .as_deref()
+            .and_then(|b| serde_json::from_str::<CodeRow>(b).ok())
+            .map(|r| r.attempts)
+            .unwrap_or(0);
+        let expires_at = now + Duration::seconds(self.config.dsr.code_ttl_secs as i64);
+        let row = CodeRow {
+            request: id.to_owned(),
+            code_hmac: Some(hash),
+            expires_at_ms: ms(expires_at),
+            attempts,
+            max_attempts: self.config.dsr.code_max_attempts,
+            sent_at: rfc3339(now),
+        };
+        req.verification.state = VerificationState::CodeSent;
+        let extra = ChangeSet {
+            registry: vec![(
+                RegistryTable::Verifications,
+                id.to_owned(),
+                serde_json::to_string(&row).unwrap_or_default(),
+            )],
+            guards: vec![RegistryGuard {
+                table: RegistryTable::Verifications,
+                id: id.to_owned(),
+                expected: old,
+            }],
+            ..Default::default()
+        };
+        self.transition(
+            Some(&before),
+            &mut req,
+            RequestState::Received,
+            Step {
+                action: "dsr_code_sent",
+                by: "steward",
+                clause: "N7.4",
+                note: "one-time code sent to the registered contact".into(),
+            },
+            now,
+            extra,
+        )?;
+        sender.send(&CodeMessage {
+            to: &contact,
+            from: &self.config.controller.contact_email,
+            request_id: id,
+            code: &code,
+            expires_at,
+        })?;
+        Ok(req)
+    }
+
+    /// The registered email contact of an email request: the subject's
+    /// email identifier under the request's blind index, opened with the
+    /// subject's data key. Never logged.
+    fn registered_contact(&self, req: &Request) -> Result<String, CoreError> {
+        let none = || {
+            CoreError::Input(format!(
+                "request {} has no registered email contact to send a code to",
+                req.id
+            ))
+        };
+        let (Some(s), Some(region), Some(blind)) = (
+            req.subject.as_deref(),
+            req.subject_region.as_deref(),
+            req.identifier_ref.as_deref(),
+        ) else {
+            return Err(none());
+        };
+        let s: SubjectId = s.parse().map_err(|_| corrupt(&req.id, "subject"))?;
+        let r = self.region_index(region)?;
+        // The gate records the opening before it opens (fail closed).
+        let v = self
+            .open_registered_email(r, s, blind, &req.id)?
+            .ok_or_else(none)?;
+        String::from_utf8(v).map_err(|_| corrupt(&req.id, "contact"))
+    }
+
+    /// Verify request `id` with the one-time code entered, now.
+    pub fn verify(&self, id: &str, code: &str) -> Result<Request, CoreError> {
+        self.verify_at(id, code, OffsetDateTime::now_utc())
+    }
+
+    /// Verify request `id` with `code` at `now`: a match within the code's
+    /// lifetime verifies the request (recorded, audited) and spends the
+    /// code; a wrong code uses one attempt (audited), and the last allowed
+    /// wrong attempt locks verification.
+    ///
+    /// Errors: [`CoreError::Input`] naming what is wrong: no code sent,
+    /// the code expired (send a new one), the code does not match (attempts
+    /// left), verification locked.
+    pub fn verify_at(
+        &self,
+        id: &str,
+        code: &str,
+        now: OffsetDateTime,
+    ) -> Result<Request, CoreError> {
+        let (before, mut req) = self.load_request(id)?;
+        if req.verification.state == VerificationState::Locked {
+            return Err(CoreError::Input(format!(
+                "request {id}: verification is locked after too many wrong codes; the request stays unverified"
+            )));
+        }
+        if req.state != RequestState::Received
+            || req.verification.state != VerificationState::CodeSent
+        {
+            return Err(CoreError::Input(format!(
+                "request {id} has no code to enter (state {}): send one first",
+                req.state.as_str()
+            )));
+        }
+        let vbefore = self
+            .store()?
+            .registry_get(RegistryTable::Verifications, id)?
+            .ok_or_else(|| corrupt(id, "the code row"))?;
+        let mut row: CodeRow =
+            serde_json::from_str(&vbefore).map_err(|_| corrupt(id, "the code row"))?;
+        let Some(hash) = row.code_hmac.clone() else {
+            return Err(CoreError::Input(format!(
+                "request {id} has no code to enter: send one first"
+            )));
+        };
+        if ms(now) > row.expires_at_ms {
+            return Err(CoreError::Input(format!(
+                "request {id}: the code expired; send a new one"
+            )));
+        }
+        let mut mac = self.code_hmac(id)?;
+        mac.update(code.trim().as_bytes());
+        let expected = hex::decode(&hash).map_err(|_| corrupt(id, "the code hash"))?;
+        let guard = RegistryGuard {
+            table: RegistryTable::Verifications,
+            id: id.to_owned(),
+            expected: Some(vbefore),
+        };
+        if mac.verify_slice(&expected).is_ok() {
+            row.code_hmac = None;
+            req.verification = Verification {
+                state: VerificationState::Verified,
+                method: Some("one_time_code".into()),
+                verified_by: Some("registered_contact".into()),
+                verified_at: Some(rfc3339(now)),
+            };
+            self.transition(
+                Some(&before),
+                &mut req,
+                RequestState::Verified,
+                Step {
+                    action: "dsr_verify",
+                    by: "registered_contact",
+                    clause: "N7.4",
+                    note: "verified by one-time code".into(),
+                },
+                now,
+                ChangeSet {
+                    registry: vec![(
+                        RegistryTable::Verifications,
+                        id.to_owned(),
+                        serde_json::to_string(&row).unwrap_or_default(),
+                    )],
+                    guards: vec![guard],
+                    ..Default::default()
+                },
+            )?;
+            return Ok(req);
+        }
+        row.attempts += 1;
+        let left = row.max_attempts.saturating_sub(row.attempts);
+        if left == 0 {
+            row.code_hmac = None;
+            req.verification.state = VerificationState::Locked;
+        }
+        self.transition(
+            Some(&before),
+            &mut req,
+            RequestState::Received,
+            Step {
+                action: "dsr_verify_failed",
+                by: "registered_contact",
+                clause: "N7.4",
+                note: format!("wrong code ({} of {})", row.attempts, row.max_attempts),
+            },
+            now,
+            ChangeSet {
+                registry: vec![(
+                    RegistryTable::Verifications,
+                    id.to_owned(),
+                    serde_json::to_string(&row).unwrap_or_default(),
+                )],
+                guards: vec![guard],
+                ..Default::default()
+            },
+        )?;
+        Err(CoreError::Input(if left == 0 {
+            format!("request {id}: the code does not match; verification is now locked")
+        } else {
+            format!("request {id}: the code does not match; {left} attempts left")
+        }))
+    }
+}
