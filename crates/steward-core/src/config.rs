@@ -108,6 +108,17 @@ pub struct Config {
     pub audit: AuditConfig,
     /// Records per ingest transaction.
     pub ingest_batch: usize,
+    /// How often a new key-encryption key generation becomes current, every
+    /// live data key re-wrapped under it (`steward keys rotate --if-due`;
+    /// issue 13 item 1): a duration such as `1d`, `12h`, `7d`. Default `1d`.
+    pub kek_rotation: String,
+    /// How long a generation is kept after it stops being current, before
+    /// its material is destroyed (so backups of that period stay
+    /// restorable): `0s` destroys it at the rotation that replaces it.
+    /// Default `0s`. An erasure is unrecoverable from every copy (backups,
+    /// PostgreSQL's dead rows and WAL) once the generation that wrapped the
+    /// data key is destroyed: `created + kek_rotation + kek_retire_after`.
+    pub kek_retire_after: String,
     /// The region where this Steward node processes requests (N4.2); default:
     /// the first region. Reading a subject of another region is a
     /// cross-region read: only centralised operations may, and it is recorded.
@@ -146,6 +157,8 @@ impl Default for Config {
             operator: "operator".into(),
             audit: AuditConfig::default(),
             ingest_batch: 10_000,
+            kek_rotation: "1d".into(),
+            kek_retire_after: "0s".into(),
             processing_region: None,
         }
     }
@@ -212,6 +225,15 @@ impl Config {
             )));
         }
         cfg.dsr.validate(source)?;
+        let rotation = parse_period(&cfg.kek_rotation)
+            .map_err(|e| CoreError::Config(format!("{source}: kek_rotation: {e}")))?;
+        if rotation == time::Duration::ZERO {
+            return Err(CoreError::Config(format!(
+                "{source}: kek_rotation must be longer than 0 (e.g. \"1d\")"
+            )));
+        }
+        parse_period(&cfg.kek_retire_after)
+            .map_err(|e| CoreError::Config(format!("{source}: kek_retire_after: {e}")))?;
         if cfg.ingest_batch == 0 {
             return Err(CoreError::Config(format!(
                 "{source}: ingest_batch must be at least 1"
@@ -233,6 +255,33 @@ impl Config {
         // INVARIANT: `parse` and `default` guarantee at least one region.
         &self.regions[0]
     }
+}
+
+/// A duration of the key schedule: a whole number and a unit, `s`, `m`,
+/// `h`, `d` or `w` (`1d`, `12h`, `0s`).
+///
+/// Errors: a message naming the value and the expected form.
+pub fn parse_period(s: &str) -> Result<time::Duration, String> {
+    let bad = || {
+        format!(
+            "`{}` is not a duration: give a whole number and a unit s, m, h, d or w, e.g. \"1d\"",
+            s.chars().take(40).collect::<String>()
+        )
+    };
+    let t = s.trim();
+    let unit = t.chars().last().ok_or_else(bad)?;
+    let n: i64 = t[..t.len() - unit.len_utf8()].parse().map_err(|_| bad())?;
+    if n < 0 || n > 36_500 * 86_400 {
+        return Err(bad());
+    }
+    Ok(match unit {
+        's' => time::Duration::seconds(n),
+        'm' => time::Duration::minutes(n),
+        'h' => time::Duration::hours(n),
+        'd' => time::Duration::days(n),
+        'w' => time::Duration::weeks(n),
+        _ => return Err(bad()),
+    })
 }
 
 /// Whether a country is in the EEA, the UK or Switzerland: Service Data

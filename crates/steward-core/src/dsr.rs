@@ -26,8 +26,6 @@
 //! is refused naming both versions and the request stays as it was, to be
 //! executed by a node that runs the pinned pack.
 
-use std::path::{Path, PathBuf};
-
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use rand::Rng;
@@ -428,101 +426,7 @@ pub struct ProcessingRestriction {
     pub requests: Vec<String>,
 }
 
-// ------------------------------------------------------------- code sender
-
-/// A verification message to send: the code and where it goes. Not
-/// `Debug`: it holds the contact address and the code.
-pub struct CodeMessage<'a> {
-    /// The registered contact address (an email identifier of the subject).
-    pub to: &'a str,
-    /// The controller's privacy contact (the sender, N8.10).
-    pub from: &'a str,
-    /// The request id.
-    pub request_id: &'a str,
-    /// The one-time code (digits).
-    pub code: &'a str,
-    /// When the code expires.
-    pub expires_at: OffsetDateTime,
-}
-
-/// Sends one-time codes (pluggable: SMTP, a queue, a test double).
-pub trait CodeSender: Send + Sync {
-    /// Deliver `m`. Must not log the address or the code.
-    ///
-    /// Errors: [`CoreError::Io`] (or any) when it could not be handed over.
-    fn send(&self, m: &CodeMessage<'_>) -> Result<(), CoreError>;
-}
-
-/// The default [`CodeSender`]: writes each message as an RFC 5322 file
-/// (`<dir>/<request>-<ms>.eml`, mode 0600, directory 0700) for the mail
-/// system to pick up.
-#[derive(Debug, Clone)]
-pub struct OutboxSender {
-    /// The outbox directory (default `<data_dir>/outbox`).
-    pub dir: PathBuf,
-}
-
-impl OutboxSender {
-    /// The RFC 5322 message text (CRLF line ends, 7-bit ASCII body).
-    ///
-    /// Errors: [`CoreError::Input`] when an address holds CR, LF or
-    /// non-ASCII (no header injection).
-    pub fn message(m: &CodeMessage<'_>, now: OffsetDateTime) -> Result<String, CoreError> {
-        for (what, v) in [("to", m.to), ("from", m.from)] {
-            if v.is_empty() || !v.is_ascii() || v.contains(['\r', '\n', '<', '>']) {
-                return Err(CoreError::Input(format!(
-                    "the verification message's {what} address is not a plain ASCII address"
-                )));
-            }
-        }
-        let rfc2822 = &time::format_description::well_known::Rfc2822;
-        let date = now.format(rfc2822).unwrap_or_default();
-        let expires = m.expires_at.format(rfc2822).unwrap_or_default();
-        let mut nonce = [0u8; 8];
-        rand::rng().fill(&mut nonce);
-        let domain = m.from.rsplit('@').next().unwrap_or("steward.invalid");
-        Ok(format!(
-            "From: <{from}>\r\nTo: <{to}>\r\nSubject: Your verification code for request {id}\r\nDate: {date}\r\nMessage-ID: <{id}.{nonce}@{domain}>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\nContent-Transfer-Encoding: 7bit\r\nAuto-Submitted: auto-generated\r\n\r\nWe received a request about your data (reference {id}).\r\n\r\nTo confirm that it was you, enter this code: {code}\r\n\r\nThe code expires at {expires}. If you did not make this request,\r\nignore this message: nothing will be done without the code.\r\n",
-            from = m.from,
-            to = m.to,
-            id = m.request_id,
-            nonce = hex::encode(nonce),
-            code = m.code,
-        ))
-    }
-}
-
-impl CodeSender for OutboxSender {
-    fn send(&self, m: &CodeMessage<'_>) -> Result<(), CoreError> {
-        let now = OffsetDateTime::now_utc();
-        let text = OutboxSender::message(m, now)?;
-        let io = |p: &Path, e: std::io::Error| CoreError::Io {
-            path: p.display().to_string(),
-            reason: e.to_string(),
-        };
-        std::fs::create_dir_all(&self.dir).map_err(|e| io(&self.dir, e))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&self.dir, std::fs::Permissions::from_mode(0o700))
-                .map_err(|e| io(&self.dir, e))?;
-        }
-        let name = format!("{}-{}.eml", m.request_id, ms(now));
-        let path = self.dir.join(&name);
-        let tmp = self.dir.join(format!(".{name}.partial"));
-        let mut oo = std::fs::OpenOptions::new();
-        oo.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut oo, 0o600);
-        {
-            use std::io::Write as _;
-            let mut f = oo.open(&tmp).map_err(|e| io(&tmp, e))?;
-            f.write_all(text.as_bytes()).map_err(|e| io(&tmp, e))?;
-            f.sync_all().map_err(|e| io(&tmp, e))?;
-        }
-        std::fs::rename(&tmp, &path).map_err(|e| io(&path, e))
-    }
-}
+pub use crate::outbox::{CodeMessage, CodeSender, OutboxSender};
 
 // ------------------------------------------------------------------ helpers
 
@@ -672,7 +576,7 @@ impl Steward {
     /// The one-time code's keyed hash: HMAC-SHA-256 under the blind-index
     /// key, bound to the request id.
     fn code_hmac(&self, request: &str) -> Result<Hmac<Sha256>, CoreError> {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.blind_key)
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.blind_key[..])
             .map_err(|e| CoreError::Config(format!("blind-index key: {e}")))?;
         mac.update(b"steward-dsr-code\0");
         mac.update(request.as_bytes());
@@ -1110,6 +1014,8 @@ impl Steward {
             sent_at: rfc3339(now),
         };
         req.verification.state = VerificationState::CodeSent;
+        // The new code replaces the old one: so does its message.
+        crate::outbox::delete_messages(&self.data_dir, id)?;
         let extra = ChangeSet {
             registry: vec![(
                 RegistryTable::Verifications,
@@ -1174,13 +1080,11 @@ impl Steward {
 
     /// Delete the files answering access and export requests about
     /// `subject` (`<data-dir>/requests/dsr_….zip`): Service Data in clear
-    /// that must not outlive the subject's erasure (N8.8). Returns how many
+    /// that must not outlive the subject's erasure (N8.8), and the outbox
+    /// messages of requests about it (issue 13 item 5). Returns how many
     /// files went. Called by the erasure paths after their commit.
     pub(crate) fn delete_request_exports(&self, subject: SubjectId) -> Result<u64, CoreError> {
         let dir = self.data_dir.join("requests");
-        if !dir.exists() {
-            return Ok(0);
-        }
         let want = subject.to_string();
         let mut n = 0;
         for (id, body) in self.store()?.registry_list(RegistryTable::Requests)? {
@@ -1190,6 +1094,8 @@ impl Steward {
             if r.subject.as_deref() != Some(want.as_str()) {
                 continue;
             }
+            // Issue 13 item 5: its one-time-code messages, with the address.
+            n += crate::outbox::delete_messages(&self.data_dir, &id)?;
             let f = dir.join(format!("{id}.zip"));
             match std::fs::remove_file(&f) {
                 Ok(()) => n += 1,
@@ -1291,6 +1197,8 @@ impl Steward {
                     ..Default::default()
                 },
             )?;
+            // Issue 13 item 5: the code is spent; its message goes.
+            crate::outbox::delete_messages(&self.data_dir, id)?;
             return Ok(req);
         }
         row.attempts += 1;

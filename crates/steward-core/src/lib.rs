@@ -13,10 +13,12 @@ mod auth;
 mod authorize;
 pub mod config;
 pub mod dsr;
+mod erasure;
 mod export;
 mod gate;
 mod holds;
 pub mod intake;
+mod outbox;
 #[cfg(steward_gate_probe)]
 mod probe;
 mod services;
@@ -43,6 +45,7 @@ pub use dsr::{
     Channel, CodeMessage, CodeSender, DsrConfig, Jurisdiction, NewRequestDetails, OutboxSender,
     Request, RequestFilter, RequestResult,
 };
+pub use erasure::{ErasureGuarantee, ScheduleRun};
 pub use gate::{AccessRequest, Denied, Opened, OpenedRecord};
 pub use holds::{
     Period, PeriodUnit, RegionSweep, RetainedRecords, RetentionRule, RetentionRules, SweepReport,
@@ -115,7 +118,7 @@ pub struct Steward {
     /// One store per region (N4.1), in configuration order; the first is the
     /// primary region, which also keeps principals and registries.
     regions: Vec<RegionStore>,
-    blind_key: [u8; 32],
+    blind_key: steward_crypto::Zeroizing<[u8; 32]>,
     verifier_key: String,
     /// Ids of the data subject requests this process is executing now (with
     /// how many threads are at each):
@@ -153,6 +156,7 @@ pub fn copy_store(
     to: &str,
 ) -> Result<steward_store::CopySummary, CoreError> {
     let keyring = LocalKeyring::open_or_create(&data_dir.join(&config.keyring_file))?;
+    let signing_key = keyring.audit_signing_key()?;
     let opts = |region: &str| StoreOptions {
         region: region.to_owned(),
         busy_timeout_ms: 5000,
@@ -160,7 +164,7 @@ pub fn copy_store(
         checkpoint_every_secs: config.audit.checkpoint_every_secs,
         origin: format!("{}/{}", config.audit.origin, region),
         key_name: config.audit.key_name.clone(),
-        signing_key: keyring.audit_signing_key(),
+        signing_key: signing_key.clone(),
     };
     // The region is the one whose store is `from`, else the first.
     let region = config
@@ -244,6 +248,32 @@ fn sqlite_path(data_dir: &Path, location: &str) -> Result<PathBuf, CoreError> {
     Ok(data_dir.join(rest))
 }
 
+/// The data directory, readable by its owner only (issue 13 item 7):
+/// created 0700 whatever the umask; an existing one that others can enter
+/// is made 0700 (Steward's files are not for anyone else).
+fn private_data_dir(dir: &Path) -> Result<(), CoreError> {
+    let io = |e: std::io::Error| CoreError::Io {
+        path: dir.display().to_string(),
+        reason: format!("{e}: the data directory must be Steward's own (mode 0700)"),
+    };
+    if !dir.exists() {
+        let mut b = std::fs::DirBuilder::new();
+        b.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+        b.create(dir).map_err(io)?;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir).map_err(io)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io)?;
+        }
+    }
+    Ok(())
+}
+
 fn today() -> time::Date {
     time::OffsetDateTime::now_utc().date()
 }
@@ -260,10 +290,11 @@ impl Steward {
             None => PolicyEngine::default_pack(),
         }
         .map_err(|e| CoreError::Policy(e.to_string()))?;
+        private_data_dir(data_dir)?;
         let keyring_path = data_dir.join(&config.keyring_file);
         let keyring_is_new = !keyring_path.exists();
         let keyring = LocalKeyring::open_or_create(&keyring_path)?;
-        let signing_key = keyring.audit_signing_key();
+        let signing_key = keyring.audit_signing_key()?;
         let verifier_key = steward_audit::verifier_key_string(
             &config.audit.key_name,
             &signing_key.verifying_key(),
@@ -291,7 +322,7 @@ impl Steward {
                 store: Mutex::new(store),
             });
         }
-        let blind_key = keyring.blind_index_key();
+        let blind_key = keyring.blind_index_key()?;
         let steward = Steward {
             data_dir: data_dir.to_owned(),
             config,

@@ -68,6 +68,12 @@ pub struct ErasureReceipt {
     /// the reason and the dates they go ([`Steward::erase_with_holds`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub retained: Vec<crate::RetainedRecords>,
+    /// Where and from when the erasure holds (issue 13 item 1): unreadable
+    /// in the live store now; unrecoverable from every copy once the key
+    /// schedule destroys the KEK generation that wrapped the data key, on
+    /// the date given. `None` on receipts of earlier versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guarantee: Option<crate::erasure::ErasureGuarantee>,
 }
 
 /// One subject in a listing.
@@ -307,7 +313,11 @@ impl Steward {
                         let blind = blind_index(&self.blind_key, rec.subject());
                         let mut found = None;
                         for r in 0..self.regions.len() {
-                            if let Some(id) = self.rstore(r)?.subject_by_blind(&blind)? {
+                            // The store guard goes before the index entry is checked.
+                            let hit = self.rstore(r)?.subject_by_blind(&blind)?;
+                            if let Some(id) = hit {
+                                // Issue 13 item 6: never append to a subject a tampered entry names.
+                                self.check_index_entry(r, id, &blind, rec.subject())?;
                                 found = Some((r, id));
                                 break;
                             }
@@ -348,7 +358,7 @@ impl Steward {
                     occurred_at: rec.occurred_at(),
                 })
                 .unwrap_or_default();
-                sets[home].records.push(RecordRow {
+                let mut row = RecordRow {
                     id,
                     subject: sk.subject(),
                     category: Cow::Borrowed(category.as_str()),
@@ -357,8 +367,10 @@ impl Steward {
                     region: Cow::Owned(self.regions[home].config.name.clone()),
                     key_version: sk.key_version(),
                     stored_at_ms: stored_at,
-                    sealed: sk.seal_record(id, category, &plain),
-                });
+                    sealed: Vec::new(),
+                };
+                row.sealed = sk.seal_record(&row, &plain)?;
+                sets[home].records.push(row);
                 by_cat[usize::from(category.code() - 1)] += 1;
             }
             for (r, mut cs) in sets.into_iter().enumerate() {
@@ -433,6 +445,7 @@ impl Steward {
         rand::rng().fill_bytes(&mut rid);
         let receipt_id = format!("erasure-{}", hex::encode(rid));
         let size_before = self.rstore(region)?.audit_size()?;
+        let now = time::OffsetDateTime::now_utc();
         let mut receipt = ErasureReceipt {
             receipt_id: receipt_id.clone(),
             subject: id.to_string(),
@@ -441,6 +454,7 @@ impl Steward {
             // The decision is the first entry of the gate's commit.
             audit_index: size_before,
             retained: vec![],
+            guarantee: Some(self.erasure_guarantee(region, id, now)?),
         };
         let mut cs = ChangeSet {
             shred: vec![id],
