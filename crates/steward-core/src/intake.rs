@@ -573,7 +573,7 @@ impl Steward {
             }
         }
         let mut cs = ChangeSet::default();
-        let stored_at = now_ms();
+        let stored_at = self.stored_clock.now_ms();
         let (home, key) = match found {
             Some((r, id)) => {
                 entry.sender_matched = self

@@ -124,6 +124,8 @@ pub struct Steward {
     /// how many threads are at each):
     /// [`Steward::resume_in_progress`] never marks those interrupted.
     executing: Mutex<std::collections::HashMap<String, u32>>,
+    /// Stamps records' stored time.
+    stored_clock: StoredClock,
 }
 
 impl std::fmt::Debug for Steward {
@@ -141,6 +143,45 @@ pub struct OpenOptions {
     pub policy_dir: Option<PathBuf>,
     /// How long to wait for a locked database (ms); default 5000.
     pub busy_timeout_ms: Option<u64>,
+    /// The clock that stamps records' stored time; default: the system clock.
+    pub stored_clock: StoredClock,
+}
+
+/// The clock that stamps a record's stored time (ms since the Unix epoch),
+/// from which retention counts (N8.8). Default: the system clock. A manual
+/// setting (tests, a replay of historical data) stamps the instant set until
+/// it is cleared; clones share it. The stored time is bound into each
+/// record's AAD (issue 13 item 6): it cannot be changed once sealed.
+#[derive(Debug, Clone)]
+pub struct StoredClock(Arc<std::sync::atomic::AtomicI64>);
+
+impl Default for StoredClock {
+    fn default() -> Self {
+        StoredClock(Arc::new(std::sync::atomic::AtomicI64::new(i64::MIN)))
+    }
+}
+
+impl StoredClock {
+    /// Stamp `ms` (since the Unix epoch) from now on.
+    pub fn set(&self, ms: i64) {
+        self.0.store(ms, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Back to the system clock.
+    pub fn clear(&self) {
+        self.set(i64::MIN);
+    }
+
+    /// The stored time to stamp now.
+    pub(crate) fn now_ms(&self) -> i64 {
+        match self.0.load(std::sync::atomic::Ordering::SeqCst) {
+            i64::MIN => {
+                i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
+                    .unwrap_or(0)
+            }
+            ms => ms,
+        }
+    }
 }
 
 /// Copy the store at `from` into the empty store at `to` (e.g. a region's
@@ -332,6 +373,7 @@ impl Steward {
             blind_key,
             verifier_key,
             executing: Mutex::new(Default::default()),
+            stored_clock: opts.stored_clock.clone(),
         };
         if keyring_is_new {
             // A store that already holds data was written under another keyring:

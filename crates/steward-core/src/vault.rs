@@ -305,7 +305,7 @@ impl Steward {
             sets[new_home].records.reserve(batch.len());
             let mut new_in_batch: Vec<steward_domain::SubjectIdentifier> = Vec::new();
             let mut by_cat = [0u64; 5];
-            let stored_at = now_ms();
+            let stored_at = self.stored_clock.now_ms();
             for rec in batch {
                 let (home, sk) = match cache.get(rec.subject()) {
                     Some((home, sk)) => (*home, sk.clone()),
