@@ -309,6 +309,30 @@ mod tests {
         assert_eq!(c.home_region().country, "JP");
     }
 
+    /// Issue 13 item 1: the key schedule's durations, checked at load.
+    #[test]
+    fn key_schedule_durations_parse_and_bad_ones_are_named_issue13_item1() {
+        let c = Config::parse(
+            "kek_rotation = \"12h\"\nkek_retire_after = \"2w\"\n",
+            "k.toml",
+        )
+        .unwrap();
+        assert_eq!(parse_period(&c.kek_rotation), Ok(time::Duration::hours(12)));
+        assert_eq!(
+            parse_period(&c.kek_retire_after),
+            Ok(time::Duration::days(14))
+        );
+        assert_eq!(Config::default().kek_rotation, "1d");
+        for (text, key) in [
+            ("kek_rotation = \"1x\"", "kek_rotation"),
+            ("kek_rotation = \"0s\"", "kek_rotation"),
+            ("kek_retire_after = \"-1d\"", "kek_retire_after"),
+        ] {
+            let e = Config::parse(text, "k.toml").unwrap_err().to_string();
+            assert!(e.contains("k.toml") && e.contains(key), "{e}");
+        }
+    }
+
     #[test]
     fn unknown_key_is_named_with_its_line() {
         let e = Config::parse(
