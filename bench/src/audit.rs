@@ -37,7 +37,9 @@ fn open_store(
             checkpoint_every_secs: secs,
             origin,
             key_name,
-            signing_key: kr.audit_signing_key(),
+            signing_key: kr
+                .audit_signing_key()
+                .map_err(|e| format!("keyring: {e}"))?,
         },
     )
     .map_err(store_err)

@@ -433,7 +433,13 @@ enum TokensCmd {
 #[derive(Subcommand)]
 enum KeysCmd {
     /// Re-wrap every subject key under a new KEK version.
-    Rotate,
+    Rotate {
+        /// Run the key schedule instead (`kek_rotation`, `kek_retire_after`):
+        /// rotate only when the current version is due, then destroy every
+        /// version whose time has come. Run it from cron or a timer.
+        #[arg(long)]
+        if_due: bool,
+    },
     /// Retire an old KEK version.
     Retire {
         /// Version.

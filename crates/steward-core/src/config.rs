@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use time::{Date, Duration};
 
 use crate::CoreError;
 
@@ -97,9 +98,9 @@ pub struct Config {
     #[serde(default)]
     pub retention_periods: crate::RetentionRules,
     /// Data subject requests: deadlines per jurisdiction, one-time codes
-    /// (`[dsr]`, see [`crate::dsr::DsrConfig`]).
+    /// (`[dsr]`, see [`DsrConfig`]).
     #[serde(default)]
-    pub dsr: crate::dsr::DsrConfig,
+    pub dsr: DsrConfig,
     /// The keyring file, relative to the data directory.
     pub keyring_file: PathBuf,
     /// The principal the command-line operator acts as.
@@ -108,6 +109,17 @@ pub struct Config {
     pub audit: AuditConfig,
     /// Records per ingest transaction.
     pub ingest_batch: usize,
+    /// How often a new key-encryption key generation becomes current, every
+    /// live data key re-wrapped under it (`steward keys rotate --if-due`;
+    /// issue 13 item 1): a duration such as `1d`, `12h`, `7d`. Default `1d`.
+    pub kek_rotation: String,
+    /// How long a generation is kept after it stops being current, before
+    /// its material is destroyed (so backups of that period stay
+    /// restorable): `0s` destroys it at the rotation that replaces it.
+    /// Default `0s`. An erasure is unrecoverable from every copy (backups,
+    /// PostgreSQL's dead rows and WAL) once the generation that wrapped the
+    /// data key is destroyed: `created + kek_rotation + kek_retire_after`.
+    pub kek_retire_after: String,
     /// The region where this Steward node processes requests (N4.2); default:
     /// the first region. Reading a subject of another region is a
     /// cross-region read: only centralised operations may, and it is recorded.
@@ -141,11 +153,13 @@ impl Default for Config {
             }],
             retention,
             keyring_file: PathBuf::from("keys/keyring.json"),
-            dsr: crate::dsr::DsrConfig::default(),
+            dsr: DsrConfig::default(),
             retention_periods: crate::RetentionRules::default(),
             operator: "operator".into(),
             audit: AuditConfig::default(),
             ingest_batch: 10_000,
+            kek_rotation: "1d".into(),
+            kek_retire_after: "0s".into(),
             processing_region: None,
         }
     }
@@ -212,6 +226,15 @@ impl Config {
             )));
         }
         cfg.dsr.validate(source)?;
+        let rotation = parse_period(&cfg.kek_rotation)
+            .map_err(|e| CoreError::Config(format!("{source}: kek_rotation: {e}")))?;
+        if rotation == time::Duration::ZERO {
+            return Err(CoreError::Config(format!(
+                "{source}: kek_rotation must be longer than 0 (e.g. \"1d\")"
+            )));
+        }
+        parse_period(&cfg.kek_retire_after)
+            .map_err(|e| CoreError::Config(format!("{source}: kek_retire_after: {e}")))?;
         if cfg.ingest_batch == 0 {
             return Err(CoreError::Config(format!(
                 "{source}: ingest_batch must be at least 1"
@@ -233,6 +256,33 @@ impl Config {
         // INVARIANT: `parse` and `default` guarantee at least one region.
         &self.regions[0]
     }
+}
+
+/// A duration of the key schedule: a whole number and a unit, `s`, `m`,
+/// `h`, `d` or `w` (`1d`, `12h`, `0s`).
+///
+/// Errors: a message naming the value and the expected form.
+pub fn parse_period(s: &str) -> Result<time::Duration, String> {
+    let bad = || {
+        format!(
+            "`{}` is not a duration: give a whole number and a unit s, m, h, d or w, e.g. \"1d\"",
+            s.chars().take(40).collect::<String>()
+        )
+    };
+    let t = s.trim();
+    let unit = t.chars().last().ok_or_else(bad)?;
+    let n: i64 = t[..t.len() - unit.len_utf8()].parse().map_err(|_| bad())?;
+    if n < 0 || n > 36_500 * 86_400 {
+        return Err(bad());
+    }
+    Ok(match unit {
+        's' => time::Duration::seconds(n),
+        'm' => time::Duration::minutes(n),
+        'h' => time::Duration::hours(n),
+        'd' => time::Duration::days(n),
+        'w' => time::Duration::weeks(n),
+        _ => return Err(bad()),
+    })
 }
 
 /// Whether a country is in the EEA, the UK or Switzerland: Service Data
@@ -260,6 +310,30 @@ mod tests {
         assert_eq!(c.home_region().country, "JP");
     }
 
+    /// Issue 13 item 1: the key schedule's durations, checked at load.
+    #[test]
+    fn key_schedule_durations_parse_and_bad_ones_are_named_issue13_item1() {
+        let c = Config::parse(
+            "kek_rotation = \"12h\"\nkek_retire_after = \"2w\"\n",
+            "k.toml",
+        )
+        .unwrap();
+        assert_eq!(parse_period(&c.kek_rotation), Ok(time::Duration::hours(12)));
+        assert_eq!(
+            parse_period(&c.kek_retire_after),
+            Ok(time::Duration::days(14))
+        );
+        assert_eq!(Config::default().kek_rotation, "1d");
+        for (text, key) in [
+            ("kek_rotation = \"1x\"", "kek_rotation"),
+            ("kek_rotation = \"0s\"", "kek_rotation"),
+            ("kek_retire_after = \"-1d\"", "kek_retire_after"),
+        ] {
+            let e = Config::parse(text, "k.toml").unwrap_err().to_string();
+            assert!(e.contains("k.toml") && e.contains(key), "{e}");
+        }
+    }
+
     #[test]
     fn unknown_key_is_named_with_its_line() {
         let e = Config::parse(
@@ -273,4 +347,145 @@ mod tests {
             "{e}"
         );
     }
+}
+
+// ------------------------------------------- data subject requests (`[dsr]`)
+
+/// A jurisdiction whose deadline rules apply to a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Jurisdiction {
+    /// GDPR (EEA), UK GDPR and the Swiss FADP: one month, extendable once
+    /// by two further months with a recorded reason (GDPR Art. 12(3)).
+    Gdpr,
+    /// Japan's APPI: "without delay" (Art. 33), with a configurable target.
+    Appi,
+}
+
+impl Jurisdiction {
+    /// The snake_case key.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Jurisdiction::Gdpr => "gdpr",
+            Jurisdiction::Appi => "appi",
+        }
+    }
+}
+
+/// Deadlines and verification settings of data subject requests
+/// (`[dsr]` in `steward.toml`; every setting has a default).
+///
+/// ```toml
+/// [dsr]
+/// default_jurisdiction = "gdpr"   # subjects whose home region is neither EEA/UK/CH nor JP
+/// gdpr_months = 1                 # due one calendar month after receipt (clamped to month end)
+/// gdpr_extension_months = 2       # one extension, with a recorded reason
+/// appi_target_days = 14           # APPI: without delay; this is the target
+/// code_ttl_secs = 900             # a one-time code expires after 15 minutes
+/// code_max_attempts = 5           # ... and after 5 wrong attempts
+/// interrupted_after_secs = 900    # in_progress this long at start: failed, "interrupted"
+/// ```
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DsrConfig {
+    /// The jurisdiction of subjects whose home region's country is neither
+    /// in the EEA, the UK or Switzerland (GDPR) nor Japan (APPI).
+    pub default_jurisdiction: Jurisdiction,
+    /// GDPR: calendar months from receipt to the deadline (default 1).
+    pub gdpr_months: u32,
+    /// GDPR: further months one extension adds (default 2).
+    pub gdpr_extension_months: u32,
+    /// APPI: target days from receipt (default 14).
+    pub appi_target_days: u32,
+    /// Lifetime of a one-time verification code, in seconds (default 900).
+    pub code_ttl_secs: u64,
+    /// Wrong codes allowed before verification locks (default 5).
+    pub code_max_attempts: u32,
+    /// A request found `in_progress` for longer than this many seconds by
+    /// [`Steward::resume_in_progress`] is marked failed, `interrupted`
+    /// (default 900).
+    pub interrupted_after_secs: u64,
+}
+
+impl Default for DsrConfig {
+    fn default() -> Self {
+        DsrConfig {
+            default_jurisdiction: Jurisdiction::Gdpr,
+            gdpr_months: 1,
+            gdpr_extension_months: 2,
+            appi_target_days: 14,
+            code_ttl_secs: 900,
+            code_max_attempts: 5,
+            interrupted_after_secs: 900,
+        }
+    }
+}
+
+impl DsrConfig {
+    /// Check the settings; `source` names the file in errors.
+    ///
+    /// Errors: [`CoreError::Config`] naming the key when a period or limit is
+    /// 0, or `interrupted_after_secs` is outside 60 to 31,536,000.
+    pub fn validate(&self, source: &str) -> Result<(), CoreError> {
+        for (key, v) in [
+            ("gdpr_months", u64::from(self.gdpr_months)),
+            ("appi_target_days", u64::from(self.appi_target_days)),
+            ("code_ttl_secs", self.code_ttl_secs),
+            ("code_max_attempts", u64::from(self.code_max_attempts)),
+        ] {
+            if v == 0 {
+                return Err(CoreError::Config(format!(
+                    "{source}: dsr.{key} must be at least 1"
+                )));
+            }
+        }
+        // A running execution is never younger than a minute when it is
+        // checked; a year bounds the wait (and the conversion to seconds).
+        if !(60..=31_536_000).contains(&self.interrupted_after_secs) {
+            return Err(CoreError::Config(format!(
+                "{source}: dsr.interrupted_after_secs must be between 60 (a minute) and 31536000 (a year)"
+            )));
+        }
+        if self.gdpr_months + self.gdpr_extension_months > 12 {
+            return Err(CoreError::Config(format!(
+                "{source}: dsr.gdpr_months + dsr.gdpr_extension_months must be at most 12"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The deadline of a request received on `received` under `j`,
+    /// extended or not. GDPR: `gdpr_months` calendar months later (plus
+    /// `gdpr_extension_months` when extended), the day clamped to the end
+    /// of a shorter month (received 31 January: due 28 or 29 February).
+    /// APPI: `appi_target_days` days later (no extension).
+    pub fn due_on(&self, j: Jurisdiction, received: Date, extended: bool) -> Date {
+        match j {
+            Jurisdiction::Gdpr => add_months(
+                received,
+                self.gdpr_months
+                    + if extended {
+                        self.gdpr_extension_months
+                    } else {
+                        0
+                    },
+            ),
+            Jurisdiction::Appi => received
+                .checked_add(Duration::days(i64::from(self.appi_target_days)))
+                .unwrap_or(Date::MAX),
+        }
+    }
+}
+
+/// `d` plus `months` calendar months, the day clamped to the month's last day.
+pub fn add_months(d: Date, months: u32) -> Date {
+    let zero_based = i64::from(d.year()) * 12 + i64::from(u8::from(d.month())) - 1;
+    let target = zero_based + i64::from(months);
+    let year = i32::try_from(target.div_euclid(12)).unwrap_or(i32::MAX);
+    let month = u8::try_from(target.rem_euclid(12) + 1).unwrap_or(12);
+    let Ok(month) = time::Month::try_from(month) else {
+        return Date::MAX;
+    };
+    let last = time::util::days_in_month(month, year);
+    Date::from_calendar_date(year, month, d.day().min(last)).unwrap_or(Date::MAX)
 }

@@ -641,6 +641,7 @@ impl Steward {
             // The decision is the first entry of the gate's commit.
             audit_index: size_before,
             retained: groups.into_values().collect(),
+            guarantee: Some(self.erasure_guarantee(region, id, now)?),
         };
         cs.registry.push((
             RegistryTable::ErasureReceipts,

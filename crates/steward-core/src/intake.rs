@@ -132,6 +132,16 @@ pub struct IntakeEntry {
     pub reason: Option<String>,
 }
 
+impl IntakeEntry {
+    /// Whether the message is sealed in the store and its outcome final (a
+    /// request or a recorded rejection): its file may then be deleted or
+    /// moved (`steward intake email --after-seal`, issue 13 item 5). A
+    /// message not stored (no sender, unreadable) or still being taken in is not.
+    pub fn is_sealed(&self) -> bool {
+        self.record.is_some() && self.state != IntakeState::Taking
+    }
+}
+
 /// What [`Steward::intake_email`] did with one message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IntakeOutcome {
@@ -257,7 +267,7 @@ impl Steward {
     /// The ledger key of a message: `eml_` + the first 32 hex digits of
     /// HMAC-SHA-256(blind-index key, `steward-email-intake` 0x00 kind 0x00 value).
     fn intake_key(&self, kind: &str, value: &[u8]) -> String {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.blind_key)
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.blind_key[..])
             .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
         mac.update(b"steward-email-intake\0");
         mac.update(kind.as_bytes());
@@ -554,13 +564,16 @@ impl Steward {
         let blind = blind_index(&self.blind_key, sender);
         let mut found = None;
         for r in 0..self.regions.len() {
-            if let Some(id) = self.rstore(r)?.subject_by_blind(&blind)? {
+            // The store guard goes before the index entry is checked.
+            let hit = self.rstore(r)?.subject_by_blind(&blind)?;
+            if let Some(id) = hit {
+                self.check_index_entry(r, id, &blind, sender)?;
                 found = Some((r, id));
                 break;
             }
         }
         let mut cs = ChangeSet::default();
-        let stored_at = now_ms();
+        let stored_at = self.stored_clock.now_ms();
         let (home, key) = match found {
             Some((r, id)) => {
                 entry.sender_matched = self
@@ -600,7 +613,7 @@ impl Steward {
             "occurred_at": rec.occurred_at(),
         }))
         .map_err(|e| CoreError::Input(e.to_string()))?;
-        cs.records.push(RecordRow {
+        let mut row = RecordRow {
             id: rid,
             subject: sid,
             category: Cow::Borrowed(Category::Communications.as_str()),
@@ -609,8 +622,10 @@ impl Steward {
             region: Cow::Owned(self.regions[home].config.name.clone()),
             key_version,
             stored_at_ms: stored_at,
-            sealed: key.seal_record(rid, Category::Communications, &plain),
-        });
+            sealed: Vec::new(),
+        };
+        row.sealed = key.seal_record(&row, &plain)?;
+        cs.records.push(row);
         let mut decision = decision;
         decision.region = token(&self.regions[home].config.name);
         decision.resource = Resource::new(ResourceKind::Batch)

@@ -14,11 +14,13 @@ mod authorize;
 pub mod config;
 pub mod dsr;
 mod dsr_obligation;
+mod erasure;
 mod export;
 mod gate;
 mod held_notice;
 mod holds;
 pub mod intake;
+mod outbox;
 #[cfg(steward_gate_probe)]
 mod probe;
 mod services;
@@ -45,6 +47,7 @@ pub use dsr::{
     Channel, CodeMessage, CodeSender, DsrConfig, Jurisdiction, NewRequestDetails, OutboxSender,
     Request, RequestFilter, RequestResult,
 };
+pub use erasure::{ErasureGuarantee, ScheduleRun};
 pub use gate::{AccessRequest, Denied, Opened, OpenedRecord};
 pub use held_notice::HeldNotice;
 pub use holds::{
@@ -118,12 +121,14 @@ pub struct Steward {
     /// One store per region (N4.1), in configuration order; the first is the
     /// primary region, which also keeps principals and registries.
     regions: Vec<RegionStore>,
-    blind_key: [u8; 32],
+    blind_key: steward_crypto::Zeroizing<[u8; 32]>,
     verifier_key: String,
     /// Ids of the data subject requests this process is executing now (with
     /// how many threads are at each):
     /// [`Steward::resume_in_progress`] never marks those interrupted.
     executing: Mutex<std::collections::HashMap<String, u32>>,
+    /// Stamps records' stored time.
+    stored_clock: StoredClock,
 }
 
 impl std::fmt::Debug for Steward {
@@ -141,6 +146,45 @@ pub struct OpenOptions {
     pub policy_dir: Option<PathBuf>,
     /// How long to wait for a locked database (ms); default 5000.
     pub busy_timeout_ms: Option<u64>,
+    /// The clock that stamps records' stored time; default: the system clock.
+    pub stored_clock: StoredClock,
+}
+
+/// The clock that stamps a record's stored time (ms since the Unix epoch),
+/// from which retention counts (N8.8). Default: the system clock. A manual
+/// setting (tests, a replay of historical data) stamps the instant set until
+/// it is cleared; clones share it. The stored time is bound into each
+/// record's AAD (issue 13 item 6): it cannot be changed once sealed.
+#[derive(Debug, Clone)]
+pub struct StoredClock(Arc<std::sync::atomic::AtomicI64>);
+
+impl Default for StoredClock {
+    fn default() -> Self {
+        StoredClock(Arc::new(std::sync::atomic::AtomicI64::new(i64::MIN)))
+    }
+}
+
+impl StoredClock {
+    /// Stamp `ms` (since the Unix epoch) from now on.
+    pub fn set(&self, ms: i64) {
+        self.0.store(ms, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Back to the system clock.
+    pub fn clear(&self) {
+        self.set(i64::MIN);
+    }
+
+    /// The stored time to stamp now.
+    pub(crate) fn now_ms(&self) -> i64 {
+        match self.0.load(std::sync::atomic::Ordering::SeqCst) {
+            i64::MIN => {
+                i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
+                    .unwrap_or(0)
+            }
+            ms => ms,
+        }
+    }
 }
 
 /// Copy the store at `from` into the empty store at `to` (e.g. a region's
@@ -156,6 +200,7 @@ pub fn copy_store(
     to: &str,
 ) -> Result<steward_store::CopySummary, CoreError> {
     let keyring = LocalKeyring::open_or_create(&data_dir.join(&config.keyring_file))?;
+    let signing_key = keyring.audit_signing_key()?;
     let opts = |region: &str| StoreOptions {
         region: region.to_owned(),
         busy_timeout_ms: 5000,
@@ -163,7 +208,7 @@ pub fn copy_store(
         checkpoint_every_secs: config.audit.checkpoint_every_secs,
         origin: format!("{}/{}", config.audit.origin, region),
         key_name: config.audit.key_name.clone(),
-        signing_key: keyring.audit_signing_key(),
+        signing_key: signing_key.clone(),
     };
     // The region is the one whose store is `from`, else the first.
     let region = config
@@ -247,6 +292,32 @@ fn sqlite_path(data_dir: &Path, location: &str) -> Result<PathBuf, CoreError> {
     Ok(data_dir.join(rest))
 }
 
+/// The data directory, readable by its owner only (issue 13 item 7):
+/// created 0700 whatever the umask; an existing one that others can enter
+/// is made 0700 (Steward's files are not for anyone else).
+fn private_data_dir(dir: &Path) -> Result<(), CoreError> {
+    let io = |e: std::io::Error| CoreError::Io {
+        path: dir.display().to_string(),
+        reason: format!("{e}: the data directory must be Steward's own (mode 0700)"),
+    };
+    if !dir.exists() {
+        let mut b = std::fs::DirBuilder::new();
+        b.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+        b.create(dir).map_err(io)?;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir).map_err(io)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io)?;
+        }
+    }
+    Ok(())
+}
+
 fn today() -> time::Date {
     time::OffsetDateTime::now_utc().date()
 }
@@ -263,10 +334,11 @@ impl Steward {
             None => PolicyEngine::default_pack(),
         }
         .map_err(|e| CoreError::Policy(e.to_string()))?;
+        private_data_dir(data_dir)?;
         let keyring_path = data_dir.join(&config.keyring_file);
         let keyring_is_new = !keyring_path.exists();
         let keyring = LocalKeyring::open_or_create(&keyring_path)?;
-        let signing_key = keyring.audit_signing_key();
+        let signing_key = keyring.audit_signing_key()?;
         let verifier_key = steward_audit::verifier_key_string(
             &config.audit.key_name,
             &signing_key.verifying_key(),
@@ -294,7 +366,7 @@ impl Steward {
                 store: Mutex::new(store),
             });
         }
-        let blind_key = keyring.blind_index_key();
+        let blind_key = keyring.blind_index_key()?;
         let steward = Steward {
             data_dir: data_dir.to_owned(),
             config,
@@ -304,6 +376,7 @@ impl Steward {
             blind_key,
             verifier_key,
             executing: Mutex::new(Default::default()),
+            stored_clock: opts.stored_clock.clone(),
         };
         if keyring_is_new {
             // A store that already holds data was written under another keyring:

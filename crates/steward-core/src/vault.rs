@@ -72,6 +72,12 @@ pub struct ErasureReceipt {
     /// the reason and the dates they go ([`Steward::erase_with_holds`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub retained: Vec<crate::RetainedRecords>,
+    /// Where and from when the erasure holds (issue 13 item 1): unreadable
+    /// in the live store now; unrecoverable from every copy once the key
+    /// schedule destroys the KEK generation that wrapped the data key, on
+    /// the date given. `None` on receipts of earlier versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guarantee: Option<crate::erasure::ErasureGuarantee>,
 }
 
 /// One subject in a listing.
@@ -303,7 +309,7 @@ impl Steward {
             sets[new_home].records.reserve(batch.len());
             let mut new_in_batch: Vec<steward_domain::SubjectIdentifier> = Vec::new();
             let mut by_cat = [0u64; 5];
-            let stored_at = now_ms();
+            let stored_at = self.stored_clock.now_ms();
             for rec in batch {
                 let (home, sk) = match cache.get(rec.subject()) {
                     Some((home, sk)) => (*home, sk.clone()),
@@ -311,7 +317,11 @@ impl Steward {
                         let blind = blind_index(&self.blind_key, rec.subject());
                         let mut found = None;
                         for r in 0..self.regions.len() {
-                            if let Some(id) = self.rstore(r)?.subject_by_blind(&blind)? {
+                            // The store guard goes before the index entry is checked.
+                            let hit = self.rstore(r)?.subject_by_blind(&blind)?;
+                            if let Some(id) = hit {
+                                // Issue 13 item 6: never append to a subject a tampered entry names.
+                                self.check_index_entry(r, id, &blind, rec.subject())?;
                                 found = Some((r, id));
                                 break;
                             }
@@ -352,7 +362,7 @@ impl Steward {
                     occurred_at: rec.occurred_at(),
                 })
                 .unwrap_or_default();
-                sets[home].records.push(RecordRow {
+                let mut row = RecordRow {
                     id,
                     subject: sk.subject(),
                     category: Cow::Borrowed(category.as_str()),
@@ -361,8 +371,10 @@ impl Steward {
                     region: Cow::Owned(self.regions[home].config.name.clone()),
                     key_version: sk.key_version(),
                     stored_at_ms: stored_at,
-                    sealed: sk.seal_record(id, category, &plain),
-                });
+                    sealed: Vec::new(),
+                };
+                row.sealed = sk.seal_record(&row, &plain)?;
+                sets[home].records.push(row);
                 by_cat[usize::from(category.code() - 1)] += 1;
             }
             for (r, mut cs) in sets.into_iter().enumerate() {
@@ -437,6 +449,7 @@ impl Steward {
         rand::rng().fill_bytes(&mut rid);
         let receipt_id = format!("erasure-{}", hex::encode(rid));
         let size_before = self.rstore(region)?.audit_size()?;
+        let now = time::OffsetDateTime::now_utc();
         let mut receipt = ErasureReceipt {
             receipt_id: receipt_id.clone(),
             subject: id.to_string(),
@@ -445,6 +458,7 @@ impl Steward {
             // The decision is the first entry of the gate's commit.
             audit_index: size_before,
             retained: vec![],
+            guarantee: Some(self.erasure_guarantee(region, id, now)?),
         };
         let mut cs = ChangeSet {
             shred: vec![id],

@@ -197,7 +197,7 @@ fn random_tamperings_of_a_10000_entry_log_are_named() {
                 checkpoint_every_secs: 3600,
                 origin: "steward.klustr.io/audit/jp".into(),
                 key_name: "steward-audit".into(),
-                signing_key: kr.audit_signing_key(),
+                signing_key: kr.audit_signing_key().unwrap(),
             },
         )
         .unwrap();

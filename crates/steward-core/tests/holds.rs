@@ -90,17 +90,27 @@ fn put(st: &Steward, db: &Path, rec: NewRecord, stored: &str) -> i64 {
             .collect()
     };
     let before = ids(&rusqlite::Connection::open(db).unwrap());
+    // The stored time is sealed into the record (issue 13 item 6): it is
+    // stamped by the clock at ingest, not changed in the file afterwards.
+    CLOCK.with(|c| c.set(ms(stored)));
     st.ingest("ingest", vec![rec], &mut |_| {}).unwrap();
+    CLOCK.with(|c| c.clear());
     let c = rusqlite::Connection::open(db).unwrap();
     let new: Vec<i64> = ids(&c).difference(&before).copied().collect();
     assert_eq!(new.len(), 1, "one record stored");
     let id = new[0];
-    c.execute(
-        "UPDATE records SET stored_at = ?1 WHERE id = ?2",
-        rusqlite::params![ms(stored), id],
-    )
-    .unwrap();
+    let at: i64 = c
+        .query_row("SELECT stored_at FROM records WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(at, ms(stored));
     id
+}
+
+thread_local! {
+    /// Each test's Steward stamps stored times with its thread's clock.
+    static CLOCK: steward_core::StoredClock = steward_core::StoredClock::default();
 }
 
 fn count(db: &Path, sql: &str) -> i64 {
@@ -163,7 +173,11 @@ fn read_req(
 }
 
 fn open(dir: &Path) -> Steward {
-    Steward::open(dir, Config::default(), OpenOptions::default()).unwrap()
+    let opts = OpenOptions {
+        stored_clock: CLOCK.with(|c| c.clone()),
+        ..Default::default()
+    };
+    Steward::open(dir, Config::default(), opts).unwrap()
 }
 
 #[test]

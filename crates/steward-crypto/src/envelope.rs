@@ -102,6 +102,20 @@ impl IdentifierAad {
         v.extend_from_slice(self.kind.as_str().as_bytes());
         v
     }
+
+    /// The v2 AAD bytes, which also bind the identifier row's blind index
+    /// (issue 13 item 6): `"steward.identifier.v2" 0x00 subject(8, BE) kind
+    /// 0x00 blind(32)`. A sealed value copied to another row of the index
+    /// (another blind index, another subject) no longer opens.
+    pub fn to_bytes_v2(&self, blind: &BlindIndex) -> Vec<u8> {
+        let mut v = Vec::with_capacity(80);
+        v.extend_from_slice(b"steward.identifier.v2\0");
+        v.extend_from_slice(&self.subject.0.to_be_bytes());
+        v.extend_from_slice(self.kind.as_str().as_bytes());
+        v.push(0);
+        v.extend_from_slice(blind);
+        v
+    }
 }
 
 /// AES-256-GCM with an expanded key: seals and opens with a fresh random

@@ -11,7 +11,7 @@ use ed25519_dalek::SigningKey;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use steward_domain::SubjectId;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::CryptoError;
 use crate::envelope::{DataKey, SealedKey};
@@ -44,12 +44,18 @@ pub trait KeyringProvider: Send + Sync {
     /// All KEK versions, oldest first.
     fn keks(&self) -> Vec<KekInfo>;
     /// The 256-bit blind-index (HMAC) key, separate from every encryption key.
-    fn blind_index_key(&self) -> [u8; 32];
+    ///
+    /// Errors: [`CryptoError::KeyringFile`] when the key cannot be read (a
+    /// poisoned lock): never a fallback key (issue 13 item 10).
+    fn blind_index_key(&self) -> Result<Zeroizing<[u8; 32]>, CryptoError>;
     /// The Ed25519 key that signs audit checkpoints.
-    fn audit_signing_key(&self) -> SigningKey;
+    ///
+    /// Errors: as [`KeyringProvider::blind_index_key`].
+    fn audit_signing_key(&self) -> Result<SigningKey, CryptoError>;
 }
 
-#[derive(Serialize, Deserialize)]
+/// A KEK entry as the file holds it (wiped on drop).
+#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
 struct KekEntry {
     version: u32,
     created_at: String,
@@ -58,7 +64,8 @@ struct KekEntry {
     key: String,
 }
 
-#[derive(Serialize, Deserialize)]
+/// The file's content, only while it is read or written (wiped on drop).
+#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
 struct KeyringFile {
     format: String,
     current: u32,
@@ -69,12 +76,77 @@ struct KeyringFile {
 
 const FORMAT: &str = "steward-keyring-v1";
 
+/// One KEK version in memory: its material in a zeroizing buffer, `None`
+/// once retired (the buffer was wiped when dropped).
+struct Kek {
+    version: u32,
+    created_at: String,
+    key: Option<Zeroizing<[u8; 32]>>,
+}
+
+/// The keyring in memory (issue 13 item 10): every key in a zeroizing
+/// buffer, never as base64 text.
+struct State {
+    current: u32,
+    keks: Vec<Kek>,
+    blind_index_key: Zeroizing<[u8; 32]>,
+    audit_signing_seed: Zeroizing<[u8; 32]>,
+}
+
+impl State {
+    /// The file's content (base64 strings, wiped when it is dropped).
+    fn to_file(&self) -> KeyringFile {
+        KeyringFile {
+            format: FORMAT.into(),
+            current: self.current,
+            keks: self
+                .keks
+                .iter()
+                .map(|k| KekEntry {
+                    version: k.version,
+                    created_at: k.created_at.clone(),
+                    retired: k.key.is_none(),
+                    key: k
+                        .key
+                        .as_ref()
+                        .map(|b| B64.encode(&b[..]))
+                        .unwrap_or_default(),
+                })
+                .collect(),
+            blind_index_key: B64.encode(&self.blind_index_key[..]),
+            audit_signing_seed: B64.encode(&self.audit_signing_seed[..]),
+        }
+    }
+
+    /// Decode the file's content.
+    fn from_file(path: &Path, file: &KeyringFile) -> Result<State, CryptoError> {
+        let mut keks = Vec::with_capacity(file.keks.len());
+        for k in &file.keks {
+            keks.push(Kek {
+                version: k.version,
+                created_at: k.created_at.clone(),
+                key: if k.retired {
+                    None
+                } else {
+                    Some(decode32(path, &format!("kek v{}", k.version), &k.key)?)
+                },
+            });
+        }
+        Ok(State {
+            current: file.current,
+            keks,
+            blind_index_key: decode32(path, "blind_index_key", &file.blind_index_key)?,
+            audit_signing_seed: decode32(path, "audit_signing_seed", &file.audit_signing_seed)?,
+        })
+    }
+}
+
 /// The default keyring: one JSON file (mode 0600) holding the KEKs by version,
 /// the blind-index key and the audit signing seed, created on first use.
 /// Writes are atomic (write a temporary file, fsync, rename).
 pub struct LocalKeyring {
     path: PathBuf,
-    state: RwLock<KeyringFile>,
+    state: RwLock<State>,
 }
 
 impl std::fmt::Debug for LocalKeyring {
@@ -85,9 +157,9 @@ impl std::fmt::Debug for LocalKeyring {
     }
 }
 
-fn random32() -> [u8; 32] {
-    let mut k = [0u8; 32];
-    rand::rng().fill_bytes(&mut k);
+fn random32() -> Zeroizing<[u8; 32]> {
+    let mut k = Zeroizing::new([0u8; 32]);
+    rand::rng().fill_bytes(&mut k[..]);
     k
 }
 
@@ -131,16 +203,21 @@ impl LocalKeyring {
                     version: 1,
                     created_at: now_rfc3339(),
                     retired: false,
-                    key: B64.encode(random32()),
+                    key: B64.encode(&random32()[..]),
                 }],
-                blind_index_key: B64.encode(random32()),
-                audit_signing_seed: B64.encode(random32()),
+                blind_index_key: B64.encode(&random32()[..]),
+                audit_signing_seed: B64.encode(&random32()[..]),
             };
-            if let Some(dir) = path.parent() {
-                fs::create_dir_all(dir)
+            if let Some(dir) = path.parent().filter(|d| !d.exists()) {
+                // Issue 13 item 7: the keyring's folder is the owner's only.
+                let mut b = fs::DirBuilder::new();
+                b.recursive(true);
+                #[cfg(unix)]
+                std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+                b.create(dir)
                     .map_err(|e| file_err(path, format!("cannot create its folder: {e}")))?;
             }
-            write_atomic(path, &file)?;
+            write_file(path, &file)?;
         }
         #[cfg(unix)]
         {
@@ -170,12 +247,11 @@ impl LocalKeyring {
                 format!("format `{}` is not {FORMAT}", file.format),
             ));
         }
-        decode32(path, "blind_index_key", &file.blind_index_key)?;
-        decode32(path, "audit_signing_seed", &file.audit_signing_seed)?;
-        if !file
+        let state = State::from_file(path, &file)?;
+        if !state
             .keks
             .iter()
-            .any(|k| k.version == file.current && !k.retired)
+            .any(|k| k.version == state.current && k.key.is_some())
         {
             return Err(file_err(
                 path,
@@ -184,25 +260,49 @@ impl LocalKeyring {
         }
         Ok(LocalKeyring {
             path: path.to_owned(),
-            state: RwLock::new(file),
+            state: RwLock::new(state),
         })
     }
 
-    fn kek(&self, version: u32) -> Result<Zeroizing<[u8; 32]>, CryptoError> {
-        let st = self
-            .state
-            .read()
-            .map_err(|_| file_err(&self.path, "keyring lock poisoned"))?;
-        let e = st
+    /// The state for reading. A poisoned lock (a thread panicked while
+    /// holding it) is an error: never a default key (issue 13 item 10).
+    fn read(&self) -> Result<std::sync::RwLockReadGuard<'_, State>, CryptoError> {
+        self.state.read().map_err(|_| {
+            file_err(
+                &self.path,
+                "keyring lock poisoned by a failed thread; restart Steward",
+            )
+        })
+    }
+
+    fn write(&self) -> Result<std::sync::RwLockWriteGuard<'_, State>, CryptoError> {
+        self.state.write().map_err(|_| {
+            file_err(
+                &self.path,
+                "keyring lock poisoned by a failed thread; restart Steward",
+            )
+        })
+    }
+
+    /// KEK `version`'s material and the current version, read together.
+    fn kek(&self, version: Option<u32>) -> Result<(u32, Zeroizing<[u8; 32]>), CryptoError> {
+        let st = self.read()?;
+        let version = version.unwrap_or(st.current);
+        let key = st
             .keks
             .iter()
-            .find(|k| k.version == version && !k.retired)
+            .find(|k| k.version == version)
+            .and_then(|k| k.key.clone())
             .ok_or(CryptoError::UnknownKek { version })?;
-        decode32(&self.path, "kek", &e.key)
+        Ok((version, key))
     }
 }
 
-fn write_atomic(path: &Path, file: &KeyringFile) -> Result<(), CryptoError> {
+fn write_atomic(path: &Path, state: &State) -> Result<(), CryptoError> {
+    write_file(path, &state.to_file())
+}
+
+fn write_file(path: &Path, file: &KeyringFile) -> Result<(), CryptoError> {
     let tmp = path.with_extension("tmp");
     let text = Zeroizing::new(
         serde_json::to_string_pretty(file).map_err(|e| file_err(path, e.to_string()))?,
@@ -238,12 +338,13 @@ fn dek_aad(subject: SubjectId, version: u32) -> Vec<u8> {
 
 impl KeyringProvider for LocalKeyring {
     fn current_kek_version(&self) -> u32 {
-        self.state.read().map(|s| s.current).unwrap_or(0)
+        // 0 is no version: a wrap or unwrap under it fails (UnknownKek).
+        self.read().map(|s| s.current).unwrap_or(0)
     }
 
     fn wrap(&self, subject: SubjectId, dek: &DataKey) -> Result<SealedKey, CryptoError> {
-        let version = self.current_kek_version();
-        let kek = DataKey::from_bytes(*self.kek(version)?);
+        let (version, kek) = self.kek(None)?;
+        let kek = DataKey::from_bytes(*kek);
         let bytes = kek
             .sealer()
             .seal(&dek_aad(subject, version), dek.as_bytes());
@@ -254,7 +355,7 @@ impl KeyringProvider for LocalKeyring {
     }
 
     fn unwrap(&self, subject: SubjectId, sealed: &SealedKey) -> Result<DataKey, CryptoError> {
-        let kek = DataKey::from_bytes(*self.kek(sealed.kek_version)?);
+        let kek = DataKey::from_bytes(*self.kek(Some(sealed.kek_version))?.1);
         let raw = Zeroizing::new(
             kek.sealer()
                 .open(&dek_aad(subject, sealed.kek_version), &sealed.bytes)?,
@@ -264,16 +365,12 @@ impl KeyringProvider for LocalKeyring {
     }
 
     fn rotate(&self) -> Result<u32, CryptoError> {
-        let mut st = self
-            .state
-            .write()
-            .map_err(|_| file_err(&self.path, "keyring lock poisoned"))?;
+        let mut st = self.write()?;
         let next = st.keks.iter().map(|k| k.version).max().unwrap_or(0) + 1;
-        st.keks.push(KekEntry {
+        st.keks.push(Kek {
             version: next,
             created_at: now_rfc3339(),
-            retired: false,
-            key: B64.encode(random32()),
+            key: Some(random32()),
         });
         let old = st.current;
         st.current = next;
@@ -286,10 +383,7 @@ impl KeyringProvider for LocalKeyring {
     }
 
     fn retire(&self, version: u32) -> Result<(), CryptoError> {
-        let mut st = self
-            .state
-            .write()
-            .map_err(|_| file_err(&self.path, "keyring lock poisoned"))?;
+        let mut st = self.write()?;
         if st.current == version {
             return Err(file_err(
                 &self.path,
@@ -299,49 +393,42 @@ impl KeyringProvider for LocalKeyring {
         let e = st
             .keks
             .iter_mut()
-            .find(|k| k.version == version && !k.retired)
+            .find(|k| k.version == version && k.key.is_some())
             .ok_or(CryptoError::UnknownKek { version })?;
-        e.retired = true;
-        e.key.clear();
-        write_atomic(&self.path, &st)
+        // Written first, wiped after: a failed write leaves the key usable.
+        let kept = e.key.take();
+        if let Err(err) = write_atomic(&self.path, &st) {
+            if let Some(k) = st.keks.iter_mut().find(|k| k.version == version) {
+                k.key = kept;
+            }
+            return Err(err);
+        }
+        // Dropping the zeroizing buffer wipes the material (issue 13 item 10).
+        drop(kept);
+        Ok(())
     }
 
     fn keks(&self) -> Vec<KekInfo> {
-        self.state
-            .read()
+        self.read()
             .map(|s| {
                 s.keks
                     .iter()
                     .map(|k| KekInfo {
                         version: k.version,
                         created_at: k.created_at.clone(),
-                        retired: k.retired,
+                        retired: k.key.is_none(),
                     })
                     .collect()
             })
             .unwrap_or_default()
     }
 
-    fn blind_index_key(&self) -> [u8; 32] {
-        // INVARIANT: validated in open_or_create.
-        self.state
-            .read()
-            .ok()
-            .and_then(|s| decode32(&self.path, "blind_index_key", &s.blind_index_key).ok())
-            .map(|k| *k)
-            .unwrap_or([0; 32])
+    fn blind_index_key(&self) -> Result<Zeroizing<[u8; 32]>, CryptoError> {
+        Ok(self.read()?.blind_index_key.clone())
     }
 
-    fn audit_signing_key(&self) -> SigningKey {
-        // INVARIANT: validated in open_or_create.
-        let seed = self
-            .state
-            .read()
-            .ok()
-            .and_then(|s| decode32(&self.path, "audit_signing_seed", &s.audit_signing_seed).ok())
-            .map(|k| *k)
-            .unwrap_or([0; 32]);
-        SigningKey::from_bytes(&seed)
+    fn audit_signing_key(&self) -> Result<SigningKey, CryptoError> {
+        Ok(SigningKey::from_bytes(&self.read()?.audit_signing_seed))
     }
 }
 
@@ -390,6 +477,54 @@ mod tests {
             !text.contains(&B64.encode(dek.as_bytes())),
             "DEKs never reach the keyring file"
         );
+    }
+
+    /// Issue 13 item 10: a keyring whose lock was poisoned (a thread
+    /// panicked holding it) fails closed: the blind-index key, the signing
+    /// key, wrapping and unwrapping are errors, never an all-zero key.
+    #[test]
+    fn a_poisoned_lock_fails_closed_never_an_all_zero_key_issue13_item10() {
+        let dir = tempfile::tempdir().unwrap();
+        let kr = LocalKeyring::open_or_create(&dir.path().join("keyring.json")).unwrap();
+        let dek = DataKey::generate();
+        let w = kr.wrap(SubjectId(1), &dek).unwrap();
+        assert_ne!(*kr.blind_index_key().unwrap(), [0u8; 32]);
+        std::thread::scope(|s| {
+            let r = s
+                .spawn(|| {
+                    let _held = kr.state.write().unwrap();
+                    panic!("a thread fails while holding the keyring lock");
+                })
+                .join();
+            assert!(r.is_err());
+        });
+        assert!(kr.state.is_poisoned());
+        let e = kr.blind_index_key().unwrap_err().to_string();
+        assert!(e.contains("poisoned"), "{e}");
+        assert!(kr.audit_signing_key().is_err());
+        assert!(kr.wrap(SubjectId(1), &dek).is_err());
+        assert!(kr.unwrap(SubjectId(1), &w).is_err());
+        assert!(kr.rotate().is_err());
+        assert!(kr.retire(1).is_err());
+    }
+
+    /// Issue 13 item 10: retiring a version removes its material from
+    /// memory (the zeroizing buffer is dropped), not only from the file;
+    /// and the AES key schedule is built with its `zeroize` feature (this
+    /// does not compile without it).
+    #[test]
+    fn retire_drops_the_material_and_aes_wipes_its_key_schedule_issue13_item10() {
+        fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        wiped_on_drop::<aes::Aes256>();
+        let dir = tempfile::tempdir().unwrap();
+        let kr = LocalKeyring::open_or_create(&dir.path().join("keyring.json")).unwrap();
+        kr.rotate().unwrap();
+        assert!(kr.state.read().unwrap().keks[0].key.is_some());
+        kr.retire(1).unwrap();
+        assert!(kr.state.read().unwrap().keks[0].key.is_none());
+        let text = fs::read_to_string(dir.path().join("keyring.json")).unwrap();
+        let file: KeyringFile = serde_json::from_str(&text).unwrap();
+        assert!(file.keks[0].retired && file.keks[0].key.is_empty());
     }
 
     #[cfg(unix)]

@@ -20,9 +20,13 @@
 
 mod envelope;
 mod keyring;
+mod record;
 
 pub use envelope::{BlindIndex, DataKey, IdentifierAad, RecordAad, SealedKey, Sealer, blind_index};
 pub use keyring::{KekInfo, KeyringProvider, LocalKeyring};
+pub use record::{RECORD_V2_HEADER, RecordAadV2};
+/// Zeroizing buffers, as [`KeyringProvider`] hands out key material.
+pub use zeroize::Zeroizing;
 
 use thiserror::Error;
 

@@ -49,6 +49,30 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     f.sync_all()
 }
 
+/// Refuse a private key file that group or others can read (issue 13
+/// item 7), as the keyring is refused: the message says how to fix it.
+fn refuse_readable_key(path: &Path) -> Result<(), ServerError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map_err(|e| tls_err("cannot read private key", path, e))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(ServerError::Tls(format!(
+                "private key {}: mode {:o} lets others read it; run `chmod 600 {}`",
+                path.display(),
+                mode & 0o777,
+                path.display()
+            )));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 /// Load the configured certificate and key, or the development pair
 /// (made on first start).
 pub(crate) fn load_or_create(
@@ -64,7 +88,12 @@ pub(crate) fn load_or_create(
             let k = dir.join("dev-key.pem");
             let mut created = false;
             if !c.exists() || !k.exists() {
-                std::fs::create_dir_all(&dir).map_err(|e| tls_err("cannot create", &dir, e))?;
+                let mut b = std::fs::DirBuilder::new();
+                b.recursive(true);
+                #[cfg(unix)]
+                std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+                b.create(&dir)
+                    .map_err(|e| tls_err("cannot create", &dir, e))?;
                 let ck = rcgen::generate_simple_self_signed(vec![
                     "localhost".to_owned(),
                     "127.0.0.1".to_owned(),
@@ -76,13 +105,16 @@ pub(crate) fn load_or_create(
                 let _ = std::fs::remove_file(&k);
                 write_private(&k, ck.signing_key.serialize_pem().as_bytes())
                     .map_err(|e| tls_err("cannot write", &k, e))?;
-                std::fs::write(&c, ck.cert.pem()).map_err(|e| tls_err("cannot write", &c, e))?;
+                let _ = std::fs::remove_file(&c);
+                write_private(&c, ck.cert.pem().as_bytes())
+                    .map_err(|e| tls_err("cannot write", &c, e))?;
                 created = true;
             }
             (c, k, created)
         }
         _ => return Err(ServerError::HalfTlsConfig),
     };
+    refuse_readable_key(&key_path)?;
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&cert_path)
         .map_err(|e| tls_err("cannot read certificate", &cert_path, e))?
         .collect::<Result<_, _>>()
@@ -137,5 +169,36 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    /// Issue 13 item 7: a TLS private key that group or others can read
+    /// is refused, with the fix; the same key at 0600 is accepted.
+    #[cfg(unix)]
+    #[test]
+    fn group_or_world_readable_tls_key_is_refused_issue13_item7() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        load_or_create(dir.path(), None, None).unwrap();
+        let cert = dir.path().join("tls/dev-cert.pem");
+        let key = dir.path().join("tls/dev-key.pem");
+        for mode in [0o644, 0o640, 0o604] {
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(mode)).unwrap();
+            let e = load_or_create(dir.path(), Some(&cert), Some(&key))
+                .err()
+                .expect("a readable key is refused")
+                .to_string();
+            assert!(e.contains("chmod 600") && e.contains("dev-key.pem"), "{e}");
+            // The development pair is checked the same way.
+            assert!(load_or_create(dir.path(), None, None).is_err());
+        }
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(load_or_create(dir.path(), Some(&cert), Some(&key)).is_ok());
+        let dmode = std::fs::metadata(dir.path().join("tls"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(dmode & 0o777, 0o700);
+        let cmode = std::fs::metadata(&cert).unwrap().permissions().mode();
+        assert_eq!(cmode & 0o777, 0o600);
     }
 }

@@ -4,7 +4,10 @@
 //! `cur/`; `tmp/` is skipped as still being delivered) or of a flat folder.
 //! Each message ends as a request or a recorded rejection, exactly once
 //! across runs (the `email_intake` ledger in steward-core): running again
-//! over the same folder takes nothing new. Files are left where they are.
+//! over the same folder takes nothing new. `--after-seal` says what becomes
+//! of a file once its message is sealed in the store (issue 13 item 5):
+//! `keep` (the default) leaves it, `delete` deletes it, `move:DIR` moves it
+//! into DIR (made 0700); the output counts what it left, and why.
 //!
 //! Output names files, opaque ids, request types and reasons; never an
 //! address, a name, a subject line or a body.
@@ -39,9 +42,72 @@ pub struct EmailArgs {
     /// The principal doing the intake (default: the `ingest` service).
     #[arg(long = "as", default_value = "ingest")]
     as_: String,
+    /// What to do with a message file once it is sealed in the store:
+    /// `keep` (leave it), `delete`, or `move:DIR`. The raw file holds the
+    /// sender's address and body in clear; an erasure cannot reach it.
+    #[arg(long, default_value = "keep", value_parser = parse_after_seal)]
+    after_seal: AfterSeal,
     /// Print a JSON summary instead of lines.
     #[arg(long)]
     json: bool,
+}
+
+/// `--after-seal`.
+#[derive(Clone, Debug)]
+enum AfterSeal {
+    Keep,
+    Delete,
+    Move(PathBuf),
+}
+
+fn parse_after_seal(s: &str) -> Result<AfterSeal, String> {
+    match s {
+        "keep" => Ok(AfterSeal::Keep),
+        "delete" => Ok(AfterSeal::Delete),
+        _ => match s.strip_prefix("move:") {
+            Some(d) if !d.is_empty() => Ok(AfterSeal::Move(PathBuf::from(d))),
+            _ => Err("expected keep, delete or move:DIR".into()),
+        },
+    }
+}
+
+/// Apply `--after-seal` to file `f`: what became of it (`deleted`,
+/// `moved`), or why it was left.
+fn after_seal(how: &AfterSeal, f: &Path, sealed: bool) -> Result<&'static str, CoreError> {
+    if !sealed {
+        return Ok("left: not sealed in the store");
+    }
+    let io = |p: &Path, e: std::io::Error| CoreError::Io {
+        path: p.display().to_string(),
+        reason: e.to_string(),
+    };
+    match how {
+        AfterSeal::Keep => Ok("left: --after-seal keep"),
+        AfterSeal::Delete => {
+            std::fs::remove_file(f).map_err(|e| io(f, e))?;
+            Ok("deleted")
+        }
+        AfterSeal::Move(dir) => {
+            let mut b = std::fs::DirBuilder::new();
+            b.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+            b.create(dir).map_err(|e| io(dir, e))?;
+            let to = dir.join(f.file_name().unwrap_or_default());
+            if to.exists() {
+                return Err(CoreError::Io {
+                    path: to.display().to_string(),
+                    reason: "exists already: nothing was moved; move or delete it first".into(),
+                });
+            }
+            if std::fs::rename(f, &to).is_err() {
+                // Another file system: copy, then delete the original.
+                std::fs::copy(f, &to).map_err(|e| io(&to, e))?;
+                std::fs::remove_file(f).map_err(|e| io(f, e))?;
+            }
+            Ok("moved")
+        }
+    }
 }
 
 /// The message files of a folder: `new/` then `cur/` of a maildir, else the
@@ -94,6 +160,8 @@ struct Summary {
     taken: u64,
     already_taken: u64,
     unreadable: u64,
+    /// What became of the files (`deleted`, `moved`, `left: ...`).
+    files: BTreeMap<&'static str, u64>,
     requests: BTreeMap<String, u64>,
     unverified: u64,
     rejected: BTreeMap<String, u64>,
@@ -139,12 +207,15 @@ pub fn run(st: &Steward, c: IntakeCmd) -> Result<ExitCode, CoreError> {
             Ok(r) => r,
             Err(e) => {
                 s.unreadable += 1;
+                *s.files.entry("left: unreadable").or_default() += 1;
                 errln!("{name}: cannot read: {e}");
                 continue;
             }
         };
         let out = st.intake_email(&a.as_, &raw)?;
         let e = &out.entry;
+        let fate = after_seal(&a.after_seal, f, e.is_sealed())?;
+        *s.files.entry(fate).or_default() += 1;
         if out.taken {
             s.taken += 1;
             match e.state {
@@ -172,7 +243,7 @@ pub fn run(st: &Steward, c: IntakeCmd) -> Result<ExitCode, CoreError> {
             } else {
                 "already taken: "
             };
-            outln!("{name}: {prefix}{}", describe(e));
+            outln!("{name}: {prefix}{}; file {fate}", describe(e));
         }
     }
     if a.json {
@@ -185,6 +256,7 @@ pub fn run(st: &Steward, c: IntakeCmd) -> Result<ExitCode, CoreError> {
             "requests": s.requests,
             "unverified": s.unverified,
             "rejected": s.rejected,
+            "files": s.files,
         });
         outln!(
             "{}",
@@ -204,6 +276,8 @@ pub fn run(st: &Steward, c: IntakeCmd) -> Result<ExitCode, CoreError> {
             s.in_progress,
             s.unreadable
         );
+        let files: Vec<String> = s.files.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        outln!("files: {}", files.join(", "));
     }
     Ok(if s.unreadable > 0 {
         ExitCode::FAILURE

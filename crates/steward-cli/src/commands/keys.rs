@@ -9,7 +9,18 @@ use crate::KeysCmd;
 /// Run a `keys` subcommand as `operator`.
 pub(crate) fn run(st: &Steward, operator: &str, c: KeysCmd) -> Result<ExitCode, CoreError> {
     match c {
-        KeysCmd::Rotate => {
+        KeysCmd::Rotate { if_due: true } => {
+            let run = st.rotate_keys_if_due(operator, time::OffsetDateTime::now_utc())?;
+            match run.rotated {
+                Some((v, n)) => outln!("KEK version {v} is current; re-wrapped {n} subject keys"),
+                None => outln!("no rotation due"),
+            }
+            for v in &run.retired {
+                outln!("KEK version {v} retired (destroyed)");
+            }
+            outln!("next rotation due {}", run.next_rotation);
+        }
+        KeysCmd::Rotate { if_due: false } => {
             let (v, n) = st.rotate_keys(operator)?;
             outln!(
                 "KEK version {v} is current; re-wrapped {n} subject keys (records were not re-encrypted)"

@@ -13,13 +13,11 @@ use crate::{CoreError, Steward};
 impl Steward {
     /// Delete the files answering access and export requests about
     /// `subject` (`<data-dir>/requests/dsr_….zip`): Service Data in clear
-    /// that must not outlive the subject's erasure (N8.8). Returns how many
+    /// that must not outlive the subject's erasure (N8.8), and the outbox
+    /// messages of requests about it (issue 13 item 5). Returns how many
     /// files went. Called by the erasure paths after their commit.
     pub(crate) fn delete_request_exports(&self, subject: SubjectId) -> Result<u64, CoreError> {
         let dir = self.data_dir.join("requests");
-        if !dir.exists() {
-            return Ok(0);
-        }
         let want = subject.to_string();
         let mut n = 0;
         for (id, body) in self.store()?.registry_list(RegistryTable::Requests)? {
@@ -29,6 +27,8 @@ impl Steward {
             if r.subject.as_deref() != Some(want.as_str()) {
                 continue;
             }
+            // Issue 13 item 5: its one-time-code messages, with the address.
+            n += crate::outbox::delete_messages(&self.data_dir, &id)?;
             let f = dir.join(format!("{id}.zip"));
             match std::fs::remove_file(&f) {
                 Ok(()) => n += 1,

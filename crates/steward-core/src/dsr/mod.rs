@@ -26,8 +26,6 @@
 //! is refused naming both versions and the request stays as it was, to be
 //! executed by a node that runs the pinned pack.
 
-use std::path::{Path, PathBuf};
-
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use rand::Rng;
@@ -45,13 +43,13 @@ use crate::{CoreError, LegalObligation, Steward};
 
 mod erasure;
 
-mod config;
 mod execute;
 mod records;
 mod sender;
 mod verification;
 
-pub use config::*;
+pub use crate::config::{DsrConfig, Jurisdiction, add_months};
+pub use crate::gate::ProcessingRestriction;
 pub use records::*;
 pub use sender::*;
 
@@ -203,7 +201,7 @@ impl Steward {
     /// The one-time code's keyed hash: HMAC-SHA-256 under the blind-index
     /// key, bound to the request id.
     fn code_hmac(&self, request: &str) -> Result<Hmac<Sha256>, CoreError> {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.blind_key)
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.blind_key[..])
             .map_err(|e| CoreError::Config(format!("blind-index key: {e}")))?;
         mac.update(b"steward-dsr-code\0");
         mac.update(request.as_bytes());

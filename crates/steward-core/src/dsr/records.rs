@@ -215,18 +215,3 @@ pub struct RequestFilter {
     /// Only requests in this state.
     pub state: Option<RequestState>,
 }
-
-/// A processing restriction or objection of one subject (N7.2 "control"),
-/// as stored in the `processing_restrictions` registry.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProcessingRestriction {
-    /// The subject (`sub_…`).
-    pub subject: String,
-    /// Processing restricted: reads, exports and disclosures only for
-    /// `comply` and `protect` (and the subject's own access).
-    pub restricted: bool,
-    /// Purposes objected to: no processing for them.
-    pub objections: Vec<Purpose>,
-    /// The requests that recorded this.
-    pub requests: Vec<String>,
-}

@@ -82,6 +82,8 @@ impl Steward {
             sent_at: rfc3339(now),
         };
         req.verification.state = VerificationState::CodeSent;
+        // The new code replaces the old one: so does its message.
+        crate::outbox::delete_messages(&self.data_dir, id)?;
         let extra = ChangeSet {
             registry: vec![(
                 RegistryTable::Verifications,
@@ -230,6 +232,8 @@ impl Steward {
                     ..Default::default()
                 },
             )?;
+            // Issue 13 item 5: the code is spent; its message goes.
+            crate::outbox::delete_messages(&self.data_dir, id)?;
             return Ok(req);
         }
         row.attempts += 1;

@@ -9,8 +9,8 @@ use steward_domain::{Category, SubjectId};
 use steward_policy::RequestContext;
 use steward_store::RegistryTable;
 
+use super::TransferMechanism;
 use super::{AccessRequest, token};
-use crate::transfers::TransferMechanism;
 use crate::{CoreError, Steward, today};
 
 impl Steward {

@@ -7,13 +7,11 @@
 
 use rand::RngCore;
 use serde_json::{Value, json};
-use steward_crypto::{DataKey, IdentifierAad, RecordAad, Sealer, blind_index};
-use steward_domain::{
-    Category, Fields, IdentifierKind, Kind, RecordId, SubjectId, SubjectIdentifier,
-};
+use steward_crypto::{DataKey, IdentifierAad, Sealer, Zeroizing, blind_index};
+use steward_domain::{Fields, IdentifierKind, Kind, RecordId, SubjectId, SubjectIdentifier};
 use steward_store::{ChangeSet, IdentifierRow, RecordRow, SubjectRow, WrappedKeyRow};
 
-use super::keys::{Opener, open_row, record_aad};
+use super::keys::{Opener, open_body, open_row, record_aad};
 use crate::{CoreError, Steward};
 
 /// The version of every hold key: bound into held records' AAD (N5.2).
@@ -31,6 +29,7 @@ pub(crate) fn random_subject_id() -> SubjectId {
 #[derive(Clone)]
 pub(crate) struct SealingKey {
     subject: SubjectId,
+    key: DataKey,
     sealer: Sealer,
     key_version: u32,
 }
@@ -47,17 +46,17 @@ impl SealingKey {
     }
 
     /// Seal a record body (`{"fields":…,"occurred_at":…}` as JSON bytes)
-    /// as record `id` of `category`; the AAD binds record id, subject,
-    /// category and key version.
-    pub(crate) fn seal_record(&self, id: RecordId, category: Category, plain: &[u8]) -> Vec<u8> {
-        let aad = RecordAad {
-            record: id,
-            subject: self.subject,
-            category,
-            key_version: self.key_version,
-        }
-        .to_bytes();
-        self.sealer.seal(&aad, plain)
+    /// for `row` (this subject's, `sealed` not yet set), in format v2: under
+    /// the record's own key derived from the data key (issue 13 item 9),
+    /// the AAD binding record id, subject, category, kind, product, stored
+    /// time and key version (item 6).
+    ///
+    /// Errors: [`CoreError::Integrity`] for a row of an unknown category;
+    /// [`CoreError::Crypto`].
+    pub(crate) fn seal_record(&self, row: &RecordRow, plain: &[u8]) -> Result<Vec<u8>, CoreError> {
+        Ok(self
+            .key
+            .seal_record(&record_aad(row, self.key_version)?, plain)?)
     }
 
     /// The identifier row that finds this subject by `value` (of `kind`)
@@ -79,7 +78,8 @@ fn identifier_row(
     kind: IdentifierKind,
     value: &str,
 ) -> IdentifierRow {
-    let aad = IdentifierAad { subject, kind }.to_bytes();
+    // Issue 13 item 6: the AAD binds the row's blind index too.
+    let aad = IdentifierAad { subject, kind }.to_bytes_v2(&blind);
     IdentifierRow {
         blind,
         subject,
@@ -116,6 +116,7 @@ impl Steward {
     ) -> Result<Option<SealingKey>, CoreError> {
         Ok(self.subject_opener(region, s)?.map(|o| SealingKey {
             subject: s,
+            key: o.key,
             sealer: o.sealer,
             key_version: o.key_version,
         }))
@@ -151,6 +152,7 @@ impl Steward {
         let key = SealingKey {
             subject: id,
             sealer: dek.sealer(),
+            key: dek,
             key_version: 1,
         };
         cs.identifiers
@@ -184,7 +186,6 @@ impl Steward {
         };
         let hold_dek = DataKey::generate();
         let wrapped = self.keyring.wrap(id, &hold_dek)?;
-        let hold_sealer = hold_dek.sealer();
         cs.hold_keys.push(WrappedKeyRow {
             subject: id,
             kek_version: wrapped.kek_version,
@@ -193,14 +194,8 @@ impl Steward {
         });
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
-            let plain = o
-                .sealer
-                .open(&record_aad(&row, row.key_version)?, &row.sealed)
-                .map_err(|e| CoreError::Integrity {
-                    record: row.id.to_string(),
-                    reason: e.to_string(),
-                })?;
-            let sealed = hold_sealer.seal(&record_aad(&row, HOLD_KEY_VERSION)?, &plain);
+            let plain = Zeroizing::new(open_body(&o.key, &row, row.key_version)?);
+            let sealed = hold_dek.seal_record(&record_aad(&row, HOLD_KEY_VERSION)?, &plain)?;
             drop(plain);
             out.push(RecordRow {
                 key_version: HOLD_KEY_VERSION,
@@ -231,6 +226,7 @@ impl Steward {
         new_id: RecordId,
     ) -> Result<Option<Rectified>, CoreError> {
         let Some(Opener {
+            key,
             sealer,
             key_version,
         }) = self.subject_opener(region, id)?
@@ -240,7 +236,7 @@ impl Steward {
                 reason: "subject has records but no data key".into(),
             });
         };
-        let opened = open_row(&sealer, old.clone())?;
+        let opened = open_row(&key, old.clone())?;
         let mut fields: Fields = match opened.body.get("fields") {
             Some(Value::Object(m)) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             _ => Fields::new(),
@@ -262,10 +258,10 @@ impl Steward {
             sealed: Vec::new(),
             ..old
         };
-        row.sealed = sealer.seal(
+        row.sealed = key.seal_record(
             &record_aad(&row, key_version)?,
             &serde_json::to_vec(&body).unwrap_or_default(),
-        );
+        )?;
         // N7.2: a corrected identifier finds the same subject.
         let mut identifiers = Vec::new();
         for spec in kind.fields() {

@@ -11,9 +11,9 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use steward_crypto::{
-    CryptoError, DataKey, IdentifierAad, KekInfo, KeyringProvider, RecordAad, SealedKey, Sealer,
+    CryptoError, DataKey, IdentifierAad, KekInfo, KeyringProvider, RecordAadV2, SealedKey, Sealer,
 };
-use steward_domain::{Category, IdentifierKind, SubjectId};
+use steward_domain::{Category, IdentifierKind, SubjectId, SubjectIdentifier};
 use steward_store::{IdentifierRow, RecordRow, WrappedKeyRow};
 
 use super::{Opened, OpenedRecord};
@@ -37,6 +37,11 @@ impl Keys {
     /// Retire KEK `version`.
     pub(crate) fn retire(&self, version: u32) -> Result<(), CryptoError> {
         self.0.retire(version)
+    }
+
+    /// The KEK version new data keys are wrapped under.
+    pub(crate) fn current_version(&self) -> u32 {
+        self.0.current_kek_version()
     }
 
     /// The KEK versions.
@@ -77,10 +82,13 @@ impl Keys {
     }
 }
 
-/// A data key ready to open (and seal) ciphertext, with its version.
-/// Gate-internal.
+/// A data key ready to open (and seal) ciphertext, with its version: the
+/// key itself (records are sealed under keys derived from it per record,
+/// issue 13 item 9) and its expanded cipher (identifiers, corrections,
+/// records sealed before v2). Gate-internal.
 #[derive(Clone)]
 pub(in crate::gate) struct Opener {
+    pub(in crate::gate) key: DataKey,
     pub(in crate::gate) sealer: Sealer,
     pub(in crate::gate) key_version: u32,
 }
@@ -96,8 +104,10 @@ impl std::fmt::Debug for Opener {
 impl Opener {
     /// The opener of a wrapped key row.
     pub(in crate::gate) fn of(keys: &Keys, row: &WrappedKeyRow) -> Result<Opener, CoreError> {
+        let key = keys.unwrap(row)?;
         Ok(Opener {
-            sealer: keys.unwrap(row)?.sealer(),
+            sealer: key.sealer(),
+            key,
             key_version: row.key_version,
         })
     }
@@ -127,30 +137,45 @@ impl Steward {
     }
 }
 
-/// The AAD of a record row sealed under key version `key_version`.
-pub(in crate::gate) fn record_aad(r: &RecordRow, key_version: u32) -> Result<Vec<u8>, CoreError> {
+/// The AAD of a record row sealed under key version `key_version`: v2
+/// (kind, product and stored time bound, issue 13 item 6), whose v1
+/// projection opens records sealed before v2.
+pub(in crate::gate) fn record_aad(
+    r: &RecordRow,
+    key_version: u32,
+) -> Result<RecordAadV2<'_>, CoreError> {
     let category: Category = r.category.parse().map_err(|_| CoreError::Integrity {
         record: r.id.to_string(),
         reason: "unknown category in storage".into(),
     })?;
-    Ok(RecordAad {
+    Ok(RecordAadV2 {
         record: r.id,
         subject: r.subject,
         category,
+        kind: &r.kind,
+        product: &r.product,
+        stored_at_ms: r.stored_at_ms,
         key_version,
-    }
-    .to_bytes())
+    })
+}
+
+/// Open the body of a sealed record row with the data key `key`, as
+/// sealed (under key version `key_version`).
+pub(in crate::gate) fn open_body(
+    key: &DataKey,
+    r: &RecordRow,
+    key_version: u32,
+) -> Result<Vec<u8>, CoreError> {
+    key.open_record(&record_aad(r, key_version)?, &r.sealed)
+        .map_err(|e| CoreError::Integrity {
+            record: r.id.to_string(),
+            reason: format!("{e} (its kind, product or stored time may have been changed)"),
+        })
 }
 
 /// Open one sealed record row. Gate-internal.
-pub(in crate::gate) fn open_row(sealer: &Sealer, r: RecordRow) -> Result<OpenedRecord, CoreError> {
-    let aad = record_aad(&r, r.key_version)?;
-    let plain = sealer
-        .open(&aad, &r.sealed)
-        .map_err(|e| CoreError::Integrity {
-            record: r.id.to_string(),
-            reason: e.to_string(),
-        })?;
+pub(in crate::gate) fn open_row(key: &DataKey, r: RecordRow) -> Result<OpenedRecord, CoreError> {
+    let plain = open_body(key, &r, r.key_version)?;
     let body: Value = serde_json::from_slice(&plain).map_err(|_| CoreError::Integrity {
         record: r.id.to_string(),
         reason: "body is not JSON".into(),
@@ -179,7 +204,7 @@ impl Opened {
     /// access opens nothing: check [`Opened::opens_records`] first).
     pub(crate) fn open_record(&self, row: RecordRow) -> Result<OpenedRecord, CoreError> {
         match &self.sealer {
-            Some(o) => open_row(&o.sealer, row),
+            Some(o) => open_row(&o.key, row),
             None => Err(CoreError::Integrity {
                 record: row.id.to_string(),
                 reason: "this access opens no records".into(),
@@ -192,7 +217,7 @@ impl Opened {
         let Some(o) = &self.sealer else {
             return Ok(vec![]);
         };
-        rows.into_iter().map(|r| open_row(&o.sealer, r)).collect()
+        rows.into_iter().map(|r| open_row(&o.key, r)).collect()
     }
 
     /// Open the subject's identifier rows as `kind:value`, skipping any of
@@ -204,14 +229,81 @@ impl Opened {
         };
         let mut out = Vec::new();
         for row in rows {
-            let Ok(kind) = row.kind.parse::<IdentifierKind>() else {
-                continue;
-            };
-            let aad = IdentifierAad { subject, kind }.to_bytes();
-            if let Ok(v) = o.sealer.open(&aad, &row.sealed) {
+            if let Ok((kind, v)) = open_identifier(&o.sealer, subject, &row) {
                 out.push(format!("{kind}:{}", String::from_utf8_lossy(&v)));
             }
         }
         out
+    }
+}
+
+/// Open an identifier row of `subject`: its AAD v2 binds subject, kind and
+/// the row's blind index (issue 13 item 6); rows sealed before v2 open with
+/// the v1 AAD (subject and kind). Gate-internal.
+///
+/// Errors: [`CoreError::Integrity`] when the kind is unknown or the value
+/// does not open (the row was moved to another subject or blind index).
+pub(in crate::gate) fn open_identifier(
+    sealer: &Sealer,
+    subject: SubjectId,
+    row: &IdentifierRow,
+) -> Result<(IdentifierKind, Vec<u8>), CoreError> {
+    let bad = |why: &str| CoreError::Integrity {
+        record: format!("identifier index entry of {subject}"),
+        reason: format!(
+            "{why}: the index was changed outside Steward; run `steward verify-records`"
+        ),
+    };
+    let kind: IdentifierKind = row
+        .kind
+        .parse()
+        .map_err(|_| bad("unknown identifier kind"))?;
+    let aad = IdentifierAad { subject, kind };
+    let v = sealer
+        .open(&aad.to_bytes_v2(&row.blind), &row.sealed)
+        .or_else(|_| sealer.open(&aad.to_bytes(), &row.sealed))
+        .map_err(|_| bad("its sealed value does not open for this subject and blind index"))?;
+    Ok((kind, v))
+}
+
+impl Steward {
+    /// Check that the index entry `blind`, which the store says finds
+    /// subject `id` of region `region`, was written for that subject and
+    /// that identifier (issue 13 item 6): its sealed value opens under the
+    /// subject's data key with an AAD binding subject, kind and blind index,
+    /// and equals `ident`. Nothing opened leaves this function.
+    ///
+    /// Errors: [`CoreError::Integrity`] when the entry was moved to another
+    /// subject, copied under another blind index, or the subject has no
+    /// data key: a tampered index never decides whom an access is about.
+    pub(crate) fn check_index_entry(
+        &self,
+        region: usize,
+        id: SubjectId,
+        blind: &[u8; 32],
+        ident: &SubjectIdentifier,
+    ) -> Result<(), CoreError> {
+        let bad = |why: &str| CoreError::Integrity {
+            record: format!("identifier index entry of {id}"),
+            reason: format!("{why}; run `steward verify-records`"),
+        };
+        let rows = self.rstore(region)?.identifiers(id)?;
+        let row = rows
+            .iter()
+            .find(|r| &r.blind == blind)
+            .ok_or_else(|| bad("the entry is not among the subject's identifiers"))?;
+        let o = self
+            .subject_opener(region, id)?
+            .ok_or_else(|| bad("the subject has an index entry but no data key"))?;
+        let (kind, value) = open_identifier(&o.sealer, id, row)?;
+        let stored = std::str::from_utf8(&value)
+            .ok()
+            .and_then(|v| SubjectIdentifier::new(kind, v).ok());
+        if stored.as_ref() != Some(ident) {
+            return Err(bad(
+                "the entry holds another identifier than the one asked for",
+            ));
+        }
+        Ok(())
     }
 }

@@ -79,14 +79,18 @@ mod effects;
 mod keys;
 mod pipeline;
 mod system;
+mod transfer;
 
 use serde_json::Value;
 use steward_domain::{Category, Purpose, RecordId, SubjectId};
 use steward_policy::{Action, Decision};
 
 pub(crate) use audit::{denied, new_request_id, now_ts, record_ref, system_entry, token};
+pub use checks::ProcessingRestriction;
 pub(crate) use effects::SealingKey;
 pub(crate) use keys::Keys;
+pub(crate) use transfer::TransferCheck;
+pub use transfer::{Transfer, TransferMechanism};
 
 /// A request to the gate. Build it with [`AccessRequest::new`] and the
 /// builder methods, or with struct update syntax

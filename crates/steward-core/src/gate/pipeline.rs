@@ -22,10 +22,10 @@ use steward_domain::{Principal, SubjectId, SubjectIdentifier};
 use steward_policy::{Action, Decision, DecisionRequest};
 use steward_store::{ChangeSet, StoreError};
 
+use super::TransferMechanism;
 use super::checks::{self, Access};
 use super::keys::{Opener, open_row};
 use super::{AccessRequest, Located, Opened, OpenedRecord, denied, new_request_id, token};
-use crate::transfers::TransferMechanism;
 use crate::{CoreError, Steward};
 
 /// What an access opens once allowed.
@@ -94,7 +94,11 @@ impl Steward {
         for c in &candidates {
             let b = blind_index(&self.blind_key, c);
             for region in 0..self.regions.len() {
-                if let Some(id) = self.rstore(region)?.subject_by_blind(&b)? {
+                // The store guard goes before the index entry is checked.
+                let hit = self.rstore(region)?.subject_by_blind(&b)?;
+                if let Some(id) = hit {
+                    // Issue 13 item 6: a tampered index entry fails loudly.
+                    self.check_index_entry(region, id, &b, c)?;
                     let l = Located { region, id };
                     if !found.contains(&l) {
                         found.push(l);
@@ -355,7 +359,7 @@ impl Steward {
                 {
                     continue;
                 }
-                records.push(open_row(&o.sealer, h.record)?);
+                records.push(open_row(&o.key, h.record)?);
             }
         }
         Ok((opened, records))

@@ -4,10 +4,11 @@
 //! data subject request's registered email contact (N7.4).
 
 use steward_audit::{Resource, ResourceKind, SubjectRef};
+use steward_crypto::blind_index;
 use steward_domain::{IdentifierKind, Purpose, SubjectId};
 use steward_store::ChangeSet;
 
-use super::keys::open_row;
+use super::keys::{open_identifier, open_row};
 use super::{system_entry, token};
 use crate::{CoreError, Steward};
 
@@ -47,12 +48,7 @@ impl Steward {
         let Some(o) = self.subject_opener(region, s)? else {
             return Ok(None);
         };
-        let aad = steward_crypto::IdentifierAad {
-            subject: s,
-            kind: IdentifierKind::Email,
-        }
-        .to_bytes();
-        Ok(Some(o.sealer.open(&aad, &row.sealed)?))
+        Ok(Some(open_identifier(&o.sealer, s, &row)?.1))
     }
 
     /// Integrity check of every region's store (after `steward copy`, or
@@ -73,8 +69,22 @@ impl Steward {
                 match self.subject_opener(r, s.id)? {
                     Some(o) => {
                         for row in rows {
-                            open_row(&o.sealer, row)?;
+                            open_row(&o.key, row)?;
                             region_opened += 1;
+                        }
+                        // Issue 13 item 6: every index entry of the subject
+                        // opens for it and is the blind index of its value.
+                        for row in self.rstore(r)?.identifiers(s.id)? {
+                            let (kind, v) = open_identifier(&o.sealer, s.id, &row)?;
+                            let ident = std::str::from_utf8(&v)
+                                .ok()
+                                .and_then(|v| steward_domain::SubjectIdentifier::new(kind, v).ok());
+                            if ident.map(|i| blind_index(&self.blind_key, &i)) != Some(row.blind) {
+                                return Err(CoreError::Integrity {
+                                    record: format!("identifier index entry of {}", s.id),
+                                    reason: "its blind index is not that of its value: the index was changed outside Steward".into(),
+                                });
+                            }
                         }
                     }
                     None => region_shredded += rows.len() as u64,

@@ -69,6 +69,49 @@ fn file_identity(path: &Path) -> Option<(u64, u64)> {
     std::fs::metadata(path).ok().map(|m| (0, m.len()))
 }
 
+/// The store's files readable by their owner only (issue 13 item 7),
+/// whatever the umask: the folder is made 0700 when Steward creates it, the
+/// database file is created 0600 before SQLite opens it (SQLite gives its
+/// `-wal` and `-shm` files the database file's mode), and a database,
+/// `-wal` or `-shm` file left readable by others is made 0600.
+fn private_files(path: &Path) -> Result<(), StoreError> {
+    let unwritable = |p: &Path, e: std::io::Error| StoreError::Unwritable {
+        reason: format!("{}: {e}", p.display()),
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.exists()
+    {
+        let mut b = std::fs::DirBuilder::new();
+        b.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+        b.create(dir).map_err(|e| unwritable(dir, e))?;
+    }
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    match o.open(path) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(unwritable(path, e)),
+    }
+    #[cfg(unix)]
+    for suffix in ["", "-wal", "-shm"] {
+        use std::os::unix::fs::PermissionsExt;
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let p = PathBuf::from(name);
+        if let Ok(m) = std::fs::metadata(&p)
+            && m.permissions().mode() & 0o077 != 0
+        {
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| unwritable(&p, e))?;
+        }
+    }
+    Ok(())
+}
+
 impl SqliteStore {
     /// Open (or create) the store at `path` and apply pending migrations.
     ///
@@ -76,11 +119,7 @@ impl SqliteStore {
     /// file cannot be opened or migrated.
     pub fn open(path: &Path, opts: StoreOptions) -> Result<Self, StoreError> {
         let busy = opts.busy_timeout_ms;
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Unwritable {
-                reason: format!("{}: {e}", dir.display()),
-            })?;
-        }
+        private_files(path)?;
         let conn = Connection::open(path).map_err(|e| map_err(e, busy))?;
         conn.busy_timeout(Duration::from_millis(busy))
             .map_err(|e| map_err(e, busy))?;
@@ -89,6 +128,11 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(|e| map_err(e, busy))?;
         conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(|e| map_err(e, busy))?;
+        // Issue 13 item 1: what a commit deletes (an erased subject's wrapped
+        // data key, swept records) is overwritten with zeros in the file,
+        // not left in a free page.
+        conn.pragma_update(None, "secure_delete", "ON")
             .map_err(|e| map_err(e, busy))?;
         let mut store = SqliteStore {
             identity: file_identity(path),
@@ -135,6 +179,28 @@ impl SqliteStore {
         &self.conn
     }
 
+    /// Copy the WAL into the database file and truncate it to zero bytes
+    /// (`PRAGMA wal_checkpoint(TRUNCATE)`), so that pages written before a
+    /// deletion (with the deleted bytes) no longer exist in the WAL. With
+    /// `secure_delete=ON` the database file's pages hold zeros where the
+    /// deleted rows were. Called after every commit that deletes.
+    ///
+    /// Errors: [`StoreError::Locked`] when a reader kept the checkpoint from
+    /// completing within the busy timeout (the deletion is committed; the
+    /// next deleting commit or sweep truncates again).
+    pub(crate) fn truncate_wal(&self) -> Result<(), StoreError> {
+        let busy: i64 = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))
+            .map_err(|e| self.e(e))?;
+        if busy != 0 {
+            return Err(StoreError::Locked {
+                waited_ms: self.opts.busy_timeout_ms,
+            });
+        }
+        Ok(())
+    }
+
     fn e(&self, e: rusqlite::Error) -> StoreError {
         map_err(e, self.opts.busy_timeout_ms)
     }
@@ -167,8 +233,18 @@ impl Store for SqliteStore {
                 });
             }
         }
+        // Issue 13 item 1: a change that deletes Service Data (an erasure, a
+        // sweep, a rectification's superseded record) leaves no copy in the WAL.
+        let deletes = !(c.shred.is_empty()
+            && c.delete_records.is_empty()
+            && c.delete_held.is_empty()
+            && c.held.is_empty());
         let out = write_change(&tx, &opts, c).map_err(|e| map_err(e, busy))?;
         tx.commit().map_err(|e| map_err(e, busy))?;
+        if deletes {
+            // Best effort: the change is committed whatever the checkpoint says.
+            let _ = self.truncate_wal();
+        }
         Ok(out)
     }
 

@@ -52,6 +52,9 @@ impl RecordStore for SqliteStore {
                 [],
             )
             .map_err(|e| self.e(e))?;
+        // Issue 13 item 1: the deleted bodies leave the WAL too (best
+        // effort: the deletion is committed whatever the checkpoint says).
+        let _ = self.truncate_wal();
         Ok(n as u64)
     }
 

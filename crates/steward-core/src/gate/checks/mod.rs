@@ -9,13 +9,14 @@
 
 mod legal_hold;
 mod processing_restriction;
+pub use processing_restriction::ProcessingRestriction;
 mod transfer_mechanism;
 
 use steward_domain::{Principal, SubjectId};
 use steward_policy::{Action, Decision, DecisionBasis};
 
 use super::AccessRequest;
-use crate::transfers::TransferMechanism;
+use super::TransferMechanism;
 use crate::{CoreError, Steward};
 
 /// Actions that hand Service Data to the requester: restricted by a data

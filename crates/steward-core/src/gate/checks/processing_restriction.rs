@@ -2,11 +2,11 @@
 //! purpose, recorded by a data subject request (`crate::dsr`, the
 //! `processing_restrictions` registry), overrides an allowing decision.
 
+use serde::{Deserialize, Serialize};
 use steward_domain::{PrincipalKind, Purpose};
 use steward_store::{RegistryTable, StoreError};
 
 use super::{Access, Verdict, moves_data};
-use crate::dsr::ProcessingRestriction;
 use crate::{CoreError, Steward};
 
 /// The processing restriction or objection recorded for the subject that
@@ -54,4 +54,19 @@ pub(super) fn check(st: &Steward, a: &Access<'_>) -> Result<Verdict, CoreError> 
         });
     }
     Ok(Verdict::Pass)
+}
+
+/// A processing restriction or objection of one subject (N7.2 "control"),
+/// as stored in the `processing_restrictions` registry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessingRestriction {
+    /// The subject (`sub_…`).
+    pub subject: String,
+    /// Processing restricted: reads, exports and disclosures only for
+    /// `comply` and `protect` (and the subject's own access).
+    pub restricted: bool,
+    /// Purposes objected to: no processing for them.
+    pub objections: Vec<Purpose>,
+    /// The requests that recorded this.
+    pub requests: Vec<String>,
 }

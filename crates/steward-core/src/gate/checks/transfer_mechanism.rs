@@ -3,7 +3,7 @@
 //! decision's commit.
 
 use super::{Access, Verdict, moves_data};
-use crate::transfers::TransferCheck;
+use crate::gate::TransferCheck;
 use crate::{CoreError, Steward};
 
 /// For an access that moves a subject's data from its home region to this
