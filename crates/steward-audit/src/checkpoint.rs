@@ -21,7 +21,6 @@ use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 
 use crate::merkle::Hash;
-use crate::signer::{CheckpointSigner, SignNoteError, sign_note_with};
 
 /// The signed-note algorithm byte for Ed25519 keys.
 pub const ALG_ED25519: u8 = 0x01;
@@ -376,19 +375,6 @@ impl Checkpoint {
     /// [`CheckpointError::BadBody`], [`CheckpointError::BadKeyName`].
     pub fn sign(&self, key: &SigningKey, name: &str) -> Result<String, CheckpointError> {
         sign_note(&self.body()?, key, name)
-    }
-
-    /// Signs the checkpoint through a [`CheckpointSigner`] provider (a key
-    /// file, a KMS, an HSM) under the key name `name`.
-    ///
-    /// # Errors
-    /// [`SignNoteError`]: a bad body or key name, or the provider failed.
-    pub fn sign_with(
-        &self,
-        signer: &dyn CheckpointSigner,
-        name: &str,
-    ) -> Result<String, SignNoteError> {
-        sign_note_with(&self.body()?, signer, name)
     }
 
     /// Parses a tlog-checkpoint body: origin line, size (ASCII decimal, no

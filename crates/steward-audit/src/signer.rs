@@ -5,7 +5,7 @@
 
 use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
 
-use crate::checkpoint::{CheckpointError, VerifierKey, key_id, note_with_signature};
+use crate::checkpoint::{Checkpoint, CheckpointError, VerifierKey, key_id, note_with_signature};
 
 /// A signer refused or failed to sign (a KMS that is unreachable, a key that
 /// was disabled). The message names the provider and the key, never a secret.
@@ -76,4 +76,19 @@ pub fn sign_note_with(
         .into());
     }
     Ok(note_with_signature(text, name, vk.key_id(), &sig))
+}
+
+impl Checkpoint {
+    /// Signs the checkpoint through a [`CheckpointSigner`] provider (a key
+    /// file, a KMS, an HSM) under the key name `name`.
+    ///
+    /// # Errors
+    /// [`SignNoteError`]: a bad body or key name, or the provider failed.
+    pub fn sign_with(
+        &self,
+        signer: &dyn CheckpointSigner,
+        name: &str,
+    ) -> Result<String, SignNoteError> {
+        sign_note_with(&self.body()?, signer, name)
+    }
 }

@@ -539,7 +539,15 @@ impl LogVerifier {
         let n = self.tree.size();
         let mut problems: Vec<VerifyFailure> = self.pending_root.into_iter().collect();
         let deferred_head = self.deferred_head;
-        for pc in self.checkpoints.get(self.next_cp..).unwrap_or_default() {
+        // Largest first: among truncations at the same index, the report names
+        // the checkpoint that proves the most entries.
+        for pc in self
+            .checkpoints
+            .get(self.next_cp..)
+            .unwrap_or_default()
+            .iter()
+            .rev()
+        {
             problems.push(match &pc.parsed {
                 Ok(_) => fail(
                     n,

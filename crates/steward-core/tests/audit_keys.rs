@@ -145,8 +145,8 @@ fn rewrite_resigned_with_the_data_dir_key_fails_issue13_item4() {
     let VerifyOutcome::Ok(r) = st.audit_verify().unwrap() else {
         panic!("honest log verifies")
     };
-    let first_cp = r.entries; // sanity: several entries, several checkpoints
-    assert!(first_cp >= 8 && r.checkpoints_verified >= 4, "{r:?}");
+    // One entry per ingest batch, each followed by a checkpoint.
+    assert!(r.entries >= 5 && r.checkpoints_verified >= 4, "{r:?}");
     drop(st);
 
     let kr = LocalKeyring::open_or_create(&dir.path().join(&c.keyring_file)).unwrap();

@@ -169,7 +169,7 @@ fn honest_log_verifies_with_the_witness_cosignature_issue13_item4() {
     let VerifyOutcome::Ok(r) = v.outcome else {
         panic!("honest log: {:?}", v.outcome)
     };
-    assert!(r.entries >= 6, "{r:?}");
+    assert!(r.entries >= 4, "{r:?}"); // one entry per ingest batch, and bootstrap
     assert_eq!(
         r.witnessed_size, r.entries,
         "the witness covers every entry"
