@@ -9,7 +9,6 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use sha2::{Digest, Sha256};
 use steward_audit::EntryDraft;
 use steward_core::{Config, OpenOptions, Steward, VerifyOutcome};
-use steward_crypto::{KeyringProvider, LocalKeyring};
 use steward_store::{ChangeSet, SqliteStore, Store, StoreOptions};
 
 use crate::data::{gate_like_draft, median, percentile, secs};
@@ -21,13 +20,15 @@ fn store_err(e: steward_store::StoreError) -> String {
 
 fn open_store(
     path: &Path,
-    keyring: &Path,
+    data_dir: &Path,
     origin: String,
     key_name: String,
     every: u64,
     secs: u64,
 ) -> Result<SqliteStore, String> {
-    let kr = LocalKeyring::open_or_create(keyring).map_err(|e| format!("keyring: {e}"))?;
+    // Steward's own checkpoint signer (the key file outside the data directory).
+    let signer = steward_core::checkpoint_signer(data_dir, &Config::default())
+        .map_err(|e| format!("signer: {e}"))?;
     SqliteStore::open(
         path,
         StoreOptions {
@@ -37,9 +38,7 @@ fn open_store(
             checkpoint_every_secs: secs,
             origin,
             key_name,
-            signing_key: kr
-                .audit_signing_key()
-                .map_err(|e| format!("keyring: {e}"))?,
+            signing_key: signer,
         },
     )
     .map_err(store_err)
@@ -190,7 +189,7 @@ pub fn append(quick: bool) -> Section {
         let dir = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
         let mut store = open_store(
             &dir.path().join("audit.sqlite3"),
-            &dir.path().join("keyring.json"),
+            dir.path(),
             "steward.bench/audit/jp".into(),
             "steward-audit".into(),
             1000,
@@ -494,7 +493,7 @@ pub fn verify(quick: bool) -> Section {
         );
         let mut store = open_store(
             &db,
-            &dir.path().join(&config.keyring_file),
+            dir.path(),
             format!("{}/{}", config.audit.origin, region.name),
             config.audit.key_name.clone(),
             config.audit.checkpoint_every,

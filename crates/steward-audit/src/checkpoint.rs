@@ -17,7 +17,7 @@ use std::str::FromStr;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
+use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 
 use crate::merkle::Hash;
@@ -243,18 +243,29 @@ fn check_text(text: &str) -> Result<(), CheckpointError> {
 /// [`CheckpointError::BadKeyName`], [`CheckpointError::MalformedNote`].
 pub fn sign_note(text: &str, key: &SigningKey, name: &str) -> Result<String, CheckpointError> {
     check_key_name(name)?;
+    check_note_text(text)?;
+    let id = key_id(name, &key.verifying_key());
+    let sig = ed25519_dalek::Signer::sign(key, text.as_bytes());
+    Ok(note_with_signature(text, name, id, &sig))
+}
+
+/// The rules on a note's text for signing: see [`sign_note`].
+pub(crate) fn check_note_text(text: &str) -> Result<(), CheckpointError> {
     check_text(text)?;
     if text.starts_with('\n') || text.contains("\n\n") {
         return Err(CheckpointError::MalformedNote {
             reason: "the text must not contain a blank line",
         });
     }
-    let id = key_id(name, &key.verifying_key());
-    let sig = key.sign(text.as_bytes());
+    Ok(())
+}
+
+/// `text`, a blank line and one signature line `— <name> base64(id || sig)`.
+pub(crate) fn note_with_signature(text: &str, name: &str, id: u32, sig: &Signature) -> String {
     let mut raw = Vec::with_capacity(68);
     raw.extend_from_slice(&id.to_be_bytes());
     raw.extend_from_slice(&sig.to_bytes());
-    Ok(format!("{text}\n{SIG_PREFIX}{name} {}\n", B64.encode(raw)))
+    format!("{text}\n{SIG_PREFIX}{name} {}\n", B64.encode(raw))
 }
 
 /// Verifies a signed note against one key and returns its text (up to and

@@ -17,6 +17,9 @@
 //! | [`Checkpoint`], [`VerifierKey`] | signed tree heads as Ed25519 signed notes | c2sp.org/tlog-checkpoint, c2sp.org/signed-note |
 //! | [`Appender`] | builds each next entry (index, prev, bytes, leaf hash) and keeps the root | |
 //! | [`verify_log`], [`LogVerifier`] | streams a stored log, names the first bad index | |
+//! | [`CheckpointSigner`] | where the checkpoint signature comes from (a key file, a KMS, an HSM) | |
+//! | [`cosign`], [`verify_cosigned`], [`CosignerKey`] | Ed25519 witness cosignatures (`cosignature/v1`) | c2sp.org/tlog-cosignature |
+//! | [`AddCheckpoint`], [`Witness`] | the `add-checkpoint` request body, and a witness's decision over its state | c2sp.org/tlog-witness |
 //!
 //! ## What storage keeps
 //!
@@ -90,10 +93,13 @@
 //! | stored leaf hash of i changed | i | [`FailureKind::LeafHashMismatch`] |
 //! | entry i deleted | i | [`FailureKind::MissingEntry`] (or `Truncated` for the last) |
 //! | entries i < j swapped (bytes and hash) | i | [`FailureKind::EntryIndexMismatch`] |
-//! | entry i rewritten with a matching stored hash | i | [`FailureKind::PrevMismatch`] (entry i+1's `prev` no longer matches), or a checkpoint root mismatch if one ends at i |
-//! | log truncated to n entries | n | [`FailureKind::Truncated`] |
-//! | checkpoint of size s: signature replaced, or root wrong | s-1 | [`FailureKind::CheckpointInvalid`] / [`FailureKind::CheckpointRootMismatch`] |
+//! | entry i rewritten with a matching stored hash | i | [`FailureKind::PrevMismatch`] (entry i+1's `prev` no longer matches) |
+//! | entry i changed and every later entry re-chained | p, the size of the last checkpoint whose root still matches (p ≤ i < s, the failing checkpoint's size); = i when i is the first entry after a checkpoint, as for a CLI command's entries | [`FailureKind::CheckpointRootMismatch`] |
+//! | log truncated to n entries (head row adjusted or not) | n, naming the last index a checkpoint proves | [`FailureKind::Truncated`] |
+//! | checkpoint of size s: signature replaced (or by a key other than the pinned one) | s-1 | [`FailureKind::CheckpointInvalid`] |
+//! | checkpoint of size s: validly signed root wrong | p as above | [`FailureKind::CheckpointRootMismatch`] |
 //! | head row root changed | size-1 | [`FailureKind::HeadRootMismatch`] |
+//! | log rewritten and re-signed with its own key, against heads a witness cosigned ([`LogVerifier::with_witnessed`]) | the last witnessed size whose root still matches | [`FailureKind::WitnessMismatch`] |
 //!
 //! When several things are wrong, the smallest index is reported.
 //!
@@ -129,11 +135,15 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod appender;
 mod checkpoint;
 mod entry;
 mod merkle;
+mod signer;
 mod verify;
+mod witness;
 
+pub use appender::{AppendError, Appender, PreparedEntry, should_checkpoint};
 pub use checkpoint::{
     ALG_ED25519, Checkpoint, CheckpointError, MAX_SIGNATURES, VerifierKey, key_id, open_note,
     sign_note, verifier_key_string,
@@ -146,7 +156,12 @@ pub use merkle::{
     EMPTY_ROOT, Hash, ProofError, RootBuilder, consistency_proof, inclusion_proof, leaf_hash,
     node_hash, root, verify_consistency, verify_inclusion,
 };
+pub use signer::{CheckpointSigner, SignNoteError, SignerError, sign_note_with};
 pub use verify::{
-    AppendError, Appender, FailureKind, Head, LogVerifier, PreparedEntry, StoredCheckpoint,
-    StoredEntry, VerifyFailure, VerifyReport, should_checkpoint, verify_log,
+    FailureKind, Head, LogVerifier, StoredCheckpoint, StoredEntry, VerifyFailure, VerifyReport,
+    Witnessed, verify_log,
+};
+pub use witness::{
+    ALG_COSIGNATURE_V1, AddCheckpoint, Cosigned, CosignerKey, MAX_PROOF_LINES, Witness,
+    WitnessError, WitnessState, WitnessedLog, cosign, verify_cosigned,
 };

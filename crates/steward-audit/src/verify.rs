@@ -7,7 +7,7 @@ use std::borrow::Borrow;
 use memchr::memmem::Finder;
 
 use crate::checkpoint::{Checkpoint, VerifierKey};
-use crate::entry::{AuditEntry, DecodeError, EntryDraft};
+use crate::entry::{AuditEntry, DecodeError};
 use crate::merkle::{Hash, ProofError, RootBuilder, leaf_hash};
 
 /// One stored entry row, as storage reads it back.
@@ -55,6 +55,10 @@ pub struct VerifyReport {
     pub root: Hash,
     /// The tree size `root` covers; equals `entries`.
     pub size: u64,
+    /// The largest size a witness cosigned and the entries still match (0
+    /// when no witnessed head was given): entries below it are covered by a
+    /// witness, so even the log's own signing key cannot rewrite them.
+    pub witnessed_size: u64,
 }
 
 /// The kind of problem a [`VerifyFailure`] names.
@@ -87,6 +91,22 @@ pub enum FailureKind {
     BeyondHead,
     /// The log is longer than a Merkle tree can hold (`u64::MAX` entries).
     TooLong,
+    /// A witness cosigned a root for a size that the stored entries no longer
+    /// give: the log was rewritten after the witness saw it, even if its own
+    /// signatures are good.
+    WitnessMismatch,
+}
+
+/// A tree head a witness cosigned (c2sp.org/tlog-cosignature), already
+/// verified by the caller: the stored log must give `root` at `size`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Witnessed {
+    /// Tree size.
+    pub size: u64,
+    /// Root the witness cosigned at that size.
+    pub root: Hash,
+    /// Who cosigned (the witness's name), for the report.
+    pub by: String,
 }
 
 /// Verification failed: the smallest index at which the stored log is wrong,
@@ -164,6 +184,17 @@ pub struct LogVerifier {
     failure: Option<VerifyFailure>,
     checkpoints_verified: u64,
     signed_size: u64,
+    witnessed: Vec<Witnessed>, // sorted by size
+    next_w: usize,
+    witnessed_size: u64,
+    /// A checkpoint root mismatch, held for one more entry: if that entry's
+    /// `prev` shows the checkpoint's last entry was rewritten, that index is
+    /// more precise than the start of the checkpoint's range.
+    pending_root: Option<VerifyFailure>,
+    /// A head-row root mismatch while a signed checkpoint covers more
+    /// entries: a cut tail with an adjusted head row, reported as truncation
+    /// by [`finish`](Self::finish) unless more entries follow.
+    deferred_head: Option<VerifyFailure>,
 }
 
 impl LogVerifier {
@@ -201,11 +232,61 @@ impl LogVerifier {
             failure: None,
             checkpoints_verified: 0,
             signed_size: 0,
+            witnessed: Vec::new(),
+            next_w: 0,
+            witnessed_size: 0,
+            pending_root: None,
+            deferred_head: None,
         };
         if let Err(f) = v.check_at(0) {
             v.failure = Some(f);
         }
         v
+    }
+
+    /// Adds tree heads that witnesses cosigned: at each one's size the
+    /// entries must give its root ([`FailureKind::WitnessMismatch`]), and a
+    /// log shorter than one was truncated. Call before the first
+    /// [`push`](Self::push).
+    #[must_use]
+    pub fn with_witnessed(mut self, mut witnessed: Vec<Witnessed>) -> Self {
+        witnessed.sort_by_key(|w| w.size);
+        self.witnessed = witnessed;
+        if self.failure.is_none()
+            && let Err(f) = self.check_witnessed(0)
+        {
+            self.failure = Some(f);
+        }
+        self
+    }
+
+    /// The root at `size` must be what each witness cosigned for it. A
+    /// mismatch is reported at the last size a witness proved (entries below
+    /// it match a cosigned root; the first changed entry is at it or later).
+    fn check_witnessed(&mut self, size: u64) -> Result<(), VerifyFailure> {
+        while let Some(w) = self.witnessed.get(self.next_w)
+            && w.size == size
+        {
+            self.next_w += 1;
+            let r = self.tree.root();
+            if w.root != r {
+                let from = self.witnessed_size;
+                return Err(fail(
+                    from,
+                    FailureKind::WitnessMismatch,
+                    format!(
+                        "witness {} cosigned root {} for size {size}, but entries 0 to {} give root {}: the log was rewritten after the witness saw it (entries 0 to {from} match what a witness cosigned; the first changed entry is among entries {from} to {}), even though the log's own checkpoint signatures may verify",
+                        w.by,
+                        short(&w.root),
+                        size.saturating_sub(1),
+                        short(&r),
+                        size.saturating_sub(1)
+                    ),
+                ));
+            }
+            self.witnessed_size = size;
+        }
+        Ok(())
     }
 
     /// Entries accepted so far (the next expected index).
@@ -221,7 +302,23 @@ impl LogVerifier {
         if let Some(f) = &self.failure {
             return Err(f.clone());
         }
-        let result = self.push_inner(entry);
+        if let Some(f) = self.deferred_head.take() {
+            // Entries go on past the head: not a cut tail, a bad head row.
+            self.failure = Some(f.clone());
+            return Err(f);
+        }
+        let held = self.pending_root.take();
+        let mut result = self.push_inner(entry);
+        if let Some(pending) = held {
+            result = Err(match result {
+                Err(f) if f.kind == FailureKind::PrevMismatch => f,
+                _ => pending,
+            });
+        } else if let (Err(f), Some(p)) = (&result, &self.pending_root)
+            && p.first_bad_index <= f.first_bad_index
+        {
+            result = Err(p.clone());
+        }
         if let Err(f) = &result {
             self.failure = Some(f.clone());
         }
@@ -364,25 +461,52 @@ impl LogVerifier {
                 .map_err(|what| fail(bad, FailureKind::CheckpointInvalid, what.clone()))?;
             let r = *root.get_or_insert_with(|| self.tree.root());
             if cp.root != r {
-                return Err(fail(
-                    bad,
+                // Entries 0..from are proven by the last checkpoint whose root
+                // still matches; the first changed entry is at `from` or later,
+                // never beyond the failing checkpoint (issue 13, item 8).
+                let from = self.signed_size;
+                let f = fail(
+                    from,
                     FailureKind::CheckpointRootMismatch,
                     format!(
-                        "the checkpoint of size {size} signs root {} but entries 0 to {bad} give root {}",
+                        "entry {from} is the first entry no checkpoint still proves: the checkpoint of size {size} signs root {} but entries 0 to {bad} give root {}, {}; an entry among {from} to {bad} was changed (and the entries after it re-chained)",
                         short(&cp.root),
-                        short(&r)
+                        short(&r),
+                        if from == 0 {
+                            "and no earlier checkpoint proves any entry".to_owned()
+                        } else {
+                            format!(
+                                "while entries 0 to {} still match the checkpoint of size {from}",
+                                from - 1
+                            )
+                        }
                     ),
-                ));
+                );
+                self.pending_root = Some(f);
+                return Ok(());
             }
             self.checkpoints_verified += 1;
             self.signed_size = size;
         }
+        self.check_witnessed(size)?;
         if let Some(head) = self.head
             && head.size == size
         {
             let r = *root.get_or_insert_with(|| self.tree.root());
+            let signed_beyond = self
+                .checkpoints
+                .get(self.next_cp..)
+                .unwrap_or_default()
+                .iter()
+                .any(|p| p.size > size && p.parsed.is_ok())
+                || self
+                    .witnessed
+                    .get(self.next_w..)
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|w| w.size > size);
             if head.root != r {
-                return Err(fail(
+                let f = fail(
                     bad,
                     FailureKind::HeadRootMismatch,
                     format!(
@@ -390,7 +514,12 @@ impl LogVerifier {
                         short(&head.root),
                         short(&r)
                     ),
-                ));
+                );
+                if signed_beyond {
+                    self.deferred_head = Some(f);
+                } else {
+                    return Err(f);
+                }
             }
         }
         Ok(())
@@ -408,20 +537,43 @@ impl LogVerifier {
             return Err(f);
         }
         let n = self.tree.size();
-        let mut problems: Vec<VerifyFailure> = Vec::new();
-        for pc in self.checkpoints.get(self.next_cp..).unwrap_or_default() {
+        let mut problems: Vec<VerifyFailure> = self.pending_root.into_iter().collect();
+        let deferred_head = self.deferred_head;
+        // Largest first: among truncations at the same index, the report names
+        // the checkpoint that proves the most entries.
+        for pc in self
+            .checkpoints
+            .get(self.next_cp..)
+            .unwrap_or_default()
+            .iter()
+            .rev()
+        {
             problems.push(match &pc.parsed {
                 Ok(_) => fail(
                     n,
                     FailureKind::Truncated,
                     format!(
-                        "a checkpoint of size {} covers entries {n} to {}, but the log has only {n} entries: it was truncated",
+                        "the log was truncated: a signed checkpoint of size {} proves entries up to index {}, but the log has only {n} entries (0 to {}); entries {n} to {} are missing",
                         pc.size,
+                        pc.size - 1,
+                        n.saturating_sub(1),
                         pc.size - 1
                     ),
                 ),
                 Err(what) => fail(pc.size - 1, FailureKind::CheckpointInvalid, what.clone()),
             });
+        }
+        for w in self.witnessed.get(self.next_w..).unwrap_or_default() {
+            problems.push(fail(
+                n,
+                FailureKind::Truncated,
+                format!(
+                    "the log was truncated: witness {} cosigned size {}, proving entries up to index {}, but the log has only {n} entries",
+                    w.by,
+                    w.size,
+                    w.size - 1
+                ),
+            ));
         }
         if let Some(head) = self.head {
             if head.size > n {
@@ -444,6 +596,9 @@ impl LogVerifier {
                 ));
             }
         }
+        if !problems.iter().any(|f| f.kind == FailureKind::Truncated) {
+            problems.extend(deferred_head);
+        }
         if let Some(first) = problems.into_iter().min_by_key(|f| f.first_bad_index) {
             return Err(first);
         }
@@ -453,6 +608,7 @@ impl LogVerifier {
             signed_size: self.signed_size,
             root: self.tree.root(),
             size: n,
+            witnessed_size: self.witnessed_size,
         })
     }
 }
@@ -524,232 +680,9 @@ fn refine_leaf_mismatch(f: &mut VerifyFailure, e: &StoredEntry, next: Option<&St
     }
 }
 
-/// Why an entry could not be prepared or committed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum AppendError {
-    /// The entry breaks a constraint (index or count above `MAX_INDEX`).
-    #[error("entry cannot be logged: {0}")]
-    Invalid(#[from] DecodeError),
-    /// A prepared entry was committed after another, or to another log.
-    #[error("prepared entry {prepared} is stale: the log's next index is {next}; prepare it again")]
-    Stale {
-        /// The prepared entry's index.
-        prepared: u64,
-        /// The appender's next index.
-        next: u64,
-    },
-    /// [`Appender::resume`] was given a last leaf hash for an empty tree or none for a non-empty one.
-    #[error("resume needs the last leaf hash exactly when the tree is not empty (size {size})")]
-    ResumeMismatch {
-        /// The tree size given.
-        size: u64,
-    },
-}
-
-/// An entry ready to store: its index, canonical bytes and leaf hash. Write it
-/// in the append's transaction, then [`Appender::commit`] it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PreparedEntry {
-    index: u64,
-    prev: Option<Hash>,
-    bytes: Vec<u8>,
-    leaf_hash: Hash,
-}
-
-impl PreparedEntry {
-    /// The entry's index (the row's index column).
-    pub fn index(&self) -> u64 {
-        self.index
-    }
-    /// The canonical JSON bytes (the row's bytes column).
-    pub fn bytes(&self) -> &[u8] {
-        &self.bytes
-    }
-    /// `SHA-256(0x00 || bytes)` (the row's leaf hash column, and the next entry's `prev`).
-    pub fn leaf_hash(&self) -> Hash {
-        self.leaf_hash
-    }
-    /// The row as [`StoredEntry`].
-    pub fn to_stored(&self) -> StoredEntry {
-        StoredEntry {
-            index: self.index,
-            bytes: self.bytes.clone(),
-            leaf_hash: self.leaf_hash,
-        }
-    }
-    /// The row as [`StoredEntry`], without copying.
-    pub fn into_stored(self) -> StoredEntry {
-        StoredEntry {
-            index: self.index,
-            bytes: self.bytes,
-            leaf_hash: self.leaf_hash,
-        }
-    }
-}
-
-/// The writer's state: the next index, the previous leaf hash and the compact
-/// range of the tree, so each append is O(1) amortised and the current root
-/// O(log n). Fail-closed use with storage:
-///
-/// 1. `let p = appender.prepare(draft)?` (no state change);
-/// 2. write `p.index()`, `p.bytes()`, `p.leaf_hash()` and the new head
-///    (size `p.index() + 1`, root from [`root_after`](Self::root_after)) in one
-///    transaction;
-/// 3. only if it commits, `appender.commit(&p)?`. If it fails, drop `p`: the
-///    access the entry records must not happen.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Appender {
-    tree: RootBuilder,
-    // INVARIANT: prev.is_some() == (tree.size() > 0), the last leaf hash.
-    prev: Option<Hash>,
-}
-
-impl Appender {
-    /// The appender of an empty log.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Resumes an existing log from its compact range (stored, or rebuilt with
-    /// [`RootBuilder::from_leaf_hashes`] over the stored leaf hashes) and its
-    /// last entry's leaf hash (`None` exactly when the log is empty).
-    ///
-    /// # Errors
-    /// [`AppendError::ResumeMismatch`].
-    pub fn resume(tree: RootBuilder, last_leaf_hash: Option<Hash>) -> Result<Self, AppendError> {
-        if last_leaf_hash.is_some() != (tree.size() > 0) {
-            return Err(AppendError::ResumeMismatch { size: tree.size() });
-        }
-        Ok(Self {
-            tree,
-            prev: last_leaf_hash,
-        })
-    }
-
-    /// The index the next entry gets (= the current size).
-    pub fn next_index(&self) -> u64 {
-        self.tree.size()
-    }
-
-    /// The current root (over all committed entries).
-    pub fn root(&self) -> Hash {
-        self.tree.root()
-    }
-
-    /// The compact range, to store beside the head row.
-    pub fn tree(&self) -> &RootBuilder {
-        &self.tree
-    }
-
-    /// The last committed leaf hash (`None` for an empty log).
-    pub fn last_leaf_hash(&self) -> Option<Hash> {
-        self.prev
-    }
-
-    /// Builds the next entry from `draft` without changing state.
-    ///
-    /// # Errors
-    /// [`AppendError::Invalid`] when the entry breaks
-    /// [`AuditEntry::validate`] (index or `resource.count` over `MAX_INDEX`).
-    pub fn prepare(&self, draft: EntryDraft) -> Result<PreparedEntry, AppendError> {
-        let index = self.next_index();
-        let entry = draft.into_entry(index, self.prev);
-        entry.validate()?;
-        let bytes = entry.to_canonical_json();
-        if bytes.is_empty() {
-            // Unreachable (see to_canonical_json); refuse rather than log nothing.
-            return Err(AppendError::Invalid(DecodeError::NonCanonical {
-                offset: 0,
-            }));
-        }
-        let leaf_hash = leaf_hash(&bytes);
-        Ok(PreparedEntry {
-            index,
-            prev: self.prev,
-            bytes,
-            leaf_hash,
-        })
-    }
-
-    /// The root the tree will have once `p` is committed; for the head row
-    /// written in the same transaction. O(log n).
-    pub fn root_after(&self, p: &PreparedEntry) -> Hash {
-        let mut t = self.tree.clone();
-        match t.push(p.leaf_hash) {
-            Ok(()) => t.root(),
-            Err(_) => self.tree.root(),
-        }
-    }
-
-    /// Records that `p` was stored.
-    ///
-    /// # Errors
-    /// [`AppendError::Stale`] when `p` was not prepared against the current state.
-    pub fn commit(&mut self, p: &PreparedEntry) -> Result<(), AppendError> {
-        let stale = AppendError::Stale {
-            prepared: p.index,
-            next: self.next_index(),
-        };
-        if p.index != self.next_index() || p.prev != self.prev {
-            return Err(stale);
-        }
-        self.tree.push(p.leaf_hash).map_err(|_| stale)?;
-        self.prev = Some(p.leaf_hash);
-        Ok(())
-    }
-
-    /// [`prepare`](Self::prepare) and [`commit`](Self::commit) at once, for
-    /// in-memory logs and tests.
-    ///
-    /// # Errors
-    /// As [`prepare`](Self::prepare).
-    pub fn append(&mut self, draft: EntryDraft) -> Result<PreparedEntry, AppendError> {
-        let p = self.prepare(draft)?;
-        self.commit(&p)?;
-        Ok(p)
-    }
-
-    /// The checkpoint of the current tree under `origin`, ready to
-    /// [`Checkpoint::sign`].
-    pub fn checkpoint(&self, origin: impl Into<String>) -> Checkpoint {
-        Checkpoint {
-            origin: origin.into(),
-            size: self.tree.size(),
-            root: self.tree.root(),
-        }
-    }
-}
-
-/// Whether to cut a checkpoint now: when at least one entry is unsigned and
-/// either `entries_since >= every_n` or `seconds_since >= every_t`.
-///
-/// `entries_since`: entries appended since the last checkpoint;
-/// `seconds_since`: seconds since it; `every_n` / `every_t`: the thresholds in
-/// entries and seconds, 0 turning that trigger off.
-pub fn should_checkpoint(
-    entries_since: u64,
-    seconds_since: u64,
-    every_n: u64,
-    every_t: u64,
-) -> bool {
-    entries_since > 0
-        && ((every_n > 0 && entries_since >= every_n) || (every_t > 0 && seconds_since >= every_t))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn should_checkpoint_rules() {
-        assert!(!should_checkpoint(0, 10_000, 1000, 60));
-        assert!(should_checkpoint(1000, 0, 1000, 60));
-        assert!(!should_checkpoint(999, 59, 1000, 60));
-        assert!(should_checkpoint(1, 60, 1000, 60));
-        assert!(!should_checkpoint(5000, 5000, 0, 0));
-        assert!(should_checkpoint(5, 0, 5, 0));
-    }
 
     #[test]
     fn hex_into_matches_hex_crate() {

@@ -2,8 +2,9 @@
 //! entries (the last one at the end), then 1,200 seeded random tamperings.
 //! Each must fail verification and name the first bad index, which the test
 //! computes from the tampering itself using the documented conventions
-//! (entry problems at the entry, checkpoint problems at size-1, truncation at
-//! the first missing index).
+//! (entry problems at the entry, checkpoint signature problems at size-1, a
+//! checkpoint root that no longer matches at the first entry no earlier
+//! checkpoint proves, truncation at the first missing index).
 
 mod common;
 
@@ -95,10 +96,15 @@ fn expected_index(t: Tamper, log: &Log) -> u64 {
         Tamper::Delete { k } => k, // deleting the last entry is a truncation at k
         Tamper::SwapContents { i, .. } | Tamper::SwapRows { i, .. } => i,
         Tamper::Truncate { k } => k,
-        Tamper::ReplaceSignature { c, .. } | Tamper::ForgeRoot { c } => log.checkpoints[c].size - 1,
+        Tamper::ReplaceSignature { c, .. } => log.checkpoints[c].size - 1,
+        // Issue 13 item 8: a root mismatch is named at the first entry no
+        // checkpoint still proves (the previous checkpoint's size).
+        Tamper::ForgeRoot { c } => c.checked_sub(1).map_or(0, |p| log.checkpoints[p].size),
         Tamper::ChangeLeafHash { k, .. } => k,
-        // Entry k+1's prev no longer matches (reported at k), or the
-        // checkpoint ending at k no longer matches (size-1 = k).
+        // Entry k+1's prev no longer matches (reported at k); the last entry
+        // has no successor, so only the final checkpoint's root shows it,
+        // named at the first entry that checkpoint alone covers.
+        Tamper::Rewrite { k } if k == N - 1 => N - EVERY,
         Tamper::Rewrite { k } => k,
         Tamper::HeadRoot => N - 1,
     }
@@ -220,6 +226,7 @@ fn untouched_log_verifies() {
             signed_size: N,
             root: root(&leaves),
             size: N,
+            witnessed_size: 0,
         }
     );
     // Every entry also decodes strictly.

@@ -192,6 +192,11 @@ enum Command {
     /// data directory on first start and its SHA-256 fingerprint printed; the
     /// first start also prints a one-time bootstrap token for the operator.
     Serve(ServeArgs),
+    /// Run a minimal witness of audit logs (c2sp.org/tlog-witness): it
+    /// cosigns each checkpoint a followed log submits once it has checked the
+    /// log's signature and the consistency proof from the size it last
+    /// cosigned. Prints the key string logs pin in `audit.witnesses`.
+    Witness(WitnessArgs),
     /// Data subject requests (N7.2, N7.4): open, list (--overdue), show,
     /// send-code, verify, approve (executes once), reject, extend.
     #[command(subcommand)]
@@ -200,6 +205,25 @@ enum Command {
     /// FILE.eml` or `--dir MAILDIR`; each message exactly once.
     #[command(subcommand)]
     Intake(intake::IntakeCmd),
+}
+
+#[derive(Args)]
+struct WitnessArgs {
+    /// Address to listen on (plain HTTP: clients trust the cosignature, not the channel).
+    #[arg(long, default_value = "127.0.0.1:7380")]
+    listen: std::net::SocketAddr,
+    /// The witness's name (its cosignature key name).
+    #[arg(long, default_value = "witness.steward.local/w1")]
+    name: String,
+    /// Its Ed25519 key file (created 0600 on first start).
+    #[arg(long)]
+    key_file: PathBuf,
+    /// Its state file: the latest cosigned size and root per log (keep a backup).
+    #[arg(long)]
+    state: PathBuf,
+    /// A log to follow, as ORIGIN=VERIFIER_KEY (repeat per log/region).
+    #[arg(long, required = true)]
+    log: Vec<String>,
 }
 
 #[derive(Args)]
@@ -486,7 +510,7 @@ enum AuditCmd {
         #[arg(long)]
         subject: Option<String>,
     },
-    /// Cut a signed checkpoint now.
+    /// Cut a signed checkpoint now and publish it to the configured witnesses.
     Checkpoint,
     /// Print the verifier key (for independent verifiers).
     Key,
@@ -569,6 +593,7 @@ fn run(cli: Cli) -> Result<ExitCode, CoreError> {
         Command::Datamap(c) => return commands::notice::datamap(&cli, c),
         Command::Copy { from, to } => return commands::store::copy(&cli, from, to),
         Command::Serve(a) => return commands::serve::run(&cli, a),
+        Command::Witness(a) => return commands::audit::witness(a),
         _ => {}
     }
     let st = open(&cli)?;
@@ -629,9 +654,11 @@ fn run(cli: Cli) -> Result<ExitCode, CoreError> {
         Command::Intake(c) => intake::run(&st, c),
         Command::Requests(c) => requests::run(&st, &operator, c),
         // Handled before the store is opened.
-        Command::Notice(_) | Command::Datamap(_) | Command::Copy { .. } | Command::Serve(_) => {
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Notice(_)
+        | Command::Datamap(_)
+        | Command::Copy { .. }
+        | Command::Serve(_)
+        | Command::Witness(_) => Ok(ExitCode::SUCCESS),
     };
     // Sign what this command appended: a tail after the last checkpoint could
     // otherwise be cut together with the head row without detection.

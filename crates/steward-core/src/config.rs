@@ -69,6 +69,32 @@ pub struct AuditConfig {
     pub checkpoint_every: u64,
     /// ... or this many seconds.
     pub checkpoint_every_secs: u64,
+    /// The checkpoint signing key file (Ed25519, 0600), which must lie
+    /// outside the data directory; created on first use. Default:
+    /// `$XDG_CONFIG_HOME/steward/checkpoint-signing.key`, else
+    /// `~/.config/steward/checkpoint-signing.key`.
+    pub signing_key_file: Option<PathBuf>,
+    /// The log's verifier key, pinned (`<key name>+<8 hex>+<base64>`, as
+    /// `steward audit verifier-key` prints it): `audit verify` checks every
+    /// checkpoint against it, not against a key read from a file. When unset,
+    /// the signing key file's public key is used and `audit verify` says so.
+    pub checkpoint_verifier_key: Option<String>,
+    /// Witnesses that cosign the log's checkpoints (c2sp.org/tlog-witness).
+    pub witnesses: Vec<WitnessConfig>,
+    /// How long to wait for a witness (ms).
+    pub witness_timeout_ms: u64,
+}
+
+/// A witness of the audit log (c2sp.org/tlog-witness).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WitnessConfig {
+    /// Its submission prefix, e.g. `http://witness.example:7380`
+    /// (`/add-checkpoint` is appended).
+    pub url: String,
+    /// Its cosigning key, pinned: `<name>+<8 hex>+<base64(0x04 || key)>`
+    /// (c2sp.org/tlog-cosignature), as `steward witness` prints it.
+    pub key: String,
 }
 
 impl Default for AuditConfig {
@@ -78,7 +104,39 @@ impl Default for AuditConfig {
             key_name: "steward-audit".into(),
             checkpoint_every: 1000,
             checkpoint_every_secs: 60,
+            signing_key_file: None,
+            checkpoint_verifier_key: None,
+            witnesses: Vec::new(),
+            witness_timeout_ms: 3000,
         }
+    }
+}
+
+impl AuditConfig {
+    /// The checkpoint signing key file: `signing_key_file`, else
+    /// `$XDG_CONFIG_HOME/steward/checkpoint-signing.key`, else
+    /// `$HOME/.config/steward/checkpoint-signing.key`.
+    ///
+    /// # Errors
+    /// [`CoreError::Config`] when none can be found.
+    pub fn signing_key_path(&self) -> Result<PathBuf, CoreError> {
+        if let Some(p) = &self.signing_key_file {
+            return Ok(p.clone());
+        }
+        let base = std::env::var_os("XDG_CONFIG_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| {
+                std::env::var_os("HOME")
+                    .filter(|v| !v.is_empty())
+                    .map(|h| PathBuf::from(h).join(".config"))
+            })
+            .ok_or_else(|| {
+                CoreError::Config(
+                    "audit.signing_key_file is not set and there is no $XDG_CONFIG_HOME or $HOME: set it to a path outside the data directory".into(),
+                )
+            })?;
+        Ok(base.join("steward").join("checkpoint-signing.key"))
     }
 }
 

@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod auditlog;
 mod auth;
 mod authorize;
 pub mod config;
@@ -27,6 +28,7 @@ mod services;
 mod tenancy;
 mod transfers;
 mod vault;
+mod witness_http;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -37,12 +39,13 @@ use steward_policy::PolicyEngine;
 use steward_store::{ChangeSet, SqliteStore, Store, StoreOptions};
 use thiserror::Error;
 
+pub use auditlog::{AuditVerification, WitnessAnswer, WitnessService, checkpoint_signer};
 pub use auth::{
     AuthFailure, Authenticated, IssuedToken, MAX_TOKEN_TTL_SECS, PASSWORD_CHARS, TOKEN_SCOPES,
     TokenInfo, hash_password, scope_allows, verify_password,
 };
 pub use authorize::{Authorized, ManagementAction, Target};
-pub use config::Config;
+pub use config::{Config, WitnessConfig};
 pub use dsr::{
     Channel, CodeMessage, CodeSender, DsrConfig, Jurisdiction, NewRequestDetails, OutboxSender,
     Request, RequestFilter, RequestResult,
@@ -123,6 +126,9 @@ pub struct Steward {
     regions: Vec<RegionStore>,
     blind_key: steward_crypto::Zeroizing<[u8; 32]>,
     verifier_key: String,
+    /// Whether `verifier_key` was pinned in configuration (else it was
+    /// derived from the signing key file).
+    verifier_pinned: bool,
     /// Ids of the data subject requests this process is executing now (with
     /// how many threads are at each):
     /// [`Steward::resume_in_progress`] never marks those interrupted.
@@ -199,8 +205,7 @@ pub fn copy_store(
     from: &str,
     to: &str,
 ) -> Result<steward_store::CopySummary, CoreError> {
-    let keyring = LocalKeyring::open_or_create(&data_dir.join(&config.keyring_file))?;
-    let signing_key = keyring.audit_signing_key()?;
+    let signer = checkpoint_signer(data_dir, config)?;
     let opts = |region: &str| StoreOptions {
         region: region.to_owned(),
         busy_timeout_ms: 5000,
@@ -208,7 +213,7 @@ pub fn copy_store(
         checkpoint_every_secs: config.audit.checkpoint_every_secs,
         origin: format!("{}/{}", config.audit.origin, region),
         key_name: config.audit.key_name.clone(),
-        signing_key: signing_key.clone(),
+        signing_key: signer.clone(),
     };
     // The region is the one whose store is `from`, else the first.
     let region = config
@@ -338,12 +343,11 @@ impl Steward {
         let keyring_path = data_dir.join(&config.keyring_file);
         let keyring_is_new = !keyring_path.exists();
         let keyring = LocalKeyring::open_or_create(&keyring_path)?;
-        let signing_key = keyring.audit_signing_key()?;
-        let verifier_key = steward_audit::verifier_key_string(
-            &config.audit.key_name,
-            &signing_key.verifying_key(),
-        )
-        .map_err(|e| CoreError::Config(format!("audit.key_name: {e}")))?;
+        // Issue 13 item 4: the signing key comes from a provider outside the
+        // data directory, and verification from a key pinned in configuration.
+        let signing_key = checkpoint_signer(data_dir, &config)?;
+        let (verifier_key, verifier_pinned) =
+            auditlog::verifier_key(&config.audit, signing_key.as_ref())?;
         let mut regions = Vec::with_capacity(config.regions.len());
         for region in &config.regions {
             let location = region
@@ -375,6 +379,7 @@ impl Steward {
             regions,
             blind_key,
             verifier_key,
+            verifier_pinned,
             executing: Mutex::new(Default::default()),
             stored_clock: opts.stored_clock.clone(),
         };

@@ -2,10 +2,8 @@
 //! audit log's verification, proofs and search.
 
 use serde::{Deserialize, Serialize};
-use steward_audit::{
-    Head, LogVerifier, StoredCheckpoint, StoredEntry, VerifierKey, VerifyFailure, VerifyReport,
-};
 use steward_audit::{Resource, ResourceKind};
+use steward_audit::{VerifyFailure, VerifyReport};
 use steward_domain::{Principal, PrincipalKind, SubjectId};
 use steward_store::{ChangeSet, RegistryTable};
 
@@ -539,70 +537,6 @@ impl Steward {
         Ok(out)
     }
 
-    /// Recompute the whole audit log: every leaf hash, the hash chain, every
-    /// checkpoint's signature and root, and the head row. Reports the first bad
-    /// index and what is wrong there.
-    ///
-    /// Every region's log is verified; the report adds up their entries and
-    /// checkpoints (root and size are the primary region's). A failure names
-    /// the region.
-    pub fn audit_verify(&self) -> Result<VerifyOutcome, CoreError> {
-        let mut total: Option<VerifyReport> = None;
-        for r in 0..self.regions.len() {
-            match self.audit_verify_region(r)? {
-                VerifyOutcome::Ok(rep) => match &mut total {
-                    None => total = Some(rep),
-                    Some(t) => {
-                        t.entries += rep.entries;
-                        t.checkpoints_verified += rep.checkpoints_verified;
-                    }
-                },
-                VerifyOutcome::Failed(mut f) => {
-                    if self.regions.len() > 1 {
-                        f.what = format!("region {}: {}", self.regions[r].config.name, f.what);
-                    }
-                    return Ok(VerifyOutcome::Failed(f));
-                }
-            }
-        }
-        total
-            .map(VerifyOutcome::Ok)
-            .ok_or_else(|| CoreError::Config("no regions".into()))
-    }
-
-    /// Verify one region's audit log.
-    pub fn audit_verify_region(&self, region: usize) -> Result<VerifyOutcome, CoreError> {
-        let key =
-            VerifierKey::parse(&self.verifier_key).map_err(|e| CoreError::Input(e.to_string()))?;
-        let store = self.rstore(region)?;
-        let cps: Vec<StoredCheckpoint> = store
-            .checkpoints()?
-            .into_iter()
-            .map(|(size, note)| StoredCheckpoint { size, note })
-            .collect();
-        let (size, root) = store.audit_head()?;
-        let mut v = LogVerifier::new(&cps, Some(Head { size, root }), &key);
-        let mut failure = None;
-        store.audit_scan(0, u64::MAX, &mut |row| {
-            if let Err(f) = v.push(&StoredEntry {
-                index: row.index,
-                bytes: row.entry,
-                leaf_hash: row.leaf_hash,
-            }) {
-                failure = Some(f);
-                return false;
-            }
-            true
-        })?;
-        if let Some(f) = failure {
-            return Ok(VerifyOutcome::Failed(f));
-        }
-        Ok(match v.finish() {
-            Ok(r) => VerifyOutcome::Ok(r),
-            Err(f) => VerifyOutcome::Failed(f),
-        })
-    }
-
     fn leaf_hashes(&self, to: u64) -> Result<Vec<[u8; 32]>, CoreError> {
         let mut leaves = Vec::new();
         self.store()?.audit_scan(0, to, &mut |row| {
@@ -668,16 +602,10 @@ impl Steward {
         Ok((o, n, proof))
     }
 
-    /// Cut a signed checkpoint now.
+    /// Cut a signed checkpoint now and publish it to the configured
+    /// witnesses (best effort: see [`Steward::audit_checkpoint_published`]).
     pub fn audit_checkpoint(&self) -> Result<u64, CoreError> {
-        let mut size = 0;
-        for r in 0..self.regions.len() {
-            let s = self.rstore(r)?.cut_checkpoint()?;
-            if r == 0 {
-                size = s;
-            }
-        }
-        Ok(size)
+        Ok(self.audit_checkpoint_published()?.0)
     }
 
     /// [`Steward::audit_search_as`] as the configured operator (the CLI's

@@ -7,7 +7,6 @@ use std::path::Path;
 use rand::{Rng, SeedableRng};
 use steward_audit::{Decision, EntryDraft, Resource, ResourceKind, Timestamp, Token};
 use steward_core::{AccessRequest, Action, Config, CoreError, OpenOptions, Steward, VerifyOutcome};
-use steward_crypto::{KeyringProvider, LocalKeyring};
 use steward_domain::{
     Category, Fields, IdentifierKind, Kind, NewRecord, Product, Purpose, SubjectIdentifier,
 };
@@ -186,8 +185,8 @@ fn random_tamperings_of_a_10000_entry_log_are_named() {
     };
     let start = r.entries;
     {
-        // Append through the store with the keyring's signing key, 1,000 per commit.
-        let kr = LocalKeyring::open_or_create(&dir.path().join("keys/keyring.json")).unwrap();
+        // Append through the store with Steward's checkpoint signer, 1,000 per commit.
+        let signer = steward_core::checkpoint_signer(dir.path(), &Config::default()).unwrap();
         let mut store = SqliteStore::open(
             &dir.path().join("jp.sqlite3"),
             StoreOptions {
@@ -197,7 +196,7 @@ fn random_tamperings_of_a_10000_entry_log_are_named() {
                 checkpoint_every_secs: 3600,
                 origin: "steward.klustr.io/audit/jp".into(),
                 key_name: "steward-audit".into(),
-                signing_key: kr.audit_signing_key().unwrap(),
+                signing_key: signer,
             },
         )
         .unwrap();

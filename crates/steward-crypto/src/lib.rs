@@ -10,7 +10,9 @@
 //!   of their ciphertexts unreadable.
 //! - **Blind index**: HMAC-SHA-256 under its own key, separate from every
 //!   encryption key, so identifiers are found without being stored in clear.
-//! - **Signing**: the Ed25519 key that signs audit checkpoints.
+//! - **Signing**: [`FileSigner`], the default provider of the Ed25519 key that
+//!   signs audit checkpoints: a 0600 file outside the data directory (the
+//!   keyring's own `audit_signing_seed` is no longer used for checkpoints).
 //!
 //! The default provider, [`LocalKeyring`], keeps its keys in one JSON file
 //! created on first use with mode 0600. A KMS or HSM provider implements the
@@ -21,10 +23,12 @@
 mod envelope;
 mod keyring;
 mod record;
+mod signer;
 
 pub use envelope::{BlindIndex, DataKey, IdentifierAad, RecordAad, SealedKey, Sealer, blind_index};
 pub use keyring::{KekInfo, KeyringProvider, LocalKeyring};
 pub use record::{RECORD_V2_HEADER, RecordAadV2};
+pub use signer::FileSigner;
 /// Zeroizing buffers, as [`KeyringProvider`] hands out key material.
 pub use zeroize::Zeroizing;
 

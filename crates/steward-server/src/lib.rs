@@ -35,6 +35,7 @@ mod routes;
 mod state;
 mod tls;
 mod views;
+mod witness;
 mod zip_stream;
 
 use std::net::SocketAddr;
@@ -48,6 +49,7 @@ use tokio::sync::oneshot;
 pub use limits::LimitsClock;
 pub use options::{ServeOptions, ServerError, check_options};
 pub use tls::fingerprint_hex;
+pub use witness::{run_witness, start_witness, witness_router};
 
 /// A server that is running.
 #[derive(Debug)]

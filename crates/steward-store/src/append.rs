@@ -152,8 +152,13 @@ pub(crate) fn plan(
             size: size as u64,
             root: range.root(),
         }
-        .sign(&opts.signing_key, &opts.key_name)
-        .map_err(|_| "checkpoint origin or key name")?;
+        .sign_with(opts.signing_key.as_ref(), &opts.key_name)
+        .map_err(|e| match e {
+            steward_audit::SignNoteError::Signer(_) => {
+                "the checkpoint signer failed (its key file, KMS or HSM)"
+            }
+            _ => "checkpoint origin or key name",
+        })?;
         cp_size = size;
         cp_at = now;
         Some(CheckpointRow {

@@ -1,6 +1,8 @@
 //! [`StoreOptions`]: what every backend is opened with.
 
-use ed25519_dalek::SigningKey;
+use std::sync::Arc;
+
+use steward_audit::CheckpointSigner;
 
 /// Options of a store.
 #[derive(Clone)]
@@ -17,8 +19,9 @@ pub struct StoreOptions {
     pub origin: String,
     /// Signing key name in the note's signature line.
     pub key_name: String,
-    /// The checkpoint signing key.
-    pub signing_key: SigningKey,
+    /// The checkpoint signing key's provider (a key file outside the data
+    /// directory by default; a KMS or HSM implements the same trait).
+    pub signing_key: Arc<dyn CheckpointSigner>,
 }
 
 impl std::fmt::Debug for StoreOptions {

@@ -41,7 +41,7 @@ fn options(checkpoint_every: u64) -> StoreOptions {
         checkpoint_every_secs: 3600,
         origin: ORIGIN.into(),
         key_name: KEY_NAME.into(),
-        signing_key: signing_key(),
+        signing_key: std::sync::Arc::new(signing_key()),
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use steward_core::{AuditFilter, CoreError, Steward, VerifyOutcome};
+use steward_core::{AuditFilter, CoreError, Steward, VerifyOutcome, WitnessService};
 
 use crate::AuditCmd;
 
@@ -12,26 +12,33 @@ pub(crate) fn run(st: &Steward, c: AuditCmd) -> Result<ExitCode, CoreError> {
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD;
     match c {
-        AuditCmd::Verify => match st.audit_verify()? {
-            VerifyOutcome::Ok(r) => {
-                outln!(
-                    "audit log verifies: {} entries, {} signed checkpoints (signed size {}), root {}",
-                    r.entries,
-                    r.checkpoints_verified,
-                    r.signed_size,
-                    b64.encode(r.root)
-                );
-                Ok(ExitCode::SUCCESS)
+        AuditCmd::Verify => {
+            let v = st.audit_verify_detailed()?;
+            for n in &v.notes {
+                eprintln!("note: {n}");
             }
-            VerifyOutcome::Failed(f) => {
-                outln!(
-                    "audit log does NOT verify: first bad index {}: {}",
-                    f.first_bad_index,
-                    f.what
-                );
-                Ok(ExitCode::from(1))
+            match v.outcome {
+                VerifyOutcome::Ok(r) => {
+                    outln!(
+                        "audit log verifies: {} entries, {} signed checkpoints (signed size {}, witnessed size {}), root {}",
+                        r.entries,
+                        r.checkpoints_verified,
+                        r.signed_size,
+                        r.witnessed_size,
+                        b64.encode(r.root)
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                VerifyOutcome::Failed(f) => {
+                    outln!(
+                        "audit log does NOT verify: first bad index {}: {}",
+                        f.first_bad_index,
+                        f.what
+                    );
+                    Ok(ExitCode::from(1))
+                }
             }
-        },
+        }
         AuditCmd::Prove { index: Some(i), .. } => {
             let (entry, note, proof) = st.audit_prove_inclusion(i)?;
             let out = serde_json::json!({
@@ -87,7 +94,11 @@ pub(crate) fn run(st: &Steward, c: AuditCmd) -> Result<ExitCode, CoreError> {
             Ok(ExitCode::SUCCESS)
         }
         AuditCmd::Checkpoint => {
-            outln!("checkpoint at size {}", st.audit_checkpoint()?);
+            let (size, notes) = st.audit_checkpoint_published()?;
+            outln!("checkpoint at size {size}");
+            for n in &notes {
+                outln!("{n}");
+            }
             Ok(ExitCode::SUCCESS)
         }
         AuditCmd::Key => {
@@ -95,4 +106,25 @@ pub(crate) fn run(st: &Steward, c: AuditCmd) -> Result<ExitCode, CoreError> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `steward witness`: a minimal C2SP tlog-witness for tests and small
+/// deployments, serving until Ctrl-C.
+pub(crate) fn witness(a: &crate::WitnessArgs) -> Result<ExitCode, CoreError> {
+    let logs = a
+        .log
+        .iter()
+        .map(|l| {
+            l.split_once('=')
+                .map(|(o, k)| (o.to_owned(), k.to_owned()))
+                .ok_or_else(|| {
+                    CoreError::Input(format!(
+                        "--log `{l}`: expected ORIGIN=VERIFIER_KEY, e.g. steward.klustr.io/audit/jp=steward-audit+1234abcd+AQ…"
+                    ))
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let svc = WitnessService::open(&a.name, &a.key_file, &a.state, &logs)?;
+    steward_server::run_witness(svc, a.listen).map_err(|e| CoreError::Input(e.to_string()))?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -17,7 +17,7 @@ fn options() -> StoreOptions {
         checkpoint_every_secs: 3600,
         origin: "steward.test/audit/jp".into(),
         key_name: "steward-audit".into(),
-        signing_key: SigningKey::from_bytes(&[7; 32]),
+        signing_key: std::sync::Arc::new(SigningKey::from_bytes(&[7; 32])),
     }
 }
 
