@@ -38,6 +38,7 @@ fn open_store(
             origin,
             key_name,
             signing_key: kr.audit_signing_key(),
+            allow_plaintext_store: false,
         },
     )
     .map_err(store_err)

@@ -19,6 +19,10 @@ pub struct StoreOptions {
     pub key_name: String,
     /// The checkpoint signing key.
     pub signing_key: SigningKey,
+    /// Connect to a PostgreSQL store that is not on a loopback address
+    /// without TLS (N5.3 requires TLS: only for a network the operator
+    /// vouches for). Default off; a SQLite store ignores it.
+    pub allow_plaintext_store: bool,
 }
 
 impl std::fmt::Debug for StoreOptions {
@@ -26,6 +30,7 @@ impl std::fmt::Debug for StoreOptions {
         f.debug_struct("StoreOptions")
             .field("region", &self.region)
             .field("origin", &self.origin)
+            .field("allow_plaintext_store", &self.allow_plaintext_store)
             .finish_non_exhaustive()
     }
 }

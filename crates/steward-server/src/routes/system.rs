@@ -1,7 +1,8 @@
 //! The public and operational endpoints: liveness, the GPC resource, the
 //! OpenAPI document and its HTML rendering, and the Prometheus metrics.
 //! `/healthz` and `/.well-known/gpc.json` take no credential; the others
-//! take any valid token, whatever its scopes.
+//! take a token without scopes or with scope `operate` (N5.1; issue 14
+//! item 7: a scope limits every endpoint but the two public ones).
 
 use axum::Router;
 use axum::extract::State;
@@ -15,18 +16,23 @@ use crate::authn::{Caller, needs_scope};
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
 
-/// The token scope these routes need: none (any valid token; two take none).
-const SCOPE: Option<&str> = None;
+/// The token scope the operational routes need (N5.1): the API documents
+/// and the metrics are not public, and a scoped token reaches them only
+/// with `operate`.
+const SCOPE: &str = "operate";
 
 /// These routes.
 pub(crate) fn router() -> Router<AppState> {
-    Router::new()
+    let public = Router::new()
         .route("/healthz", get(healthz))
         .route("/.well-known/gpc.json", get(gpc))
+        .route_layer(needs_scope(None));
+    Router::new()
         .route("/openapi.json", get(openapi_json))
         .route("/docs", get(docs))
         .route("/metrics", get(metrics))
-        .route_layer(needs_scope(SCOPE))
+        .route_layer(needs_scope(Some(SCOPE)))
+        .merge(public)
 }
 
 /// This feature's part of the OpenAPI document.
