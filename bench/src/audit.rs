@@ -39,6 +39,7 @@ fn open_store(
             origin,
             key_name,
             signing_key: signer,
+            allow_plaintext_store: false,
         },
     )
     .map_err(store_err)

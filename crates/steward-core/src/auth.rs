@@ -92,8 +92,12 @@ impl From<&TokenRow> for TokenInfo {
 /// | `manage` | tokens, principals, obligations, partners, organisations |
 /// | `self` | the `/v1/me` self-service endpoints (N7) |
 /// | `requests` | data subject requests |
-pub const TOKEN_SCOPES: [&str; 7] = [
-    "ingest", "read", "export", "admin", "manage", "self", "requests",
+/// | `operate` | `/metrics`, `/openapi.json` and `/docs` |
+///
+/// Only `/healthz` and `/.well-known/gpc.json` take no token and are
+/// outside every scope.
+pub const TOKEN_SCOPES: [&str; 8] = [
+    "ingest", "read", "export", "admin", "manage", "self", "requests", "operate",
 ];
 
 /// Whether a token with `scopes` may call an endpoint of scope `needed`
@@ -164,11 +168,16 @@ fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// Whether `id` has the shape of a token id (16 lowercase hex digits).
+fn is_token_id(id: &str) -> bool {
+    id.len() == 16 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 /// Split `stw_<16 hex>_<43 base64url>` into its id, or `None`.
 fn token_id(token: &str) -> Option<&str> {
     let rest = token.strip_prefix("stw_")?;
     let (id, secret) = rest.split_once('_')?;
-    let id_ok = id.len() == 16 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    let id_ok = is_token_id(id);
     let secret_ok = secret.len() == 43
         && secret
             .bytes()
@@ -357,27 +366,34 @@ impl Steward {
     }
 
     /// Revoke token `id` as `by`: refused from the next request on. A
-    /// principal may revoke its own tokens; any other token's revocation is
-    /// decided by the pack ([`ManagementAction::TokenRevoke`],
-    /// `manage_principals`, N5.5), audited. Returns whether the token
-    /// existed.
+    /// principal may revoke its own tokens; any other token's revocation,
+    /// or that of an id that names no token, is decided by the pack
+    /// ([`ManagementAction::TokenRevoke`], `manage_principals`, N5.5),
+    /// audited. Returns whether the token existed (asked only of an
+    /// allowed principal).
     ///
     /// Errors: [`CoreError::Denied`] (audited); [`CoreError::Input`] for an
     /// unknown `by`.
     pub fn revoke_token(&self, by: &str, id: &str) -> Result<bool, CoreError> {
-        if id == BOOTSTRAP_MARKER {
-            return Ok(false);
+        let row = if is_token_id(id) {
+            self.token_row(id)?
+        } else {
+            None
+        };
+        // Another principal's token, or an id that names none, is decided
+        // first (audited): a refusal does not tell whether the id exists
+        // (issue 14 item 8).
+        if row.as_ref().is_none_or(|r| r.principal != by) {
+            let what = if is_token_id(id) {
+                format!("token:{id}")
+            } else {
+                "token:malformed".to_owned()
+            };
+            self.authorize_management(by, ManagementAction::TokenRevoke, Target::named(&what))?;
         }
-        let Some(mut row) = self.token_row(id)? else {
+        let Some(mut row) = row else {
             return Ok(false);
         };
-        if row.principal != by {
-            self.authorize_management(
-                by,
-                ManagementAction::TokenRevoke,
-                Target::named(&format!("token:{id}")),
-            )?;
-        }
         row.revoked = true;
         self.store()?
             .commit(self.token_change(&row, by, "token_revoke"))?;
@@ -449,9 +465,11 @@ impl Steward {
     ///
     /// Returns `None`, the same for every reason, when there is no such
     /// user, no password is set, the user is suspended (N6.5c) or the
-    /// password does not match. The password is checked against an
-    /// argon2id hash (PHC string); an unknown user is checked against a
-    /// dummy hash so every failure costs about the same.
+    /// password does not match. Every attempt does the same work, one
+    /// argon2id verification (issue 14 item 5): against the user's hash, or
+    /// against a fixed dummy hash of the same parameters when there is no
+    /// hash to check or the user is suspended, so the time does not tell
+    /// which reason it was.
     pub fn login(
         &self,
         user: &str,
@@ -466,7 +484,7 @@ impl Steward {
         let ok = match hash {
             Some(h) => verify_password(password, &h),
             None => {
-                let _ = verify_password(password, dummy_hash());
+                let _ = verify_password(password, DUMMY_HASH);
                 false
             }
         };
@@ -480,6 +498,29 @@ impl Steward {
             token: tok,
             info: TokenInfo::from(&row),
         }))
+    }
+
+    /// Tell the administrators of user `user`'s organisation that its logins
+    /// were locked after repeated failures (N5.1, issue 14 item 6): an audit
+    /// entry `login_lockout` naming the user and the organisation. Nothing
+    /// is recorded for a name that is no user (the name is the client's
+    /// input). Returns whether an entry was recorded.
+    ///
+    /// Errors: [`CoreError::Store`] when the entry cannot be written.
+    pub fn record_login_lockout(&self, user: &str) -> Result<bool, CoreError> {
+        let Some(account) = self.user(user)? else {
+            return Ok(false);
+        };
+        let mut e = system_entry("login_lockout", &account.name, "", self.policy.version());
+        e.clause_ids = vec![token("N5.1")];
+        e.resource = Resource::new(ResourceKind::Principal)
+            .id(token(&account.name))
+            .id(token(&format!("organisation:{}", account.organisation)));
+        self.store()?.commit(ChangeSet {
+            audit: vec![e],
+            ..Default::default()
+        })?;
+        Ok(true)
     }
 }
 
@@ -499,6 +540,7 @@ pub fn hash_password(password: &str) -> Result<String, CoreError> {
     if !PASSWORD_CHARS.contains(&n) {
         return Err(CoreError::Input("password: 12 to 1024 characters".into()));
     }
+    count_argon2_run();
     let salt =
         argon2::password_hash::SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
     argon2::Argon2::default()
@@ -511,6 +553,7 @@ pub fn hash_password(password: &str) -> Result<String, CoreError> {
 /// a malformed hash.
 pub fn verify_password(password: &str, hash: &str) -> bool {
     use argon2::PasswordVerifier as _;
+    count_argon2_run();
     argon2::password_hash::PasswordHash::new(hash)
         .map(|h| {
             argon2::Argon2::default()
@@ -520,16 +563,28 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// A fixed argon2id hash of a random password, to spend the time of one
-/// verification when there is no hash to verify against.
-fn dummy_hash() -> &'static str {
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DUMMY.get_or_init(|| {
-        let mut pw = [0u8; 18];
-        rand::rng().fill_bytes(&mut pw);
-        hash_password(&hex::encode(pw)).unwrap_or_default()
-    })
+thread_local! {
+    /// argon2id runs (hashes and verifications) on this thread.
+    static ARGON2_RUNS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
+
+fn count_argon2_run() {
+    ARGON2_RUNS.with(|n| n.set(n.get() + 1));
+}
+
+/// How many argon2id runs ([`hash_password`] and [`verify_password`])
+/// this thread has made: a test hook to prove that every failed login
+/// does the same work (issue 14 item 5), without timing anything.
+#[doc(hidden)]
+pub fn argon2_runs_on_this_thread() -> u64 {
+    ARGON2_RUNS.with(std::cell::Cell::get)
+}
+
+/// An argon2id hash (argon2's default parameters, those of
+/// [`hash_password`]) of a random password nobody knows, verified against
+/// when there is no hash to verify, so that every failed login costs one
+/// verification. A constant: nothing is hashed at the first failure.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$q6eWCc0W1wQYzjNGXWhBYA$IRjItEKw5zVHmxEnh0Et0PHBClWbNYLIC4maE52iStM";
 
 #[cfg(test)]
 mod tests {
@@ -549,6 +604,21 @@ mod tests {
             None
         );
         assert_eq!(token_id(""), None);
+    }
+
+    /// The dummy hash is a well-formed argon2id PHC string with the
+    /// parameters [`hash_password`] uses, so verifying against it costs
+    /// what verifying a real hash costs (issue 14 item 5).
+    #[test]
+    fn the_dummy_hash_has_the_parameters_of_real_hashes() {
+        let dummy = argon2::password_hash::PasswordHash::new(DUMMY_HASH).unwrap();
+        let real_text = hash_password("a password of some length").unwrap();
+        let real = argon2::password_hash::PasswordHash::new(&real_text).unwrap();
+        assert_eq!(dummy.algorithm, real.algorithm);
+        assert_eq!(dummy.version, real.version);
+        assert_eq!(dummy.params, real.params);
+        assert_eq!(dummy.hash.map(|h| h.len()), real.hash.map(|h| h.len()));
+        assert!(!verify_password("a password of some length", DUMMY_HASH));
     }
 
     #[test]

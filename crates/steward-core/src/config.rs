@@ -182,6 +182,11 @@ pub struct Config {
     /// the first region. Reading a subject of another region is a
     /// cross-region read: only centralised operations may, and it is recorded.
     pub processing_region: Option<String>,
+    /// Connect to a PostgreSQL store that is not on a loopback address
+    /// without TLS (N5.3 requires TLS there: a store URL without
+    /// `sslmode=require` or stricter is refused at open unless this is
+    /// `true`). Default `false`.
+    pub allow_plaintext_store: bool,
 }
 
 impl Default for Config {
@@ -219,6 +224,7 @@ impl Default for Config {
             kek_rotation: "1d".into(),
             kek_retire_after: "0s".into(),
             processing_region: None,
+            allow_plaintext_store: false,
         }
     }
 }

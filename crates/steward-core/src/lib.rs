@@ -42,7 +42,7 @@ use thiserror::Error;
 pub use auditlog::{AuditVerification, WitnessAnswer, WitnessService, checkpoint_signer};
 pub use auth::{
     AuthFailure, Authenticated, IssuedToken, MAX_TOKEN_TTL_SECS, PASSWORD_CHARS, TOKEN_SCOPES,
-    TokenInfo, hash_password, scope_allows, verify_password,
+    TokenInfo, argon2_runs_on_this_thread, hash_password, scope_allows, verify_password,
 };
 pub use authorize::{Authorized, ManagementAction, Target};
 pub use config::{Config, WitnessConfig};
@@ -214,6 +214,7 @@ pub fn copy_store(
         origin: format!("{}/{}", config.audit.origin, region),
         key_name: config.audit.key_name.clone(),
         signing_key: signer.clone(),
+        allow_plaintext_store: config.allow_plaintext_store,
     };
     // The region is the one whose store is `from`, else the first.
     let region = config
@@ -362,6 +363,7 @@ impl Steward {
                 origin: format!("{}/{}", config.audit.origin, region.name),
                 key_name: config.audit.key_name.clone(),
                 signing_key: signing_key.clone(),
+                allow_plaintext_store: config.allow_plaintext_store,
             };
             // N4.3: every region gets the same store code, encryption, policy and audit.
             let store = open_region_store(data_dir, &location, store_opts)?;
@@ -508,6 +510,18 @@ impl Steward {
     /// The configured regions, in order (the first is the primary region).
     pub fn regions(&self) -> impl Iterator<Item = &config::RegionConfig> {
         self.regions.iter().map(|r| &r.config)
+    }
+
+    /// How each region's store is reached (N5.3), for the log: the region
+    /// name and `local file`, or `PostgreSQL host:port/db: TLS (sslmode=…)`
+    /// or the plain text allowed (loopback, `allow_plaintext_store`).
+    pub fn store_transports(&self) -> Vec<(String, String)> {
+        (0..self.regions.len())
+            .filter_map(|i| {
+                let t = self.rstore(i).ok()?.transport();
+                Some((self.regions[i].config.name.clone(), t))
+            })
+            .collect()
     }
 
     /// The index of the region named `name`.

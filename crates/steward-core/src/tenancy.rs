@@ -186,12 +186,13 @@ impl Steward {
     }
 
     /// The organisation of the subject an identifier names (through the
-    /// blind index), if it names one that belongs to an organisation.
+    /// blind index), if it names exactly one that belongs to an
+    /// organisation (an ambiguous identifier is left to the gate).
     pub fn organisation_of_identifier(
         &self,
         identifier: &str,
     ) -> Result<Option<String>, CoreError> {
-        match self.find(identifier)? {
+        match self.find_before_gate(identifier)? {
             Some(s) => self.organisation_of_subject(s),
             None => Ok(None),
         }
@@ -468,6 +469,38 @@ impl Steward {
             .ok_or_else(|| CoreError::Input(format!("no user `{name}`")))
     }
 
+    /// The account an administrator's power (`action` on `category` for
+    /// `purpose`) names. An unknown name is decided by the gate first, as
+    /// a user of no organisation whose subject is nobody: a principal it
+    /// refuses gets the same audited denial as for another organisation's
+    /// user, and only an allowed principal learns that there is no such
+    /// user (issue 14 item 8).
+    ///
+    /// Errors: [`CoreError::Denied`] (audited); [`CoreError::NotFound`].
+    fn user_for_admin(
+        &self,
+        by: &str,
+        user: &str,
+        action: Action,
+        category: Category,
+        purpose: Purpose,
+        obligation: Option<&str>,
+    ) -> Result<UserAccount, CoreError> {
+        if let Some(u) = self.user(user)? {
+            return Ok(u);
+        }
+        let nobody = AccessRequest::new(by, action, SubjectId(0).to_string())
+            .category(category)
+            .purpose(purpose)
+            .obligation(obligation);
+        if !self.predecide(&nobody)? {
+            return self.deny_through_gate(&nobody);
+        }
+        Err(CoreError::NotFound(
+            "no such user: see GET /v1/organisations/{id}/users".into(),
+        ))
+    }
+
     /// The gate request of an administrator's power over a user.
     fn admin_request(
         by: &str,
@@ -519,7 +552,14 @@ impl Steward {
         user: &str,
         category: Category,
     ) -> Result<(Opened, Vec<OpenedRecord>), CoreError> {
-        let u = self.user_or_input(user)?;
+        let u = self.user_for_admin(
+            by,
+            user,
+            Action::AdminView,
+            category,
+            Purpose::ProvideServices,
+            None,
+        )?;
         self.read(&Self::admin_request(
             by,
             &u,
@@ -540,7 +580,14 @@ impl Steward {
         password: &str,
     ) -> Result<u64, CoreError> {
         check_password_length(password)?;
-        let mut u = self.user_or_input(user)?;
+        let mut u = self.user_for_admin(
+            by,
+            user,
+            Action::AdminChangePassword,
+            Category::Account,
+            Purpose::ProvideServices,
+            None,
+        )?;
         let opened = self.gate(
             &Self::admin_request(
                 by,
@@ -561,7 +608,14 @@ impl Steward {
     /// access. Suspension revokes the user's principal and every token of
     /// it at once: the next request with any of them is refused.
     pub fn admin_suspend(&self, by: &str, user: &str, suspend: bool) -> Result<u64, CoreError> {
-        let mut u = self.user_or_input(user)?;
+        let mut u = self.user_for_admin(
+            by,
+            user,
+            Action::AdminSuspend,
+            Category::Account,
+            Purpose::ProvideServices,
+            None,
+        )?;
         let opened = self.gate(
             &Self::admin_request(
                 by,
@@ -601,7 +655,14 @@ impl Steward {
         user: &str,
         obligation: Option<&str>,
     ) -> Result<(Opened, Vec<OpenedRecord>), CoreError> {
-        let u = self.user_or_input(user)?;
+        let u = self.user_for_admin(
+            by,
+            user,
+            Action::AdminLegalAccess,
+            Category::Account,
+            Purpose::Comply,
+            obligation,
+        )?;
         self.read(&Self::admin_request(
             by,
             &u,
@@ -620,7 +681,14 @@ impl Steward {
         user: &str,
         restrictions: Restrictions,
     ) -> Result<u64, CoreError> {
-        let mut u = self.user_or_input(user)?;
+        let mut u = self.user_for_admin(
+            by,
+            user,
+            Action::AdminRestrict,
+            Category::Account,
+            Purpose::ProvideServices,
+            None,
+        )?;
         let opened = self.gate(
             &Self::admin_request(
                 by,
@@ -758,7 +826,7 @@ impl Steward {
         principal: &str,
         identifier: &str,
     ) -> Result<Option<String>, CoreError> {
-        let Some(s) = self.find(identifier)? else {
+        let Some(s) = self.find_before_gate(identifier)? else {
             return Ok(None);
         };
         if let Some(refusal) = self.own_export_refusal(principal, s)? {

@@ -197,6 +197,7 @@ fn receipt_date_is_honoured_by_the_key_schedule_on_postgresql_issue13_item1() {
             origin: "test/jp".into(),
             key_name: "test".into(),
             signing_key: std::sync::Arc::new(ed25519_dalek::SigningKey::from_bytes(&[7; 32])),
+            allow_plaintext_store: false,
         };
         let s = steward_store::open_store(&store, opts).unwrap();
         s.wrapped_key(alice).unwrap().unwrap()

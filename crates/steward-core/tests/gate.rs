@@ -197,6 +197,7 @@ fn random_tamperings_of_a_10000_entry_log_are_named() {
                 origin: "steward.klustr.io/audit/jp".into(),
                 key_name: "steward-audit".into(),
                 signing_key: signer,
+                allow_plaintext_store: false,
             },
         )
         .unwrap();

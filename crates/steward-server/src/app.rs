@@ -1,6 +1,8 @@
 //! The application: the feature routers (`routes`) under the middleware
-//! every request passes (request id, timeout, the body read whole, security
-//! headers, metrics, one access-log line, problem+json for every error).
+//! every request passes (request id, timeout, the credential checked and
+//! then the body read whole, within its budget and a slow-body timeout,
+//! security headers, metrics, one access-log line, problem+json for every
+//! error).
 
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex};
@@ -61,13 +63,26 @@ async fn around(
     let start = Instant::now();
     let principal = Arc::new(Mutex::new(None::<String>));
     let metrics = state.metrics.clone();
-    let body_limit = state.body_limit;
-    let body_budget = state.body_budget.clone();
+    let st = state.clone();
     let mut resp = REQUEST_ID
         .scope(
             rid.clone(),
             PRINCIPAL.scope(principal.clone(), async move {
                 let handle = async move {
+                    let mut req = req;
+                    // The credential is checked before the body is read: a
+                    // request without a valid one draws on a small budget
+                    // of its own, so it cannot starve authenticated clients
+                    // (issue 14 item 4).
+                    let authenticated = crate::authn::check_token_early(&st, &mut req).await;
+                    let (limit, budget) = if authenticated {
+                        (st.body_limit, st.body_budget.clone())
+                    } else {
+                        (st.anon_body_limit, st.anon_budget.clone())
+                    };
+                    if let Some(refusal) = declared_too_large(&req, limit, authenticated) {
+                        return refusal;
+                    }
                     // The body's share of the budget (its declared length, or
                     // the limit when undeclared), held until the answer: a
                     // request waits for it within the request timeout.
@@ -76,16 +91,19 @@ async fn around(
                         .body()
                         .size_hint()
                         .upper()
-                        .map_or(body_limit, |n| usize::try_from(n).unwrap_or(usize::MAX))
-                        .min(body_limit)
+                        .map_or(limit, |n| usize::try_from(n).unwrap_or(usize::MAX))
+                        .min(limit)
                         .div_ceil(1024);
                     let _held = match u32::try_from(want) {
-                        Ok(n) if n > 0 => body_budget.acquire_many_owned(n).await.ok(),
+                        Ok(n) if n > 0 => budget.acquire_many_owned(n).await.ok(),
                         _ => None,
                     };
-                    match read_whole_body(req, body_limit).await {
-                        Ok(req) => next.run(req).await,
-                        Err(refusal) => refusal,
+                    // A slow body is cut off: it holds its share at most this long.
+                    let read = read_whole_body(req, limit, authenticated);
+                    match tokio::time::timeout(st.body_read_timeout, read).await {
+                        Ok(Ok(req)) => next.run(req).await,
+                        Ok(Err(refusal)) => refusal,
+                        Err(_) => close(ApiError::SlowBody(st.body_read_timeout).into_response()),
                     }
                 };
                 match tokio::time::timeout(timeout, handle).await {
@@ -128,6 +146,37 @@ async fn around(
     resp
 }
 
+/// The refusal of a body too large for the request: 413, with
+/// `Connection: close` since the body is left unread.
+fn too_large(limit: usize, authenticated: bool) -> Response {
+    close(if authenticated {
+        ApiError::TooLarge(limit).into_response()
+    } else {
+        ApiError::TooLargeWithoutCredential(limit).into_response()
+    })
+}
+
+/// `Connection: close` on a response sent before the request's body was
+/// read to its end.
+fn close(mut r: Response) -> Response {
+    r.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    r
+}
+
+/// 413 when the request's `Content-Length` passes `limit`, before any of
+/// the body budget is taken.
+fn declared_too_large(req: &Request, limit: usize, authenticated: bool) -> Option<Response> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    declared
+        .is_some_and(|n| n > limit as u64)
+        .then(|| too_large(limit, authenticated))
+}
+
 /// Read the whole request body (at most `limit` bytes) before any handler
 /// runs, so that every response, early refusals included, is sent after
 /// the body was consumed. A response sent while body bytes are still on the
@@ -138,27 +187,19 @@ async fn around(
 /// Errors, as responses: 413 when `Content-Length` or the bytes read pass
 /// `limit`, 400 when the body cannot be read (the client stopped sending);
 /// both with `Connection: close`, since the rest of the body is unread.
-async fn read_whole_body(req: Request, limit: usize) -> Result<Request, Response> {
+async fn read_whole_body(
+    req: Request,
+    limit: usize,
+    authenticated: bool,
+) -> Result<Request, Response> {
     use http_body_util::{BodyExt as _, LengthLimitError, Limited};
-    let close = |mut r: Response| {
-        r.headers_mut()
-            .insert(header::CONNECTION, HeaderValue::from_static("close"));
-        r
-    };
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(close(ApiError::TooLarge(limit).into_response()));
+    if let Some(refusal) = declared_too_large(&req, limit, authenticated) {
+        return Err(refusal);
     }
     let (parts, body) = req.into_parts();
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(Request::from_parts(parts, Body::from(collected.to_bytes()))),
-        Err(e) if e.is::<LengthLimitError>() => {
-            Err(close(ApiError::TooLarge(limit).into_response()))
-        }
+        Err(e) if e.is::<LengthLimitError>() => Err(too_large(limit, authenticated)),
         Err(_) => Err(close(
             ApiError::BadRequest(
                 "the request body could not be read to its end: send it whole, with a correct Content-Length or chunked encoding"

@@ -1,5 +1,6 @@
 //! Authentication (N5.1, N5.5): bearer tokens checked on every request,
-//! brute-force lockout per client address, a rate limit per principal, and
+//! brute-force lockout per client address (refusing guesses, never a valid
+//! token) and per account (the login), a rate limit per principal, and
 //! the token scope each route declares (`needs_scope`, beside its routes).
 
 use std::net::{IpAddr, SocketAddr};
@@ -8,7 +9,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use steward_core::Authenticated;
+use steward_core::{AuthFailure, Authenticated};
 
 use crate::problem::ApiError;
 use crate::state::AppState;
@@ -47,6 +48,41 @@ pub(crate) fn failed(state: &AppState, ip: Option<IpAddr>, why: &str) {
     );
 }
 
+/// The outcome of a request's bearer token, checked once before its body
+/// is read (`app::around`, so that an authenticated request draws on the
+/// body budget of authenticated clients, issue 14 item 4) and taken up by
+/// [`Caller`].
+#[derive(Debug, Clone)]
+pub(crate) struct TokenChecked(pub Result<Authenticated, AuthFailure>);
+
+/// The token of an `Authorization: Bearer <token>` header, if any.
+fn bearer(headers: &axum::http::HeaderMap) -> Option<String> {
+    let header = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    match header.split_once(' ') {
+        Some((scheme, t)) if scheme.eq_ignore_ascii_case("bearer") => Some(t.trim().to_owned()),
+        _ => None,
+    }
+}
+
+/// Check the request's bearer token before its body is read, and leave the
+/// outcome for [`Caller`]. True when the token authenticates. A failure of
+/// the core (store unavailable) counts as not authenticated here; the
+/// extractor then checks again and reports it.
+pub(crate) async fn check_token_early(state: &AppState, req: &mut axum::extract::Request) -> bool {
+    let Some(token) = bearer(req.headers()) else {
+        return false;
+    };
+    let st = state.steward.clone();
+    match tokio::task::spawn_blocking(move || st.authenticate_token(&token)).await {
+        Ok(Ok(res)) => {
+            let ok = res.is_ok();
+            req.extensions_mut().insert(TokenChecked(res));
+            ok
+        }
+        _ => false,
+    }
+}
+
 /// The authenticated caller of a request (`Authorization: Bearer <token>`).
 #[derive(Debug, Clone)]
 pub(crate) struct Caller(pub Authenticated);
@@ -58,64 +94,74 @@ impl Caller {
     }
 }
 
+/// Refuse a request whose credential did not authenticate: 429 while its
+/// address is locked out, else 401 after counting the failure (N5.1).
+fn refuse(state: &AppState, ip: Option<IpAddr>, why: &str, detail: &'static str) -> ApiError {
+    if let Err(locked) = check_lockout(state, ip) {
+        return locked;
+    }
+    failed(state, ip, why);
+    ApiError::Unauthenticated(detail)
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let ip = peer_ip(parts);
-        check_lockout(state, ip)?;
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        let Some(header) = header else {
-            state.metrics.auth_failures.fetch_add(1, Relaxed);
-            return Err(ApiError::Unauthenticated(
-                "this endpoint needs a credential: send `Authorization: Bearer <token>`",
-            ));
-        };
-        let token = match header.split_once(' ') {
-            Some((scheme, t)) if scheme.eq_ignore_ascii_case("bearer") => t.trim().to_owned(),
-            _ => {
-                failed(state, ip, "not_bearer");
-                return Err(ApiError::Unauthenticated(
-                    "the Authorization header must be `Bearer <token>`",
-                ));
-            }
-        };
-        let st = state.steward.clone();
-        let res = tokio::task::spawn_blocking(move || st.authenticate_token(&token))
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))??;
-        match res {
-            Ok(a) => {
-                if let Err(secs) = state.limits.take(&a.principal.name) {
-                    state.metrics.rate_limited.fetch_add(1, Relaxed);
-                    return Err(ApiError::TooManyRequests(
-                        "this principal is over its request rate (N5.1)".into(),
-                        secs,
+        let res = match parts.extensions.remove::<TokenChecked>() {
+            Some(TokenChecked(res)) => res,
+            None => {
+                if parts.headers.get(AUTHORIZATION).is_none() {
+                    check_lockout(state, ip)?;
+                    state.metrics.auth_failures.fetch_add(1, Relaxed);
+                    return Err(ApiError::Unauthenticated(
+                        "this endpoint needs a credential: send `Authorization: Bearer <token>`",
                     ));
                 }
-                // N5.1: a scoped token reaches only its scopes' endpoints:
-                // the scope the matched route declared (`needs_scope`).
-                if let Some(needed) = required_scope(parts)
-                    && !steward_core::scope_allows(&a.scopes, needed)
-                {
-                    return Err(ApiError::Forbidden(format!(
-                        "this token's scopes ({}) do not include `{needed}`, which this endpoint needs: use a token with scope `{needed}` or without scopes",
-                        a.scopes.join(", ")
-                    )));
-                }
-                crate::log::note_principal(&a.principal.name);
-                Ok(Caller(a))
+                let Some(token) = bearer(&parts.headers) else {
+                    return Err(refuse(
+                        state,
+                        ip,
+                        "not_bearer",
+                        "the Authorization header must be `Bearer <token>`",
+                    ));
+                };
+                let st = state.steward.clone();
+                tokio::task::spawn_blocking(move || st.authenticate_token(&token))
+                    .await
+                    .map_err(|e| ApiError::Internal(e.to_string()))??
             }
-            Err(f) => {
-                failed(state, ip, f.as_str());
-                Err(ApiError::Unauthenticated(
-                    "the bearer token is not valid: it is unknown, expired or revoked, or its principal is suspended",
-                ))
-            }
+        };
+        // A valid token is served whatever its address did (issue 14 item
+        // 6): the address lockout refuses guesses, not credentials.
+        let a = res.map_err(|f| {
+            refuse(
+                state,
+                ip,
+                f.as_str(),
+                "the bearer token is not valid: it is unknown, expired or revoked, or its principal is suspended",
+            )
+        })?;
+        if let Err(secs) = state.limits.take(&a.principal.name) {
+            state.metrics.rate_limited.fetch_add(1, Relaxed);
+            return Err(ApiError::TooManyRequests(
+                "this principal is over its request rate (N5.1)".into(),
+                secs,
+            ));
         }
+        // N5.1: a scoped token reaches only its scopes' endpoints: the
+        // scope the matched route declared (`needs_scope`).
+        if let Some(needed) = required_scope(parts)
+            && !steward_core::scope_allows(&a.scopes, needed)
+        {
+            return Err(ApiError::Forbidden(format!(
+                "this token's scopes ({}) do not include `{needed}`, which this endpoint needs: use a token with scope `{needed}` or without scopes",
+                a.scopes.join(", ")
+            )));
+        }
+        crate::log::note_principal(&a.principal.name);
+        Ok(Caller(a))
     }
 }
 

@@ -147,6 +147,14 @@ pub async fn start(steward: Arc<Steward>, opts: ServeOptions) -> Result<Running,
         "listening",
         serde_json::json!({"addr": addr.to_string(), "tls": tls.is_some()}),
     );
+    // Which way each store is reached: TLS, or the plain text allowed (N5.3).
+    for (region, transport) in steward.store_transports() {
+        log::event(
+            "info",
+            "store",
+            serde_json::json!({"region": region, "transport": transport}),
+        );
+    }
     Ok(Running {
         addr,
         tls: tls.is_some(),

@@ -1,5 +1,5 @@
 //! The lockout and the rate limit (N5.1): failed authentications counted
-//! per client address, and a token bucket per principal, on an injectable
+//! per client address and per account, and a token bucket per principal, on an injectable
 //! clock. Kept apart from `authn` so that the application state can hold
 //! them without importing the extractors back.
 
@@ -50,12 +50,64 @@ impl LimitsClock {
     }
 }
 
-/// Failed authentications of one address.
+/// Failed authentications of one address or one account.
 #[derive(Debug, Clone, Copy)]
 struct Failures {
     count: u32,
     since: Instant,
     locked_until: Option<Instant>,
+}
+
+/// Failed authentications counted per key (an address, or an account
+/// name's digest), each key locked out for `lockout_for` once it reaches
+/// `lockout_after` failures within `lockout_for`.
+#[derive(Debug)]
+struct FailureCounter<K> {
+    map: Mutex<HashMap<K, Failures>>,
+}
+
+impl<K: std::hash::Hash + Eq> FailureCounter<K> {
+    fn new() -> Self {
+        FailureCounter {
+            map: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Seconds left of a lockout of `key`, if locked out at `now`.
+    fn locked(&self, key: &K, now: Instant) -> Option<u64> {
+        let map = self.map.lock().ok()?;
+        let until = map.get(key)?.locked_until?;
+        (until > now).then(|| (until - now).as_secs().max(1))
+    }
+
+    /// Record a failure of `key` at `now`; true when it starts a lockout.
+    fn fail(&self, key: K, now: Instant, after: u32, window: Duration) -> bool {
+        let Ok(mut map) = self.map.lock() else {
+            return false;
+        };
+        if map.len() >= SWEEP_AT {
+            map.retain(|_, f| {
+                f.locked_until.is_some_and(|u| u > now) || now.duration_since(f.since) < window
+            });
+        }
+        let fresh = Failures {
+            count: 0,
+            since: now,
+            locked_until: None,
+        };
+        let f = map.entry(key).or_insert(fresh);
+        if now.duration_since(f.since) >= window {
+            *f = fresh;
+        }
+        f.count += 1;
+        if f.count >= after && f.locked_until.is_none_or(|u| u <= now) {
+            f.locked_until = Some(now + window);
+            f.count = 0;
+            f.since = now;
+            return true;
+        }
+        false
+    }
 }
 
 /// A token bucket of one principal.
@@ -65,10 +117,16 @@ struct Bucket {
     at: Instant,
 }
 
-/// Lockout and rate-limit state (in memory, per node).
+/// Lockout and rate-limit state (in memory, per node). Failures are
+/// counted per address and per account separately (issue 14 item 6): an
+/// address that guessed passwords is refused further guesses, never a valid
+/// token; an account guessed at from many addresses is locked by itself.
 #[derive(Debug)]
 pub(crate) struct Limits {
-    failures: Mutex<HashMap<IpAddr, Failures>>,
+    addresses: FailureCounter<IpAddr>,
+    /// Keyed by the SHA-256 of the account name given at login (the name
+    /// is the client's input: its digest bounds the memory it takes).
+    accounts: FailureCounter<[u8; 32]>,
     buckets: Mutex<HashMap<String, Bucket>>,
     lockout_after: u32,
     lockout_for: Duration,
@@ -79,10 +137,17 @@ pub(crate) struct Limits {
 /// Map entries kept before expired ones are swept.
 const SWEEP_AT: usize = 10_000;
 
+/// The key of an account name in the failure counter.
+fn account_key(name: &str) -> [u8; 32] {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(name.as_bytes()).into()
+}
+
 impl Limits {
     pub fn new(lockout_after: u32, lockout_for: Duration, rate: u32, clock: LimitsClock) -> Self {
         Limits {
-            failures: Mutex::new(HashMap::new()),
+            addresses: FailureCounter::new(),
+            accounts: FailureCounter::new(),
             buckets: Mutex::new(HashMap::new()),
             lockout_after: lockout_after.max(1),
             lockout_for,
@@ -93,45 +158,31 @@ impl Limits {
 
     /// Seconds left of a lockout of `ip`, if locked out.
     pub fn locked(&self, ip: IpAddr) -> Option<u64> {
-        let now = self.clock.now();
-        let map = self.failures.lock().ok()?;
-        let until = map.get(&ip)?.locked_until?;
-        (until > now).then(|| (until - now).as_secs().max(1))
+        self.addresses.locked(&ip, self.clock.now())
     }
 
     /// Record a failed authentication from `ip`; returns true when this
     /// failure starts a lockout.
     pub fn fail(&self, ip: IpAddr) -> bool {
-        let now = self.clock.now();
-        let Ok(mut map) = self.failures.lock() else {
-            return false;
-        };
-        if map.len() >= SWEEP_AT {
-            let window = self.lockout_for;
-            map.retain(|_, f| {
-                f.locked_until.is_some_and(|u| u > now) || now.duration_since(f.since) < window
-            });
-        }
-        let f = map.entry(ip).or_insert(Failures {
-            count: 0,
-            since: now,
-            locked_until: None,
-        });
-        if now.duration_since(f.since) >= self.lockout_for {
-            *f = Failures {
-                count: 0,
-                since: now,
-                locked_until: None,
-            };
-        }
-        f.count += 1;
-        if f.count >= self.lockout_after && f.locked_until.is_none_or(|u| u <= now) {
-            f.locked_until = Some(now + self.lockout_for);
-            f.count = 0;
-            f.since = now;
-            return true;
-        }
-        false
+        self.addresses
+            .fail(ip, self.clock.now(), self.lockout_after, self.lockout_for)
+    }
+
+    /// Seconds left of a lockout of the account `name`, if locked out
+    /// (whether or not such an account exists: the answer must not tell).
+    pub fn account_locked(&self, name: &str) -> Option<u64> {
+        self.accounts.locked(&account_key(name), self.clock.now())
+    }
+
+    /// Record a failed login to the account `name`, from any address;
+    /// returns true when this failure starts a lockout of the account.
+    pub fn fail_account(&self, name: &str) -> bool {
+        self.accounts.fail(
+            account_key(name),
+            self.clock.now(),
+            self.lockout_after,
+            self.lockout_for,
+        )
     }
 
     /// Take one request from `principal`'s bucket (rate per second, burst

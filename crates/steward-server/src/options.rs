@@ -21,13 +21,20 @@ pub struct ServeOptions {
     pub tls_key: Option<PathBuf>,
     /// Largest request body accepted, in bytes (413 beyond).
     pub body_limit: usize,
+    /// Largest request body accepted from a request without a valid
+    /// credential (the login), in bytes (413 beyond, issue 14 item 4).
+    pub unauthenticated_body_limit: usize,
+    /// Longest time the client may take to send a request's body, once
+    /// its headers arrived (408 beyond, issue 14 item 4).
+    pub body_read_timeout: Duration,
     /// Longest time a request may take (503 beyond).
     pub request_timeout: Duration,
     /// Lifetime of the one-time bootstrap token, in seconds.
     pub bootstrap_ttl_secs: u64,
     /// Requests per second allowed per principal (N5.1); bursts up to twice this.
     pub rate_per_principal: u32,
-    /// Failed authentications from one address before it is locked out (N5.1).
+    /// Failed authentications from one address before it is locked out,
+    /// and failed logins to one account before it is locked out (N5.1).
     pub lockout_after: u32,
     /// How long a lockout lasts.
     pub lockout_for: Duration,
@@ -44,6 +51,8 @@ impl Default for ServeOptions {
             tls_cert: None,
             tls_key: None,
             body_limit: 4 * 1024 * 1024,
+            unauthenticated_body_limit: 64 * 1024,
+            body_read_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             bootstrap_ttl_secs: 7 * 24 * 3600,
             rate_per_principal: 200,

@@ -71,6 +71,11 @@ pub(crate) enum ApiError {
     NotFound(String),
     /// 413.
     TooLarge(usize),
+    /// 413 for a request without a valid credential, whose bodies are
+    /// limited further (issue 14 item 4).
+    TooLargeWithoutCredential(usize),
+    /// 408: the body did not arrive within the slow-body timeout.
+    SlowBody(std::time::Duration),
     /// 415.
     UnsupportedMediaType(String),
     /// 422 with per-item errors.
@@ -238,6 +243,27 @@ impl IntoResponse for ApiError {
                     "Request body too large",
                     Some(format!(
                         "the request body is larger than {limit} bytes: send smaller batches"
+                    )),
+                ),
+            ),
+            ApiError::TooLargeWithoutCredential(limit) => respond(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                problem(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "Request body too large",
+                    Some(format!(
+                        "a request without a valid credential may carry at most {limit} bytes: send `Authorization: Bearer <token>` with a valid token"
+                    )),
+                ),
+            ),
+            ApiError::SlowBody(after) => respond(
+                StatusCode::REQUEST_TIMEOUT,
+                problem(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "Request timeout",
+                    Some(format!(
+                        "the request body did not arrive within {} s of its headers: send the body at once",
+                        after.as_secs().max(1)
                     )),
                 ),
             ),

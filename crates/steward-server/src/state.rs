@@ -27,10 +27,17 @@ pub(crate) struct AppState {
     pub metrics: Arc<Metrics>,
     pub limits: Arc<Limits>,
     pub body_limit: usize,
-    /// Request bodies held in memory at once, in KiB, across all requests
-    /// (bodies are read whole before authentication: this bounds what
-    /// unauthenticated clients can make the server hold).
+    /// Request bodies of authenticated requests held in memory at once, in
+    /// KiB.
     pub body_budget: Arc<tokio::sync::Semaphore>,
+    /// The largest body of a request without a valid credential.
+    pub anon_body_limit: usize,
+    /// Request bodies of requests without a valid credential held at
+    /// once, in KiB: a budget of their own, so that they cannot starve
+    /// authenticated clients (issue 14 item 4).
+    pub anon_budget: Arc<tokio::sync::Semaphore>,
+    /// Longest time a client may take to send a body.
+    pub body_read_timeout: std::time::Duration,
     /// The API description served by `/openapi.json` and `/docs`.
     pub docs: ApiDocs,
 }
@@ -50,6 +57,11 @@ impl AppState {
             body_budget: Arc::new(tokio::sync::Semaphore::new(body_budget_kib(
                 opts.body_limit,
             ))),
+            anon_body_limit: opts.unauthenticated_body_limit.min(opts.body_limit),
+            anon_budget: Arc::new(tokio::sync::Semaphore::new(anon_budget_kib(
+                opts.unauthenticated_body_limit.min(opts.body_limit),
+            ))),
+            body_read_timeout: opts.body_read_timeout,
             docs,
         }
     }
@@ -60,5 +72,13 @@ impl AppState {
 fn body_budget_kib(body_limit: usize) -> usize {
     (64 * 1024)
         .max(body_limit.div_ceil(1024).saturating_mul(4))
+        .min(u32::MAX as usize)
+}
+
+/// The budget for bodies of requests without a valid credential, in KiB:
+/// sixteen bodies of the largest size they may send, at least 1 MiB.
+fn anon_budget_kib(anon_body_limit: usize) -> usize {
+    1024usize
+        .max(anon_body_limit.div_ceil(1024).saturating_mul(16))
         .min(u32::MAX as usize)
 }

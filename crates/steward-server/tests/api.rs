@@ -336,41 +336,6 @@ async fn body_limit_is_413_problem_json() {
     problem(r, StatusCode::PAYLOAD_TOO_LARGE).await;
 }
 
-/// Read one HTTP/1.1 response (head and a `content-length` body) from `io`:
-/// (status code, head text).
-async fn read_response<R: tokio::io::AsyncRead + Unpin>(io: &mut R) -> (u16, String) {
-    use tokio::io::AsyncReadExt as _;
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        let n = io.read(&mut chunk).await.expect("the server answers");
-        assert!(
-            n > 0,
-            "the server closed the connection instead of answering"
-        );
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    let len: usize = head
-        .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("content-length:")
-                .map(|v| v.trim().parse().unwrap())
-        })
-        .expect("a content-length");
-    while buf.len() < head_end + len {
-        let n = io.read(&mut chunk).await.unwrap();
-        assert!(n > 0, "the server closed the connection mid-body");
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    let status = head[9..12].parse().unwrap();
-    (status, head)
-}
-
 /// A refusal that needs no body (here 415: not JSON) is still sent only
 /// after the body has arrived, so the HTTP/1.1 connection stays usable for
 /// the client's next request. Before, the 415 left before the body, hyper
@@ -401,7 +366,7 @@ async fn early_refusal_keeps_the_connection_alive() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     io.write_all(body).await.unwrap();
     io.flush().await.unwrap();
-    let (status, head) = read_response(&mut io).await;
+    let (status, head) = common::read_response(&mut io).await;
     assert_eq!(status, 415, "{head}");
     assert!(
         !head.to_ascii_lowercase().contains("connection: close"),
@@ -411,7 +376,7 @@ async fn early_refusal_keeps_the_connection_alive() {
         .await
         .unwrap();
     io.flush().await.unwrap();
-    let (status, head) = read_response(&mut io).await;
+    let (status, head) = common::read_response(&mut io).await;
     assert_eq!(
         status, 200,
         "the same connection answers the next request: {head}"
@@ -421,7 +386,7 @@ async fn early_refusal_keeps_the_connection_alive() {
 /// N5.1: every route needs the scope its feature declares, the same as
 /// the path prefixes decided before the routes were split per feature:
 /// a token without that scope is refused with 403 naming it, before
-/// anything else is looked at; the documents and metrics take any token.
+/// anything else is looked at; the documents and metrics need `operate`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_needs_its_features_scope_n5_1() {
     let s = start().await;
@@ -497,9 +462,16 @@ async fn every_route_needs_its_features_scope_n5_1() {
             "{method} {path}: {p}"
         );
     }
+    // Issue 14 item 7: the documents and the metrics need `operate` too.
     for path in ["/openapi.json", "/docs", "/metrics"] {
-        let r = s.get(&ingest_only, path).await;
-        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        let p = problem(s.get(&ingest_only, path).await, StatusCode::FORBIDDEN).await;
+        assert!(
+            p["detail"]
+                .as_str()
+                .unwrap()
+                .contains("do not include `operate`"),
+            "{path}: {p}"
+        );
     }
 }
 

@@ -19,8 +19,10 @@ fn retry_after(r: &reqwest::Response) -> Option<u64> {
 }
 
 /// Three failed authentications from one address lock it out for the
-/// configured time: then even a valid token gets 429 with `Retry-After`
-/// counting down the lockout, and is served once it has passed (N5.1).
+/// configured time: then its further guesses (an invalid token) get 429
+/// with `Retry-After` counting down the lockout, and 401 again once it has
+/// passed; a valid token from the same address is served throughout
+/// (issue 14 item 6: the lockout refuses guesses, never a credential).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lockout_answers_429_with_retry_after_n5_1() {
     let clock = LimitsClock::manual();
@@ -40,7 +42,7 @@ async fn lockout_answers_429_with_retry_after_n5_1() {
         let r = s.get("stw_not_a_token", "/v1/tokens").await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     }
-    let r = s.get(&s.operator, "/v1/tokens").await;
+    let r = s.get("stw_not_a_token", "/v1/tokens").await;
     assert_eq!(retry_after(&r), Some(120));
     let v = problem(r, StatusCode::TOO_MANY_REQUESTS).await;
     assert!(
@@ -50,11 +52,20 @@ async fn lockout_answers_429_with_retry_after_n5_1() {
             .contains("failed authentications"),
         "{v}"
     );
+    assert_eq!(
+        s.get(&s.operator, "/v1/tokens").await.status(),
+        StatusCode::OK,
+        "a valid token from the locked-out address is served"
+    );
     clock.advance(Duration::from_secs(119));
-    let r = s.get(&s.operator, "/v1/tokens").await;
+    let r = s.get("stw_not_a_token", "/v1/tokens").await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(retry_after(&r), Some(1));
     clock.advance(Duration::from_secs(1));
+    assert_eq!(
+        s.get("stw_not_a_token", "/v1/tokens").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     assert_eq!(
         s.get(&s.operator, "/v1/tokens").await.status(),
         StatusCode::OK

@@ -145,6 +145,7 @@ fn measure(url: &str, total: u64, batch: u64) -> Result<(), String> {
         origin: "steward.bench/audit/jp".into(),
         key_name: "steward-audit".into(),
         signing_key: std::sync::Arc::new(SigningKey::from_bytes(&[7; 32])),
+        allow_plaintext_store: false,
     };
     let mut store = PostgresStore::open(url, opts).map_err(e)?;
     let mut plain = PostgresStore::connect_client(url).map_err(e)?;

@@ -22,6 +22,10 @@ pub struct StoreOptions {
     /// The checkpoint signing key's provider (a key file outside the data
     /// directory by default; a KMS or HSM implements the same trait).
     pub signing_key: Arc<dyn CheckpointSigner>,
+    /// Connect to a PostgreSQL store that is not on a loopback address
+    /// without TLS (N5.3 requires TLS: only for a network the operator
+    /// vouches for). Default off; a SQLite store ignores it.
+    pub allow_plaintext_store: bool,
 }
 
 impl std::fmt::Debug for StoreOptions {
@@ -29,6 +33,7 @@ impl std::fmt::Debug for StoreOptions {
         f.debug_struct("StoreOptions")
             .field("region", &self.region)
             .field("origin", &self.origin)
+            .field("allow_plaintext_store", &self.allow_plaintext_store)
             .finish_non_exhaustive()
     }
 }

@@ -465,4 +465,9 @@ pub trait Store:
     /// Check that the store is still the one opened (its file was not deleted
     /// or replaced) and writable; the gate calls it before an audited access.
     fn health(&self) -> Result<(), StoreError>;
+    /// How the store is reached, for the log (N5.3): a local file, or a
+    /// database connection over TLS or, where allowed, in plain text.
+    fn transport(&self) -> String {
+        "local file".into()
+    }
 }

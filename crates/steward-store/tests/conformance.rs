@@ -42,6 +42,7 @@ fn options(checkpoint_every: u64) -> StoreOptions {
         origin: ORIGIN.into(),
         key_name: KEY_NAME.into(),
         signing_key: std::sync::Arc::new(signing_key()),
+        allow_plaintext_store: false,
     }
 }
 

@@ -43,6 +43,11 @@ struct Resolved {
     subject: Option<SubjectId>,
     /// The subject's home region (this node's when there is no subject).
     home: usize,
+    /// How many subjects the identifier matched, when more than one: it
+    /// is decided as matching none, and only an allowed principal is told
+    /// it is ambiguous (issue 14 item 8: a refusal does not depend on what
+    /// exists).
+    ambiguous: Option<usize>,
 }
 
 /// The pipeline up to the checks: who, about whom, and the final decision.
@@ -74,7 +79,24 @@ impl Steward {
     /// Resolve an identifier argument to a subject through the blind index of
     /// every region's store. Returns where the subject lives (if anywhere) and
     /// the blind-index references to record.
+    ///
+    /// Errors: [`CoreError::Input`] for a malformed identifier, or one that
+    /// matches more than one subject (ask this only after the caller was
+    /// allowed: the gate itself decides first, [`Self::resolve_all`]).
     pub(crate) fn resolve(&self, arg: &str) -> Result<(Option<Located>, Vec<[u8; 32]>), CoreError> {
+        let (found, blinds) = self.resolve_all(arg)?;
+        match found.len() {
+            0 | 1 => Ok((found.first().copied(), blinds)),
+            n => Err(ambiguous(n)),
+        }
+    }
+
+    /// Every subject an identifier argument names, and the blind-index
+    /// references to record.
+    pub(crate) fn resolve_all(
+        &self,
+        arg: &str,
+    ) -> Result<(Vec<Located>, Vec<[u8; 32]>), CoreError> {
         if let Ok(id) = arg.parse::<SubjectId>() {
             for region in 0..self.regions.len() {
                 if let Some(s) = self
@@ -82,10 +104,10 @@ impl Steward {
                     .subject(id)?
                     .filter(|s| s.erased_at_ms.is_none())
                 {
-                    return Ok((Some(Located { region, id: s.id }), vec![]));
+                    return Ok((vec![Located { region, id: s.id }], vec![]));
                 }
             }
-            return Ok((None, vec![]));
+            return Ok((vec![], vec![]));
         }
         let candidates = SubjectIdentifier::candidates(arg)
             .map_err(|e| CoreError::Input(format!("--subject: {e}")))?;
@@ -114,13 +136,21 @@ impl Steward {
         {
             blinds.push(blind_index(&self.blind_key, c));
         }
-        match found.len() {
-            0 | 1 => Ok((found.first().copied(), blinds)),
-            _ => Err(CoreError::Input(format!(
-                "--subject matches {} subjects; name the identifier kind (e.g. username:VALUE or billing_account:VALUE) or give the sub_ id",
-                found.len()
-            ))),
-        }
+        Ok((found, blinds))
+    }
+
+    /// The one subject an identifier names, before a decision: `None` when
+    /// it names none or more than one (the gate then decides, and tells
+    /// only an allowed principal that it is ambiguous, issue 14 item 8).
+    pub(crate) fn find_before_gate(
+        &self,
+        identifier: &str,
+    ) -> Result<Option<SubjectId>, CoreError> {
+        let (found, _) = self.resolve_all(identifier)?;
+        Ok(match found.as_slice() {
+            [one] => Some(one.id),
+            _ => None,
+        })
     }
 
     /// Step 2: the subject of `req` for `target`.
@@ -132,10 +162,15 @@ impl Steward {
     ) -> Result<Resolved, CoreError> {
         match target {
             Target::Live => {
-                let (located, _) = self.resolve(&req.subject)?;
+                let (found, _) = self.resolve_all(&req.subject)?;
+                let located = match found.len() {
+                    0 | 1 => found.first().copied(),
+                    _ => None,
+                };
                 Ok(Resolved {
                     subject: located.map(|l| l.id),
                     home: located.map(|l| l.region).unwrap_or(processing),
+                    ambiguous: (found.len() > 1).then_some(found.len()),
                 })
             }
             Target::Held => {
@@ -155,6 +190,7 @@ impl Steward {
                 Ok(Resolved {
                     subject: Some(id),
                     home,
+                    ambiguous: None,
                 })
             }
         }
@@ -203,6 +239,11 @@ impl Steward {
             held: target == Target::Held,
         };
         let transfer = checks::run(self, &access, &mut decision)?;
+        // An ambiguous identifier is named as such only to a principal the
+        // decision allows; a refusal is recorded as for any subject.
+        if let (Some(n), true) = (resolved.ambiguous, decision.allowed) {
+            return Err(ambiguous(n));
+        }
         Ok(Decided {
             principal,
             action,
@@ -225,7 +266,7 @@ impl Steward {
         let Decided {
             principal,
             action,
-            resolved: Resolved { subject, home },
+            resolved: Resolved { subject, home, .. },
             processing,
             decision,
             transfer,
@@ -401,4 +442,11 @@ impl Steward {
             "the policy decision changed while the request was prepared; nothing was changed: retry the request".into(),
         ))
     }
+}
+
+/// The refusal of an identifier that matches `n` subjects.
+fn ambiguous(n: usize) -> CoreError {
+    CoreError::Input(format!(
+        "--subject matches {n} subjects; name the identifier kind (e.g. username:VALUE or billing_account:VALUE) or give the sub_ id"
+    ))
 }

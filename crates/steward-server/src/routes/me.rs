@@ -47,21 +47,39 @@ pub struct LoginIn {
 }
 
 /// Exchange a user's password for a 12-hour API token (N7.2). Failed
-/// attempts count towards the address's lockout (N5.1).
+/// attempts count towards the address's lockout and the account's (N5.1):
+/// an account that failed too often is locked for a while whatever the
+/// address, and its administrator is told (an audited `login_lockout`).
+/// Every refusal says the same whether or not the user exists.
 #[utoipa::path(post, path = "/v1/auth/token", tag = "self-service", security(()), request_body = LoginIn,
     responses((status = 201, description = "Issued", body = IssuedOut),
         (status = 400, description = "Bad request", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Wrong user or password, or suspended", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Locked out after failed attempts", body = Problem, content_type = "application/problem+json")))]
+        (status = 429, description = "Locked out after failed attempts (address or account)", body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn login(
     State(state): State<AppState>,
     NotLockedOut(ip): NotLockedOut,
     ApiJson(l): ApiJson<LoginIn>,
 ) -> Result<Response, ApiError> {
-    // The core checks the password (argon2id) and issues the token.
+    if let Some(secs) = state.limits.account_locked(&l.user) {
+        state.metrics.rate_limited.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return Err(ApiError::TooManyRequests(
+            "too many failed logins to this account: try again later (N5.1)".into(),
+            secs,
+        ));
+    }
+    // The core checks the password (argon2id, the same work for every
+    // failure) and issues the token.
+    let user = l.user.clone();
     let issued = blocking(&state, move |st| st.login(&l.user, &l.password, 12 * 3600)).await?;
     let Some(t) = issued else {
         crate::authn::failed(&state, ip, "bad_password");
+        if state.limits.fail_account(&user) {
+            state.metrics.lockouts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            // The account's administrator is told (audited); nothing
+            // about it goes back to the client.
+            blocking(&state, move |st| st.record_login_lockout(&user)).await?;
+        }
         return Err(ApiError::Unauthenticated(
             "wrong user or password, or the user is suspended",
         ));

@@ -1,7 +1,8 @@
 //! The public and operational endpoints: liveness, the GPC resource, the
 //! OpenAPI document and its HTML rendering, and the Prometheus metrics.
 //! `/healthz` and `/.well-known/gpc.json` take no credential; the others
-//! take any valid token, whatever its scopes.
+//! take a token without scopes or with scope `operate` (N5.1; issue 14
+//! item 7: a scope limits every endpoint but the two public ones).
 
 use axum::Router;
 use axum::extract::State;
@@ -15,18 +16,23 @@ use crate::authn::{Caller, needs_scope};
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
 
-/// The token scope these routes need: none (any valid token; two take none).
-const SCOPE: Option<&str> = None;
+/// The token scope the operational routes need (N5.1): the API documents
+/// and the metrics are not public, and a scoped token reaches them only
+/// with `operate`.
+const SCOPE: &str = "operate";
 
 /// These routes.
 pub(crate) fn router() -> Router<AppState> {
-    Router::new()
+    let public = Router::new()
         .route("/healthz", get(healthz))
         .route("/.well-known/gpc.json", get(gpc))
+        .route_layer(needs_scope(None));
+    Router::new()
         .route("/openapi.json", get(openapi_json))
         .route("/docs", get(docs))
         .route("/metrics", get(metrics))
-        .route_layer(needs_scope(SCOPE))
+        .route_layer(needs_scope(Some(SCOPE)))
+        .merge(public)
 }
 
 /// This feature's part of the OpenAPI document.
@@ -73,7 +79,8 @@ pub(crate) async fn gpc() -> axum::Json<Gpc> {
 /// This API's OpenAPI 3.1 document, generated from the code.
 #[utoipa::path(get, path = "/openapi.json", tag = "public",
     responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json", body = Object),
-        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json")))]
+        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A scoped token without scope `operate`", body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn openapi_json(State(state): State<AppState>, _c: Caller) -> Response {
     let mut r = state.docs.json.into_response();
     r.headers_mut().insert(
@@ -87,7 +94,7 @@ pub(crate) async fn openapi_json(State(state): State<AppState>, _c: Caller) -> R
 #[utoipa::path(get, path = "/metrics", tag = "public",
     responses((status = 200, description = "Counters", content_type = "text/plain", body = String),
         (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Data subjects may not", body = Problem, content_type = "application/problem+json")))]
+        (status = 403, description = "Data subjects may not, nor a scoped token without scope `operate`", body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn metrics(
     State(state): State<AppState>,
     c: Caller,
@@ -107,10 +114,12 @@ pub(crate) async fn metrics(
 /// document: every operation with its parameters, request body, responses
 /// and security, then the schemas. No JavaScript and nothing loaded from
 /// elsewhere. Needs a credential, like `/openapi.json` (N5.1: only
-/// `/healthz` and `/.well-known/gpc.json` are open).
+/// `/healthz` and `/.well-known/gpc.json` are open), and a scoped token
+/// needs scope `operate`.
 #[utoipa::path(get, path = "/docs", tag = "public",
     responses((status = 200, description = "The API reference (HTML)", content_type = "text/html", body = String),
-        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json")))]
+        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A scoped token without scope `operate`", body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn docs(State(state): State<AppState>, _c: Caller) -> Response {
     let mut r = state.docs.html.into_response();
     let h = r.headers_mut();

@@ -1,7 +1,8 @@
 //! Administrator and reseller powers over an organisation's users
 //! (N6.5a-e): view records, change the password, suspend, read for a legal
 //! obligation, restrict edits and deletions. Each decided by the gate
-//! against the user's organisation and audited.
+//! against the user's organisation and audited; an unknown user is decided
+//! too, so a refusal does not tell whether the user exists (issue 14 item 8).
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -10,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
 use crate::authn::{Caller, needs_scope};
-use crate::call::{blocking, gated};
+use crate::call::gated;
 use crate::extract::{ApiJson, Params, params, parse_category};
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
@@ -41,15 +42,6 @@ pub(crate) fn router() -> Router<AppState> {
 ))]
 pub(crate) struct Doc;
 
-/// 404 unless `user` names a user.
-async fn known_user(state: &AppState, user: &str) -> Result<(), ApiError> {
-    let u = user.to_owned();
-    blocking(state, move |st| st.user(&u))
-        .await?
-        .map(|_| ())
-        .ok_or_else(|| ApiError::NotFound("no such user".into()))
-}
-
 /// N6.5a: an administrator or authorised reseller views a user's account,
 /// billing, usage or configuration records (purpose provide_services).
 /// Decided by the gate against the user's organisation; audited.
@@ -60,7 +52,7 @@ async fn known_user(state: &AppState, user: &str) -> Result<(), ApiError> {
         (status = 400, description = "Bad parameter", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Denied by policy (audited)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "No such user (told only to a principal the gate allows; any other is denied the same whether or not the user exists)", body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn admin_view(
     State(state): State<AppState>,
     c: Caller,
@@ -71,7 +63,6 @@ pub(crate) async fn admin_view(
     let category = parse_category(q.get("category"))?.ok_or_else(|| {
         ApiError::BadRequest("category: required (account, billing, usage or configuration)".into())
     })?;
-    known_user(&state, &user).await?;
     let by = c.name().to_owned();
     let out = gated(&state, move |st| {
         let (o, r) = st.admin_view(&by, &user, category)?;
@@ -103,14 +94,13 @@ pub struct Done {
         (status = 400, description = "Bad request", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Denied by policy (audited)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "No such user (told only to a principal the gate allows; any other is denied the same whether or not the user exists)", body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn admin_change_password(
     State(state): State<AppState>,
     c: Caller,
     Path(user): Path<String>,
     ApiJson(p): ApiJson<PasswordIn>,
 ) -> Result<axum::Json<Done>, ApiError> {
-    known_user(&state, &user).await?;
     let by = c.name().to_owned();
     // The core checks the length, decides (N6.5b) and stores an argon2id hash.
     let idx = gated(&state, move |st| {
@@ -137,14 +127,13 @@ pub struct SuspensionIn {
         (status = 400, description = "Bad request", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Denied by policy (audited)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "No such user (told only to a principal the gate allows; any other is denied the same whether or not the user exists)", body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn admin_suspend(
     State(state): State<AppState>,
     c: Caller,
     Path(user): Path<String>,
     ApiJson(s): ApiJson<SuspensionIn>,
 ) -> Result<axum::Json<Done>, ApiError> {
-    known_user(&state, &user).await?;
     let by = c.name().to_owned();
     let idx = gated(&state, move |st| st.admin_suspend(&by, &user, s.suspended)).await?;
     Ok(axum::Json(Done { audit_index: idx }))
@@ -159,7 +148,7 @@ pub(crate) async fn admin_suspend(
         (status = 400, description = "Bad parameter", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Denied by policy (audited)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "No such user (told only to a principal the gate allows; any other is denied the same whether or not the user exists)", body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn admin_legal_access(
     State(state): State<AppState>,
     c: Caller,
@@ -167,7 +156,6 @@ pub(crate) async fn admin_legal_access(
     q: Params,
 ) -> Result<axum::Json<RecordsOut>, ApiError> {
     let q = params(q, &["obligation"])?;
-    known_user(&state, &user).await?;
     let by = c.name().to_owned();
     let ob = q.get("obligation").cloned();
     let out = gated(&state, move |st| {
@@ -197,14 +185,13 @@ pub struct RestrictionsIn {
         (status = 400, description = "Bad request", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Denied by policy (audited)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "No such user (told only to a principal the gate allows; any other is denied the same whether or not the user exists)", body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn admin_restrict(
     State(state): State<AppState>,
     c: Caller,
     Path(user): Path<String>,
     ApiJson(r): ApiJson<RestrictionsIn>,
 ) -> Result<axum::Json<Done>, ApiError> {
-    known_user(&state, &user).await?;
     let by = c.name().to_owned();
     let idx = gated(&state, move |st| {
         st.admin_restrict(

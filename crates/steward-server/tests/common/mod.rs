@@ -246,3 +246,52 @@ pub fn person(username: &str) -> Vec<Value> {
                "fields": {"event": "login", "outcome": "success", "account": username}}),
     ]
 }
+
+/// Read one HTTP/1.1 response (head and a `content-length` body) from `io`:
+/// (status code, head text).
+pub async fn read_response<R: tokio::io::AsyncRead + Unpin>(io: &mut R) -> (u16, String) {
+    use tokio::io::AsyncReadExt as _;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = io.read(&mut chunk).await.expect("the server answers");
+        assert!(
+            n > 0,
+            "the server closed the connection instead of answering"
+        );
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let len: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse().unwrap())
+        })
+        .expect("a content-length");
+    while buf.len() < head_end + len {
+        let n = io.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "the server closed the connection mid-body");
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let status = head[9..12].parse().unwrap();
+    (status, head)
+}
+
+/// A TLS connection to the server speaking HTTP/1.1 only, for requests
+/// written by hand.
+pub async fn raw_tls(s: &Server) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+    let cfg = pinned_tls(s.running.cert_der.as_deref().unwrap(), &[b"http/1.1"]);
+    let tcp = tokio::net::TcpStream::connect(s.running.addr)
+        .await
+        .unwrap();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    tokio_rustls::TlsConnector::from(Arc::new(cfg))
+        .connect(name, tcp)
+        .await
+        .unwrap()
+}

@@ -107,9 +107,12 @@ impl From<StoreError> for Fail {
 /// `tokio-postgres-rustls`; no OpenSSL). `sslmode` follows libpq:
 ///
 /// * `disable` or absent: no TLS. Only for a database on the same host
-///   (loopback or Unix socket); N5.3 requires TLS everywhere else.
+///   (loopback or Unix socket); N5.3 requires TLS everywhere else, and
+///   [`PostgresStore::open`] refuses such a URL for any other host (before
+///   connecting) unless [`StoreOptions::allow_plaintext_store`] is set.
 /// * `prefer`: TLS when the server offers it, else plain text. Not
-///   compliant with N5.3 on its own; prefer `require` or stricter.
+///   compliant with N5.3 on its own, and refused like `disable` for a
+///   host that is not loopback; use `require` or stricter.
 /// * `require`: TLS or no connection. Without `sslrootcert` the server's
 ///   certificate is **not** verified (encryption against passive
 ///   eavesdropping only, libpq's meaning of `require`); with `sslrootcert`
@@ -193,11 +196,13 @@ impl PostgresStore {
     /// `lock_timeout`; `opts.region` is the region this store serves (N4.1).
     ///
     /// Errors: [`StoreError::Config`] for a bad URL, option or root
-    /// certificate file; [`StoreError::Unwritable`] when the server cannot
+    /// certificate file, or a URL that does not require TLS to a host that
+    /// is not loopback (unless `opts.allow_plaintext_store`, N5.3);
+    /// [`StoreError::Unwritable`] when the server cannot
     /// be reached, refuses the login or the TLS handshake fails;
     /// [`StoreError::Database`] / [`StoreError::Locked`] when a migration fails.
     pub fn open(url: &str, opts: StoreOptions) -> Result<Self, StoreError> {
-        let target = Target::parse(url, opts.busy_timeout_ms)?;
+        let target = Target::parse(url, opts.busy_timeout_ms, opts.allow_plaintext_store)?;
         let mut conn = target.connect()?;
         let mut tries = 0;
         loop {
@@ -225,7 +230,7 @@ impl PostgresStore {
     ///
     /// Errors: as [`open`](Self::open).
     pub fn connect_client(url: &str) -> Result<Client, StoreError> {
-        Ok(Target::parse(url, 5000)?.connect()?.client)
+        Ok(Target::parse(url, 5000, false)?.connect()?.client)
     }
 
     /// The options the store was opened with.
@@ -336,6 +341,13 @@ impl Store for PostgresStore {
             };
             commit_once(conn, &opts, copy, &c, drafts)
         })
+    }
+
+    fn transport(&self) -> String {
+        format!(
+            "PostgreSQL {}: {}",
+            self.target.described, self.target.transport
+        )
     }
 
     fn health(&self) -> Result<(), StoreError> {

@@ -30,6 +30,9 @@ pub(super) struct Target {
     pub(super) session_sql: String,
     /// `host:port/database schema S`, for messages (never the password).
     pub(super) described: String,
+    /// How the connection travels, for the log: TLS and its mode, or
+    /// plain text and why that was allowed (N5.3).
+    pub(super) transport: String,
 }
 
 /// Decodes `%XX` escapes of a URL query component.
@@ -66,9 +69,64 @@ fn valid_schema(s: &str) -> bool {
         && s.len() <= 63
 }
 
+/// The first host of `config` that is neither loopback nor a Unix socket
+/// (`hostaddr` first: it is what is connected to), if any.
+fn remote_host(config: &Config) -> Option<String> {
+    if let Some(a) = config.get_hostaddrs().iter().find(|a| !a.is_loopback()) {
+        return Some(a.to_string());
+    }
+    if !config.get_hostaddrs().is_empty() {
+        return None;
+    }
+    config.get_hosts().iter().find_map(|h| match h {
+        Host::Tcp(name) => {
+            let loopback = name.eq_ignore_ascii_case("localhost")
+                || name
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback());
+            (!loopback).then(|| name.clone())
+        }
+        Host::Unix(_) => None,
+    })
+}
+
+/// How a connection to `config` travels, for the log; refused (N5.3, issue
+/// 14 item 9) when it may be plain text to a host that is not on this
+/// machine and the configuration did not allow that.
+fn transport(
+    config: &Config,
+    mode: TlsMode,
+    allow_plaintext: bool,
+    sslmode: Option<&str>,
+) -> Result<String, StoreError> {
+    let given = sslmode.unwrap_or("absent");
+    if !matches!(mode, TlsMode::Disable | TlsMode::Prefer) {
+        return Ok(format!("TLS (sslmode={given})"));
+    }
+    match remote_host(config) {
+        None => Ok(format!("plain text allowed on loopback (sslmode={given})")),
+        Some(_) if allow_plaintext => Ok(format!(
+            "plain text to a remote host (sslmode={given}), allowed by allow_plaintext_store = true"
+        )),
+        Some(host) => Err(config_err(format!(
+            "the PostgreSQL store at {} is not on a loopback address and its URL does not require TLS (sslmode {given}): add `sslmode=verify-full&sslrootcert=PATH` (recommended) or at least `sslmode=require` to the URL, or set `allow_plaintext_store = true` in the configuration to connect in clear (N5.3)",
+            host.chars().take(80).collect::<String>()
+        ))),
+    }
+}
+
 impl Target {
     /// Parses a `postgres://` URL (see [`PostgresStore`](super::PostgresStore)).
-    pub(super) fn parse(url: &str, lock_timeout_ms: u64) -> Result<Self, StoreError> {
+    /// A URL that does not require TLS (`sslmode` absent, `disable` or
+    /// `prefer`) is refused for a host that is not loopback or a Unix
+    /// socket, unless `allow_plaintext` (N5.3, issue 14 item 9).
+    pub(super) fn parse(
+        url: &str,
+        lock_timeout_ms: u64,
+        allow_plaintext: bool,
+    ) -> Result<Self, StoreError> {
         if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             return Err(config_err(
                 "a PostgreSQL store URL starts with postgres:// or postgresql://",
@@ -164,6 +222,7 @@ impl Target {
             Some(s) => format!("{host}:{port}/{db} schema {s}"),
             None => format!("{host}:{port}/{db}"),
         };
+        let transport = transport(&config, tls_mode, allow_plaintext, sslmode.as_deref())?;
         let mut session_sql = format!(
             "SET lock_timeout = {};",
             lock_timeout_ms.clamp(1, i32::MAX as u64)
@@ -179,6 +238,7 @@ impl Target {
             copy_records,
             session_sql,
             described,
+            transport,
         })
     }
 
@@ -221,6 +281,7 @@ mod tests {
         let t = Target::parse(
             "postgres://steward:secret@db.example:6432/prod?schema=jp&application_name=steward&connect_timeout=3",
             2000,
+            true,
         )
         .unwrap();
         assert_eq!(t.schema.as_deref(), Some("jp"));
@@ -258,7 +319,7 @@ mod tests {
             ("postgres://h/db?schema", "has no `=VALUE`"),
             ("postgres://h/db?schema=%zz", "two hex digits"),
         ] {
-            match Target::parse(url, 1000) {
+            match Target::parse(url, 1000, true) {
                 Err(StoreError::Config(m)) => assert!(m.contains(needle), "{url}: {m}"),
                 Err(e) => panic!("{url}: wrong error {e}"),
                 Ok(_) => panic!("{url}: accepted"),
@@ -268,14 +329,100 @@ mod tests {
 
     #[test]
     fn tls_modes_n5_3() {
-        let t = Target::parse("postgresql://h/db?sslmode=require", 1000).unwrap();
+        let t = Target::parse("postgresql://h/db?sslmode=require", 1000, false).unwrap();
         assert_eq!(t.tls_mode, TlsMode::Require);
         assert_eq!(t.config.get_ssl_mode(), SslMode::Require);
         assert!(t.tls.is_some());
-        let t = Target::parse("postgres://h/db?sslmode=prefer", 1000).unwrap();
+        let t = Target::parse("postgres://h/db?sslmode=prefer", 1000, true).unwrap();
         assert_eq!(t.config.get_ssl_mode(), SslMode::Prefer);
-        let t = Target::parse("postgres://h/db?sslmode=disable", 1000).unwrap();
+        let t = Target::parse("postgres://h/db?sslmode=disable", 1000, true).unwrap();
         assert!(t.tls.is_none());
+    }
+
+    /// Issue 14 item 9 (N5.3): a store that is not on loopback must be
+    /// reached over TLS unless the configuration allows plain text; a
+    /// loopback host, `localhost` or a Unix socket may be plain text.
+    #[test]
+    fn plaintext_to_a_remote_store_is_refused_unless_allowed_item9_n5_3() {
+        for url in [
+            "postgres://steward@db.example:5432/prod",
+            "postgres://steward@10.1.2.3/prod?sslmode=disable",
+            "postgres://steward@db.example/prod?sslmode=prefer",
+            "postgres://steward@localhost/prod?hostaddr=192.0.2.7",
+            "postgres://steward@[2001:db8::1]:5432/prod",
+        ] {
+            match Target::parse(url, 1000, false) {
+                Err(StoreError::Config(m)) => {
+                    assert!(m.contains("not on a loopback address"), "{url}: {m}");
+                    assert!(m.contains("allow_plaintext_store = true"), "{url}: {m}");
+                    assert!(m.contains("sslmode=require"), "{url}: {m}");
+                }
+                Err(e) => panic!("{url}: wrong error {e}"),
+                Ok(_) => panic!("{url}: plain text to a remote host accepted"),
+            }
+            let t = Target::parse(url, 1000, true).unwrap();
+            assert!(
+                t.transport.contains("allow_plaintext_store"),
+                "{}",
+                t.transport
+            );
+        }
+        for url in [
+            "postgres://steward@127.0.0.1:5432/test",
+            "postgres://steward@localhost/test",
+            "postgres://steward@[::1]/test",
+            "postgres://steward@127.9.9.9/test?sslmode=disable",
+            "postgres://steward@%2Fvar%2Frun%2Fpostgresql/test",
+        ] {
+            let t = Target::parse(url, 1000, false).unwrap();
+            assert!(
+                t.transport.starts_with("plain text allowed on loopback"),
+                "{url}: {}",
+                t.transport
+            );
+        }
+        let t = Target::parse(
+            "postgres://steward@db.example/prod?sslmode=require",
+            1000,
+            false,
+        )
+        .unwrap();
+        assert_eq!(t.transport, "TLS (sslmode=require)");
+    }
+
+    /// Issue 14 item 9 (N5.3), at open: a remote store without TLS is
+    /// refused before any connection is tried (`.invalid` never resolves,
+    /// so a connection attempt would end as `Unwritable`, not `Config`);
+    /// a loopback one connects in clear, and says so.
+    #[test]
+    fn a_remote_store_without_tls_is_refused_at_open_item9_n5_3() {
+        let opts = crate::StoreOptions {
+            region: "jp".into(),
+            busy_timeout_ms: 1000,
+            checkpoint_every: 10,
+            checkpoint_every_secs: 60,
+            origin: "steward.test/audit/jp".into(),
+            key_name: "steward.test".into(),
+            signing_key: std::sync::Arc::new(ed25519_dalek::SigningKey::from_bytes(&[7; 32])),
+            allow_plaintext_store: false,
+        };
+        match super::super::PostgresStore::open("postgres://steward@db.invalid:5432/prod", opts) {
+            Err(StoreError::Config(m)) => {
+                assert!(m.contains("db.invalid"), "{m}");
+                assert!(m.contains("not on a loopback address"), "{m}");
+            }
+            Err(e) => panic!("refused at open, before connecting: {e}"),
+            Ok(_) => panic!("a remote store in clear was opened"),
+        }
+        let url = std::env::var("STEWARD_TEST_PG_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        match super::super::PostgresStore::connect_client(&url) {
+            Ok(mut c) => assert_eq!(c.query_one("SELECT 1", &[]).unwrap().get::<_, i32>(0), 1),
+            Err(StoreError::Unwritable { reason }) => {
+                println!("skip: no PostgreSQL at the test URL: {reason}")
+            }
+            Err(e) => panic!("a loopback store connects in clear: {e}"),
+        }
     }
 
     #[test]

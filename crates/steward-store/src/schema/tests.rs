@@ -18,6 +18,7 @@ fn options() -> StoreOptions {
         origin: "steward.test/audit/jp".into(),
         key_name: "steward-audit".into(),
         signing_key: std::sync::Arc::new(SigningKey::from_bytes(&[7; 32])),
+        allow_plaintext_store: false,
     }
 }
 
