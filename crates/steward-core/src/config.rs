@@ -178,6 +178,11 @@ pub struct Config {
     /// PostgreSQL's dead rows and WAL) once the generation that wrapped the
     /// data key is destroyed: `created + kek_rotation + kek_retire_after`.
     pub kek_retire_after: String,
+    /// How long this process keeps its claim on a key-encryption key
+    /// generation after it saw a newer one (a batch may still commit keys
+    /// wrapped under it): no other process retires that generation before
+    /// (issue 13 item 2). A duration; default `60s`.
+    pub kek_generation_grace: String,
     /// The region where this Steward node processes requests (N4.2); default:
     /// the first region. Reading a subject of another region is a
     /// cross-region read: only centralised operations may, and it is recorded.
@@ -223,6 +228,7 @@ impl Default for Config {
             ingest_batch: 10_000,
             kek_rotation: "1d".into(),
             kek_retire_after: "0s".into(),
+            kek_generation_grace: "60s".into(),
             processing_region: None,
             allow_plaintext_store: false,
         }
@@ -299,6 +305,8 @@ impl Config {
         }
         parse_period(&cfg.kek_retire_after)
             .map_err(|e| CoreError::Config(format!("{source}: kek_retire_after: {e}")))?;
+        parse_period(&cfg.kek_generation_grace)
+            .map_err(|e| CoreError::Config(format!("{source}: kek_generation_grace: {e}")))?;
         if cfg.ingest_batch == 0 {
             return Err(CoreError::Config(format!(
                 "{source}: ingest_batch must be at least 1"

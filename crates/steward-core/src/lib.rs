@@ -343,7 +343,13 @@ impl Steward {
         private_data_dir(data_dir)?;
         let keyring_path = data_dir.join(&config.keyring_file);
         let keyring_is_new = !keyring_path.exists();
-        let keyring = LocalKeyring::open_or_create(&keyring_path)?;
+        // Issue 13 item 2: every process sees a rotation before its next
+        // wrap or unwrap, and keeps its claim on a generation for a grace.
+        let grace = crate::config::parse_period(&config.kek_generation_grace)
+            .ok()
+            .and_then(|d| std::time::Duration::try_from(d).ok())
+            .unwrap_or(steward_crypto::GENERATION_GRACE);
+        let keyring = LocalKeyring::open_with_grace(&keyring_path, grace)?;
         // Issue 13 item 4: the signing key comes from a provider outside the
         // data directory, and verification from a key pinned in configuration.
         let signing_key = checkpoint_signer(data_dir, &config)?;

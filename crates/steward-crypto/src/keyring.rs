@@ -3,7 +3,7 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::RwLock;
+use std::sync::{Mutex, RwLock};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -15,6 +15,9 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::CryptoError;
 use crate::envelope::{DataKey, SealedKey};
+
+mod generation;
+use generation::{FileId, check_nobody_on_or_before, file_id, hold_generation, writer_lock};
 
 /// What a keyring says about one KEK version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -147,6 +150,27 @@ impl State {
 pub struct LocalKeyring {
     path: PathBuf,
     state: RwLock<State>,
+    /// The file as last read, and this process's generation lock
+    /// ([`generation`], issue 13 item 2).
+    loaded: Mutex<Loaded>,
+    /// How long a generation's lock is kept after this process moved past
+    /// it: longer than any batch that wraps keys and then commits them.
+    grace: std::time::Duration,
+}
+
+/// The default [`LocalKeyring::open_with_grace`] grace: 60 s.
+pub const GENERATION_GRACE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// What this process last read of the file.
+struct Loaded {
+    id: FileId,
+    generation: u32,
+    /// The shared lock on `<keyring>.gen-<generation>.lock`.
+    _lock: fs::File,
+    /// Generations this process moved past, with their locks, kept for the
+    /// grace after it did: a batch may still commit keys it wrapped under
+    /// them (issue 13 item 2).
+    previous: Vec<(u32, fs::File, std::time::Instant)>,
 }
 
 impl std::fmt::Debug for LocalKeyring {
@@ -195,6 +219,14 @@ impl LocalKeyring {
     /// Errors: [`CryptoError::KeyringFile`] when the file cannot be read,
     /// written or parsed, or (Unix) is readable by group or others.
     pub fn open_or_create(path: &Path) -> Result<Self, CryptoError> {
+        Self::open_with_grace(path, GENERATION_GRACE)
+    }
+
+    /// [`LocalKeyring::open_or_create`], keeping a generation's lock for
+    /// `grace` after this process saw a newer one, so that no other process
+    /// retires a KEK version this one may still have wrapped a key under
+    /// that it has not committed yet (issue 13 item 2).
+    pub fn open_with_grace(path: &Path, grace: std::time::Duration) -> Result<Self, CryptoError> {
         if !path.exists() {
             let file = KeyringFile {
                 format: FORMAT.into(),
@@ -219,49 +251,92 @@ impl LocalKeyring {
             }
             write_file(path, &file)?;
         }
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = fs::metadata(path)
-                .map_err(|e| file_err(path, e.to_string()))?
-                .permissions()
-                .mode();
-            if mode & 0o077 != 0 {
-                return Err(file_err(
-                    path,
-                    format!(
-                        "mode {:o} lets others read the keys; run `chmod 600 {}`",
-                        mode & 0o777,
-                        path.display()
-                    ),
-                ));
-            }
-        }
-        let text =
-            Zeroizing::new(fs::read_to_string(path).map_err(|e| file_err(path, e.to_string()))?);
-        let file: KeyringFile = serde_json::from_str(&text)
-            .map_err(|e| file_err(path, format!("not a Steward keyring: {e}")))?;
-        if file.format != FORMAT {
-            return Err(file_err(
-                path,
-                format!("format `{}` is not {FORMAT}", file.format),
-            ));
-        }
-        let state = State::from_file(path, &file)?;
-        if !state
-            .keks
-            .iter()
-            .any(|k| k.version == state.current && k.key.is_some())
-        {
-            return Err(file_err(
-                path,
-                "the current KEK version is missing or retired",
-            ));
-        }
+        // The identity first: a change after it is read again on next use.
+        let id = file_id(path)?;
+        let state = load(path)?;
+        let lock = hold_generation(path, state.current)?;
         Ok(LocalKeyring {
             path: path.to_owned(),
+            loaded: Mutex::new(Loaded {
+                id,
+                generation: state.current,
+                _lock: lock,
+                previous: Vec::new(),
+            }),
             state: RwLock::new(state),
+            grace,
         })
+    }
+
+    /// Read the file again when it changed since this process last read it
+    /// (another process rotated or retired a KEK): every wrap and unwrap
+    /// sees a rotation first (issue 13 item 2). One `stat` when nothing
+    /// changed.
+    ///
+    /// Errors: the file cannot be read or parsed; a poisoned lock.
+    fn refresh(&self) -> Result<(), CryptoError> {
+        let id = file_id(&self.path)?;
+        let mut loaded = self.loaded.lock().map_err(|_| {
+            file_err(
+                &self.path,
+                "keyring lock poisoned by a failed thread; restart Steward",
+            )
+        })?;
+        let grace = self.grace;
+        loaded
+            .previous
+            .retain(|(_, _, since)| since.elapsed() < grace);
+        if loaded.id == id {
+            return Ok(());
+        }
+        let state = load(&self.path)?;
+        let current = state.current;
+        *self.write()? = state;
+        if loaded.generation != current {
+            let lock = hold_generation(&self.path, current)?;
+            let old_generation = loaded.generation;
+            let old = std::mem::replace(&mut loaded._lock, lock);
+            if !grace.is_zero() {
+                loaded
+                    .previous
+                    .push((old_generation, old, std::time::Instant::now()));
+            }
+            loaded.generation = current;
+            loaded.id = id;
+        } else {
+            loaded.id = id;
+        }
+        Ok(())
+    }
+
+    /// Drop this instance's claims on generations up to `version`.
+    fn release_previous_up_to(&self, version: u32) -> Result<(), CryptoError> {
+        let mut l = self.loaded.lock().map_err(|_| {
+            file_err(
+                &self.path,
+                "keyring lock poisoned by a failed thread; restart Steward",
+            )
+        })?;
+        l.previous.retain(|(g, _, _)| *g > version);
+        Ok(())
+    }
+
+    /// The generations whose locks this instance holds: its current one,
+    /// and those it moved past within the grace.
+    fn own_generations(&self) -> Result<Vec<u32>, CryptoError> {
+        self.loaded
+            .lock()
+            .map(|l| {
+                let mut v = vec![l.generation];
+                v.extend(l.previous.iter().map(|(g, _, _)| *g));
+                v
+            })
+            .map_err(|_| {
+                file_err(
+                    &self.path,
+                    "keyring lock poisoned by a failed thread; restart Steward",
+                )
+            })
     }
 
     /// The state for reading. A poisoned lock (a thread panicked while
@@ -286,6 +361,7 @@ impl LocalKeyring {
 
     /// KEK `version`'s material and the current version, read together.
     fn kek(&self, version: Option<u32>) -> Result<(u32, Zeroizing<[u8; 32]>), CryptoError> {
+        self.refresh()?;
         let st = self.read()?;
         let version = version.unwrap_or(st.current);
         let key = st
@@ -296,6 +372,50 @@ impl LocalKeyring {
             .ok_or(CryptoError::UnknownKek { version })?;
         Ok((version, key))
     }
+}
+
+/// Read and check the keyring file: owner-only mode (Unix), the format, and
+/// a current KEK version that exists and is not retired.
+fn load(path: &Path) -> Result<State, CryptoError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(path)
+            .map_err(|e| file_err(path, e.to_string()))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(file_err(
+                path,
+                format!(
+                    "mode {:o} lets others read the keys; run `chmod 600 {}`",
+                    mode & 0o777,
+                    path.display()
+                ),
+            ));
+        }
+    }
+    let text = Zeroizing::new(fs::read_to_string(path).map_err(|e| file_err(path, e.to_string()))?);
+    let file: KeyringFile = serde_json::from_str(&text)
+        .map_err(|e| file_err(path, format!("not a Steward keyring: {e}")))?;
+    if file.format != FORMAT {
+        return Err(file_err(
+            path,
+            format!("format `{}` is not {FORMAT}", file.format),
+        ));
+    }
+    let state = State::from_file(path, &file)?;
+    if !state
+        .keks
+        .iter()
+        .any(|k| k.version == state.current && k.key.is_some())
+    {
+        return Err(file_err(
+            path,
+            "the current KEK version is missing or retired",
+        ));
+    }
+    Ok(state)
 }
 
 fn write_atomic(path: &Path, state: &State) -> Result<(), CryptoError> {
@@ -339,6 +459,9 @@ fn dek_aad(subject: SubjectId, version: u32) -> Vec<u8> {
 impl KeyringProvider for LocalKeyring {
     fn current_kek_version(&self) -> u32 {
         // 0 is no version: a wrap or unwrap under it fails (UnknownKek).
+        if self.refresh().is_err() {
+            return 0;
+        }
         self.read().map(|s| s.current).unwrap_or(0)
     }
 
@@ -365,6 +488,46 @@ impl KeyringProvider for LocalKeyring {
     }
 
     fn rotate(&self) -> Result<u32, CryptoError> {
+        // One writer at a time, on the file as it is now.
+        let _writer = writer_lock(&self.path)?;
+        self.refresh()?;
+        let next = self.rotate_locked()?;
+        self.refresh()?;
+        Ok(next)
+    }
+
+    fn retire(&self, version: u32) -> Result<(), CryptoError> {
+        let _writer = writer_lock(&self.path)?;
+        self.refresh()?;
+        // Issue 13 item 2: not while another process may still wrap under it.
+        // This process's own claims on older generations go first: it is
+        // the one retiring (its locks would look like another's).
+        self.release_previous_up_to(version)?;
+        check_nobody_on_or_before(&self.path, version, &self.own_generations()?)?;
+        self.retire_locked(version)?;
+        self.refresh()
+    }
+
+    fn keks(&self) -> Vec<KekInfo> {
+        if self.refresh().is_err() {
+            return vec![];
+        }
+        self.keks_now()
+    }
+
+    fn blind_index_key(&self) -> Result<Zeroizing<[u8; 32]>, CryptoError> {
+        self.refresh()?;
+        Ok(self.read()?.blind_index_key.clone())
+    }
+
+    fn audit_signing_key(&self) -> Result<SigningKey, CryptoError> {
+        Ok(SigningKey::from_bytes(&self.read()?.audit_signing_seed))
+    }
+}
+
+impl LocalKeyring {
+    /// Add the next KEK version and make it current (the writer lock held).
+    fn rotate_locked(&self) -> Result<u32, CryptoError> {
         let mut st = self.write()?;
         let next = st.keks.iter().map(|k| k.version).max().unwrap_or(0) + 1;
         st.keks.push(Kek {
@@ -382,7 +545,8 @@ impl KeyringProvider for LocalKeyring {
         Ok(next)
     }
 
-    fn retire(&self, version: u32) -> Result<(), CryptoError> {
+    /// Wipe KEK `version` (not current), file first (the writer lock held).
+    fn retire_locked(&self, version: u32) -> Result<(), CryptoError> {
         let mut st = self.write()?;
         if st.current == version {
             return Err(file_err(
@@ -408,7 +572,8 @@ impl KeyringProvider for LocalKeyring {
         Ok(())
     }
 
-    fn keks(&self) -> Vec<KekInfo> {
+    /// The KEK versions as last read.
+    fn keks_now(&self) -> Vec<KekInfo> {
         self.read()
             .map(|s| {
                 s.keks
@@ -421,14 +586,6 @@ impl KeyringProvider for LocalKeyring {
                     .collect()
             })
             .unwrap_or_default()
-    }
-
-    fn blind_index_key(&self) -> Result<Zeroizing<[u8; 32]>, CryptoError> {
-        Ok(self.read()?.blind_index_key.clone())
-    }
-
-    fn audit_signing_key(&self) -> Result<SigningKey, CryptoError> {
-        Ok(SigningKey::from_bytes(&self.read()?.audit_signing_seed))
     }
 }
 
@@ -454,7 +611,9 @@ mod tests {
         let w1 = kr.wrap(subject, &dek).unwrap();
         assert_eq!(w1.kek_version, 1);
         assert_eq!(kr.rotate().unwrap(), 2);
-        // Reopen from disk: the rotation persisted, v1 still unwraps.
+        // Reopen from disk: the rotation persisted, v1 still unwraps. (The
+        // first instance ends first: it keeps a claim on v1 for its grace.)
+        drop(kr);
         let kr = LocalKeyring::open_or_create(&path).unwrap();
         assert_eq!(kr.current_kek_version(), 2);
         assert_eq!(kr.unwrap(subject, &w1).unwrap().as_bytes(), dek.as_bytes());
@@ -537,5 +696,66 @@ mod tests {
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
         let e = LocalKeyring::open_or_create(&path).unwrap_err().to_string();
         assert!(e.contains("chmod 600"), "{e}");
+    }
+
+    /// Issue 13 item 2: two processes on one keyring (two instances: each
+    /// holds its own file locks, as two processes would). The rotation one
+    /// makes is seen by the other before its next wrap; retiring the old
+    /// version is refused while the other has not seen the rotation, and
+    /// allowed once it has.
+    #[test]
+    fn a_rotation_is_seen_before_the_next_wrap_and_retire_waits_for_it_issue13_item2_n5_2() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keyring.json");
+        let cli = LocalKeyring::open_or_create(&path).unwrap();
+        let server = LocalKeyring::open_with_grace(&path, std::time::Duration::ZERO).unwrap();
+        let dek = DataKey::generate();
+        let old = server.wrap(SubjectId(7), &dek).unwrap();
+        assert_eq!(old.kek_version, 1);
+
+        assert_eq!(cli.rotate().unwrap(), 2);
+        // The server has not used the keyring since: it may still wrap under 1.
+        let refused = cli.retire(1).unwrap_err().to_string();
+        assert!(refused.contains("has not seen the rotation"), "{refused}");
+        // Its next wrap sees the rotation (was: version 1, from memory).
+        let new = server.wrap(SubjectId(8), &dek).unwrap();
+        assert_eq!(new.kek_version, 2);
+        assert_eq!(server.current_kek_version(), 2);
+        // Now the retirement goes through, and the server sees it too: a key
+        // still wrapped under 1 no longer opens (the store re-wraps them at
+        // rotation, `Steward::rotate_keys`, before a retirement).
+        cli.retire(1).unwrap();
+        assert!(matches!(
+            server.unwrap(SubjectId(7), &old),
+            Err(CryptoError::UnknownKek { version: 1 })
+        ));
+        assert_eq!(
+            server.unwrap(SubjectId(8), &new).unwrap().as_bytes(),
+            dek.as_bytes()
+        );
+        // A process that ends releases its generation: nothing blocks.
+        drop(server);
+        assert_eq!(cli.rotate().unwrap(), 3);
+        cli.retire(2).unwrap();
+    }
+
+    /// Issue 13 item 2: a process that moved past a generation keeps its
+    /// lock for the grace (it may still commit a key it wrapped under it).
+    #[test]
+    fn a_generation_seen_within_the_grace_still_blocks_its_retirement_issue13_item2() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keyring.json");
+        let cli = LocalKeyring::open_or_create(&path).unwrap();
+        let batch =
+            LocalKeyring::open_with_grace(&path, std::time::Duration::from_secs(3600)).unwrap();
+        let dek = DataKey::generate();
+        assert_eq!(batch.wrap(SubjectId(1), &dek).unwrap().kek_version, 1);
+        cli.rotate().unwrap();
+        // The batch's next wrap sees version 2, but it has not committed the
+        // first key yet: version 1 stays until the grace ends.
+        assert_eq!(batch.wrap(SubjectId(2), &dek).unwrap().kek_version, 2);
+        assert!(cli.retire(1).is_err());
+        drop(batch);
+        cli.retire(1).unwrap();
     }
 }

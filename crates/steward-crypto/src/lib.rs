@@ -26,7 +26,7 @@ mod record;
 mod signer;
 
 pub use envelope::{BlindIndex, DataKey, IdentifierAad, RecordAad, SealedKey, Sealer, blind_index};
-pub use keyring::{KekInfo, KeyringProvider, LocalKeyring};
+pub use keyring::{GENERATION_GRACE, KekInfo, KeyringProvider, LocalKeyring};
 pub use record::{RECORD_V2_HEADER, RecordAadV2};
 pub use signer::FileSigner;
 /// Zeroizing buffers, as [`KeyringProvider`] hands out key material.
