@@ -5,31 +5,10 @@
 //! nobody.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-fn steward(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_steward"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .output()
-        .expect("run steward")
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let o = steward(dir, args);
-    assert!(
-        o.status.success(),
-        "steward {args:?} failed: {}\n{}",
-        String::from_utf8_lossy(&o.stderr),
-        String::from_utf8_lossy(&o.stdout)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn json(s: &str) -> serde_json::Value {
-    serde_json::from_str(s.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
-}
+mod common;
+use common::{json, ok, steward};
 
 /// Records stored, summed over `steward subjects --json`.
 fn stored(dir: &Path) -> u64 {

@@ -23,7 +23,9 @@
 //! access request from an unknown sender (an unverified request).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+
+mod common;
+use common::{json, ok};
 
 fn eml_dir() -> Option<PathBuf> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/eml");
@@ -36,30 +38,6 @@ fn eml_dir() -> Option<PathBuf> {
         );
         None
     }
-}
-
-fn steward(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_steward"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .output()
-        .expect("run steward")
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let o = steward(dir, args);
-    assert!(
-        o.status.success(),
-        "steward {args:?} failed: {}\n{}",
-        String::from_utf8_lossy(&o.stderr),
-        String::from_utf8_lossy(&o.stdout)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn json(s: &str) -> serde_json::Value {
-    serde_json::from_str(s.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {

@@ -7,27 +7,9 @@
 //! SQLite only: the test sets stored times in the store's file.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn steward(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_steward"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .output()
-        .expect("run steward")
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let o = steward(dir, args);
-    assert!(
-        o.status.success(),
-        "steward {args:?} failed: {}\n{}",
-        String::from_utf8_lossy(&o.stderr),
-        String::from_utf8_lossy(&o.stdout)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+mod common;
+use common::ok;
 
 fn records(db: &Path) -> i64 {
     let c = rusqlite::Connection::open(db).unwrap();

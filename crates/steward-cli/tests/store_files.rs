@@ -5,6 +5,12 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod common;
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    common::succeeded(steward(dir, args), args)
+}
+
 /// Run `steward` under umask 022 (group and others may read new files).
 fn steward(dir: &Path, args: &[&str]) -> Output {
     Command::new("sh")
@@ -16,17 +22,6 @@ fn steward(dir: &Path, args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("run steward")
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let o = steward(dir, args);
-    assert!(
-        o.status.success(),
-        "steward {args:?} failed: {}\n{}",
-        String::from_utf8_lossy(&o.stderr),
-        String::from_utf8_lossy(&o.stdout)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 #[cfg(unix)]
