@@ -120,7 +120,7 @@ fn an_erased_identifier_links_to_no_audit_entry_or_request_issue13_3_n8_8() {
 }
 
 #[test]
-fn searching_the_audit_log_is_decided_and_recorded_issue13_3_n5_4() {
+fn searching_the_audit_log_is_decided_and_recorded_issue13_3_n5_5() {
     let dir = tempfile::tempdir().unwrap();
     let st = open(dir.path());
     let op = st.operator().to_owned();
@@ -140,7 +140,7 @@ fn searching_the_audit_log_is_decided_and_recorded_issue13_3_n5_4() {
         },
     )
     .unwrap();
-    // Engineering staff may not read the audit log (N5.4): denied, recorded.
+    // Engineering staff have no need to know what the audit log holds (N5.5): denied, recorded.
     match st.audit_search_as("eng", &AuditFilter::default()) {
         Err(CoreError::Denied(d)) => assert!(d.audit_index.is_some()),
         other => panic!("expected a recorded denial, got {other:?}"),
