@@ -8,6 +8,7 @@ use steward_store::{ChangeSet, RegistryGuard, RegistryTable};
 
 use super::{Request, corrupt};
 use crate::gate::{system_entry, token};
+use crate::rows::parse_row;
 use crate::{CoreError, Steward};
 
 impl Steward {
@@ -21,9 +22,7 @@ impl Steward {
         let want = subject.to_string();
         let mut n = 0;
         for (id, body) in self.store()?.registry_list(RegistryTable::Requests)? {
-            let Ok(r) = serde_json::from_str::<Request>(&body) else {
-                continue;
-            };
+            let r: Request = parse_row(RegistryTable::Requests, &id, &body)?;
             if r.subject.as_deref() != Some(want.as_str()) {
                 continue;
             }

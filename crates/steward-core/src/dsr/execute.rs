@@ -1,6 +1,7 @@
 //! Approval and execution of a request through the gate, exactly once (N7.2).
 
 use super::*;
+use crate::rows::row_json;
 
 impl Steward {
     /// Approve and execute request `id` as privacy-team principal `by`, now.
@@ -108,7 +109,7 @@ impl Steward {
                 extra.registry.push((
                     RegistryTable::LegalObligations,
                     ob.id.clone(),
-                    serde_json::to_string(&ob).unwrap_or_default(),
+                    row_json(&ob)?,
                 ));
                 let mut e = system_entry("obligation_record", &ob.id, "", self.policy.version());
                 e.principal = token(by);
@@ -137,7 +138,7 @@ impl Steward {
             now,
             extra,
         )?;
-        let running = serde_json::to_string(&req).unwrap_or_default();
+        let running = row_json(&req)?;
         let (result, effect) = match self.execute(&req, by, &subject, &obligation, now) {
             Ok(x) => x,
             Err(e) => {
@@ -377,7 +378,7 @@ impl Steward {
                         registry: vec![(
                             RegistryTable::ProcessingRestrictions,
                             subject.to_owned(),
-                            serde_json::to_string(&row).unwrap_or_default(),
+                            row_json(&row)?,
                         )],
                         guards: vec![RegistryGuard {
                             table: RegistryTable::ProcessingRestrictions,

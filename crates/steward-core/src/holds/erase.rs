@@ -13,6 +13,7 @@ use steward_store::{ChangeSet, HeldRecordRow, RecordRow, RegistryTable};
 use time::OffsetDateTime;
 
 use super::{MAX_IDS_IN_ENTRY, RetainedRecords, RetentionRule, date_of, rfc3339, to_ms};
+use crate::rows::row_json;
 
 impl Steward {
     /// The records of subject `id` (in region `region`) that an erasure at
@@ -170,7 +171,7 @@ impl Steward {
         cs.registry.push((
             RegistryTable::ErasureReceipts,
             receipt_id.clone(),
-            serde_json::to_string(&receipt).unwrap_or_default(),
+            row_json(&receipt)?,
         ));
         let region_name = self.regions[region].config.name.clone();
         let entry = |action: &str, clauses: &[&str], resource: Resource| EntryDraft {

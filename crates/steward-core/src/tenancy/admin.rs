@@ -12,6 +12,7 @@ use crate::gate::{new_request_id, now_ts, token};
 use crate::{AccessRequest, CoreError, Denied, Opened, OpenedRecord, Steward};
 
 use super::{Membership, Organisation, Restrictions, UserAccount, check_password_length, corrupt};
+use crate::rows::row_json;
 
 impl Steward {
     fn user_or_input(&self, name: &str) -> Result<UserAccount, CoreError> {
@@ -79,16 +80,13 @@ impl Steward {
         let mut e = self.tenancy_entry(by, action, &user.name);
         e.clause_ids = vec![token(clause)];
         let mut cs = ChangeSet {
-            registry: vec![Self::tenancy_row(format!("user:{}", user.name), user)],
+            registry: vec![Self::tenancy_row(format!("user:{}", user.name), user)?],
             audit: vec![e],
             ..Default::default()
         };
         if let Some(p) = principal {
-            cs.principals.push((
-                p.name.clone(),
-                serde_json::to_string(p).unwrap_or_default(),
-                p.revoked,
-            ));
+            cs.principals
+                .push((p.name.clone(), row_json(p)?, p.revoked));
         }
         self.store()?.commit(cs)?;
         Ok(())

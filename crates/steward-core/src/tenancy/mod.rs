@@ -22,6 +22,7 @@ use steward_store::{ChangeSet, RegistryTable, StoreError};
 
 use crate::authorize::{ManagementAction, Target};
 use crate::gate::{system_entry, token};
+use crate::rows::row_json;
 use crate::{CoreError, Steward};
 
 mod admin;
@@ -135,12 +136,11 @@ impl Steward {
             .collect()
     }
 
-    fn tenancy_row<T: Serialize>(key: String, v: &T) -> (RegistryTable, String, String) {
-        (
-            RegistryTable::Tenancy,
-            key,
-            serde_json::to_string(v).unwrap_or_default(),
-        )
+    fn tenancy_row<T: Serialize>(
+        key: String,
+        v: &T,
+    ) -> Result<(RegistryTable, String, String), CoreError> {
+        Ok((RegistryTable::Tenancy, key, row_json(v)?))
     }
 
     fn tenancy_entry(&self, by: &str, action: &str, id: &str) -> EntryDraft {
@@ -214,7 +214,7 @@ impl Steward {
             resellers: vec![],
         };
         self.store()?.commit(ChangeSet {
-            registry: vec![Self::tenancy_row(format!("partner:{id}"), &p)],
+            registry: vec![Self::tenancy_row(format!("partner:{id}"), &p)?],
             audit: vec![self.tenancy_entry(by, "partner_create", id)],
             ..Default::default()
         })?;
@@ -255,11 +255,8 @@ impl Steward {
                 if !rp.organisations.iter().any(|o| o == id) {
                     rp.organisations.push(id.to_owned());
                 }
-                cs.principals.push((
-                    rp.name.clone(),
-                    serde_json::to_string(&rp).unwrap_or_default(),
-                    rp.revoked,
-                ));
+                cs.principals
+                    .push((rp.name.clone(), row_json(&rp)?, rp.revoked));
             }
         }
         let org = Organisation {
@@ -269,7 +266,7 @@ impl Steward {
             users_may_export,
         };
         cs.registry
-            .push(Self::tenancy_row(format!("org:{id}"), &org));
+            .push(Self::tenancy_row(format!("org:{id}"), &org)?);
         cs.audit
             .push(self.tenancy_entry(by, "organisation_create", id));
         self.store()?.commit(cs)?;
@@ -299,7 +296,7 @@ impl Steward {
         let mut e = self.tenancy_entry(by, "organisation_settings", org);
         e.clause_ids = vec![token("N7.1"), token("N1.2")];
         self.store()?.commit(ChangeSet {
-            registry: vec![Self::tenancy_row(format!("org:{org}"), &o)],
+            registry: vec![Self::tenancy_row(format!("org:{org}"), &o)?],
             audit: vec![e],
             ..Default::default()
         })?;
@@ -373,12 +370,8 @@ impl Steward {
         let mut e = self.tenancy_entry(by, "principal_add", name);
         e.clause_ids = vec![token("N5.5"), token("N1.2")];
         self.store()?.commit(ChangeSet {
-            principals: vec![(
-                p.name.clone(),
-                serde_json::to_string(&p).unwrap_or_default(),
-                false,
-            )],
-            registry: vec![Self::tenancy_row(format!("partner:{partner}"), &part)],
+            principals: vec![(p.name.clone(), row_json(&p)?, false)],
+            registry: vec![Self::tenancy_row(format!("partner:{partner}"), &part)?],
             audit: vec![e],
             ..Default::default()
         })?;
@@ -444,20 +437,16 @@ impl Steward {
         let mut e = self.tenancy_entry(by, "user_create", &name);
         e.resource = e.resource.subject(SubjectRef::new(subject.0 as u64));
         self.store()?.commit(ChangeSet {
-            principals: vec![(
-                p.name.clone(),
-                serde_json::to_string(&p).unwrap_or_default(),
-                false,
-            )],
+            principals: vec![(p.name.clone(), row_json(&p)?, false)],
             registry: vec![
-                Self::tenancy_row(format!("user:{name}"), &user),
+                Self::tenancy_row(format!("user:{name}"), &user)?,
                 Self::tenancy_row(
                     format!("member:{subject}"),
                     &Membership {
                         organisation: org.into(),
                         user: name.clone(),
                     },
-                ),
+                )?,
             ],
             audit: vec![e],
             ..Default::default()
