@@ -100,7 +100,7 @@ const KNOWN_NAMES: &[&str] = &[
 
 /// Removes quoted input from a serde message: `"…"` always, `` `…` `` unless
 /// it is a known field or variant name.
-fn sanitize_detail(msg: &str) -> String {
+pub(super) fn sanitize_detail(msg: &str) -> String {
     let msg = match msg.rfind(" at line ") {
         Some(i) => msg.get(..i).unwrap_or(msg),
         None => msg,
@@ -139,7 +139,7 @@ fn sanitize_detail(msg: &str) -> String {
 }
 
 /// Keeps a serde_path_to_error path only where its names are schema names.
-fn sanitize_path(path: &str) -> String {
+pub(super) fn sanitize_path(path: &str) -> String {
     if path == "." || path.is_empty() {
         return ".".to_owned();
     }

@@ -1,3 +1,4 @@
+use super::codec::{sanitize_detail, sanitize_path};
 use super::*;
 
 fn t(s: &str) -> Token {

@@ -1,7 +1,7 @@
 //! Approval and execution of a request through the gate, exactly once (N7.2).
 
 use super::*;
-use crate::rows::row_json;
+use crate::rows::{parse_row, row_json};
 
 impl Steward {
     /// Approve and execute request `id` as privacy-team principal `by`, now.
@@ -349,8 +349,7 @@ impl Steward {
                     .store()?
                     .registry_get(RegistryTable::ProcessingRestrictions, subject)?;
                 let mut row: ProcessingRestriction = match &old {
-                    Some(b) => serde_json::from_str(b)
-                        .map_err(|_| corrupt(&req.id, "the processing restriction"))?,
+                    Some(b) => parse_row(RegistryTable::ProcessingRestrictions, subject, b)?,
                     None => ProcessingRestriction {
                         subject: subject.to_owned(),
                         ..Default::default()

@@ -179,8 +179,7 @@ impl Steward {
             .store()?
             .registry_get(RegistryTable::Verifications, id)?
             .ok_or_else(|| corrupt(id, "the code row"))?;
-        let mut row: CodeRow =
-            serde_json::from_str(&vbefore).map_err(|_| corrupt(id, "the code row"))?;
+        let mut row: CodeRow = parse_row(RegistryTable::Verifications, id, &vbefore)?;
         let Some(hash) = row.code_hmac.clone() else {
             return Err(CoreError::Input(format!(
                 "request {id} has no code to enter: send one first"

@@ -1,4 +1,4 @@
-//! Erasure with legal holds (N8.8, N3.7): records under a running retention
+//! Erasure with legal holds: records under a running retention
 //! duty move to a per-subject hold key before the subject key is shredded.
 
 use crate::gate::{AccessRequest, Located, new_request_id, now_ts, record_ref, token};

@@ -1,4 +1,4 @@
-//! Rectification (N7.2): a corrected record replaces the old one in one
+//! Rectification: a corrected record replaces the old one in one
 //! audited commit.
 
 use crate::gate::{AccessRequest, Located, new_request_id, now_ts, record_ref, token};

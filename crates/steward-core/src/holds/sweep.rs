@@ -1,4 +1,4 @@
-//! Retention sweep (N8.8) and the hold keys it and key rotation reach.
+//! Retention sweep and the hold keys it and key rotation reach.
 
 use crate::gate::{system_entry, token};
 use crate::{CoreError, Steward};

@@ -1,5 +1,5 @@
-//! The administrator and reseller powers of N6.5a-e over the users of the
-//! organisations they manage, and the self-service of users (N6.5e), each
+//! The administrator and reseller powers over the users of the
+//! organisations they manage, and the self-service of users, each
 //! decided by the gate with the subject's organisation in the request.
 
 use steward_audit::{Decision as AuditDecision, EntryDraft, Resource, ResourceKind, SubjectRef};

@@ -1,5 +1,5 @@
 //! One-time codes (expiry, attempt limit), unverified senders, the outbox
-//! sender and the administrator's restriction (N6.5e).
+//! sender and the administrator's restriction.
 
 use super::*;
 
