@@ -39,3 +39,6 @@ pub(crate) fn row_json<T: Serialize>(v: &T) -> Result<String, CoreError> {
         ),
     })
 }
+
+#[cfg(test)]
+mod tests;
