@@ -190,7 +190,7 @@ fn repository_coverage_matches_the_hand_count() {
     assert_eq!(
         locs(&c.tests),
         pairs(&[(
-            "crates/steward-policy/tests/decision_matrix.rs",
+            "crates/steward-policy/tests/decision_matrix/main.rs",
             "fn decision_matrix_matches_the_clause_register"
         )])
     );
