@@ -18,6 +18,7 @@ use steward_store::{ChangeSet, RegistryTable};
 
 use crate::authorize::{ManagementAction, Target};
 use crate::gate::{system_entry, token};
+use crate::rows::row_json;
 use crate::{CoreError, Steward};
 
 /// The registry key of the marker row written with the bootstrap token.
@@ -249,7 +250,7 @@ impl Steward {
         Ok((tok, row))
     }
 
-    fn token_change(&self, row: &TokenRow, by: &str, action: &str) -> ChangeSet {
+    fn token_change(&self, row: &TokenRow, by: &str, action: &str) -> Result<ChangeSet, CoreError> {
         let mut e = system_entry(
             action,
             &format!("token:{}", row.id),
@@ -261,15 +262,11 @@ impl Steward {
         e.resource = Resource::new(ResourceKind::Principal)
             .id(token(&row.principal))
             .id(token(&format!("token:{}", row.id)));
-        ChangeSet {
-            registry: vec![(
-                RegistryTable::ApiTokens,
-                row.id.clone(),
-                serde_json::to_string(row).unwrap_or_default(),
-            )],
+        Ok(ChangeSet {
+            registry: vec![(RegistryTable::ApiTokens, row.id.clone(), row_json(row)?)],
             audit: vec![e],
             ..Default::default()
-        }
+        })
     }
 
     /// Issue an API token for `principal`, valid `ttl_secs` seconds, as `by`
@@ -290,7 +287,7 @@ impl Steward {
         self.authorize_management(by, ManagementAction::TokenIssue, Target::named(principal))?;
         let (tok, row) = self.new_token_row(by, principal, ttl_secs, scopes, false)?;
         self.store()?
-            .commit(self.token_change(&row, by, "token_issue"))?;
+            .commit(self.token_change(&row, by, "token_issue")?)?;
         Ok(IssuedToken {
             token: tok,
             info: TokenInfo::from(&row),
@@ -311,7 +308,7 @@ impl Steward {
         }
         let operator = self.config.operator.clone();
         let (tok, row) = self.new_token_row("steward", &operator, ttl_secs, vec![], true)?;
-        let mut cs = self.token_change(&row, "steward", "token_issue");
+        let mut cs = self.token_change(&row, "steward", "token_issue")?;
         cs.registry.push((
             RegistryTable::ApiTokens,
             BOOTSTRAP_MARKER.to_owned(),
@@ -396,7 +393,7 @@ impl Steward {
         };
         row.revoked = true;
         self.store()?
-            .commit(self.token_change(&row, by, "token_revoke"))?;
+            .commit(self.token_change(&row, by, "token_revoke")?)?;
         Ok(true)
     }
 
@@ -452,7 +449,7 @@ impl Steward {
                 let mut row = t;
                 row.revoked = true;
                 self.store()?
-                    .commit(self.token_change(&row, by, "token_revoke"))?;
+                    .commit(self.token_change(&row, by, "token_revoke")?)?;
                 n += 1;
             }
         }
@@ -493,7 +490,7 @@ impl Steward {
         }
         let (tok, row) = self.new_token_row(user, user, ttl_secs, vec![], false)?;
         self.store()?
-            .commit(self.token_change(&row, user, "token_issue"))?;
+            .commit(self.token_change(&row, user, "token_issue")?)?;
         Ok(Some(IssuedToken {
             token: tok,
             info: TokenInfo::from(&row),

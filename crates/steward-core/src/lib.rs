@@ -24,6 +24,7 @@ pub mod intake;
 mod outbox;
 #[cfg(steward_gate_probe)]
 mod probe;
+mod rows;
 mod services;
 mod tenancy;
 mod transfers;
@@ -33,6 +34,7 @@ mod witness_http;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use crate::rows::row_json;
 use steward_crypto::{KeyringProvider, LocalKeyring};
 use steward_domain::{Principal, PrincipalKind, Team};
 use steward_policy::PolicyEngine;
@@ -433,11 +435,7 @@ impl Steward {
                 organisations: vec![],
                 revoked: false,
             };
-            cs.principals.push((
-                p.name.clone(),
-                serde_json::to_string(&p).unwrap_or_default(),
-                false,
-            ));
+            cs.principals.push((p.name.clone(), row_json(&p)?, false));
             cs.audit.push(gate::system_entry(
                 "principal_add",
                 &operator,
@@ -457,11 +455,7 @@ impl Steward {
                 organisations: vec![],
                 revoked: false,
             };
-            cs.principals.push((
-                p.name.clone(),
-                serde_json::to_string(&p).unwrap_or_default(),
-                false,
-            ));
+            cs.principals.push((p.name.clone(), row_json(&p)?, false));
             cs.audit.push(gate::system_entry(
                 "principal_add",
                 "ingest",

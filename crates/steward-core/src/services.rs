@@ -9,6 +9,7 @@ use steward_store::{ChangeSet, RegistryTable};
 
 use crate::authorize::{ManagementAction, Target};
 use crate::gate::{system_entry, token};
+use crate::rows::{parse_row, row_json};
 use crate::{CoreError, Steward};
 
 /// Serialise a registry row or principal, as an error rather than an empty
@@ -321,7 +322,7 @@ impl Steward {
             registry: vec![(
                 RegistryTable::SupportCases,
                 case.id.clone(),
-                serde_json::to_string(&case).unwrap_or_default(),
+                row_json(&case)?,
             )],
             audit: vec![e],
             ..Default::default()
@@ -337,8 +338,7 @@ impl Steward {
             .store()?
             .registry_get(RegistryTable::SupportCases, case_id)?
             .ok_or_else(|| CoreError::Input(format!("no support case `{case_id}`")))?;
-        let mut case: SupportCase =
-            serde_json::from_str(&body).map_err(|e| CoreError::Input(e.to_string()))?;
+        let mut case: SupportCase = parse_row(RegistryTable::SupportCases, case_id, &body)?;
         case.status = "closed".into();
         let mut e = system_entry("case_close", &case.id, "", self.policy.version());
         e.principal = token(by);
@@ -347,7 +347,7 @@ impl Steward {
             registry: vec![(
                 RegistryTable::SupportCases,
                 case.id.clone(),
-                serde_json::to_string(&case).unwrap_or_default(),
+                row_json(&case)?,
             )],
             audit: vec![e],
             ..Default::default()
@@ -531,7 +531,8 @@ impl Steward {
                 self.rstore(r)?
                     .registry_list(RegistryTable::ErasureReceipts)?
                     .into_iter()
-                    .filter_map(|(_, b)| serde_json::from_str(&b).ok()),
+                    .map(|(k, b)| parse_row(RegistryTable::ErasureReceipts, &k, &b))
+                    .collect::<Result<Vec<_>, _>>()?,
             );
         }
         Ok(out)

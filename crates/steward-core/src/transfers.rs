@@ -10,6 +10,7 @@ use crate::authorize::{ManagementAction, Target};
 use crate::config::in_transfer_zone;
 pub use crate::gate::{Transfer, TransferMechanism};
 use crate::gate::{new_request_id, system_entry, token};
+use crate::rows::{parse_row, row_json};
 use crate::{CoreError, Steward};
 
 /// The legal mechanisms of N4.4.
@@ -75,7 +76,7 @@ impl Steward {
             registry: vec![(
                 RegistryTable::TransferMechanisms,
                 m.id.clone(),
-                serde_json::to_string(&m).unwrap_or_default(),
+                row_json(&m)?,
             )],
             audit: vec![e],
             ..Default::default()
@@ -89,8 +90,8 @@ impl Steward {
             .store()?
             .registry_list(RegistryTable::TransferMechanisms)?
             .into_iter()
-            .filter_map(|(_, b)| serde_json::from_str(&b).ok())
-            .collect())
+            .map(|(k, b)| parse_row(RegistryTable::TransferMechanisms, &k, &b))
+            .collect::<Result<_, _>>()?)
     }
 
     /// The transfer register of every region (N4.4), oldest first.
@@ -101,7 +102,8 @@ impl Steward {
                 self.rstore(r)?
                     .registry_list(RegistryTable::Transfers)?
                     .into_iter()
-                    .filter_map(|(_, b)| serde_json::from_str::<Transfer>(&b).ok()),
+                    .map(|(k, b)| parse_row::<Transfer>(RegistryTable::Transfers, &k, &b))
+                    .collect::<Result<Vec<_>, _>>()?,
             );
         }
         out.sort_by(|a, b| a.time.cmp(&b.time).then(a.id.cmp(&b.id)));
@@ -119,7 +121,9 @@ impl Steward {
             .rstore(region)?
             .registry_list(RegistryTable::Transfers)?
             .into_iter()
-            .filter_map(|(_, b)| serde_json::from_str::<Transfer>(&b).ok())
+            .map(|(k, b)| parse_row::<Transfer>(RegistryTable::Transfers, &k, &b))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
             .filter(|t| t.subjects.contains(&s))
             .collect())
     }

@@ -15,6 +15,7 @@ use steward_store::{ChangeSet, RecordRow, RegistryTable};
 
 use crate::authorize::{ManagementAction, Target};
 use crate::gate::{AccessRequest, SealingKey, new_request_id, now_ts, record_ref, token};
+use crate::rows::row_json;
 use crate::{CoreError, Steward, today};
 
 /// What an ingest stored.
@@ -467,7 +468,7 @@ impl Steward {
         cs.registry.push((
             RegistryTable::ErasureReceipts,
             receipt_id.clone(),
-            serde_json::to_string(&receipt).unwrap_or_default(),
+            row_json(&receipt)?,
         ));
         cs.audit.push(EntryDraft {
             action: token("crypto_shred"),

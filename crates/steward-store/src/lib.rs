@@ -1,6 +1,6 @@
 //! Steward's storage: small role traits, the embedded SQLite backend
 //! ([`SqliteStore`]) and the PostgreSQL backend ([`PostgresStore`]), both
-//! held to one conformance suite (`tests/conformance.rs`).
+//! held to one conformance suite (`tests/conformance/`).
 //!
 //! Reads go through role traits ([`SubjectStore`], [`RecordStore`],
 //! [`AuditStore`], [`PrincipalStore`], [`RegistryStore`]). Every write is a

@@ -6,8 +6,9 @@ use steward_audit::{Resource, ResourceKind, SubjectRef};
 use steward_domain::{RequestState, SubjectId};
 use steward_store::{ChangeSet, RegistryGuard, RegistryTable};
 
-use super::{Request, corrupt};
+use super::Request;
 use crate::gate::{system_entry, token};
+use crate::rows::parse_row;
 use crate::{CoreError, Steward};
 
 impl Steward {
@@ -21,9 +22,7 @@ impl Steward {
         let want = subject.to_string();
         let mut n = 0;
         for (id, body) in self.store()?.registry_list(RegistryTable::Requests)? {
-            let Ok(r) = serde_json::from_str::<Request>(&body) else {
-                continue;
-            };
+            let r: Request = parse_row(RegistryTable::Requests, &id, &body)?;
             if r.subject.as_deref() != Some(want.as_str()) {
                 continue;
             }
@@ -59,8 +58,7 @@ impl Steward {
         for _ in 0..3 {
             let mut cs = ChangeSet::default();
             for (id, body) in self.store()?.registry_list(RegistryTable::Requests)? {
-                let mut r: Request =
-                    serde_json::from_str(&body).map_err(|_| corrupt(&id, "the row"))?;
+                let mut r: Request = parse_row(RegistryTable::Requests, &id, &body)?;
                 if r.subject.as_deref() != Some(want.as_str())
                     || r.identifier_ref.is_none()
                     || r.state == RequestState::InProgress

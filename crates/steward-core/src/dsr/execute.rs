@@ -1,6 +1,7 @@
 //! Approval and execution of a request through the gate, exactly once (N7.2).
 
 use super::*;
+use crate::rows::{parse_row, row_json};
 
 impl Steward {
     /// Approve and execute request `id` as privacy-team principal `by`, now.
@@ -108,7 +109,7 @@ impl Steward {
                 extra.registry.push((
                     RegistryTable::LegalObligations,
                     ob.id.clone(),
-                    serde_json::to_string(&ob).unwrap_or_default(),
+                    row_json(&ob)?,
                 ));
                 let mut e = system_entry("obligation_record", &ob.id, "", self.policy.version());
                 e.principal = token(by);
@@ -137,7 +138,7 @@ impl Steward {
             now,
             extra,
         )?;
-        let running = serde_json::to_string(&req).unwrap_or_default();
+        let running = row_json(&req)?;
         let (result, effect) = match self.execute(&req, by, &subject, &obligation, now) {
             Ok(x) => x,
             Err(e) => {
@@ -348,8 +349,7 @@ impl Steward {
                     .store()?
                     .registry_get(RegistryTable::ProcessingRestrictions, subject)?;
                 let mut row: ProcessingRestriction = match &old {
-                    Some(b) => serde_json::from_str(b)
-                        .map_err(|_| corrupt(&req.id, "the processing restriction"))?,
+                    Some(b) => parse_row(RegistryTable::ProcessingRestrictions, subject, b)?,
                     None => ProcessingRestriction {
                         subject: subject.to_owned(),
                         ..Default::default()
@@ -377,7 +377,7 @@ impl Steward {
                         registry: vec![(
                             RegistryTable::ProcessingRestrictions,
                             subject.to_owned(),
-                            serde_json::to_string(&row).unwrap_or_default(),
+                            row_json(&row)?,
                         )],
                         guards: vec![RegistryGuard {
                             table: RegistryTable::ProcessingRestrictions,

@@ -39,6 +39,7 @@ use steward_store::{ChangeSet, RegistryGuard, RegistryTable, StoreError};
 use time::{Date, Duration, OffsetDateTime};
 
 use crate::gate::{system_entry, token};
+use crate::rows::parse_row;
 use crate::{CoreError, LegalObligation, Steward};
 
 mod erasure;
@@ -220,7 +221,7 @@ impl Steward {
                     "no data subject request `{id}`: see `steward requests list`"
                 ))
             })?;
-        let req: Request = serde_json::from_str(&body).map_err(|_| corrupt(id, "the row"))?;
+        let req: Request = parse_row(RegistryTable::Requests, id, &body)?;
         Ok((body, req))
     }
 
@@ -554,7 +555,7 @@ impl Steward {
         let rows = self.store()?.registry_list(RegistryTable::Requests)?;
         let mut out = Vec::with_capacity(rows.len());
         for (id, body) in rows {
-            let r: Request = serde_json::from_str(&body).map_err(|_| corrupt(&id, "the row"))?;
+            let r: Request = parse_row(RegistryTable::Requests, &id, &body)?;
             if filter.state.is_some_and(|s| s != r.state) {
                 continue;
             }

@@ -1,6 +1,7 @@
 //! Identity verification of email requests by one-time code (N7.4).
 
 use super::*;
+use crate::rows::{parse_row, row_json};
 
 /// A one-time code row of the `dsr_verifications` registry: a keyed hash
 /// (HMAC-SHA-256 under the blind-index key) of the code, never the code.
@@ -67,11 +68,10 @@ impl Steward {
         let old = self
             .store()?
             .registry_get(RegistryTable::Verifications, id)?;
-        let attempts = old
-            .as_deref()
-            .and_then(|b| serde_json::from_str::<CodeRow>(b).ok())
-            .map(|r| r.attempts)
-            .unwrap_or(0);
+        let attempts = match old.as_deref() {
+            Some(b) => parse_row::<CodeRow>(RegistryTable::Verifications, id, b)?.attempts,
+            None => 0,
+        };
         let expires_at = now + Duration::seconds(self.config.dsr.code_ttl_secs as i64);
         let row = CodeRow {
             request: id.to_owned(),
@@ -85,11 +85,7 @@ impl Steward {
         // The new code replaces the old one: so does its message.
         crate::outbox::delete_messages(&self.data_dir, id)?;
         let extra = ChangeSet {
-            registry: vec![(
-                RegistryTable::Verifications,
-                id.to_owned(),
-                serde_json::to_string(&row).unwrap_or_default(),
-            )],
+            registry: vec![(RegistryTable::Verifications, id.to_owned(), row_json(&row)?)],
             guards: vec![RegistryGuard {
                 table: RegistryTable::Verifications,
                 id: id.to_owned(),
@@ -183,8 +179,7 @@ impl Steward {
             .store()?
             .registry_get(RegistryTable::Verifications, id)?
             .ok_or_else(|| corrupt(id, "the code row"))?;
-        let mut row: CodeRow =
-            serde_json::from_str(&vbefore).map_err(|_| corrupt(id, "the code row"))?;
+        let mut row: CodeRow = parse_row(RegistryTable::Verifications, id, &vbefore)?;
         let Some(hash) = row.code_hmac.clone() else {
             return Err(CoreError::Input(format!(
                 "request {id} has no code to enter: send one first"
@@ -223,11 +218,7 @@ impl Steward {
                 },
                 now,
                 ChangeSet {
-                    registry: vec![(
-                        RegistryTable::Verifications,
-                        id.to_owned(),
-                        serde_json::to_string(&row).unwrap_or_default(),
-                    )],
+                    registry: vec![(RegistryTable::Verifications, id.to_owned(), row_json(&row)?)],
                     guards: vec![guard],
                     ..Default::default()
                 },
@@ -254,11 +245,7 @@ impl Steward {
             },
             now,
             ChangeSet {
-                registry: vec![(
-                    RegistryTable::Verifications,
-                    id.to_owned(),
-                    serde_json::to_string(&row).unwrap_or_default(),
-                )],
+                registry: vec![(RegistryTable::Verifications, id.to_owned(), row_json(&row)?)],
                 guards: vec![guard],
                 ..Default::default()
             },

@@ -11,6 +11,7 @@ use steward_store::RegistryTable;
 
 use super::TransferMechanism;
 use super::{AccessRequest, token};
+use crate::rows::parse_row;
 use crate::{CoreError, Steward, today};
 
 impl Steward {
@@ -31,7 +32,7 @@ impl Steward {
         if let (Some(case), Some(subject)) = (&req.case_id, subject)
             && let Some(body) = store.registry_get(RegistryTable::SupportCases, case)?
         {
-            let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+            let v: Value = parse_row(RegistryTable::SupportCases, case, &body)?;
             ctx.open_case_for_subject = v["subject"].as_str() == Some(&subject.to_string())
                 && v["status"].as_str() == Some("open");
         }

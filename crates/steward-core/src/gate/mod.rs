@@ -12,7 +12,7 @@
 //! - [`Steward::gate`] (and [`Steward::read`] on it): every access to a
 //!   live subject's data — reads, exports, the operator's identifier
 //!   listing, erasure, rectification, and the administrator powers of
-//!   `tenancy.rs` (`admin_view`, `admin_legal_access`, account changes).
+//!   `tenancy/admin.rs` (`admin_view`, `admin_legal_access`, account changes).
 //!   The export and listing code open only through the [`Opened`] it
 //!   returned (`Opened::open_record`, `Opened::open_identifiers`).
 //! - [`Steward::read_held`]: records kept under a legal hold after an

@@ -305,8 +305,14 @@ impl Steward {
             ChangeSet::default()
         };
         if let (Some(m), Some(s)) = (&transfer, subject) {
-            cs.registry
-                .push(self.transfer_row(m, home, processing, s, req.category, &request_id));
+            cs.registry.push(self.transfer_row(
+                m,
+                home,
+                processing,
+                s,
+                req.category,
+                &request_id,
+            )?);
         }
         cs.audit.insert(0, entry);
         // Step 7: commit. Fail closed: if this commit fails, nothing below

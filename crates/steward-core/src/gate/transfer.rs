@@ -9,6 +9,7 @@ use steward_store::RegistryTable;
 
 use super::new_request_id;
 use crate::config::in_transfer_zone;
+use crate::rows::row_json;
 use crate::{CoreError, Steward};
 
 /// A transfer mechanism on record: Service Data of `from_region` may go to `to_country`.
@@ -109,7 +110,7 @@ impl Steward {
         subject: SubjectId,
         category: Option<Category>,
         request_id: &str,
-    ) -> (RegistryTable, String, String) {
+    ) -> Result<(RegistryTable, String, String), CoreError> {
         let from = &self.regions[home].config;
         let to = &self.regions[processing].config;
         let t = Transfer {
@@ -132,10 +133,6 @@ impl Steward {
                 .unwrap_or_default(),
             request_id: request_id.into(),
         };
-        (
-            RegistryTable::Transfers,
-            t.id.clone(),
-            serde_json::to_string(&t).unwrap_or_default(),
-        )
+        Ok((RegistryTable::Transfers, t.id.clone(), row_json(&t)?))
     }
 }

@@ -1,3 +1,4 @@
+use super::values::unix_time;
 use super::*;
 use steward_domain::Product;
 

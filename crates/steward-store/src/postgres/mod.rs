@@ -73,7 +73,7 @@ impl From<StoreError> for Fail {
 /// The PostgreSQL backend (production): the same tables (both backends
 /// render their DDL from one description), role traits and
 /// semantics as [`SqliteStore`](crate::SqliteStore) (one conformance suite,
-/// `tests/conformance.rs`, runs against both), for PostgreSQL (tested with
+/// `tests/conformance/`, runs against both), for PostgreSQL (tested with
 /// 15) and written for the PostgreSQL-compatible distributed engines
 /// (CockroachDB, YugabyteDB, Citus), DESIGN "Storage" and "Scale-out".
 ///

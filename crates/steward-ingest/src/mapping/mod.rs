@@ -68,28 +68,29 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use serde_json::value::RawValue;
 use steward_domain::{Fields, IdentifierKind, Kind, NewRecord, SubjectIdentifier};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
+
+mod values;
+use values::{convert_time, json_path, lookup, scalar, text_of};
 
 use crate::json::{self, Problem};
-use crate::{ParseOptions, Parsed, SkipReason, cloudevents, lines, timefmt};
+use crate::{ParseOptions, Parsed, SkipReason, cloudevents, lines};
 
 /// The built-in mappings: (format name, TOML text), embedded from
 /// `crates/steward-ingest/mappings/`.
 pub const BUILTIN: &[(&str, &str)] = &[
-    ("zeek-ssh", include_str!("../mappings/zeek-ssh.toml")),
-    ("zeek-http", include_str!("../mappings/zeek-http.toml")),
+    ("zeek-ssh", include_str!("../../mappings/zeek-ssh.toml")),
+    ("zeek-http", include_str!("../../mappings/zeek-http.toml")),
     (
         "ocsf-authentication",
-        include_str!("../mappings/ocsf-authentication.toml"),
+        include_str!("../../mappings/ocsf-authentication.toml"),
     ),
     (
         "aws-cloudtrail",
-        include_str!("../mappings/aws-cloudtrail.toml"),
+        include_str!("../../mappings/aws-cloudtrail.toml"),
     ),
     (
         "okta-system-log",
-        include_str!("../mappings/okta-system-log.toml"),
+        include_str!("../../mappings/okta-system-log.toml"),
     ),
 ];
 
@@ -288,107 +289,6 @@ fn key_on_line(text: &str, line: usize) -> Option<String> {
     let (k, _) = l.split_once('=')?;
     let k = k.trim().trim_matches('"');
     (!k.is_empty() && !k.starts_with('#')).then(|| k.chars().take(64).collect())
-}
-
-/// A scalar TOML value as JSON (strings, integers, floats, booleans).
-fn scalar(v: &toml::Value) -> Option<Value> {
-    match v {
-        toml::Value::String(s) => Some(Value::from(s.as_str())),
-        toml::Value::Integer(i) => Some(Value::from(*i)),
-        toml::Value::Float(f) => serde_json::Number::from_f64(*f).map(Value::Number),
-        toml::Value::Boolean(b) => Some(Value::from(*b)),
-        _ => None,
-    }
-}
-
-/// The text a `map` or `select` looks a JSON scalar up by.
-fn text_of(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
-/// The value at `path` in `v` (see the module docs); `null` is absent.
-fn lookup<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
-    let found = match v {
-        Value::Object(m) => m.get(path).or_else(|| {
-            path.match_indices('.').find_map(|(i, _)| {
-                let head = m.get(path.get(..i)?)?;
-                lookup(head, path.get(i + 1..)?)
-            })
-        }),
-        Value::Array(a) => {
-            let (head, rest) = match path.split_once('.') {
-                Some((h, r)) => (h, Some(r)),
-                None => (path, None),
-            };
-            let x = a.get(head.parse::<usize>().ok()?)?;
-            match rest {
-                None => Some(x),
-                Some(r) => lookup(x, r),
-            }
-        }
-        _ => None,
-    };
-    found.filter(|x| !x.is_null())
-}
-
-/// `$.a.b` for messages.
-fn json_path(path: &str) -> String {
-    format!("$.{}", json::short(path))
-}
-
-/// A unix time (seconds or milliseconds) as RFC 3339 UTC, exact to the
-/// digits written (serde_json's shortest text of the number).
-fn unix_time(v: &Value, millis: bool) -> Option<String> {
-    let text = match v {
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => s.trim().to_owned(),
-        _ => return None,
-    };
-    let (int, frac) = match text.split_once('.') {
-        Some((i, f)) => (i, f),
-        None => (text.as_str(), ""),
-    };
-    if int.is_empty()
-        || !int
-            .bytes()
-            .enumerate()
-            .all(|(i, b)| b.is_ascii_digit() || (i == 0 && b == b'-'))
-        || !frac.bytes().all(|b| b.is_ascii_digit())
-        || frac.len() > 9
-    {
-        return None;
-    }
-    let whole: i128 = int.parse().ok()?;
-    let mut frac_nanos: i128 = format!("{frac:0<9}").parse().ok()?;
-    if int.starts_with('-') {
-        frac_nanos = -frac_nanos;
-    }
-    let nanos = if millis {
-        whole * 1_000_000 + frac_nanos / 1_000
-    } else {
-        whole * 1_000_000_000 + frac_nanos
-    };
-    let t = OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()?;
-    if !(0..=9999).contains(&t.year()) {
-        return None;
-    }
-    t.format(&Rfc3339).ok()
-}
-
-fn convert_time(v: &Value, format: TimeFormat) -> Option<String> {
-    match format {
-        TimeFormat::Rfc3339 => v
-            .as_str()
-            .filter(|s| timefmt::is_rfc3339(s))
-            .map(str::to_owned),
-        TimeFormat::UnixSeconds => unix_time(v, false),
-        TimeFormat::UnixMillis => unix_time(v, true),
-    }
 }
 
 /// What became of one record.

@@ -1,0 +1,708 @@
+//! The decision matrix of the default pack against an oracle written from
+//! the clause register (`shared/notice/CLAUSES.md`) and the notice's text.
+//!
+//! The oracle is two tables, clause by clause: `GRANTS` (who may do what,
+//! for which purpose, on which categories, given which facts) and
+//! `PROHIBITIONS` (what is denied whatever is granted), plus need to know
+//! (N5.5) for anything not granted. They were written from the register
+//! without reading the `.cedar` files; their writer had seen the earlier,
+//! rule-by-rule oracle of this file, which mirrored the pack, so the tables
+//! are an independent *restatement*, not an independent discovery: where
+//! the two disagreed, the notice decided which one was wrong (the fix is
+//! noted at the table row that changed).
+//!
+//! Three parts, all checked against the engine:
+//! 1. explicit rows: a request, the expected decision and the clause that
+//!    decides it (each also checked against the oracle);
+//! 2. for every allowed explicit row, negative rows: the same request
+//!    missing one condition (a purpose, a case, a legal obligation, a team,
+//!    current training, ...), each expected to be denied;
+//! 3. a grid of principal profile x action x category x purpose x context
+//!    (open case, legal obligation, aggregate, cross region, configured
+//!    operator), whose expectation comes from the oracle.
+//!
+//! Every row checks `allowed`, what decided (permit, forbid, default deny, no
+//! purpose), that `clause_ids` holds the row's clause, and that
+//! `policy_ids`/`clause_ids` are non-empty whenever a policy decided.
+
+use steward_domain::{Category, Principal, PrincipalKind, Purpose, SubjectId, Team};
+use steward_policy::{
+    Action, Decision, DecisionBasis, DecisionRequest, PolicyEngine, RequestContext,
+};
+use time::{Date, Duration, Month};
+
+mod oracle;
+mod profiles;
+mod rows_others;
+mod rows_staff;
+
+use oracle::oracle;
+use profiles::profiles;
+use rows_others::other_rows;
+use rows_staff::staff_rows;
+
+// ---------------------------------------------------------------- fixtures
+
+fn today() -> Date {
+    Date::from_calendar_date(2024, Month::June, 1).unwrap()
+}
+
+fn days(n: i64) -> Date {
+    today() + Duration::days(n)
+}
+
+const SUB_1: &str = "sub_0000000000000001";
+const SUB_2: &str = "sub_0000000000000002";
+const ORG_A: &str = "org-a";
+const ORG_B: &str = "org-b";
+
+/// A principal whose obligations are all current.
+fn who(kind: PrincipalKind, teams: &[Team]) -> Principal {
+    Principal {
+        name: format!("{kind}-{}", teams.len()),
+        kind,
+        teams: teams.to_vec(),
+        confidentiality_signed_on: kind.is_staff().then(|| days(-300)),
+        training_expires_on: kind.is_staff().then(|| days(60)),
+        engagement_ends_on: kind.has_end_date().then(|| days(90)),
+        subject: (kind == PrincipalKind::DataSubject).then_some(SubjectId(1)),
+        organisations: match kind {
+            PrincipalKind::CustomerAdmin => vec![ORG_A.to_owned()],
+            PrincipalKind::Reseller => vec![ORG_A.to_owned(), ORG_B.to_owned()],
+            _ => vec![],
+        },
+        revoked: false,
+    }
+}
+
+fn employee(team: Team) -> Principal {
+    who(PrincipalKind::Employee, &[team])
+}
+
+/// One request of the matrix, owning its principal.
+#[derive(Clone, Debug)]
+struct Case {
+    principal: Principal,
+    action: Action,
+    subject: Option<&'static str>,
+    category: Option<Category>,
+    organisation: Option<&'static str>,
+    purpose: Option<Purpose>,
+    open_case: bool,
+    legal: bool,
+    aggregate: bool,
+    cross_region: bool,
+    configured_operator: bool,
+}
+
+impl Case {
+    fn new(
+        principal: Principal,
+        action: Action,
+        category: Option<Category>,
+        purpose: Purpose,
+    ) -> Self {
+        Case {
+            principal,
+            action,
+            subject: Some(SUB_1),
+            category,
+            organisation: Some(ORG_A),
+            purpose: Some(purpose),
+            open_case: false,
+            legal: false,
+            aggregate: false,
+            cross_region: false,
+            configured_operator: false,
+        }
+    }
+    fn open(mut self) -> Self {
+        self.open_case = true;
+        self
+    }
+    fn legal(mut self) -> Self {
+        self.legal = true;
+        self
+    }
+    fn aggregate(mut self) -> Self {
+        self.aggregate = true;
+        self.subject = None;
+        self
+    }
+    fn no_subject(mut self) -> Self {
+        self.subject = None;
+        self.organisation = None;
+        self
+    }
+    fn decide(&self, engine: &PolicyEngine) -> Decision {
+        let mut context = RequestContext::new(today());
+        context.open_case_for_subject = self.open_case;
+        context.legal_obligation_recorded = self.legal;
+        context.aggregate_only = self.aggregate;
+        context.cross_region = self.cross_region;
+        context.configured_operator = self.configured_operator;
+        engine.decide(&DecisionRequest {
+            principal: &self.principal,
+            action: self.action,
+            subject: self.subject,
+            category: self.category,
+            organisation: self.organisation,
+            purpose: self.purpose,
+            context,
+        })
+    }
+}
+
+// ---------------------------------------------------------------- oracle
+
+/// What decides, in the register's terms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum By {
+    Permit,
+    Forbid,
+    Default,
+    NoPurpose,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Expect {
+    allowed: bool,
+    by: By,
+    clause: &'static str,
+}
+
+const fn allow(clause: &'static str) -> Expect {
+    Expect {
+        allowed: true,
+        by: By::Permit,
+        clause,
+    }
+}
+const fn forbid(clause: &'static str) -> Expect {
+    Expect {
+        allowed: false,
+        by: By::Forbid,
+        clause,
+    }
+}
+/// No rule grants it: need to know (N5.5).
+const DEFAULT_DENY: Expect = Expect {
+    allowed: false,
+    by: By::Default,
+    clause: "N5.5",
+};
+
+/// Which principals a grant of the register is for.
+#[derive(Clone, Copy, Debug)]
+enum Who {
+    /// Staff (employees, contractors, agents and affiliate staff alike,
+    /// N5.5, N6.1) in one of these teams; an empty list means any staff.
+    Staff(&'static [Team]),
+    /// An administrator or authorised reseller of the subject's organisation
+    /// (N6.5).
+    Manager,
+    /// An administrator (not a reseller) of the subject's organisation:
+    /// "your organization may allow you to ... export" (N7.1, N7.2).
+    OrgAdmin,
+    /// The data subject, about themself (N7.2, N7.3).
+    OwnSubject,
+    /// An internal platform service (automated processing, N3.1-N3.6, N3.8).
+    Service,
+    /// A registered processor, on instruction (N6.6).
+    Processor,
+    /// The deployment's configured operator, when it is staff.
+    ConfiguredOperator,
+}
+
+/// The categories a grant reaches.
+#[derive(Clone, Copy, Debug)]
+enum Cats {
+    /// Any, or none named.
+    Any,
+    /// A category must be named, any of them.
+    Named,
+    /// One of these.
+    Of(&'static [Category]),
+}
+
+/// A fact the request must carry besides who, what, why and which data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fact {
+    /// A support case about the subject is open (N3.5, N3.8).
+    OpenCase,
+    /// A legal obligation is recorded (N3.7).
+    Legal,
+    /// Only aggregated data is produced (N3.9).
+    Aggregate,
+    /// About exactly one subject.
+    OneSubject,
+    /// About no single subject.
+    NoSubject,
+}
+
+/// One obligation of the register that lets someone do something.
+#[derive(Clone, Copy, Debug)]
+struct Grant {
+    clause: &'static str,
+    who: Who,
+    actions: &'static [Action],
+    purposes: &'static [Purpose],
+    cats: Cats,
+    facts: &'static [Fact],
+}
+
+fn is_staff(p: &Principal) -> bool {
+    matches!(
+        p.kind,
+        PrincipalKind::Employee
+            | PrincipalKind::Contractor
+            | PrincipalKind::Agent
+            | PrincipalKind::AffiliateStaff
+    )
+}
+
+impl Who {
+    fn covers(self, c: &Case) -> bool {
+        let p = &c.principal;
+        let manages = || {
+            c.organisation
+                .is_some_and(|o| !o.is_empty() && p.organisations.iter().any(|m| m == o))
+        };
+        match self {
+            Who::Staff(teams) => {
+                is_staff(p) && (teams.is_empty() || teams.iter().any(|t| p.teams.contains(t)))
+            }
+            Who::Manager => {
+                matches!(
+                    p.kind,
+                    PrincipalKind::CustomerAdmin | PrincipalKind::Reseller
+                ) && manages()
+            }
+            Who::OrgAdmin => p.kind == PrincipalKind::CustomerAdmin && manages(),
+            Who::OwnSubject => {
+                p.kind == PrincipalKind::DataSubject
+                    && matches!((p.subject, c.subject), (Some(s), Some(r)) if s.to_string() == r)
+            }
+            Who::Service => p.kind == PrincipalKind::Service,
+            Who::Processor => p.kind == PrincipalKind::Processor,
+            Who::ConfiguredOperator => c.configured_operator && is_staff(p),
+        }
+    }
+}
+
+impl Grant {
+    fn covers(&self, c: &Case, purpose: Purpose) -> bool {
+        let cats = match self.cats {
+            Cats::Any => true,
+            Cats::Named => c.category.is_some(),
+            Cats::Of(list) => c.category.is_some_and(|x| list.contains(&x)),
+        };
+        self.who.covers(c)
+            && self.actions.contains(&c.action)
+            && self.purposes.contains(&purpose)
+            && cats
+            && self.facts.iter().all(|f| match f {
+                Fact::OpenCase => c.open_case,
+                Fact::Legal => c.legal,
+                Fact::Aggregate => c.aggregate,
+                Fact::OneSubject => c.subject.is_some(),
+                Fact::NoSubject => c.subject.is_none(),
+            })
+    }
+}
+
+/// A prohibition of the register: whatever is granted, this is denied.
+struct Prohibition {
+    clause: &'static str,
+    applies: fn(&Case, Purpose) -> bool,
+}
+
+// ---------------------------------------------------------------- checking
+
+struct Tally {
+    rows: usize,
+    allowed: usize,
+    failures: Vec<String>,
+}
+
+impl Tally {
+    fn check(&mut self, engine: &PolicyEngine, label: &str, case: &Case, expect: Expect) {
+        self.rows += 1;
+        let d = case.decide(engine);
+        self.allowed += usize::from(d.allowed);
+        let by = match d.basis {
+            DecisionBasis::Permit => By::Permit,
+            DecisionBasis::Forbid => By::Forbid,
+            DecisionBasis::DefaultDeny => By::Default,
+            DecisionBasis::NoPurpose => By::NoPurpose,
+            _ => {
+                self.failures.push(format!(
+                    "{label}: unexpected basis {:?}: {}",
+                    d.basis, d.reason
+                ));
+                return;
+            }
+        };
+        let mut problems = Vec::new();
+        if d.allowed != expect.allowed {
+            problems.push(format!(
+                "allowed {} (expected {})",
+                d.allowed, expect.allowed
+            ));
+        }
+        if by != expect.by {
+            problems.push(format!("decided by {by:?} (expected {:?})", expect.by));
+        }
+        if !d.clause_ids.iter().any(|c| c == expect.clause) {
+            problems.push(format!("clauses {:?} lack {}", d.clause_ids, expect.clause));
+        }
+        if matches!(by, By::Permit | By::Forbid)
+            && (d.policy_ids.is_empty() || d.clause_ids.is_empty())
+        {
+            problems.push("a policy decided but policy_ids or clause_ids is empty".to_owned());
+        }
+        if d.reason.is_empty() {
+            problems.push("empty reason".to_owned());
+        }
+        if !problems.is_empty() {
+            self.failures.push(format!(
+                "{label}: {}\n    case: {case:?}\n    decision: {d:?}",
+                problems.join("; ")
+            ));
+        }
+    }
+}
+
+/// One condition an allowed request holds; removing it must deny.
+#[derive(Clone, Copy, Debug)]
+enum Need {
+    OpenCase,
+    Legal,
+    Aggregate,
+    /// With this other purpose instead, it is denied.
+    Purpose(Purpose),
+    /// With this other category instead, it is denied.
+    Category(Category),
+    /// With this other action instead, it is denied.
+    Action(Action),
+    /// Without the principal's teams.
+    Team,
+    /// As this other kind of principal.
+    Kind(PrincipalKind),
+    /// For a subject of an organisation the principal does not manage.
+    Org,
+    /// About another subject than the principal.
+    OwnSubject,
+    /// About one subject instead of none (reports).
+    NoSubject,
+    /// About no subject instead of one.
+    Subject,
+}
+
+fn without(case: &Case, need: Need) -> Case {
+    let mut c = case.clone();
+    match need {
+        Need::OpenCase => c.open_case = false,
+        Need::Legal => c.legal = false,
+        Need::Aggregate => c.aggregate = false,
+        Need::Purpose(p) => c.purpose = Some(p),
+        Need::Category(x) => c.category = Some(x),
+        Need::Action(a) => c.action = a,
+        Need::Team => c.principal.teams.clear(),
+        Need::Kind(k) => {
+            c.principal.kind = k;
+            c.principal.confidentiality_signed_on = k.is_staff().then(|| days(-300));
+            c.principal.training_expires_on = k.is_staff().then(|| days(60));
+            c.principal.engagement_ends_on = k.has_end_date().then(|| days(90));
+        }
+        Need::Org => c.organisation = Some("org-z"),
+        Need::OwnSubject => c.subject = Some(SUB_2),
+        Need::NoSubject => c.subject = Some(SUB_1),
+        Need::Subject => c.subject = None,
+    }
+    c
+}
+
+/// The conditions every principal of a kind must meet, removed one at a time.
+fn obligations(case: &Case) -> Vec<(String, Case)> {
+    let mut out = Vec::new();
+    let mut c = case.clone();
+    c.principal.revoked = true;
+    out.push(("revoked (N5.5)".to_owned(), c));
+    let mut c = case.clone();
+    c.purpose = None;
+    out.push(("no purpose (N3)".to_owned(), c));
+    if case.principal.kind.is_staff() {
+        let mut c = case.clone();
+        c.principal.training_expires_on = Some(days(-1));
+        out.push(("training expired yesterday (N8.6)".to_owned(), c));
+        let mut c = case.clone();
+        c.principal.training_expires_on = None;
+        out.push(("no training record (N8.6)".to_owned(), c));
+        let mut c = case.clone();
+        c.principal.confidentiality_signed_on = None;
+        out.push(("no confidentiality obligation (N5.5)".to_owned(), c));
+        let mut c = case.clone();
+        c.principal.confidentiality_signed_on = Some(days(1));
+        out.push(("confidentiality signed only tomorrow (N5.5)".to_owned(), c));
+    }
+    if case.principal.kind.has_end_date() {
+        let mut c = case.clone();
+        c.principal.engagement_ends_on = Some(days(-1));
+        out.push(("engagement ended yesterday (N5.5)".to_owned(), c));
+        let mut c = case.clone();
+        c.principal.engagement_ends_on = None;
+        out.push(("no engagement end date (N5.5)".to_owned(), c));
+    }
+    out
+}
+
+struct Row {
+    name: &'static str,
+    case: Case,
+    expect: Expect,
+    needs: Vec<Need>,
+}
+
+fn row(name: &'static str, case: Case, expect: Expect, needs: &[Need]) -> Row {
+    Row {
+        name,
+        case,
+        expect,
+        needs: needs.to_vec(),
+    }
+}
+
+/// Explicit rows, each with the clause that decides it.
+fn explicit_rows() -> Vec<Row> {
+    let mut rows = staff_rows();
+    rows.extend(other_rows());
+    rows
+}
+
+/// The pack decides as the register's tables say, explicit row by row,
+/// each allowed row's missing conditions denied, and over the whole grid.
+/// The decision behaviour this proves, clause by clause: purpose-bound
+/// access N3.1, N3.2, N3.3, N3.4, N3.5, N3.6, N3.7, N3.8 (support reads
+/// only with an open case), N3.9 (aggregates only); N4.2 (across regions
+/// only billing, support and security); N5.5 (need to know, confidentiality,
+/// engagement end, revocation, the configured operator); N6.5a, N6.5b,
+/// N6.5c, N6.5d, N6.5e (administrators' and resellers' powers over the
+/// organisations they manage); N6.6 (processors: ticket content and contact
+/// details only); N8.6 (current training). Disclosure, the audit log's uses
+/// and third-party apps are decided here too, but what those clauses
+/// promise beyond the decision is proven elsewhere or not yet.
+#[test]
+fn decision_matrix_matches_the_clause_register() {
+    let engine = PolicyEngine::default_pack().expect("default pack loads");
+    let mut tally = Tally {
+        rows: 0,
+        allowed: 0,
+        failures: Vec::new(),
+    };
+
+    // 1 and 2: explicit rows and their negatives.
+    let rows = explicit_rows();
+    let mut negatives = 0;
+    for r in &rows {
+        let label = format!("[{}] {}", r.expect.clause, r.name);
+        // The oracle agrees with the explicit expectation.
+        let o = oracle(&r.case);
+        if o != r.expect {
+            tally.failures.push(format!(
+                "{label}: oracle says {o:?}, row says {:?}",
+                r.expect
+            ));
+        }
+        tally.check(&engine, &label, &r.case, r.expect);
+        if !r.expect.allowed {
+            assert!(r.needs.is_empty(), "{label}: needs on a denied row");
+            continue;
+        }
+        let mut variants: Vec<(String, Case)> = r
+            .needs
+            .iter()
+            .map(|&n| (format!("without {n:?}"), without(&r.case, n)))
+            .collect();
+        variants.extend(obligations(&r.case));
+        for (what, case) in variants {
+            let expect = oracle(&case);
+            let label = format!("[{}] {} -- {what}", expect.clause, r.name);
+            if expect.allowed {
+                tally.failures.push(format!(
+                    "{label}: the oracle still allows it: not a missing condition"
+                ));
+                continue;
+            }
+            negatives += 1;
+            tally.check(&engine, &label, &case, expect);
+        }
+    }
+    let explicit = tally.rows;
+
+    // 3: the grid, expectations from the oracle.
+    let mut actions_allowed = vec![0usize; Action::ALL.len()];
+    // (name, open case, legal obligation, aggregate, cross region,
+    // configured operator)
+    type Flags = (&'static str, bool, bool, bool, bool, bool);
+    let contexts: [Flags; 8] = [
+        ("no flags", false, false, false, false, false),
+        ("open case", true, false, false, false, false),
+        ("legal obligation", false, true, false, false, false),
+        ("aggregate", false, false, true, false, false),
+        ("cross region", false, false, false, true, false),
+        ("cross region, all flags", true, true, true, true, true),
+        ("configured operator", false, false, false, false, true),
+        ("all flags but cross region", true, true, true, false, true),
+    ];
+    let subjects: [(Option<&'static str>, Option<&'static str>); 3] = [
+        (Some(SUB_1), Some(ORG_A)),
+        (Some(SUB_2), Some(ORG_B)),
+        (None, None),
+    ];
+    for (pname, principal) in profiles() {
+        for (ai, action) in Action::ALL.into_iter().enumerate() {
+            for (ci, category) in std::iter::once(None)
+                .chain(Category::ALL.map(Some))
+                .enumerate()
+            {
+                for (pi, purpose) in std::iter::once(None)
+                    .chain(Purpose::ALL.map(Some))
+                    .enumerate()
+                {
+                    for (xi, (cname, open, legal, aggregate, cross_region, configured_operator)) in
+                        contexts.into_iter().enumerate()
+                    {
+                        // Each subject variant meets every action, category,
+                        // purpose and context somewhere in the grid.
+                        let (subject, organisation) =
+                            subjects[(ai + ci + pi + xi) % subjects.len()];
+                        let case = Case {
+                            principal: principal.clone(),
+                            action,
+                            subject,
+                            category,
+                            organisation,
+                            purpose,
+                            open_case: open,
+                            legal,
+                            aggregate,
+                            cross_region,
+                            configured_operator,
+                        };
+                        let expect = oracle(&case);
+                        if expect.allowed {
+                            actions_allowed[action as usize] += 1;
+                        }
+                        let label = format!(
+                            "[{}] {pname} {action} {category:?} {purpose:?} {cname} {subject:?}/{organisation:?}",
+                            expect.clause
+                        );
+                        tally.check(&engine, &label, &case, expect);
+                    }
+                }
+            }
+        }
+    }
+
+    println!(
+        "decision matrix: {} rows ({explicit} explicit incl. {negatives} negatives of allowed rows, {} grid), {} allowed, {} failures",
+        tally.rows,
+        tally.rows - explicit,
+        tally.allowed,
+        tally.failures.len()
+    );
+    let mut kinds = std::collections::BTreeMap::new();
+    for f in &tally.failures {
+        let k: String = f
+            .split(": ")
+            .nth(1)
+            .unwrap_or("")
+            .chars()
+            .take(70)
+            .collect();
+        *kinds.entry(k).or_insert(0usize) += 1;
+    }
+    for (k, n) in &kinds {
+        println!("{n:6} x {k}");
+    }
+    for f in tally.failures.iter().take(12) {
+        println!("FAIL {f}");
+    }
+    assert!(
+        tally.failures.is_empty(),
+        "{} rows failed (first shown above)",
+        tally.failures.len()
+    );
+    assert!(explicit >= 200, "only {explicit} explicit rows");
+    // Every action is allowed somewhere in the grid: no dead action.
+    for (a, n) in Action::ALL.iter().zip(&actions_allowed) {
+        assert!(*n > 0, "the grid never allows {a}");
+    }
+}
+
+/// Affiliates process only under the same policy (N6.1): affiliate staff
+/// and employees of the same teams, with the same obligations, get the same
+/// decision (allowed, basis, policies and clauses) for every action,
+/// category, purpose and context of the grid.
+#[test]
+fn affiliate_staff_decide_like_employees_of_the_same_team_n6_1() {
+    let engine = PolicyEngine::default_pack().expect("default pack loads");
+    let mut teams: Vec<Vec<Team>> = Team::ALL.iter().map(|&t| vec![t]).collect();
+    teams.push(vec![]);
+    teams.push(vec![Team::Support, Team::Billing]);
+    let mut compared = 0usize;
+    let mut allowed = 0usize;
+    let mut differ = Vec::new();
+    for team in &teams {
+        let emp = who(PrincipalKind::Employee, team);
+        let aff = who(PrincipalKind::AffiliateStaff, team);
+        for action in Action::ALL {
+            for category in std::iter::once(None).chain(Category::ALL.map(Some)) {
+                for purpose in Purpose::ALL {
+                    for (open, legal, aggregate, cross) in [
+                        (false, false, false, false),
+                        (true, false, false, false),
+                        (false, true, false, false),
+                        (false, false, true, false),
+                        (true, true, false, true),
+                    ] {
+                        for subject in [Some(SUB_1), None] {
+                            let case = |principal: &Principal| Case {
+                                principal: principal.clone(),
+                                action,
+                                subject,
+                                category,
+                                organisation: None,
+                                purpose: Some(purpose),
+                                open_case: open,
+                                legal,
+                                aggregate: aggregate && subject.is_none(),
+                                cross_region: cross,
+                                configured_operator: false,
+                            };
+                            let (a, b) = (case(&emp).decide(&engine), case(&aff).decide(&engine));
+                            compared += 1;
+                            allowed += usize::from(a.allowed);
+                            if (a.allowed, a.basis, &a.policy_ids, &a.clause_ids)
+                                != (b.allowed, b.basis, &b.policy_ids, &b.clause_ids)
+                            {
+                                differ.push(format!(
+                                    "{team:?} {action} {category:?} {purpose:?}: employee {a:?}, affiliate {b:?}"
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "{} differ, e.g. {:?}",
+        differ.len(),
+        &differ[..differ.len().min(3)]
+    );
+    // The comparison reached allowed decisions, not only denials.
+    assert!(allowed > 100, "only {allowed} of {compared} allowed");
+}

@@ -1,0 +1,442 @@
+//! Conformance cases, part 2: concurrency, large batches, copying a store,
+//! registry guards and legal holds. Each runs on every backend.
+
+use super::*;
+
+/// Commits from two connections to the same store at once all succeed and
+/// get contiguous, non-overlapping audit indexes (the head row serializes
+/// them); the log verifies.
+pub(super) fn concurrent_commits_two_connections(fx: &Fixture) {
+    const PER_THREAD: u64 = 20;
+    let stores = [fx.open_with(options(7)), fx.open_with(options(7))];
+    let barrier = Arc::new(Barrier::new(2));
+    let handles: Vec<_> = stores
+        .into_iter()
+        .enumerate()
+        .map(|(t, mut store)| {
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                barrier.wait();
+                let mut got = Vec::new();
+                for i in 0..PER_THREAD {
+                    let n = t as u64 * 1000 + i;
+                    let c = store
+                        .commit(ChangeSet {
+                            subjects: vec![subject(n as i64 + 100, n as i64)],
+                            audit: vec![draft(n), draft(n + 500)],
+                            ..Default::default()
+                        })
+                        .map_err(|e| e.to_string())?;
+                    got.push(c.audit_indexes);
+                }
+                Ok::<_, String>(got)
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for h in handles {
+        let got = h.join().expect("thread").expect("commits");
+        for ix in got {
+            assert_eq!(ix.len(), 2);
+            assert_eq!(ix[1], ix[0] + 1, "one commit's entries are adjacent");
+            all.extend(ix);
+        }
+    }
+    all.sort_unstable();
+    assert_eq!(all, (0..4 * PER_THREAD).collect::<Vec<_>>());
+    let store = fx.open();
+    assert_eq!(store.audit_size().unwrap(), 4 * PER_THREAD);
+    assert_eq!(store.subjects().unwrap().len() as u64, 2 * PER_THREAD);
+    assert_eq!(verify(store.as_ref()).entries, 4 * PER_THREAD);
+}
+
+/// A batch large enough for the bulk path (PostgreSQL: binary COPY) reads
+/// back exactly; a large batch with one bad row leaves nothing behind.
+pub(super) fn large_batch_round_trip(fx: &Fixture) {
+    let mut store = fx.open();
+    commit(
+        store.as_mut(),
+        ChangeSet {
+            subjects: (1..=3).map(|s| subject(s, 1000 + s)).collect(),
+            ..Default::default()
+        },
+    );
+    const CATS: [(&str, &str); 3] = [
+        ("usage", "usage.authentication"),
+        ("billing", "billing.charge"),
+        ("account", "account.profile"),
+    ];
+    let records: Vec<RecordRow> = (0..500i64)
+        .map(|i| {
+            let (cat, kind) = CATS[(i % 3) as usize];
+            // Ids out of order in the batch; subjects 1..=3 by i % 7.
+            record(10_000 + (i * 37) % 500, 1 + (i % 7) % 3, cat, kind)
+        })
+        .collect();
+    let c = commit(
+        store.as_mut(),
+        ChangeSet {
+            records: records.clone(),
+            audit: vec![draft(1)],
+            ..Default::default()
+        },
+    );
+    assert_eq!(c.audit_indexes, vec![0]);
+    let mut total = 0;
+    for s in 1..=3 {
+        let mut want: Vec<RecordRow> = records
+            .iter()
+            .filter(|r| r.subject == SubjectId(s))
+            .cloned()
+            .collect();
+        want.sort_by_key(|r| r.id);
+        total += want.len();
+        assert_eq!(store.records(SubjectId(s), None).unwrap(), want);
+    }
+    assert_eq!(total, 500);
+    let before = snapshot(store.as_ref());
+    let mut dup: Vec<RecordRow> = (0..300)
+        .map(|i| record(20_000 + i, 1, "usage", "usage.metric"))
+        .collect();
+    dup.push(record(10_250, 2, "usage", "usage.metric"));
+    let r = store.commit(ChangeSet {
+        records: dup,
+        audit: vec![draft(2)],
+        ..Default::default()
+    });
+    assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
+    let mut orphan: Vec<RecordRow> = (0..300)
+        .map(|i| record(30_000 + i, 1, "usage", "usage.metric"))
+        .collect();
+    orphan[150].subject = SubjectId(4);
+    let r = store.commit(ChangeSet {
+        records: orphan,
+        audit: vec![draft(3)],
+        ..Default::default()
+    });
+    assert!(r.is_err(), "{r:?}");
+    assert_eq!(snapshot(store.as_ref()), before);
+}
+
+/// `copy_store` from a SQLite store into this backend: everything arrives,
+/// the audit log byte for byte with its checkpoints, and it still verifies;
+/// importing into a non-empty log is refused.
+pub(super) fn copy_store_into_backend(fx: &Fixture) {
+    let src_fx = sqlite_fixture();
+    let mut src = src_fx.open_with(options(2));
+    seed(src.as_mut());
+    commit(
+        src.as_mut(),
+        ChangeSet {
+            shred: vec![SubjectId(2)],
+            principals: vec![("alice".into(), "{}".into(), false)],
+            registry: vec![(RegistryTable::ALL[1], "ob-1".into(), "{}".into())],
+            audit: vec![draft(1), draft(2), draft(3)],
+            ..Default::default()
+        },
+    );
+    let mut to = fx.open_with(options(2));
+    let summary = match steward_store::copy_store(src.as_ref(), to.as_mut(), 1) {
+        Ok(s) => s,
+        Err(e) => panic!("copy: {e}"),
+    };
+    assert_eq!(
+        (summary.subjects, summary.records, summary.audit_entries),
+        (2, 6, 4)
+    );
+    assert_eq!(snapshot(to.as_ref()), snapshot(src.as_ref()));
+    assert_eq!(verify(to.as_ref()).entries, 4);
+    let r = to.import_audit(&[], &[]);
+    assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
+    // The copied log goes on from where the source's ended.
+    let c = commit(
+        to.as_mut(),
+        ChangeSet {
+            audit: vec![draft(4)],
+            ..Default::default()
+        },
+    );
+    assert_eq!(c.audit_indexes, vec![4]);
+    verify(to.as_ref());
+}
+
+/// The optimistic-concurrency guard of a change set: a commit whose guarded
+/// registry row is what the caller read goes through; one whose row changed
+/// (or exists when it must not) writes nothing at all (no row, no audit
+/// entry, no other part of the change set) and is a `GuardConflict`.
+pub(super) fn registry_guard_compare_and_set(fx: &Fixture) {
+    use steward_store::RegistryGuard;
+    let mut store = fx.open();
+    let t = RegistryTable::Requests;
+    let guard = |expected: Option<&str>| RegistryGuard {
+        table: t,
+        id: "dsr_1".into(),
+        expected: expected.map(str::to_owned),
+    };
+    // Create: the row must not exist yet.
+    commit(
+        store.as_mut(),
+        ChangeSet {
+            registry: vec![(t, "dsr_1".into(), r#"{"state":"received"}"#.into())],
+            guards: vec![guard(None)],
+            audit: vec![draft(1)],
+            ..Default::default()
+        },
+    );
+    // A second create of the same row is refused, and its other parts too.
+    let again = store.commit(ChangeSet {
+        registry: vec![
+            (t, "dsr_1".into(), r#"{"state":"other"}"#.into()),
+            (RegistryTable::SupportCases, "case-x".into(), "{}".into()),
+        ],
+        subjects: vec![subject(77, 1)],
+        guards: vec![guard(None)],
+        audit: vec![draft(2)],
+        ..Default::default()
+    });
+    match again {
+        Err(StoreError::GuardConflict { table, id }) => {
+            assert_eq!((table, id.as_str()), ("dsr_requests", "dsr_1"))
+        }
+        other => panic!("expected a guard conflict, got {other:?}"),
+    }
+    assert_eq!(store.audit_size().unwrap(), 1);
+    assert_eq!(store.subjects().unwrap().len(), 0);
+    assert_eq!(
+        store
+            .registry_get(RegistryTable::SupportCases, "case-x")
+            .unwrap(),
+        None
+    );
+    // Update from the body read: goes through.
+    commit(
+        store.as_mut(),
+        ChangeSet {
+            registry: vec![(t, "dsr_1".into(), r#"{"state":"verified"}"#.into())],
+            guards: vec![guard(Some(r#"{"state":"received"}"#))],
+            audit: vec![draft(3)],
+            ..Default::default()
+        },
+    );
+    // Update from a stale body: refused, the row keeps the last write.
+    let stale = store.commit(ChangeSet {
+        registry: vec![(t, "dsr_1".into(), r#"{"state":"in_progress"}"#.into())],
+        guards: vec![guard(Some(r#"{"state":"received"}"#))],
+        audit: vec![draft(4)],
+        ..Default::default()
+    });
+    assert!(
+        matches!(stale, Err(StoreError::GuardConflict { .. })),
+        "{stale:?}"
+    );
+    assert_eq!(
+        store.registry_get(t, "dsr_1").unwrap().as_deref(),
+        Some(r#"{"state":"verified"}"#)
+    );
+    assert_eq!(store.audit_size().unwrap(), 2);
+    // Two guards in one change set: both must hold.
+    let v = RegistryTable::Verifications;
+    let two = store.commit(ChangeSet {
+        registry: vec![(v, "dsr_1".into(), "{}".into())],
+        guards: vec![
+            guard(Some(r#"{"state":"verified"}"#)),
+            RegistryGuard {
+                table: v,
+                id: "dsr_1".into(),
+                expected: Some("{}".into()),
+            },
+        ],
+        ..Default::default()
+    });
+    assert!(
+        matches!(
+            two,
+            Err(StoreError::GuardConflict {
+                table: "dsr_verifications",
+                ..
+            })
+        ),
+        "{two:?}"
+    );
+    assert_eq!(store.registry_get(v, "dsr_1").unwrap(), None);
+}
+
+/// Two connections race to move the same registry row from the body both
+/// read, 25 rounds: exactly one commit wins each round (the guard is checked
+/// inside the transaction, PostgreSQL: under `FOR UPDATE`), and the audit
+/// log holds exactly the winners' entries.
+pub(super) fn registry_guard_two_connections_one_winner(fx: &Fixture) {
+    use steward_store::RegistryGuard;
+    const ROUNDS: usize = 25;
+    let t = RegistryTable::Requests;
+    let mut setup = fx.open();
+    commit(
+        setup.as_mut(),
+        ChangeSet {
+            registry: vec![(t, "dsr_race".into(), "round-0".into())],
+            ..Default::default()
+        },
+    );
+    drop(setup);
+    let stores = [fx.open(), fx.open()];
+    let barrier = Arc::new(Barrier::new(2));
+    let handles: Vec<_> = stores
+        .into_iter()
+        .enumerate()
+        .map(|(who, mut store)| {
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                let mut wins = Vec::new();
+                for round in 0..ROUNDS {
+                    // Both read the same body before either writes.
+                    let read = store.registry_get(t, "dsr_race").expect("read");
+                    barrier.wait();
+                    let r = store.commit(ChangeSet {
+                        registry: vec![(t, "dsr_race".into(), format!("round-{}", round + 1))],
+                        guards: vec![RegistryGuard {
+                            table: t,
+                            id: "dsr_race".into(),
+                            expected: read,
+                        }],
+                        audit: vec![draft((who * 1000 + round) as u64)],
+                        ..Default::default()
+                    });
+                    match r {
+                        Ok(_) => wins.push(round),
+                        Err(StoreError::GuardConflict { .. }) => {}
+                        Err(e) => panic!("round {round}: {e}"),
+                    }
+                    barrier.wait();
+                }
+                wins
+            })
+        })
+        .collect();
+    let mut all: Vec<usize> = handles
+        .into_iter()
+        .flat_map(|h| h.join().expect("thread"))
+        .collect();
+    all.sort_unstable();
+    assert_eq!(all, (0..ROUNDS).collect::<Vec<_>>(), "one winner per round");
+    let store = fx.open();
+    assert_eq!(store.audit_size().unwrap(), ROUNDS as u64);
+    assert_eq!(
+        store.registry_get(t, "dsr_race").unwrap().as_deref(),
+        Some(format!("round-{ROUNDS}").as_str())
+    );
+}
+
+/// Legal holds (N3.7) and retention (N8.8): a record moves under a hold key
+/// that survives the subject's shredding; deletions name stored rows only
+/// (else nothing is written); the hold key goes with the last held record.
+pub(super) fn legal_hold_and_retention_n3_7_n8_8(fx: &Fixture) {
+    let mut store = fx.open();
+    seed(store.as_mut());
+    let held = RecordRow {
+        key_version: 1,
+        sealed: vec![0xcc; 40],
+        ..record(13, 2, "billing", "billing.charge")
+    };
+    commit(
+        store.as_mut(),
+        ChangeSet {
+            hold_keys: vec![key(2, 1, 0xb2)],
+            held: vec![HeldRecordRow {
+                record: held.clone(),
+                until_ms: 5000,
+            }],
+            shred: vec![SubjectId(2)],
+            audit: vec![draft(1)],
+            ..Default::default()
+        },
+    );
+    assert_eq!(store.record(RecordId(13)).unwrap(), None);
+    assert_eq!(store.wrapped_key(SubjectId(2)).unwrap(), None);
+    assert_eq!(store.hold_key(SubjectId(2)).unwrap(), Some(key(2, 1, 0xb2)));
+    assert_eq!(store.hold_keys().unwrap(), vec![key(2, 1, 0xb2)]);
+    assert_eq!(
+        store.held_records(SubjectId(2)).unwrap(),
+        vec![HeldRecordRow {
+            record: held,
+            until_ms: 5000
+        }]
+    );
+    assert_eq!(
+        store.record_counts(SubjectId(2)).unwrap(),
+        vec![("usage".to_owned(), 1)]
+    );
+    // Records stored at or before 1_700_000_000_012 (record(id) is stored at
+    // 1_700_000_000_000 + id): 10, 11, 12; 13 was moved.
+    let ids = |v: Vec<RecordMeta>| v.into_iter().map(|m| m.id.0).collect::<Vec<_>>();
+    assert_eq!(
+        ids(store
+            .records_stored_before(1_700_000_000_012, RecordId(i64::MIN), 100)
+            .unwrap()),
+        vec![10, 11, 12]
+    );
+    let page = store
+        .records_stored_before(1_700_000_000_012, RecordId(10), 1)
+        .unwrap();
+    assert_eq!(
+        page,
+        vec![RecordMeta {
+            id: RecordId(11),
+            subject: SubjectId(1),
+            category: "usage".into(),
+            kind: "usage.access".into(),
+            stored_at_ms: 1_700_000_000_011,
+            until_ms: None,
+        }]
+    );
+    assert!(store.held_due(4999).unwrap().is_empty());
+    let due = store.held_due(5000).unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(
+        (due[0].id, due[0].subject, due[0].until_ms),
+        (RecordId(13), SubjectId(2), Some(5000))
+    );
+    assert_eq!(due[0].kind, "billing.charge");
+    // `steward copy` carries the hold (N3.7).
+    let tdir = tempfile::tempdir().unwrap();
+    let mut target = SqliteStore::open(&tdir.path().join("t.sqlite3"), options(10)).unwrap();
+    steward_store::copy_store(store.as_ref(), &mut target, 10).unwrap();
+    let t: &dyn Store = &target;
+    assert_eq!(
+        t.held_records(SubjectId(2)).unwrap(),
+        store.held_records(SubjectId(2)).unwrap()
+    );
+    assert_eq!(t.hold_key(SubjectId(2)).unwrap(), Some(key(2, 1, 0xb2)));
+    assert_eq!(t.record(RecordId(13)).unwrap(), None);
+    // A deletion naming a record that is not stored writes nothing.
+    let size = store.audit_size().unwrap();
+    let e = store
+        .commit(ChangeSet {
+            delete_records: vec![RecordId(10), RecordId(99)],
+            audit: vec![draft(2)],
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Conflict(_)), "{e}");
+    assert!(store.record(RecordId(10)).unwrap().is_some());
+    assert_eq!(store.audit_size().unwrap(), size);
+    commit(
+        store.as_mut(),
+        ChangeSet {
+            delete_records: vec![RecordId(10)],
+            delete_held: vec![RecordId(13)],
+            audit: vec![draft(2)],
+            ..Default::default()
+        },
+    );
+    assert_eq!(store.record(RecordId(10)).unwrap(), None);
+    assert!(store.held_records(SubjectId(2)).unwrap().is_empty());
+    assert_eq!(store.hold_key(SubjectId(2)).unwrap(), None);
+    let e = store
+        .commit(ChangeSet {
+            delete_held: vec![RecordId(13)],
+            audit: vec![draft(3)],
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Conflict(_)), "{e}");
+}
