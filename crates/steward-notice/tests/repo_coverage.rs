@@ -175,8 +175,14 @@ fn repository_coverage_matches_the_hand_count() {
                 "crates/steward-domain/src/principal.rs",
                 "enum PrincipalKind"
             ),
-            ("crates/steward-domain/src/vocab.rs", "enum DisclosureBasis"),
-            ("crates/steward-domain/src/vocab.rs", "enum DisclosureBasis"),
+            (
+                "crates/steward-domain/src/vocab/terms.rs",
+                "enum DisclosureBasis"
+            ),
+            (
+                "crates/steward-domain/src/vocab/terms.rs",
+                "enum DisclosureBasis"
+            ),
             (
                 "crates/steward-policy/pack/60-processors.cedar",
                 "policy processor-professional-services-contact"
@@ -232,6 +238,6 @@ fn repository_coverage_matches_the_hand_count() {
     let c = get("N2.3");
     assert_eq!(
         locs(&c.enforcing),
-        pairs(&[("crates/steward-domain/src/vocab.rs", "enum Category")])
+        pairs(&[("crates/steward-domain/src/vocab/terms.rs", "enum Category")])
     );
 }

@@ -1,0 +1,33 @@
+//! The closed vocabularies of the notice and their fideslang mapping: the one
+//! table in Steward that says what Service Data may be stored (N1.3, N2), for
+//! which purposes it may be processed (N3), on which bases it may be disclosed
+//! (N6) and from which products it comes (N1.1).
+//!
+//! fideslang keys follow the fideslang default taxonomy
+//! (<https://github.com/ethyca/fideslang>, `data_categories` and `data_uses`).
+//! Where fideslang has no key, Steward defines an extension key under an
+//! existing parent, as the taxonomy allows; they are listed in
+//! [`FIDESLANG_EXTENSIONS`].
+//!
+//! One file per vocabulary: `terms.rs` (categories, purposes, disclosure
+//! bases, products), `kinds.rs` (record kinds and their field tables),
+//! `requests.rs` (data subject request types and states).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::DomainError;
+use crate::ids::IdentifierKind;
+
+mod kinds;
+mod requests;
+mod terms;
+
+pub use kinds::*;
+pub use requests::*;
+pub use terms::*;
+
+#[cfg(test)]
+mod tests;
