@@ -1,6 +1,7 @@
-//! Several processes on one keyring file (issue 13, item 2): each sees a
-//! rotation or retirement before its next wrap or unwrap, and a retirement
-//! waits for every process to have seen the rotation.
+//! Several processes on one keyring file (N5.2 key management; issue 13,
+//! item 2): each sees a rotation or retirement before its next wrap or
+//! unwrap, and a retirement waits for every process to have seen the
+//! rotation.
 //!
 //! - **Checked on use.** The file is replaced atomically on every change
 //!   (a new inode), so one `stat` before each use tells whether it changed;
