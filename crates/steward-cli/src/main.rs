@@ -205,6 +205,14 @@ enum Command {
     /// FILE.eml` or `--dir MAILDIR`; each message exactly once.
     #[command(subcommand)]
     Intake(intake::IntakeCmd),
+    /// Incidents (N8.5, N5.1): report, assess, role, task, filed,
+    /// notified, draft, ack, close, list (--due), timeline (--html),
+    /// intake (a maildir), detect, tick.
+    #[command(subcommand)]
+    Incidents(commands::incidents::IncidentsCmd),
+    /// The daily on-call rotation (N8.5): set, now, shifts (--ical).
+    #[command(subcommand)]
+    Oncall(commands::incidents::OncallCmd),
 }
 
 #[derive(Args)]
@@ -653,6 +661,8 @@ fn run(cli: Cli) -> Result<ExitCode, CoreError> {
         Command::Transfers(c) => commands::transfers::run(&st, &operator, c),
         Command::Intake(c) => intake::run(&st, c),
         Command::Requests(c) => requests::run(&st, &operator, c),
+        Command::Incidents(c) => commands::incidents::run(&st, &operator, c),
+        Command::Oncall(c) => commands::incidents::oncall(&st, &operator, c),
         // Handled before the store is opened.
         Command::Notice(_)
         | Command::Datamap(_)

@@ -1,7 +1,7 @@
 //! Every management decision in one place (N5.5): who may change
 //! principals, tokens, tenancy, support cases, legal obligations, keys,
 //! transfer mechanisms, run the retention sweep, handle data subject
-//! requests or take email in.
+//! requests, take email in, or report and work incidents.
 //!
 //! Each such core operation names its [`ManagementAction`] and calls
 //! [`Steward::authorize_management`] (or, when the allowed decision must be
@@ -80,12 +80,17 @@ pub enum ManagementAction {
     EmailIntake,
     /// Search the audit log (N5.4, N5.1): itself decided and recorded.
     AuditSearch,
+    /// Report a suspected incident, by API, CLI, email or a detector (N8.5, N5.1).
+    IncidentReport,
+    /// Assess and work incidents, and manage on-call schedules: the
+    /// dedicated incident team (N8.5).
+    IncidentManage,
 }
 
 impl ManagementAction {
     /// Every management action, once. A core operation that changes state
     /// or reveals registry data is one of these.
-    pub const ALL: [ManagementAction; 24] = [
+    pub const ALL: [ManagementAction; 26] = [
         ManagementAction::PrincipalAdd,
         ManagementAction::PrincipalRevoke,
         ManagementAction::PrincipalChange,
@@ -110,6 +115,8 @@ impl ManagementAction {
         ManagementAction::DsrHandle,
         ManagementAction::EmailIntake,
         ManagementAction::AuditSearch,
+        ManagementAction::IncidentReport,
+        ManagementAction::IncidentManage,
     ];
 
     /// A stable snake_case name (`principal_add`), carried in the audit
@@ -141,6 +148,8 @@ impl ManagementAction {
             M::DsrHandle => "dsr_handle",
             M::EmailIntake => "email_intake",
             M::AuditSearch => "audit_search",
+            M::IncidentReport => "incident_report",
+            M::IncidentManage => "incident_manage",
         }
     }
 
@@ -159,6 +168,8 @@ impl ManagementAction {
     /// | data subject requests | `dsr_handle` | comply | privacy staff (N7.2, N7.4) |
     /// | email intake | `ingest` of communications | provide_services | services (N3.1) |
     /// | audit search | `audit_read` | protect | privacy, security and incident-response staff (N5.4, N5.1) |
+    /// | incident reports | `report_incident` | protect | staff and services (N8.5, N5.1) |
+    /// | incidents and on-call | `manage_incidents` | protect | incident-response staff (N8.5) |
     pub fn policy_action(self) -> Action {
         use ManagementAction as M;
         match self {
@@ -184,6 +195,8 @@ impl ManagementAction {
             M::DsrHandle => Action::DsrHandle,
             M::EmailIntake => Action::Ingest,
             M::AuditSearch => Action::AuditRead,
+            M::IncidentReport => Action::ReportIncident,
+            M::IncidentManage => Action::ManageIncidents,
         }
     }
 

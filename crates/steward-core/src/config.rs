@@ -159,6 +159,10 @@ pub struct Config {
     /// (`[dsr]`, see [`DsrConfig`]).
     #[serde(default)]
     pub dsr: DsrConfig,
+    /// Incidents and on-call (`[incidents]`, N8.5, N5.1): the schedule,
+    /// the regulators' clocks, the route table, role rules, detectors.
+    #[serde(default)]
+    pub incidents: crate::incidents::IncidentsConfig,
     /// The keyring file, relative to the data directory.
     pub keyring_file: PathBuf,
     /// The principal the command-line operator acts as.
@@ -222,6 +226,7 @@ impl Default for Config {
             retention,
             keyring_file: PathBuf::from("keys/keyring.json"),
             dsr: DsrConfig::default(),
+            incidents: crate::incidents::IncidentsConfig::default(),
             retention_periods: crate::RetentionRules::default(),
             operator: "operator".into(),
             audit: AuditConfig::default(),

@@ -84,6 +84,8 @@ pub enum IntakeState {
     Request,
     /// Ended as a recorded rejection ([`IntakeEntry::reason`]).
     Rejected,
+    /// Ended as an incident report ([`IntakeEntry::incident`], N8.5).
+    Incident,
 }
 
 /// One row of the email intake ledger (`email_intake` registry, N7.4). No
@@ -130,6 +132,10 @@ pub struct IntakeEntry {
     pub reason_code: Option<String>,
     /// Rejection reason in plain words (never Service Data).
     pub reason: Option<String>,
+    /// The incident opened (`inc_…`), when the message was an incident
+    /// report (`steward incidents intake`, N8.5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident: Option<String>,
 }
 
 impl IntakeEntry {
@@ -194,7 +200,7 @@ fn now_ms() -> i64 {
 
 /// A record id of the vault's shape: ms since the epoch in the high bits,
 /// 21 random bits below (unique key; a collision fails the commit whole).
-fn new_record_id() -> RecordId {
+pub(crate) fn new_record_id() -> RecordId {
     let mut b = [0u8; 4];
     rand::rng().fill_bytes(&mut b);
     RecordId((now_ms() << 21) | i64::from(u32::from_le_bytes(b) & 0x1F_FFFF))
@@ -235,7 +241,7 @@ fn email_fields(sender: &SubjectIdentifier, m: &EmailMessage) -> Fields {
     fields
 }
 
-fn email_reason(e: &EmailError) -> String {
+pub(crate) fn email_reason(e: &EmailError) -> String {
     match e {
         EmailError::Empty { .. } => "the message is empty".into(),
         EmailError::TooLarge { limit, .. } => format!(
@@ -266,7 +272,7 @@ fn objection_purpose(m: &EmailMessage) -> Result<Purpose, String> {
 impl Steward {
     /// The ledger key of a message: `eml_` + the first 32 hex digits of
     /// HMAC-SHA-256(blind-index key, `steward-email-intake` 0x00 kind 0x00 value).
-    fn intake_key(&self, kind: &str, value: &[u8]) -> String {
+    pub(crate) fn intake_key(&self, kind: &str, value: &[u8]) -> String {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.blind_key[..])
             .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
         mac.update(b"steward-email-intake\0");
@@ -392,6 +398,7 @@ impl Steward {
             unverified: false,
             reason_code: None,
             reason: None,
+            incident: None,
         };
         let m = match parsed {
             Ok(m) => m,
@@ -447,7 +454,7 @@ impl Steward {
 
     /// Record a rejection of a message that is not stored (unreadable, or
     /// no sender): the ledger row and its audit entry, guarded.
-    fn reject_unstored(
+    pub(crate) fn reject_unstored(
         &self,
         mut entry: IntakeEntry,
         code: &str,
@@ -474,7 +481,7 @@ impl Steward {
         }
     }
 
-    fn already_taken(&self, key: &str) -> Result<IntakeOutcome, CoreError> {
+    pub(crate) fn already_taken(&self, key: &str) -> Result<IntakeOutcome, CoreError> {
         let body = self
             .store()?
             .registry_get(RegistryTable::EmailIntake, key)?
@@ -494,7 +501,7 @@ impl Steward {
 
     /// The audit entry of an intake step (N7.4): the ledger key, the
     /// outcome and reason code, the stored record and subject by opaque id.
-    fn intake_audit(&self, entry: &IntakeEntry, region: usize) -> EntryDraft {
+    pub(crate) fn intake_audit(&self, entry: &IntakeEntry, region: usize) -> EntryDraft {
         let mut res = Resource::new(ResourceKind::Record)
             .id(token(&entry.key))
             .id(token(&format!(
@@ -503,6 +510,7 @@ impl Steward {
                     IntakeState::Taking => "taking",
                     IntakeState::Request => "request",
                     IntakeState::Rejected => "rejected",
+                    IntakeState::Incident => "incident",
                 }
             )));
         if let Some(code) = &entry.reason_code {
@@ -513,6 +521,9 @@ impl Steward {
         }
         if let Some(r) = &entry.request {
             res = res.id(token(r));
+        }
+        if let Some(i) = &entry.incident {
+            res = res.id(token(i));
         }
         if let Some(r) = entry
             .record
@@ -548,7 +559,7 @@ impl Steward {
     /// Seal the message as a `communications.email` record of the sender's
     /// subject (new for an unknown sender) and write the ledger row, in one
     /// transaction when the subject lives in the primary region.
-    fn store_message(
+    pub(crate) fn store_message(
         &self,
         principal: &steward_domain::Principal,
         sender: &SubjectIdentifier,
@@ -751,7 +762,7 @@ impl Steward {
     }
 }
 
-enum Stored {
+pub(crate) enum Stored {
     Written(IntakeEntry, String),
     AlreadyTaken(IntakeEntry),
 }

@@ -20,7 +20,9 @@ mod export;
 mod gate;
 mod held_notice;
 mod holds;
+pub mod incidents;
 pub mod intake;
+pub mod oncall;
 mod outbox;
 #[cfg(steward_gate_probe)]
 mod probe;
@@ -58,7 +60,12 @@ pub use held_notice::HeldNotice;
 pub use holds::{
     Period, PeriodUnit, RegionSweep, RetainedRecords, RetentionRule, RetentionRules, SweepReport,
 };
+pub use incidents::{
+    Assessment, AssessmentInput, DueItem, Incident, IncidentsConfig, NewReport, ReportDraft,
+    TaskInput,
+};
 pub use intake::{IntakeEntry, IntakeOutcome, IntakeState};
+pub use oncall::{OutboxPager, Page, Pager, Schedule, Shift};
 pub use services::{AuditFilter, LegalObligation, ObligationScope, SupportCase, VerifyOutcome};
 pub use steward_policy::Action;
 pub use tenancy::{Organisation, Partner, Restrictions, UserAccount};
@@ -137,6 +144,8 @@ pub struct Steward {
     executing: Mutex<std::collections::HashMap<String, u32>>,
     /// Stamps records' stored time.
     stored_clock: StoredClock,
+    /// Pages the on-call (N8.5); `None`: the outbox ([`oncall::OutboxPager`]).
+    pager: std::sync::RwLock<Option<Arc<dyn oncall::Pager>>>,
 }
 
 impl std::fmt::Debug for Steward {
@@ -392,6 +401,7 @@ impl Steward {
             verifier_pinned,
             executing: Mutex::new(Default::default()),
             stored_clock: opts.stored_clock.clone(),
+            pager: std::sync::RwLock::new(None),
         };
         if keyring_is_new {
             // A store that already holds data was written under another keyring:

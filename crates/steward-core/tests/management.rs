@@ -136,11 +136,18 @@ fn every_management_operation_is_decided_and_its_denial_audited_n5_5() {
         .unwrap();
     let now = time::OffsetDateTime::now_utc();
 
-    assert_eq!(ManagementAction::ALL.len(), 24);
+    assert_eq!(ManagementAction::ALL.len(), 26);
     let mut seen = 0;
     for action in ManagementAction::ALL {
         use ManagementAction as M;
-        let before = st.audit_search(&filter("eng", "deny")).unwrap().len();
+        // Every staff member may report an incident (N8.5): an
+        // organisation's administrator may not.
+        let who = if action == M::IncidentReport {
+            "acme-admin"
+        } else {
+            "eng"
+        };
+        let before = st.audit_search(&filter(who, "deny")).unwrap().len();
         let e = match action {
             M::PrincipalAdd => st
                 .add_principal("eng", &staff("eve", Team::Security))
@@ -182,11 +189,23 @@ fn every_management_operation_is_decided_and_its_denial_audited_n5_5() {
             M::AuditSearch => st
                 .audit_search_as("eng", &filter("eng", "deny"))
                 .map(|_| ()),
+            M::IncidentReport => st
+                .report_incident(
+                    who,
+                    &steward_core::NewReport {
+                        kind: steward_domain::IncidentKind::Loss,
+                        channel: steward_domain::ReportChannel::Api,
+                        text: "a laptop was lost".into(),
+                        aware_at: None,
+                    },
+                )
+                .map(|_| ()),
+            M::IncidentManage => st.incidents_due("eng", None).map(|_| ()),
         }
         .expect_err(action.as_str());
         let d = denied(e);
         assert!(d.audit_index.is_some(), "{action}: {d:?}");
-        let denials = st.audit_search(&filter("eng", "deny")).unwrap();
+        let denials = st.audit_search(&filter(who, "deny")).unwrap();
         assert_eq!(denials.len(), before + 1, "{action}: one audited denial");
         let entry = denials.last().unwrap();
         assert!(

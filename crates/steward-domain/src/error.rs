@@ -112,6 +112,16 @@ pub enum DomainError {
         /// The name given.
         name: String,
     },
+    /// A term of a closed incident or on-call scale (N8.5, N5.1) that is not on it.
+    #[error("unknown {scale} `{name}`: expected one of {expected} (N8.5)")]
+    UnknownScaleTerm {
+        /// The scale (`severity`, `priority`, `route`, ...).
+        scale: &'static str,
+        /// The name given (at most 64 characters).
+        name: String,
+        /// The scale's terms, comma-separated.
+        expected: &'static str,
+    },
     /// Unknown identifier kind.
     #[error(
         "unknown identifier kind `{name}`: expected one of username, email, ip, device_id, billing_account"

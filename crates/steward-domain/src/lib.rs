@@ -23,6 +23,8 @@ pub use ids::{IdentifierKind, RecordId, SubjectId, SubjectIdentifier};
 pub use principal::{Principal, PrincipalKind, Team};
 pub use record::{FieldValue, Fields, NewRecord};
 pub use vocab::{
+    AppiReportableKind, DetectorKind, IncidentKind, IncidentRole, IncidentState, Priority,
+    ReportChannel, Route, Severity,
     Category, DisclosureBasis, FIDESLANG_EXTENSIONS, FieldSpec, Kind, Product, Purpose,
     RequestState, RequestType, all_kinds,
 };

@@ -54,6 +54,10 @@ pub(crate) const EMBEDDED_POLICIES: &[(&str, &str)] = &[
         "60-processors.cedar",
         include_str!("../pack/60-processors.cedar"),
     ),
+    (
+        "70-incidents.cedar",
+        include_str!("../pack/70-incidents.cedar"),
+    ),
 ];
 
 /// A pack's manifest (`pack.toml`): which pack, which version, governing from when (N6.8).
@@ -483,7 +487,7 @@ mod tests {
     #[test]
     fn manifest_needs_its_keys() {
         let m = PackManifest::parse(EMBEDDED_MANIFEST).unwrap();
-        assert_eq!(m.version, "2024-01-18.5");
+        assert_eq!(m.version, "2024-01-18.6");
         assert_eq!(m.effective.to_string(), "2024-01-18");
         let e = PackManifest::parse("name = \"x\"\nversion = \"1\"\n").unwrap_err();
         assert!(e.to_string().contains("effective"), "{e}");

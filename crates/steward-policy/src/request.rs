@@ -61,11 +61,15 @@ pub enum Action {
     ManageTransfers,
     /// Run the retention sweep that deletes expired records (N8.8).
     RetentionSweep,
+    /// Report a suspected incident (N8.5, N5.1).
+    ReportIncident,
+    /// Assess and work incidents and manage on-call schedules (N8.5).
+    ManageIncidents,
 }
 
 impl Action {
     /// All actions, in schema order.
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 24] = [
         Action::Read,
         Action::Export,
         Action::Erase,
@@ -88,6 +92,8 @@ impl Action {
         Action::RecordObligation,
         Action::ManageTransfers,
         Action::RetentionSweep,
+        Action::ReportIncident,
+        Action::ManageIncidents,
     ];
 
     /// The snake_case key: the Cedar action id and the audit log's name.
@@ -115,6 +121,8 @@ impl Action {
             Action::RecordObligation => "record_obligation",
             Action::ManageTransfers => "manage_transfers",
             Action::RetentionSweep => "retention_sweep",
+            Action::ReportIncident => "report_incident",
+            Action::ManageIncidents => "manage_incidents",
         }
     }
 
@@ -144,6 +152,8 @@ impl Action {
             Action::RecordObligation => "record legal obligations",
             Action::ManageTransfers => "record transfer mechanisms",
             Action::RetentionSweep => "run the retention sweep",
+            Action::ReportIncident => "report incidents",
+            Action::ManageIncidents => "work incidents and on-call schedules",
         }
     }
 

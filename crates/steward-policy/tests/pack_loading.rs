@@ -42,9 +42,9 @@ fn load_err(dir: &tempfile::TempDir) -> PolicyError {
 fn default_pack_loads_with_its_manifest() {
     let e = PolicyEngine::default_pack().unwrap();
     assert_eq!(e.name(), "steward-default");
-    assert_eq!(e.version(), "2024-01-18.5");
+    assert_eq!(e.version(), "2024-01-18.6");
     assert_eq!(e.effective().to_string(), "2024-01-18");
-    assert_eq!(e.policies().len(), 51);
+    assert_eq!(e.policies().len(), 54);
     let forbids = e
         .policies()
         .iter()

@@ -240,6 +240,8 @@ const HELD_RECORDS: Table = Table {
     ],
 };
 const EMAIL_INTAKE: Table = registry("email_intake");
+const INCIDENTS: Table = registry("incidents");
+const ONCALL_SCHEDULES: Table = registry("oncall_schedules");
 
 const IDENTIFIERS_SUBJECT: Index = Index {
     name: "identifiers_subject",
@@ -285,6 +287,8 @@ pub(crate) const TABLES: &[&Table] = &[
     &HOLD_KEYS,
     &HELD_RECORDS,
     &EMAIL_INTAKE,
+    &INCIDENTS,
+    &ONCALL_SCHEDULES,
 ];
 
 /// Every secondary index (the migrations create them; the tests check both
@@ -353,6 +357,9 @@ pub(crate) const MIGRATIONS: &[&[Step]] = &[
     // v6: the email intake ledger (N7.4): each message taken exactly once,
     // keyed by a keyed hash of its identity (never the Message-ID itself)
     &[Step::Table(&EMAIL_INTAKE)],
+    // v7: incidents and on-call schedules (N8.5, N5.1): JSON rows without
+    // Service Data (report texts are sealed records of the reporter)
+    &[Step::Table(&INCIDENTS), Step::Table(&ONCALL_SCHEDULES)],
 ];
 
 /// The table named `name` in the description.

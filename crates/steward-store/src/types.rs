@@ -258,6 +258,11 @@ pub enum RegistryTable {
     /// the body names the outcome (request id or rejection reason) and the
     /// stored record id, never an address or the message.
     EmailIntake,
+    /// Incidents (N8.5, N5.1), keyed `inc_…`: kinds, scales, principal
+    /// names, counts and instants; the report's text is a sealed record.
+    Incidents,
+    /// On-call schedules (N8.5), keyed by schedule name.
+    OncallSchedules,
 }
 
 impl RegistryTable {
@@ -275,11 +280,13 @@ impl RegistryTable {
             RegistryTable::Verifications => "dsr_verifications",
             RegistryTable::ProcessingRestrictions => "processing_restrictions",
             RegistryTable::EmailIntake => "email_intake",
+            RegistryTable::Incidents => "incidents",
+            RegistryTable::OncallSchedules => "oncall_schedules",
         }
     }
 
     /// Every registry table (each backend creates one table per entry).
-    pub const ALL: [RegistryTable; 11] = [
+    pub const ALL: [RegistryTable; 13] = [
         RegistryTable::SupportCases,
         RegistryTable::LegalObligations,
         RegistryTable::ErasureReceipts,
@@ -291,6 +298,8 @@ impl RegistryTable {
         RegistryTable::Verifications,
         RegistryTable::ProcessingRestrictions,
         RegistryTable::EmailIntake,
+        RegistryTable::Incidents,
+        RegistryTable::OncallSchedules,
     ];
 }
 

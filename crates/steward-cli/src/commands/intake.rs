@@ -112,7 +112,7 @@ fn after_seal(how: &AfterSeal, f: &Path, sealed: bool) -> Result<&'static str, C
 
 /// The message files of a folder: `new/` then `cur/` of a maildir, else the
 /// folder's own files; hidden files skipped; each list sorted by name.
-fn message_files(dir: &Path) -> Result<Vec<PathBuf>, CoreError> {
+pub(crate) fn message_files(dir: &Path) -> Result<Vec<PathBuf>, CoreError> {
     let io = |p: &Path, e: std::io::Error| CoreError::Io {
         path: p.display().to_string(),
         reason: format!("{e}: give a maildir (new/, cur/) or a folder of message files"),
@@ -146,7 +146,7 @@ fn message_files(dir: &Path) -> Result<Vec<PathBuf>, CoreError> {
 
 /// Read at most one byte more than the limit: a larger message is refused
 /// by size without reading it all.
-fn read_message(p: &Path) -> Result<Vec<u8>, std::io::Error> {
+pub(crate) fn read_message(p: &Path) -> Result<Vec<u8>, std::io::Error> {
     let mut raw = Vec::new();
     std::fs::File::open(p)?
         .take(MAX_MESSAGE_BYTES as u64 + 1)
@@ -186,6 +186,10 @@ fn describe(e: &IntakeEntry) -> String {
             e.reason.as_deref().unwrap_or("")
         ),
         IntakeState::Taking => "being taken in by another run".into(),
+        IntakeState::Incident => format!(
+            "incident report {} (steward incidents intake)",
+            e.incident.as_deref().unwrap_or("?")
+        ),
     }
 }
 
@@ -230,7 +234,7 @@ pub fn run(st: &Steward, c: IntakeCmd) -> Result<ExitCode, CoreError> {
                         .entry(e.reason_code.clone().unwrap_or_default())
                         .or_default() += 1;
                 }
-                IntakeState::Taking => s.in_progress += 1,
+                IntakeState::Taking | IntakeState::Incident => s.in_progress += 1,
             }
         } else if e.state == IntakeState::Taking {
             s.in_progress += 1;

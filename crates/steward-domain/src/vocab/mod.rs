@@ -11,7 +11,8 @@
 //!
 //! One file per vocabulary: `terms.rs` (categories, purposes, disclosure
 //! bases, products), `kinds.rs` (record kinds and their field tables),
-//! `requests.rs` (data subject request types and states).
+//! `requests.rs` (data subject request types and states), `incidents.rs`
+//! (the incident and on-call scales, N8.5, N5.1, APPI).
 
 use std::fmt;
 use std::str::FromStr;
@@ -21,10 +22,12 @@ use serde::{Deserialize, Serialize};
 use crate::error::DomainError;
 use crate::ids::IdentifierKind;
 
+mod incidents;
 mod kinds;
 mod requests;
 mod terms;
 
+pub use incidents::*;
 pub use kinds::*;
 pub use requests::*;
 pub use terms::*;

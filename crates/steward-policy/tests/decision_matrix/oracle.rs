@@ -417,6 +417,32 @@ pub(super) const GRANTS: &[Grant] = {
             cats: Cats::Any,
             facts: &[],
         },
+        // N8.5 incidents: staff and services report them; the dedicated
+        // incident team works them.
+        Grant {
+            clause: "N8.5",
+            who: Who::Staff(&[]),
+            actions: &[A::ReportIncident],
+            purposes: &[P::Protect],
+            cats: Cats::Any,
+            facts: &[],
+        },
+        Grant {
+            clause: "N8.5",
+            who: Who::Service,
+            actions: &[A::ReportIncident],
+            purposes: &[P::Protect],
+            cats: Cats::Any,
+            facts: &[],
+        },
+        Grant {
+            clause: "N8.5",
+            who: Who::Staff(&[T::IncidentResponse]),
+            actions: &[A::ManageIncidents],
+            purposes: &[P::Protect],
+            cats: Cats::Any,
+            facts: &[],
+        },
         // N6.3 (third-party apps, within granted scopes) and N6.4 (consent)
         // need facts the request model does not carry: nothing is granted.
     ]
