@@ -324,6 +324,7 @@ impl Steward {
                 .map_err(CoreError::Config)?;
             inc.cause = Some(f.cause.clone());
             inc.firings = 1;
+            inc.state = IncidentState::Assessed;
             inc.assessment = Some(Assessment {
                 severity: cfg.severity,
                 priority: cfg.priority,

@@ -350,7 +350,6 @@ impl Steward {
             Some(s) => instant("at", s)?,
             None => jiff::Timestamp::now(),
         };
-        let now_s = utc(now_t);
         let schedule = self
             .schedule_row(&self.incidents_config().schedule)?
             .and_then(|s| {
@@ -408,7 +407,6 @@ impl Steward {
                 sent.push((inc.id.clone(), to, reason));
             }
         }
-        let _ = now_s;
         Ok(sent)
     }
 }

@@ -15,7 +15,7 @@ use steward_domain::{
 };
 use steward_store::{ChangeSet, RecordRow};
 
-use super::{Incident, SealedReport, instant, now};
+use super::{Incident, SealedReport, instant};
 use crate::authorize::ManagementAction;
 use crate::gate::{record_ref, token};
 use crate::intake::new_record_id;
@@ -127,7 +127,7 @@ impl Steward {
         let kind: Kind = REPORT_KIND
             .parse()
             .map_err(|e| CoreError::Config(format!("{REPORT_KIND}: {e}")))?;
-        let rec = NewRecord::new(kind, None, Product::CloudPlatform, None, fields)
+        let rec = NewRecord::new(kind, Some(ident.clone()), Product::CloudPlatform, None, fields)
             .map_err(|e| CoreError::Input(format!("{REPORT_KIND}: {e}")))?;
         let rid = new_record_id();
         let plain = serde_json::to_vec(&serde_json::json!({
@@ -165,7 +165,6 @@ impl Steward {
             subject: key.subject().to_string(),
             record: rid.to_string(),
         };
-        let _ = now;
         Ok((home, cs, sealed))
     }
 }
