@@ -323,6 +323,7 @@ pub fn decide(quick: bool) -> Section {
                 aggregate_only: false,
                 cross_region: false,
                 configured_operator: false,
+                disclosure: None,
             },
         })
         .collect();

@@ -80,12 +80,22 @@ pub enum ManagementAction {
     EmailIntake,
     /// Search the audit log (N5.4, N5.1): itself decided and recorded.
     AuditSearch,
+    /// Register a recipient of Service Data (N6.2, N8.9).
+    RecipientAdd,
+    /// Grant a third-party app scopes in an organisation (N6.3).
+    AppGrant,
+    /// Revoke a third-party app's grant (N6.3).
+    AppGrantRevoke,
+    /// Set an organisation's app admin policy (N6.3).
+    AppPolicySet,
+    /// Read the disclosure ledger: the APPI provision record (N8.4).
+    DisclosureReport,
 }
 
 impl ManagementAction {
     /// Every management action, once. A core operation that changes state
     /// or reveals registry data is one of these.
-    pub const ALL: [ManagementAction; 24] = [
+    pub const ALL: [ManagementAction; 29] = [
         ManagementAction::PrincipalAdd,
         ManagementAction::PrincipalRevoke,
         ManagementAction::PrincipalChange,
@@ -110,6 +120,11 @@ impl ManagementAction {
         ManagementAction::DsrHandle,
         ManagementAction::EmailIntake,
         ManagementAction::AuditSearch,
+        ManagementAction::RecipientAdd,
+        ManagementAction::AppGrant,
+        ManagementAction::AppGrantRevoke,
+        ManagementAction::AppPolicySet,
+        ManagementAction::DisclosureReport,
     ];
 
     /// A stable snake_case name (`principal_add`), carried in the audit
@@ -141,6 +156,11 @@ impl ManagementAction {
             M::DsrHandle => "dsr_handle",
             M::EmailIntake => "email_intake",
             M::AuditSearch => "audit_search",
+            M::RecipientAdd => "recipient_add",
+            M::AppGrant => "app_grant",
+            M::AppGrantRevoke => "app_grant_revoke",
+            M::AppPolicySet => "app_policy_set",
+            M::DisclosureReport => "disclosure_report",
         }
     }
 
@@ -154,11 +174,12 @@ impl ManagementAction {
     /// | support cases | `manage_cases` | assist | support staff, the configured operator (N3.5) |
     /// | legal obligations | `record_obligation` | comply | legal and privacy staff (N3.7); administrators for their organisation (N6.5d) |
     /// | keys | `keys_rotate` | protect | security staff, services, the configured operator (N5.2) |
-    /// | transfer mechanisms | `manage_transfers` | protect | legal and privacy staff (N4.4) |
+    /// | an organisation's third-party app grants and app policy | `manage_organisation` | provide_services | as above (N6.3) |
+    /// | transfer mechanisms, recipients | `manage_transfers` | protect | legal and privacy staff (N4.4, N8.9) |
     /// | retention sweep | `retention_sweep` | protect | privacy staff, services (N8.8) |
     /// | data subject requests | `dsr_handle` | comply | privacy staff (N7.2, N7.4) |
     /// | email intake | `ingest` of communications | provide_services | services (N3.1) |
-    /// | audit search | `audit_read` | protect | privacy, security and incident-response staff (N5.4, N5.1) |
+    /// | audit search, the disclosure ledger | `audit_read` | protect | privacy, security and incident-response staff (N5.4, N5.1, N8.4) |
     pub fn policy_action(self) -> Action {
         use ManagementAction as M;
         match self {
@@ -173,17 +194,20 @@ impl ManagementAction {
             | M::OrgAdminAdd
             | M::ResellerAdd
             | M::UserCreate => Action::ManageTenancy,
-            M::OrganisationView | M::OrganisationUsers | M::OrganisationSettings => {
-                Action::ManageOrganisation
-            }
+            M::OrganisationView
+            | M::OrganisationUsers
+            | M::OrganisationSettings
+            | M::AppGrant
+            | M::AppGrantRevoke
+            | M::AppPolicySet => Action::ManageOrganisation,
             M::CaseOpen | M::CaseClose => Action::ManageCases,
             M::ObligationRecord => Action::RecordObligation,
             M::KeysRotate | M::KeysRetire => Action::KeysRotate,
-            M::TransferMechanismAdd => Action::ManageTransfers,
+            M::TransferMechanismAdd | M::RecipientAdd => Action::ManageTransfers,
             M::RetentionSweep => Action::RetentionSweep,
             M::DsrHandle => Action::DsrHandle,
             M::EmailIntake => Action::Ingest,
-            M::AuditSearch => Action::AuditRead,
+            M::AuditSearch | M::DisclosureReport => Action::AuditRead,
         }
     }
 

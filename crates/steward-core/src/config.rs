@@ -192,6 +192,11 @@ pub struct Config {
     /// `sslmode=require` or stricter is refused at open unless this is
     /// `true`). Default `false`.
     pub allow_plaintext_store: bool,
+    /// Sharing (`[sharing]`, N6.6, N8.4): the subprocessor lead time and
+    /// how long disclosure ledger rows are kept. See
+    /// [`crate::sharing::SharingConfig`].
+    #[serde(default)]
+    pub sharing: crate::sharing::SharingConfig,
 }
 
 impl Default for Config {
@@ -223,6 +228,7 @@ impl Default for Config {
             keyring_file: PathBuf::from("keys/keyring.json"),
             dsr: DsrConfig::default(),
             retention_periods: crate::RetentionRules::default(),
+            sharing: crate::sharing::SharingConfig::default(),
             operator: "operator".into(),
             audit: AuditConfig::default(),
             ingest_batch: 10_000,

@@ -597,6 +597,11 @@ impl Steward {
                 Some(s) => self.transfers_of(opened.region, s)?,
                 None => vec![],
             },
+            // N6.2, N8.4: every disclosure of this subject's data.
+            "disclosures": match opened.subject {
+                Some(s) => self.disclosures_of(s)?,
+                None => vec![],
+            },
             "policy_version": self.policy.version(),
             "audit_index": opened.audit_index,
         });

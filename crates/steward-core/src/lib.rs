@@ -26,6 +26,7 @@ mod outbox;
 mod probe;
 mod rows;
 mod services;
+pub mod sharing;
 mod tenancy;
 mod transfers;
 mod vault;
@@ -53,7 +54,9 @@ pub use dsr::{
     Request, RequestFilter, RequestResult,
 };
 pub use erasure::{ErasureGuarantee, ScheduleRun};
-pub use gate::{AccessRequest, Denied, Opened, OpenedRecord};
+pub use gate::{
+    AccessRequest, Denied, Disclosed, DisclosureAsk, DisclosureRequest, Opened, OpenedRecord,
+};
 pub use held_notice::HeldNotice;
 pub use holds::{
     Period, PeriodUnit, RegionSweep, RetainedRecords, RetentionRule, RetentionRules, SweepReport,

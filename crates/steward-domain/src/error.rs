@@ -72,6 +72,18 @@ pub enum DomainError {
         /// The name given.
         name: String,
     },
+    /// A term of one of the sharing vocabularies (recipient kind, recipient
+    /// role, consent method, consent state, grant state, app admin policy;
+    /// N6) is not in its closed set.
+    #[error("unknown {vocabulary} `{name}`: expected one of {expected} (N6)")]
+    UnknownSharingTerm {
+        /// Which vocabulary (e.g. `recipient kind`).
+        vocabulary: &'static str,
+        /// The name given (at most 64 characters).
+        name: String,
+        /// The closed set, comma-separated.
+        expected: String,
+    },
     /// The data subject request type is not one of the six Steward answers (N7.2, N7.4).
     #[error(
         "unknown request type `{name}`: expected one of access, export, rectification, erasure, restriction, objection (N7.2)"

@@ -23,6 +23,7 @@ pub use ids::{IdentifierKind, RecordId, SubjectId, SubjectIdentifier};
 pub use principal::{Principal, PrincipalKind, Team};
 pub use record::{FieldValue, Fields, NewRecord};
 pub use vocab::{
-    Category, DisclosureBasis, FIDESLANG_EXTENSIONS, FieldSpec, Kind, Product, Purpose,
-    RequestState, RequestType, all_kinds,
+    AppAdminPolicy, Category, ConsentMethod, ConsentState, DisclosureBasis, FIDESLANG_EXTENSIONS,
+    FieldSpec, GrantState, Kind, Product, Purpose, RecipientKind, RecipientRole, RequestState,
+    RequestType, all_kinds,
 };

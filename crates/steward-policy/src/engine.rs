@@ -680,13 +680,30 @@ impl PolicyEngine {
             ctx.configured_operator,
         ];
         let today = days_since_epoch(ctx.today);
+        if let Some(facts) = ctx.disclosure {
+            // A disclosure's facts vary per request: not cached.
+            return Context::from_pairs(
+                Self::context_pairs(purpose, today, flags)
+                    .into_iter()
+                    .chain(disclosure::pairs(&facts)),
+            )
+            .map_err(|e| e.to_string());
+        }
         self.contexts.get_or_build(today, purpose, flags, || {
             Self::build_context(purpose, today, flags)
         })
     }
 
     fn build_context(purpose: Purpose, today: i64, flags: [bool; 4]) -> Result<Context, String> {
-        Context::from_pairs([
+        Context::from_pairs(Self::context_pairs(purpose, today, flags)).map_err(|e| e.to_string())
+    }
+
+    fn context_pairs(
+        purpose: Purpose,
+        today: i64,
+        flags: [bool; 4],
+    ) -> [(String, RestrictedExpression); 6] {
+        [
             ("purpose".to_owned(), str_expr(purpose.as_str())),
             ("today".to_owned(), RestrictedExpression::new_long(today)),
             (
@@ -705,8 +722,7 @@ impl PolicyEngine {
                 "configured_operator".to_owned(),
                 RestrictedExpression::new_bool(flags[3]),
             ),
-        ])
-        .map_err(|e| e.to_string())
+        ]
     }
 }
 
@@ -764,5 +780,6 @@ fn describe(p: &Principal) -> String {
     format!("{article} {text}")
 }
 
+mod disclosure;
 #[cfg(test)]
 mod tests;

@@ -85,7 +85,9 @@ mod slice;
 pub use engine::{ACTION_TYPE, PRINCIPAL_TYPE, PolicyEngine, RESOURCE_TYPE, days_since_epoch};
 pub use error::{PolicyError, UnknownActionError, ValidationIssue};
 pub use pack::{MANIFEST_FILE, PackManifest, PolicyEffect, PolicyInfo, SCHEMA_FILE};
-pub use request::{Action, Decision, DecisionBasis, DecisionRequest, RequestContext};
+pub use request::{
+    Action, Decision, DecisionBasis, DecisionRequest, DisclosureFacts, RequestContext,
+};
 
 /// The default pack's files as embedded in the binary: (file name, text),
 /// including `pack.toml` and `schema.cedarschema`. `steward policy

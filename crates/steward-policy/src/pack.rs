@@ -54,6 +54,10 @@ pub(crate) const EMBEDDED_POLICIES: &[(&str, &str)] = &[
         "60-processors.cedar",
         include_str!("../pack/60-processors.cedar"),
     ),
+    (
+        "70-disclosures.cedar",
+        include_str!("../pack/70-disclosures.cedar"),
+    ),
 ];
 
 /// A pack's manifest (`pack.toml`): which pack, which version, governing from when (N6.8).

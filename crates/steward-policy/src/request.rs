@@ -4,7 +4,9 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
-use steward_domain::{Category, Principal, Purpose};
+use steward_domain::{
+    Category, ConsentState, DisclosureBasis, GrantState, Principal, Purpose, RecipientKind,
+};
 use time::Date;
 
 use crate::error::UnknownActionError;
@@ -197,6 +199,26 @@ pub struct RequestContext {
     /// Service Data (N5.5). Set by Steward from its configuration, never
     /// from the request.
     pub configured_operator: bool,
+    /// For a disclosure (action `disclose`, N6.2-N6.7): the basis, the
+    /// recipient's kind and the consent and grant states the gate
+    /// established. `None` for every other action; a `disclose` without
+    /// them is refused by the pack (`disclosure-needs-basis`, N6.2).
+    pub disclosure: Option<DisclosureFacts>,
+}
+
+/// The facts of one disclosure the pack decides on (N6.2-N6.7), each
+/// from a closed vocabulary: Cedar context attributes `disclosure_basis`,
+/// `recipient_kind`, `consent_state` and `grant_state`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DisclosureFacts {
+    /// The basis claimed (N6.3-N6.7; there is no sale, N6.6).
+    pub basis: DisclosureBasis,
+    /// The kind of the registered recipient.
+    pub recipient_kind: RecipientKind,
+    /// The subject's consent for this recipient and purpose now (N6.4).
+    pub consent: ConsentState,
+    /// The recipient app's grant for this category and purpose now (N6.3).
+    pub grant: GrantState,
 }
 
 impl RequestContext {
@@ -209,6 +231,7 @@ impl RequestContext {
             aggregate_only: false,
             cross_region: false,
             configured_operator: false,
+            disclosure: None,
         }
     }
 }

@@ -240,6 +240,11 @@ const HELD_RECORDS: Table = Table {
     ],
 };
 const EMAIL_INTAKE: Table = registry("email_intake");
+const RECIPIENTS: Table = registry("recipients");
+const DISCLOSURES: Table = registry("disclosures");
+const CONSENTS: Table = registry("consents");
+const APP_GRANTS: Table = registry("app_grants");
+const GPC_SIGNALS: Table = registry("gpc_signals");
 
 const IDENTIFIERS_SUBJECT: Index = Index {
     name: "identifiers_subject",
@@ -285,6 +290,11 @@ pub(crate) const TABLES: &[&Table] = &[
     &HOLD_KEYS,
     &HELD_RECORDS,
     &EMAIL_INTAKE,
+    &RECIPIENTS,
+    &DISCLOSURES,
+    &CONSENTS,
+    &APP_GRANTS,
+    &GPC_SIGNALS,
 ];
 
 /// Every secondary index (the migrations create them; the tests check both
@@ -353,6 +363,15 @@ pub(crate) const MIGRATIONS: &[&[Step]] = &[
     // v6: the email intake ledger (N7.4): each message taken exactly once,
     // keyed by a keyed hash of its identity (never the Message-ID itself)
     &[Step::Table(&EMAIL_INTAKE)],
+    // v7: sharing (N6.2-N6.7, N8.4, N8.9): recipients, the disclosure
+    // ledger, the consent ledger, third-party app grants, GPC signals
+    &[
+        Step::Table(&RECIPIENTS),
+        Step::Table(&DISCLOSURES),
+        Step::Table(&CONSENTS),
+        Step::Table(&APP_GRANTS),
+        Step::Table(&GPC_SIGNALS),
+    ],
 ];
 
 /// The table named `name` in the description.

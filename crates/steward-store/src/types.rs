@@ -197,6 +197,9 @@ pub struct ChangeSet {
     pub principals: Vec<(String, String, bool)>,
     /// Registry rows to insert or replace: (table, id, JSON body).
     pub registry: Vec<(RegistryTable, String, String)>,
+    /// Registry rows to delete, after `registry` is written (a disclosure
+    /// ledger row past its retention, N8.4); a missing row is no error.
+    pub delete_registry: Vec<(RegistryTable, String)>,
     /// Audit entries recording this change (the last is appended last).
     pub audit: Vec<AuditDraft>,
     /// Optimistic-concurrency guards, checked inside the commit's
@@ -258,6 +261,24 @@ pub enum RegistryTable {
     /// the body names the outcome (request id or rejection reason) and the
     /// stored record id, never an address or the message.
     EmailIntake,
+    /// Recipients of Service Data outside the provider (N6.2, N6.6, N8.9):
+    /// third-party apps, subprocessors, affiliates, authorities and other
+    /// controllers, keyed `rcp_…`.
+    Recipients,
+    /// The disclosure ledger (N6.2, N8.4): one row per disclosure, keyed
+    /// `dsc_…`: basis, recipient, categories, opaque subject ids and record
+    /// count, time, policy and notice versions, and what allowed it.
+    Disclosures,
+    /// The consent ledger (N6.4): one row per consent, keyed `cns_…`, the
+    /// subject by opaque id.
+    Consents,
+    /// Third-party app grants (N6.3), keyed `grt_…`, and each
+    /// organisation's app admin policy, keyed `policy:ORG`.
+    AppGrants,
+    /// Global Privacy Control signals (GPC specification; N6.4), keyed by
+    /// opaque subject id: when the opt-out was first and last received,
+    /// and each time it was applied or overridden.
+    GpcSignals,
 }
 
 impl RegistryTable {
@@ -275,11 +296,16 @@ impl RegistryTable {
             RegistryTable::Verifications => "dsr_verifications",
             RegistryTable::ProcessingRestrictions => "processing_restrictions",
             RegistryTable::EmailIntake => "email_intake",
+            RegistryTable::Recipients => "recipients",
+            RegistryTable::Disclosures => "disclosures",
+            RegistryTable::Consents => "consents",
+            RegistryTable::AppGrants => "app_grants",
+            RegistryTable::GpcSignals => "gpc_signals",
         }
     }
 
     /// Every registry table (each backend creates one table per entry).
-    pub const ALL: [RegistryTable; 11] = [
+    pub const ALL: [RegistryTable; 16] = [
         RegistryTable::SupportCases,
         RegistryTable::LegalObligations,
         RegistryTable::ErasureReceipts,
@@ -291,6 +317,11 @@ impl RegistryTable {
         RegistryTable::Verifications,
         RegistryTable::ProcessingRestrictions,
         RegistryTable::EmailIntake,
+        RegistryTable::Recipients,
+        RegistryTable::Disclosures,
+        RegistryTable::Consents,
+        RegistryTable::AppGrants,
+        RegistryTable::GpcSignals,
     ];
 }
 

@@ -21,6 +21,10 @@
 //! - [`Steward::verify_records`] (`system.rs`): the integrity check that
 //!   authenticates every ciphertext and drops the plaintext (counts only
 //!   leave; recorded per region).
+//! - [`Steward::disclose`] (`disclose.rs`): a subject's data to a
+//!   registered recipient on a basis of N6.3-N6.7, decided with the
+//!   consent and grant states, its ledger row committed with its audit
+//!   entry (N6.2, N8.4); a third-party app's [`Steward::read`] is one.
 //! - `Steward::open_registered_email` (`system.rs`): the email address a
 //!   data subject request's one-time code is sent to (N7.4), opened after
 //!   the opening is recorded.
@@ -75,6 +79,7 @@
 mod audit;
 mod checks;
 mod context;
+mod disclose;
 mod effects;
 mod keys;
 mod pipeline;
@@ -87,6 +92,7 @@ use steward_policy::{Action, Decision};
 
 pub(crate) use audit::{denied, new_request_id, now_ts, record_ref, system_entry, token};
 pub use checks::ProcessingRestriction;
+pub use disclose::{Disclosed, DisclosureAsk, DisclosureRequest};
 pub(crate) use effects::SealingKey;
 pub(crate) use keys::Keys;
 pub(crate) use transfer::TransferCheck;

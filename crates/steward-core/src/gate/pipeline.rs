@@ -23,14 +23,15 @@ use steward_policy::{Action, Decision, DecisionRequest};
 use steward_store::{ChangeSet, StoreError};
 
 use super::TransferMechanism;
-use super::checks::{self, Access};
+use super::checks::{self, Access, SharingFacts};
+use super::disclose::DisclosureAsk;
 use super::keys::{Opener, open_row};
 use super::{AccessRequest, Located, Opened, OpenedRecord, denied, new_request_id, token};
 use crate::{CoreError, Steward};
 
 /// What an access opens once allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Target {
+pub(in crate::gate) enum Target {
     /// A live subject's data, with the subject's data key.
     Live,
     /// Records kept under a legal hold after an erasure (N3.7), with the
@@ -39,10 +40,10 @@ enum Target {
 }
 
 /// The subject an access is about.
-struct Resolved {
-    subject: Option<SubjectId>,
+pub(in crate::gate) struct Resolved {
+    pub subject: Option<SubjectId>,
     /// The subject's home region (this node's when there is no subject).
-    home: usize,
+    pub home: usize,
     /// How many subjects the identifier matched, when more than one: it
     /// is decided as matching none, and only an allowed principal is told
     /// it is ambiguous (issue 14 item 8: a refusal does not depend on what
@@ -51,13 +52,15 @@ struct Resolved {
 }
 
 /// The pipeline up to the checks: who, about whom, and the final decision.
-struct Decided {
-    principal: Principal,
-    action: Action,
-    resolved: Resolved,
-    processing: usize,
-    decision: Decision,
-    transfer: Option<TransferMechanism>,
+pub(in crate::gate) struct Decided {
+    pub principal: Principal,
+    pub action: Action,
+    pub resolved: Resolved,
+    pub processing: usize,
+    pub decision: Decision,
+    pub transfer: Option<TransferMechanism>,
+    /// For a disclosure: the facts decided on and what they rest on.
+    pub sharing: Option<SharingFacts>,
 }
 
 impl Steward {
@@ -196,12 +199,15 @@ impl Steward {
         }
     }
 
-    /// Steps 1 to 5: authenticate, resolve, context, decide, checks.
-    fn decide_access(
+    /// Steps 1 to 5: authenticate, resolve, context, decide, checks. For a
+    /// disclosure (`ask`), the context carries its basis, recipient kind
+    /// and the consent and grant states (N6.2-N6.4).
+    pub(in crate::gate) fn decide_access(
         &self,
         req: &AccessRequest,
         target: Target,
         presume_obligation: bool,
+        ask: Option<&DisclosureAsk>,
     ) -> Result<Decided, CoreError> {
         let principal = self.principal(&req.principal)?;
         let processing = self.processing_index();
@@ -214,6 +220,11 @@ impl Steward {
         let mut ctx = self.context_for(req, subject, home, processing)?;
         // Only for `predecide_presuming_obligation`, which records nothing.
         ctx.legal_obligation_recorded |= presume_obligation;
+        let sharing = match ask {
+            Some(ask) => Some(checks::disclosure_facts(self, &principal, req, ask, subject)?),
+            None => None,
+        };
+        ctx.disclosure = sharing.as_ref().map(|s| s.facts);
         // An identifier that matches no subject is decided as the empty
         // subject `sub_none`: the access is still decided and audited, and it
         // opens nothing (an empty export, N7.2).
@@ -237,6 +248,7 @@ impl Steward {
             home,
             processing,
             held: target == Target::Held,
+            disclosure: ask,
         };
         let transfer = checks::run(self, &access, &mut decision)?;
         // An ambiguous identifier is named as such only to a principal the
@@ -251,6 +263,7 @@ impl Steward {
             processing,
             decision,
             transfer,
+            sharing,
         })
     }
 
@@ -270,7 +283,8 @@ impl Steward {
             processing,
             decision,
             transfer,
-        } = self.decide_access(req, target, false)?;
+            ..
+        } = self.decide_access(req, target, false, None)?;
         // Step 6: record.
         let request_id = new_request_id();
         let mut resource = Resource::new(match action {
@@ -364,6 +378,10 @@ impl Steward {
     /// legal hold reads those, as [`Steward::read_held`] (N3.7: `comply`
     /// only, against a recorded obligation; issue 18, item 6).
     pub fn read(&self, req: &AccessRequest) -> Result<(Opened, Vec<OpenedRecord>), CoreError> {
+        // N6.3: a third-party app's read is a disclosure to it.
+        if let Some(out) = self.app_read(req)? {
+            return Ok(out);
+        }
         if !self.held_notice(&req.subject)?.is_empty() {
             return self.read_held(req);
         }
@@ -418,7 +436,7 @@ impl Steward {
     /// asks first, then runs [`Steward::gate`] with its changes.
     pub(crate) fn predecide(&self, req: &AccessRequest) -> Result<bool, CoreError> {
         Ok(self
-            .decide_access(req, Target::Live, false)?
+            .decide_access(req, Target::Live, false, None)?
             .decision
             .allowed)
     }
@@ -433,7 +451,7 @@ impl Steward {
         req: &AccessRequest,
     ) -> Result<bool, CoreError> {
         Ok(self
-            .decide_access(req, Target::Live, true)?
+            .decide_access(req, Target::Live, true, None)?
             .decision
             .allowed)
     }

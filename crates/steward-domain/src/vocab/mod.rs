@@ -11,7 +11,9 @@
 //!
 //! One file per vocabulary: `terms.rs` (categories, purposes, disclosure
 //! bases, products), `kinds.rs` (record kinds and their field tables),
-//! `requests.rs` (data subject request types and states).
+//! `requests.rs` (data subject request types and states), `sharing.rs`
+//! (recipient kinds and roles, consent methods and states, grant states,
+//! app admin policies: N6).
 
 use std::fmt;
 use std::str::FromStr;
@@ -23,10 +25,12 @@ use crate::ids::IdentifierKind;
 
 mod kinds;
 mod requests;
+mod sharing;
 mod terms;
 
 pub use kinds::*;
 pub use requests::*;
+pub use sharing::*;
 pub use terms::*;
 
 #[cfg(test)]

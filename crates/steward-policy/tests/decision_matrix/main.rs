@@ -25,14 +25,19 @@
 //! purpose), that `clause_ids` holds the row's clause, and that
 //! `policy_ids`/`clause_ids` are non-empty whenever a policy decided.
 
-use steward_domain::{Category, Principal, PrincipalKind, Purpose, SubjectId, Team};
+use steward_domain::{
+    Category, ConsentState, DisclosureBasis, GrantState, Principal, PrincipalKind, Purpose,
+    RecipientKind, SubjectId, Team,
+};
 use steward_policy::{
-    Action, Decision, DecisionBasis, DecisionRequest, PolicyEngine, RequestContext,
+    Action, Decision, DecisionBasis, DecisionRequest, DisclosureFacts, PolicyEngine,
+    RequestContext,
 };
 use time::{Date, Duration, Month};
 
 mod oracle;
 mod profiles;
+mod rows_disclosure;
 mod rows_others;
 mod rows_staff;
 
@@ -93,7 +98,17 @@ struct Case {
     aggregate: bool,
     cross_region: bool,
     configured_operator: bool,
+    /// The disclosure's facts (`None`: [`LEGAL_TO_AUTHORITY`] for a `disclose`).
+    disclosure: Option<DisclosureFacts>,
 }
+
+/// The facts of a legal-basis disclosure to an authority (N6.7).
+const LEGAL_TO_AUTHORITY: DisclosureFacts = DisclosureFacts {
+    basis: DisclosureBasis::Legal,
+    recipient_kind: RecipientKind::Authority,
+    consent: ConsentState::None,
+    grant: GrantState::None,
+};
 
 impl Case {
     fn new(
@@ -114,6 +129,7 @@ impl Case {
             aggregate: false,
             cross_region: false,
             configured_operator: false,
+            disclosure: None,
         }
     }
     fn open(mut self) -> Self {
@@ -141,6 +157,13 @@ impl Case {
         context.aggregate_only = self.aggregate;
         context.cross_region = self.cross_region;
         context.configured_operator = self.configured_operator;
+        // N6.2: a disclosure always names its basis and recipient. The
+        // grant table's disclosures (N6.7) are legal-basis disclosures to
+        // an authority; every basis x recipient kind x consent state x
+        // grant state is in `rows_disclosure.rs`.
+        if self.action == Action::Disclose {
+            context.disclosure = Some(self.disclosure.unwrap_or(LEGAL_TO_AUTHORITY));
+        }
         engine.decide(&DecisionRequest {
             principal: &self.principal,
             action: self.action,
@@ -589,6 +612,7 @@ fn decision_matrix_matches_the_clause_register() {
                             aggregate,
                             cross_region,
                             configured_operator,
+                            disclosure: None,
                         };
                         let expect = oracle(&case);
                         if expect.allowed {
@@ -680,6 +704,7 @@ fn affiliate_staff_decide_like_employees_of_the_same_team_n6_1() {
                                 aggregate: aggregate && subject.is_none(),
                                 cross_region: cross,
                                 configured_operator: false,
+                                disclosure: None,
                             };
                             let (a, b) = (case(&emp).decide(&engine), case(&aff).decide(&engine));
                             compared += 1;

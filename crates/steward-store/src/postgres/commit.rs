@@ -165,6 +165,9 @@ pub(super) fn commit_once(
             &[id, body],
         )?;
     }
+    for (t, id) in &c.delete_registry {
+        tx.execute(&format!("DELETE FROM {} WHERE id = $1", t.table()), &[id])?;
+    }
     let out = append_audit(&mut tx, opts, drafts, false)?;
     tx.commit()?;
     Ok(out)

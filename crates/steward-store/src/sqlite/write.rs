@@ -91,6 +91,12 @@ pub(super) fn write_change(
             params![id, body],
         )?;
     }
+    for (t, id) in &c.delete_registry {
+        tx.execute(
+            &format!("DELETE FROM {} WHERE id = ?1", t.table()),
+            params![id],
+        )?;
+    }
     append_audit(tx, opts, c.audit, false)
 }
 
