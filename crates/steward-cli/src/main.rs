@@ -169,6 +169,10 @@ enum Command {
     /// Cross-border transfers (N4.4): mechanisms on record and the register.
     #[command(subcommand)]
     Transfers(TransfersCmd),
+    /// Disclosures through the gate, the APPI provision record, recipients,
+    /// consents and third-party app grants (N6.2-N6.7, N8.4, N8.9).
+    #[command(subcommand)]
+    Disclosures(commands::disclosures::DisclosuresCmd),
     /// Copy a region's store to another (e.g. SQLite to PostgreSQL): rows
     /// sealed as they are, the audit log byte for byte. Then checks, with a
     /// configuration naming the target, that every record opens and the log
@@ -651,6 +655,7 @@ fn run(cli: Cli) -> Result<ExitCode, CoreError> {
         Command::VerifyRecords => commands::store::verify_records(&st, &operator),
         Command::Migrate => commands::store::migrate(&st),
         Command::Transfers(c) => commands::transfers::run(&st, &operator, c),
+        Command::Disclosures(c) => commands::disclosures::run(&st, &operator, c),
         Command::Intake(c) => intake::run(&st, c),
         Command::Requests(c) => requests::run(&st, &operator, c),
         // Handled before the store is opened.
