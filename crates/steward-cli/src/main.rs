@@ -336,6 +336,9 @@ struct ReadArgs {
     /// Legal obligation id (N3.7).
     #[arg(long)]
     obligation: Option<String>,
+    /// Need-to-know grant id (N5.5, N3.8).
+    #[arg(long)]
+    grant: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -402,6 +405,9 @@ enum CasesCmd {
         /// Subject identifier.
         #[arg(long)]
         subject: String,
+        /// technical, account (default) or billing (N3.5, N3.8).
+        #[arg(long, default_value = "account")]
+        kind: String,
     },
     /// Close a support case.
     Close {
@@ -430,6 +436,10 @@ enum ObligationsCmd {
         /// A principal who may cite it (repeatable).
         #[arg(long = "cited-by")]
         cited_by: Vec<String>,
+        /// A category it covers (repeatable; none: every category, one
+        /// named per read; N3.7).
+        #[arg(long = "category")]
+        categories: Vec<String>,
     },
 }
 

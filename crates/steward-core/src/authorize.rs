@@ -19,7 +19,7 @@
 use std::fmt;
 
 use steward_audit::{EntryDraft, Resource, ResourceKind, SubjectRef};
-use steward_domain::{Category, Principal, Purpose, SubjectId};
+use steward_domain::{CaseKind, Category, ObligationKind, Principal, Purpose, SubjectId};
 use steward_policy::{Action, Decision, DecisionRequest, RequestContext};
 use steward_store::ChangeSet;
 
@@ -80,12 +80,14 @@ pub enum ManagementAction {
     EmailIntake,
     /// Search the audit log (N5.4, N5.1): itself decided and recorded.
     AuditSearch,
+    /// Grant a person need-to-know access to one subject (N5.5, N3.8).
+    GrantAdd,
 }
 
 impl ManagementAction {
     /// Every management action, once. A core operation that changes state
     /// or reveals registry data is one of these.
-    pub const ALL: [ManagementAction; 24] = [
+    pub const ALL: [ManagementAction; 25] = [
         ManagementAction::PrincipalAdd,
         ManagementAction::PrincipalRevoke,
         ManagementAction::PrincipalChange,
@@ -110,6 +112,7 @@ impl ManagementAction {
         ManagementAction::DsrHandle,
         ManagementAction::EmailIntake,
         ManagementAction::AuditSearch,
+        ManagementAction::GrantAdd,
     ];
 
     /// A stable snake_case name (`principal_add`), carried in the audit
@@ -141,6 +144,7 @@ impl ManagementAction {
             M::DsrHandle => "dsr_handle",
             M::EmailIntake => "email_intake",
             M::AuditSearch => "audit_search",
+            M::GrantAdd => "grant_add",
         }
     }
 
@@ -148,11 +152,11 @@ impl ManagementAction {
     ///
     /// | operations | action | purpose | who (default pack) |
     /// |---|---|---|---|
-    /// | principals, tokens | `manage_principals` | protect | security staff, the configured operator (N5.5) |
+    /// | principals, tokens, need-to-know grants | `manage_principals` | protect | security staff, the configured operator (N5.5) |
     /// | partners, organisations, administrators, resellers, users | `manage_tenancy` | provide_services | security staff, the configured operator (N1.2) |
     /// | an organisation's settings and users | `manage_organisation` | provide_services | its administrators and resellers (N6.5a, N7.1), security staff, the configured operator |
-    /// | support cases | `manage_cases` | assist | support staff, the configured operator (N3.5) |
-    /// | legal obligations | `record_obligation` | comply | legal and privacy staff (N3.7); administrators for their organisation (N6.5d) |
+    /// | support cases | `manage_cases` | assist | support staff, the configured operator (N3.5); billing staff for billing cases (N3.8) |
+    /// | legal obligations | `record_obligation` | comply | legal staff for legal process, governmental requests and record keeping, privacy staff for data subject requests (N3.7); administrators for their organisation (N6.5d) |
     /// | keys | `keys_rotate` | protect | security staff, services, the configured operator (N5.2) |
     /// | transfer mechanisms | `manage_transfers` | protect | legal and privacy staff (N4.4) |
     /// | retention sweep | `retention_sweep` | protect | privacy staff, services (N8.8) |
@@ -167,7 +171,8 @@ impl ManagementAction {
             | M::PrincipalChange
             | M::TokenIssue
             | M::TokenRevoke
-            | M::TokenList => Action::ManagePrincipals,
+            | M::TokenList
+            | M::GrantAdd => Action::ManagePrincipals,
             M::PartnerCreate
             | M::OrganisationCreate
             | M::OrgAdminAdd
@@ -235,6 +240,13 @@ pub struct Target<'a> {
     pub organisation: Option<&'a str>,
     /// The subject concerned (opaque id), if any.
     pub subject: Option<SubjectId>,
+    /// The kind of the support case opened (N3.5, N3.8), for
+    /// [`ManagementAction::CaseOpen`]: the pack decides who opens which kind.
+    pub case_kind: Option<CaseKind>,
+    /// The kind of the legal obligation recorded (N3.7), for
+    /// [`ManagementAction::ObligationRecord`]: the pack decides who records
+    /// which kind (issue 17 item 2).
+    pub obligation_kind: Option<ObligationKind>,
 }
 
 impl<'a> Target<'a> {
@@ -244,7 +256,21 @@ impl<'a> Target<'a> {
             what,
             organisation: None,
             subject: None,
+            case_kind: None,
+            obligation_kind: None,
         }
+    }
+
+    /// The same target, opening a case of `kind`.
+    pub fn case_of_kind(mut self, kind: CaseKind) -> Self {
+        self.case_kind = Some(kind);
+        self
+    }
+
+    /// The same target, recording an obligation of `kind`.
+    pub fn obligation_of_kind(mut self, kind: ObligationKind) -> Self {
+        self.obligation_kind = Some(kind);
+        self
     }
 
     /// The same target, concerning organisation `org`.
@@ -374,6 +400,8 @@ impl Steward {
         let mut context = RequestContext::new(today());
         context.configured_operator = principal.name == self.config.operator;
         context.legal_obligation_recorded = action.is_obligation_record();
+        context.case_kind = target.case_kind;
+        context.obligation_kind = target.obligation_kind;
         let subject = target.subject.map(|s| s.to_string());
         self.policy.decide(&DecisionRequest {
             principal,

@@ -70,6 +70,7 @@ impl Steward {
             organisation: None,
             subjects: vec![subject.to_owned()],
             cited_by: vec![by.to_owned()],
+            categories: vec![],
         };
         Ok(self
             .record_obligation_for(by, "data_subject_request", reference, &scope)?

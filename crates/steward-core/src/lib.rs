@@ -18,6 +18,7 @@ mod dsr_obligation;
 mod erasure;
 mod export;
 mod gate;
+mod grants;
 mod held_notice;
 mod holds;
 pub mod intake;
@@ -54,6 +55,7 @@ pub use dsr::{
 };
 pub use erasure::{ErasureGuarantee, ScheduleRun};
 pub use gate::{AccessRequest, Denied, Opened, OpenedRecord};
+pub use grants::{GrantRequest, MAX_GRANT_DAYS, NeedToKnowGrant};
 pub use held_notice::HeldNotice;
 pub use holds::{
     Period, PeriodUnit, RegionSweep, RetainedRecords, RetentionRule, RetentionRules, SweepReport,

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use steward_audit::{Resource, ResourceKind};
 use steward_audit::{VerifyFailure, VerifyReport};
-use steward_domain::{Principal, PrincipalKind, SubjectId};
+use steward_domain::{CaseKind, Category, ObligationKind, Principal, PrincipalKind, SubjectId};
 use steward_store::{ChangeSet, RegistryTable};
 
 use crate::authorize::{ManagementAction, Target};
@@ -43,6 +43,11 @@ pub struct SupportCase {
     pub status: String,
     /// Who opened it.
     pub opened_by: String,
+    /// What it is about (N3.5, N3.8): a technical case reaches usage and
+    /// configuration, a billing case is a billing interaction. Cases
+    /// recorded before kinds existed are `account`.
+    #[serde(default)]
+    pub kind: CaseKind,
 }
 
 /// A recorded legal obligation (N3.7, N6.5d).
@@ -70,6 +75,12 @@ pub struct LegalObligation {
     /// obligations, executed by whichever privacy-team member approves).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cited_by: Vec<String>,
+    /// The categories (N2) it covers (issue 17 item 3): a `comply` read
+    /// citing it names one of them. Empty: every category, each named in
+    /// its read; only a data subject request's export, rectification or
+    /// erasure reaches the whole subject at once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<Category>,
 }
 
 impl LegalObligation {
@@ -86,7 +97,14 @@ impl LegalObligation {
             organisation: None,
             subjects: vec![subject.to_owned()],
             cited_by: vec![],
+            categories: vec![],
         }
+    }
+
+    /// Its kind, when it is one of N3.7's (rows are validated when
+    /// recorded; an unknown kind counts as none).
+    pub fn kind(&self) -> Option<ObligationKind> {
+        self.kind.parse().ok()
     }
 }
 
@@ -106,6 +124,9 @@ pub struct ObligationScope {
     /// recorder is an administrator or reseller (N6.5d); anyone the policy
     /// pack lets act for `comply` when the recorder is staff (N3.7).
     pub cited_by: Vec<String>,
+    /// The categories (N2) it covers; empty: every category, one named per
+    /// read (issue 17 item 3).
+    pub categories: Vec<Category>,
 }
 
 /// The outcome of `audit verify`.
@@ -297,10 +318,27 @@ impl Steward {
     /// Errors: [`CoreError::Denied`]; [`CoreError::Input`] when the
     /// identifier matches no subject.
     pub fn open_case(&self, by: &str, subject: &str) -> Result<SupportCase, CoreError> {
+        self.open_case_of_kind(by, subject, CaseKind::Account)
+    }
+
+    /// Open a support case of `kind` about a subject (N3.5, N3.8): a
+    /// `technical` case lets support staff read usage and configuration, a
+    /// `billing` case (a billing interaction) lets billing staff read the
+    /// subject's billing and account. Decided by the pack first
+    /// ([`ManagementAction::CaseOpen`] with the kind: support staff open
+    /// any kind, billing staff billing cases), audited.
+    ///
+    /// Errors: as [`Steward::open_case`].
+    pub fn open_case_of_kind(
+        &self,
+        by: &str,
+        subject: &str,
+        kind: CaseKind,
+    ) -> Result<SupportCase, CoreError> {
         self.authorize_management(
             by,
             ManagementAction::CaseOpen,
-            Target::named("support_cases"),
+            Target::named("support_cases").case_of_kind(kind),
         )?;
         let (located, _) = self.resolve(subject)?;
         let id = located
@@ -311,12 +349,14 @@ impl Steward {
             subject: id.to_string(),
             status: "open".into(),
             opened_by: by.into(),
+            kind,
         };
         let mut e = system_entry("case_open", &case.id, "", self.policy.version());
         e.principal = token(by);
         e.clause_ids = vec![token("N3.5")];
         e.resource = Resource::new(ResourceKind::Subject)
             .id(token(&case.id))
+            .id(token(&format!("case_kind:{kind}")))
             .subject(steward_audit::SubjectRef::new(id.0 as u64));
         self.store()?.commit(ChangeSet {
             registry: vec![(
@@ -392,19 +432,12 @@ impl Steward {
         reference: &str,
         scope: &ObligationScope,
     ) -> Result<LegalObligation, CoreError> {
-        if ![
-            "legal_request",
-            "government_request",
-            "record_keeping",
-            "data_subject_request",
-        ]
-        .contains(&kind)
-        {
+        let Ok(parsed_kind) = kind.parse::<ObligationKind>() else {
             return Err(CoreError::Input(format!(
                 "obligation kind `{}`: expected legal_request, government_request, record_keeping or data_subject_request",
                 kind.chars().take(64).collect::<String>()
             )));
-        }
+        };
         if reference.is_empty() || reference.chars().count() > 200 {
             return Err(CoreError::Input("reference: 1 to 200 characters".into()));
         }
@@ -413,7 +446,8 @@ impl Steward {
         let organisation = scope.organisation.clone().or_else(|| {
             (recorder.organisations.len() == 1).then(|| recorder.organisations[0].clone())
         });
-        let mut target = Target::named("legal_obligations");
+        // Issue 17 item 2: the pack decides who records which kind.
+        let mut target = Target::named("legal_obligations").obligation_of_kind(parsed_kind);
         if let Some(o) = &organisation {
             target = target.in_organisation(o);
         }
@@ -462,6 +496,12 @@ impl Steward {
             organisation,
             subjects,
             cited_by,
+            categories: {
+                let mut c = scope.categories.clone();
+                c.sort();
+                c.dedup();
+                c
+            },
         };
         let mut e = system_entry("obligation_record", &ob.id, "", self.policy.version());
         e.principal = token(by);
@@ -481,10 +521,11 @@ impl Steward {
         Ok(ob)
     }
 
-    /// Whether legal obligation `id` counts as recorded for a request by
+    /// Legal obligation `id` when it counts as recorded for a request by
     /// `principal` about `subject` (N3.7): it exists, `principal` may cite
     /// it, and it concerns the subject (named, or of its organisation). A
     /// scoped obligation never applies to a request about no known subject.
+    /// Its kind and categories then go to the pack (issue 17 items 2, 3).
     ///
     /// Errors: [`CoreError::Store`] for a corrupt row (named).
     pub(crate) fn obligation_applies(
@@ -492,12 +533,12 @@ impl Steward {
         id: &str,
         principal: &str,
         subject: Option<SubjectId>,
-    ) -> Result<bool, CoreError> {
+    ) -> Result<Option<LegalObligation>, CoreError> {
         let Some(body) = self
             .store()?
             .registry_get(RegistryTable::LegalObligations, id)?
         else {
-            return Ok(false);
+            return Ok(None);
         };
         let ob: LegalObligation = serde_json::from_str(&body).map_err(|e| {
             CoreError::Store(steward_store::StoreError::Corrupt(format!(
@@ -505,22 +546,22 @@ impl Steward {
             )))
         })?;
         if !ob.cited_by.is_empty() && !ob.cited_by.iter().any(|p| p == principal) {
-            return Ok(false);
+            return Ok(None);
         }
         if !ob.subjects.is_empty()
             && !subject.is_some_and(|s| ob.subjects.iter().any(|x| *x == s.to_string()))
         {
-            return Ok(false);
+            return Ok(None);
         }
         if let Some(org) = &ob.organisation {
             let Some(s) = subject else {
-                return Ok(false);
+                return Ok(None);
             };
             if self.organisation_of_subject(s)?.as_deref() != Some(org.as_str()) {
-                return Ok(false);
+                return Ok(None);
             }
         }
-        Ok(true)
+        Ok(Some(ob))
     }
 
     /// Erasure receipts stored so far (N8.8).

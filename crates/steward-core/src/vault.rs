@@ -157,6 +157,7 @@ impl Steward {
             clause_ids: vec![],
             reason: String::new(),
             basis: steward_policy::DecisionBasis::Permit,
+            justification: None,
         };
         for c in categories {
             let one = self.policy.decide(&DecisionRequest {

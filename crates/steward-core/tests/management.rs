@@ -136,7 +136,7 @@ fn every_management_operation_is_decided_and_its_denial_audited_n5_5() {
         .unwrap();
     let now = time::OffsetDateTime::now_utc();
 
-    assert_eq!(ManagementAction::ALL.len(), 24);
+    assert_eq!(ManagementAction::ALL.len(), 25);
     let mut seen = 0;
     for action in ManagementAction::ALL {
         use ManagementAction as M;
@@ -181,6 +181,19 @@ fn every_management_operation_is_decided_and_its_denial_audited_n5_5() {
                 .map(|_| ()),
             M::AuditSearch => st
                 .audit_search_as("eng", &filter("eng", "deny"))
+                .map(|_| ()),
+            M::GrantAdd => st
+                .grant_need_to_know(
+                    "eng",
+                    &steward_core::GrantRequest {
+                        grantee: "sup".into(),
+                        subject: "username:ann".into(),
+                        purpose: Purpose::Assist,
+                        categories: vec![steward_domain::Category::Usage],
+                        expires_on: now.date(),
+                        reference: "CHG-1".into(),
+                    },
+                )
                 .map(|_| ()),
         }
         .expect_err(action.as_str());
@@ -464,6 +477,7 @@ fn an_obligation_unlocks_only_its_subjects_for_its_citers_n3_7() {
             purpose: Some(Purpose::Comply),
             case_id: None,
             obligation_id: Some(ob.into()),
+            grant_id: None,
             organisation: None,
         })
     };

@@ -88,6 +88,20 @@ pub enum DomainError {
         /// The name given.
         name: String,
     },
+    /// The support case kind is not one of the three (N3.5, N3.8).
+    #[error("unknown support case kind `{name}`: expected one of technical, account, billing (N3.5, N3.8)")]
+    UnknownCaseKind {
+        /// The name given.
+        name: String,
+    },
+    /// The legal obligation kind is not one of N3.7's.
+    #[error(
+        "unknown obligation kind `{name}`: expected one of legal_request, government_request, record_keeping, data_subject_request (N3.7)"
+    )]
+    UnknownObligationKind {
+        /// The name given.
+        name: String,
+    },
     /// The product is not one of N1.1.
     #[error(
         "unknown product `{name}`: expected one of workspace, cloud_platform, marketplace, cloud_identity, implementation_services (N1.1)"

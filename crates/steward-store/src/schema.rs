@@ -240,6 +240,7 @@ const HELD_RECORDS: Table = Table {
     ],
 };
 const EMAIL_INTAKE: Table = registry("email_intake");
+const NEED_TO_KNOW_GRANTS: Table = registry("need_to_know_grants");
 
 const IDENTIFIERS_SUBJECT: Index = Index {
     name: "identifiers_subject",
@@ -285,6 +286,7 @@ pub(crate) const TABLES: &[&Table] = &[
     &HOLD_KEYS,
     &HELD_RECORDS,
     &EMAIL_INTAKE,
+    &NEED_TO_KNOW_GRANTS,
 ];
 
 /// Every secondary index (the migrations create them; the tests check both
@@ -353,6 +355,9 @@ pub(crate) const MIGRATIONS: &[&[Step]] = &[
     // v6: the email intake ledger (N7.4): each message taken exactly once,
     // keyed by a keyed hash of its identity (never the Message-ID itself)
     &[Step::Table(&EMAIL_INTAKE)],
+    // v7: need-to-know grants (N5.5, N3.8): the justification a person's
+    // read of one subject may cite (issue 17 item 1).
+    &[Step::Table(&NEED_TO_KNOW_GRANTS)],
 ];
 
 /// The table named `name` in the description.

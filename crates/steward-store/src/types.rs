@@ -258,6 +258,10 @@ pub enum RegistryTable {
     /// the body names the outcome (request id or rejection reason) and the
     /// stored record id, never an address or the message.
     EmailIntake,
+    /// Need-to-know grants (N5.5): one principal may read one subject's
+    /// data of named categories for one purpose until a day, keyed
+    /// `grant-…`; the subject by opaque id only.
+    NeedToKnowGrants,
 }
 
 impl RegistryTable {
@@ -275,11 +279,12 @@ impl RegistryTable {
             RegistryTable::Verifications => "dsr_verifications",
             RegistryTable::ProcessingRestrictions => "processing_restrictions",
             RegistryTable::EmailIntake => "email_intake",
+            RegistryTable::NeedToKnowGrants => "need_to_know_grants",
         }
     }
 
     /// Every registry table (each backend creates one table per entry).
-    pub const ALL: [RegistryTable; 11] = [
+    pub const ALL: [RegistryTable; 12] = [
         RegistryTable::SupportCases,
         RegistryTable::LegalObligations,
         RegistryTable::ErasureReceipts,
@@ -291,6 +296,7 @@ impl RegistryTable {
         RegistryTable::Verifications,
         RegistryTable::ProcessingRestrictions,
         RegistryTable::EmailIntake,
+        RegistryTable::NeedToKnowGrants,
     ];
 }
 

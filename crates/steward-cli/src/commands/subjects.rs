@@ -26,6 +26,7 @@ pub(crate) fn read(st: &Steward, a: ReadArgs) -> Result<ExitCode, CoreError> {
         purpose: a.purpose.map(|p| purpose(&p)).transpose()?,
         case_id: a.case,
         obligation_id: a.obligation,
+        grant_id: a.grant,
         organisation: None,
     };
     // An erased subject's held records (N3.7): say so beside the read.

@@ -141,6 +141,7 @@ impl Steward {
             clause_ids: vec![clause.to_owned()],
             reason,
             basis: DecisionBasis::Forbid,
+            justification: None,
         };
         let entry = self.decision_entry(&d, action, &principal.name, None, 0, resource);
         self.record_denial(d, entry)

@@ -211,9 +211,14 @@ impl Steward {
             Target::Live => req.action,
             Target::Held => Action::Read,
         };
-        let mut ctx = self.context_for(req, subject, home, processing)?;
-        // Only for `predecide_presuming_obligation`, which records nothing.
-        ctx.legal_obligation_recorded |= presume_obligation;
+        let (mut ctx, justification) = self.context_for(req, subject, home, processing)?;
+        // Only for `predecide_presuming_obligation`, which records nothing:
+        // the data subject request's obligation about this subject.
+        if presume_obligation {
+            ctx.legal_obligation_recorded = true;
+            ctx.obligation_kind = Some(steward_domain::ObligationKind::DataSubjectRequest);
+            ctx.obligation_covers_category = true;
+        }
         // An identifier that matches no subject is decided as the empty
         // subject `sub_none`: the access is still decided and audited, and it
         // opens nothing (an empty export, N7.2).
@@ -239,6 +244,11 @@ impl Steward {
             held: target == Target::Held,
         };
         let transfer = checks::run(self, &access, &mut decision)?;
+        // Issue 17 item 1: the verified justification goes with the
+        // decision (and from there into its audit entry).
+        if decision.allowed {
+            decision.justification = justification;
+        }
         // An ambiguous identifier is named as such only to a principal the
         // decision allows; a refusal is recorded as for any subject.
         if let (Some(n), true) = (resolved.ambiguous, decision.allowed) {
@@ -289,6 +299,10 @@ impl Steward {
             resource = resource.id(token("legal_hold"));
         }
         resource = self.access_ids(resource, req.category, home, processing, transfer.as_ref());
+        // N3.8: the justification the access cited, by Steward-made id.
+        for j in decision.justification.iter().flat_map(|j| j.split(',')) {
+            resource = resource.id(token(&format!("justification:{j}")));
+        }
         let mut entry = self.decision_entry(
             &decision,
             action.as_str(),

@@ -434,6 +434,7 @@ fn rectification_lifecycle_n7_2() {
     let (_, after) = st
         .read(&AccessRequest {
             obligation_id: done.obligation.clone(),
+            grant_id: None,
             ..AccessRequest::new(st.operator(), Action::Read, "bob")
                 .category(Category::Account)
                 .purpose(Purpose::Comply)

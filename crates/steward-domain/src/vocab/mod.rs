@@ -11,7 +11,9 @@
 //!
 //! One file per vocabulary: `terms.rs` (categories, purposes, disclosure
 //! bases, products), `kinds.rs` (record kinds and their field tables),
-//! `requests.rs` (data subject request types and states).
+//! `requests.rs` (data subject request types and states),
+//! `justifications.rs` (support case and legal obligation kinds: what a
+//! human's read of one subject cites, N3.7, N3.8).
 
 use std::fmt;
 use std::str::FromStr;
@@ -21,10 +23,12 @@ use serde::{Deserialize, Serialize};
 use crate::error::DomainError;
 use crate::ids::IdentifierKind;
 
+mod justifications;
 mod kinds;
 mod requests;
 mod terms;
 
+pub use justifications::*;
 pub use kinds::*;
 pub use requests::*;
 pub use terms::*;

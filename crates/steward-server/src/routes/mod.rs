@@ -34,6 +34,7 @@ features![
     tokens,
     principals,
     obligations,
+    justifications,
     tenancy,
     users,
     me,
