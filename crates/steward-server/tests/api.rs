@@ -134,12 +134,28 @@ async fn ingest_then_read_for_a_purpose_allowed_and_denied_with_reason_and_claus
     assert!(e.starts_with("records:2: $.fields.document_body"), "{e}");
     assert!(!p.to_string().contains("customer content"));
 
-    // Security staff read usage for `protect`: allowed (N3.6).
+    // Security staff read usage for `protect` under a need-to-know grant:
+    // allowed (N3.6; issue 17: a person's read of one subject names its
+    // justification, N3.8).
     let sam = s.staff("sam", "security").await;
+    let today = time::OffsetDateTime::now_utc().date();
+    let r = s
+        .post(
+            &s.operator,
+            "/v1/grants",
+            json!({"grantee": "sam", "subject": "username:ann", "purpose": "protect",
+                   "categories": ["usage"], "expires_on": today.to_string(), "reference": "SEC-1"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let grant = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let r = s
         .get(
             &sam,
-            "/v1/subjects/username:ann/records?purpose=protect&category=usage",
+            &format!("/v1/subjects/username:ann/records?purpose=protect&category=usage&grant={grant}"),
         )
         .await;
     assert_eq!(r.status(), StatusCode::OK);

@@ -518,6 +518,14 @@ pub(super) const PROHIBITIONS: &[Prohibition] = &[
         clause: "N3.7",
         applies: |c, p| p == Purpose::Comply && !c.legal,
     },
+    // N3.9 "never a single subject's records".
+    Prohibition {
+        clause: "N3.9",
+        applies: |c, p| {
+            p == Purpose::InternalReporting
+                && !(c.action == Action::Report && c.aggregate && c.subject.is_none())
+        },
+    },
     // N3.8 "manual review of Service Data (such as when you interact
     // directly with our billing or support teams)", read strictly (issue 17
     // item 1): a person's access to one subject's records cites a
@@ -537,14 +545,6 @@ pub(super) const PROHIBITIONS: &[Prohibition] = &[
                         | Action::Disclose
                 )
                 && !(c.open_case || c.legal || c.grant || c.incident)
-        },
-    },
-    // N3.9 "never a single subject's records".
-    Prohibition {
-        clause: "N3.9",
-        applies: |c, p| {
-            p == Purpose::InternalReporting
-                && !(c.action == Action::Report && c.aggregate && c.subject.is_none())
         },
     },
     // N4.2 "processed by centralized or regionalized operations like

@@ -319,7 +319,8 @@ pub(super) fn other_rows() -> Vec<Row> {
                 P::ProvideServices,
             ),
             allow("N7.2"),
-            &[N::OwnSubject, N::Category(C::Billing), N::Action(A::Erase)],
+            // (Erasing their own data is allowed since issue 17 item 6.)
+            &[N::OwnSubject, N::Category(C::Billing), N::Action(A::Disclose)],
         ),
         row(
             "a subject reads their own account",
