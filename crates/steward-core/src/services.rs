@@ -371,9 +371,19 @@ impl Steward {
     }
 
     /// Close a support case: reads citing it are denied from then on.
-    /// Decided like [`Steward::open_case`] ([`ManagementAction::CaseClose`]).
+    /// Decided like [`Steward::open_case_of_kind`], with the case's kind
+    /// ([`ManagementAction::CaseClose`]).
     pub fn close_case(&self, by: &str, case_id: &str) -> Result<(), CoreError> {
-        self.authorize_management(by, ManagementAction::CaseClose, Target::named(case_id))?;
+        // Decided with the case's kind when it exists (billing staff close
+        // billing cases, N3.8); an unknown case is decided as of no kind.
+        let kind = self
+            .store()?
+            .registry_get(RegistryTable::SupportCases, case_id)?
+            .and_then(|b| parse_row::<SupportCase>(RegistryTable::SupportCases, case_id, &b).ok())
+            .map(|c| c.kind);
+        let mut target = Target::named(case_id);
+        target.case_kind = kind;
+        self.authorize_management(by, ManagementAction::CaseClose, target)?;
         let body = self
             .store()?
             .registry_get(RegistryTable::SupportCases, case_id)?

@@ -279,15 +279,21 @@ fn erasure_keeps_billing_under_a_legal_hold_n3_7_n8_8() {
         .unwrap();
     assert!(none.is_empty());
 
-    // The held record opens for comply, against the recorded obligation.
+    // The held record opens for comply, against a recorded obligation of
+    // legal staff (the financial record-keeping duty, N3.7), for the
+    // category it covers (issue 17 items 2, 3: a data subject request is
+    // the privacy team's, and a comply read names its category).
     staff(&st, "lee", Team::Legal);
+    let rk = st
+        .record_obligation("lee", "record_keeping", "Books-7y")
+        .unwrap();
     let (opened, recs) = st
         .read_held(&read_req(
             "lee",
             &ann.to_string(),
-            None,
+            Some(Category::Billing),
             Purpose::Comply,
-            Some(&ob.id),
+            Some(&rk.id),
         ))
         .unwrap();
     assert_eq!(opened.subject, Some(ann));
@@ -751,7 +757,17 @@ fn held_records_honour_an_objection_n7_2_n3_7() {
     )
     .unwrap();
     staff(&st, "lee", Team::Legal);
-    let req = read_req("lee", &ann.to_string(), None, Purpose::Comply, Some(&ob.id));
+    // Legal staff's record-keeping duty, for billing (issue 17 items 2, 3).
+    let rk = st
+        .record_obligation("lee", "record_keeping", "Books-7y")
+        .unwrap();
+    let req = read_req(
+        "lee",
+        &ann.to_string(),
+        Some(Category::Billing),
+        Purpose::Comply,
+        Some(&rk.id),
+    );
     let (_, recs) = st.read_held(&req).unwrap();
     assert_eq!(recs.len(), 1);
     assert_eq!(recs[0].id, RecordId(held));

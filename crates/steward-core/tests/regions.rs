@@ -168,13 +168,23 @@ fn subjects_stay_in_their_region_and_cross_region_reads_are_recorded_n4_1_n4_2_n
         Err(CoreError::Denied(d)) => assert!(d.clause_ids.iter().any(|c| c == "N4.2"), "{d}"),
         other => panic!("expected a denial, got {other:?}"),
     }
-    // N4.4: billing may, but the data would leave the EEA with no mechanism on record.
+    // N4.4: billing may, in a billing interaction with the subject (a
+    // billing case, N3.8), but the data would leave the EEA with no
+    // mechanism on record.
+    let case = jp
+        .open_case_of_kind(
+            jp.operator(),
+            &format!("billing_account:{EU_ACCOUNT}"),
+            steward_domain::CaseKind::Billing,
+        )
+        .unwrap();
     let billing_read = read(
         "bill",
         &format!("billing_account:{EU_ACCOUNT}"),
         Category::Billing,
         Purpose::ProvideServices,
-    );
+    )
+    .case(Some(&case.id));
     match jp.read(&billing_read) {
         Err(CoreError::Denied(d)) => {
             assert_eq!(d.clause_ids, vec!["N4.4".to_string()]);

@@ -180,11 +180,15 @@ async fn ingest_then_read_for_a_purpose_allowed_and_denied_with_reason_and_claus
         )
         .await;
     let p = problem(r, StatusCode::FORBIDDEN).await;
+    // N3.9, and N3.8: no justification is cited for this one subject.
     assert_eq!(
         p["policy_ids"],
-        json!(["forbid-internal-reporting-on-single-subject"])
+        json!([
+            "forbid-internal-reporting-on-single-subject",
+            "forbid-manual-review-without-justification"
+        ])
     );
-    assert_eq!(p["clause_ids"], json!(["N3.9"]));
+    assert_eq!(p["clause_ids"], json!(["N3.9", "N3.8", "N5.5"]));
     assert!(
         p["detail"]
             .as_str()
@@ -257,7 +261,8 @@ async fn export_is_a_zip_with_manifest_n7_2() {
         )
         .await;
     let p = problem(r, StatusCode::FORBIDDEN).await;
-    assert_eq!(p["clause_ids"], json!(["N3.7"]));
+    // N3.7, and N3.8: a person's export of one subject cites a justification.
+    assert_eq!(p["clause_ids"], json!(["N3.7", "N3.8", "N5.5"]));
     let r = s
         .get(
             &s.operator,

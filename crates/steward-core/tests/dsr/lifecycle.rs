@@ -2,6 +2,7 @@
 //! against dates computed by hand.
 
 use super::*;
+use time::OffsetDateTime;
 
 /// Deadlines computed by hand: GDPR one calendar month clamped to the end
 /// of a shorter month, extended by two further months from receipt; APPI 14
@@ -326,11 +327,27 @@ fn restriction_and_objection_are_honoured_by_the_gate_n7_2() {
     seed(&st);
     staff(&st, "eng", Team::Engineering);
     staff(&st, "sec", Team::Security);
+    // Each person's read of one subject cites a need-to-know grant (issue
+    // 17, N3.8, N5.5), so only the restriction or objection decides.
     let read = |who: &str, subject: &str, purpose: Purpose| {
+        let g = st
+            .grant_need_to_know(
+                st.operator(),
+                &steward_core::GrantRequest {
+                    grantee: who.into(),
+                    subject: subject.into(),
+                    purpose,
+                    categories: vec![Category::Usage],
+                    expires_on: OffsetDateTime::now_utc().date(),
+                    reference: "T-1".into(),
+                },
+            )
+            .unwrap();
         st.read(
             &AccessRequest::new(who, Action::Read, subject)
                 .category(Category::Usage)
-                .purpose(purpose),
+                .purpose(purpose)
+                .grant(Some(&g.id)),
         )
     };
     assert!(read("eng", "ann", Purpose::MaintainImprove).is_ok());
