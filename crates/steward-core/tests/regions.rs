@@ -233,13 +233,24 @@ fn subjects_stay_in_their_region_and_cross_region_reads_are_recorded_n4_1_n4_2_n
         ("eu", "JP", "standard_contractual_clauses", 1)
     );
     assert_eq!(t.categories, vec!["billing".to_string()]);
-    // A read within Japan is no transfer and needs none.
-    jp.read(&read(
-        "bill",
-        &format!("billing_account:{JP_ACCOUNT}"),
-        Category::Billing,
-        Purpose::ProvideServices,
-    ))
+    // A read within Japan is no transfer and needs none (in a billing
+    // interaction with that subject, N3.8).
+    let jp_case = jp
+        .open_case_of_kind(
+            jp.operator(),
+            &format!("billing_account:{JP_ACCOUNT}"),
+            steward_domain::CaseKind::Billing,
+        )
+        .unwrap();
+    jp.read(
+        &read(
+            "bill",
+            &format!("billing_account:{JP_ACCOUNT}"),
+            Category::Billing,
+            Purpose::ProvideServices,
+        )
+        .case(Some(&jp_case.id)),
+    )
     .unwrap();
     assert_eq!(jp.transfers().unwrap().len(), 1);
 
