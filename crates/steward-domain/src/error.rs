@@ -89,7 +89,9 @@ pub enum DomainError {
         name: String,
     },
     /// The support case kind is not one of the three (N3.5, N3.8).
-    #[error("unknown support case kind `{name}`: expected one of technical, account, billing (N3.5, N3.8)")]
+    #[error(
+        "unknown support case kind `{name}`: expected one of technical, account, billing (N3.5, N3.8)"
+    )]
     UnknownCaseKind {
         /// The name given.
         name: String,

@@ -23,6 +23,6 @@ pub use ids::{IdentifierKind, RecordId, SubjectId, SubjectIdentifier};
 pub use principal::{Principal, PrincipalKind, Team};
 pub use record::{FieldValue, Fields, NewRecord};
 pub use vocab::{
-    CaseKind, Category, DisclosureBasis, FIDESLANG_EXTENSIONS, FieldSpec, Kind, ObligationKind, Product, Purpose,
-    RequestState, RequestType, all_kinds,
+    CaseKind, Category, DisclosureBasis, FIDESLANG_EXTENSIONS, FieldSpec, Kind, ObligationKind,
+    Product, Purpose, RequestState, RequestType, all_kinds,
 };

@@ -9,7 +9,9 @@ use cedar_policy::{
     ActionConstraint, Authorizer, Context, Entities, Entity, EntityId, EntityTypeName, EntityUid,
     PolicySet, Request, RestrictedExpression, Schema,
 };
-use steward_domain::{CaseKind, ObligationKind, Principal, PrincipalKind, Purpose, SubjectId, Team};
+use steward_domain::{
+    CaseKind, ObligationKind, Principal, PrincipalKind, Purpose, SubjectId, Team,
+};
 use time::Date;
 
 use crate::cache::{ContextCache, ContextKey, PrincipalCache};
@@ -681,7 +683,9 @@ impl PolicyEngine {
                 open_case: ctx.open_case_for_subject || ctx.case_kind.is_some(),
                 case_kind: ctx.case_kind,
                 legal: ctx.legal_obligation_recorded,
-                obligation_kind: ctx.obligation_kind.filter(|_| ctx.legal_obligation_recorded),
+                obligation_kind: ctx
+                    .obligation_kind
+                    .filter(|_| ctx.legal_obligation_recorded),
                 covers: ctx.legal_obligation_recorded && ctx.obligation_covers_category,
                 grant: ctx.grant_for_subject,
                 incident: ctx.incident_for_subject,

@@ -381,7 +381,12 @@ fn cross_region_reads_only_for_centralised_operations_n4_2() {
         (Team::Security, Category::Usage, Purpose::Protect, true),
         // Issue 17 item 9: incident response is the security operation
         // (N8.5); legal process is answered centrally (N3.7).
-        (Team::IncidentResponse, Category::Usage, Purpose::Protect, true),
+        (
+            Team::IncidentResponse,
+            Category::Usage,
+            Purpose::Protect,
+            true,
+        ),
         (Team::Legal, Category::Billing, Purpose::Comply, true),
         (
             Team::Engineering,

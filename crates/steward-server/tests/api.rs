@@ -155,7 +155,9 @@ async fn ingest_then_read_for_a_purpose_allowed_and_denied_with_reason_and_claus
     let r = s
         .get(
             &sam,
-            &format!("/v1/subjects/username:ann/records?purpose=protect&category=usage&grant={grant}"),
+            &format!(
+                "/v1/subjects/username:ann/records?purpose=protect&category=usage&grant={grant}"
+            ),
         )
         .await;
     assert_eq!(r.status(), StatusCode::OK);

@@ -64,7 +64,8 @@ async fn n3_8_a_persons_read_of_one_subject_names_its_justification_audited() {
     ann(&s).await;
     let bill = s.staff("bill", "billing").await;
     let sam = s.staff("sam", "security").await;
-    let billing_read = "/v1/subjects/username:ann/records?purpose=provide_services&category=billing";
+    let billing_read =
+        "/v1/subjects/username:ann/records?purpose=provide_services&category=billing";
 
     // No reason: denied, audited (item 1: 942 records in one read before).
     let p = problem(s.get(&bill, billing_read).await, StatusCode::FORBIDDEN).await;
@@ -106,7 +107,9 @@ async fn n3_8_a_persons_read_of_one_subject_names_its_justification_audited() {
     .await;
     assert!(p["audit_index"].is_u64(), "{p}");
 
-    let r = s.get(&bill, &format!("{billing_read}&case={case_id}")).await;
+    let r = s
+        .get(&bill, &format!("{billing_read}&case={case_id}"))
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["records"].as_array().unwrap().len(), 1);
@@ -140,7 +143,8 @@ async fn n3_8_a_persons_read_of_one_subject_names_its_justification_audited() {
         .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     problem(
-        s.get(&bill, &format!("{billing_read}&case={case_id}")).await,
+        s.get(&bill, &format!("{billing_read}&case={case_id}"))
+            .await,
         StatusCode::FORBIDDEN,
     )
     .await;
@@ -253,7 +257,8 @@ async fn n3_7_an_obligations_kind_and_categories_decide_who_cites_it_for_what_au
     .await;
     let ob_id = ob["id"].as_str().unwrap().to_owned();
     let read = |category: &str| {
-        let mut path = format!("/v1/subjects/username:ann/records?purpose=comply&obligation={ob_id}");
+        let mut path =
+            format!("/v1/subjects/username:ann/records?purpose=comply&obligation={ob_id}");
         if !category.is_empty() {
             path.push_str("&category=");
             path.push_str(category);
@@ -302,7 +307,12 @@ async fn n3_7_an_obligations_kind_and_categories_decide_who_cites_it_for_what_au
     assert!(p["audit_index"].is_u64());
     let e = s
         .steward
-        .erase_with_holds("pia", "username:ann", Some(&ob_id), time::OffsetDateTime::now_utc())
+        .erase_with_holds(
+            "pia",
+            "username:ann",
+            Some(&ob_id),
+            time::OffsetDateTime::now_utc(),
+        )
         .unwrap_err();
     assert!(matches!(e, steward_core::CoreError::Denied(_)), "{e}");
     assert_eq!(

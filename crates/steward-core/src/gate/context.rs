@@ -3,15 +3,15 @@
 //! cross-region processing), and the ids every access decision's audited
 //! resource carries.
 
+use serde_json::Value;
 use steward_audit::Resource;
-use steward_domain::{Category, SubjectId};
+use steward_domain::{CaseKind, Category, SubjectId};
 use steward_policy::RequestContext;
 use steward_store::RegistryTable;
 
 use super::TransferMechanism;
 use super::{AccessRequest, token};
 use crate::rows::parse_row;
-use crate::services::SupportCase;
 use crate::{CoreError, Steward, today};
 
 impl Steward {
@@ -39,11 +39,19 @@ impl Steward {
                 .store()?
                 .registry_get(RegistryTable::SupportCases, case)?;
             if let Some(body) = body {
-                let c: SupportCase = parse_row(RegistryTable::SupportCases, case, &body)?;
-                if c.subject == subject.to_string() && c.status == "open" {
+                let v: Value = parse_row(RegistryTable::SupportCases, case, &body)?;
+                if v["subject"].as_str() == Some(&subject.to_string())
+                    && v["status"].as_str() == Some("open")
+                {
                     ctx.open_case_for_subject = true;
-                    ctx.case_kind = Some(c.kind);
-                    cited.push(format!("case:{}", c.id));
+                    // A case recorded before kinds existed is `account`.
+                    ctx.case_kind = Some(
+                        v["kind"]
+                            .as_str()
+                            .and_then(|k| k.parse::<CaseKind>().ok())
+                            .unwrap_or_default(),
+                    );
+                    cited.push(format!("case:{case}"));
                 }
             }
         }

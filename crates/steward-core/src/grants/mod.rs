@@ -87,7 +87,11 @@ impl Steward {
             return Err(CoreError::Input(format!(
                 "grantee: `{}` is {}; need-to-know grants are for current staff (employees, contractors, agents, affiliate staff; N5.5)",
                 g.grantee.chars().take(64).collect::<String>(),
-                if grantee.revoked { "revoked" } else { grantee.kind.as_str() }
+                if grantee.revoked {
+                    "revoked"
+                } else {
+                    grantee.kind.as_str()
+                }
             )));
         }
         if g.categories.is_empty() {

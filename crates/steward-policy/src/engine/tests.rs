@@ -49,10 +49,9 @@ fn slices_leave_out_only_what_cannot_apply() {
     assert_eq!(count(read, assist, PrincipalKind::Employee, true), 7);
     // A contractor also meets the engagement forbid.
     assert_eq!(count(read, assist, PrincipalKind::Contractor, false), 7);
-    // A service reading for assist: the cross-region and justification
-    // forbids (the latter pins no kind: `is_staff` is an attribute) and
-    // the notifications permit.
-    assert_eq!(count(read, assist, PrincipalKind::Service, false), 3);
+    // A service reading for assist: the cross-region forbid and the
+    // notifications permit (the justification forbid is for staff only).
+    assert_eq!(count(read, assist, PrincipalKind::Service, false), 2);
     for a in Action::ALL {
         for p in Purpose::ALL {
             for k in PrincipalKind::ALL {

@@ -811,7 +811,10 @@ fn decision_matrix_matches_the_clause_register() {
         .iter()
         .filter(|id| !tally.reached.contains(**id))
         .collect();
-    assert!(unreached.is_empty(), "permits no row reaches: {unreached:?}");
+    assert!(
+        unreached.is_empty(),
+        "permits no row reaches: {unreached:?}"
+    );
 }
 
 /// Actions no operation of Steward decides yet (issue 17 item 10): the pack

@@ -18,7 +18,8 @@ pub(super) const GRANTS: &[Grant] = {
     // N3.7 "legal process or an enforceable governmental request, or ...
     // financial record-keeping obligations"; a data subject request is
     // N7.2's, fulfilled by the privacy team (issue 17 item 2).
-    const LEGAL_KINDS: &[ObligationKind] = &[O::LegalRequest, O::GovernmentRequest, O::RecordKeeping];
+    const LEGAL_KINDS: &[ObligationKind] =
+        &[O::LegalRequest, O::GovernmentRequest, O::RecordKeeping];
     // N6.7 and N6.5d name legal process and governmental requests only.
     const PROCESS_KINDS: &[ObligationKind] = &[O::LegalRequest, O::GovernmentRequest];
     &[

@@ -149,7 +149,11 @@ pub(super) fn issue17_rows() -> Vec<Row> {
             Case::new(e(Team::Legal), A::Read, Some(C::Billing), P::Comply)
                 .obligation(O::RecordKeeping),
             allow("N3.7"),
-            &[N::Covers, N::ObligationKind(O::DataSubjectRequest), N::Legal],
+            &[
+                N::Covers,
+                N::ObligationKind(O::DataSubjectRequest),
+                N::Legal,
+            ],
         ),
         // --- Item 3 (N3.7): a comply read names a category the obligation
         // covers; only a data subject request's export reaches all.
@@ -196,7 +200,12 @@ pub(super) fn issue17_rows() -> Vec<Row> {
         // organisation passed with the request.
         row(
             "item 7: an administrator exports every category of a user of their organisation",
-            Case::new(who(K::CustomerAdmin, &[]), A::Export, None, P::ProvideServices),
+            Case::new(
+                who(K::CustomerAdmin, &[]),
+                A::Export,
+                None,
+                P::ProvideServices,
+            ),
             allow("N7.2"),
             &[N::Org, N::Subject, N::Kind(K::Reseller)],
         ),

@@ -320,7 +320,11 @@ pub(super) fn other_rows() -> Vec<Row> {
             ),
             allow("N7.2"),
             // (Erasing their own data is allowed since issue 17 item 6.)
-            &[N::OwnSubject, N::Category(C::Billing), N::Action(A::Disclose)],
+            &[
+                N::OwnSubject,
+                N::Category(C::Billing),
+                N::Action(A::Disclose),
+            ],
         ),
         row(
             "a subject reads their own account",
