@@ -23,7 +23,7 @@ use steward_domain::{Category, Principal, Purpose, SubjectId};
 use steward_policy::{Action, Decision, DecisionRequest, RequestContext};
 use steward_store::ChangeSet;
 
-use crate::{CoreError, Steward, today};
+use crate::{CoreError, Steward};
 
 /// A management operation of the core, decided by the policy pack before it
 /// changes anything or reveals registry data (N5.5). Each maps to one Cedar
@@ -371,7 +371,7 @@ impl Steward {
         action: ManagementAction,
         target: Target<'_>,
     ) -> Decision {
-        let mut context = RequestContext::new(today());
+        let mut context = RequestContext::new(self.clock.today());
         context.configured_operator = principal.name == self.config.operator;
         context.legal_obligation_recorded = action.is_obligation_record();
         let subject = target.subject.map(|s| s.to_string());

@@ -645,12 +645,18 @@ impl Steward {
             }
         }
         let mut out = Vec::new();
+        // An entry that does not decode is corruption of the log: the search
+        // stops and says where, rather than answer from the rest (issue 12).
+        let mut undecodable: Option<(usize, u64)> = None;
         for region in 0..self.regions.len() {
             self.rstore(region)?.audit_scan(0, u64::MAX, &mut |row| {
-                let Ok(e) = steward_audit::AuditEntry::decode(&row.entry) else {
-                    return true;
+                let (Ok(e), Ok(v)) = (
+                    steward_audit::AuditEntry::decode(&row.entry),
+                    serde_json::from_slice::<serde_json::Value>(&row.entry),
+                ) else {
+                    undecodable = Some((region, row.index));
+                    return false;
                 };
-                let v: serde_json::Value = serde_json::from_slice(&row.entry).unwrap_or_default();
                 let ok = filter
                     .principal
                     .as_ref()
@@ -689,6 +695,12 @@ impl Steward {
                 }
                 true
             })?;
+            if let Some((r, index)) = undecodable {
+                return Err(CoreError::Integrity {
+                    record: format!("audit entry {index} of region {}", self.regions[r].config.name),
+                    reason: "it does not decode as an audit entry: the log is damaged; run `steward audit verify` and restore the store from a backup".into(),
+                });
+            }
         }
         Ok(out)
     }

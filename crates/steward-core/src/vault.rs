@@ -16,7 +16,7 @@ use steward_store::{ChangeSet, RecordRow, RegistryTable};
 use crate::authorize::{ManagementAction, Target};
 use crate::gate::{AccessRequest, SealingKey, new_request_id, now_ts, record_ref, token};
 use crate::rows::row_json;
-use crate::{CoreError, Steward, today};
+use crate::{CoreError, Steward};
 
 /// What an ingest stored.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -103,12 +103,6 @@ fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-fn rfc3339_now() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
 /// Record ids: ms timestamp in the high bits, 21 low bits from a counter that
 /// starts at a random point: unique and increasing within a process.
 struct IdGen {
@@ -166,7 +160,7 @@ impl Steward {
                 category: Some(*c),
                 organisation: None,
                 purpose: Some(Purpose::ProvideServices),
-                context: RequestContext::new(today()),
+                context: RequestContext::new(self.clock.today()),
             });
             if !one.allowed {
                 d = one;
@@ -310,7 +304,7 @@ impl Steward {
             sets[new_home].records.reserve(batch.len());
             let mut new_in_batch: Vec<steward_domain::SubjectIdentifier> = Vec::new();
             let mut by_cat = [0u64; 5];
-            let stored_at = self.stored_clock.now_ms();
+            let stored_at = self.clock.now_ms();
             for rec in batch {
                 let (home, sk) = match cache.get(rec.subject()) {
                     Some((home, sk)) => (*home, sk.clone()),
@@ -450,12 +444,12 @@ impl Steward {
         rand::rng().fill_bytes(&mut rid);
         let receipt_id = format!("erasure-{}", hex::encode(rid));
         let size_before = self.rstore(region)?.audit_size()?;
-        let now = time::OffsetDateTime::now_utc();
+        let now = self.clock.now();
         let mut receipt = ErasureReceipt {
             receipt_id: receipt_id.clone(),
             subject: id.to_string(),
             records_unreadable: count,
-            erased_at: rfc3339_now(),
+            erased_at: self.clock.rfc3339(),
             // The decision is the first entry of the gate's commit.
             audit_index: size_before,
             retained: vec![],

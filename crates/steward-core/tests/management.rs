@@ -134,7 +134,6 @@ fn every_management_operation_is_decided_and_its_denial_audited_n5_5() {
             Default::default(),
         )
         .unwrap();
-    let now = time::OffsetDateTime::now_utc();
 
     assert_eq!(ManagementAction::ALL.len(), 24);
     let mut seen = 0;
@@ -174,7 +173,7 @@ fn every_management_operation_is_decided_and_its_denial_audited_n5_5() {
             M::TransferMechanismAdd => st
                 .add_transfer_mechanism("eng", "jp", "US", "scc", "x")
                 .map(|_| ()),
-            M::RetentionSweep => st.retention_sweep("eng", false, now).map(|_| ()),
+            M::RetentionSweep => st.retention_sweep("eng", false).map(|_| ()),
             M::DsrHandle => st.approve(&request.id, "eng").map(|_| ()),
             M::EmailIntake => st
                 .intake_email("eng", &mail("ann@example.com", "m1@example.com"))

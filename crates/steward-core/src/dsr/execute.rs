@@ -4,11 +4,6 @@ use super::*;
 use crate::rows::{parse_row, row_json};
 
 impl Steward {
-    /// Approve and execute request `id` as privacy-team principal `by`, now.
-    pub fn approve(&self, id: &str, by: &str) -> Result<Request, CoreError> {
-        self.approve_at(id, by, OffsetDateTime::now_utc())
-    }
-
     /// Approve and execute request `id` as privacy-team principal `by`.
     ///
     /// Only a verified (or failed, for a retry) request executes, under the
@@ -32,12 +27,8 @@ impl Steward {
     /// not verified, `by` is not privacy staff, or the policy version
     /// differs; [`CoreError::Denied`] for a restriction (the request is
     /// then rejected); the execution's error after recording `failed`.
-    pub fn approve_at(
-        &self,
-        id: &str,
-        by: &str,
-        now: OffsetDateTime,
-    ) -> Result<Request, CoreError> {
+    pub fn approve(&self, id: &str, by: &str) -> Result<Request, CoreError> {
+        let now = self.clock.now();
         let p = self.acting(by)?;
         // Decided by the pack (`dsr_handle`, privacy staff) and audited.
         self.authorize_dsr_handling(&p, id)?;
@@ -139,7 +130,7 @@ impl Steward {
             extra,
         )?;
         let running = row_json(&req)?;
-        let (result, effect) = match self.execute(&req, by, &subject, &obligation, now) {
+        let (result, effect) = match self.execute(&req, by, &subject, &obligation) {
             Ok(x) => x,
             Err(e) => {
                 let reason = format!(
@@ -262,7 +253,6 @@ impl Steward {
         by: &str,
         subject: &str,
         obligation: &str,
-        now: OffsetDateTime,
     ) -> Result<(RequestResult, ChangeSet), CoreError> {
         match req.request_type {
             RequestType::Access | RequestType::Export => {
@@ -305,7 +295,7 @@ impl Steward {
                     ));
                 }
                 // Crypto-shredding that keeps records under a legal hold (N3.7, N8.8).
-                let r = self.erase_with_holds(by, subject, Some(obligation), now)?;
+                let r = self.erase_with_holds(by, subject, Some(obligation))?;
                 Ok((
                     RequestResult::Erasure {
                         receipt_id: r.receipt_id,

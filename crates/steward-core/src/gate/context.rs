@@ -12,7 +12,7 @@ use steward_store::RegistryTable;
 use super::TransferMechanism;
 use super::{AccessRequest, token};
 use crate::rows::parse_row;
-use crate::{CoreError, Steward, today};
+use crate::{CoreError, Steward};
 
 impl Steward {
     /// The decision context of `req` about `subject`, whose home region is
@@ -27,7 +27,7 @@ impl Steward {
         home: usize,
         processing: usize,
     ) -> Result<RequestContext, CoreError> {
-        let mut ctx = RequestContext::new(today());
+        let mut ctx = RequestContext::new(self.clock.today());
         let store = self.store()?;
         if let (Some(case), Some(subject)) = (&req.case_id, subject)
             && let Some(body) = store.registry_get(RegistryTable::SupportCases, case)?

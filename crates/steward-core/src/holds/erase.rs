@@ -10,7 +10,6 @@ use steward_audit::{Decision as AuditDecision, EntryDraft, Resource, ResourceKin
 use steward_domain::{Category, Kind, Purpose, RecordId};
 use steward_policy::Action;
 use steward_store::{ChangeSet, HeldRecordRow, RecordRow, RegistryTable};
-use time::OffsetDateTime;
 
 use super::{MAX_IDS_IN_ENTRY, RetainedRecords, RetentionRule, date_of, rfc3339, to_ms};
 use crate::rows::row_json;
@@ -92,8 +91,8 @@ impl Steward {
         principal: &str,
         subject: &str,
         obligation: Option<&str>,
-        now: OffsetDateTime,
     ) -> Result<ErasureReceipt, CoreError> {
+        let now = self.clock.now();
         let (resolved, _) = self.resolve(subject)?;
         let Some(Located { region, id }) = resolved else {
             return Err(CoreError::Input(
