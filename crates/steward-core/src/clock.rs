@@ -61,8 +61,10 @@ impl Clock {
 
     /// Hold the clock at `ms` milliseconds since the Unix epoch.
     pub fn set_ms(&self, ms: i64) {
-        self.0
-            .store(ms.saturating_mul(1_000_000).max(SYSTEM + 1), Ordering::SeqCst);
+        self.0.store(
+            ms.saturating_mul(1_000_000).max(SYSTEM + 1),
+            Ordering::SeqCst,
+        );
     }
 
     /// Back to the system clock.
