@@ -716,7 +716,7 @@ impl Steward {
         match opened {
             Ok(r) => {
                 entry.state = IntakeState::Request;
-                entry.request = Some(r.id.clone());
+                entry.request = Some(r.id.to_string());
                 entry.unverified = r.subject.is_none();
             }
             Err(CoreError::Input(why)) => {

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use steward_audit::{Resource, ResourceKind};
 use steward_audit::{VerifyFailure, VerifyReport};
-use steward_domain::{Principal, PrincipalKind, SubjectId};
+use steward_domain::{CaseId, ObligationId, Principal, PrincipalKind, SubjectId};
 use steward_store::{ChangeSet, RegistryTable};
 
 use crate::authorize::{ManagementAction, Target};
@@ -35,8 +35,8 @@ fn not_a_tenancy_kind(kind: PrincipalKind) -> Result<(), CoreError> {
 /// An open or closed support case about a subject (N3.5).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SupportCase {
-    /// Case id.
-    pub id: String,
+    /// Case id (`case-` and 16 hex digits).
+    pub id: CaseId,
     /// The subject (opaque id).
     pub subject: String,
     /// `open` or `closed`.
@@ -48,8 +48,8 @@ pub struct SupportCase {
 /// A recorded legal obligation (N3.7, N6.5d).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LegalObligation {
-    /// Id.
-    pub id: String,
+    /// Id (`obligation-` and 16 hex digits).
+    pub id: ObligationId,
     /// `legal_request`, `government_request`, `record_keeping` or `data_subject_request`.
     pub kind: String,
     /// External reference (docket number, statute).
@@ -79,7 +79,7 @@ impl LegalObligation {
     /// the pack lets handle requests.
     pub(crate) fn of_request(request: &str, by: &str, subject: &str) -> Self {
         LegalObligation {
-            id: format!("obligation-{}", &crate::gate::new_request_id()[4..]),
+            id: ObligationId::from_random(crate::gate::random_id_bits()),
             kind: "data_subject_request".into(),
             reference: request.to_owned(),
             recorded_by: by.to_owned(),
@@ -307,7 +307,7 @@ impl Steward {
             .map(|l| l.id)
             .ok_or_else(|| CoreError::Input("--subject matches no data subject".into()))?;
         let case = SupportCase {
-            id: format!("case-{}", &crate::gate::new_request_id()[4..]),
+            id: CaseId::from_random(crate::gate::random_id_bits()),
             subject: id.to_string(),
             status: "open".into(),
             opened_by: by.into(),
@@ -321,7 +321,7 @@ impl Steward {
         self.store()?.commit(ChangeSet {
             registry: vec![(
                 RegistryTable::SupportCases,
-                case.id.clone(),
+                case.id.to_string(),
                 row_json(&case)?,
             )],
             audit: vec![e],
@@ -346,7 +346,7 @@ impl Steward {
         self.store()?.commit(ChangeSet {
             registry: vec![(
                 RegistryTable::SupportCases,
-                case.id.clone(),
+                case.id.to_string(),
                 row_json(&case)?,
             )],
             audit: vec![e],
@@ -455,7 +455,7 @@ impl Steward {
             }
         }
         let ob = LegalObligation {
-            id: format!("obligation-{}", &crate::gate::new_request_id()[4..]),
+            id: ObligationId::from_random(crate::gate::random_id_bits()),
             kind: kind.into(),
             reference: reference.into(),
             recorded_by: by.into(),
@@ -472,7 +472,7 @@ impl Steward {
         self.store()?.commit(ChangeSet {
             registry: vec![(
                 RegistryTable::LegalObligations,
-                ob.id.clone(),
+                ob.id.to_string(),
                 to_json(&ob)?,
             )],
             audit: vec![e],

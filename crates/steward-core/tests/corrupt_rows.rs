@@ -93,7 +93,7 @@ fn a_corrupt_support_case_row_fails_the_read_citing_it_issue12() {
     let mut req = AccessRequest::new("sam", Action::Read, "username:ann");
     req.category = Some(Category::Account);
     req.purpose = Some(Purpose::Assist);
-    req.case_id = Some(case.id.clone());
+    req.case_id = Some(case.id.to_string());
     st.read(&req).expect("the open case lets support read");
 
     put_row(dir.path(), "support_cases", &case.id, "{\"subject\": 7");

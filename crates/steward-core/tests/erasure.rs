@@ -107,6 +107,7 @@ fn obligation(st: &Steward) -> String {
     st.record_obligation(st.operator(), "data_subject_request", "t")
         .unwrap()
         .id
+        .into()
 }
 
 /// Issue 13 item 1: after an erasure the store's files (database and WAL,

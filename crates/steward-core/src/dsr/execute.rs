@@ -99,15 +99,15 @@ impl Steward {
                 let ob = LegalObligation::of_request(&req.id, by, &subject);
                 extra.registry.push((
                     RegistryTable::LegalObligations,
-                    ob.id.clone(),
+                    ob.id.to_string(),
                     row_json(&ob)?,
                 ));
                 let mut e = system_entry("obligation_record", &ob.id, "", self.policy.version());
                 e.principal = token(by);
                 e.clause_ids = vec![token("N3.7")];
                 extra.audit.push(e);
-                req.obligation = Some(ob.id.clone());
-                ob.id
+                req.obligation = Some(ob.id.to_string());
+                ob.id.into()
             }
         };
         req.attempts += 1;
@@ -358,8 +358,8 @@ impl Steward {
                     }
                     RequestResult::Objection { purpose }
                 };
-                if !row.requests.contains(&req.id) {
-                    row.requests.push(req.id.clone());
+                if !row.requests.iter().any(|r| req.id == *r) {
+                    row.requests.push(req.id.to_string());
                 }
                 Ok((
                     result,

@@ -33,7 +33,8 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use steward_audit::{Resource, ResourceKind, SubjectRef};
 use steward_domain::{
-    Fields, Principal, PrincipalKind, Purpose, RecordId, RequestState, RequestType, SubjectId,
+    Fields, Principal, PrincipalKind, Purpose, RecordId, RequestId, RequestState, RequestType,
+    SubjectId,
 };
 use steward_store::{ChangeSet, RegistryGuard, RegistryTable, StoreError};
 use time::{Date, Duration, OffsetDateTime};
@@ -112,10 +113,8 @@ fn check_details(request_type: RequestType, details: &NewRequestDetails) -> Resu
     Ok(())
 }
 
-fn new_id() -> String {
-    let mut b = [0u8; 8];
-    rand::rng().fill(&mut b);
-    format!("dsr_{}", hex::encode(b))
+fn new_id() -> RequestId {
+    RequestId::from_random(crate::gate::random_id_bits())
 }
 
 /// Request ids as Steward makes them: `dsr_` and 16 lowercase hex digits.
@@ -265,10 +264,10 @@ impl Steward {
         let body = serde_json::to_string(&*req).map_err(|e| CoreError::Input(e.to_string()))?;
         extra
             .registry
-            .push((RegistryTable::Requests, req.id.clone(), body));
+            .push((RegistryTable::Requests, req.id.to_string(), body));
         extra.guards.push(RegistryGuard {
             table: RegistryTable::Requests,
-            id: req.id.clone(),
+            id: req.id.to_string(),
             expected: before.map(str::to_owned),
         });
         extra.audit.insert(0, e);
@@ -665,7 +664,7 @@ impl Steward {
             let mine = self
                 .executing
                 .lock()
-                .map(|s| s.contains_key(&r.id))
+                .map(|s| s.contains_key(r.id.as_str()))
                 .unwrap_or(true);
             if mine {
                 continue;
@@ -690,7 +689,7 @@ impl Steward {
                 now,
                 ChangeSet::default(),
             ) {
-                Ok(_) => done.push(req.id),
+                Ok(_) => done.push(req.id.into()),
                 Err(CoreError::Conflict(_)) => {}
                 Err(e) => return Err(e),
             }

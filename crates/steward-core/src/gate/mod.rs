@@ -85,7 +85,9 @@ use serde_json::Value;
 use steward_domain::{Category, Purpose, RecordId, SubjectId};
 use steward_policy::{Action, Decision};
 
-pub(crate) use audit::{denied, new_request_id, now_ts, record_ref, system_entry, token};
+pub(crate) use audit::{
+    denied, new_request_id, now_ts, random_id_bits, record_ref, system_entry, token,
+};
 pub use checks::ProcessingRestriction;
 pub(crate) use effects::SealingKey;
 pub(crate) use keys::Keys;

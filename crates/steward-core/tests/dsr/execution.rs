@@ -196,7 +196,7 @@ fn request_left_in_progress_is_resumed_on_reopen() {
         .unwrap()
         .execute(
             "UPDATE dsr_requests SET body = ?1 WHERE id = ?2",
-            [v.to_string(), r.id.clone()],
+            [v.to_string(), r.id.to_string()],
         )
         .unwrap();
     let st = open(dir.path());

@@ -401,7 +401,8 @@ fn rectification_lifecycle_n7_2() {
             obligation_id: Some(
                 st.record_obligation(st.operator(), "data_subject_request", "t")
                     .unwrap()
-                    .id,
+                    .id
+                    .into(),
             ),
             ..AccessRequest::new(st.operator(), Action::Read, "bob")
                 .category(Category::Account)
