@@ -20,6 +20,7 @@ mod export;
 mod gate;
 mod held_notice;
 mod holds;
+mod identity;
 pub mod intake;
 mod outbox;
 #[cfg(steward_gate_probe)]
@@ -55,6 +56,9 @@ pub use dsr::{
 pub use erasure::{ErasureGuarantee, ScheduleRun};
 pub use gate::{AccessRequest, Denied, Opened, OpenedRecord};
 pub use held_notice::HeldNotice;
+pub use identity::IdentityConfig;
+pub use identity::merge::MergeReceipt;
+pub use identity::report::ConfusableGroup;
 pub use holds::{
     Period, PeriodUnit, RegionSweep, RetainedRecords, RetentionRule, RetentionRules, SweepReport,
 };
@@ -413,6 +417,8 @@ impl Steward {
             }
         }
         steward.bootstrap_principals()?;
+        // Issue 15: existing blind-index entries normalised and tenant-scoped.
+        steward.migrate_identifier_index()?;
         Ok(steward)
     }
 

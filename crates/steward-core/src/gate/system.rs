@@ -4,7 +4,6 @@
 //! data subject request's registered email contact (N7.4).
 
 use steward_audit::{Resource, ResourceKind, SubjectRef};
-use steward_crypto::blind_index;
 use steward_domain::{IdentifierKind, Purpose, SubjectId};
 use steward_store::ChangeSet;
 
@@ -79,7 +78,9 @@ impl Steward {
                             let ident = std::str::from_utf8(&v)
                                 .ok()
                                 .and_then(|v| steward_domain::SubjectIdentifier::new(kind, v).ok());
-                            if ident.map(|i| blind_index(&self.blind_key, &i)) != Some(row.blind) {
+                            // In the subject's namespace (issue 15 item 2).
+                            let tenant = self.subject_tenant(r, s.id)?;
+                            if ident.map(|i| self.blind_in(&i, tenant.as_deref())) != Some(row.blind) {
                                 return Err(CoreError::Integrity {
                                     record: format!("identifier index entry of {}", s.id),
                                     reason: "its blind index is not that of its value: the index was changed outside Steward".into(),
