@@ -2,7 +2,7 @@
 //! erasure by crypto-shredding (N8.8), subject listing and lookup.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use rand::RngCore;

@@ -107,7 +107,8 @@ fn invisible(c: char) -> bool {
 
 /// Normalise an identifier value of `kind` (issue 15 item 1): Unicode NFKC
 /// (UAX #15: full-width and compatibility forms fold to their plain
-/// letters), surrounding white space trimmed, then per kind: `email`,
+/// letters), surrounding white space (tabs and line ends too) trimmed,
+/// then per kind: `email`,
 /// `username`, `device_id` and `billing_account` lower-cased (they are
 /// compared case-insensitively); `ip` parsed (RFC 791 / RFC 4291) and
 /// written in canonical text form (RFC 5952), an IPv4-mapped IPv6 address
@@ -120,12 +121,13 @@ fn invisible(c: char) -> bool {
 pub fn normalise(kind: IdentifierKind, value: &str) -> Result<String, DomainError> {
     use unicode_normalization::UnicodeNormalization as _;
     let bad = |reason| DomainError::BadIdentifier { kind, reason };
-    if value.chars().any(invisible) {
+    let raw = value.trim();
+    if raw.chars().any(invisible) {
         return Err(bad(
             "holds a control or invisible character (zero-width, bidirectional control or similar): remove it",
         ));
     }
-    let nfkc: String = value.nfkc().collect();
+    let nfkc: String = raw.nfkc().collect();
     let v = nfkc.trim();
     if v.chars().any(invisible) {
         return Err(bad(
@@ -253,6 +255,47 @@ mod tests {
         assert_eq!("sub_123456789abcdef0".parse::<SubjectId>().unwrap(), id);
         assert!("sub_xyz".parse::<SubjectId>().is_err());
         assert!("sub_ffffffffffffffff".parse::<SubjectId>().is_err());
+    }
+
+    /// Issue 15 item 1: the normal forms, computed by hand from UAX #15
+    /// (NFKC folds full-width forms, U+FF21.. to U+0041..) and RFC 5952.
+    #[test]
+    fn issue15_item1_nfkc_case_and_canonical_ip() {
+        let n = |k, v| normalise(k, v).unwrap();
+        use IdentifierKind::*;
+        // U+FF21 U+FF4C U+FF49 U+FF43 U+FF45: Ａｌｉｃｅ
+        assert_eq!(n(Username, "\u{FF21}\u{FF4C}\u{FF49}\u{FF43}\u{FF45}"), "alice");
+        assert_eq!(n(Username, " Alice "), "alice");
+        assert_eq!(n(DeviceId, "AB-12"), "ab-12");
+        assert_eq!(n(BillingAccount, "ACC-9"), "acc-9");
+        // U+FF42 U+FF4F U+FF42 = ｂｏｂ
+        assert_eq!(n(Email, "\u{FF42}\u{FF4F}\u{FF42}@Example.com"), "bob@example.com");
+        assert_eq!(n(Ip, "::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(n(Ip, "::FFFF:C000:0207"), "192.0.2.7");
+        // Full-width digits and full stops (U+FF11, U+FF0E) fold to ASCII.
+        assert_eq!(n(Ip, "\u{FF11}0.0.0.\u{FF11}"), "10.0.0.1");
+        assert_eq!(n(Ip, "2001:DB8:0:0:0:0:0:1"), "2001:db8::1");
+        // The ligature U+FB01 is `fi` under NFKC.
+        assert_eq!(n(Username, "\u{FB01}n"), "fin");
+        for bad in [
+            "a\u{200B}b", // zero-width space
+            "a\u{200D}b", // zero-width joiner
+            "\u{202E}ab", // right-to-left override
+            "a\u{2066}b", // left-to-right isolate
+            "a\u{FEFF}b", // zero-width no-break space
+            "a\u{0007}b", // BEL
+        ] {
+            let e = normalise(Username, bad).unwrap_err().to_string();
+            assert!(e.contains("invisible"), "{e}");
+        }
+        // Confusable skeletons: Cyrillic а (U+0430) looks like Latin a.
+        let lat = SubjectIdentifier::new(Username, "paypal").unwrap();
+        let cyr = SubjectIdentifier::new(Username, "p\u{0430}ypal").unwrap();
+        assert_ne!(lat, cyr);
+        assert_eq!(lat.skeleton(), cyr.skeleton());
+        // The tenant is part of the index input; none is the old input.
+        assert_eq!(lat.index_input(), b"username\0paypal");
+        assert_eq!(lat.index_input_in(Some("org-a")), b"username\x01org-a\0paypal");
     }
 
     #[test]

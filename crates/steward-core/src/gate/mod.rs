@@ -89,7 +89,6 @@ use steward_policy::{Action, Decision};
 pub(crate) use audit::{denied, new_request_id, now_ts, record_ref, system_entry, token};
 pub use checks::ProcessingRestriction;
 pub(crate) use effects::SealingKey;
-pub(crate) use merge::{Merged, Reindexed};
 pub(crate) use keys::Keys;
 pub(crate) use transfer::TransferCheck;
 pub use transfer::{Transfer, TransferMechanism};
