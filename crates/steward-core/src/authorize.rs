@@ -220,7 +220,10 @@ impl ManagementAction {
     fn is_obligation_record(self) -> bool {
         matches!(
             self,
-            ManagementAction::ObligationRecord | ManagementAction::DsrHandle
+            ManagementAction::ObligationRecord
+                | ManagementAction::DsrHandle
+                | ManagementAction::SubjectsMerge
+                | ManagementAction::IdentityReport
         )
     }
 }

@@ -73,13 +73,14 @@ impl Steward {
                         }
                         // Issue 13 item 6: every index entry of the subject
                         // opens for it and is the blind index of its value.
-                        for row in self.rstore(r)?.identifiers(s.id)? {
+                        // In the subject's namespace (issue 15 item 2).
+                        let tenant = self.subject_tenant(r, s.id)?;
+                        let rows = self.rstore(r)?.identifiers(s.id)?;
+                        for row in rows {
                             let (kind, v) = open_identifier(&o.sealer, s.id, &row)?;
                             let ident = std::str::from_utf8(&v)
                                 .ok()
                                 .and_then(|v| steward_domain::SubjectIdentifier::new(kind, v).ok());
-                            // In the subject's namespace (issue 15 item 2).
-                            let tenant = self.subject_tenant(r, s.id)?;
                             if ident.map(|i| self.blind_in(&i, tenant.as_deref())) != Some(row.blind) {
                                 return Err(CoreError::Integrity {
                                     record: format!("identifier index entry of {}", s.id),
