@@ -316,8 +316,8 @@ struct IngestArgs {
     /// Home region of new subjects (N4.1); default: the first region.
     #[arg(long)]
     region: Option<String>,
-    /// The organisation the records are of (N1.2): usernames and device
-    /// ids are found in its namespace (issue 15); default: the principal's
+    /// The organisation the records are of: usernames and device ids are
+    /// found in its namespace (issue 15); default: the principal's
     /// one organisation, else the deployment's own namespace.
     #[arg(long)]
     organisation: Option<String>,

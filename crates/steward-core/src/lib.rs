@@ -56,12 +56,12 @@ pub use dsr::{
 pub use erasure::{ErasureGuarantee, ScheduleRun};
 pub use gate::{AccessRequest, Denied, Opened, OpenedRecord};
 pub use held_notice::HeldNotice;
-pub use identity::IdentityConfig;
-pub use identity::merge::MergeReceipt;
-pub use identity::report::ConfusableGroup;
 pub use holds::{
     Period, PeriodUnit, RegionSweep, RetainedRecords, RetentionRule, RetentionRules, SweepReport,
 };
+pub use identity::IdentityConfig;
+pub use identity::merge::MergeReceipt;
+pub use identity::report::ConfusableGroup;
 pub use intake::{IntakeEntry, IntakeOutcome, IntakeState};
 pub use services::{AuditFilter, LegalObligation, ObligationScope, SupportCase, VerifyOutcome};
 pub use steward_policy::Action;

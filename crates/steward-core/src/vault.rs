@@ -283,8 +283,7 @@ impl Steward {
         let tenant = self.ingest_tenant(&self.principal(principal)?, organisation)?;
         self.check_tenant_given(tenant.as_deref(), &records)?;
         let mut summary = IngestSummary::default();
-        let mut resolver =
-            BatchResolver::new(self, tenant, new_home, self.stored_clock.now_ms());
+        let mut resolver = BatchResolver::new(self, tenant, new_home, self.stored_clock.now_ms());
         let mut ids = IdGen::new();
         let batch_size = self.config.ingest_batch.max(1);
         for batch in records.chunks(batch_size) {

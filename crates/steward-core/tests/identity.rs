@@ -135,10 +135,17 @@ fn issue15_item3_a_batch_resolves_against_itself() {
         usage(ident(IdentifierKind::Email, "bobzq@example.com")),
         profile("bobzq", "bobzq@example.com"),
     ];
-    assert_eq!(st.ingest("ingest", recs, &mut |_| {}).unwrap().new_subjects, 1);
+    assert_eq!(
+        st.ingest("ingest", recs, &mut |_| {}).unwrap().new_subjects,
+        1
+    );
     assert_eq!(counts(&st), vec![2]);
     // No subject is left without an identifier row.
-    assert!(st.subjects_without_identifier(st.operator()).unwrap().is_empty());
+    assert!(
+        st.subjects_without_identifier(st.operator())
+            .unwrap()
+            .is_empty()
+    );
     audit_ok(&st);
 }
 
@@ -151,8 +158,12 @@ fn issue15_item4_linked_subjects_merge_and_stay_readable() {
     let st = open(dir.path());
     let email = ident(IdentifierKind::Email, "carolzq@example.com");
     let user = ident(IdentifierKind::Username, "carolzq");
-    st.ingest("ingest", vec![usage(email.clone()), usage(email)], &mut |_| {})
-        .unwrap();
+    st.ingest(
+        "ingest",
+        vec![usage(email.clone()), usage(email)],
+        &mut |_| {},
+    )
+    .unwrap();
     st.ingest("ingest", vec![usage(user)], &mut |_| {}).unwrap();
     assert_eq!(counts(&st), vec![1, 2]);
     let before_email = st.find("email:carolzq@example.com").unwrap().unwrap();
@@ -184,8 +195,12 @@ fn issue15_item4_manual_merge_by_privacy_staff() {
     let st = open(dir.path());
     let a = ident(IdentifierKind::Username, "danzq");
     let b = ident(IdentifierKind::Username, "danzq-old");
-    st.ingest("ingest", vec![usage(a), usage(b.clone()), usage(b)], &mut |_| {})
-        .unwrap();
+    st.ingest(
+        "ingest",
+        vec![usage(a), usage(b.clone()), usage(b)],
+        &mut |_| {},
+    )
+    .unwrap();
     let e = st
         .merge_subjects("ingest", "username:danzq", "username:danzq-old")
         .unwrap_err();
@@ -213,12 +228,22 @@ fn issue15_item2_usernames_are_per_organisation_n1_2() {
     let name = ident(IdentifierKind::Username, "admin2zq");
     st.ingest("ingest", vec![usage(name.clone())], &mut |_| {})
         .unwrap();
-    st.create_organisation(&op, "org-a", "A", None, true).unwrap();
-    st.create_organisation(&op, "org-b", "B", None, true).unwrap();
-    let ua = st.create_user(&op, "org-a", "username:admin2zq", None).unwrap();
+    st.create_organisation(&op, "org-a", "A", None, true)
+        .unwrap();
+    st.create_organisation(&op, "org-b", "B", None, true)
+        .unwrap();
+    let ua = st
+        .create_user(&op, "org-a", "username:admin2zq", None)
+        .unwrap();
     // Organisation B's record, and one of no organisation.
     let s = st
-        .ingest_for("ingest", None, Some("org-b"), vec![usage(name.clone())], &mut |_| {})
+        .ingest_for(
+            "ingest",
+            None,
+            Some("org-b"),
+            vec![usage(name.clone())],
+            &mut |_| {},
+        )
         .unwrap();
     assert_eq!(s.new_subjects, 1);
     let s = st
@@ -234,11 +259,19 @@ fn issue15_item2_usernames_are_per_organisation_n1_2() {
         .unwrap();
     assert_eq!(a_count, 1, "org-a's user holds only its own record");
     // B's user is B's subject.
-    let ub = st.create_user(&op, "org-b", "username:admin2zq", None).unwrap();
+    let ub = st
+        .create_user(&op, "org-b", "username:admin2zq", None)
+        .unwrap();
     assert_ne!(ub.subject, ua.subject);
     // An organisation that does not exist is refused, nothing stored.
     let e = st
-        .ingest_for("ingest", None, Some("org-x"), vec![usage(name)], &mut |_| {})
+        .ingest_for(
+            "ingest",
+            None,
+            Some("org-x"),
+            vec![usage(name)],
+            &mut |_| {},
+        )
         .unwrap_err();
     assert!(e.to_string().contains("org-x"), "{e}");
     assert_eq!(counts(&st), vec![1, 1, 1]);
@@ -296,7 +329,11 @@ fn issue15_item3_concurrent_first_writes_on_postgresql_make_one_subject() {
     // One subject per person, each holding both writers' records, none
     // without an identifier row.
     assert_eq!(counts(&one), vec![2; ROUNDS]);
-    assert!(one.subjects_without_identifier(one.operator()).unwrap().is_empty());
+    assert!(
+        one.subjects_without_identifier(one.operator())
+            .unwrap()
+            .is_empty()
+    );
     for i in 0..ROUNDS {
         assert!(one.find(&format!("username:racezq{i}")).unwrap().is_some());
     }

@@ -264,12 +264,18 @@ mod tests {
         let n = |k, v| normalise(k, v).unwrap();
         use IdentifierKind::*;
         // U+FF21 U+FF4C U+FF49 U+FF43 U+FF45: Ａｌｉｃｅ
-        assert_eq!(n(Username, "\u{FF21}\u{FF4C}\u{FF49}\u{FF43}\u{FF45}"), "alice");
+        assert_eq!(
+            n(Username, "\u{FF21}\u{FF4C}\u{FF49}\u{FF43}\u{FF45}"),
+            "alice"
+        );
         assert_eq!(n(Username, " Alice "), "alice");
         assert_eq!(n(DeviceId, "AB-12"), "ab-12");
         assert_eq!(n(BillingAccount, "ACC-9"), "acc-9");
         // U+FF42 U+FF4F U+FF42 = ｂｏｂ
-        assert_eq!(n(Email, "\u{FF42}\u{FF4F}\u{FF42}@Example.com"), "bob@example.com");
+        assert_eq!(
+            n(Email, "\u{FF42}\u{FF4F}\u{FF42}@Example.com"),
+            "bob@example.com"
+        );
         assert_eq!(n(Ip, "::ffff:192.0.2.7"), "192.0.2.7");
         assert_eq!(n(Ip, "::FFFF:C000:0207"), "192.0.2.7");
         // Full-width digits and full stops (U+FF11, U+FF0E) fold to ASCII.
@@ -295,7 +301,10 @@ mod tests {
         assert_eq!(lat.skeleton(), cyr.skeleton());
         // The tenant is part of the index input; none is the old input.
         assert_eq!(lat.index_input(), b"username\0paypal");
-        assert_eq!(lat.index_input_in(Some("org-a")), b"username\x01org-a\0paypal");
+        assert_eq!(
+            lat.index_input_in(Some("org-a")),
+            b"username\x01org-a\0paypal"
+        );
     }
 
     #[test]

@@ -84,7 +84,11 @@ async fn issue15_item2_same_username_in_two_organisations_never_crosses_n1_2() {
         .await,
     )
     .await;
-    created(s.post(&ingest, "/v1/records:batch", profile("no-tenant")).await).await;
+    created(
+        s.post(&ingest, "/v1/records:batch", profile("no-tenant"))
+            .await,
+    )
+    .await;
     let ub = created(
         s.post(
             &op,
@@ -101,7 +105,11 @@ async fn issue15_item2_same_username_in_two_organisations_never_crosses_n1_2() {
     assert_eq!(my_names(&s, &tb).await, ["B-confidential"]);
     // An organisation that does not exist is refused; nothing stored.
     let r = s
-        .post(&ingest, "/v1/records:batch?organisation=org-x", profile("x"))
+        .post(
+            &ingest,
+            "/v1/records:batch?organisation=org-x",
+            profile("x"),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert_eq!(my_names(&s, &ta).await, ["A-own"]);

@@ -81,7 +81,9 @@ impl Steward {
                             let ident = std::str::from_utf8(&v)
                                 .ok()
                                 .and_then(|v| steward_domain::SubjectIdentifier::new(kind, v).ok());
-                            if ident.map(|i| self.blind_in(&i, tenant.as_deref())) != Some(row.blind) {
+                            if ident.map(|i| self.blind_in(&i, tenant.as_deref()))
+                                != Some(row.blind)
+                            {
                                 return Err(CoreError::Integrity {
                                     record: format!("identifier index entry of {}", s.id),
                                     reason: "its blind index is not that of its value: the index was changed outside Steward".into(),

@@ -133,7 +133,10 @@ pub(super) fn commit_once(
     check_guards(&mut tx, &c.guards)?;
     if !c.delete_identifiers.is_empty() {
         let b: Vec<&[u8]> = c.delete_identifiers.iter().map(|b| &b[..]).collect();
-        tx.execute("DELETE FROM identifiers WHERE blind = ANY($1::bytea[])", &[&b])?;
+        tx.execute(
+            "DELETE FROM identifiers WHERE blind = ANY($1::bytea[])",
+            &[&b],
+        )?;
     }
     write_subjects(&mut tx, &st, c)?;
     if !c.records.is_empty() {
@@ -142,7 +145,11 @@ pub(super) fn commit_once(
     if !c.resealed.is_empty() {
         let id: Vec<i64> = c.resealed.iter().map(|r| r.id.0).collect();
         let subject: Vec<i64> = c.resealed.iter().map(|r| r.subject.0).collect();
-        let kv: Vec<i64> = c.resealed.iter().map(|r| i64::from(r.key_version)).collect();
+        let kv: Vec<i64> = c
+            .resealed
+            .iter()
+            .map(|r| i64::from(r.key_version))
+            .collect();
         let sealed: Vec<&[u8]> = c.resealed.iter().map(|r| r.sealed.as_slice()).collect();
         let n = tx.execute(
             "UPDATE records r SET subject_key = s.key, key_version = u.kv, sealed = u.sealed FROM UNNEST($1::int8[], $2::int8[], $3::int8[], $4::bytea[]) AS u(id, subject, kv, sealed) JOIN subjects s ON s.id = u.subject WHERE r.id = u.id",

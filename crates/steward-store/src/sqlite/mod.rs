@@ -213,7 +213,8 @@ fn check_identifier_clashes(
     tx: &rusqlite::Transaction<'_>,
     c: &ChangeSet,
 ) -> Result<(), Option<rusqlite::Error>> {
-    let mut seen: std::collections::HashMap<[u8; 32], steward_domain::SubjectId> = Default::default();
+    let mut seen: std::collections::HashMap<[u8; 32], steward_domain::SubjectId> =
+        Default::default();
     let mut st = tx
         .prepare_cached("SELECT subject_id FROM identifiers WHERE blind = ?1")
         .map_err(Some)?;
