@@ -217,7 +217,7 @@ fn issue15_item4_manual_merge_by_privacy_staff() {
     audit_ok(&st);
 }
 
-/// Item 2 (N1.2): two organisations' users of one username are two
+/// Item 2: two organisations' users of one username are two
 /// subjects; a record ingested for one organisation never lands in the
 /// other's user, nor does one ingested without an organisation.
 #[test]
