@@ -80,12 +80,17 @@ pub enum ManagementAction {
     EmailIntake,
     /// Search the audit log (N5.4, N5.1): itself decided and recorded.
     AuditSearch,
+    /// Merge two subjects that are one person (N7.2; issue 15 item 4).
+    SubjectsMerge,
+    /// Read the identity reports: identifiers confusable with each other,
+    /// subjects without an identifier (N7.2; issue 15 items 1 and 3).
+    IdentityReport,
 }
 
 impl ManagementAction {
     /// Every management action, once. A core operation that changes state
     /// or reveals registry data is one of these.
-    pub const ALL: [ManagementAction; 24] = [
+    pub const ALL: [ManagementAction; 26] = [
         ManagementAction::PrincipalAdd,
         ManagementAction::PrincipalRevoke,
         ManagementAction::PrincipalChange,
@@ -110,6 +115,8 @@ impl ManagementAction {
         ManagementAction::DsrHandle,
         ManagementAction::EmailIntake,
         ManagementAction::AuditSearch,
+        ManagementAction::SubjectsMerge,
+        ManagementAction::IdentityReport,
     ];
 
     /// A stable snake_case name (`principal_add`), carried in the audit
@@ -141,6 +148,8 @@ impl ManagementAction {
             M::DsrHandle => "dsr_handle",
             M::EmailIntake => "email_intake",
             M::AuditSearch => "audit_search",
+            M::SubjectsMerge => "subjects_merge",
+            M::IdentityReport => "identity_report",
         }
     }
 
@@ -156,7 +165,7 @@ impl ManagementAction {
     /// | keys | `keys_rotate` | protect | security staff, services, the configured operator (N5.2) |
     /// | transfer mechanisms | `manage_transfers` | protect | legal and privacy staff (N4.4) |
     /// | retention sweep | `retention_sweep` | protect | privacy staff, services (N8.8) |
-    /// | data subject requests | `dsr_handle` | comply | privacy staff (N7.2, N7.4) |
+    /// | data subject requests; merging subjects, identity reports (issue 15) | `dsr_handle` | comply | privacy staff (N7.2, N7.4) |
     /// | email intake | `ingest` of communications | provide_services | services (N3.1) |
     /// | audit search | `audit_read` | protect | privacy, security and incident-response staff (N5.4, N5.1) |
     pub fn policy_action(self) -> Action {
@@ -181,7 +190,7 @@ impl ManagementAction {
             M::KeysRotate | M::KeysRetire => Action::KeysRotate,
             M::TransferMechanismAdd => Action::ManageTransfers,
             M::RetentionSweep => Action::RetentionSweep,
-            M::DsrHandle => Action::DsrHandle,
+            M::DsrHandle | M::SubjectsMerge | M::IdentityReport => Action::DsrHandle,
             M::EmailIntake => Action::Ingest,
             M::AuditSearch => Action::AuditRead,
         }
@@ -211,7 +220,10 @@ impl ManagementAction {
     fn is_obligation_record(self) -> bool {
         matches!(
             self,
-            ManagementAction::ObligationRecord | ManagementAction::DsrHandle
+            ManagementAction::ObligationRecord
+                | ManagementAction::DsrHandle
+                | ManagementAction::SubjectsMerge
+                | ManagementAction::IdentityReport
         )
     }
 }

@@ -53,7 +53,6 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use steward_audit::{Decision as AuditDecision, EntryDraft, Resource, ResourceKind, SubjectRef};
-use steward_crypto::blind_index;
 use steward_domain::{
     Category, Fields, IdentifierKind, Kind, NewRecord, Product, Purpose, RecordId, RequestType,
     SubjectId, SubjectIdentifier,
@@ -555,7 +554,8 @@ impl Steward {
         let (_, decision) =
             self.decide_management(principal, ManagementAction::EmailIntake, Target::named(""))?;
 
-        let blind = blind_index(&self.blind_key, sender);
+        // Mail names no organisation: the deployment's namespace (issue 15).
+        let blind = self.blind_in(sender, None);
         let mut found = None;
         for r in 0..self.regions.len() {
             // The store guard goes before the index entry is checked.

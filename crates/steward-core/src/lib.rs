@@ -21,6 +21,7 @@ mod export;
 mod gate;
 mod held_notice;
 mod holds;
+mod identity;
 pub mod intake;
 mod outbox;
 #[cfg(steward_gate_probe)]
@@ -60,6 +61,9 @@ pub use held_notice::HeldNotice;
 pub use holds::{
     Period, PeriodUnit, RegionSweep, RetainedRecords, RetentionRule, RetentionRules, SweepReport,
 };
+pub use identity::IdentityConfig;
+pub use identity::merge::MergeReceipt;
+pub use identity::report::ConfusableGroup;
 pub use intake::{IntakeEntry, IntakeOutcome, IntakeState};
 pub use services::{AuditFilter, LegalObligation, ObligationScope, SupportCase, VerifyOutcome};
 pub use steward_policy::Action;
@@ -374,6 +378,8 @@ impl Steward {
             }
         }
         steward.bootstrap_principals()?;
+        // Issue 15: existing blind-index entries normalised and tenant-scoped.
+        steward.migrate_identifier_index()?;
         Ok(steward)
     }
 

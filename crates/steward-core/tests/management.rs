@@ -135,7 +135,7 @@ fn every_management_operation_is_decided_and_its_denial_audited_n5_5() {
         )
         .unwrap();
 
-    assert_eq!(ManagementAction::ALL.len(), 24);
+    assert_eq!(ManagementAction::ALL.len(), 26);
     let mut seen = 0;
     for action in ManagementAction::ALL {
         use ManagementAction as M;
@@ -181,6 +181,10 @@ fn every_management_operation_is_decided_and_its_denial_audited_n5_5() {
             M::AuditSearch => st
                 .audit_search_as("eng", &filter("eng", "deny"))
                 .map(|_| ()),
+            M::SubjectsMerge => st
+                .merge_subjects("eng", "username:ann", "username:bob")
+                .map(|_| ()),
+            M::IdentityReport => st.confusable_identifiers("eng").map(|_| ()),
         }
         .expect_err(action.as_str());
         let d = denied(e);

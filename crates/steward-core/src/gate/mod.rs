@@ -77,6 +77,7 @@ mod checks;
 mod context;
 mod effects;
 mod keys;
+mod merge;
 mod pipeline;
 mod system;
 mod transfer;

@@ -38,4 +38,5 @@ features![
     users,
     me,
     requests,
+    identity,
 ];
