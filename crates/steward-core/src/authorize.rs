@@ -23,7 +23,7 @@ use steward_domain::{CaseKind, Category, ObligationKind, Principal, Purpose, Sub
 use steward_policy::{Action, Decision, DecisionRequest, RequestContext};
 use steward_store::ChangeSet;
 
-use crate::{CoreError, Steward, today};
+use crate::{CoreError, Steward};
 
 /// A management operation of the core, decided by the policy pack before it
 /// changes anything or reveals registry data (N5.5). Each maps to one Cedar
@@ -82,12 +82,17 @@ pub enum ManagementAction {
     AuditSearch,
     /// Grant a person need-to-know access to one subject (N5.5, N3.8).
     GrantAdd,
+    /// Merge two subjects that are one person (N7.2; issue 15 item 4).
+    SubjectsMerge,
+    /// Read the identity reports: identifiers confusable with each other,
+    /// subjects without an identifier (N7.2; issue 15 items 1 and 3).
+    IdentityReport,
 }
 
 impl ManagementAction {
     /// Every management action, once. A core operation that changes state
     /// or reveals registry data is one of these.
-    pub const ALL: [ManagementAction; 25] = [
+    pub const ALL: [ManagementAction; 27] = [
         ManagementAction::PrincipalAdd,
         ManagementAction::PrincipalRevoke,
         ManagementAction::PrincipalChange,
@@ -113,6 +118,8 @@ impl ManagementAction {
         ManagementAction::EmailIntake,
         ManagementAction::AuditSearch,
         ManagementAction::GrantAdd,
+        ManagementAction::SubjectsMerge,
+        ManagementAction::IdentityReport,
     ];
 
     /// A stable snake_case name (`principal_add`), carried in the audit
@@ -145,6 +152,8 @@ impl ManagementAction {
             M::EmailIntake => "email_intake",
             M::AuditSearch => "audit_search",
             M::GrantAdd => "grant_add",
+            M::SubjectsMerge => "subjects_merge",
+            M::IdentityReport => "identity_report",
         }
     }
 
@@ -160,7 +169,7 @@ impl ManagementAction {
     /// | keys | `keys_rotate` | protect | security staff, services, the configured operator (N5.2) |
     /// | transfer mechanisms | `manage_transfers` | protect | legal and privacy staff (N4.4) |
     /// | retention sweep | `retention_sweep` | protect | privacy staff, services (N8.8) |
-    /// | data subject requests | `dsr_handle` | comply | privacy staff (N7.2, N7.4) |
+    /// | data subject requests; merging subjects, identity reports (issue 15) | `dsr_handle` | comply | privacy staff (N7.2, N7.4) |
     /// | email intake | `ingest` of communications | provide_services | services (N3.1) |
     /// | audit search | `audit_read` | protect | privacy, security and incident-response staff (N5.4, N5.1) |
     pub fn policy_action(self) -> Action {
@@ -186,7 +195,7 @@ impl ManagementAction {
             M::KeysRotate | M::KeysRetire => Action::KeysRotate,
             M::TransferMechanismAdd => Action::ManageTransfers,
             M::RetentionSweep => Action::RetentionSweep,
-            M::DsrHandle => Action::DsrHandle,
+            M::DsrHandle | M::SubjectsMerge | M::IdentityReport => Action::DsrHandle,
             M::EmailIntake => Action::Ingest,
             M::AuditSearch => Action::AuditRead,
         }
@@ -216,7 +225,10 @@ impl ManagementAction {
     fn is_obligation_record(self) -> bool {
         matches!(
             self,
-            ManagementAction::ObligationRecord | ManagementAction::DsrHandle
+            ManagementAction::ObligationRecord
+                | ManagementAction::DsrHandle
+                | ManagementAction::SubjectsMerge
+                | ManagementAction::IdentityReport
         )
     }
 }
@@ -397,7 +409,7 @@ impl Steward {
         action: ManagementAction,
         target: Target<'_>,
     ) -> Decision {
-        let mut context = RequestContext::new(today());
+        let mut context = RequestContext::new(self.clock.today());
         context.configured_operator = principal.name == self.config.operator;
         context.legal_obligation_recorded = action.is_obligation_record();
         context.case_kind = target.case_kind;

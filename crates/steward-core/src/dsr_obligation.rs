@@ -74,6 +74,7 @@ impl Steward {
         };
         Ok(self
             .record_obligation_for(by, "data_subject_request", reference, &scope)?
-            .id)
+            .id
+            .into())
     }
 }

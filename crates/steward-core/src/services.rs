@@ -4,7 +4,9 @@
 use serde::{Deserialize, Serialize};
 use steward_audit::{Resource, ResourceKind};
 use steward_audit::{VerifyFailure, VerifyReport};
-use steward_domain::{CaseKind, Category, ObligationKind, Principal, PrincipalKind, SubjectId};
+use steward_domain::{
+    CaseId, CaseKind, Category, ObligationId, ObligationKind, Principal, PrincipalKind, SubjectId,
+};
 use steward_store::{ChangeSet, RegistryTable};
 
 use crate::authorize::{ManagementAction, Target};
@@ -35,8 +37,8 @@ fn not_a_tenancy_kind(kind: PrincipalKind) -> Result<(), CoreError> {
 /// An open or closed support case about a subject (N3.5).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SupportCase {
-    /// Case id.
-    pub id: String,
+    /// Case id (`case-` and 16 hex digits).
+    pub id: CaseId,
     /// The subject (opaque id).
     pub subject: String,
     /// `open` or `closed`.
@@ -53,8 +55,8 @@ pub struct SupportCase {
 /// A recorded legal obligation (N3.7, N6.5d).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LegalObligation {
-    /// Id.
-    pub id: String,
+    /// Id (`obligation-` and 16 hex digits).
+    pub id: ObligationId,
     /// `legal_request`, `government_request`, `record_keeping` or `data_subject_request`.
     pub kind: String,
     /// External reference (docket number, statute).
@@ -90,7 +92,7 @@ impl LegalObligation {
     /// the pack lets handle requests.
     pub(crate) fn of_request(request: &str, by: &str, subject: &str) -> Self {
         LegalObligation {
-            id: format!("obligation-{}", &crate::gate::new_request_id()[4..]),
+            id: ObligationId::from_random(crate::gate::random_id_bits()),
             kind: "data_subject_request".into(),
             reference: request.to_owned(),
             recorded_by: by.to_owned(),
@@ -345,7 +347,7 @@ impl Steward {
             .map(|l| l.id)
             .ok_or_else(|| CoreError::Input("--subject matches no data subject".into()))?;
         let case = SupportCase {
-            id: format!("case-{}", &crate::gate::new_request_id()[4..]),
+            id: CaseId::from_random(crate::gate::random_id_bits()),
             subject: id.to_string(),
             status: "open".into(),
             opened_by: by.into(),
@@ -361,7 +363,7 @@ impl Steward {
         self.store()?.commit(ChangeSet {
             registry: vec![(
                 RegistryTable::SupportCases,
-                case.id.clone(),
+                case.id.to_string(),
                 row_json(&case)?,
             )],
             audit: vec![e],
@@ -396,7 +398,7 @@ impl Steward {
         self.store()?.commit(ChangeSet {
             registry: vec![(
                 RegistryTable::SupportCases,
-                case.id.clone(),
+                case.id.to_string(),
                 row_json(&case)?,
             )],
             audit: vec![e],
@@ -499,7 +501,7 @@ impl Steward {
             }
         }
         let ob = LegalObligation {
-            id: format!("obligation-{}", &crate::gate::new_request_id()[4..]),
+            id: ObligationId::from_random(crate::gate::random_id_bits()),
             kind: kind.into(),
             reference: reference.into(),
             recorded_by: by.into(),
@@ -522,7 +524,7 @@ impl Steward {
         self.store()?.commit(ChangeSet {
             registry: vec![(
                 RegistryTable::LegalObligations,
-                ob.id.clone(),
+                ob.id.to_string(),
                 to_json(&ob)?,
             )],
             audit: vec![e],
@@ -696,12 +698,18 @@ impl Steward {
             }
         }
         let mut out = Vec::new();
+        // An entry that does not decode is corruption of the log: the search
+        // stops and says where, rather than answer from the rest (issue 12).
+        let mut undecodable: Option<(usize, u64)> = None;
         for region in 0..self.regions.len() {
             self.rstore(region)?.audit_scan(0, u64::MAX, &mut |row| {
-                let Ok(e) = steward_audit::AuditEntry::decode(&row.entry) else {
-                    return true;
+                let (Ok(e), Ok(v)) = (
+                    steward_audit::AuditEntry::decode(&row.entry),
+                    serde_json::from_slice::<serde_json::Value>(&row.entry),
+                ) else {
+                    undecodable = Some((region, row.index));
+                    return false;
                 };
-                let v: serde_json::Value = serde_json::from_slice(&row.entry).unwrap_or_default();
                 let ok = filter
                     .principal
                     .as_ref()
@@ -740,6 +748,12 @@ impl Steward {
                 }
                 true
             })?;
+            if let Some((r, index)) = undecodable {
+                return Err(CoreError::Integrity {
+                    record: format!("audit entry {index} of region {}", self.regions[r].config.name),
+                    reason: "it does not decode as an audit entry: the log is damaged; run `steward audit verify` and restore the store from a backup".into(),
+                });
+            }
         }
         Ok(out)
     }

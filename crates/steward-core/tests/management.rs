@@ -134,9 +134,8 @@ fn every_management_operation_is_decided_and_its_denial_audited_n5_5() {
             Default::default(),
         )
         .unwrap();
-    let now = time::OffsetDateTime::now_utc();
 
-    assert_eq!(ManagementAction::ALL.len(), 25);
+    assert_eq!(ManagementAction::ALL.len(), 27);
     let mut seen = 0;
     for action in ManagementAction::ALL {
         use ManagementAction as M;
@@ -174,7 +173,7 @@ fn every_management_operation_is_decided_and_its_denial_audited_n5_5() {
             M::TransferMechanismAdd => st
                 .add_transfer_mechanism("eng", "jp", "US", "scc", "x")
                 .map(|_| ()),
-            M::RetentionSweep => st.retention_sweep("eng", false, now).map(|_| ()),
+            M::RetentionSweep => st.retention_sweep("eng", false).map(|_| ()),
             M::DsrHandle => st.approve(&request.id, "eng").map(|_| ()),
             M::EmailIntake => st
                 .intake_email("eng", &mail("ann@example.com", "m1@example.com"))
@@ -190,11 +189,15 @@ fn every_management_operation_is_decided_and_its_denial_audited_n5_5() {
                         subject: "username:ann".into(),
                         purpose: Purpose::Assist,
                         categories: vec![steward_domain::Category::Usage],
-                        expires_on: now.date(),
+                        expires_on: time::OffsetDateTime::now_utc().date(),
                         reference: "CHG-1".into(),
                     },
                 )
                 .map(|_| ()),
+            M::SubjectsMerge => st
+                .merge_subjects("eng", "username:ann", "username:bob")
+                .map(|_| ()),
+            M::IdentityReport => st.confusable_identifiers("eng").map(|_| ()),
         }
         .expect_err(action.as_str());
         let d = denied(e);

@@ -144,6 +144,16 @@ pub enum DomainError {
         /// Why.
         reason: &'static str,
     },
+    /// A string that is not a workflow id of the kind expected (issue 12).
+    #[error("`{given}` is not a {what}: expected {expected}")]
+    BadWorkflowId {
+        /// What kind of id was expected.
+        what: &'static str,
+        /// The text given (at most 40 characters).
+        given: String,
+        /// The shape expected.
+        expected: &'static str,
+    },
     /// A string that is not a subject id.
     #[error("`{given}` is not a subject id: expected sub_ followed by 16 hex digits")]
     BadSubjectId {

@@ -17,6 +17,7 @@ pub mod ids;
 pub mod principal;
 pub mod record;
 pub mod vocab;
+mod workflow_ids;
 
 pub use error::{DomainError, FieldPath};
 pub use ids::{IdentifierKind, RecordId, SubjectId, SubjectIdentifier};
@@ -26,3 +27,4 @@ pub use vocab::{
     CaseKind, Category, DisclosureBasis, FIDESLANG_EXTENSIONS, FieldSpec, Kind, ObligationKind,
     Product, Purpose, RequestState, RequestType, all_kinds,
 };
+pub use workflow_ids::{CaseId, ObligationId, RequestId};

@@ -469,6 +469,9 @@ async fn every_route_needs_its_features_scope_n5_1() {
         (M::POST, "/v1/requests/dsr_1/extend", "requests"),
         (M::POST, "/v1/requests/dsr_1/verification", "requests"),
         (M::POST, "/v1/requests/dsr_1/verify", "requests"),
+        (M::POST, "/v1/subjects:merge", "requests"),
+        (M::GET, "/v1/identity/confusables", "requests"),
+        (M::GET, "/v1/identity/orphans", "requests"),
     ];
     for (method, path, scope) in routes {
         assert!(steward_core::TOKEN_SCOPES.contains(scope));

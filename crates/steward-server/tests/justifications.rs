@@ -311,7 +311,6 @@ async fn n3_7_an_obligations_kind_and_categories_decide_who_cites_it_for_what_au
             "pia",
             "username:ann",
             Some(&ob_id),
-            time::OffsetDateTime::now_utc(),
         )
         .unwrap_err();
     assert!(matches!(e, steward_core::CoreError::Denied(_)), "{e}");

@@ -7,6 +7,7 @@ use steward_domain::Purpose;
 pub(crate) mod audit;
 pub(crate) mod cases;
 pub(crate) mod demo;
+pub(crate) mod identity;
 pub(crate) mod ingest;
 pub(crate) mod intake;
 pub(crate) mod keys;

@@ -116,9 +116,7 @@ pub(crate) fn erase(
     // records a retention duty covers, sealed under a hold key, and
     // lists them on the receipt (`retained`).
     let r = match p {
-        Purpose::Comply => {
-            st.erase_with_holds(who, subject, Some(&ob), time::OffsetDateTime::now_utc())?
-        }
+        Purpose::Comply => st.erase_with_holds(who, subject, Some(&ob))?,
         other => st.erase(who, other, subject, Some(&ob))?,
     };
     outln!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());

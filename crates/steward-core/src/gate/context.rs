@@ -12,7 +12,7 @@ use steward_store::RegistryTable;
 use super::TransferMechanism;
 use super::{AccessRequest, token};
 use crate::rows::parse_row;
-use crate::{CoreError, Steward, today};
+use crate::{CoreError, Steward};
 
 impl Steward {
     /// The decision context of `req` about `subject`, whose home region is
@@ -32,7 +32,7 @@ impl Steward {
         home: usize,
         processing: usize,
     ) -> Result<(RequestContext, Option<String>), CoreError> {
-        let mut ctx = RequestContext::new(today());
+        let mut ctx = RequestContext::new(self.clock.today());
         let mut cited: Vec<String> = Vec::new();
         if let (Some(case), Some(subject)) = (&req.case_id, subject) {
             let body = self

@@ -77,6 +77,7 @@ mod checks;
 mod context;
 mod effects;
 mod keys;
+mod merge;
 mod pipeline;
 mod system;
 mod transfer;
@@ -85,7 +86,9 @@ use serde_json::Value;
 use steward_domain::{Category, Purpose, RecordId, SubjectId};
 use steward_policy::{Action, Decision};
 
-pub(crate) use audit::{denied, new_request_id, now_ts, record_ref, system_entry, token};
+pub(crate) use audit::{
+    denied, new_request_id, now_ts, random_id_bits, record_ref, system_entry, token,
+};
 pub use checks::ProcessingRestriction;
 pub(crate) use effects::SealingKey;
 pub(crate) use keys::Keys;

@@ -17,7 +17,6 @@
 //! 8. **Open** only then, for an allowed access that reveals data.
 
 use steward_audit::{Resource, ResourceKind, SubjectRef};
-use steward_crypto::blind_index;
 use steward_domain::{Principal, SubjectId, SubjectIdentifier};
 use steward_policy::{Action, Decision, DecisionRequest};
 use steward_store::{ChangeSet, StoreError};
@@ -113,8 +112,15 @@ impl Steward {
             .map_err(|e| CoreError::Input(format!("--subject: {e}")))?;
         let mut blinds = Vec::new();
         let mut found: Vec<Located> = Vec::new();
+        // Issue 15 item 2: a tenant-scoped identifier is looked for in the
+        // deployment's namespace and every organisation's.
+        let mut keyed = Vec::new();
         for c in &candidates {
-            let b = blind_index(&self.blind_key, c);
+            for b in self.blinds_everywhere(c)? {
+                keyed.push((c, b));
+            }
+        }
+        for (c, b) in keyed {
             for region in 0..self.regions.len() {
                 // The store guard goes before the index entry is checked.
                 let hit = self.rstore(region)?.subject_by_blind(&b)?;
@@ -134,7 +140,7 @@ impl Steward {
         if blinds.is_empty()
             && let Some(c) = candidates.first()
         {
-            blinds.push(blind_index(&self.blind_key, c));
+            blinds.push(self.blind_in(c, None));
         }
         Ok((found, blinds))
     }

@@ -21,7 +21,7 @@ use time::Date;
 use crate::authorize::{ManagementAction, Target};
 use crate::gate::{system_entry, token};
 use crate::rows::{parse_row, row_json};
-use crate::{CoreError, Steward, today};
+use crate::{CoreError, Steward};
 
 /// The longest a grant may run, in days (N5.5: "grants that expire").
 pub const MAX_GRANT_DAYS: i64 = 90;
@@ -99,7 +99,7 @@ impl Steward {
                 "categories: name at least one category (N2) the grant reaches".into(),
             ));
         }
-        let t = today();
+        let t = self.clock.today();
         if g.expires_on < t || g.expires_on > t + time::Duration::days(MAX_GRANT_DAYS) {
             return Err(CoreError::Input(format!(
                 "expires_on: {} is not between today ({t}) and {MAX_GRANT_DAYS} days ahead (N5.5: grants expire)",
@@ -173,6 +173,6 @@ impl Steward {
             && g.subject == subject.to_string()
             && g.purpose == purpose
             && g.categories.contains(&category)
-            && g.expires_on >= today())
+            && g.expires_on >= self.clock.today())
     }
 }

@@ -10,7 +10,6 @@ use steward_audit::{Decision as AuditDecision, EntryDraft, Resource, ResourceKin
 use steward_domain::{Category, Kind, Purpose, RecordId};
 use steward_policy::Action;
 use steward_store::{ChangeSet, HeldRecordRow, RecordRow, RegistryTable};
-use time::OffsetDateTime;
 
 use super::{MAX_IDS_IN_ENTRY, RetainedRecords, RetentionRule, date_of, rfc3339, to_ms};
 use crate::rows::row_json;
@@ -92,9 +91,8 @@ impl Steward {
         principal: &str,
         subject: &str,
         obligation: Option<&str>,
-        now: OffsetDateTime,
     ) -> Result<ErasureReceipt, CoreError> {
-        self.erase_for(principal, subject, Purpose::Comply, obligation, now)
+        self.erase_for(principal, subject, Purpose::Comply, obligation)
     }
 
     /// A user's erasure of their own data (N7.2, issue 17 item 6), decided
@@ -107,9 +105,8 @@ impl Steward {
         &self,
         user: &str,
         subject: &str,
-        now: OffsetDateTime,
     ) -> Result<ErasureReceipt, CoreError> {
-        self.erase_for(user, subject, Purpose::ProvideServices, None, now)
+        self.erase_for(user, subject, Purpose::ProvideServices, None)
     }
 
     /// The erasure of [`Steward::erase_with_holds`] for `purpose`.
@@ -119,8 +116,8 @@ impl Steward {
         subject: &str,
         purpose: Purpose,
         obligation: Option<&str>,
-        now: OffsetDateTime,
     ) -> Result<ErasureReceipt, CoreError> {
+        let now = self.clock.now();
         let (resolved, _) = self.resolve(subject)?;
         let Some(Located { region, id }) = resolved else {
             return Err(CoreError::Input(

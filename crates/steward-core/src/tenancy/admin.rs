@@ -289,7 +289,7 @@ impl Steward {
         }
         if delete {
             // N7.2, N6.5e: the user's own erasure, holds applying (N3.7).
-            let receipt = self.erase_own(&u.name, &u.subject, time::OffsetDateTime::now_utc())?;
+            let receipt = self.erase_own(&u.name, &u.subject)?;
             return Ok(receipt.audit_index);
         }
         let opened = self.gate(

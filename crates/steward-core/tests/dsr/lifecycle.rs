@@ -2,7 +2,6 @@
 //! against dates computed by hand.
 
 use super::*;
-use time::OffsetDateTime;
 
 /// Deadlines computed by hand: GDPR one calendar month clamped to the end
 /// of a shorter month, extended by two further months from receipt; APPI 14
@@ -57,19 +56,22 @@ fn deadlines_match_dates_computed_by_hand() {
 #[test]
 fn gdpr_request_deadline_extension_and_overdue_listing() {
     let dir = tempfile::tempdir().unwrap();
+    // The whole story starts on the day the request is received: the
+    // operator exists (and is trained) from then on.
+    let received = datetime!(2026-01-31 09:30 UTC);
+    clock().set(received);
     let st = open_with(dir.path(), eu_config(), None);
     seed(&st);
-    let received = datetime!(2026-01-31 09:30 UTC);
     let r = st
-        .open_request_at(
+        .open_request(
             st.operator(),
             Some("ann"),
             RequestType::Access,
             Channel::Cli,
             NewRequestDetails::default(),
-            received,
         )
         .unwrap();
+    clock().clear();
     assert_eq!(r.jurisdiction, Jurisdiction::Gdpr);
     assert_eq!(r.due_on, "2026-02-28");
     let overdue = RequestFilter {
@@ -78,23 +80,19 @@ fn gdpr_request_deadline_extension_and_overdue_listing() {
     };
     let on = |d: Date| d.with_hms(12, 0, 0).unwrap().assume_utc();
     assert!(
-        st.requests_at(overdue, on(date!(2026 - 02 - 28)))
+        at_time(on(date!(2026 - 02 - 28)), || st.requests(overdue))
             .unwrap()
             .is_empty()
     );
-    let late = st.requests_at(overdue, on(date!(2026 - 03 - 01))).unwrap();
+    let late = at_time(on(date!(2026 - 03 - 01)), || st.requests(overdue)).unwrap();
     assert_eq!(
         late.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
         [r.id.as_str()]
     );
-    let ext = st
-        .extend_at(
-            &r.id,
-            st.operator(),
-            "complex request: many systems",
-            on(date!(2026 - 02 - 20)),
-        )
-        .unwrap();
+    let ext = at_time(on(date!(2026 - 02 - 20)), || {
+        st.extend(&r.id, st.operator(), "complex request: many systems")
+    })
+    .unwrap();
     assert_eq!(ext.due_on, "2026-04-30");
     let e = ext.extension.as_ref().unwrap();
     assert_eq!(
@@ -102,12 +100,12 @@ fn gdpr_request_deadline_extension_and_overdue_listing() {
         ("2026-04-30", "complex request: many systems")
     );
     assert!(
-        st.requests_at(overdue, on(date!(2026 - 03 - 01)))
+        at_time(on(date!(2026 - 03 - 01)), || st.requests(overdue))
             .unwrap()
             .is_empty()
     );
     assert_eq!(
-        st.requests_at(overdue, on(date!(2026 - 05 - 01)))
+        at_time(on(date!(2026 - 05 - 01)), || st.requests(overdue))
             .unwrap()
             .len(),
         1
@@ -120,7 +118,7 @@ fn gdpr_request_deadline_extension_and_overdue_listing() {
     // A completed request is never overdue.
     st.approve(&r.id, st.operator()).unwrap();
     assert!(
-        st.requests_at(overdue, on(date!(2026 - 05 - 01)))
+        at_time(on(date!(2026 - 05 - 01)), || st.requests(overdue))
             .unwrap()
             .is_empty()
     );
@@ -130,18 +128,19 @@ fn gdpr_request_deadline_extension_and_overdue_listing() {
 #[test]
 fn appi_request_has_a_target_and_no_extension() {
     let dir = tempfile::tempdir().unwrap();
+    clock().set(datetime!(2026-01-31 23:59 UTC));
     let st = open(dir.path());
     seed(&st);
     let r = st
-        .open_request_at(
+        .open_request(
             st.operator(),
             Some("bob"),
             RequestType::Export,
             Channel::Cli,
             NewRequestDetails::default(),
-            datetime!(2026-01-31 23:59 UTC),
         )
         .unwrap();
+    clock().clear();
     assert_eq!(
         (r.jurisdiction, r.due_on.as_str()),
         (Jurisdiction::Appi, "2026-02-14")
@@ -338,7 +337,7 @@ fn restriction_and_objection_are_honoured_by_the_gate_n7_2() {
                     subject: subject.into(),
                     purpose,
                     categories: vec![Category::Usage],
-                    expires_on: OffsetDateTime::now_utc().date(),
+                    expires_on: clock().today(),
                     reference: "T-1".into(),
                 },
             )
@@ -418,7 +417,8 @@ fn rectification_lifecycle_n7_2() {
             obligation_id: Some(
                 st.record_obligation(st.operator(), "data_subject_request", "t")
                     .unwrap()
-                    .id,
+                    .id
+                    .into(),
             ),
             ..AccessRequest::new(st.operator(), Action::Read, "bob")
                 .category(Category::Account)

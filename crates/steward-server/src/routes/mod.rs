@@ -39,4 +39,5 @@ features![
     users,
     me,
     requests,
+    identity,
 ];

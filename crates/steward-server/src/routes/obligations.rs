@@ -102,7 +102,7 @@ pub(crate) async fn obligation_record(
     })
     .await?;
     Ok(created(&ObligationOut {
-        id: ob.id,
+        id: ob.id.into(),
         kind: ob.kind,
         organisation: ob.organisation,
         subjects: ob.subjects,
