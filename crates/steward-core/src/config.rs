@@ -159,6 +159,11 @@ pub struct Config {
     /// (`[dsr]`, see [`DsrConfig`]).
     #[serde(default)]
     pub dsr: DsrConfig,
+    /// Identifiers: which kinds are tenant-scoped, whether ingest must name
+    /// an organisation (`[identity]`, issue 15 item 2; see
+    /// [`crate::IdentityConfig`]).
+    #[serde(default)]
+    pub identity: crate::IdentityConfig,
     /// The keyring file, relative to the data directory.
     pub keyring_file: PathBuf,
     /// The principal the command-line operator acts as.
@@ -227,6 +232,7 @@ impl Default for Config {
             retention,
             keyring_file: PathBuf::from("keys/keyring.json"),
             dsr: DsrConfig::default(),
+            identity: crate::IdentityConfig::default(),
             retention_periods: crate::RetentionRules::default(),
             sharing: crate::sharing::SharingConfig::default(),
             operator: "operator".into(),
@@ -264,6 +270,7 @@ impl Config {
                     .map_err(|e| CoreError::Config(format!("{source}: region {}: {e}", r.name)))?;
             }
         }
+        cfg.identity.validate(source)?;
         for c in cfg.retention.keys() {
             c.parse::<steward_domain::Category>()
                 .map_err(|e| CoreError::Config(format!("{source}: retention: {e}")))?;

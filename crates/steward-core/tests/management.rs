@@ -134,7 +134,6 @@ fn every_management_operation_is_decided_and_its_denial_audited_n5_5() {
             Default::default(),
         )
         .unwrap();
-    let now = time::OffsetDateTime::now_utc();
     // Issue 19: an app recipient and a grant, registered by those allowed.
     st.add_principal(&op, &staff("prv", Team::Privacy)).unwrap();
     st.add_principal(
@@ -179,7 +178,7 @@ fn every_management_operation_is_decided_and_its_denial_audited_n5_5() {
     };
     let grant = st.grant_app("acme-admin", new_grant.clone()).unwrap();
 
-    assert_eq!(ManagementAction::ALL.len(), 29);
+    assert_eq!(ManagementAction::ALL.len(), 32);
     let mut seen = 0;
     for action in ManagementAction::ALL {
         use ManagementAction as M;
@@ -217,7 +216,7 @@ fn every_management_operation_is_decided_and_its_denial_audited_n5_5() {
             M::TransferMechanismAdd => st
                 .add_transfer_mechanism("eng", "jp", "US", "scc", "x")
                 .map(|_| ()),
-            M::RetentionSweep => st.retention_sweep("eng", false, now).map(|_| ()),
+            M::RetentionSweep => st.retention_sweep("eng", false).map(|_| ()),
             M::DsrHandle => st.approve(&request.id, "eng").map(|_| ()),
             M::EmailIntake => st
                 .intake_email("eng", &mail("ann@example.com", "m1@example.com"))
@@ -236,6 +235,23 @@ fn every_management_operation_is_decided_and_its_denial_audited_n5_5() {
             M::AppPolicySet => st
                 .set_app_policy("eng", "acme", steward_domain::AppAdminPolicy::Trusted),
             M::DisclosureReport => st.provision_record("eng", &app.id, 0, 1).map(|_| ()),
+            M::GrantAdd => st
+                .grant_need_to_know(
+                    "eng",
+                    &steward_core::GrantRequest {
+                        grantee: "sup".into(),
+                        subject: "username:ann".into(),
+                        purpose: Purpose::Assist,
+                        categories: vec![steward_domain::Category::Usage],
+                        expires_on: time::OffsetDateTime::now_utc().date(),
+                        reference: "CHG-1".into(),
+                    },
+                )
+                .map(|_| ()),
+            M::SubjectsMerge => st
+                .merge_subjects("eng", "username:ann", "username:bob")
+                .map(|_| ()),
+            M::IdentityReport => st.confusable_identifiers("eng").map(|_| ()),
         }
         .expect_err(action.as_str());
         let d = denied(e);
@@ -518,6 +534,7 @@ fn an_obligation_unlocks_only_its_subjects_for_its_citers_n3_7() {
             purpose: Some(Purpose::Comply),
             case_id: None,
             obligation_id: Some(ob.into()),
+            grant_id: None,
             organisation: None,
         })
     };

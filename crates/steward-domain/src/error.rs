@@ -100,6 +100,22 @@ pub enum DomainError {
         /// The name given.
         name: String,
     },
+    /// The support case kind is not one of the three (N3.5, N3.8).
+    #[error(
+        "unknown support case kind `{name}`: expected one of technical, account, billing (N3.5, N3.8)"
+    )]
+    UnknownCaseKind {
+        /// The name given.
+        name: String,
+    },
+    /// The legal obligation kind is not one of N3.7's.
+    #[error(
+        "unknown obligation kind `{name}`: expected one of legal_request, government_request, record_keeping, data_subject_request (N3.7)"
+    )]
+    UnknownObligationKind {
+        /// The name given.
+        name: String,
+    },
     /// The product is not one of N1.1.
     #[error(
         "unknown product `{name}`: expected one of workspace, cloud_platform, marketplace, cloud_identity, implementation_services (N1.1)"
@@ -139,6 +155,16 @@ pub enum DomainError {
         kind: IdentifierKind,
         /// Why.
         reason: &'static str,
+    },
+    /// A string that is not a workflow id of the kind expected (issue 12).
+    #[error("`{given}` is not a {what}: expected {expected}")]
+    BadWorkflowId {
+        /// What kind of id was expected.
+        what: &'static str,
+        /// The text given (at most 40 characters).
+        given: String,
+        /// The shape expected.
+        expected: &'static str,
     },
     /// A string that is not a subject id.
     #[error("`{given}` is not a subject id: expected sub_ followed by 16 hex digits")]

@@ -17,13 +17,15 @@ pub mod ids;
 pub mod principal;
 pub mod record;
 pub mod vocab;
+mod workflow_ids;
 
 pub use error::{DomainError, FieldPath};
 pub use ids::{IdentifierKind, RecordId, SubjectId, SubjectIdentifier};
 pub use principal::{Principal, PrincipalKind, Team};
 pub use record::{FieldValue, Fields, NewRecord};
 pub use vocab::{
-    AppAdminPolicy, Category, ConsentMethod, ConsentState, DisclosureBasis, FIDESLANG_EXTENSIONS,
-    FieldSpec, GrantState, Kind, Product, Purpose, RecipientKind, RecipientRole, RequestState,
-    RequestType, all_kinds,
+    AppAdminPolicy, CaseKind, Category, ConsentMethod, ConsentState, DisclosureBasis,
+    FIDESLANG_EXTENSIONS, FieldSpec, GrantState, Kind, ObligationKind, Product, Purpose,
+    RecipientKind, RecipientRole, RequestState, RequestType, all_kinds,
 };
+pub use workflow_ids::{CaseId, ObligationId, RequestId};

@@ -8,6 +8,7 @@ pub(crate) mod audit;
 pub(crate) mod cases;
 pub(crate) mod demo;
 pub(crate) mod disclosures;
+pub(crate) mod identity;
 pub(crate) mod ingest;
 pub(crate) mod intake;
 pub(crate) mod keys;

@@ -82,6 +82,7 @@ mod context;
 mod disclose;
 mod effects;
 mod keys;
+mod merge;
 mod pipeline;
 mod system;
 mod transfer;
@@ -90,7 +91,9 @@ use serde_json::Value;
 use steward_domain::{Category, Purpose, RecordId, SubjectId};
 use steward_policy::{Action, Decision};
 
-pub(crate) use audit::{denied, new_request_id, now_ts, record_ref, system_entry, token};
+pub(crate) use audit::{
+    denied, new_request_id, now_ts, random_id_bits, record_ref, system_entry, token,
+};
 pub use checks::ProcessingRestriction;
 pub use disclose::{Disclosed, DisclosureAsk, DisclosureRequest};
 pub(crate) use effects::SealingKey;
@@ -121,6 +124,8 @@ pub struct AccessRequest {
     pub case_id: Option<String>,
     /// A recorded legal obligation id (N3.7, N6.5d).
     pub obligation_id: Option<String>,
+    /// A need-to-know grant id (N5.5, N3.8).
+    pub grant_id: Option<String>,
     /// The customer organisation the subject belongs to (N1.2), as the
     /// caller established it from the tenancy registry; administrators and
     /// resellers are decided against it (N6.5). `None`: no organisation.
@@ -131,7 +136,7 @@ impl AccessRequest {
     /// A request by `principal` to do `action` on `subject` (an identifier
     /// argument or a `sub_` id), with every optional part unset: no
     /// category (all), no purpose (denied, N3), no case, no obligation, no
-    /// organisation.
+    /// grant, no organisation.
     pub fn new(principal: impl Into<String>, action: Action, subject: impl Into<String>) -> Self {
         AccessRequest {
             principal: principal.into(),
@@ -141,8 +146,21 @@ impl AccessRequest {
             purpose: None,
             case_id: None,
             obligation_id: None,
+            grant_id: None,
             organisation: None,
         }
+    }
+
+    /// Citing a support case (`None`: none cited; N3.5, N3.8).
+    pub fn case(mut self, case: Option<&str>) -> Self {
+        self.case_id = case.map(str::to_owned);
+        self
+    }
+
+    /// Citing a need-to-know grant (`None`: none cited; N5.5, N3.8).
+    pub fn grant(mut self, grant: Option<&str>) -> Self {
+        self.grant_id = grant.map(str::to_owned);
+        self
     }
 
     /// With the purpose of processing (N3).

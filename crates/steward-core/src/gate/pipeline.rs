@@ -17,7 +17,6 @@
 //! 8. **Open** only then, for an allowed access that reveals data.
 
 use steward_audit::{Resource, ResourceKind, SubjectRef};
-use steward_crypto::blind_index;
 use steward_domain::{Principal, SubjectId, SubjectIdentifier};
 use steward_policy::{Action, Decision, DecisionRequest};
 use steward_store::{ChangeSet, StoreError};
@@ -116,8 +115,15 @@ impl Steward {
             .map_err(|e| CoreError::Input(format!("--subject: {e}")))?;
         let mut blinds = Vec::new();
         let mut found: Vec<Located> = Vec::new();
+        // Issue 15 item 2: a tenant-scoped identifier is looked for in the
+        // deployment's namespace and every organisation's.
+        let mut keyed = Vec::new();
         for c in &candidates {
-            let b = blind_index(&self.blind_key, c);
+            for b in self.blinds_everywhere(c)? {
+                keyed.push((c, b));
+            }
+        }
+        for (c, b) in keyed {
             for region in 0..self.regions.len() {
                 // The store guard goes before the index entry is checked.
                 let hit = self.rstore(region)?.subject_by_blind(&b)?;
@@ -137,7 +143,7 @@ impl Steward {
         if blinds.is_empty()
             && let Some(c) = candidates.first()
         {
-            blinds.push(blind_index(&self.blind_key, c));
+            blinds.push(self.blind_in(c, None));
         }
         Ok((found, blinds))
     }
@@ -217,9 +223,14 @@ impl Steward {
             Target::Live => req.action,
             Target::Held => Action::Read,
         };
-        let mut ctx = self.context_for(req, subject, home, processing)?;
-        // Only for `predecide_presuming_obligation`, which records nothing.
-        ctx.legal_obligation_recorded |= presume_obligation;
+        let (mut ctx, justification) = self.context_for(req, subject, home, processing)?;
+        // Only for `predecide_presuming_obligation`, which records nothing:
+        // the data subject request's obligation about this subject.
+        if presume_obligation {
+            ctx.legal_obligation_recorded = true;
+            ctx.obligation_kind = Some(steward_domain::ObligationKind::DataSubjectRequest);
+            ctx.obligation_covers_category = true;
+        }
         let sharing = match ask {
             Some(ask) => Some(checks::disclosure_facts(self, &principal, req, ask, subject)?),
             None => None,
@@ -251,6 +262,11 @@ impl Steward {
             disclosure: ask,
         };
         let transfer = checks::run(self, &access, &mut decision)?;
+        // Issue 17 item 1: the verified justification goes with the
+        // decision (and from there into its audit entry).
+        if decision.allowed {
+            decision.justification = justification;
+        }
         // An ambiguous identifier is named as such only to a principal the
         // decision allows; a refusal is recorded as for any subject.
         if let (Some(n), true) = (resolved.ambiguous, decision.allowed) {
@@ -303,6 +319,10 @@ impl Steward {
             resource = resource.id(token("legal_hold"));
         }
         resource = self.access_ids(resource, req.category, home, processing, transfer.as_ref());
+        // N3.8: the justification the access cited, by Steward-made id.
+        for j in decision.justification.iter().flat_map(|j| j.split(',')) {
+            resource = resource.id(token(&format!("justification:{j}")));
+        }
         let mut entry = self.decision_entry(
             &decision,
             action.as_str(),

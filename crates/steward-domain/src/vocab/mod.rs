@@ -11,7 +11,9 @@
 //!
 //! One file per vocabulary: `terms.rs` (categories, purposes, disclosure
 //! bases, products), `kinds.rs` (record kinds and their field tables),
-//! `requests.rs` (data subject request types and states), `sharing.rs`
+//! `requests.rs` (data subject request types and states),
+//! `justifications.rs` (support case and legal obligation kinds: what a
+//! human's read of one subject cites, N3.7, N3.8), `sharing.rs`
 //! (recipient kinds and roles, consent methods and states, grant states,
 //! app admin policies: N6).
 
@@ -23,11 +25,13 @@ use serde::{Deserialize, Serialize};
 use crate::error::DomainError;
 use crate::ids::IdentifierKind;
 
+mod justifications;
 mod kinds;
 mod requests;
 mod sharing;
 mod terms;
 
+pub use justifications::*;
 pub use kinds::*;
 pub use requests::*;
 pub use sharing::*;

@@ -34,9 +34,11 @@ features![
     tokens,
     principals,
     obligations,
+    justifications,
     tenancy,
     users,
     me,
     requests,
     sharing,
+    identity,
 ];
