@@ -316,13 +316,18 @@ pub fn decide(quick: bool) -> Section {
             category: c.category,
             organisation: None,
             purpose: c.purpose,
+            // Every request of the mix cites a need-to-know grant, and an
+            // obligation is a data subject request: the justification a
+            // person's read of one subject names (issue 17, N3.8), so the
+            // mix keeps deciding as the baseline's rules say.
             context: RequestContext {
-                today,
                 open_case_for_subject: c.case,
                 legal_obligation_recorded: c.obligation,
-                aggregate_only: false,
-                cross_region: false,
-                configured_operator: false,
+                obligation_kind: c
+                    .obligation
+                    .then_some(steward_domain::ObligationKind::DataSubjectRequest),
+                grant_for_subject: true,
+                ..RequestContext::new(today)
             },
         })
         .collect();

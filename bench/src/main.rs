@@ -20,6 +20,7 @@
 mod audit;
 mod data;
 mod decide;
+mod disclose;
 mod machine;
 mod memory;
 mod report;
@@ -51,6 +52,8 @@ sections:
   verify   6. audit verify over 1,000,000 entries
   memory   8. peak memory (VmHWM of a child process) of exporting one subject
            with 1,000,000 records, streaming vs the old in-memory export
+  disclose 9. a disclosure (decision, ledger row, audit entry) vs a gated
+           read of the same 100 records
 
   --quick        sizes / 100 (CI smoke test, under a minute; memory: 20,000 records)
   --write FILE   also write the Markdown report to FILE (a run of some
@@ -63,7 +66,9 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-    const ALL: [&str; 6] = ["ingest", "seal", "decide", "append", "verify", "memory"];
+    const ALL: [&str; 7] = [
+        "ingest", "seal", "decide", "append", "verify", "memory", "disclose",
+    ];
     let mut sections: Vec<&'static str> = Vec::new();
     let mut quick = false;
     let mut write = None;
@@ -213,6 +218,11 @@ fn run_sections(args: &Args) -> Vec<Section> {
                 audit::append(args.quick)
             })),
             "verify" => sections.push(guarded(6, "audit verify", || audit::verify(args.quick))),
+            "disclose" => sections.push(guarded(
+                9,
+                "Disclosure vs gated read of the same records",
+                || disclose::disclose(args.quick),
+            )),
             "memory" => sections.push(guarded(
                 8,
                 "Export of one subject's 1,000,000 records: peak memory",

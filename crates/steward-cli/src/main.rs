@@ -33,7 +33,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use steward_core::{Config, CoreError, OpenOptions, Steward};
 
-use commands::{intake, requests, retention};
+use commands::{identity, intake, requests, retention};
 
 #[derive(Parser)]
 #[command(
@@ -120,6 +120,10 @@ enum Command {
     /// Retention (N8.8): `retention sweep [--dry-run]` deletes what has expired.
     #[command(subcommand)]
     Retention(retention::RetentionCmd),
+    /// Identity tools for privacy staff (issue 15): `identity merge`,
+    /// `identity confusables`, `identity orphans`.
+    #[command(subcommand)]
+    Identity(identity::IdentityCmd),
     /// List data subjects with record counts per category.
     Subjects {
         /// Print JSON.
@@ -169,6 +173,10 @@ enum Command {
     /// Cross-border transfers (N4.4): mechanisms on record and the register.
     #[command(subcommand)]
     Transfers(TransfersCmd),
+    /// Disclosures through the gate, the APPI provision record, recipients,
+    /// consents and third-party app grants (N6.2-N6.7, N8.4, N8.9).
+    #[command(subcommand)]
+    Disclosures(commands::disclosures::DisclosuresCmd),
     /// Copy a region's store to another (e.g. SQLite to PostgreSQL): rows
     /// sealed as they are, the audit log byte for byte. Then checks, with a
     /// configuration naming the target, that every record opens and the log
@@ -320,6 +328,11 @@ struct IngestArgs {
     /// Home region of new subjects (N4.1); default: the first region.
     #[arg(long)]
     region: Option<String>,
+    /// The organisation the records are of: usernames and device ids are
+    /// found in its namespace (issue 15); default: the principal's
+    /// one organisation, else the deployment's own namespace.
+    #[arg(long)]
+    organisation: Option<String>,
     /// The file, or - for standard input.
     file: String,
 }
@@ -344,6 +357,9 @@ struct ReadArgs {
     /// Legal obligation id (N3.7).
     #[arg(long)]
     obligation: Option<String>,
+    /// Need-to-know grant id (N5.5, N3.8).
+    #[arg(long)]
+    grant: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -410,6 +426,9 @@ enum CasesCmd {
         /// Subject identifier.
         #[arg(long)]
         subject: String,
+        /// technical, account (default) or billing (N3.5, N3.8).
+        #[arg(long, default_value = "account")]
+        kind: String,
     },
     /// Close a support case.
     Close {
@@ -438,6 +457,10 @@ enum ObligationsCmd {
         /// A principal who may cite it (repeatable).
         #[arg(long = "cited-by")]
         cited_by: Vec<String>,
+        /// A category it covers (repeatable; none: every category, one
+        /// named per read; N3.7).
+        #[arg(long = "category")]
+        categories: Vec<String>,
     },
 }
 
@@ -654,11 +677,13 @@ fn run(cli: Cli) -> Result<ExitCode, CoreError> {
         Command::Cases(c) => commands::cases::cases(&st, &operator, c),
         Command::Obligations(c) => commands::cases::obligations(&st, &operator, c),
         Command::Keys(c) => commands::keys::run(&st, &operator, c),
+        Command::Identity(c) => identity::run(&st, &operator, c),
         Command::Tokens(c) => commands::tokens::run(&st, &operator, c),
         Command::Audit(c) => commands::audit::run(&st, c),
         Command::VerifyRecords => commands::store::verify_records(&st, &operator),
         Command::Migrate => commands::store::migrate(&st),
         Command::Transfers(c) => commands::transfers::run(&st, &operator, c),
+        Command::Disclosures(c) => commands::disclosures::run(&st, &operator, c),
         Command::Intake(c) => intake::run(&st, c),
         Command::Requests(c) => requests::run(&st, &operator, c),
         Command::Incidents(c) => commands::incidents::run(&st, &operator, c),

@@ -251,8 +251,11 @@ fn held_records_are_announced_and_reached_for_comply_issue18_6_n3_7() {
         &[
             "obligations",
             "record",
+            // The operator is privacy staff: it records data subject
+            // requests, and a comply read names its category (issue 17
+            // items 2, 3).
             "--kind",
-            "legal_request",
+            "data_subject_request",
             "--reference",
             "court-1",
         ],
@@ -268,6 +271,8 @@ fn held_records_are_announced_and_reached_for_comply_issue18_6_n3_7() {
             "comply",
             "--obligation",
             &ob,
+            "--category",
+            "billing",
             "--subject",
             &sub,
         ],

@@ -533,6 +533,9 @@ fn swapped_ciphertexts_do_not_open_n5_2() {
             "comply",
             "--obligation",
             ob,
+            // A comply read names its category (issue 17 item 3).
+            "--category",
+            "usage",
             "--subject",
             "alice",
         ],

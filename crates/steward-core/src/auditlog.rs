@@ -138,15 +138,29 @@ impl Steward {
         self.data_dir.join("witness").join(format!("{name}.json"))
     }
 
-    fn read_cosigned(&self, region: usize) -> CosignedFile {
-        std::fs::read_to_string(self.cosigned_path(region))
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .unwrap_or_default()
+    /// The stored cosignatures of region `region`: none when the file does
+    /// not exist yet; an error naming the file when it cannot be read or
+    /// does not parse (issue 12: never read as "none", which would forget
+    /// the witnesses' sizes and let a rewrite through).
+    fn read_cosigned(&self, region: usize) -> Result<CosignedFile, String> {
+        let path = self.cosigned_path(region);
+        match std::fs::read_to_string(&path) {
+            Ok(t) => serde_json::from_str(&t).map_err(|e| {
+                format!(
+                    "the witness cosignatures file {} does not parse ({e}): restore it from a backup",
+                    path.display()
+                )
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(CosignedFile::default()),
+            Err(e) => Err(format!(
+                "the witness cosignatures file {} cannot be read: {e}",
+                path.display()
+            )),
+        }
     }
 
     fn save_cosigned(&self, region: usize, witness: &str, note: String) -> Result<(), CoreError> {
-        let mut all = self.read_cosigned(region);
+        let mut all = self.read_cosigned(region).map_err(CoreError::Config)?;
         let notes = all.entry(witness.to_owned()).or_default();
         notes.push(note);
         let excess = notes.len().saturating_sub(KEEP_NOTES);
@@ -221,7 +235,13 @@ impl Steward {
         let Ok(witnesses) = witness_keys(&self.config.audit) else {
             return Vec::new();
         };
-        let file = self.read_cosigned(r);
+        let file = match self.read_cosigned(r) {
+            Ok(f) => f,
+            Err(e) => {
+                bad.push(e);
+                return Vec::new();
+            }
+        };
         let mut out = Vec::new();
         for (_, wkey) in &witnesses {
             for note in file.get(wkey.name()).map(Vec::as_slice).unwrap_or_default() {
@@ -392,7 +412,7 @@ impl Steward {
         note: &str,
     ) -> Result<(), Published> {
         let timeout = Duration::from_millis(self.config.audit.witness_timeout_ms.max(1));
-        let stored = self.read_cosigned(r);
+        let stored = self.read_cosigned(r).map_err(Published::Unreachable)?;
         let mut old = stored
             .get(wkey.name())
             .and_then(|v| v.last())

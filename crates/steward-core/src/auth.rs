@@ -156,10 +156,6 @@ impl AuthFailure {
     }
 }
 
-fn unix_now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
-}
-
 fn hash_hex(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
@@ -235,7 +231,7 @@ impl Steward {
             "stw_{id}_{}",
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret)
         );
-        let now = unix_now();
+        let now = self.clock.unix_seconds();
         let row = TokenRow {
             id: id.clone(),
             principal: principal.to_owned(),
@@ -344,7 +340,7 @@ impl Steward {
         if row.revoked {
             return Ok(Err(AuthFailure::Revoked));
         }
-        if unix_now() >= row.expires_at {
+        if self.clock.unix_seconds() >= row.expires_at {
             return Ok(Err(AuthFailure::Expired));
         }
         let principal = match self.principal(&row.principal) {

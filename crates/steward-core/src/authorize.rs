@@ -19,11 +19,11 @@
 use std::fmt;
 
 use steward_audit::{EntryDraft, Resource, ResourceKind, SubjectRef};
-use steward_domain::{Category, Principal, Purpose, SubjectId};
+use steward_domain::{CaseKind, Category, ObligationKind, Principal, Purpose, SubjectId};
 use steward_policy::{Action, Decision, DecisionRequest, RequestContext};
 use steward_store::ChangeSet;
 
-use crate::{CoreError, Steward, today};
+use crate::{CoreError, Steward};
 
 /// A management operation of the core, decided by the policy pack before it
 /// changes anything or reveals registry data (N5.5). Each maps to one Cedar
@@ -80,6 +80,23 @@ pub enum ManagementAction {
     EmailIntake,
     /// Search the audit log (N5.4, N5.1): itself decided and recorded.
     AuditSearch,
+    /// Register a recipient of Service Data (N6.2, N8.9).
+    RecipientAdd,
+    /// Grant a third-party app scopes in an organisation (N6.3).
+    AppGrant,
+    /// Revoke a third-party app's grant (N6.3).
+    AppGrantRevoke,
+    /// Set an organisation's app admin policy (N6.3).
+    AppPolicySet,
+    /// Read the disclosure ledger: the APPI provision record (N8.4).
+    DisclosureReport,
+    /// Grant a person need-to-know access to one subject (N5.5, N3.8).
+    GrantAdd,
+    /// Merge two subjects that are one person (N7.2; issue 15 item 4).
+    SubjectsMerge,
+    /// Read the identity reports: identifiers confusable with each other,
+    /// subjects without an identifier (N7.2; issue 15 items 1 and 3).
+    IdentityReport,
     /// Report a suspected incident, by API, CLI, email or a detector (N8.5, N5.1).
     IncidentReport,
     /// Assess and work incidents, and manage on-call schedules: the
@@ -90,7 +107,7 @@ pub enum ManagementAction {
 impl ManagementAction {
     /// Every management action, once. A core operation that changes state
     /// or reveals registry data is one of these.
-    pub const ALL: [ManagementAction; 26] = [
+    pub const ALL: [ManagementAction; 34] = [
         ManagementAction::PrincipalAdd,
         ManagementAction::PrincipalRevoke,
         ManagementAction::PrincipalChange,
@@ -115,6 +132,14 @@ impl ManagementAction {
         ManagementAction::DsrHandle,
         ManagementAction::EmailIntake,
         ManagementAction::AuditSearch,
+        ManagementAction::RecipientAdd,
+        ManagementAction::AppGrant,
+        ManagementAction::AppGrantRevoke,
+        ManagementAction::AppPolicySet,
+        ManagementAction::DisclosureReport,
+        ManagementAction::GrantAdd,
+        ManagementAction::SubjectsMerge,
+        ManagementAction::IdentityReport,
         ManagementAction::IncidentReport,
         ManagementAction::IncidentManage,
     ];
@@ -148,6 +173,14 @@ impl ManagementAction {
             M::DsrHandle => "dsr_handle",
             M::EmailIntake => "email_intake",
             M::AuditSearch => "audit_search",
+            M::RecipientAdd => "recipient_add",
+            M::AppGrant => "app_grant",
+            M::AppGrantRevoke => "app_grant_revoke",
+            M::AppPolicySet => "app_policy_set",
+            M::DisclosureReport => "disclosure_report",
+            M::GrantAdd => "grant_add",
+            M::SubjectsMerge => "subjects_merge",
+            M::IdentityReport => "identity_report",
             M::IncidentReport => "incident_report",
             M::IncidentManage => "incident_manage",
         }
@@ -157,17 +190,18 @@ impl ManagementAction {
     ///
     /// | operations | action | purpose | who (default pack) |
     /// |---|---|---|---|
-    /// | principals, tokens | `manage_principals` | protect | security staff, the configured operator (N5.5) |
+    /// | principals, tokens, need-to-know grants | `manage_principals` | protect | security staff, the configured operator (N5.5) |
     /// | partners, organisations, administrators, resellers, users | `manage_tenancy` | provide_services | security staff, the configured operator (N1.2) |
     /// | an organisation's settings and users | `manage_organisation` | provide_services | its administrators and resellers (N6.5a, N7.1), security staff, the configured operator |
-    /// | support cases | `manage_cases` | assist | support staff, the configured operator (N3.5) |
-    /// | legal obligations | `record_obligation` | comply | legal and privacy staff (N3.7); administrators for their organisation (N6.5d) |
+    /// | support cases | `manage_cases` | assist | support staff, the configured operator (N3.5); billing staff for billing cases (N3.8) |
+    /// | legal obligations | `record_obligation` | comply | legal staff for legal process, governmental requests and record keeping, privacy staff for data subject requests (N3.7); administrators for their organisation (N6.5d) |
     /// | keys | `keys_rotate` | protect | security staff, services, the configured operator (N5.2) |
-    /// | transfer mechanisms | `manage_transfers` | protect | legal and privacy staff (N4.4) |
+    /// | an organisation's third-party app grants and app policy | `manage_organisation` | provide_services | as above (N6.3) |
+    /// | transfer mechanisms, recipients | `manage_transfers` | protect | legal and privacy staff (N4.4, N8.9) |
     /// | retention sweep | `retention_sweep` | protect | privacy staff, services (N8.8) |
-    /// | data subject requests | `dsr_handle` | comply | privacy staff (N7.2, N7.4) |
+    /// | data subject requests; merging subjects, identity reports (issue 15) | `dsr_handle` | comply | privacy staff (N7.2, N7.4) |
     /// | email intake | `ingest` of communications | provide_services | services (N3.1) |
-    /// | audit search | `audit_read` | protect | privacy, security and incident-response staff (N5.4, N5.1) |
+    /// | audit search, the disclosure ledger | `audit_read` | protect | privacy, security and incident-response staff (N5.4, N5.1, N8.4) |
     /// | incident reports | `report_incident` | protect | staff and services (N8.5, N5.1) |
     /// | incidents and on-call | `manage_incidents` | protect | incident-response staff (N8.5) |
     pub fn policy_action(self) -> Action {
@@ -178,23 +212,27 @@ impl ManagementAction {
             | M::PrincipalChange
             | M::TokenIssue
             | M::TokenRevoke
-            | M::TokenList => Action::ManagePrincipals,
+            | M::TokenList
+            | M::GrantAdd => Action::ManagePrincipals,
             M::PartnerCreate
             | M::OrganisationCreate
             | M::OrgAdminAdd
             | M::ResellerAdd
             | M::UserCreate => Action::ManageTenancy,
-            M::OrganisationView | M::OrganisationUsers | M::OrganisationSettings => {
-                Action::ManageOrganisation
-            }
+            M::OrganisationView
+            | M::OrganisationUsers
+            | M::OrganisationSettings
+            | M::AppGrant
+            | M::AppGrantRevoke
+            | M::AppPolicySet => Action::ManageOrganisation,
             M::CaseOpen | M::CaseClose => Action::ManageCases,
             M::ObligationRecord => Action::RecordObligation,
             M::KeysRotate | M::KeysRetire => Action::KeysRotate,
-            M::TransferMechanismAdd => Action::ManageTransfers,
+            M::TransferMechanismAdd | M::RecipientAdd => Action::ManageTransfers,
             M::RetentionSweep => Action::RetentionSweep,
-            M::DsrHandle => Action::DsrHandle,
+            M::DsrHandle | M::SubjectsMerge | M::IdentityReport => Action::DsrHandle,
             M::EmailIntake => Action::Ingest,
-            M::AuditSearch => Action::AuditRead,
+            M::AuditSearch | M::DisclosureReport => Action::AuditRead,
             M::IncidentReport => Action::ReportIncident,
             M::IncidentManage => Action::ManageIncidents,
         }
@@ -224,7 +262,10 @@ impl ManagementAction {
     fn is_obligation_record(self) -> bool {
         matches!(
             self,
-            ManagementAction::ObligationRecord | ManagementAction::DsrHandle
+            ManagementAction::ObligationRecord
+                | ManagementAction::DsrHandle
+                | ManagementAction::SubjectsMerge
+                | ManagementAction::IdentityReport
         )
     }
 }
@@ -248,6 +289,13 @@ pub struct Target<'a> {
     pub organisation: Option<&'a str>,
     /// The subject concerned (opaque id), if any.
     pub subject: Option<SubjectId>,
+    /// The kind of the support case opened (N3.5, N3.8), for
+    /// [`ManagementAction::CaseOpen`]: the pack decides who opens which kind.
+    pub case_kind: Option<CaseKind>,
+    /// The kind of the legal obligation recorded (N3.7), for
+    /// [`ManagementAction::ObligationRecord`]: the pack decides who records
+    /// which kind (issue 17 item 2).
+    pub obligation_kind: Option<ObligationKind>,
 }
 
 impl<'a> Target<'a> {
@@ -257,7 +305,21 @@ impl<'a> Target<'a> {
             what,
             organisation: None,
             subject: None,
+            case_kind: None,
+            obligation_kind: None,
         }
+    }
+
+    /// The same target, opening a case of `kind`.
+    pub fn case_of_kind(mut self, kind: CaseKind) -> Self {
+        self.case_kind = Some(kind);
+        self
+    }
+
+    /// The same target, recording an obligation of `kind`.
+    pub fn obligation_of_kind(mut self, kind: ObligationKind) -> Self {
+        self.obligation_kind = Some(kind);
+        self
     }
 
     /// The same target, concerning organisation `org`.
@@ -384,9 +446,11 @@ impl Steward {
         action: ManagementAction,
         target: Target<'_>,
     ) -> Decision {
-        let mut context = RequestContext::new(today());
+        let mut context = RequestContext::new(self.clock.today());
         context.configured_operator = principal.name == self.config.operator;
         context.legal_obligation_recorded = action.is_obligation_record();
+        context.case_kind = target.case_kind;
+        context.obligation_kind = target.obligation_kind;
         let subject = target.subject.map(|s| s.to_string());
         self.policy.decide(&DecisionRequest {
             principal,

@@ -159,6 +159,11 @@ pub struct Config {
     /// (`[dsr]`, see [`DsrConfig`]).
     #[serde(default)]
     pub dsr: DsrConfig,
+    /// Identifiers: which kinds are tenant-scoped, whether ingest must name
+    /// an organisation (`[identity]`, issue 15 item 2; see
+    /// [`crate::IdentityConfig`]).
+    #[serde(default)]
+    pub identity: crate::IdentityConfig,
     /// Incidents and on-call (`[incidents]`, N8.5, N5.1): the schedule,
     /// the regulators' clocks, the route table, role rules, detectors.
     #[serde(default)]
@@ -196,6 +201,11 @@ pub struct Config {
     /// `sslmode=require` or stricter is refused at open unless this is
     /// `true`). Default `false`.
     pub allow_plaintext_store: bool,
+    /// Sharing (`[sharing]`, N6.6, N8.4): the subprocessor lead time and
+    /// how long disclosure ledger rows are kept. See
+    /// [`crate::sharing::SharingConfig`].
+    #[serde(default)]
+    pub sharing: crate::sharing::SharingConfig,
 }
 
 impl Default for Config {
@@ -226,8 +236,10 @@ impl Default for Config {
             retention,
             keyring_file: PathBuf::from("keys/keyring.json"),
             dsr: DsrConfig::default(),
+            identity: crate::IdentityConfig::default(),
             incidents: crate::incidents::IncidentsConfig::default(),
             retention_periods: crate::RetentionRules::default(),
+            sharing: crate::sharing::SharingConfig::default(),
             operator: "operator".into(),
             audit: AuditConfig::default(),
             ingest_batch: 10_000,
@@ -263,6 +275,7 @@ impl Config {
                     .map_err(|e| CoreError::Config(format!("{source}: region {}: {e}", r.name)))?;
             }
         }
+        cfg.identity.validate(source)?;
         for c in cfg.retention.keys() {
             c.parse::<steward_domain::Category>()
                 .map_err(|e| CoreError::Config(format!("{source}: retention: {e}")))?;

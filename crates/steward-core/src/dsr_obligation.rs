@@ -70,9 +70,11 @@ impl Steward {
             organisation: None,
             subjects: vec![subject.to_owned()],
             cited_by: vec![by.to_owned()],
+            categories: vec![],
         };
         Ok(self
             .record_obligation_for(by, "data_subject_request", reference, &scope)?
-            .id)
+            .id
+            .into())
     }
 }

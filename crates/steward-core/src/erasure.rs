@@ -137,11 +137,8 @@ impl Steward {
     ///
     /// Errors: [`CoreError::Denied`]; [`CoreError::Input`] when keys are
     /// still wrapped under a generation due for destruction.
-    pub fn rotate_keys_if_due(
-        &self,
-        principal: &str,
-        now: OffsetDateTime,
-    ) -> Result<ScheduleRun, CoreError> {
+    pub fn rotate_keys_if_due(&self, principal: &str) -> Result<ScheduleRun, CoreError> {
+        let now = self.clock.now();
         let (rotation, _) = self.key_schedule()?;
         let current = self.keyring.current_version();
         let created = |v: u32| -> Result<OffsetDateTime, CoreError> {

@@ -57,12 +57,6 @@ fn zip_err(path: &Path) -> impl Fn(zip::result::ZipError) -> CoreError + '_ {
     }
 }
 
-fn rfc3339_now() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
 /// Create a new file readable by its owner only (the export is Service Data
 /// in clear); refuses an existing file.
 fn create_private(path: &Path) -> Result<File, CoreError> {
@@ -583,7 +577,7 @@ impl Steward {
         // N8.1, N8.2, N8.10: controller, stated purposes and contact on every export.
         let manifest = json!({
             "subject": opened.subject.map(|s| s.to_string()),
-            "generated_at": rfc3339_now(),
+            "generated_at": self.clock.rfc3339(),
             "controller": {"entity": c.entity, "address": c.address, "representative": c.representative},
             "contact": c.contact_email,
             "purposes": Purpose::STATED.iter().map(|p| json!({"purpose": p.as_str(), "clause": p.clause(), "description": p.plain_words()})).collect::<Vec<_>>(),
@@ -595,6 +589,11 @@ impl Steward {
             // N4.4: the transfers of this subject's data out of the EEA, UK or Switzerland.
             "transfers": match opened.subject {
                 Some(s) => self.transfers_of(opened.region, s)?,
+                None => vec![],
+            },
+            // N6.2, N8.4: every disclosure of this subject's data.
+            "disclosures": match opened.subject {
+                Some(s) => self.disclosures_of(s)?,
                 None => vec![],
             },
             "policy_version": self.policy.version(),

@@ -53,7 +53,6 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use steward_audit::{Decision as AuditDecision, EntryDraft, Resource, ResourceKind, SubjectRef};
-use steward_crypto::blind_index;
 use steward_domain::{
     Category, Fields, IdentifierKind, Kind, NewRecord, Product, Purpose, RecordId, RequestType,
     SubjectId, SubjectIdentifier,
@@ -187,12 +186,6 @@ const OBJECTION_PURPOSES: &[(Purpose, &[&str])] = &[
         ],
     ),
 ];
-
-fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
 
 fn now_ms() -> i64 {
     i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(0)
@@ -342,7 +335,7 @@ impl Steward {
             )
             .map(|t| t.unix_timestamp())
             .unwrap_or(0);
-            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            let now = self.clock.unix_seconds();
             let Ok(m) = &parsed else {
                 return Ok(IntakeOutcome {
                     taken: false,
@@ -358,7 +351,7 @@ impl Steward {
             // Interrupted: take the row over (compare-and-set, so only one
             // later run resumes it), then finish it.
             let mut entry = entry;
-            entry.attempt_at = now_rfc3339();
+            entry.attempt_at = self.clock.rfc3339();
             let fresh =
                 serde_json::to_string(&entry).map_err(|e| CoreError::Input(e.to_string()))?;
             let cs = ChangeSet {
@@ -384,8 +377,8 @@ impl Steward {
             key: key.clone(),
             identity: identity.into(),
             state: IntakeState::Taking,
-            taken_at: now_rfc3339(),
-            attempt_at: now_rfc3339(),
+            taken_at: self.clock.rfc3339(),
+            attempt_at: self.clock.rfc3339(),
             by: by.into(),
             size: raw.len() as u64,
             attachments: 0,
@@ -572,7 +565,8 @@ impl Steward {
         let (_, decision) =
             self.decide_management(principal, ManagementAction::EmailIntake, Target::named(""))?;
 
-        let blind = blind_index(&self.blind_key, sender);
+        // Mail names no organisation: the deployment's namespace (issue 15).
+        let blind = self.blind_in(sender, None);
         let mut found = None;
         for r in 0..self.regions.len() {
             // The store guard goes before the index entry is checked.
@@ -584,7 +578,7 @@ impl Steward {
             }
         }
         let mut cs = ChangeSet::default();
-        let stored_at = self.stored_clock.now_ms();
+        let stored_at = self.clock.now_ms();
         let (home, key) = match found {
             Some((r, id)) => {
                 entry.sender_matched = self
@@ -733,7 +727,7 @@ impl Steward {
         match opened {
             Ok(r) => {
                 entry.state = IntakeState::Request;
-                entry.request = Some(r.id.clone());
+                entry.request = Some(r.id.to_string());
                 entry.unverified = r.subject.is_none();
             }
             Err(CoreError::Input(why)) => {

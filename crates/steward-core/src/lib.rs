@@ -12,14 +12,17 @@
 mod auditlog;
 mod auth;
 mod authorize;
+mod clock;
 pub mod config;
 pub mod dsr;
 mod dsr_obligation;
 mod erasure;
 mod export;
 mod gate;
+mod grants;
 mod held_notice;
 mod holds;
+mod identity;
 pub mod incidents;
 pub mod intake;
 pub mod oncall;
@@ -28,6 +31,7 @@ mod outbox;
 mod probe;
 mod rows;
 mod services;
+pub mod sharing;
 mod tenancy;
 mod transfers;
 mod vault;
@@ -49,13 +53,17 @@ pub use auth::{
     TokenInfo, argon2_runs_on_this_thread, hash_password, scope_allows, verify_password,
 };
 pub use authorize::{Authorized, ManagementAction, Target};
+pub use clock::Clock;
 pub use config::{Config, WitnessConfig};
 pub use dsr::{
     Channel, CodeMessage, CodeSender, DsrConfig, Jurisdiction, NewRequestDetails, OutboxSender,
     Request, RequestFilter, RequestResult,
 };
 pub use erasure::{ErasureGuarantee, ScheduleRun};
-pub use gate::{AccessRequest, Denied, Opened, OpenedRecord};
+pub use gate::{
+    AccessRequest, Denied, Disclosed, DisclosureAsk, DisclosureRequest, Opened, OpenedRecord,
+};
+pub use grants::{GrantRequest, MAX_GRANT_DAYS, NeedToKnowGrant};
 pub use held_notice::HeldNotice;
 pub use holds::{
     Period, PeriodUnit, RegionSweep, RetainedRecords, RetentionRule, RetentionRules, SweepReport,
@@ -64,6 +72,9 @@ pub use incidents::{
     Assessment, AssessmentInput, DueItem, Incident, IncidentsConfig, NewReport, ReportDraft,
     TaskInput,
 };
+pub use identity::IdentityConfig;
+pub use identity::merge::MergeReceipt;
+pub use identity::report::ConfusableGroup;
 pub use intake::{IntakeEntry, IntakeOutcome, IntakeState};
 pub use oncall::{OutboxPager, Page, Pager, Schedule, Shift};
 pub use services::{AuditFilter, LegalObligation, ObligationScope, SupportCase, VerifyOutcome};
@@ -142,8 +153,8 @@ pub struct Steward {
     /// how many threads are at each):
     /// [`Steward::resume_in_progress`] never marks those interrupted.
     executing: Mutex<std::collections::HashMap<String, u32>>,
-    /// Stamps records' stored time.
-    stored_clock: StoredClock,
+    /// The services' "now" (deadlines, decision dates, stored times).
+    clock: Clock,
     /// Pages the on-call (N8.5); `None`: the outbox ([`oncall::OutboxPager`]).
     pager: std::sync::RwLock<Option<Arc<dyn oncall::Pager>>>,
 }
@@ -163,45 +174,8 @@ pub struct OpenOptions {
     pub policy_dir: Option<PathBuf>,
     /// How long to wait for a locked database (ms); default 5000.
     pub busy_timeout_ms: Option<u64>,
-    /// The clock that stamps records' stored time; default: the system clock.
-    pub stored_clock: StoredClock,
-}
-
-/// The clock that stamps a record's stored time (ms since the Unix epoch),
-/// from which retention counts (N8.8). Default: the system clock. A manual
-/// setting (tests, a replay of historical data) stamps the instant set until
-/// it is cleared; clones share it. The stored time is bound into each
-/// record's AAD (issue 13 item 6): it cannot be changed once sealed.
-#[derive(Debug, Clone)]
-pub struct StoredClock(Arc<std::sync::atomic::AtomicI64>);
-
-impl Default for StoredClock {
-    fn default() -> Self {
-        StoredClock(Arc::new(std::sync::atomic::AtomicI64::new(i64::MIN)))
-    }
-}
-
-impl StoredClock {
-    /// Stamp `ms` (since the Unix epoch) from now on.
-    pub fn set(&self, ms: i64) {
-        self.0.store(ms, std::sync::atomic::Ordering::SeqCst);
-    }
-
-    /// Back to the system clock.
-    pub fn clear(&self) {
-        self.set(i64::MIN);
-    }
-
-    /// The stored time to stamp now.
-    pub(crate) fn now_ms(&self) -> i64 {
-        match self.0.load(std::sync::atomic::Ordering::SeqCst) {
-            i64::MIN => {
-                i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
-                    .unwrap_or(0)
-            }
-            ms => ms,
-        }
-    }
+    /// The clock of every "now" in the services ([`Clock`]); default: the system clock.
+    pub clock: Clock,
 }
 
 /// Copy the store at `from` into the empty store at `to` (e.g. a region's
@@ -335,10 +309,6 @@ fn private_data_dir(dir: &Path) -> Result<(), CoreError> {
     Ok(())
 }
 
-fn today() -> time::Date {
-    time::OffsetDateTime::now_utc().date()
-}
-
 impl Steward {
     /// Open Steward on `data_dir` with `config`: create the keyring (0600) and
     /// the store on first run, apply migrations, load and validate the policy
@@ -400,7 +370,7 @@ impl Steward {
             verifier_key,
             verifier_pinned,
             executing: Mutex::new(Default::default()),
-            stored_clock: opts.stored_clock.clone(),
+            clock: opts.clock.clone(),
             pager: std::sync::RwLock::new(None),
         };
         if keyring_is_new {
@@ -423,6 +393,8 @@ impl Steward {
             }
         }
         steward.bootstrap_principals()?;
+        // Issue 15: existing blind-index entries normalised and tenant-scoped.
+        steward.migrate_identifier_index()?;
         Ok(steward)
     }
 
@@ -433,7 +405,7 @@ impl Steward {
             Ok(self.store()?.principal(name)?.is_none())
         };
         if missing(&operator)? {
-            let t = today();
+            let t = self.clock.today();
             let p = Principal {
                 name: operator.clone(),
                 kind: PrincipalKind::Employee,

@@ -4,7 +4,9 @@
 use serde::{Deserialize, Serialize};
 use steward_audit::{Resource, ResourceKind};
 use steward_audit::{VerifyFailure, VerifyReport};
-use steward_domain::{Principal, PrincipalKind, SubjectId};
+use steward_domain::{
+    CaseId, CaseKind, Category, ObligationId, ObligationKind, Principal, PrincipalKind, SubjectId,
+};
 use steward_store::{ChangeSet, RegistryTable};
 
 use crate::authorize::{ManagementAction, Target};
@@ -35,21 +37,26 @@ fn not_a_tenancy_kind(kind: PrincipalKind) -> Result<(), CoreError> {
 /// An open or closed support case about a subject (N3.5).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SupportCase {
-    /// Case id.
-    pub id: String,
+    /// Case id (`case-` and 16 hex digits).
+    pub id: CaseId,
     /// The subject (opaque id).
     pub subject: String,
     /// `open` or `closed`.
     pub status: String,
     /// Who opened it.
     pub opened_by: String,
+    /// What it is about (N3.5, N3.8): a technical case reaches usage and
+    /// configuration, a billing case is a billing interaction. Cases
+    /// recorded before kinds existed are `account`.
+    #[serde(default)]
+    pub kind: CaseKind,
 }
 
 /// A recorded legal obligation (N3.7, N6.5d).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LegalObligation {
-    /// Id.
-    pub id: String,
+    /// Id (`obligation-` and 16 hex digits).
+    pub id: ObligationId,
     /// `legal_request`, `government_request`, `record_keeping` or `data_subject_request`.
     pub kind: String,
     /// External reference (docket number, statute).
@@ -70,6 +77,12 @@ pub struct LegalObligation {
     /// obligations, executed by whichever privacy-team member approves).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cited_by: Vec<String>,
+    /// The categories (N2) it covers (issue 17 item 3): a `comply` read
+    /// citing it names one of them. Empty: every category, each named in
+    /// its read; only a data subject request's export, rectification or
+    /// erasure reaches the whole subject at once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<Category>,
 }
 
 impl LegalObligation {
@@ -79,14 +92,21 @@ impl LegalObligation {
     /// the pack lets handle requests.
     pub(crate) fn of_request(request: &str, by: &str, subject: &str) -> Self {
         LegalObligation {
-            id: format!("obligation-{}", &crate::gate::new_request_id()[4..]),
+            id: ObligationId::from_random(crate::gate::random_id_bits()),
             kind: "data_subject_request".into(),
             reference: request.to_owned(),
             recorded_by: by.to_owned(),
             organisation: None,
             subjects: vec![subject.to_owned()],
             cited_by: vec![],
+            categories: vec![],
         }
+    }
+
+    /// Its kind, when it is one of N3.7's (rows are validated when
+    /// recorded; an unknown kind counts as none).
+    pub fn kind(&self) -> Option<ObligationKind> {
+        self.kind.parse().ok()
     }
 }
 
@@ -106,6 +126,9 @@ pub struct ObligationScope {
     /// recorder is an administrator or reseller (N6.5d); anyone the policy
     /// pack lets act for `comply` when the recorder is staff (N3.7).
     pub cited_by: Vec<String>,
+    /// The categories (N2) it covers; empty: every category, one named per
+    /// read (issue 17 item 3).
+    pub categories: Vec<Category>,
 }
 
 /// The outcome of `audit verify`.
@@ -297,31 +320,50 @@ impl Steward {
     /// Errors: [`CoreError::Denied`]; [`CoreError::Input`] when the
     /// identifier matches no subject.
     pub fn open_case(&self, by: &str, subject: &str) -> Result<SupportCase, CoreError> {
+        self.open_case_of_kind(by, subject, CaseKind::Account)
+    }
+
+    /// Open a support case of `kind` about a subject (N3.5, N3.8): a
+    /// `technical` case lets support staff read usage and configuration, a
+    /// `billing` case (a billing interaction) lets billing staff read the
+    /// subject's billing and account. Decided by the pack first
+    /// ([`ManagementAction::CaseOpen`] with the kind: support staff open
+    /// any kind, billing staff billing cases), audited.
+    ///
+    /// Errors: as [`Steward::open_case`].
+    pub fn open_case_of_kind(
+        &self,
+        by: &str,
+        subject: &str,
+        kind: CaseKind,
+    ) -> Result<SupportCase, CoreError> {
         self.authorize_management(
             by,
             ManagementAction::CaseOpen,
-            Target::named("support_cases"),
+            Target::named("support_cases").case_of_kind(kind),
         )?;
         let (located, _) = self.resolve(subject)?;
         let id = located
             .map(|l| l.id)
             .ok_or_else(|| CoreError::Input("--subject matches no data subject".into()))?;
         let case = SupportCase {
-            id: format!("case-{}", &crate::gate::new_request_id()[4..]),
+            id: CaseId::from_random(crate::gate::random_id_bits()),
             subject: id.to_string(),
             status: "open".into(),
             opened_by: by.into(),
+            kind,
         };
         let mut e = system_entry("case_open", &case.id, "", self.policy.version());
         e.principal = token(by);
         e.clause_ids = vec![token("N3.5")];
         e.resource = Resource::new(ResourceKind::Subject)
             .id(token(&case.id))
+            .id(token(&format!("case_kind:{kind}")))
             .subject(steward_audit::SubjectRef::new(id.0 as u64));
         self.store()?.commit(ChangeSet {
             registry: vec![(
                 RegistryTable::SupportCases,
-                case.id.clone(),
+                case.id.to_string(),
                 row_json(&case)?,
             )],
             audit: vec![e],
@@ -331,9 +373,19 @@ impl Steward {
     }
 
     /// Close a support case: reads citing it are denied from then on.
-    /// Decided like [`Steward::open_case`] ([`ManagementAction::CaseClose`]).
+    /// Decided like [`Steward::open_case_of_kind`], with the case's kind
+    /// ([`ManagementAction::CaseClose`]).
     pub fn close_case(&self, by: &str, case_id: &str) -> Result<(), CoreError> {
-        self.authorize_management(by, ManagementAction::CaseClose, Target::named(case_id))?;
+        // Decided with the case's kind when it exists (billing staff close
+        // billing cases, N3.8); an unknown case is decided as of no kind.
+        let kind = self
+            .store()?
+            .registry_get(RegistryTable::SupportCases, case_id)?
+            .and_then(|b| parse_row::<SupportCase>(RegistryTable::SupportCases, case_id, &b).ok())
+            .map(|c| c.kind);
+        let mut target = Target::named(case_id);
+        target.case_kind = kind;
+        self.authorize_management(by, ManagementAction::CaseClose, target)?;
         let body = self
             .store()?
             .registry_get(RegistryTable::SupportCases, case_id)?
@@ -346,7 +398,7 @@ impl Steward {
         self.store()?.commit(ChangeSet {
             registry: vec![(
                 RegistryTable::SupportCases,
-                case.id.clone(),
+                case.id.to_string(),
                 row_json(&case)?,
             )],
             audit: vec![e],
@@ -392,19 +444,12 @@ impl Steward {
         reference: &str,
         scope: &ObligationScope,
     ) -> Result<LegalObligation, CoreError> {
-        if ![
-            "legal_request",
-            "government_request",
-            "record_keeping",
-            "data_subject_request",
-        ]
-        .contains(&kind)
-        {
+        let Ok(parsed_kind) = kind.parse::<ObligationKind>() else {
             return Err(CoreError::Input(format!(
                 "obligation kind `{}`: expected legal_request, government_request, record_keeping or data_subject_request",
                 kind.chars().take(64).collect::<String>()
             )));
-        }
+        };
         if reference.is_empty() || reference.chars().count() > 200 {
             return Err(CoreError::Input("reference: 1 to 200 characters".into()));
         }
@@ -413,7 +458,8 @@ impl Steward {
         let organisation = scope.organisation.clone().or_else(|| {
             (recorder.organisations.len() == 1).then(|| recorder.organisations[0].clone())
         });
-        let mut target = Target::named("legal_obligations");
+        // Issue 17 item 2: the pack decides who records which kind.
+        let mut target = Target::named("legal_obligations").obligation_of_kind(parsed_kind);
         if let Some(o) = &organisation {
             target = target.in_organisation(o);
         }
@@ -455,13 +501,19 @@ impl Steward {
             }
         }
         let ob = LegalObligation {
-            id: format!("obligation-{}", &crate::gate::new_request_id()[4..]),
+            id: ObligationId::from_random(crate::gate::random_id_bits()),
             kind: kind.into(),
             reference: reference.into(),
             recorded_by: by.into(),
             organisation,
             subjects,
             cited_by,
+            categories: {
+                let mut c = scope.categories.clone();
+                c.sort();
+                c.dedup();
+                c
+            },
         };
         let mut e = system_entry("obligation_record", &ob.id, "", self.policy.version());
         e.principal = token(by);
@@ -472,7 +524,7 @@ impl Steward {
         self.store()?.commit(ChangeSet {
             registry: vec![(
                 RegistryTable::LegalObligations,
-                ob.id.clone(),
+                ob.id.to_string(),
                 to_json(&ob)?,
             )],
             audit: vec![e],
@@ -481,10 +533,11 @@ impl Steward {
         Ok(ob)
     }
 
-    /// Whether legal obligation `id` counts as recorded for a request by
+    /// Legal obligation `id` when it counts as recorded for a request by
     /// `principal` about `subject` (N3.7): it exists, `principal` may cite
     /// it, and it concerns the subject (named, or of its organisation). A
     /// scoped obligation never applies to a request about no known subject.
+    /// Its kind and categories then go to the pack (issue 17 items 2, 3).
     ///
     /// Errors: [`CoreError::Store`] for a corrupt row (named).
     pub(crate) fn obligation_applies(
@@ -492,12 +545,12 @@ impl Steward {
         id: &str,
         principal: &str,
         subject: Option<SubjectId>,
-    ) -> Result<bool, CoreError> {
+    ) -> Result<Option<LegalObligation>, CoreError> {
         let Some(body) = self
             .store()?
             .registry_get(RegistryTable::LegalObligations, id)?
         else {
-            return Ok(false);
+            return Ok(None);
         };
         let ob: LegalObligation = serde_json::from_str(&body).map_err(|e| {
             CoreError::Store(steward_store::StoreError::Corrupt(format!(
@@ -505,22 +558,22 @@ impl Steward {
             )))
         })?;
         if !ob.cited_by.is_empty() && !ob.cited_by.iter().any(|p| p == principal) {
-            return Ok(false);
+            return Ok(None);
         }
         if !ob.subjects.is_empty()
             && !subject.is_some_and(|s| ob.subjects.iter().any(|x| *x == s.to_string()))
         {
-            return Ok(false);
+            return Ok(None);
         }
         if let Some(org) = &ob.organisation {
             let Some(s) = subject else {
-                return Ok(false);
+                return Ok(None);
             };
             if self.organisation_of_subject(s)?.as_deref() != Some(org.as_str()) {
-                return Ok(false);
+                return Ok(None);
             }
         }
-        Ok(true)
+        Ok(Some(ob))
     }
 
     /// Erasure receipts stored so far (N8.8).
@@ -645,12 +698,18 @@ impl Steward {
             }
         }
         let mut out = Vec::new();
+        // An entry that does not decode is corruption of the log: the search
+        // stops and says where, rather than answer from the rest (issue 12).
+        let mut undecodable: Option<(usize, u64)> = None;
         for region in 0..self.regions.len() {
             self.rstore(region)?.audit_scan(0, u64::MAX, &mut |row| {
-                let Ok(e) = steward_audit::AuditEntry::decode(&row.entry) else {
-                    return true;
+                let (Ok(e), Ok(v)) = (
+                    steward_audit::AuditEntry::decode(&row.entry),
+                    serde_json::from_slice::<serde_json::Value>(&row.entry),
+                ) else {
+                    undecodable = Some((region, row.index));
+                    return false;
                 };
-                let v: serde_json::Value = serde_json::from_slice(&row.entry).unwrap_or_default();
                 let ok = filter
                     .principal
                     .as_ref()
@@ -689,6 +748,12 @@ impl Steward {
                 }
                 true
             })?;
+            if let Some((r, index)) = undecodable {
+                return Err(CoreError::Integrity {
+                    record: format!("audit entry {index} of region {}", self.regions[r].config.name),
+                    reason: "it does not decode as an audit entry: the log is damaged; run `steward audit verify` and restore the store from a backup".into(),
+                });
+            }
         }
         Ok(out)
     }

@@ -2,21 +2,21 @@
 //! erasure by crypto-shredding (N8.8), subject listing and lookup.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use rand::RngCore;
 use serde::Serialize;
 use steward_audit::{Decision as AuditDecision, EntryDraft, Resource, ResourceKind, SubjectRef};
-use steward_crypto::blind_index;
 use steward_domain::{Category, NewRecord, Purpose, RecordId, SubjectId};
 use steward_policy::{Action, DecisionRequest, RequestContext};
 use steward_store::{ChangeSet, RecordRow, RegistryTable};
 
 use crate::authorize::{ManagementAction, Target};
-use crate::gate::{AccessRequest, SealingKey, new_request_id, now_ts, record_ref, token};
+use crate::gate::{AccessRequest, new_request_id, now_ts, record_ref, token};
+use crate::identity::resolve::BatchResolver;
 use crate::rows::row_json;
-use crate::{CoreError, Steward, today};
+use crate::{CoreError, Steward};
 
 /// What an ingest stored.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -103,11 +103,6 @@ fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-fn rfc3339_now() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
 
 /// Record ids: ms timestamp in the high bits, 21 low bits from a counter that
 /// starts at a random point: unique and increasing within a process.
@@ -157,6 +152,7 @@ impl Steward {
             clause_ids: vec![],
             reason: String::new(),
             basis: steward_policy::DecisionBasis::Permit,
+            justification: None,
         };
         for c in categories {
             let one = self.policy.decide(&DecisionRequest {
@@ -166,7 +162,7 @@ impl Steward {
                 category: Some(*c),
                 organisation: None,
                 purpose: Some(Purpose::ProvideServices),
-                context: RequestContext::new(today()),
+                context: RequestContext::new(self.clock.today()),
             });
             if !one.allowed {
                 d = one;
@@ -195,45 +191,6 @@ impl Steward {
             return Err(self.record_denial(d, entry));
         }
         Ok(entry)
-    }
-
-    /// The identifier rows of the secondary identifiers record `rec` names
-    /// (an account's email, a billing contact's address), sealed under the
-    /// subject's key `sk`, so that they find the same subject (N7.2: a
-    /// request by any of them reaches all of the subject's data). IP
-    /// addresses stay pseudonymous subjects of their own. `indexed` holds
-    /// the identifiers already indexed in this ingest.
-    fn secondary_identifiers(
-        &self,
-        rec: &NewRecord,
-        sk: &SealingKey,
-        indexed: &mut std::collections::HashSet<steward_domain::SubjectIdentifier>,
-    ) -> Vec<steward_store::IdentifierRow> {
-        let mut out = Vec::new();
-        for spec in rec.kind().fields() {
-            let Some(ik) = spec.identifier else { continue };
-            if ik == steward_domain::IdentifierKind::Ip {
-                continue;
-            }
-            let Some(serde_json::Value::String(v)) = rec.fields().get(spec.name) else {
-                continue;
-            };
-            if v.is_empty() || v == "-" {
-                continue;
-            }
-            if ik == rec.subject().kind() && v == rec.subject().value() {
-                continue;
-            }
-            let Ok(secondary) = steward_domain::SubjectIdentifier::new(ik, v) else {
-                continue;
-            };
-            if secondary == *rec.subject() || !indexed.insert(secondary.clone()) {
-                continue;
-            }
-            let blind = blind_index(&self.blind_key, &secondary);
-            out.push(sk.identifier_row(blind, ik, secondary.value()));
-        }
-        out
     }
 
     /// Store records as `principal` (an internal service; the CLI uses
@@ -283,6 +240,8 @@ impl Steward {
     /// to that subject's home region, whatever `region` says: a subject's
     /// records, keys and audit entries are written only to their region's
     /// store (N4.1). A batch that spans regions commits once per region.
+    /// The organisation is the principal's, if it acts for exactly one
+    /// ([`Steward::ingest_for`]).
     pub fn ingest_in(
         &self,
         principal: &str,
@@ -290,122 +249,51 @@ impl Steward {
         records: Vec<NewRecord>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<IngestSummary, CoreError> {
+        self.ingest_for(principal, region, None, records, progress)
+    }
+
+    /// [`Steward::ingest_in`] for the records of organisation
+    /// `organisation` (N1.2; issue 15 item 2): tenant-scoped identifiers
+    /// (usernames, device ids, by configuration others) are found and
+    /// indexed in that organisation's namespace, so another organisation's
+    /// user of the same name is another subject. `None`: the ingesting
+    /// principal's organisation if it acts for exactly one, else the
+    /// deployment's own namespace (refused when `[identity]
+    /// require_tenant` is set). Each record resolves against the store and
+    /// the identifiers pending in its batch; a batch whose new identifier
+    /// another writer indexed first is resolved again and retried (item
+    /// 3); subjects a record shows to be one person are merged (item 4).
+    ///
+    /// Errors: [`CoreError::Input`] for an organisation that does not exist
+    /// or that the principal does not act for; as [`Steward::ingest`].
+    pub fn ingest_for(
+        &self,
+        principal: &str,
+        region: Option<&str>,
+        organisation: Option<&str>,
+        records: Vec<NewRecord>,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<IngestSummary, CoreError> {
         let start = Instant::now();
         let new_home = self.ingest_home(region, &records)?;
+        let tenant = self.ingest_tenant(&self.principal(principal)?, organisation)?;
+        self.check_tenant_given(tenant.as_deref(), &records)?;
         let mut summary = IngestSummary::default();
-        let mut cache: HashMap<steward_domain::SubjectIdentifier, (usize, SealingKey)> =
-            HashMap::new();
+        let mut resolver = BatchResolver::new(self, tenant, new_home, self.clock.now_ms());
         let mut ids = IdGen::new();
-        let mut indexed: std::collections::HashSet<steward_domain::SubjectIdentifier> =
-            Default::default();
-        let batch_size = self.config.ingest_batch;
-        let mut iter = records.into_iter().peekable();
-        while iter.peek().is_some() {
-            let batch: Vec<NewRecord> = iter.by_ref().take(batch_size).collect();
+        let batch_size = self.config.ingest_batch.max(1);
+        for batch in records.chunks(batch_size) {
             let categories = batch.iter().map(|r| r.kind().category()).collect();
             let allow = self.decide_ingest(principal, &categories)?;
-            let mut sets: Vec<ChangeSet> = (0..self.regions.len())
-                .map(|_| ChangeSet::default())
-                .collect();
-            sets[new_home].records.reserve(batch.len());
-            let mut new_in_batch: Vec<steward_domain::SubjectIdentifier> = Vec::new();
-            let mut by_cat = [0u64; 5];
-            let stored_at = self.stored_clock.now_ms();
-            for rec in batch {
-                let (home, sk) = match cache.get(rec.subject()) {
-                    Some((home, sk)) => (*home, sk.clone()),
-                    None => {
-                        let blind = blind_index(&self.blind_key, rec.subject());
-                        let mut found = None;
-                        for r in 0..self.regions.len() {
-                            // The store guard goes before the index entry is checked.
-                            let hit = self.rstore(r)?.subject_by_blind(&blind)?;
-                            if let Some(id) = hit {
-                                // Issue 13 item 6: never append to a subject a tampered entry names.
-                                self.check_index_entry(r, id, &blind, rec.subject())?;
-                                found = Some((r, id));
-                                break;
-                            }
-                        }
-                        let (home, sk) = match found {
-                            Some((home, id)) => match self.sealing_key(home, id)? {
-                                Some(sk) => (home, sk),
-                                None => {
-                                    return Err(CoreError::Integrity {
-                                        record: id.to_string(),
-                                        reason: "subject has an index entry but no data key".into(),
-                                    });
-                                }
-                            },
-                            None => {
-                                let sk = self.mint_subject(
-                                    &mut sets[new_home],
-                                    new_home,
-                                    rec.subject(),
-                                    blind,
-                                    stored_at,
-                                )?;
-                                new_in_batch.push(rec.subject().clone());
-                                summary.new_subjects += 1;
-                                (new_home, sk)
-                            }
-                        };
-                        cache.insert(rec.subject().clone(), (home, sk.clone()));
-                        (home, sk)
+            let mut attempt = 0;
+            loop {
+                match self.ingest_batch(batch, &allow, &mut resolver, &mut ids, &mut summary) {
+                    Err(BatchError::Clash) if attempt < 3 => attempt += 1,
+                    Err(BatchError::Clash) => {
+                        return Err(CoreError::Store(steward_store::StoreError::IdentifierClash));
                     }
-                };
-                let rows = self.secondary_identifiers(&rec, &sk, &mut indexed);
-                sets[home].identifiers.extend(rows);
-                let id = ids.next();
-                let category = rec.kind().category();
-                let plain = serde_json::to_vec(&RecordBody {
-                    fields: rec.fields(),
-                    occurred_at: rec.occurred_at(),
-                })
-                .unwrap_or_default();
-                let mut row = RecordRow {
-                    id,
-                    subject: sk.subject(),
-                    category: Cow::Borrowed(category.as_str()),
-                    kind: Cow::Borrowed(rec.kind().as_str()),
-                    product: Cow::Borrowed(rec.product().as_str()),
-                    region: Cow::Owned(self.regions[home].config.name.clone()),
-                    key_version: sk.key_version(),
-                    stored_at_ms: stored_at,
-                    sealed: Vec::new(),
-                };
-                row.sealed = sk.seal_record(&row, &plain)?;
-                sets[home].records.push(row);
-                by_cat[usize::from(category.code() - 1)] += 1;
-            }
-            for (r, mut cs) in sets.into_iter().enumerate() {
-                if cs.records.is_empty() && cs.subjects.is_empty() {
-                    continue;
-                }
-                let n = cs.records.len() as u64;
-                let mut entry = allow.clone();
-                entry.region = token(&self.regions[r].config.name);
-                let mut res = Resource::new(ResourceKind::Batch).count(n);
-                if let (Some(first), Some(last)) = (cs.records.first(), cs.records.last()) {
-                    res = res.record(record_ref(first.id)).record(record_ref(last.id));
-                }
-                entry.resource = res;
-                cs.audit.push(entry);
-                if let Err(e) = self.rstore(r)?.commit(cs) {
-                    // The failed region's part left nothing behind: forget subjects created in it.
-                    for b in &new_in_batch {
-                        cache.remove(b);
-                    }
-                    return Err(e.into());
-                }
-                summary.stored += n;
-            }
-            for (c, v) in Category::ALL.iter().zip(by_cat) {
-                if v > 0 {
-                    *summary
-                        .by_category
-                        .entry(c.as_str().to_owned())
-                        .or_default() += v;
+                    Err(BatchError::Core(e)) => return Err(e),
+                    Ok(()) => break,
                 }
             }
             progress(summary.stored);
@@ -417,6 +305,95 @@ impl Steward {
             0.0
         };
         Ok(summary)
+    }
+
+    /// Seal and commit one batch (one transaction per region it touches).
+    /// A clash on a blind-index key at the first region's commit (another
+    /// writer indexed a new identifier first) is `BatchError::Clash`:
+    /// nothing of the batch was stored, and resolving it again finds the
+    /// subject that won.
+    fn ingest_batch(
+        &self,
+        batch: &[NewRecord],
+        allow: &EntryDraft,
+        resolver: &mut BatchResolver<'_>,
+        ids: &mut IdGen,
+        summary: &mut IngestSummary,
+    ) -> Result<(), BatchError> {
+        let mut sets: Vec<ChangeSet> = (0..self.regions.len())
+            .map(|_| ChangeSet::default())
+            .collect();
+        let mut by_cat = [0u64; 5];
+        let stored_at = self.clock.now_ms();
+        for rec in batch {
+            let (home, sk) = match resolver.resolve(rec, &mut sets) {
+                Ok(x) => x,
+                Err(e) => {
+                    resolver.rolled_back();
+                    return Err(BatchError::Core(e));
+                }
+            };
+            let category = rec.kind().category();
+            let plain = serde_json::to_vec(&RecordBody {
+                fields: rec.fields(),
+                occurred_at: rec.occurred_at(),
+            })
+            .unwrap_or_default();
+            let mut row = RecordRow {
+                id: ids.next(),
+                subject: sk.subject(),
+                category: Cow::Borrowed(category.as_str()),
+                kind: Cow::Borrowed(rec.kind().as_str()),
+                product: Cow::Borrowed(rec.product().as_str()),
+                region: Cow::Owned(self.regions[home].config.name.clone()),
+                key_version: sk.key_version(),
+                stored_at_ms: stored_at,
+                sealed: Vec::new(),
+            };
+            row.sealed = sk.seal_record(&row, &plain)?;
+            sets[home].records.push(row);
+            by_cat[usize::from(category.code() - 1)] += 1;
+        }
+        let mut first = true;
+        for (r, mut cs) in sets.into_iter().enumerate() {
+            if cs.records.is_empty() && cs.subjects.is_empty() && cs.identifiers.is_empty() {
+                continue;
+            }
+            let n = cs.records.len() as u64;
+            let mut entry = allow.clone();
+            entry.region = token(&self.regions[r].config.name);
+            let mut res = Resource::new(ResourceKind::Batch).count(n);
+            if let (Some(first), Some(last)) = (cs.records.first(), cs.records.last()) {
+                res = res.record(record_ref(first.id)).record(record_ref(last.id));
+            }
+            entry.resource = res;
+            cs.audit.push(entry);
+            if let Err(e) = self.rstore(r)?.commit(cs) {
+                // The failed region's part left nothing behind: forget subjects created in it.
+                resolver.rolled_back();
+                return Err(match e {
+                    steward_store::StoreError::IdentifierClash if first => BatchError::Clash,
+                    e => BatchError::Core(e.into()),
+                });
+            }
+            first = false;
+            summary.stored += n;
+        }
+        summary.new_subjects += resolver.minted;
+        let links = std::mem::take(&mut resolver.links);
+        resolver.committed();
+        for l in links {
+            self.merge_linked(l)?;
+        }
+        for (c, v) in Category::ALL.iter().zip(by_cat) {
+            if v > 0 {
+                *summary
+                    .by_category
+                    .entry(c.as_str().to_owned())
+                    .or_default() += v;
+            }
+        }
+        Ok(())
     }
 
     /// Erase a subject by crypto-shredding (N8.8), through the gate as
@@ -450,12 +427,12 @@ impl Steward {
         rand::rng().fill_bytes(&mut rid);
         let receipt_id = format!("erasure-{}", hex::encode(rid));
         let size_before = self.rstore(region)?.audit_size()?;
-        let now = time::OffsetDateTime::now_utc();
+        let now = self.clock.now();
         let mut receipt = ErasureReceipt {
             receipt_id: receipt_id.clone(),
             subject: id.to_string(),
             records_unreadable: count,
-            erased_at: rfc3339_now(),
+            erased_at: self.clock.rfc3339(),
             // The decision is the first entry of the gate's commit.
             audit_index: size_before,
             retained: vec![],
@@ -650,6 +627,20 @@ impl Steward {
     /// The keyring's KEK versions.
     pub fn keks(&self) -> Vec<steward_crypto::KekInfo> {
         self.keyring.keks()
+    }
+}
+
+/// Why a batch did not commit.
+enum BatchError {
+    /// A blind-index clash at the first commit: resolve again and retry.
+    Clash,
+    /// Any other error: the ingest stops.
+    Core(CoreError),
+}
+
+impl From<CoreError> for BatchError {
+    fn from(e: CoreError) -> Self {
+        BatchError::Core(e)
     }
 }
 

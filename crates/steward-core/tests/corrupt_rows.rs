@@ -93,7 +93,7 @@ fn a_corrupt_support_case_row_fails_the_read_citing_it_issue12() {
     let mut req = AccessRequest::new("sam", Action::Read, "username:ann");
     req.category = Some(Category::Account);
     req.purpose = Some(Purpose::Assist);
-    req.case_id = Some(case.id.clone());
+    req.case_id = Some(case.id.to_string());
     st.read(&req).expect("the open case lets support read");
 
     put_row(dir.path(), "support_cases", &case.id, "{\"subject\": 7");
@@ -190,4 +190,34 @@ fn a_corrupt_request_row_fails_the_erasure_clean_up_issue12() {
         "dsr_requests",
         "dsr_bad",
     );
+}
+
+/// The audit log: an entry that does not decode fails `audit search` with
+/// an integrity error naming the entry and region (before, the search
+/// skipped it and answered from the rest, hiding the damage).
+#[test]
+fn an_undecodable_audit_entry_fails_the_audit_search_issue12() {
+    let dir = tempfile::tempdir().unwrap();
+    let st = open(dir.path());
+    st.ingest(
+        "ingest",
+        vec![profile("corruptzq", "corruptzq@example.com")],
+        &mut |_| {},
+    )
+    .unwrap();
+    let filter = steward_core::AuditFilter::default();
+    let before = st.audit_search(&filter).unwrap().len();
+    assert!(before >= 1, "the ingest is in the log");
+    let c = rusqlite::Connection::open(dir.path().join("jp.sqlite3")).unwrap();
+    c.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+    let n = c
+        .execute(
+            "UPDATE audit_entries SET entry = x'7b2262726f6b656e' WHERE idx = 0",
+            [],
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+    let msg = err_text(st.audit_search(&filter));
+    assert!(msg.contains("audit entry 0 of region jp"), "{msg}");
+    assert!(msg.contains("does not decode"), "{msg}");
 }

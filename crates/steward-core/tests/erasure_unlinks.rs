@@ -77,13 +77,8 @@ fn an_erased_identifier_links_to_no_audit_entry_or_request_issue13_3_n8_8() {
     let ob = st
         .record_obligation(&op, "data_subject_request", "erase-ann")
         .unwrap();
-    st.erase_with_holds(
-        &op,
-        "username:ann",
-        Some(&ob.id),
-        time::OffsetDateTime::now_utc(),
-    )
-    .unwrap();
+    st.erase_with_holds(&op, "username:ann", Some(&ob.id))
+        .unwrap();
 
     // The identifier resolves to nothing, and nothing else links it.
     assert!(

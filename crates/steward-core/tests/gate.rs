@@ -55,9 +55,17 @@ trait CloneFor {
     fn clone_for(self, st: &Steward) -> Self;
 }
 impl CloneFor for AccessRequest {
+    /// Cite the need-to-know grant `add_security_staff` made (issue 17,
+    /// N3.8: a person's read of one subject names its justification).
     fn clone_for(self, _st: &Steward) -> Self {
-        self
+        let grant = GRANT.with(|g| g.borrow().clone());
+        self.grant(grant.as_deref())
     }
+}
+
+thread_local! {
+    /// The grant of "sec" on alice's usage, for protect, of this test.
+    static GRANT: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
 }
 
 fn add_security_staff(st: &Steward) {
@@ -77,6 +85,21 @@ fn add_security_staff(st: &Steward) {
         },
     )
     .unwrap();
+    // N5.5, N3.8: security reads alice's usage under a need-to-know grant.
+    let g = st
+        .grant_need_to_know(
+            st.operator(),
+            &steward_core::GrantRequest {
+                grantee: "sec".into(),
+                subject: "alice".into(),
+                purpose: Purpose::Protect,
+                categories: vec![Category::Usage],
+                expires_on: today,
+                reference: "SEC-1".into(),
+            },
+        )
+        .ok();
+    GRANT.with(|cell| *cell.borrow_mut() = g.map(|g| g.id));
 }
 
 /// Fail closed (DESIGN): the audit store locked by another process -> the read

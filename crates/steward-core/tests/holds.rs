@@ -25,6 +25,17 @@ fn ms(s: &str) -> i64 {
     (at(s).unix_timestamp_nanos() / 1_000_000) as i64
 }
 
+/// The instant each test's story starts at: the operator (and its
+/// confidentiality and training dates, N5.5) exists from then on.
+const START: &str = "2025-06-01T00:00:00Z";
+
+/// Move the test's clock to `t` (RFC 3339; it stays there) and run `f`: the
+/// erasure or sweep happens "at" `t`, and the story goes on from there.
+fn at_time<T>(t: &str, f: impl FnOnce() -> T) -> T {
+    CLOCK.with(|c| c.set(at(t)));
+    f()
+}
+
 fn record(kind: &str, user: &str, fields: &[(&str, &str)]) -> NewRecord {
     let mut f = Fields::new();
     for (k, v) in fields {
@@ -92,9 +103,10 @@ fn put(st: &Steward, db: &Path, rec: NewRecord, stored: &str) -> i64 {
     let before = ids(&rusqlite::Connection::open(db).unwrap());
     // The stored time is sealed into the record (issue 13 item 6): it is
     // stamped by the clock at ingest, not changed in the file afterwards.
-    CLOCK.with(|c| c.set(ms(stored)));
+    let story = CLOCK.with(|c| c.now());
+    CLOCK.with(|c| c.set_ms(ms(stored)));
     st.ingest("ingest", vec![rec], &mut |_| {}).unwrap();
-    CLOCK.with(|c| c.clear());
+    CLOCK.with(|c| c.set(story));
     let c = rusqlite::Connection::open(db).unwrap();
     let new: Vec<i64> = ids(&c).difference(&before).copied().collect();
     assert_eq!(new.len(), 1, "one record stored");
@@ -109,8 +121,9 @@ fn put(st: &Steward, db: &Path, rec: NewRecord, stored: &str) -> i64 {
 }
 
 thread_local! {
-    /// Each test's Steward stamps stored times with its thread's clock.
-    static CLOCK: steward_core::StoredClock = steward_core::StoredClock::default();
+    /// Each test's Steward reads "now" (stored times, erasure and sweep
+    /// times, decision dates) from its thread's clock.
+    static CLOCK: steward_core::Clock = steward_core::Clock::system();
 }
 
 fn count(db: &Path, sql: &str) -> i64 {
@@ -139,7 +152,7 @@ fn last_entry(db: &Path, action: &str) -> String {
 }
 
 fn staff(st: &Steward, name: &str, team: Team) {
-    let today = OffsetDateTime::now_utc().date();
+    let today = CLOCK.with(|c| c.today());
     st.add_principal(
         st.operator(),
         &Principal {
@@ -173,8 +186,9 @@ fn read_req(
 }
 
 fn open(dir: &Path) -> Steward {
+    CLOCK.with(|c| c.set(at(START)));
     let opts = OpenOptions {
-        stored_clock: CLOCK.with(|c| c.clone()),
+        clock: CLOCK.with(|c| c.clone()),
         ..Default::default()
     };
     Steward::open(dir, Config::default(), opts).unwrap()
@@ -198,14 +212,10 @@ fn erasure_keeps_billing_under_a_legal_hold_n3_7_n8_8() {
         .record_obligation(st.operator(), "data_subject_request", "DSR-ann")
         .unwrap();
 
-    let receipt = st
-        .erase_with_holds(
-            st.operator(),
-            "ann",
-            Some(&ob.id),
-            at("2026-01-10T00:00:00Z"),
-        )
-        .unwrap();
+    let receipt = at_time("2026-01-10T00:00:00Z", || {
+        st.erase_with_holds(st.operator(), "ann", Some(&ob.id))
+    })
+    .unwrap();
     assert_eq!(receipt.subject, ann.to_string());
     // 5 records of ann: profile, 2 logins, 2 payments; 1 held.
     assert_eq!(receipt.records_unreadable, 4);
@@ -279,15 +289,21 @@ fn erasure_keeps_billing_under_a_legal_hold_n3_7_n8_8() {
         .unwrap();
     assert!(none.is_empty());
 
-    // The held record opens for comply, against the recorded obligation.
+    // The held record opens for comply, against a recorded obligation of
+    // legal staff (the financial record-keeping duty, N3.7), for the
+    // category it covers (issue 17 items 2, 3: a data subject request is
+    // the privacy team's, and a comply read names its category).
     staff(&st, "lee", Team::Legal);
+    let rk = st
+        .record_obligation("lee", "record_keeping", "Books-7y")
+        .unwrap();
     let (opened, recs) = st
         .read_held(&read_req(
             "lee",
             &ann.to_string(),
-            None,
+            Some(Category::Billing),
             Purpose::Comply,
-            Some(&ob.id),
+            Some(&rk.id),
         ))
         .unwrap();
     assert_eq!(opened.subject, Some(ann));
@@ -296,13 +312,13 @@ fn erasure_keeps_billing_under_a_legal_hold_n3_7_n8_8() {
     assert_eq!(recs[0].kind, "billing.payment");
     assert_eq!(recs[0].body["fields"]["amount"], "42.50");
 
-    // Not for any other purpose: billing staff may read billing to provide
-    // services, but not records under a hold.
-    staff(&st, "bill", Team::Billing);
+    // Not for any other purpose: an internal service may read billing to
+    // provide services (automated, no justification needed, N3.8), but not
+    // records under a hold.
     let before = audit_size(&db);
     let err = st
         .read_held(&read_req(
-            "bill",
+            "ingest",
             &ann.to_string(),
             Some(Category::Billing),
             Purpose::ProvideServices,
@@ -335,12 +351,11 @@ fn erasure_keeps_billing_under_a_legal_hold_n3_7_n8_8() {
     assert!(!e.contains("42.50") && !e.contains("ann"), "{e}");
     // Erasing again: nothing matches.
     assert!(matches!(
-        st.erase_with_holds(
+        at_time("2026-01-10T00:00:00Z", || st.erase_with_holds(
             st.operator(),
             "ann",
-            Some(&ob.id),
-            at("2026-01-10T00:00:00Z")
-        ),
+            Some(&ob.id)
+        )),
         Err(CoreError::Input(_))
     ));
 }
@@ -354,7 +369,8 @@ fn erasure_denied_changes_nothing_n8_8() {
     staff(&st, "sec", Team::Security);
     let before = audit_size(&db);
     assert!(matches!(
-        st.erase_with_holds("sec", "ann", None, at("2026-01-10T00:00:00Z")),
+        at_time("2026-01-10T00:00:00Z", || st
+            .erase_with_holds("sec", "ann", None)),
         Err(CoreError::Denied(_))
     ));
     // One audited denial; the key, the record and no hold key.
@@ -391,23 +407,19 @@ fn retention_sweep_deletes_exactly_the_expired_records_n8_8() {
     let ob = st
         .record_obligation(st.operator(), "data_subject_request", "DSR-carol")
         .unwrap();
-    let r = st
-        .erase_with_holds(
-            st.operator(),
-            "carol",
-            Some(&ob.id),
-            at("2025-06-01T00:00:00Z"),
-        )
-        .unwrap();
+    let r = at_time("2025-06-01T00:00:00Z", || {
+        st.erase_with_holds(st.operator(), "carol", Some(&ob.id))
+    })
+    .unwrap();
     assert_eq!(r.retained.len(), 1);
     assert_eq!(r.retained[0].until, "2026-01-05");
     assert_eq!(count(&db, "SELECT count(*) FROM records"), 10);
     assert_eq!(count(&db, "SELECT count(*) FROM held_records"), 1);
 
     // Expected by hand: usage 3, communications 1, billing 2 (one held).
-    let now = at("2026-01-10T00:00:00Z");
+    const NOW: &str = "2026-01-10T00:00:00Z";
     let before = audit_size(&db);
-    let dry = st.retention_sweep(st.operator(), true, now).unwrap();
+    let dry = at_time(NOW, || st.retention_sweep(st.operator(), true)).unwrap();
     assert!(dry.dry_run);
     assert_eq!(dry.deleted, 6);
     assert_eq!(dry.held_deleted, 1);
@@ -435,7 +447,7 @@ fn retention_sweep_deletes_exactly_the_expired_records_n8_8() {
     assert_eq!(audit_size(&db), before);
     assert_eq!(dry.regions[0].audit_index, None);
 
-    let done = st.retention_sweep(st.operator(), false, now).unwrap();
+    let done = at_time(NOW, || st.retention_sweep(st.operator(), false)).unwrap();
     assert!(!done.dry_run);
     assert_eq!(done.deleted, 6);
     assert_eq!(done.by_category, dry.by_category);
@@ -458,7 +470,7 @@ fn retention_sweep_deletes_exactly_the_expired_records_n8_8() {
     assert_eq!(st.verify_records(st.operator()).unwrap(), (4, 1));
     // Nothing more has expired.
     assert_eq!(
-        st.retention_sweep(st.operator(), false, now)
+        at_time(NOW, || st.retention_sweep(st.operator(), false))
             .unwrap()
             .deleted,
         0
@@ -684,12 +696,9 @@ fn key_rotation_keeps_held_records_open_n3_7_n5_2() {
         .record_obligation(st.operator(), "data_subject_request", "DSR-eve")
         .unwrap();
     let eve = st.find("eve").unwrap().unwrap();
-    st.erase_with_holds(
-        st.operator(),
-        "eve",
-        Some(&ob.id),
-        at("2026-01-10T00:00:00Z"),
-    )
+    at_time("2026-01-10T00:00:00Z", || {
+        st.erase_with_holds(st.operator(), "eve", Some(&ob.id))
+    })
     .unwrap();
     let (version, _) = st.rotate_keys(st.operator()).unwrap();
     assert_eq!(
@@ -743,15 +752,22 @@ fn held_records_honour_an_objection_n7_2_n3_7() {
             },
         )
         .unwrap();
-    st.erase_with_holds(
-        st.operator(),
-        "ann",
-        Some(&ob.id),
-        at("2026-01-10T00:00:00Z"),
-    )
+    at_time("2026-01-10T00:00:00Z", || {
+        st.erase_with_holds(st.operator(), "ann", Some(&ob.id))
+    })
     .unwrap();
     staff(&st, "lee", Team::Legal);
-    let req = read_req("lee", &ann.to_string(), None, Purpose::Comply, Some(&ob.id));
+    // Legal staff's record-keeping duty, for billing (issue 17 items 2, 3).
+    let rk = st
+        .record_obligation("lee", "record_keeping", "Books-7y")
+        .unwrap();
+    let req = read_req(
+        "lee",
+        &ann.to_string(),
+        Some(Category::Billing),
+        Purpose::Comply,
+        Some(&rk.id),
+    );
     let (_, recs) = st.read_held(&req).unwrap();
     assert_eq!(recs.len(), 1);
     assert_eq!(recs[0].id, RecordId(held));

@@ -31,10 +31,12 @@ fn profile(user: &str) -> NewRecord {
     .unwrap()
 }
 
-/// Read `user`'s account records as the operator for `comply`.
+/// Read `user`'s account records as the operator (privacy staff) for
+/// `comply`, under a data subject request (the privacy team's kind,
+/// issue 17 item 2).
 fn read(st: &Steward, user: &str) -> Result<usize, CoreError> {
     let op = st.operator().to_owned();
-    let ob = st.record_obligation(&op, "legal_request", "keys-test")?;
+    let ob = st.record_obligation(&op, "data_subject_request", "keys-test")?;
     let req = AccessRequest::new(&op, Action::Read, format!("username:{user}"))
         .purpose(Purpose::Comply)
         .category(Category::Account)

@@ -134,9 +134,51 @@ fn every_management_operation_is_decided_and_its_denial_audited_n5_5() {
             Default::default(),
         )
         .unwrap();
-    let now = time::OffsetDateTime::now_utc();
+    // Issue 19: an app recipient and a grant, registered by those allowed.
+    st.add_principal(&op, &staff("prv", Team::Privacy)).unwrap();
+    st.add_principal(
+        &op,
+        &Principal {
+            kind: PrincipalKind::ThirdPartyApp,
+            teams: vec![],
+            confidentiality_signed_on: None,
+            training_expires_on: None,
+            ..staff("app-x", Team::Support)
+        },
+    )
+    .unwrap();
+    let recipient = |kind, principal: Option<&str>| steward_core::sharing::NewRecipient {
+        kind,
+        legal_name: "App X Inc.".into(),
+        address: "Tokyo".into(),
+        representative: "CEO".into(),
+        country: "JP".into(),
+        role: steward_domain::RecipientRole::Controller,
+        contract: "C-1".into(),
+        principal: principal.map(str::to_owned),
+        categories: vec![],
+        locations: vec![],
+        owner: "prv".into(),
+        review_interval_days: 365,
+    };
+    let app = st
+        .add_recipient(
+            "prv",
+            recipient(steward_domain::RecipientKind::ThirdPartyApp, Some("app-x")),
+        )
+        .unwrap();
+    let new_grant = steward_core::sharing::NewGrant {
+        recipient: app.id.clone(),
+        organisation: "acme".into(),
+        scopes: vec![steward_core::sharing::Scope {
+            category: steward_domain::Category::Usage,
+            purpose: Purpose::ProvideServices,
+        }],
+        users: vec![],
+    };
+    let grant = st.grant_app("acme-admin", new_grant.clone()).unwrap();
 
-    assert_eq!(ManagementAction::ALL.len(), 26);
+    assert_eq!(ManagementAction::ALL.len(), 34);
     let mut seen = 0;
     for action in ManagementAction::ALL {
         use ManagementAction as M;
@@ -181,7 +223,7 @@ fn every_management_operation_is_decided_and_its_denial_audited_n5_5() {
             M::TransferMechanismAdd => st
                 .add_transfer_mechanism("eng", "jp", "US", "scc", "x")
                 .map(|_| ()),
-            M::RetentionSweep => st.retention_sweep("eng", false, now).map(|_| ()),
+            M::RetentionSweep => st.retention_sweep("eng", false).map(|_| ()),
             M::DsrHandle => st.approve(&request.id, "eng").map(|_| ()),
             M::EmailIntake => st
                 .intake_email("eng", &mail("ann@example.com", "m1@example.com"))
@@ -189,6 +231,34 @@ fn every_management_operation_is_decided_and_its_denial_audited_n5_5() {
             M::AuditSearch => st
                 .audit_search_as("eng", &filter("eng", "deny"))
                 .map(|_| ()),
+            M::RecipientAdd => st
+                .add_recipient(
+                    "eng",
+                    recipient(steward_domain::RecipientKind::Authority, None),
+                )
+                .map(|_| ()),
+            M::AppGrant => st.grant_app("eng", new_grant.clone()).map(|_| ()),
+            M::AppGrantRevoke => st.revoke_grant("eng", &grant.id).map(|_| ()),
+            M::AppPolicySet => st
+                .set_app_policy("eng", "acme", steward_domain::AppAdminPolicy::Trusted),
+            M::DisclosureReport => st.provision_record("eng", &app.id, 0, 1).map(|_| ()),
+            M::GrantAdd => st
+                .grant_need_to_know(
+                    "eng",
+                    &steward_core::GrantRequest {
+                        grantee: "sup".into(),
+                        subject: "username:ann".into(),
+                        purpose: Purpose::Assist,
+                        categories: vec![steward_domain::Category::Usage],
+                        expires_on: time::OffsetDateTime::now_utc().date(),
+                        reference: "CHG-1".into(),
+                    },
+                )
+                .map(|_| ()),
+            M::SubjectsMerge => st
+                .merge_subjects("eng", "username:ann", "username:bob")
+                .map(|_| ()),
+            M::IdentityReport => st.confusable_identifiers("eng").map(|_| ()),
             M::IncidentReport => st
                 .report_incident(
                     who,
@@ -483,6 +553,7 @@ fn an_obligation_unlocks_only_its_subjects_for_its_citers_n3_7() {
             purpose: Some(Purpose::Comply),
             case_id: None,
             obligation_id: Some(ob.into()),
+            grant_id: None,
             organisation: None,
         })
     };

@@ -168,13 +168,23 @@ fn subjects_stay_in_their_region_and_cross_region_reads_are_recorded_n4_1_n4_2_n
         Err(CoreError::Denied(d)) => assert!(d.clause_ids.iter().any(|c| c == "N4.2"), "{d}"),
         other => panic!("expected a denial, got {other:?}"),
     }
-    // N4.4: billing may, but the data would leave the EEA with no mechanism on record.
+    // N4.4: billing may, in a billing interaction with the subject (a
+    // billing case, N3.8), but the data would leave the EEA with no
+    // mechanism on record.
+    let case = jp
+        .open_case_of_kind(
+            jp.operator(),
+            &format!("billing_account:{EU_ACCOUNT}"),
+            steward_domain::CaseKind::Billing,
+        )
+        .unwrap();
     let billing_read = read(
         "bill",
         &format!("billing_account:{EU_ACCOUNT}"),
         Category::Billing,
         Purpose::ProvideServices,
-    );
+    )
+    .case(Some(&case.id));
     match jp.read(&billing_read) {
         Err(CoreError::Denied(d)) => {
             assert_eq!(d.clause_ids, vec!["N4.4".to_string()]);
@@ -223,13 +233,24 @@ fn subjects_stay_in_their_region_and_cross_region_reads_are_recorded_n4_1_n4_2_n
         ("eu", "JP", "standard_contractual_clauses", 1)
     );
     assert_eq!(t.categories, vec!["billing".to_string()]);
-    // A read within Japan is no transfer and needs none.
-    jp.read(&read(
-        "bill",
-        &format!("billing_account:{JP_ACCOUNT}"),
-        Category::Billing,
-        Purpose::ProvideServices,
-    ))
+    // A read within Japan is no transfer and needs none (in a billing
+    // interaction with that subject, N3.8).
+    let jp_case = jp
+        .open_case_of_kind(
+            jp.operator(),
+            &format!("billing_account:{JP_ACCOUNT}"),
+            steward_domain::CaseKind::Billing,
+        )
+        .unwrap();
+    jp.read(
+        &read(
+            "bill",
+            &format!("billing_account:{JP_ACCOUNT}"),
+            Category::Billing,
+            Purpose::ProvideServices,
+        )
+        .case(Some(&jp_case.id)),
+    )
     .unwrap();
     assert_eq!(jp.transfers().unwrap().len(), 1);
 

@@ -175,9 +175,16 @@ pub type BlindIndex = [u8; 32];
 /// Compute the blind index of `id` under `key` (HMAC-SHA-256, RFC 2104) over
 /// [`SubjectIdentifier::index_input`].
 pub fn blind_index(key: &[u8; 32], id: &SubjectIdentifier) -> BlindIndex {
+    blind_index_in(key, id, None)
+}
+
+/// Compute the blind index of `id` in the namespace of organisation
+/// `tenant` (`None`: the global namespace) under `key` (HMAC-SHA-256, RFC
+/// 2104) over [`SubjectIdentifier::index_input_in`] (issue 15 item 2).
+pub fn blind_index_in(key: &[u8; 32], id: &SubjectIdentifier, tenant: Option<&str>) -> BlindIndex {
     let mut mac =
         <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes keys of any length");
-    mac.update(&id.index_input());
+    mac.update(&id.index_input_in(tenant));
     mac.finalize().into_bytes().into()
 }
 

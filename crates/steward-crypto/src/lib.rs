@@ -25,7 +25,9 @@ mod keyring;
 mod record;
 mod signer;
 
-pub use envelope::{BlindIndex, DataKey, IdentifierAad, RecordAad, SealedKey, Sealer, blind_index};
+pub use envelope::{
+    BlindIndex, DataKey, IdentifierAad, RecordAad, SealedKey, Sealer, blind_index, blind_index_in,
+};
 pub use keyring::{GENERATION_GRACE, KekInfo, KeyringProvider, LocalKeyring};
 pub use record::{RECORD_V2_HEADER, RecordAadV2};
 pub use signer::FileSigner;

@@ -72,6 +72,18 @@ pub enum DomainError {
         /// The name given.
         name: String,
     },
+    /// A term of one of the sharing vocabularies (recipient kind, recipient
+    /// role, consent method, consent state, grant state, app admin policy;
+    /// N6) is not in its closed set.
+    #[error("unknown {vocabulary} `{name}`: expected one of {expected} (N6)")]
+    UnknownSharingTerm {
+        /// Which vocabulary (e.g. `recipient kind`).
+        vocabulary: &'static str,
+        /// The name given (at most 64 characters).
+        name: String,
+        /// The closed set, comma-separated.
+        expected: String,
+    },
     /// The data subject request type is not one of the six Steward answers (N7.2, N7.4).
     #[error(
         "unknown request type `{name}`: expected one of access, export, rectification, erasure, restriction, objection (N7.2)"
@@ -85,6 +97,22 @@ pub enum DomainError {
         "unknown request state `{name}`: expected one of received, verified, in_progress, completed, rejected, failed"
     )]
     UnknownRequestState {
+        /// The name given.
+        name: String,
+    },
+    /// The support case kind is not one of the three (N3.5, N3.8).
+    #[error(
+        "unknown support case kind `{name}`: expected one of technical, account, billing (N3.5, N3.8)"
+    )]
+    UnknownCaseKind {
+        /// The name given.
+        name: String,
+    },
+    /// The legal obligation kind is not one of N3.7's.
+    #[error(
+        "unknown obligation kind `{name}`: expected one of legal_request, government_request, record_keeping, data_subject_request (N3.7)"
+    )]
+    UnknownObligationKind {
         /// The name given.
         name: String,
     },
@@ -137,6 +165,16 @@ pub enum DomainError {
         kind: IdentifierKind,
         /// Why.
         reason: &'static str,
+    },
+    /// A string that is not a workflow id of the kind expected (issue 12).
+    #[error("`{given}` is not a {what}: expected {expected}")]
+    BadWorkflowId {
+        /// What kind of id was expected.
+        what: &'static str,
+        /// The text given (at most 40 characters).
+        given: String,
+        /// The shape expected.
+        expected: &'static str,
     },
     /// A string that is not a subject id.
     #[error("`{given}` is not a subject id: expected sub_ followed by 16 hex digits")]

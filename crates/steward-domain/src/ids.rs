@@ -74,8 +74,8 @@ impl FromStr for IdentifierKind {
 }
 
 /// An external identifier of a data subject, normalised so that equal
-/// identifiers have equal bytes: e-mail addresses lower-cased, IP addresses in
-/// canonical text form, others trimmed.
+/// identifiers have equal bytes, the same way at ingest and at lookup
+/// (issue 15 item 1, [`normalise`]).
 ///
 /// `Debug` does not print the value: identifiers are Service Data.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -90,39 +90,93 @@ impl fmt::Debug for SubjectIdentifier {
     }
 }
 
-impl SubjectIdentifier {
-    /// Normalise and wrap `value` as an identifier of `kind`.
-    ///
-    /// Errors: [`DomainError::BadIdentifier`] when the value is empty, longer
-    /// than 320 bytes, or (for `ip`) not an IP address.
-    pub fn new(kind: IdentifierKind, value: &str) -> Result<Self, DomainError> {
-        let v = value.trim();
-        if v.is_empty() || v.len() > 320 {
-            return Err(DomainError::BadIdentifier {
-                kind,
-                reason: "must be 1 to 320 bytes",
-            });
-        }
-        let value = match kind {
-            IdentifierKind::Email => {
-                if !v.contains('@') {
-                    return Err(DomainError::BadIdentifier {
-                        kind,
-                        reason: "an email address must contain @",
-                    });
-                }
-                v.to_lowercase()
+/// Whether `c` is a control character or an invisible one (Unicode
+/// `Default_Ignorable_Code_Point`: zero-width spaces and joiners, bidi
+/// controls, soft hyphen, variation selectors, tags): such a character
+/// makes two identifiers that look the same differ, so it is refused.
+fn invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}'
+            | '\u{17B5}' | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}' | '\u{FFF0}'..='\u{FFF8}'
+            | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}')
+}
+
+/// Normalise an identifier value of `kind` (issue 15 item 1): Unicode NFKC
+/// (UAX #15: full-width and compatibility forms fold to their plain
+/// letters), surrounding white space (tabs and line ends too) trimmed,
+/// then per kind: `email`,
+/// `username`, `device_id` and `billing_account` lower-cased (they are
+/// compared case-insensitively); `ip` parsed (RFC 791 / RFC 4291) and
+/// written in canonical text form (RFC 5952), an IPv4-mapped IPv6 address
+/// (`::ffff:a.b.c.d`) as its IPv4 address.
+///
+/// Errors: [`DomainError::BadIdentifier`] when the value holds a control or
+/// invisible character (zero-width, bidi control), is empty or longer than
+/// 320 bytes once normalised, is an `email` without `@`, or an `ip` that is
+/// not an IP address.
+pub fn normalise(kind: IdentifierKind, value: &str) -> Result<String, DomainError> {
+    use unicode_normalization::UnicodeNormalization as _;
+    let bad = |reason| DomainError::BadIdentifier { kind, reason };
+    let raw = value.trim();
+    if raw.chars().any(invisible) {
+        return Err(bad(
+            "holds a control or invisible character (zero-width, bidirectional control or similar): remove it",
+        ));
+    }
+    let nfkc: String = raw.nfkc().collect();
+    let v = nfkc.trim();
+    if v.chars().any(invisible) {
+        return Err(bad(
+            "holds a control or invisible character (zero-width, bidirectional control or similar): remove it",
+        ));
+    }
+    if v.is_empty() || v.len() > 320 {
+        return Err(bad("must be 1 to 320 bytes"));
+    }
+    Ok(match kind {
+        IdentifierKind::Email => {
+            if !v.contains('@') {
+                return Err(bad("an email address must contain @"));
             }
-            IdentifierKind::Ip => v
-                .parse::<std::net::IpAddr>()
-                .map_err(|_| DomainError::BadIdentifier {
-                    kind,
-                    reason: "not an IPv4 or IPv6 address",
-                })?
-                .to_string(),
-            _ => v.to_owned(),
-        };
-        Ok(SubjectIdentifier { kind, value })
+            v.to_lowercase()
+        }
+        IdentifierKind::Ip => match v
+            .parse::<std::net::IpAddr>()
+            .map_err(|_| bad("not an IPv4 or IPv6 address"))?
+        {
+            std::net::IpAddr::V6(a) => match a.to_ipv4_mapped() {
+                Some(v4) => v4.to_string(),
+                None => a.to_string(),
+            },
+            a => a.to_string(),
+        },
+        IdentifierKind::Username | IdentifierKind::DeviceId | IdentifierKind::BillingAccount => {
+            v.to_lowercase()
+        }
+    })
+}
+
+impl SubjectIdentifier {
+    /// Normalise ([`normalise`]) and wrap `value` as an identifier of `kind`.
+    ///
+    /// Errors: as [`normalise`].
+    pub fn new(kind: IdentifierKind, value: &str) -> Result<Self, DomainError> {
+        Ok(SubjectIdentifier {
+            kind,
+            value: normalise(kind, value)?,
+        })
+    }
+
+    /// The confusable skeleton of the value (Unicode UTS #39 section 4,
+    /// `skeleton(X)`): two identifiers of one kind with equal skeletons
+    /// look alike (`paypal` and `pаypal` with a Cyrillic `а`). For the
+    /// confusable-identifier report; never stored.
+    pub fn skeleton(&self) -> String {
+        unicode_security::confusable_detection::skeleton(&self.value).collect()
     }
 
     /// The identifier's kind.
@@ -135,11 +189,30 @@ impl SubjectIdentifier {
         &self.value
     }
 
-    /// The bytes the blind index is computed over: `kind` `0x00` `value`.
+    /// The bytes the blind index is computed over in the global namespace:
+    /// `kind` `0x00` `value` ([`SubjectIdentifier::index_input_in`] with no tenant).
     pub fn index_input(&self) -> Vec<u8> {
-        let mut v = Vec::with_capacity(self.kind.as_str().len() + 1 + self.value.len());
+        self.index_input_in(None)
+    }
+
+    /// The bytes the blind index is computed over, in the namespace of
+    /// organisation `tenant` (issue 15 item 2: a username or device id
+    /// means something only inside its organisation): `kind` `0x00`
+    /// `value` without a tenant, `kind` `0x01` `tenant` `0x00` `value` with
+    /// one. A kind name holds neither byte and a tenant id (`A-Z a-z 0-9 .
+    /// _ -`) no `0x00`, so two (tenant, identifier) pairs never share input.
+    pub fn index_input_in(&self, tenant: Option<&str>) -> Vec<u8> {
+        let t = tenant.map_or(0, |t| t.len() + 1);
+        let mut v = Vec::with_capacity(self.kind.as_str().len() + 1 + t + self.value.len());
         v.extend_from_slice(self.kind.as_str().as_bytes());
-        v.push(0);
+        match tenant {
+            None => v.push(0),
+            Some(t) => {
+                v.push(1);
+                v.extend_from_slice(t.as_bytes());
+                v.push(0);
+            }
+        }
         v.extend_from_slice(self.value.as_bytes());
         v
     }
@@ -182,6 +255,56 @@ mod tests {
         assert_eq!("sub_123456789abcdef0".parse::<SubjectId>().unwrap(), id);
         assert!("sub_xyz".parse::<SubjectId>().is_err());
         assert!("sub_ffffffffffffffff".parse::<SubjectId>().is_err());
+    }
+
+    /// Issue 15 item 1: the normal forms, computed by hand from UAX #15
+    /// (NFKC folds full-width forms, U+FF21.. to U+0041..) and RFC 5952.
+    #[test]
+    fn issue15_item1_nfkc_case_and_canonical_ip() {
+        let n = |k, v| normalise(k, v).unwrap();
+        use IdentifierKind::*;
+        // U+FF21 U+FF4C U+FF49 U+FF43 U+FF45: Ａｌｉｃｅ
+        assert_eq!(
+            n(Username, "\u{FF21}\u{FF4C}\u{FF49}\u{FF43}\u{FF45}"),
+            "alice"
+        );
+        assert_eq!(n(Username, " Alice "), "alice");
+        assert_eq!(n(DeviceId, "AB-12"), "ab-12");
+        assert_eq!(n(BillingAccount, "ACC-9"), "acc-9");
+        // U+FF42 U+FF4F U+FF42 = ｂｏｂ
+        assert_eq!(
+            n(Email, "\u{FF42}\u{FF4F}\u{FF42}@Example.com"),
+            "bob@example.com"
+        );
+        assert_eq!(n(Ip, "::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(n(Ip, "::FFFF:C000:0207"), "192.0.2.7");
+        // Full-width digits and full stops (U+FF11, U+FF0E) fold to ASCII.
+        assert_eq!(n(Ip, "\u{FF11}0.0.0.\u{FF11}"), "10.0.0.1");
+        assert_eq!(n(Ip, "2001:DB8:0:0:0:0:0:1"), "2001:db8::1");
+        // The ligature U+FB01 is `fi` under NFKC.
+        assert_eq!(n(Username, "\u{FB01}n"), "fin");
+        for bad in [
+            "a\u{200B}b", // zero-width space
+            "a\u{200D}b", // zero-width joiner
+            "\u{202E}ab", // right-to-left override
+            "a\u{2066}b", // left-to-right isolate
+            "a\u{FEFF}b", // zero-width no-break space
+            "a\u{0007}b", // BEL
+        ] {
+            let e = normalise(Username, bad).unwrap_err().to_string();
+            assert!(e.contains("invisible"), "{e}");
+        }
+        // Confusable skeletons: Cyrillic а (U+0430) looks like Latin a.
+        let lat = SubjectIdentifier::new(Username, "paypal").unwrap();
+        let cyr = SubjectIdentifier::new(Username, "p\u{0430}ypal").unwrap();
+        assert_ne!(lat, cyr);
+        assert_eq!(lat.skeleton(), cyr.skeleton());
+        // The tenant is part of the index input; none is the old input.
+        assert_eq!(lat.index_input(), b"username\0paypal");
+        assert_eq!(
+            lat.index_input_in(Some("org-a")),
+            b"username\x01org-a\0paypal"
+        );
     }
 
     #[test]

@@ -17,14 +17,16 @@ pub mod ids;
 pub mod principal;
 pub mod record;
 pub mod vocab;
+mod workflow_ids;
 
 pub use error::{DomainError, FieldPath};
 pub use ids::{IdentifierKind, RecordId, SubjectId, SubjectIdentifier};
 pub use principal::{Principal, PrincipalKind, Team};
 pub use record::{FieldValue, Fields, NewRecord};
 pub use vocab::{
-    AppiReportableKind, DetectorKind, IncidentKind, IncidentRole, IncidentState, Priority,
-    ReportChannel, Route, Severity,
-    Category, DisclosureBasis, FIDESLANG_EXTENSIONS, FieldSpec, Kind, Product, Purpose,
-    RequestState, RequestType, all_kinds,
+    AppAdminPolicy, AppiReportableKind, CaseKind, Category, ConsentMethod, ConsentState,
+    DetectorKind, DisclosureBasis, FIDESLANG_EXTENSIONS, FieldSpec, GrantState, IncidentKind,
+    IncidentRole, IncidentState, Kind, ObligationKind, Priority, Product, Purpose, RecipientKind,
+    RecipientRole, ReportChannel, RequestState, RequestType, Route, Severity, all_kinds,
 };
+pub use workflow_ids::{CaseId, ObligationId, RequestId};

@@ -153,14 +153,28 @@ fn repository_coverage_matches_the_hand_count() {
             ),
             ("crates/steward-store/src/schema.rs", "const MIGRATIONS"),
             ("crates/steward-store/src/types.rs", "enum RegistryTable"),
+            // Issue 15: tenant-scoped blind indexes.
+            ("crates/steward-core/src/identity/mod.rs", "module doc"),
+            ("crates/steward-core/src/identity/resolve.rs", "fn resolve"),
+            ("crates/steward-core/src/vault.rs", "fn ingest_for"),
         ])
     );
     assert_eq!(
         locs(&c.tests),
-        pairs(&[(
-            "crates/steward-core/tests/tenancy.rs",
-            "fn tenancy_tree_partner_organisation_user_n1_2"
-        )])
+        pairs(&[
+            (
+                "crates/steward-core/tests/tenancy.rs",
+                "fn tenancy_tree_partner_organisation_user_n1_2"
+            ),
+            (
+                "crates/steward-core/tests/identity.rs",
+                "fn issue15_item2_usernames_are_per_organisation_n1_2"
+            ),
+            (
+                "crates/steward-server/tests/identity.rs",
+                "fn issue15_item2_same_username_in_two_organisations_never_crosses_n1_2"
+            ),
+        ])
     );
 
     // No sale, processors only (section 6): the closed basis set and the processor policies.

@@ -1,5 +1,5 @@
 //! Caches of what a decision builds and can reuse: Cedar contexts (per day,
-//! purpose and flags) and entity stores holding a principal's entity (per
+//! purpose and facts) and entity stores holding a principal's entity (per
 //! principal, by content).
 //!
 //! Both are keyed by everything the cached value is made from, so a cached
@@ -11,14 +11,30 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::RwLock;
 
 use cedar_policy::{Context, Entities};
-use steward_domain::{Principal, Purpose};
+use steward_domain::{CaseKind, ObligationKind, Principal, Purpose};
 
 /// Most principal entities kept; the cache is emptied when it is full.
 const MAX_PRINCIPALS: usize = 4096;
-const PURPOSES: usize = Purpose::ALL.len();
+/// Most contexts kept for one day; the cache is emptied when it is full.
+const MAX_CONTEXTS: usize = 4096;
 
-/// Contexts of one day: one slot per (purpose, open case, legal obligation,
-/// aggregate only, configured operator).
+/// Everything a Cedar context is made of besides the day: the purpose and
+/// the facts the gate established (see `RequestContext`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct ContextKey {
+    pub purpose: Purpose,
+    pub open_case: bool,
+    pub case_kind: Option<CaseKind>,
+    pub legal: bool,
+    pub obligation_kind: Option<ObligationKind>,
+    pub covers: bool,
+    pub grant: bool,
+    pub incident: bool,
+    pub aggregate: bool,
+    pub operator: bool,
+}
+
+/// Contexts of one day, by [`ContextKey`].
 #[derive(Default)]
 pub(crate) struct ContextCache {
     inner: RwLock<DayContexts>,
@@ -27,49 +43,32 @@ pub(crate) struct ContextCache {
 #[derive(Default)]
 struct DayContexts {
     day: i64,
-    slots: Vec<Option<Context>>,
+    slots: HashMap<ContextKey, Context>,
 }
-
-/// The slot of a (purpose, flags) combination.
-fn slot(purpose: Purpose, flags: [bool; 4]) -> usize {
-    let p = Purpose::ALL.iter().position(|&x| x == purpose).unwrap_or(0);
-    p * SLOTS_PER_PURPOSE
-        + usize::from(flags[0]) * 8
-        + usize::from(flags[1]) * 4
-        + usize::from(flags[2]) * 2
-        + usize::from(flags[3])
-}
-
-/// 2^4 flag combinations per purpose.
-const SLOTS_PER_PURPOSE: usize = 16;
 
 impl ContextCache {
-    /// The context of `day`, `purpose` and `flags`, built by `build` on a miss.
+    /// The context of `day` and `key`, built by `build` on a miss.
     pub fn get_or_build<E>(
         &self,
         day: i64,
-        purpose: Purpose,
-        flags: [bool; 4],
+        key: ContextKey,
         build: impl FnOnce() -> Result<Context, E>,
     ) -> Result<Context, E> {
-        let i = slot(purpose, flags);
         {
             let r = self.inner.read().unwrap_or_else(|e| e.into_inner());
             if r.day == day
-                && let Some(Some(c)) = r.slots.get(i)
+                && let Some(c) = r.slots.get(&key)
             {
                 return Ok(c.clone());
             }
         }
         let context = build()?;
         let mut w = self.inner.write().unwrap_or_else(|e| e.into_inner());
-        if w.day != day || w.slots.len() != PURPOSES * SLOTS_PER_PURPOSE {
+        if w.day != day || w.slots.len() >= MAX_CONTEXTS {
             w.day = day;
-            w.slots = vec![None; PURPOSES * SLOTS_PER_PURPOSE];
+            w.slots.clear();
         }
-        if let Some(s) = w.slots.get_mut(i) {
-            *s = Some(context.clone());
-        }
+        w.slots.insert(key, context.clone());
         Ok(context)
     }
 }

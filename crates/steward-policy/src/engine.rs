@@ -9,10 +9,12 @@ use cedar_policy::{
     ActionConstraint, Authorizer, Context, Entities, Entity, EntityId, EntityTypeName, EntityUid,
     PolicySet, Request, RestrictedExpression, Schema,
 };
-use steward_domain::{Principal, PrincipalKind, Purpose, SubjectId, Team};
+use steward_domain::{
+    CaseKind, ObligationKind, Principal, PrincipalKind, Purpose, SubjectId, Team,
+};
 use time::Date;
 
-use crate::cache::{ContextCache, PrincipalCache};
+use crate::cache::{ContextCache, ContextKey, PrincipalCache};
 use crate::error::PolicyError;
 use crate::pack::{self, PackManifest, PolicyInfo, SCHEMA_FILE};
 use crate::request::{Action, Decision, DecisionBasis, DecisionRequest, RequestContext};
@@ -300,7 +302,7 @@ impl PolicyEngine {
                     built.principal_uid.clone(),
                     self.action_uids[action.index()].clone(),
                     built.resource_uid.clone(),
-                    self.context(Purpose::ProvideServices, &context, false)?,
+                    self.context(Purpose::ProvideServices, &context, None)?,
                     Some(&self.schema),
                 )
                 .map_err(|e| format!("request for action {action}: {}", pack_diag(&e)))?;
@@ -384,7 +386,7 @@ impl PolicyEngine {
             _ => base.add_entities([resource], None),
         }
         .map_err(|e| e.to_string())?;
-        let context = self.context(purpose, &req.context, false)?;
+        let context = self.context(purpose, &req.context, None)?;
         let response = self.evaluate(
             req.action,
             purpose,
@@ -445,6 +447,7 @@ impl PolicyEngine {
             } else {
                 DecisionBasis::Forbid
             },
+            justification: None,
         })
     }
 
@@ -518,15 +521,15 @@ impl PolicyEngine {
         };
         let mut reason = format!("no policy permits {who} to {what} for {}", purpose.as_str());
         let allowed_with = |p: Purpose| -> Option<Vec<String>> {
-            let ctx = self.context(p, &req.context, true).ok()?;
-            let resp = self
-                .evaluate(req.action, p, req.principal, built, ctx, entities)
-                .ok()?;
-            if resp.decision() != cedar_policy::Decision::Allow
-                || resp.diagnostics().errors().next().is_some()
-            {
-                return None;
-            }
+            let resp = (0..RELAXED.len()).find_map(|i| {
+                let ctx = self.context(p, &req.context, Some(i)).ok()?;
+                let resp = self
+                    .evaluate(req.action, p, req.principal, built, ctx, entities)
+                    .ok()?;
+                (resp.decision() == cedar_policy::Decision::Allow
+                    && resp.diagnostics().errors().next().is_none())
+                .then_some(resp)
+            })?;
             let mut ids: Vec<&str> = resp.diagnostics().reason().map(|i| i.as_ref()).collect();
             ids.sort_unstable();
             Some(
@@ -663,52 +666,97 @@ impl PolicyEngine {
         Entity::new_with_tags(uid.clone(), attrs, [], []).map_err(|e| e.to_string())
     }
 
-    /// The Cedar context (cached per day, purpose and flags). `relaxed` sets
-    /// every flag true: used only to find the hint of a default deny.
+    /// The Cedar context (cached per day and [`ContextKey`]). `relax`
+    /// sets every condition the requester could meet (a case of the
+    /// variant's kind, an obligation of its kind covering the category, a
+    /// grant, an incident, aggregates): used only to find the hint of a
+    /// default deny; `None` is the request's own context.
     fn context(
         &self,
         purpose: Purpose,
         ctx: &RequestContext,
-        relaxed: bool,
+        relax: Option<usize>,
     ) -> Result<Context, String> {
-        let flags = [
-            relaxed || ctx.open_case_for_subject,
-            relaxed || ctx.legal_obligation_recorded,
-            relaxed || ctx.aggregate_only,
-            // An identity fact, not a condition the requester could meet:
-            // never relaxed for hints.
-            ctx.configured_operator,
-        ];
+        let key = match relax.and_then(|i| RELAXED.get(i)) {
+            None => ContextKey {
+                purpose,
+                open_case: ctx.open_case_for_subject || ctx.case_kind.is_some(),
+                case_kind: ctx.case_kind,
+                legal: ctx.legal_obligation_recorded,
+                obligation_kind: ctx
+                    .obligation_kind
+                    .filter(|_| ctx.legal_obligation_recorded),
+                covers: ctx.legal_obligation_recorded && ctx.obligation_covers_category,
+                grant: ctx.grant_for_subject,
+                incident: ctx.incident_for_subject,
+                aggregate: ctx.aggregate_only,
+                operator: ctx.configured_operator,
+            },
+            Some(&(case_kind, obligation_kind)) => ContextKey {
+                purpose,
+                open_case: true,
+                case_kind: Some(case_kind),
+                legal: true,
+                obligation_kind: Some(obligation_kind),
+                covers: true,
+                grant: true,
+                incident: true,
+                aggregate: true,
+                // An identity fact, not a condition the requester could
+                // meet: never relaxed for hints.
+                operator: ctx.configured_operator,
+            },
+        };
         let today = days_since_epoch(ctx.today);
-        self.contexts.get_or_build(today, purpose, flags, || {
-            Self::build_context(purpose, today, flags)
-        })
+        if let Some(facts) = ctx.disclosure {
+            // A disclosure's facts vary per request: not cached.
+            return Context::from_pairs(
+                Self::context_pairs(today, &key)
+                    .into_iter()
+                    .chain(disclosure::pairs(&facts)),
+            )
+            .map_err(|e| e.to_string());
+        }
+        self.contexts
+            .get_or_build(today, key, || Self::build_context(today, &key))
     }
 
-    fn build_context(purpose: Purpose, today: i64, flags: [bool; 4]) -> Result<Context, String> {
-        Context::from_pairs([
-            ("purpose".to_owned(), str_expr(purpose.as_str())),
+    fn build_context(today: i64, k: &ContextKey) -> Result<Context, String> {
+        Context::from_pairs(Self::context_pairs(today, k)).map_err(|e| e.to_string())
+    }
+
+    fn context_pairs(today: i64, k: &ContextKey) -> Vec<(String, RestrictedExpression)> {
+        let b = RestrictedExpression::new_bool;
+        vec![
+            ("purpose".to_owned(), str_expr(k.purpose.as_str())),
             ("today".to_owned(), RestrictedExpression::new_long(today)),
+            ("open_case_for_subject".to_owned(), b(k.open_case)),
             (
-                "open_case_for_subject".to_owned(),
-                RestrictedExpression::new_bool(flags[0]),
+                "case_kind".to_owned(),
+                str_expr(k.case_kind.map(|c| c.as_str()).unwrap_or("")),
             ),
+            ("legal_obligation_recorded".to_owned(), b(k.legal)),
             (
-                "legal_obligation_recorded".to_owned(),
-                RestrictedExpression::new_bool(flags[1]),
+                "obligation_kind".to_owned(),
+                str_expr(k.obligation_kind.map(|o| o.as_str()).unwrap_or("")),
             ),
-            (
-                "aggregate_only".to_owned(),
-                RestrictedExpression::new_bool(flags[2]),
-            ),
-            (
-                "configured_operator".to_owned(),
-                RestrictedExpression::new_bool(flags[3]),
-            ),
-        ])
-        .map_err(|e| e.to_string())
+            ("obligation_covers_category".to_owned(), b(k.covers)),
+            ("grant_for_subject".to_owned(), b(k.grant)),
+            ("incident_for_subject".to_owned(), b(k.incident)),
+            ("aggregate_only".to_owned(), b(k.aggregate)),
+            ("configured_operator".to_owned(), b(k.operator)),
+        ]
     }
 }
+
+/// The relaxed contexts a default deny's hint is looked for in: (case kind,
+/// obligation kind) pairs that together meet every permit's condition on
+/// them (a technical case and a legal request; a billing case and a data
+/// subject request).
+const RELAXED: [(CaseKind, ObligationKind); 2] = [
+    (CaseKind::Technical, ObligationKind::LegalRequest),
+    (CaseKind::Billing, ObligationKind::DataSubjectRequest),
+];
 
 /// The request's entity ids.
 struct Built {
@@ -764,5 +812,6 @@ fn describe(p: &Principal) -> String {
     format!("{article} {text}")
 }
 
+mod disclosure;
 #[cfg(test)]
 mod tests;

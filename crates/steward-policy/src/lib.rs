@@ -48,9 +48,10 @@
 //!     purpose: Some(Purpose::Assist),
 //!     context: RequestContext::new(date!(2024 - 06 - 01)),
 //! };
+//! // A person's read of one subject cites a justification (N3.8): none here.
 //! let denied = engine.decide(&req);
 //! assert!(!denied.allowed);
-//! assert!(denied.reason.ends_with("support reads need an open support case about the subject (N3.5, N3.8)"));
+//! assert_eq!(denied.policy_ids, ["forbid-manual-review-without-justification"]);
 //!
 //! req.context.open_case_for_subject = true;
 //! let allowed = engine.decide(&req);
@@ -71,7 +72,11 @@
 //!   `category` (N2, or ""), `organisation` (or "").
 //! - Actions: see [`Action`].
 //! - Context: `purpose` (N3), `today` (days), `open_case_for_subject`,
-//!   `legal_obligation_recorded`, `aggregate_only`; see [`RequestContext`].
+//!   `case_kind`, `legal_obligation_recorded`, `obligation_kind`,
+//!   `obligation_covers_category`, `grant_for_subject`,
+//!   `incident_for_subject` (the justification a person's access to one
+//!   subject cites, N3.8), `aggregate_only`, `configured_operator`; see
+//!   [`RequestContext`].
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -85,7 +90,9 @@ mod slice;
 pub use engine::{ACTION_TYPE, PRINCIPAL_TYPE, PolicyEngine, RESOURCE_TYPE, days_since_epoch};
 pub use error::{PolicyError, UnknownActionError, ValidationIssue};
 pub use pack::{MANIFEST_FILE, PackManifest, PolicyEffect, PolicyInfo, SCHEMA_FILE};
-pub use request::{Action, Decision, DecisionBasis, DecisionRequest, RequestContext};
+pub use request::{
+    Action, Decision, DecisionBasis, DecisionRequest, DisclosureFacts, RequestContext,
+};
 
 /// The default pack's files as embedded in the binary: (file name, text),
 /// including `pack.toml` and `schema.cedarschema`. `steward policy

@@ -55,8 +55,12 @@ pub(crate) const EMBEDDED_POLICIES: &[(&str, &str)] = &[
         include_str!("../pack/60-processors.cedar"),
     ),
     (
-        "70-incidents.cedar",
-        include_str!("../pack/70-incidents.cedar"),
+        "70-disclosures.cedar",
+        include_str!("../pack/70-disclosures.cedar"),
+    ),
+    (
+        "80-incidents.cedar",
+        include_str!("../pack/80-incidents.cedar"),
     ),
 ];
 

@@ -4,7 +4,10 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
-use steward_domain::{Category, Principal, Purpose};
+use steward_domain::{
+    CaseKind, Category, ConsentState, DisclosureBasis, GrantState, ObligationKind, Principal,
+    Purpose, RecipientKind,
+};
 use time::Date;
 
 use crate::error::UnknownActionError;
@@ -190,10 +193,31 @@ pub struct RequestContext {
     pub today: Date,
     /// A support case about the requested subject is open (N3.5, N3.8).
     pub open_case_for_subject: bool,
+    /// The kind of that case (N3.5, N3.8): a technical case reaches usage
+    /// and configuration, a billing case is a billing interaction. `None`
+    /// when no open case about the subject is cited (a context with
+    /// `open_case_for_subject` but no kind is decided as a case of no kind:
+    /// account and communications only).
+    pub case_kind: Option<CaseKind>,
     /// A legal obligation is recorded for this request: legal process, an
     /// enforceable governmental request, a record-keeping duty, or a data
     /// subject request being fulfilled (N3.7, N7.2).
     pub legal_obligation_recorded: bool,
+    /// The kind of that obligation (N3.7, N7.2); `None` when none applies.
+    pub obligation_kind: Option<ObligationKind>,
+    /// That obligation covers the requested category: it names it, or it
+    /// names no category (every category, one named at a time; a data
+    /// subject request always covers all). False for a request of no
+    /// category: only a data subject request's export, rectification or
+    /// erasure reaches the whole subject (issue 17 item 3).
+    pub obligation_covers_category: bool,
+    /// A current need-to-know grant (N5.5) for this principal, subject,
+    /// purpose and category is cited.
+    pub grant_for_subject: bool,
+    /// An open incident or a detector's alert concerning the subject is
+    /// cited (N3.6, N8.5). Extension point for the incident workflow: no
+    /// caller sets it yet.
+    pub incident_for_subject: bool,
     /// The request yields only aggregated or anonymised data, never a single
     /// subject's records (N3.9).
     pub aggregate_only: bool,
@@ -207,6 +231,26 @@ pub struct RequestContext {
     /// Service Data (N5.5). Set by Steward from its configuration, never
     /// from the request.
     pub configured_operator: bool,
+    /// For a disclosure (action `disclose`, N6.2-N6.7): the basis, the
+    /// recipient's kind and the consent and grant states the gate
+    /// established. `None` for every other action; a `disclose` without
+    /// them is refused by the pack (`disclosure-needs-basis`, N6.2).
+    pub disclosure: Option<DisclosureFacts>,
+}
+
+/// The facts of one disclosure the pack decides on (N6.2-N6.7), each
+/// from a closed vocabulary: Cedar context attributes `disclosure_basis`,
+/// `recipient_kind`, `consent_state` and `grant_state`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DisclosureFacts {
+    /// The basis claimed (N6.3-N6.7; there is no sale, N6.6).
+    pub basis: DisclosureBasis,
+    /// The kind of the registered recipient.
+    pub recipient_kind: RecipientKind,
+    /// The subject's consent for this recipient and purpose now (N6.4).
+    pub consent: ConsentState,
+    /// The recipient app's grant for this category and purpose now (N6.3).
+    pub grant: GrantState,
 }
 
 impl RequestContext {
@@ -215,10 +259,16 @@ impl RequestContext {
         RequestContext {
             today,
             open_case_for_subject: false,
+            case_kind: None,
             legal_obligation_recorded: false,
+            obligation_kind: None,
+            obligation_covers_category: false,
+            grant_for_subject: false,
+            incident_for_subject: false,
             aggregate_only: false,
             cross_region: false,
             configured_operator: false,
+            disclosure: None,
         }
     }
 }
@@ -283,6 +333,15 @@ pub struct Decision {
     pub reason: String,
     /// What decided.
     pub basis: DecisionBasis,
+    /// The justification the allowed access cited, as the gate verified it
+    /// (N3.8, N5.5): `case:<id>`, `obligation:<id>`, `grant:<id>` (or
+    /// `incident:<id>` once incidents exist), comma-separated when several
+    /// were cited; `None` when none was (automated services, a data
+    /// subject's own data, administrators' powers). Set by the caller
+    /// that established the justification (steward-core's gate), not by
+    /// the engine; recorded in the audit entry beside the decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub justification: Option<String>,
 }
 
 impl Decision {
@@ -298,6 +357,7 @@ impl Decision {
             clause_ids,
             reason,
             basis,
+            justification: None,
         }
     }
 }

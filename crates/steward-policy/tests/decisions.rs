@@ -67,8 +67,11 @@ fn an_allow_names_its_permit_clauses_and_reason_n3_5() {
 fn a_default_deny_says_what_was_asked_and_what_is_missing_n3_5() {
     let e = PolicyEngine::default_pack().unwrap();
     let p = staff(Team::Support);
-    // Missing only the open case: the hint names it.
-    let d = e.decide(&read(&p, Category::Account, Purpose::Assist));
+    // Missing only the open case (a need-to-know grant is cited, so the
+    // justification forbid does not apply, N3.8): the hint names it.
+    let mut req = read(&p, Category::Account, Purpose::Assist);
+    req.context.grant_for_subject = true;
+    let d = e.decide(&req);
     assert!(!d.allowed);
     assert_eq!(d.basis, DecisionBasis::DefaultDeny);
     assert!(d.policy_ids.is_empty());
@@ -89,7 +92,9 @@ fn a_default_deny_says_what_was_asked_and_what_is_missing_n3_5() {
     );
     // The right category for another purpose: the hint names the purpose.
     let b = staff(Team::Billing);
-    let d = e.decide(&read(&b, Category::Billing, Purpose::Assist));
+    let mut req = read(&b, Category::Billing, Purpose::Assist);
+    req.context.grant_for_subject = true;
+    let d = e.decide(&req);
     assert_eq!(
         d.reason,
         "no policy permits a billing employee to read billing for assist; \
@@ -104,7 +109,9 @@ fn forbids_name_every_condition_that_applied_n5_5_n8_6() {
     let mut p = staff(Team::Security);
     p.revoked = true;
     p.training_expires_on = Some(today() - Duration::days(1));
-    let d = e.decide(&read(&p, Category::Usage, Purpose::Protect));
+    let mut req = read(&p, Category::Usage, Purpose::Protect);
+    req.context.grant_for_subject = true;
+    let d = e.decide(&req);
     assert!(!d.allowed);
     assert_eq!(d.basis, DecisionBasis::Forbid);
     assert_eq!(
@@ -186,30 +193,36 @@ when { context.today * 1000000000000000 > 0 };
 #[test]
 fn a_changed_principal_is_decided_afresh_n5_5() {
     // The engine caches principals' entities by content: revocation and
-    // training changes take effect from the next request.
+    // training changes take effect from the next request. Every read cites
+    // a need-to-know grant (N3.8).
     let e = PolicyEngine::default_pack().unwrap();
+    fn granted<'a>(p: &'a Principal, c: Category, purpose: Purpose) -> DecisionRequest<'a> {
+        let mut r = read(p, c, purpose);
+        r.context.grant_for_subject = true;
+        r
+    }
     let mut p = staff(Team::Security);
     assert!(
-        e.decide(&read(&p, Category::Usage, Purpose::Protect))
+        e.decide(&granted(&p, Category::Usage, Purpose::Protect))
             .allowed
     );
     p.revoked = true;
-    let d = e.decide(&read(&p, Category::Usage, Purpose::Protect));
+    let d = e.decide(&granted(&p, Category::Usage, Purpose::Protect));
     assert!(!d.allowed);
     assert_eq!(d.policy_ids, vec!["forbid-revoked"]);
     p.revoked = false;
     p.teams = vec![Team::Support];
     assert!(
-        !e.decide(&read(&p, Category::Usage, Purpose::Protect))
+        !e.decide(&granted(&p, Category::Usage, Purpose::Protect))
             .allowed
     );
     p.teams = vec![Team::Security];
     assert!(
-        e.decide(&read(&p, Category::Usage, Purpose::Protect))
+        e.decide(&granted(&p, Category::Usage, Purpose::Protect))
             .allowed
     );
     // The day moves on: training that expired yesterday.
-    let mut req = read(&p, Category::Usage, Purpose::Protect);
+    let mut req = granted(&p, Category::Usage, Purpose::Protect);
     req.context.today = today() + Duration::days(101);
     let d = e.decide(&req);
     assert_eq!(d.policy_ids, vec!["forbid-staff-training-not-current"]);
@@ -335,7 +348,11 @@ fn engine() -> &'static PolicyEngine {
 }
 
 /// N4.2: outside the subject's home region only the centralised operations
-/// (billing for provide_services, support for assist, security for protect) may read.
+/// (billing for provide_services, support for assist, security, incident
+/// response and security services for protect, legal and privacy for
+/// comply: issue 17 item 9) may read. Each read cites its justification (a
+/// need-to-know grant; for comply a recorded legal request covering the
+/// category), so only the region decides.
 #[test]
 fn cross_region_reads_only_for_centralised_operations_n4_2() {
     use steward_domain::{Category, Principal, PrincipalKind, Purpose, Team};
@@ -362,6 +379,15 @@ fn cross_region_reads_only_for_centralised_operations_n4_2() {
             true,
         ),
         (Team::Security, Category::Usage, Purpose::Protect, true),
+        // Issue 17 item 9: incident response is the security operation
+        // (N8.5); legal process is answered centrally (N3.7).
+        (
+            Team::IncidentResponse,
+            Category::Usage,
+            Purpose::Protect,
+            true,
+        ),
+        (Team::Legal, Category::Billing, Purpose::Comply, true),
         (
             Team::Engineering,
             Category::Usage,
@@ -369,11 +395,27 @@ fn cross_region_reads_only_for_centralised_operations_n4_2() {
             false,
         ),
     ];
-    for (team, category, purpose, allowed_across) in rows {
-        let p = staff(team);
+    let mut service = staff(Team::Security);
+    service.kind = PrincipalKind::Service;
+    service.teams = vec![];
+    service.confidentiality_signed_on = None;
+    service.training_expires_on = None;
+    let rows = rows
+        .into_iter()
+        .map(|(t, c, p, a)| (staff(t), c, p, a))
+        // Issue 17 item 9: the automated security services are that operation too.
+        .chain([(service, Category::Configuration, Purpose::Protect, true)]);
+    for (p, category, purpose, allowed_across) in rows {
+        let team = p.teams.first().map_or("service", |t| t.as_str());
         for cross_region in [false, true] {
             let mut context = RequestContext::new(today);
             context.cross_region = cross_region;
+            context.grant_for_subject = true;
+            if purpose == Purpose::Comply {
+                context.legal_obligation_recorded = true;
+                context.obligation_kind = Some(steward_domain::ObligationKind::LegalRequest);
+                context.obligation_covers_category = true;
+            }
             let d = engine.decide(&DecisionRequest {
                 principal: &p,
                 action: Action::Read,

@@ -44,13 +44,16 @@ fn default_pack_loads_with_its_manifest() {
     assert_eq!(e.name(), "steward-default");
     assert_eq!(e.version(), "2024-01-18.6");
     assert_eq!(e.effective().to_string(), "2024-01-18");
-    assert_eq!(e.policies().len(), 54);
+    // Issue 17: 53 (the justification forbid, the technical-case and
+    // billing-case permits, obligations recorded by kind, self-erasure; the
+    // uncalled report and comply audit-read permits removed).
+    assert_eq!(e.policies().len(), 53 + 3);
     let forbids = e
         .policies()
         .iter()
         .filter(|p| p.effect == PolicyEffect::Forbid)
         .count();
-    assert_eq!(forbids, 7);
+    assert_eq!(forbids, 8);
     for p in e.policies() {
         assert!(!p.clauses.is_empty(), "{}", p.id);
         assert!(p.reason.is_some(), "{} has no @reason", p.id);
@@ -428,7 +431,11 @@ when { principal.is_staff && principal.teams.contains("privacy") && context.purp
         category: Some(Category::Account),
         organisation: None,
         purpose: Some(Purpose::Assist),
-        context: RequestContext::new(today),
+        // A person's access to one subject cites a justification (N3.8).
+        context: RequestContext {
+            open_case_for_subject: true,
+            ..RequestContext::new(today)
+        },
     };
     let d = engine.decide(&req(Action::Export));
     assert!(d.allowed, "{d:?}");

@@ -72,8 +72,21 @@ pub(crate) async fn check_token_early(state: &AppState, req: &mut axum::extract:
     let Some(token) = bearer(req.headers()) else {
         return false;
     };
+    // GPC (issue 19): `Sec-GPC: 1` on an authenticated request; the core
+    // records it as a data subject's opt-out (and ignores anyone else's).
+    let gpc = req
+        .headers()
+        .get("sec-gpc")
+        .is_some_and(|v| v.as_bytes().trim_ascii() == b"1");
     let st = state.steward.clone();
-    match tokio::task::spawn_blocking(move || st.authenticate_token(&token)).await {
+    let checked = tokio::task::spawn_blocking(move || {
+        let res = st.authenticate_token(&token)?;
+        if let (true, Ok(a)) = (gpc, &res) {
+            st.record_gpc(&a.principal.name)?;
+        }
+        Ok::<_, steward_core::CoreError>(res)
+    });
+    match checked.await {
         Ok(Ok(res)) => {
             let ok = res.is_ok();
             req.extensions_mut().insert(TokenChecked(res));

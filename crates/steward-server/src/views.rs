@@ -39,6 +39,11 @@ pub struct RecordsOut {
     pub policy_ids: Vec<String>,
     /// Their clause ids.
     pub clause_ids: Vec<String>,
+    /// The justification the read cited, as verified (issue 17, N3.8):
+    /// `case:<id>`, `obligation:<id>`, `grant:<id>`, comma-separated;
+    /// absent when none was cited.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub justification: Option<String>,
     /// The records.
     pub records: Vec<RecordOut>,
 }
@@ -50,6 +55,7 @@ pub(crate) fn records_out(opened: &steward_core::Opened, records: Vec<OpenedReco
         gate_request_id: opened.request_id.clone(),
         policy_ids: opened.decision.policy_ids.clone(),
         clause_ids: opened.decision.clause_ids.clone(),
+        justification: opened.decision.justification.clone(),
         records: records
             .into_iter()
             .map(|r| RecordOut {

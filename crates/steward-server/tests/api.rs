@@ -134,12 +134,30 @@ async fn ingest_then_read_for_a_purpose_allowed_and_denied_with_reason_and_claus
     assert!(e.starts_with("records:2: $.fields.document_body"), "{e}");
     assert!(!p.to_string().contains("customer content"));
 
-    // Security staff read usage for `protect`: allowed (N3.6).
+    // Security staff read usage for `protect` under a need-to-know grant:
+    // allowed (N3.6; issue 17: a person's read of one subject names its
+    // justification, N3.8).
     let sam = s.staff("sam", "security").await;
+    let today = time::OffsetDateTime::now_utc().date();
+    let r = s
+        .post(
+            &s.operator,
+            "/v1/grants",
+            json!({"grantee": "sam", "subject": "username:ann", "purpose": "protect",
+                   "categories": ["usage"], "expires_on": today.to_string(), "reference": "SEC-1"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let grant = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let r = s
         .get(
             &sam,
-            "/v1/subjects/username:ann/records?purpose=protect&category=usage",
+            &format!(
+                "/v1/subjects/username:ann/records?purpose=protect&category=usage&grant={grant}"
+            ),
         )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
@@ -164,11 +182,15 @@ async fn ingest_then_read_for_a_purpose_allowed_and_denied_with_reason_and_claus
         )
         .await;
     let p = problem(r, StatusCode::FORBIDDEN).await;
+    // N3.9, and N3.8: no justification is cited for this one subject.
     assert_eq!(
         p["policy_ids"],
-        json!(["forbid-internal-reporting-on-single-subject"])
+        json!([
+            "forbid-internal-reporting-on-single-subject",
+            "forbid-manual-review-without-justification"
+        ])
     );
-    assert_eq!(p["clause_ids"], json!(["N3.9"]));
+    assert_eq!(p["clause_ids"], json!(["N3.9", "N3.8", "N5.5"]));
     assert!(
         p["detail"]
             .as_str()
@@ -241,7 +263,8 @@ async fn export_is_a_zip_with_manifest_n7_2() {
         )
         .await;
     let p = problem(r, StatusCode::FORBIDDEN).await;
-    assert_eq!(p["clause_ids"], json!(["N3.7"]));
+    // N3.7, and N3.8: a person's export of one subject cites a justification.
+    assert_eq!(p["clause_ids"], json!(["N3.7", "N3.8", "N5.5"]));
     let r = s
         .get(
             &s.operator,
@@ -446,6 +469,9 @@ async fn every_route_needs_its_features_scope_n5_1() {
         (M::POST, "/v1/requests/dsr_1/extend", "requests"),
         (M::POST, "/v1/requests/dsr_1/verification", "requests"),
         (M::POST, "/v1/requests/dsr_1/verify", "requests"),
+        (M::POST, "/v1/subjects:merge", "requests"),
+        (M::GET, "/v1/identity/confusables", "requests"),
+        (M::GET, "/v1/identity/orphans", "requests"),
     ];
     for (method, path, scope) in routes {
         assert!(steward_core::TOKEN_SCOPES.contains(scope));

@@ -105,17 +105,36 @@ async fn requests_api_lifecycle_overdue_and_own_requests_n7_2() {
     assert!(p["detail"].as_str().unwrap().contains("completed"), "{p}");
 
     // Overdue: one received long ago (APPI, 14 days), opened in the core.
+    // Privacy staff under confidentiality and trained on that day (N5.5),
+    // so the request is opened as it would have been then.
+    s.steward
+        .add_principal(
+            "operator",
+            &steward_domain::Principal {
+                name: "pia".into(),
+                kind: steward_domain::PrincipalKind::Employee,
+                teams: vec![steward_domain::Team::Privacy],
+                organisations: vec![],
+                confidentiality_signed_on: Some(time::macros::date!(2024 - 12 - 01)),
+                training_expires_on: Some(time::macros::date!(2025 - 12 - 01)),
+                engagement_ends_on: None,
+                subject: None,
+                revoked: false,
+            },
+        )
+        .unwrap();
+    s.clock.set(time::macros::datetime!(2025-01-06 09:00 UTC));
     let old = s
         .steward
-        .open_request_at(
-            "operator",
+        .open_request(
+            "pia",
             Some("username:bob"),
             RequestType::Erasure,
             Channel::Cli,
             NewRequestDetails::default(),
-            time::macros::datetime!(2025-01-06 09:00 UTC),
         )
         .unwrap();
+    s.clock.clear();
     assert_eq!(old.due_on, "2025-01-20");
     let list = body(
         s.get(&op, "/v1/requests?overdue=true").await,

@@ -688,3 +688,113 @@ fn deny_count(s: &Server, principal: &str) -> usize {
         .unwrap()
         .len()
 }
+
+/// Issue 17 item 6 (N7.2 "tools to access, control, and export your data";
+/// N6.5e): a user deletes their own data through `DELETE /v1/me/account`
+/// unless an administrator restricted it. Allowed: 202, decided by policy
+/// `subject-own-erase` and done as every erasure (crypto-shredded, legal
+/// holds applying, N3.7, N8.8): the decision's audit entry is an allowed
+/// `erase` for provide_services, the erasure receipt follows, and the
+/// user's data no longer opens for their administrator. Bob, restricted by
+/// his administrator, is refused naming the restriction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn n7_2_a_user_erases_their_own_data_unless_restricted_audited() {
+    let t = tenants().await;
+    let s = &t.s;
+    let ua_tok = user_token(s, &t.ua, PW_A).await;
+    let me: Value = s.get(&ua_tok, "/v1/me").await.json().await.unwrap();
+    let sub_a = me["user"]["subject"].as_str().unwrap().to_owned();
+    let r = s
+        .send(Method::DELETE, &ua_tok, "/v1/me/account", json!({}))
+        .await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let v: Value = r.json().await.unwrap();
+    let idx = v["audit_index"].as_u64().unwrap();
+    let allowed = s
+        .steward
+        .audit_search(&steward_core::AuditFilter {
+            principal: Some(t.ua.clone()),
+            decision: Some("allow".into()),
+            action: Some("erase".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(allowed.len(), 1, "{allowed:?}");
+    let e: Value = serde_json::from_str(&allowed[0]).unwrap();
+    assert_eq!(e["index"].as_u64(), Some(idx));
+    assert_eq!(e["policy_ids"], json!(["subject-own-erase"]));
+    assert_eq!(e["purpose"], "provide_services");
+    assert!(
+        e["clause_ids"].as_array().unwrap().contains(&json!("N7.2")),
+        "{e}"
+    );
+    // Done as every erasure: a receipt for ann's subject, nothing left to open.
+    let receipts = s.steward.receipts().unwrap();
+    assert!(receipts.iter().any(|r| r.subject == sub_a), "{receipts:?}");
+    assert!(s.steward.find(&sub_a).unwrap().is_none());
+    // Bob's administrator restricts deletion (N6.5e): refused, audited.
+    let r = s
+        .put(
+            &t.admin_b,
+            &format!("/v1/users/{}/restrictions", t.ub),
+            json!({"edit": false, "delete": true}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let ub_tok = user_token(s, &t.ub, PW_B).await;
+    let p = problem(
+        s.send(Method::DELETE, &ub_tok, "/v1/me/account", json!({}))
+            .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert_eq!(p["clause_ids"], json!(["N6.5e"]));
+    assert!(s.steward.find("username:bob").unwrap().is_some());
+}
+
+/// Issue 17 item 7 (N7.1, N7.2 "you or your organization may use various
+/// tools to access, control, and export your data"): an organisation's
+/// administrator exports a user of their organisation through the API,
+/// decided by policy `admin-export-for-organisation` with the organisation
+/// passed by the core, and the allowed `export` is in the audit log; the
+/// other organisation's administrator is refused, audited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn n7_2_an_administrator_exports_a_user_of_their_organisation_audited() {
+    let t = tenants().await;
+    let s = &t.s;
+    let r = s
+        .get(
+            &t.admin_a,
+            "/v1/subjects/username:ann/export?purpose=provide_services",
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers().get("content-type").unwrap(), "application/zip");
+    let bytes = r.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"PK"), "a ZIP");
+    let allowed = s
+        .steward
+        .audit_search(&steward_core::AuditFilter {
+            principal: Some("admin-a".into()),
+            decision: Some("allow".into()),
+            action: Some("export".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(allowed.len(), 1, "{allowed:?}");
+    let e: Value = serde_json::from_str(&allowed[0]).unwrap();
+    assert_eq!(e["policy_ids"], json!(["admin-export-for-organisation"]));
+    assert_eq!(e["purpose"], "provide_services");
+    assert_eq!(e["clause_ids"], json!(["N7.2", "N7.1"]));
+    assert_eq!(e["resource"]["subjects"].as_array().unwrap().len(), 1);
+    let p = problem(
+        s.get(
+            &t.admin_b,
+            "/v1/subjects/username:ann/export?purpose=provide_services",
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert!(p["audit_index"].is_u64(), "{p}");
+}

@@ -181,6 +181,34 @@ fn honest_log_verifies_with_the_witness_cosignature_issue13_item4() {
     );
     // The cosignature is stored beside the log, per region and witness.
     assert!(s.data.path().join("witness/jp.json").exists());
+
+    // Issue 12: a damaged cosignatures file is named, never read as "none"
+    // (which would forget what the witnesses saw) nor overwritten.
+    std::fs::write(
+        s.data.path().join("witness/jp.json"),
+        "{\"witness.test/w1\": [",
+    )
+    .unwrap();
+    let v = st.audit_verify_detailed().unwrap();
+    assert!(
+        v.notes
+            .iter()
+            .any(|n| n.contains("witness/jp.json") && n.contains("does not parse")),
+        "{:?}",
+        v.notes
+    );
+    st.ingest("ingest", vec![record("dee")], &mut |_| {})
+        .unwrap();
+    let (_, notes) = st.audit_checkpoint_published().unwrap();
+    assert!(
+        notes.iter().any(|n| n.contains("does not parse")),
+        "{notes:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(s.data.path().join("witness/jp.json")).unwrap(),
+        "{\"witness.test/w1\": [",
+        "the damaged file is left for the operator to restore"
+    );
 }
 
 /// Item 4 (the issue's Done-when): delete an entry, re-chain, re-sign with

@@ -240,6 +240,12 @@ const HELD_RECORDS: Table = Table {
     ],
 };
 const EMAIL_INTAKE: Table = registry("email_intake");
+const NEED_TO_KNOW_GRANTS: Table = registry("need_to_know_grants");
+const RECIPIENTS: Table = registry("recipients");
+const DISCLOSURES: Table = registry("disclosures");
+const CONSENTS: Table = registry("consents");
+const APP_GRANTS: Table = registry("app_grants");
+const GPC_SIGNALS: Table = registry("gpc_signals");
 const INCIDENTS: Table = registry("incidents");
 const ONCALL_SCHEDULES: Table = registry("oncall_schedules");
 
@@ -287,6 +293,12 @@ pub(crate) const TABLES: &[&Table] = &[
     &HOLD_KEYS,
     &HELD_RECORDS,
     &EMAIL_INTAKE,
+    &NEED_TO_KNOW_GRANTS,
+    &RECIPIENTS,
+    &DISCLOSURES,
+    &CONSENTS,
+    &APP_GRANTS,
+    &GPC_SIGNALS,
     &INCIDENTS,
     &ONCALL_SCHEDULES,
 ];
@@ -357,7 +369,19 @@ pub(crate) const MIGRATIONS: &[&[Step]] = &[
     // v6: the email intake ledger (N7.4): each message taken exactly once,
     // keyed by a keyed hash of its identity (never the Message-ID itself)
     &[Step::Table(&EMAIL_INTAKE)],
-    // v7: incidents and on-call schedules (N8.5, N5.1): JSON rows without
+    // v7: need-to-know grants (N5.5, N3.8): the justification a person's
+    // read of one subject may cite (issue 17 item 1).
+    &[Step::Table(&NEED_TO_KNOW_GRANTS)],
+    // v8: sharing (N6.2-N6.7, N8.4, N8.9): recipients, the disclosure
+    // ledger, the consent ledger, third-party app grants, GPC signals
+    &[
+        Step::Table(&RECIPIENTS),
+        Step::Table(&DISCLOSURES),
+        Step::Table(&CONSENTS),
+        Step::Table(&APP_GRANTS),
+        Step::Table(&GPC_SIGNALS),
+    ],
+    // v9: incidents and on-call schedules (N8.5, N5.1): JSON rows without
     // Service Data (report texts are sealed records of the reporter)
     &[Step::Table(&INCIDENTS), Step::Table(&ONCALL_SCHEDULES)],
 ];

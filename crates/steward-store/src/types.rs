@@ -51,6 +51,14 @@ pub enum StoreError {
         /// The row id.
         id: String,
     },
+    /// An identifier row of the change names a blind index that is already
+    /// indexed to another subject (another writer created the subject
+    /// first, issue 15 item 3). Nothing of the change was written: resolve
+    /// the identifier again and use the subject that won.
+    #[error(
+        "identifier clash: a blind index of this change is already indexed to another subject (another writer got there first); nothing was written"
+    )]
+    IdentifierClash,
     /// Something asked for does not exist.
     #[error("not found: {0}")]
     NotFound(String),
@@ -169,8 +177,15 @@ pub struct ChangeSet {
     pub subjects: Vec<SubjectRow>,
     /// New or re-wrapped data keys (insert or replace).
     pub keys: Vec<WrappedKeyRow>,
-    /// New identifiers (ignored if the blind index is already present).
+    /// New identifiers. A blind index already indexed to the *same* subject
+    /// is left as it is; one indexed to another subject (or given twice in
+    /// this change for two subjects) is a clash: the whole change fails with
+    /// [`StoreError::IdentifierClash`] and nothing is written (issue 15
+    /// item 3: the blind-index key decides who a new identifier belongs to).
     pub identifiers: Vec<IdentifierRow>,
+    /// Identifier rows to delete by blind index, before `identifiers` are
+    /// written (a re-index or a merge moves an identifier, issue 15).
+    pub delete_identifiers: Vec<[u8; 32]>,
     /// New records.
     pub records: Vec<RecordRow>,
     /// Subjects to crypto-shred: their DEK and identifiers are deleted and the
@@ -185,6 +200,12 @@ pub struct ChangeSet {
     /// record of the same id is deleted. Applied before `shred`; every id
     /// must be a live record, else [`StoreError::Conflict`] and nothing is written.
     pub held: Vec<HeldRecordRow>,
+    /// Live records re-sealed in place (a merge of two subjects, issue 15
+    /// item 4): the stored record of each row's id takes the row's subject,
+    /// key version and sealed body (category, kind, product and stored time
+    /// stay). Applied after `records`; every id must be a live record, else
+    /// [`StoreError::Conflict`] and nothing is written.
+    pub resealed: Vec<RecordRow>,
     /// Live records to delete (a rectification's superseded record, N7.2; a
     /// retention sweep, N8.8). Every id must be stored, else the whole
     /// change fails with [`StoreError::Conflict`] and nothing is written.
@@ -197,6 +218,9 @@ pub struct ChangeSet {
     pub principals: Vec<(String, String, bool)>,
     /// Registry rows to insert or replace: (table, id, JSON body).
     pub registry: Vec<(RegistryTable, String, String)>,
+    /// Registry rows to delete, after `registry` is written (a disclosure
+    /// ledger row past its retention, N8.4); a missing row is no error.
+    pub delete_registry: Vec<(RegistryTable, String)>,
     /// Audit entries recording this change (the last is appended last).
     pub audit: Vec<AuditDraft>,
     /// Optimistic-concurrency guards, checked inside the commit's
@@ -258,6 +282,28 @@ pub enum RegistryTable {
     /// the body names the outcome (request id or rejection reason) and the
     /// stored record id, never an address or the message.
     EmailIntake,
+    /// Recipients of Service Data outside the provider (N6.2, N6.6, N8.9):
+    /// third-party apps, subprocessors, affiliates, authorities and other
+    /// controllers, keyed `rcp_…`.
+    Recipients,
+    /// The disclosure ledger (N6.2, N8.4): one row per disclosure, keyed
+    /// `dsc_…`: basis, recipient, categories, opaque subject ids and record
+    /// count, time, policy and notice versions, and what allowed it.
+    Disclosures,
+    /// The consent ledger (N6.4): one row per consent, keyed `cns_…`, the
+    /// subject by opaque id.
+    Consents,
+    /// Third-party app grants (N6.3), keyed `grt_…`, and each
+    /// organisation's app admin policy, keyed `policy:ORG`.
+    AppGrants,
+    /// Global Privacy Control signals (GPC specification; N6.4), keyed by
+    /// opaque subject id: when the opt-out was first and last received,
+    /// and each time it was applied or overridden.
+    GpcSignals,
+    /// Need-to-know grants (N5.5): one principal may read one subject's
+    /// data of named categories for one purpose until a day, keyed
+    /// `grant-…`; the subject by opaque id only.
+    NeedToKnowGrants,
     /// Incidents (N8.5, N5.1), keyed `inc_…`: kinds, scales, principal
     /// names, counts and instants; the report's text is a sealed record.
     Incidents,
@@ -280,12 +326,19 @@ impl RegistryTable {
             RegistryTable::Verifications => "dsr_verifications",
             RegistryTable::ProcessingRestrictions => "processing_restrictions",
             RegistryTable::EmailIntake => "email_intake",
+            RegistryTable::Recipients => "recipients",
+            RegistryTable::Disclosures => "disclosures",
+            RegistryTable::Consents => "consents",
+            RegistryTable::AppGrants => "app_grants",
+            RegistryTable::GpcSignals => "gpc_signals",
+            RegistryTable::NeedToKnowGrants => "need_to_know_grants",
             RegistryTable::Incidents => "incidents",
             RegistryTable::OncallSchedules => "oncall_schedules",
         }
     }
 
     /// Every registry table (each backend creates one table per entry).
+    pub const ALL: [RegistryTable; 17] = [
     pub const ALL: [RegistryTable; 13] = [
         RegistryTable::SupportCases,
         RegistryTable::LegalObligations,
@@ -298,8 +351,7 @@ impl RegistryTable {
         RegistryTable::Verifications,
         RegistryTable::ProcessingRestrictions,
         RegistryTable::EmailIntake,
-        RegistryTable::Incidents,
-        RegistryTable::OncallSchedules,
+    pub const ALL: [RegistryTable; 19] = [
     ];
 }
 

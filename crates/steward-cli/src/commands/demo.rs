@@ -64,6 +64,7 @@ pub(crate) fn run(st: &Steward) -> Result<ExitCode, CoreError> {
         purpose: Some(Purpose::InternalReporting),
         case_id: None,
         obligation_id: None,
+        grant_id: None,
         organisation: None,
     });
     match denied {

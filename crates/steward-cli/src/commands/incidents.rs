@@ -418,12 +418,7 @@ pub(crate) fn oncall(st: &Steward, operator: &str, c: OncallCmd) -> Result<ExitC
             outln!("stored schedule {}", s.name);
         }
         OncallCmd::Now { name, at, who: w } => {
-            let at = at.unwrap_or_else(|| {
-                time::OffsetDateTime::now_utc()
-                    .format(&time::format_description::well_known::Rfc3339)
-                    .unwrap_or_default()
-            });
-            let m = st.on_call(who(&w, operator), &name, &at)?;
+            let m = st.on_call(who(&w, operator), &name, at.as_deref())?;
             outln!("{}", m.as_deref().unwrap_or("nobody"));
         }
         OncallCmd::Shifts {

@@ -73,11 +73,17 @@ pub(crate) fn run(st: &Steward, a: IngestArgs) -> Result<ExitCode, CoreError> {
         None
     };
     let records: Vec<_> = parsed.records.into_iter().map(|(_, r)| r).collect();
-    let mut summary = st.ingest_in(&a.as_, a.region.as_deref(), records, &mut |n| {
-        if let Some(b) = &bar {
-            b.set_position(n);
-        }
-    })?;
+    let mut summary = st.ingest_for(
+        &a.as_,
+        a.region.as_deref(),
+        a.organisation.as_deref(),
+        records,
+        &mut |n| {
+            if let Some(b) = &bar {
+                b.set_position(n);
+            }
+        },
+    )?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }

@@ -10,7 +10,7 @@ use crate::KeysCmd;
 pub(crate) fn run(st: &Steward, operator: &str, c: KeysCmd) -> Result<ExitCode, CoreError> {
     match c {
         KeysCmd::Rotate { if_due: true } => {
-            let run = st.rotate_keys_if_due(operator, time::OffsetDateTime::now_utc())?;
+            let run = st.rotate_keys_if_due(operator)?;
             match run.rotated {
                 Some((v, n)) => outln!("KEK version {v} is current; re-wrapped {n} subject keys"),
                 None => outln!("no rotation due"),

@@ -7,6 +7,8 @@ use steward_domain::Purpose;
 pub(crate) mod audit;
 pub(crate) mod cases;
 pub(crate) mod demo;
+pub(crate) mod disclosures;
+pub(crate) mod identity;
 pub(crate) mod incidents;
 pub(crate) mod ingest;
 pub(crate) mod intake;

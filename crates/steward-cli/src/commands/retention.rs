@@ -32,7 +32,7 @@ pub(crate) enum RetentionCmd {
 pub(crate) fn run(st: &Steward, operator: &str, cmd: RetentionCmd) -> Result<ExitCode, CoreError> {
     match cmd {
         RetentionCmd::Sweep { dry_run, json } => {
-            let r = st.retention_sweep(operator, dry_run, time::OffsetDateTime::now_utc())?;
+            let r = st.retention_sweep(operator, dry_run)?;
             if json {
                 outln!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
                 return Ok(ExitCode::SUCCESS);

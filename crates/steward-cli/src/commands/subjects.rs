@@ -26,6 +26,7 @@ pub(crate) fn read(st: &Steward, a: ReadArgs) -> Result<ExitCode, CoreError> {
         purpose: a.purpose.map(|p| purpose(&p)).transpose()?,
         case_id: a.case,
         obligation_id: a.obligation,
+        grant_id: a.grant,
         organisation: None,
     };
     // An erased subject's held records (N3.7): say so beside the read.
@@ -115,9 +116,7 @@ pub(crate) fn erase(
     // records a retention duty covers, sealed under a hold key, and
     // lists them on the receipt (`retained`).
     let r = match p {
-        Purpose::Comply => {
-            st.erase_with_holds(who, subject, Some(&ob), time::OffsetDateTime::now_utc())?
-        }
+        Purpose::Comply => st.erase_with_holds(who, subject, Some(&ob))?,
         other => st.erase(who, other, subject, Some(&ob))?,
     };
     outln!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());

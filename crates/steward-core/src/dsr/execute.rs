@@ -4,11 +4,6 @@ use super::*;
 use crate::rows::{parse_row, row_json};
 
 impl Steward {
-    /// Approve and execute request `id` as privacy-team principal `by`, now.
-    pub fn approve(&self, id: &str, by: &str) -> Result<Request, CoreError> {
-        self.approve_at(id, by, OffsetDateTime::now_utc())
-    }
-
     /// Approve and execute request `id` as privacy-team principal `by`.
     ///
     /// Only a verified (or failed, for a retry) request executes, under the
@@ -32,12 +27,8 @@ impl Steward {
     /// not verified, `by` is not privacy staff, or the policy version
     /// differs; [`CoreError::Denied`] for a restriction (the request is
     /// then rejected); the execution's error after recording `failed`.
-    pub fn approve_at(
-        &self,
-        id: &str,
-        by: &str,
-        now: OffsetDateTime,
-    ) -> Result<Request, CoreError> {
+    pub fn approve(&self, id: &str, by: &str) -> Result<Request, CoreError> {
+        let now = self.clock.now();
         let p = self.acting(by)?;
         // Decided by the pack (`dsr_handle`, privacy staff) and audited.
         self.authorize_dsr_handling(&p, id)?;
@@ -108,15 +99,15 @@ impl Steward {
                 let ob = LegalObligation::of_request(&req.id, by, &subject);
                 extra.registry.push((
                     RegistryTable::LegalObligations,
-                    ob.id.clone(),
+                    ob.id.to_string(),
                     row_json(&ob)?,
                 ));
                 let mut e = system_entry("obligation_record", &ob.id, "", self.policy.version());
                 e.principal = token(by);
                 e.clause_ids = vec![token("N3.7")];
                 extra.audit.push(e);
-                req.obligation = Some(ob.id.clone());
-                ob.id
+                req.obligation = Some(ob.id.to_string());
+                ob.id.into()
             }
         };
         req.attempts += 1;
@@ -139,7 +130,7 @@ impl Steward {
             extra,
         )?;
         let running = row_json(&req)?;
-        let (result, effect) = match self.execute(&req, by, &subject, &obligation, now) {
+        let (result, effect) = match self.execute(&req, by, &subject, &obligation) {
             Ok(x) => x,
             Err(e) => {
                 let reason = format!(
@@ -262,7 +253,6 @@ impl Steward {
         by: &str,
         subject: &str,
         obligation: &str,
-        now: OffsetDateTime,
     ) -> Result<(RequestResult, ChangeSet), CoreError> {
         match req.request_type {
             RequestType::Access | RequestType::Export => {
@@ -305,7 +295,7 @@ impl Steward {
                     ));
                 }
                 // Crypto-shredding that keeps records under a legal hold (N3.7, N8.8).
-                let r = self.erase_with_holds(by, subject, Some(obligation), now)?;
+                let r = self.erase_with_holds(by, subject, Some(obligation))?;
                 Ok((
                     RequestResult::Erasure {
                         receipt_id: r.receipt_id,
@@ -368,8 +358,8 @@ impl Steward {
                     }
                     RequestResult::Objection { purpose }
                 };
-                if !row.requests.contains(&req.id) {
-                    row.requests.push(req.id.clone());
+                if !row.requests.iter().any(|r| req.id == *r) {
+                    row.requests.push(req.id.to_string());
                 }
                 Ok((
                     result,

@@ -33,7 +33,8 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use steward_audit::{Resource, ResourceKind, SubjectRef};
 use steward_domain::{
-    Fields, Principal, PrincipalKind, Purpose, RecordId, RequestState, RequestType, SubjectId,
+    Fields, Principal, PrincipalKind, Purpose, RecordId, RequestId, RequestState, RequestType,
+    SubjectId,
 };
 use steward_store::{ChangeSet, RegistryGuard, RegistryTable, StoreError};
 use time::{Date, Duration, OffsetDateTime};
@@ -112,10 +113,8 @@ fn check_details(request_type: RequestType, details: &NewRequestDetails) -> Resu
     Ok(())
 }
 
-fn new_id() -> String {
-    let mut b = [0u8; 8];
-    rand::rng().fill(&mut b);
-    format!("dsr_{}", hex::encode(b))
+fn new_id() -> RequestId {
+    RequestId::from_random(crate::gate::random_id_bits())
 }
 
 /// Request ids as Steward makes them: `dsr_` and 16 lowercase hex digits.
@@ -265,10 +264,10 @@ impl Steward {
         let body = serde_json::to_string(&*req).map_err(|e| CoreError::Input(e.to_string()))?;
         extra
             .registry
-            .push((RegistryTable::Requests, req.id.clone(), body));
+            .push((RegistryTable::Requests, req.id.to_string(), body));
         extra.guards.push(RegistryGuard {
             table: RegistryTable::Requests,
-            id: req.id.clone(),
+            id: req.id.to_string(),
             expected: before.map(str::to_owned),
         });
         extra.audit.insert(0, e);
@@ -298,27 +297,8 @@ impl Steward {
         }
     }
 
-    /// Open a data subject request (N7.2, N7.4) at the current time: see
-    /// [`Steward::open_request_at`].
-    pub fn open_request(
-        &self,
-        by: &str,
-        identifier: Option<&str>,
-        request_type: RequestType,
-        channel: Channel,
-        details: NewRequestDetails,
-    ) -> Result<Request, CoreError> {
-        self.open_request_at(
-            by,
-            identifier,
-            request_type,
-            channel,
-            details,
-            OffsetDateTime::now_utc(),
-        )
-    }
-
-    /// Open a data subject request received at `now`, as principal `by`
+    /// Open a data subject request (N7.2, N7.4), received at the clock's
+    /// now ([`crate::Clock`]), as principal `by`
     /// (who must exist and not be revoked).
     ///
     /// `identifier` is how the request names its subject (`username:ann`,
@@ -340,15 +320,15 @@ impl Steward {
     /// (an objection needs a purpose; a rectification a record and its
     /// corrections), for an identifier that matches several subjects, and
     /// when `by` may not open a request for that subject.
-    pub fn open_request_at(
+    pub fn open_request(
         &self,
         by: &str,
         identifier: Option<&str>,
         request_type: RequestType,
         channel: Channel,
         details: NewRequestDetails,
-        now: OffsetDateTime,
     ) -> Result<Request, CoreError> {
+        let now = self.clock.now();
         let p = self.acting(by)?;
         let id = new_id();
         check_details(request_type, &details)?;
@@ -541,17 +521,10 @@ impl Steward {
         Ok(self.load_request(id)?.1)
     }
 
-    /// Requests matching `filter`, oldest first, overdue judged today (UTC).
+    /// Requests matching `filter`, oldest first, overdue judged on the
+    /// clock's date (UTC).
     pub fn requests(&self, filter: RequestFilter) -> Result<Vec<Request>, CoreError> {
-        self.requests_at(filter, OffsetDateTime::now_utc())
-    }
-
-    /// [`Steward::requests`] with overdue judged on `now`'s date.
-    pub fn requests_at(
-        &self,
-        filter: RequestFilter,
-        now: OffsetDateTime,
-    ) -> Result<Vec<Request>, CoreError> {
+        let now = self.clock.now();
         let rows = self.store()?.registry_list(RegistryTable::Requests)?;
         let mut out = Vec::with_capacity(rows.len());
         for (id, body) in rows {
@@ -597,16 +570,10 @@ impl Steward {
                 clause: "N7.2",
                 note: "rejected with a reason".into(),
             },
-            OffsetDateTime::now_utc(),
+            self.clock.now(),
             ChangeSet::default(),
         )?;
         Ok(req)
-    }
-
-    /// Extend request `id`'s deadline (GDPR only, once) now: see
-    /// [`Steward::extend_at`].
-    pub fn extend(&self, id: &str, by: &str, reason: &str) -> Result<Request, CoreError> {
-        self.extend_at(id, by, reason, OffsetDateTime::now_utc())
     }
 
     /// Extend request `id`'s deadline by `dsr.gdpr_extension_months`
@@ -616,13 +583,8 @@ impl Steward {
     /// Errors: [`CoreError::Input`] for an APPI request (no extension:
     /// without delay), a second extension, a final request, or `by` not
     /// privacy staff.
-    pub fn extend_at(
-        &self,
-        id: &str,
-        by: &str,
-        reason: &str,
-        now: OffsetDateTime,
-    ) -> Result<Request, CoreError> {
+    pub fn extend(&self, id: &str, by: &str, reason: &str) -> Result<Request, CoreError> {
+        let now = self.clock.now();
         let p = self.acting(by)?;
         // Decided by the pack (`dsr_handle`, privacy staff) and audited.
         self.authorize_dsr_handling(&p, id)?;
@@ -674,28 +636,20 @@ impl Steward {
         Ok(req)
     }
 
-    /// Mark requests left `in_progress` by a process that stopped as
-    /// failed, now: see [`Steward::resume_in_progress_at`].
-    pub fn resume_in_progress(&self) -> Result<Vec<String>, CoreError> {
-        self.resume_in_progress_at(OffsetDateTime::now_utc())
-    }
-
     /// Every request `in_progress` since more than
     /// `dsr.interrupted_after_secs` before `now` becomes `failed` with
     /// reason `interrupted` (audited): never stuck, and `approve` re-runs it
     /// idempotently. Returns their ids. Younger ones are left alone: another
     /// process may be executing them.
-    pub fn resume_in_progress_at(&self, now: OffsetDateTime) -> Result<Vec<String>, CoreError> {
+    pub fn resume_in_progress(&self) -> Result<Vec<String>, CoreError> {
+        let now = self.clock.now();
         let limit =
             Duration::seconds(self.config.dsr.interrupted_after_secs.min(31_536_000) as i64);
         let mut done = Vec::new();
-        for r in self.requests_at(
-            RequestFilter {
-                state: Some(RequestState::InProgress),
-                ..Default::default()
-            },
-            now,
-        )? {
+        for r in self.requests(RequestFilter {
+            state: Some(RequestState::InProgress),
+            ..Default::default()
+        })? {
             let since = r
                 .history
                 .iter()
@@ -710,7 +664,7 @@ impl Steward {
             let mine = self
                 .executing
                 .lock()
-                .map(|s| s.contains_key(&r.id))
+                .map(|s| s.contains_key(r.id.as_str()))
                 .unwrap_or(true);
             if mine {
                 continue;
@@ -735,7 +689,7 @@ impl Steward {
                 now,
                 ChangeSet::default(),
             ) {
-                Ok(_) => done.push(req.id),
+                Ok(_) => done.push(req.id.into()),
                 Err(CoreError::Conflict(_)) => {}
                 Err(e) => return Err(e),
             }

@@ -151,7 +151,7 @@ pub struct HistoryEntry {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Request {
     /// Id, `dsr_` and 16 hex digits.
-    pub id: String,
+    pub id: RequestId,
     /// The type.
     #[serde(rename = "type")]
     pub request_type: RequestType,

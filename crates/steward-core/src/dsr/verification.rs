@@ -23,10 +23,10 @@ impl Steward {
         let sender = OutboxSender {
             dir: self.data_dir.join("outbox"),
         };
-        self.send_verification_with(id, &sender, OffsetDateTime::now_utc())
+        self.send_verification_with(id, &sender)
     }
 
-    /// Send a one-time code for request `id` at `now` through `sender`.
+    /// Send a one-time code for request `id` through `sender`, at the clock's now.
     ///
     /// The code is 8 digits from the operating system's CSPRNG (via
     /// `rand::rng`), stored only as a keyed hash with its expiry
@@ -45,8 +45,8 @@ impl Steward {
         &self,
         id: &str,
         sender: &dyn CodeSender,
-        now: OffsetDateTime,
     ) -> Result<Request, CoreError> {
+        let now = self.clock.now();
         let (before, mut req) = self.load_request(id)?;
         if req.state != RequestState::Received
             || !matches!(
@@ -142,12 +142,7 @@ impl Steward {
         String::from_utf8(v).map_err(|_| corrupt(&req.id, "contact"))
     }
 
-    /// Verify request `id` with the one-time code entered, now.
-    pub fn verify(&self, id: &str, code: &str) -> Result<Request, CoreError> {
-        self.verify_at(id, code, OffsetDateTime::now_utc())
-    }
-
-    /// Verify request `id` with `code` at `now`: a match within the code's
+    /// Verify request `id` with `code`, at the clock's now: a match within the code's
     /// lifetime verifies the request (recorded, audited) and spends the
     /// code; a wrong code uses one attempt (audited), and the last allowed
     /// wrong attempt locks verification.
@@ -155,12 +150,8 @@ impl Steward {
     /// Errors: [`CoreError::Input`] naming what is wrong: no code sent,
     /// the code expired (send a new one), the code does not match (attempts
     /// left), verification locked.
-    pub fn verify_at(
-        &self,
-        id: &str,
-        code: &str,
-        now: OffsetDateTime,
-    ) -> Result<Request, CoreError> {
+    pub fn verify(&self, id: &str, code: &str) -> Result<Request, CoreError> {
+        let now = self.clock.now();
         let (before, mut req) = self.load_request(id)?;
         if req.verification.state == VerificationState::Locked {
             return Err(CoreError::Input(format!(

@@ -15,9 +15,14 @@ use crate::{CoreError, Steward};
 
 /// A new request id: `req-` and 16 hex digits.
 pub(crate) fn new_request_id() -> String {
+    format!("req-{}", hex::encode(random_id_bits()))
+}
+
+/// 64 random bits for a new id (workflow ids, request ids).
+pub(crate) fn random_id_bits() -> [u8; 8] {
     let mut b = [0u8; 8];
     rand::rng().fill_bytes(&mut b);
-    format!("req-{}", hex::encode(b))
+    b
 }
 
 pub(crate) fn token(s: &str) -> Token {
@@ -141,6 +146,7 @@ impl Steward {
             clause_ids: vec![clause.to_owned()],
             reason,
             basis: DecisionBasis::Forbid,
+            justification: None,
         };
         let entry = self.decision_entry(&d, action, &principal.name, None, 0, resource);
         self.record_denial(d, entry)

@@ -5,45 +5,77 @@
 
 use serde_json::Value;
 use steward_audit::Resource;
-use steward_domain::{Category, SubjectId};
+use steward_domain::{CaseKind, Category, SubjectId};
 use steward_policy::RequestContext;
 use steward_store::RegistryTable;
 
 use super::TransferMechanism;
 use super::{AccessRequest, token};
 use crate::rows::parse_row;
-use crate::{CoreError, Steward, today};
+use crate::{CoreError, Steward};
 
 impl Steward {
     /// The decision context of `req` about `subject`, whose home region is
-    /// `home`, processed in region `processing`: is the cited support case
-    /// open and about this subject (N3.5)? Is the cited legal obligation
-    /// recorded (N3.7)? Is the subject's data in another region than this
-    /// node's (N4.2)?
+    /// `home`, processed in region `processing`, and the justification it
+    /// cites as verified (issue 17 item 1, N3.8): is the cited support case
+    /// open and about this subject, and of which kind (N3.5)? Does the
+    /// cited legal obligation apply to this principal and subject, of which
+    /// kind, covering the category (N3.7)? Does the cited need-to-know
+    /// grant name this principal, subject, purpose and category, unexpired
+    /// (N5.5)? Is the subject's data in another region than this node's
+    /// (N4.2)? The justification is `case:<id>`, `obligation:<id>`,
+    /// `grant:<id>` for each that holds, comma-separated; `None` if none.
     pub(in crate::gate) fn context_for(
         &self,
         req: &AccessRequest,
         subject: Option<SubjectId>,
         home: usize,
         processing: usize,
-    ) -> Result<RequestContext, CoreError> {
-        let mut ctx = RequestContext::new(today());
-        let store = self.store()?;
-        if let (Some(case), Some(subject)) = (&req.case_id, subject)
-            && let Some(body) = store.registry_get(RegistryTable::SupportCases, case)?
-        {
-            let v: Value = parse_row(RegistryTable::SupportCases, case, &body)?;
-            ctx.open_case_for_subject = v["subject"].as_str() == Some(&subject.to_string())
-                && v["status"].as_str() == Some("open");
+    ) -> Result<(RequestContext, Option<String>), CoreError> {
+        let mut ctx = RequestContext::new(self.clock.today());
+        let mut cited: Vec<String> = Vec::new();
+        if let (Some(case), Some(subject)) = (&req.case_id, subject) {
+            let body = self
+                .store()?
+                .registry_get(RegistryTable::SupportCases, case)?;
+            if let Some(body) = body {
+                let v: Value = parse_row(RegistryTable::SupportCases, case, &body)?;
+                if v["subject"].as_str() == Some(&subject.to_string())
+                    && v["status"].as_str() == Some("open")
+                {
+                    ctx.open_case_for_subject = true;
+                    // A case recorded before kinds existed is `account`.
+                    ctx.case_kind = Some(
+                        v["kind"]
+                            .as_str()
+                            .and_then(|k| k.parse::<CaseKind>().ok())
+                            .unwrap_or_default(),
+                    );
+                    cited.push(format!("case:{case}"));
+                }
+            }
         }
-        if let Some(ob) = &req.obligation_id {
-            drop(store);
+        if let Some(ob) = &req.obligation_id
             // N3.7: recorded, citable by this principal, about this subject.
-            ctx.legal_obligation_recorded = self.obligation_applies(ob, &req.principal, subject)?;
+            && let Some(ob) = self.obligation_applies(ob, &req.principal, subject)?
+        {
+            ctx.legal_obligation_recorded = true;
+            ctx.obligation_kind = ob.kind();
+            // Issue 17 item 3: a read names a category the obligation covers.
+            ctx.obligation_covers_category = req
+                .category
+                .is_some_and(|c| ob.categories.is_empty() || ob.categories.contains(&c));
+            cited.push(format!("obligation:{}", ob.id));
+        }
+        if let Some(g) = &req.grant_id
+            && self.grant_applies(g, &req.principal, subject, req.purpose, req.category)?
+        {
+            ctx.grant_for_subject = true;
+            cited.push(format!("grant:{g}"));
         }
         // N4.2: the subject's data lives in another region than this node's.
         ctx.cross_region = home != processing;
-        Ok(ctx)
+        Ok((ctx, (!cited.is_empty()).then(|| cited.join(","))))
     }
 
     /// The ids every access decision's resource carries besides the

@@ -7,7 +7,7 @@
 
 use rand::RngCore;
 use serde_json::{Value, json};
-use steward_crypto::{DataKey, IdentifierAad, Sealer, Zeroizing, blind_index};
+use steward_crypto::{DataKey, IdentifierAad, Sealer, Zeroizing};
 use steward_domain::{Fields, IdentifierKind, Kind, RecordId, SubjectId, SubjectIdentifier};
 use steward_store::{ChangeSet, IdentifierRow, RecordRow, SubjectRow, WrappedKeyRow};
 
@@ -71,7 +71,7 @@ impl SealingKey {
     }
 }
 
-fn identifier_row(
+pub(in crate::gate) fn identifier_row(
     sealer: &Sealer,
     subject: SubjectId,
     blind: [u8; 32],
@@ -263,6 +263,7 @@ impl Steward {
             &serde_json::to_vec(&body).unwrap_or_default(),
         )?;
         // N7.2: a corrected identifier finds the same subject.
+        let tenant = self.subject_tenant(region, id)?;
         let mut identifiers = Vec::new();
         for spec in kind.fields() {
             let Some(ik) = spec.identifier else { continue };
@@ -284,8 +285,9 @@ impl Steward {
                     ik.as_str()
                 )));
             };
-            let blind = blind_index(&self.blind_key, &ident);
-            identifiers.push(identifier_row(&sealer, id, blind, ik, v));
+            // Issue 15: indexed in the subject's namespace, normalised.
+            let blind = self.blind_in(&ident, tenant.as_deref());
+            identifiers.push(identifier_row(&sealer, id, blind, ik, ident.value()));
         }
         let changed = corrected
             .keys()

@@ -21,6 +21,10 @@
 //! - [`Steward::verify_records`] (`system.rs`): the integrity check that
 //!   authenticates every ciphertext and drops the plaintext (counts only
 //!   leave; recorded per region).
+//! - [`Steward::disclose`] (`disclose.rs`): a subject's data to a
+//!   registered recipient on a basis of N6.3-N6.7, decided with the
+//!   consent and grant states, its ledger row committed with its audit
+//!   entry (N6.2, N8.4); a third-party app's [`Steward::read`] is one.
 //! - `Steward::open_registered_email` (`system.rs`): the email address a
 //!   data subject request's one-time code is sent to (N7.4), opened after
 //!   the opening is recorded.
@@ -75,8 +79,10 @@
 mod audit;
 mod checks;
 mod context;
+mod disclose;
 mod effects;
 mod keys;
+mod merge;
 mod pipeline;
 mod system;
 mod transfer;
@@ -85,8 +91,11 @@ use serde_json::Value;
 use steward_domain::{Category, Purpose, RecordId, SubjectId};
 use steward_policy::{Action, Decision};
 
-pub(crate) use audit::{denied, new_request_id, now_ts, record_ref, system_entry, token};
+pub(crate) use audit::{
+    denied, new_request_id, now_ts, random_id_bits, record_ref, system_entry, token,
+};
 pub use checks::ProcessingRestriction;
+pub use disclose::{Disclosed, DisclosureAsk, DisclosureRequest};
 pub(crate) use effects::SealingKey;
 pub(crate) use keys::Keys;
 pub(crate) use transfer::TransferCheck;
@@ -115,6 +124,8 @@ pub struct AccessRequest {
     pub case_id: Option<String>,
     /// A recorded legal obligation id (N3.7, N6.5d).
     pub obligation_id: Option<String>,
+    /// A need-to-know grant id (N5.5, N3.8).
+    pub grant_id: Option<String>,
     /// The customer organisation the subject belongs to (N1.2), as the
     /// caller established it from the tenancy registry; administrators and
     /// resellers are decided against it (N6.5). `None`: no organisation.
@@ -125,7 +136,7 @@ impl AccessRequest {
     /// A request by `principal` to do `action` on `subject` (an identifier
     /// argument or a `sub_` id), with every optional part unset: no
     /// category (all), no purpose (denied, N3), no case, no obligation, no
-    /// organisation.
+    /// grant, no organisation.
     pub fn new(principal: impl Into<String>, action: Action, subject: impl Into<String>) -> Self {
         AccessRequest {
             principal: principal.into(),
@@ -135,8 +146,21 @@ impl AccessRequest {
             purpose: None,
             case_id: None,
             obligation_id: None,
+            grant_id: None,
             organisation: None,
         }
+    }
+
+    /// Citing a support case (`None`: none cited; N3.5, N3.8).
+    pub fn case(mut self, case: Option<&str>) -> Self {
+        self.case_id = case.map(str::to_owned);
+        self
+    }
+
+    /// Citing a need-to-know grant (`None`: none cited; N5.5, N3.8).
+    pub fn grant(mut self, grant: Option<&str>) -> Self {
+        self.grant_id = grant.map(str::to_owned);
+        self
     }
 
     /// With the purpose of processing (N3).

@@ -17,20 +17,20 @@
 //! 8. **Open** only then, for an allowed access that reveals data.
 
 use steward_audit::{Resource, ResourceKind, SubjectRef};
-use steward_crypto::blind_index;
 use steward_domain::{Principal, SubjectId, SubjectIdentifier};
 use steward_policy::{Action, Decision, DecisionRequest};
 use steward_store::{ChangeSet, StoreError};
 
 use super::TransferMechanism;
-use super::checks::{self, Access};
+use super::checks::{self, Access, SharingFacts};
+use super::disclose::DisclosureAsk;
 use super::keys::{Opener, open_row};
 use super::{AccessRequest, Located, Opened, OpenedRecord, denied, new_request_id, token};
 use crate::{CoreError, Steward};
 
 /// What an access opens once allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Target {
+pub(in crate::gate) enum Target {
     /// A live subject's data, with the subject's data key.
     Live,
     /// Records kept under a legal hold after an erasure (N3.7), with the
@@ -39,10 +39,10 @@ enum Target {
 }
 
 /// The subject an access is about.
-struct Resolved {
-    subject: Option<SubjectId>,
+pub(in crate::gate) struct Resolved {
+    pub subject: Option<SubjectId>,
     /// The subject's home region (this node's when there is no subject).
-    home: usize,
+    pub home: usize,
     /// How many subjects the identifier matched, when more than one: it
     /// is decided as matching none, and only an allowed principal is told
     /// it is ambiguous (issue 14 item 8: a refusal does not depend on what
@@ -51,13 +51,15 @@ struct Resolved {
 }
 
 /// The pipeline up to the checks: who, about whom, and the final decision.
-struct Decided {
-    principal: Principal,
-    action: Action,
-    resolved: Resolved,
-    processing: usize,
-    decision: Decision,
-    transfer: Option<TransferMechanism>,
+pub(in crate::gate) struct Decided {
+    pub principal: Principal,
+    pub action: Action,
+    pub resolved: Resolved,
+    pub processing: usize,
+    pub decision: Decision,
+    pub transfer: Option<TransferMechanism>,
+    /// For a disclosure: the facts decided on and what they rest on.
+    pub sharing: Option<SharingFacts>,
 }
 
 impl Steward {
@@ -113,8 +115,15 @@ impl Steward {
             .map_err(|e| CoreError::Input(format!("--subject: {e}")))?;
         let mut blinds = Vec::new();
         let mut found: Vec<Located> = Vec::new();
+        // Issue 15 item 2: a tenant-scoped identifier is looked for in the
+        // deployment's namespace and every organisation's.
+        let mut keyed = Vec::new();
         for c in &candidates {
-            let b = blind_index(&self.blind_key, c);
+            for b in self.blinds_everywhere(c)? {
+                keyed.push((c, b));
+            }
+        }
+        for (c, b) in keyed {
             for region in 0..self.regions.len() {
                 // The store guard goes before the index entry is checked.
                 let hit = self.rstore(region)?.subject_by_blind(&b)?;
@@ -134,7 +143,7 @@ impl Steward {
         if blinds.is_empty()
             && let Some(c) = candidates.first()
         {
-            blinds.push(blind_index(&self.blind_key, c));
+            blinds.push(self.blind_in(c, None));
         }
         Ok((found, blinds))
     }
@@ -196,12 +205,15 @@ impl Steward {
         }
     }
 
-    /// Steps 1 to 5: authenticate, resolve, context, decide, checks.
-    fn decide_access(
+    /// Steps 1 to 5: authenticate, resolve, context, decide, checks. For a
+    /// disclosure (`ask`), the context carries its basis, recipient kind
+    /// and the consent and grant states (N6.2-N6.4).
+    pub(in crate::gate) fn decide_access(
         &self,
         req: &AccessRequest,
         target: Target,
         presume_obligation: bool,
+        ask: Option<&DisclosureAsk>,
     ) -> Result<Decided, CoreError> {
         let principal = self.principal(&req.principal)?;
         let processing = self.processing_index();
@@ -211,9 +223,19 @@ impl Steward {
             Target::Live => req.action,
             Target::Held => Action::Read,
         };
-        let mut ctx = self.context_for(req, subject, home, processing)?;
-        // Only for `predecide_presuming_obligation`, which records nothing.
-        ctx.legal_obligation_recorded |= presume_obligation;
+        let (mut ctx, justification) = self.context_for(req, subject, home, processing)?;
+        // Only for `predecide_presuming_obligation`, which records nothing:
+        // the data subject request's obligation about this subject.
+        if presume_obligation {
+            ctx.legal_obligation_recorded = true;
+            ctx.obligation_kind = Some(steward_domain::ObligationKind::DataSubjectRequest);
+            ctx.obligation_covers_category = true;
+        }
+        let sharing = match ask {
+            Some(ask) => Some(checks::disclosure_facts(self, &principal, req, ask, subject)?),
+            None => None,
+        };
+        ctx.disclosure = sharing.as_ref().map(|s| s.facts);
         // An identifier that matches no subject is decided as the empty
         // subject `sub_none`: the access is still decided and audited, and it
         // opens nothing (an empty export, N7.2).
@@ -237,8 +259,14 @@ impl Steward {
             home,
             processing,
             held: target == Target::Held,
+            disclosure: ask,
         };
         let transfer = checks::run(self, &access, &mut decision)?;
+        // Issue 17 item 1: the verified justification goes with the
+        // decision (and from there into its audit entry).
+        if decision.allowed {
+            decision.justification = justification;
+        }
         // An ambiguous identifier is named as such only to a principal the
         // decision allows; a refusal is recorded as for any subject.
         if let (Some(n), true) = (resolved.ambiguous, decision.allowed) {
@@ -251,6 +279,7 @@ impl Steward {
             processing,
             decision,
             transfer,
+            sharing,
         })
     }
 
@@ -270,7 +299,8 @@ impl Steward {
             processing,
             decision,
             transfer,
-        } = self.decide_access(req, target, false)?;
+            ..
+        } = self.decide_access(req, target, false, None)?;
         // Step 6: record.
         let request_id = new_request_id();
         let mut resource = Resource::new(match action {
@@ -289,6 +319,10 @@ impl Steward {
             resource = resource.id(token("legal_hold"));
         }
         resource = self.access_ids(resource, req.category, home, processing, transfer.as_ref());
+        // N3.8: the justification the access cited, by Steward-made id.
+        for j in decision.justification.iter().flat_map(|j| j.split(',')) {
+            resource = resource.id(token(&format!("justification:{j}")));
+        }
         let mut entry = self.decision_entry(
             &decision,
             action.as_str(),
@@ -364,6 +398,10 @@ impl Steward {
     /// legal hold reads those, as [`Steward::read_held`] (N3.7: `comply`
     /// only, against a recorded obligation; issue 18, item 6).
     pub fn read(&self, req: &AccessRequest) -> Result<(Opened, Vec<OpenedRecord>), CoreError> {
+        // N6.3: a third-party app's read is a disclosure to it.
+        if let Some(out) = self.app_read(req)? {
+            return Ok(out);
+        }
         if !self.held_notice(&req.subject)?.is_empty() {
             return self.read_held(req);
         }
@@ -418,7 +456,7 @@ impl Steward {
     /// asks first, then runs [`Steward::gate`] with its changes.
     pub(crate) fn predecide(&self, req: &AccessRequest) -> Result<bool, CoreError> {
         Ok(self
-            .decide_access(req, Target::Live, false)?
+            .decide_access(req, Target::Live, false, None)?
             .decision
             .allowed)
     }
@@ -433,7 +471,7 @@ impl Steward {
         req: &AccessRequest,
     ) -> Result<bool, CoreError> {
         Ok(self
-            .decide_access(req, Target::Live, true)?
+            .decide_access(req, Target::Live, true, None)?
             .decision
             .allowed)
     }

@@ -4,7 +4,6 @@
 //! data subject request's registered email contact (N7.4).
 
 use steward_audit::{Resource, ResourceKind, SubjectRef};
-use steward_crypto::blind_index;
 use steward_domain::{IdentifierKind, Purpose, SubjectId};
 use steward_store::ChangeSet;
 
@@ -74,12 +73,17 @@ impl Steward {
                         }
                         // Issue 13 item 6: every index entry of the subject
                         // opens for it and is the blind index of its value.
-                        for row in self.rstore(r)?.identifiers(s.id)? {
+                        // In the subject's namespace (issue 15 item 2).
+                        let tenant = self.subject_tenant(r, s.id)?;
+                        let rows = self.rstore(r)?.identifiers(s.id)?;
+                        for row in rows {
                             let (kind, v) = open_identifier(&o.sealer, s.id, &row)?;
                             let ident = std::str::from_utf8(&v)
                                 .ok()
                                 .and_then(|v| steward_domain::SubjectIdentifier::new(kind, v).ok());
-                            if ident.map(|i| blind_index(&self.blind_key, &i)) != Some(row.blind) {
+                            if ident.map(|i| self.blind_in(&i, tenant.as_deref()))
+                                != Some(row.blind)
+                            {
                                 return Err(CoreError::Integrity {
                                     record: format!("identifier index entry of {}", s.id),
                                     reason: "its blind index is not that of its value: the index was changed outside Steward".into(),

@@ -128,9 +128,7 @@ impl Steward {
             ],
             subject_count: 1,
             subjects: vec![subject.to_string()],
-            time: time::OffsetDateTime::now_utc()
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default(),
+            time: self.clock.rfc3339(),
             request_id: request_id.into(),
         };
         Ok((RegistryTable::Transfers, t.id.clone(), row_json(&t)?))

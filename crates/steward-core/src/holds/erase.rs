@@ -10,7 +10,6 @@ use steward_audit::{Decision as AuditDecision, EntryDraft, Resource, ResourceKin
 use steward_domain::{Category, Kind, Purpose, RecordId};
 use steward_policy::Action;
 use steward_store::{ChangeSet, HeldRecordRow, RecordRow, RegistryTable};
-use time::OffsetDateTime;
 
 use super::{MAX_IDS_IN_ENTRY, RetainedRecords, RetentionRule, date_of, rfc3339, to_ms};
 use crate::rows::row_json;
@@ -92,8 +91,33 @@ impl Steward {
         principal: &str,
         subject: &str,
         obligation: Option<&str>,
-        now: OffsetDateTime,
     ) -> Result<ErasureReceipt, CoreError> {
+        self.erase_for(principal, subject, Purpose::Comply, obligation)
+    }
+
+    /// A user's erasure of their own data (N7.2, issue 17 item 6), decided
+    /// by the gate as `erase` for `provide_services` (policy
+    /// `subject-own-erase`) and done exactly as [`Steward::erase_with_holds`]
+    /// does it: legal holds keep what they must (N3.7), the rest is
+    /// crypto-shredded (N8.8). An administrator's restriction (N6.5e) is
+    /// checked by the caller, before the gate.
+    pub(crate) fn erase_own(
+        &self,
+        user: &str,
+        subject: &str,
+    ) -> Result<ErasureReceipt, CoreError> {
+        self.erase_for(user, subject, Purpose::ProvideServices, None)
+    }
+
+    /// The erasure of [`Steward::erase_with_holds`] for `purpose`.
+    fn erase_for(
+        &self,
+        principal: &str,
+        subject: &str,
+        purpose: Purpose,
+        obligation: Option<&str>,
+    ) -> Result<ErasureReceipt, CoreError> {
+        let now = self.clock.now();
         let (resolved, _) = self.resolve(subject)?;
         let Some(Located { region, id }) = resolved else {
             return Err(CoreError::Input(
@@ -101,7 +125,7 @@ impl Steward {
             ));
         };
         let req = AccessRequest::new(principal, Action::Erase, id.to_string())
-            .purpose(Purpose::Comply)
+            .purpose(purpose)
             .obligation(obligation);
         if !self.predecide(&req)? {
             return self.deny_through_gate(&req);
@@ -181,7 +205,7 @@ impl Steward {
             policy_ids: vec![],
             policy_version: token(self.policy.version()),
             principal: token(principal),
-            purpose: Some(token(Purpose::Comply.as_str())),
+            purpose: Some(token(purpose.as_str())),
             reason: None,
             region: token(&region_name),
             request_id: token(&new_request_id()),

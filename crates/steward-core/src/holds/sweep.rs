@@ -5,7 +5,6 @@ use crate::{CoreError, Steward};
 use steward_audit::{Resource, ResourceKind};
 use steward_domain::{Kind, RecordId};
 use steward_store::ChangeSet;
-use time::OffsetDateTime;
 
 use super::{RegionSweep, SWEEP_PAGE, SweepReport, rfc3339, to_ms};
 
@@ -29,8 +28,8 @@ impl Steward {
         &self,
         principal: &str,
         dry_run: bool,
-        now: OffsetDateTime,
     ) -> Result<SweepReport, CoreError> {
+        let now = self.clock.now();
         let (actor, decision) = self.decide_retention_sweep(principal)?; // N8.8
         let now_at = to_ms(now);
         let rules = &self.config.retention_periods;

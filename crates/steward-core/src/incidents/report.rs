@@ -112,7 +112,7 @@ impl Steward {
             }
         }
         let mut cs = ChangeSet::default();
-        let stored_at = self.stored_clock.now_ms();
+        let stored_at = self.clock.now_ms();
         let (home, key) = match found {
             Some((r, id)) => (
                 r,

@@ -125,12 +125,21 @@ impl Steward {
             .ok_or_else(|| CoreError::NotFound(format!("no on-call schedule `{name}`")))
     }
 
-    /// Who is on call under the stored schedule `name` at `at` (RFC 3339),
-    /// as principal `by` asks (decided, audited).
+    /// Who is on call under the stored schedule `name` at `at` (RFC 3339;
+    /// `None`: now, by the services' clock), as principal `by` asks
+    /// (decided, audited).
     ///
     /// Errors: as [`Steward::schedule`], and [`CoreError::Input`] for a bad instant.
-    pub fn on_call(&self, by: &str, name: &str, at: &str) -> Result<Option<String>, CoreError> {
+    pub fn on_call(
+        &self,
+        by: &str,
+        name: &str,
+        at: Option<&str>,
+    ) -> Result<Option<String>, CoreError> {
         let s = self.schedule(by, name)?;
-        on_call_at(&s, at)
+        match at {
+            Some(at) => on_call_at(&s, at),
+            None => on_call_at(&s, &self.clock.rfc3339()),
+        }
     }
 }

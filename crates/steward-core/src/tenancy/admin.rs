@@ -258,8 +258,11 @@ impl Steward {
     /// information, checked against the restrictions an administrator set
     /// (N6.5e) before the gate: a restricted attempt is denied, the denial
     /// names the restriction and who set it, and it is in the audit log.
-    /// Otherwise the gate decides (`rectify` of account for
-    /// `provide_services`, N7.2).
+    /// Otherwise the gate decides: `rectify` of account for
+    /// `provide_services` (N7.2); `erase` for `provide_services` (policy
+    /// `subject-own-erase`, N7.2, issue 17 item 6), done as every erasure
+    /// is, legal holds keeping what they must (N3.7, N8.8). Returns the
+    /// decision's audit index.
     pub fn self_service_change(&self, user: &str, delete: bool) -> Result<u64, CoreError> {
         let u = self.self_user(user)?;
         let restricted = if delete {
@@ -283,6 +286,11 @@ impl Steward {
                     "your organisation's administrator ({by}) has restricted your ability to {what} your information and privacy settings (N6.5e)"
                 ),
             ));
+        }
+        if delete {
+            // N7.2, N6.5e: the user's own erasure, holds applying (N3.7).
+            let receipt = self.erase_own(&u.name, &u.subject)?;
+            return Ok(receipt.audit_index);
         }
         let opened = self.gate(
             &AccessRequest {
@@ -457,6 +465,7 @@ impl Steward {
             purpose: Some(Purpose::ProvideServices),
             case_id: None,
             obligation_id: None,
+            grant_id: None,
             organisation: Some(u.organisation),
         })
     }

@@ -403,9 +403,10 @@ impl Steward {
         if self.organisation(org)?.is_none() {
             return Err(CoreError::Input(format!("no organisation `{org}`")));
         }
-        let subject = self.find(identifier)?.ok_or_else(|| {
-            CoreError::Input("subject: the identifier matches no data subject; ingest an account record for it first".into())
-        })?;
+        // Issue 15 item 2: the subject in the organisation's namespace, or
+        // one of the deployment's own adopted into it (committed below).
+        let mut cs = ChangeSet::default();
+        let subject = self.subject_for_user(org, identifier, &mut cs)?;
         if self.organisation_of_subject(subject)?.is_some() {
             return Err(CoreError::Input(
                 "subject: this data subject already belongs to an organisation".into(),
@@ -436,21 +437,19 @@ impl Steward {
         };
         let mut e = self.tenancy_entry(by, "user_create", &name);
         e.resource = e.resource.subject(SubjectRef::new(subject.0 as u64));
-        self.store()?.commit(ChangeSet {
-            principals: vec![(p.name.clone(), row_json(&p)?, false)],
-            registry: vec![
-                Self::tenancy_row(format!("user:{name}"), &user)?,
-                Self::tenancy_row(
-                    format!("member:{subject}"),
-                    &Membership {
-                        organisation: org.into(),
-                        user: name.clone(),
-                    },
-                )?,
-            ],
-            audit: vec![e],
-            ..Default::default()
-        })?;
+        cs.principals.push((p.name.clone(), row_json(&p)?, false));
+        cs.registry.extend([
+            Self::tenancy_row(format!("user:{name}"), &user)?,
+            Self::tenancy_row(
+                format!("member:{subject}"),
+                &Membership {
+                    organisation: org.into(),
+                    user: name.clone(),
+                },
+            )?,
+        ]);
+        cs.audit.push(e);
+        self.store()?.commit(cs)?;
         Ok(user)
     }
 }

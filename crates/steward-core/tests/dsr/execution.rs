@@ -196,7 +196,7 @@ fn request_left_in_progress_is_resumed_on_reopen() {
         .unwrap()
         .execute(
             "UPDATE dsr_requests SET body = ?1 WHERE id = ?2",
-            [v.to_string(), r.id.clone()],
+            [v.to_string(), r.id.to_string()],
         )
         .unwrap();
     let st = open(dir.path());
@@ -205,10 +205,13 @@ fn request_left_in_progress_is_resumed_on_reopen() {
     assert!(matches!(e, CoreError::Conflict(_)), "{e}");
     // 10 minutes after it started: another process may still be at it.
     let t = datetime!(2026-03-02 10:10 UTC);
-    assert!(st.resume_in_progress_at(t).unwrap().is_empty());
+    assert!(at_time(t, || st.resume_in_progress()).unwrap().is_empty());
     // 16 minutes after: interrupted.
     let t = datetime!(2026-03-02 10:16 UTC);
-    assert_eq!(st.resume_in_progress_at(t).unwrap(), vec![r.id.clone()]);
+    assert_eq!(
+        at_time(t, || st.resume_in_progress()).unwrap(),
+        vec![r.id.clone()]
+    );
     let failed = st.request(&r.id).unwrap();
     assert_eq!(failed.state, RequestState::Failed);
     assert!(failed.reason.unwrap().starts_with("interrupted"));
@@ -279,8 +282,8 @@ fn only_privacy_staff_decide_requests_by_the_pack_n7_2() {
 
 /// Issue 6 item 7, and `steward serve`'s pass every minute: a request this
 /// process is executing is never marked interrupted, however old its
-/// `in_progress` looks. A second thread runs the resume pass a day ahead
-/// of the clock, over and over, while an export of 3,000 records runs;
+/// `in_progress` looks. A second thread moves the clock a day ahead and
+/// runs the resume pass, over and over, while an export of 3,000 records runs;
 /// the export completes, and the pass saw the request `in_progress` (so
 /// the test exercised the race). A bad `interrupted_after_secs` is refused.
 #[test]
@@ -300,6 +303,8 @@ fn a_running_execution_is_never_marked_interrupted() {
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let watcher = {
         let (st, stop, id) = (st.clone(), stop.clone(), r.id.clone());
+        // The Steward's clock, moved a day further ahead on every pass.
+        let clock = clock();
         std::thread::spawn(move || {
             let mut seen_running = 0usize;
             let mut marked = Vec::new();
@@ -307,8 +312,8 @@ fn a_running_execution_is_never_marked_interrupted() {
                 if st.request(&id).unwrap().state == RequestState::InProgress {
                     seen_running += 1;
                 }
-                let later = OffsetDateTime::now_utc() + time::Duration::days(1);
-                marked.extend(st.resume_in_progress_at(later).unwrap());
+                clock.set(clock.now() + time::Duration::days(1));
+                marked.extend(st.resume_in_progress().unwrap());
             }
             (seen_running, marked)
         })

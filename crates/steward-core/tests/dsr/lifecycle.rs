@@ -56,19 +56,22 @@ fn deadlines_match_dates_computed_by_hand() {
 #[test]
 fn gdpr_request_deadline_extension_and_overdue_listing() {
     let dir = tempfile::tempdir().unwrap();
+    // The whole story starts on the day the request is received: the
+    // operator exists (and is trained) from then on.
+    let received = datetime!(2026-01-31 09:30 UTC);
+    clock().set(received);
     let st = open_with(dir.path(), eu_config(), None);
     seed(&st);
-    let received = datetime!(2026-01-31 09:30 UTC);
     let r = st
-        .open_request_at(
+        .open_request(
             st.operator(),
             Some("ann"),
             RequestType::Access,
             Channel::Cli,
             NewRequestDetails::default(),
-            received,
         )
         .unwrap();
+    clock().clear();
     assert_eq!(r.jurisdiction, Jurisdiction::Gdpr);
     assert_eq!(r.due_on, "2026-02-28");
     let overdue = RequestFilter {
@@ -77,23 +80,19 @@ fn gdpr_request_deadline_extension_and_overdue_listing() {
     };
     let on = |d: Date| d.with_hms(12, 0, 0).unwrap().assume_utc();
     assert!(
-        st.requests_at(overdue, on(date!(2026 - 02 - 28)))
+        at_time(on(date!(2026 - 02 - 28)), || st.requests(overdue))
             .unwrap()
             .is_empty()
     );
-    let late = st.requests_at(overdue, on(date!(2026 - 03 - 01))).unwrap();
+    let late = at_time(on(date!(2026 - 03 - 01)), || st.requests(overdue)).unwrap();
     assert_eq!(
         late.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
         [r.id.as_str()]
     );
-    let ext = st
-        .extend_at(
-            &r.id,
-            st.operator(),
-            "complex request: many systems",
-            on(date!(2026 - 02 - 20)),
-        )
-        .unwrap();
+    let ext = at_time(on(date!(2026 - 02 - 20)), || {
+        st.extend(&r.id, st.operator(), "complex request: many systems")
+    })
+    .unwrap();
     assert_eq!(ext.due_on, "2026-04-30");
     let e = ext.extension.as_ref().unwrap();
     assert_eq!(
@@ -101,12 +100,12 @@ fn gdpr_request_deadline_extension_and_overdue_listing() {
         ("2026-04-30", "complex request: many systems")
     );
     assert!(
-        st.requests_at(overdue, on(date!(2026 - 03 - 01)))
+        at_time(on(date!(2026 - 03 - 01)), || st.requests(overdue))
             .unwrap()
             .is_empty()
     );
     assert_eq!(
-        st.requests_at(overdue, on(date!(2026 - 05 - 01)))
+        at_time(on(date!(2026 - 05 - 01)), || st.requests(overdue))
             .unwrap()
             .len(),
         1
@@ -119,7 +118,7 @@ fn gdpr_request_deadline_extension_and_overdue_listing() {
     // A completed request is never overdue.
     st.approve(&r.id, st.operator()).unwrap();
     assert!(
-        st.requests_at(overdue, on(date!(2026 - 05 - 01)))
+        at_time(on(date!(2026 - 05 - 01)), || st.requests(overdue))
             .unwrap()
             .is_empty()
     );
@@ -129,18 +128,19 @@ fn gdpr_request_deadline_extension_and_overdue_listing() {
 #[test]
 fn appi_request_has_a_target_and_no_extension() {
     let dir = tempfile::tempdir().unwrap();
+    clock().set(datetime!(2026-01-31 23:59 UTC));
     let st = open(dir.path());
     seed(&st);
     let r = st
-        .open_request_at(
+        .open_request(
             st.operator(),
             Some("bob"),
             RequestType::Export,
             Channel::Cli,
             NewRequestDetails::default(),
-            datetime!(2026-01-31 23:59 UTC),
         )
         .unwrap();
+    clock().clear();
     assert_eq!(
         (r.jurisdiction, r.due_on.as_str()),
         (Jurisdiction::Appi, "2026-02-14")
@@ -326,11 +326,27 @@ fn restriction_and_objection_are_honoured_by_the_gate_n7_2() {
     seed(&st);
     staff(&st, "eng", Team::Engineering);
     staff(&st, "sec", Team::Security);
+    // Each person's read of one subject cites a need-to-know grant (issue
+    // 17, N3.8, N5.5), so only the restriction or objection decides.
     let read = |who: &str, subject: &str, purpose: Purpose| {
+        let g = st
+            .grant_need_to_know(
+                st.operator(),
+                &steward_core::GrantRequest {
+                    grantee: who.into(),
+                    subject: subject.into(),
+                    purpose,
+                    categories: vec![Category::Usage],
+                    expires_on: clock().today(),
+                    reference: "T-1".into(),
+                },
+            )
+            .unwrap();
         st.read(
             &AccessRequest::new(who, Action::Read, subject)
                 .category(Category::Usage)
-                .purpose(purpose),
+                .purpose(purpose)
+                .grant(Some(&g.id)),
         )
     };
     assert!(read("eng", "ann", Purpose::MaintainImprove).is_ok());
@@ -401,7 +417,8 @@ fn rectification_lifecycle_n7_2() {
             obligation_id: Some(
                 st.record_obligation(st.operator(), "data_subject_request", "t")
                     .unwrap()
-                    .id,
+                    .id
+                    .into(),
             ),
             ..AccessRequest::new(st.operator(), Action::Read, "bob")
                 .category(Category::Account)
@@ -434,6 +451,7 @@ fn rectification_lifecycle_n7_2() {
     let (_, after) = st
         .read(&AccessRequest {
             obligation_id: done.obligation.clone(),
+            grant_id: None,
             ..AccessRequest::new(st.operator(), Action::Read, "bob")
                 .category(Category::Account)
                 .purpose(Purpose::Comply)

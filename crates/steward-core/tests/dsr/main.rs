@@ -13,7 +13,9 @@ use steward_core::dsr::{
     RequestResult, VerificationState, add_months,
 };
 
-use steward_core::{AccessRequest, Action, Channel, Config, CoreError, OpenOptions, Steward};
+use steward_core::{
+    AccessRequest, Action, Channel, Clock, Config, CoreError, OpenOptions, Steward,
+};
 
 use steward_domain::{
     Category, Fields, IdentifierKind, Kind, NewRecord, Principal, PrincipalKind, Product, Purpose,
@@ -45,10 +47,31 @@ fn open_with(dir: &Path, config: Config, policy_dir: Option<PathBuf>) -> Steward
         config,
         OpenOptions {
             policy_dir,
+            clock: clock(),
             ..Default::default()
         },
     )
     .unwrap()
+}
+
+thread_local! {
+    /// Each test's Steward reads "now" from its thread's clock.
+    static CLOCK: Clock = Clock::system();
+}
+
+/// The clock of the Steward this thread opens (shared by clones).
+fn clock() -> Clock {
+    CLOCK.with(|c| c.clone())
+}
+
+/// Run `f` with this thread's clock held at `t`, then back to the system
+/// clock: the request is opened, verified, listed... "at" `t`.
+fn at_time<T>(t: time::OffsetDateTime, f: impl FnOnce() -> T) -> T {
+    let c = clock();
+    c.set(t);
+    let r = f();
+    c.clear();
+    r
 }
 
 fn open(dir: &Path) -> Steward {

@@ -11,8 +11,8 @@ fn email_code_expiry_then_verification_n7_4() {
     let st = open(dir.path());
     seed(&st);
     let t0 = datetime!(2026-03-02 10:00 UTC);
-    let r = st
-        .open_request_at(
+    let r = at_time(t0, || {
+        st.open_request(
             "ingest",
             Some("Ann@Example.com"),
             RequestType::Export,
@@ -20,15 +20,15 @@ fn email_code_expiry_then_verification_n7_4() {
                 record: Some("rec_0000000000000001".into()),
             },
             NewRequestDetails::default(),
-            t0,
         )
-        .unwrap();
+    })
+    .unwrap();
     assert_eq!(r.state, RequestState::Received);
     assert_eq!(r.verification.state, VerificationState::Pending);
     let e = st.approve(&r.id, st.operator()).unwrap_err().to_string();
     assert!(e.contains("not verified"), "{e}");
     let sender = Captured::default();
-    st.send_verification_with(&r.id, &sender, t0).unwrap();
+    at_time(t0, || st.send_verification_with(&r.id, &sender)).unwrap();
     let (to, code) = sender.last();
     assert_eq!(to, "ann@example.com");
     assert!(
@@ -36,21 +36,20 @@ fn email_code_expiry_then_verification_n7_4() {
         "{code}"
     );
     // Expired: 15 min 1 s later.
-    let e = st
-        .verify_at(&r.id, &code, t0 + time::Duration::seconds(901))
-        .unwrap_err()
-        .to_string();
+    let e = at_time(t0 + time::Duration::seconds(901), || {
+        st.verify(&r.id, &code)
+    })
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("expired"), "{e}");
     // A new code; the old one no longer works, the new one does.
     let t1 = t0 + time::Duration::minutes(20);
-    st.send_verification_with(&r.id, &sender, t1).unwrap();
+    at_time(t1, || st.send_verification_with(&r.id, &sender)).unwrap();
     let (_, code2) = sender.last();
     if code2 != code {
-        assert!(st.verify_at(&r.id, &code, t1).is_err());
+        assert!(at_time(t1, || st.verify(&r.id, &code)).is_err());
     }
-    let v = st
-        .verify_at(&r.id, &code2, t1 + time::Duration::minutes(1))
-        .unwrap();
+    let v = at_time(t1 + time::Duration::minutes(1), || st.verify(&r.id, &code2)).unwrap();
     assert_eq!(v.state, RequestState::Verified);
     assert_eq!(v.verification.method.as_deref(), Some("one_time_code"));
     // The code is nowhere in the store in clear.
@@ -71,18 +70,18 @@ fn email_code_attempt_limit_locks_n7_4() {
     let st = open(dir.path());
     seed(&st);
     let t0 = datetime!(2026-03-02 10:00 UTC);
-    let r = st
-        .open_request_at(
+    let r = at_time(t0, || {
+        st.open_request(
             "ingest",
             Some("bob@example.com"),
             RequestType::Erasure,
             Channel::Email { record: None },
             NewRequestDetails::default(),
-            t0,
         )
-        .unwrap();
+    })
+    .unwrap();
     let sender = Captured::default();
-    st.send_verification_with(&r.id, &sender, t0).unwrap();
+    at_time(t0, || st.send_verification_with(&r.id, &sender)).unwrap();
     let (_, code) = sender.last();
     let wrong = if code == "00000000" {
         "11111111"
@@ -90,19 +89,23 @@ fn email_code_attempt_limit_locks_n7_4() {
         "00000000"
     };
     for left in (0..5).rev() {
-        let e = st.verify_at(&r.id, wrong, t0).unwrap_err().to_string();
+        let e = at_time(t0, || st.verify(&r.id, wrong))
+            .unwrap_err()
+            .to_string();
         if left > 0 {
             assert!(e.contains(&format!("{left} attempts left")), "{e}");
         } else {
             assert!(e.contains("locked"), "{e}");
         }
     }
-    let e = st.verify_at(&r.id, &code, t0).unwrap_err().to_string();
+    let e = at_time(t0, || st.verify(&r.id, &code))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("locked"), "{e}");
     let now = st.request(&r.id).unwrap();
     assert_eq!(now.verification.state, VerificationState::Locked);
     assert!(st.approve(&r.id, st.operator()).is_err());
-    assert!(st.send_verification_with(&r.id, &sender, t0).is_err());
+    assert!(at_time(t0, || st.send_verification_with(&r.id, &sender)).is_err());
     assert!(st.find("username:bob").unwrap().is_some());
     assert_eq!(
         count_action(&dir.path().join("jp.sqlite3"), "dsr_verify_failed"),

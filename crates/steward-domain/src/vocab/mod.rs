@@ -11,8 +11,12 @@
 //!
 //! One file per vocabulary: `terms.rs` (categories, purposes, disclosure
 //! bases, products), `kinds.rs` (record kinds and their field tables),
-//! `requests.rs` (data subject request types and states), `incidents.rs`
-//! (the incident and on-call scales, N8.5, N5.1, APPI).
+//! `requests.rs` (data subject request types and states),
+//! `justifications.rs` (support case and legal obligation kinds: what a
+//! human's read of one subject cites, N3.7, N3.8), `sharing.rs`
+//! (recipient kinds and roles, consent methods and states, grant states,
+//! app admin policies: N6), `incidents.rs` (the incident and on-call
+//! scales, N8.5, N5.1, APPI).
 
 use std::fmt;
 use std::str::FromStr;
@@ -23,13 +27,17 @@ use crate::error::DomainError;
 use crate::ids::IdentifierKind;
 
 mod incidents;
+mod justifications;
 mod kinds;
 mod requests;
+mod sharing;
 mod terms;
 
 pub use incidents::*;
+pub use justifications::*;
 pub use kinds::*;
 pub use requests::*;
+pub use sharing::*;
 pub use terms::*;
 
 #[cfg(test)]

@@ -40,15 +40,17 @@ fn slices_leave_out_only_what_cannot_apply() {
     assert_eq!(e.slices.len(), Action::ALL.len() * PURPOSES * KINDS * 2);
     let count = |a, p, k, r| e.slices[slice_index(a, p, k, r)].policies().count();
     // An employee reading for assist: the 2 forbids on staff
-    // obligations, the cross-region forbid (N4.2, applies to every
-    // slice), and the support permit.
+    // obligations, the cross-region forbid (N4.2) and the justification
+    // forbid (N3.8), both in every read slice, and the two support
+    // permits (open case; technical case).
     let (read, assist) = (Action::Read, Purpose::Assist);
-    assert_eq!(count(read, assist, PrincipalKind::Employee, false), 4);
+    assert_eq!(count(read, assist, PrincipalKind::Employee, false), 6);
     // Revoked: the revocation forbid too.
-    assert_eq!(count(read, assist, PrincipalKind::Employee, true), 5);
+    assert_eq!(count(read, assist, PrincipalKind::Employee, true), 7);
     // A contractor also meets the engagement forbid.
-    assert_eq!(count(read, assist, PrincipalKind::Contractor, false), 5);
-    // A service reading for assist: the cross-region forbid and the notifications permit.
+    assert_eq!(count(read, assist, PrincipalKind::Contractor, false), 7);
+    // A service reading for assist: the cross-region forbid and the
+    // notifications permit (the justification forbid is for staff only).
     assert_eq!(count(read, assist, PrincipalKind::Service, false), 2);
     for a in Action::ALL {
         for p in Purpose::ALL {

@@ -25,19 +25,26 @@
 //! purpose), that `clause_ids` holds the row's clause, and that
 //! `policy_ids`/`clause_ids` are non-empty whenever a policy decided.
 
-use steward_domain::{Category, Principal, PrincipalKind, Purpose, SubjectId, Team};
+use steward_domain::{
+    CaseKind, Category, ConsentState, DisclosureBasis, GrantState, ObligationKind, Principal,
+    PrincipalKind, Purpose, RecipientKind, SubjectId, Team,
+};
 use steward_policy::{
-    Action, Decision, DecisionBasis, DecisionRequest, PolicyEngine, RequestContext,
+    Action, Decision, DecisionBasis, DecisionRequest, DisclosureFacts, PolicyEngine,
+    RequestContext,
 };
 use time::{Date, Duration, Month};
 
 mod oracle;
 mod profiles;
+mod rows_disclosure;
+mod rows_issue17;
 mod rows_others;
 mod rows_staff;
 
 use oracle::oracle;
 use profiles::profiles;
+use rows_issue17::issue17_rows;
 use rows_others::other_rows;
 use rows_staff::staff_rows;
 
@@ -89,11 +96,31 @@ struct Case {
     organisation: Option<&'static str>,
     purpose: Option<Purpose>,
     open_case: bool,
+    /// The open case's kind, if it has one (N3.5, N3.8).
+    case_kind: Option<CaseKind>,
     legal: bool,
+    /// The recorded obligation's kind (N3.7).
+    obligation_kind: Option<ObligationKind>,
+    /// The obligation covers the named category (issue 17 item 3).
+    covers: bool,
+    /// A need-to-know grant for the subject is cited (N5.5).
+    grant: bool,
+    /// An incident or alert about the subject is cited (N3.6, N8.5).
+    incident: bool,
     aggregate: bool,
     cross_region: bool,
     configured_operator: bool,
+    /// The disclosure's facts (`None`: [`LEGAL_TO_AUTHORITY`] for a `disclose`).
+    disclosure: Option<DisclosureFacts>,
 }
+
+/// The facts of a legal-basis disclosure to an authority (N6.7).
+const LEGAL_TO_AUTHORITY: DisclosureFacts = DisclosureFacts {
+    basis: DisclosureBasis::Legal,
+    recipient_kind: RecipientKind::Authority,
+    consent: ConsentState::None,
+    grant: GrantState::None,
+};
 
 impl Case {
     fn new(
@@ -110,18 +137,55 @@ impl Case {
             organisation: Some(ORG_A),
             purpose: Some(purpose),
             open_case: false,
+            case_kind: None,
             legal: false,
+            obligation_kind: None,
+            covers: false,
+            grant: false,
+            incident: false,
             aggregate: false,
             cross_region: false,
             configured_operator: false,
+            disclosure: None,
         }
     }
     fn open(mut self) -> Self {
         self.open_case = true;
         self
     }
-    fn legal(mut self) -> Self {
+    /// An open case of this kind (N3.5, N3.8).
+    fn case(mut self, kind: CaseKind) -> Self {
+        self.open_case = true;
+        self.case_kind = Some(kind);
+        self
+    }
+    /// A recorded legal request covering the category (N3.7).
+    fn legal(self) -> Self {
+        self.obligation(ObligationKind::LegalRequest)
+    }
+    /// A recorded data subject request about the subject (N7.2).
+    fn dsr(self) -> Self {
+        self.obligation(ObligationKind::DataSubjectRequest)
+    }
+    /// A recorded obligation of this kind, covering the category.
+    fn obligation(mut self, kind: ObligationKind) -> Self {
         self.legal = true;
+        self.obligation_kind = Some(kind);
+        self.covers = self.category.is_some();
+        self
+    }
+    /// A need-to-know grant (N5.5).
+    fn grant(mut self) -> Self {
+        self.grant = true;
+        self
+    }
+    /// An incident or alert about the subject (N3.6).
+    fn incident(mut self) -> Self {
+        self.incident = true;
+        self
+    }
+    fn across(mut self) -> Self {
+        self.cross_region = true;
         self
     }
     fn aggregate(mut self) -> Self {
@@ -137,10 +201,22 @@ impl Case {
     fn decide(&self, engine: &PolicyEngine) -> Decision {
         let mut context = RequestContext::new(today());
         context.open_case_for_subject = self.open_case;
+        context.case_kind = self.case_kind;
         context.legal_obligation_recorded = self.legal;
+        context.obligation_kind = self.obligation_kind;
+        context.obligation_covers_category = self.covers;
+        context.grant_for_subject = self.grant;
+        context.incident_for_subject = self.incident;
         context.aggregate_only = self.aggregate;
         context.cross_region = self.cross_region;
         context.configured_operator = self.configured_operator;
+        // N6.2: a disclosure always names its basis and recipient. The
+        // grant table's disclosures (N6.7) are legal-basis disclosures to
+        // an authority; every basis x recipient kind x consent state x
+        // grant state is in `rows_disclosure.rs`.
+        if self.action == Action::Disclose {
+            context.disclosure = Some(self.disclosure.unwrap_or(LEGAL_TO_AUTHORITY));
+        }
         engine.decide(&DecisionRequest {
             principal: &self.principal,
             action: self.action,
@@ -232,12 +308,24 @@ enum Fact {
     OpenCase,
     /// A legal obligation is recorded (N3.7).
     Legal,
-    /// Only aggregated data is produced (N3.9).
-    Aggregate,
+    /// The recorded obligation is of one of these kinds (N3.7, N7.2).
+    ObligationOf(&'static [ObligationKind]),
+    /// A category is named and the obligation covers it (issue 17 item 3).
+    Covers,
+    /// A read names a category the obligation covers; other actions reach
+    /// the whole subject (a data subject request's export, erasure).
+    ReadCovers,
+    /// The open case is of this kind (N3.5 technical, N3.8 billing).
+    CaseOf(CaseKind),
+    /// A billing interaction (an open billing case) or a need-to-know
+    /// grant (N3.8, N5.5).
+    BillingCaseOrGrant,
+    /// An incident or alert about the subject, or a grant (N3.6, N5.5).
+    IncidentOrGrant,
+    /// No single subject (aggregates), or a grant (N3.3, N3.8, N5.5).
+    NoSubjectOrGrant,
     /// About exactly one subject.
     OneSubject,
-    /// About no single subject.
-    NoSubject,
 }
 
 /// One obligation of the register that lets someone do something.
@@ -304,9 +392,20 @@ impl Grant {
             && self.facts.iter().all(|f| match f {
                 Fact::OpenCase => c.open_case,
                 Fact::Legal => c.legal,
-                Fact::Aggregate => c.aggregate,
+                Fact::ObligationOf(kinds) => {
+                    c.legal && c.obligation_kind.is_some_and(|k| kinds.contains(&k))
+                }
+                Fact::Covers => c.legal && c.covers && c.category.is_some(),
+                Fact::ReadCovers => {
+                    c.action != Action::Read || (c.legal && c.covers && c.category.is_some())
+                }
+                Fact::CaseOf(k) => c.open_case && c.case_kind == Some(*k),
+                Fact::BillingCaseOrGrant => {
+                    (c.open_case && c.case_kind == Some(CaseKind::Billing)) || c.grant
+                }
+                Fact::IncidentOrGrant => c.incident || c.grant,
+                Fact::NoSubjectOrGrant => c.subject.is_none() || c.grant,
                 Fact::OneSubject => c.subject.is_some(),
-                Fact::NoSubject => c.subject.is_none(),
             })
     }
 }
@@ -323,6 +422,8 @@ struct Tally {
     rows: usize,
     allowed: usize,
     failures: Vec<String>,
+    /// The permits that allowed at least one row (issue 17 item 10).
+    reached: std::collections::BTreeSet<String>,
 }
 
 impl Tally {
@@ -330,6 +431,9 @@ impl Tally {
         self.rows += 1;
         let d = case.decide(engine);
         self.allowed += usize::from(d.allowed);
+        if d.allowed {
+            self.reached.extend(d.policy_ids.iter().cloned());
+        }
         let by = match d.basis {
             DecisionBasis::Permit => By::Permit,
             DecisionBasis::Forbid => By::Forbid,
@@ -378,7 +482,14 @@ impl Tally {
 enum Need {
     OpenCase,
     Legal,
-    Aggregate,
+    /// Every justification removed: case, obligation, grant, incident (N3.8).
+    Justification,
+    /// The obligation does not cover the category (issue 17 item 3).
+    Covers,
+    /// The obligation is of this other kind (issue 17 item 2).
+    ObligationKind(ObligationKind),
+    /// The open case is of this other kind (issue 17 item 8).
+    CaseKind(CaseKind),
     /// With this other purpose instead, it is denied.
     Purpose(Purpose),
     /// With this other category instead, it is denied.
@@ -393,8 +504,6 @@ enum Need {
     Org,
     /// About another subject than the principal.
     OwnSubject,
-    /// About one subject instead of none (reports).
-    NoSubject,
     /// About no subject instead of one.
     Subject,
 }
@@ -402,9 +511,27 @@ enum Need {
 fn without(case: &Case, need: Need) -> Case {
     let mut c = case.clone();
     match need {
-        Need::OpenCase => c.open_case = false,
-        Need::Legal => c.legal = false,
-        Need::Aggregate => c.aggregate = false,
+        Need::OpenCase => {
+            c.open_case = false;
+            c.case_kind = None;
+        }
+        Need::Legal => {
+            c.legal = false;
+            c.obligation_kind = None;
+            c.covers = false;
+        }
+        Need::Justification => {
+            c.open_case = false;
+            c.case_kind = None;
+            c.legal = false;
+            c.obligation_kind = None;
+            c.covers = false;
+            c.grant = false;
+            c.incident = false;
+        }
+        Need::Covers => c.covers = false,
+        Need::ObligationKind(k) => c.obligation_kind = Some(k),
+        Need::CaseKind(k) => c.case_kind = Some(k),
         Need::Purpose(p) => c.purpose = Some(p),
         Need::Category(x) => c.category = Some(x),
         Need::Action(a) => c.action = a,
@@ -417,7 +544,6 @@ fn without(case: &Case, need: Need) -> Case {
         }
         Need::Org => c.organisation = Some("org-z"),
         Need::OwnSubject => c.subject = Some(SUB_2),
-        Need::NoSubject => c.subject = Some(SUB_1),
         Need::Subject => c.subject = None,
     }
     c
@@ -477,6 +603,7 @@ fn row(name: &'static str, case: Case, expect: Expect, needs: &[Need]) -> Row {
 fn explicit_rows() -> Vec<Row> {
     let mut rows = staff_rows();
     rows.extend(other_rows());
+    rows.extend(issue17_rows());
     rows
 }
 
@@ -499,6 +626,7 @@ fn decision_matrix_matches_the_clause_register() {
         rows: 0,
         allowed: 0,
         failures: Vec::new(),
+        reached: Default::default(),
     };
 
     // 1 and 2: explicit rows and their negatives.
@@ -542,18 +670,71 @@ fn decision_matrix_matches_the_clause_register() {
 
     // 3: the grid, expectations from the oracle.
     let mut actions_allowed = vec![0usize; Action::ALL.len()];
-    // (name, open case, legal obligation, aggregate, cross region,
-    // configured operator)
-    type Flags = (&'static str, bool, bool, bool, bool, bool);
-    let contexts: [Flags; 8] = [
-        ("no flags", false, false, false, false, false),
-        ("open case", true, false, false, false, false),
-        ("legal obligation", false, true, false, false, false),
-        ("aggregate", false, false, true, false, false),
-        ("cross region", false, false, false, true, false),
-        ("cross region, all flags", true, true, true, true, true),
-        ("configured operator", false, false, false, false, true),
-        ("all flags but cross region", true, true, true, false, true),
+    // The facts a request may carry (N3.5, N3.7, N3.8, N3.9, N4.2, N5.5):
+    // each context sets some of them on a bare case.
+    type Flags = (&'static str, fn(&mut Case));
+    let contexts: [Flags; 16] = [
+        ("no flags", |_| {}),
+        ("open case", |c| c.open_case = true),
+        ("technical case", |c| {
+            c.open_case = true;
+            c.case_kind = Some(CaseKind::Technical);
+        }),
+        ("billing case", |c| {
+            c.open_case = true;
+            c.case_kind = Some(CaseKind::Billing);
+        }),
+        ("legal obligation of no kind", |c| c.legal = true),
+        ("legal request covering", |c| {
+            c.legal = true;
+            c.obligation_kind = Some(ObligationKind::LegalRequest);
+            c.covers = true;
+        }),
+        ("government request not covering", |c| {
+            c.legal = true;
+            c.obligation_kind = Some(ObligationKind::GovernmentRequest);
+        }),
+        ("record keeping covering", |c| {
+            c.legal = true;
+            c.obligation_kind = Some(ObligationKind::RecordKeeping);
+            c.covers = true;
+        }),
+        ("data subject request covering", |c| {
+            c.legal = true;
+            c.obligation_kind = Some(ObligationKind::DataSubjectRequest);
+            c.covers = true;
+        }),
+        ("grant", |c| c.grant = true),
+        ("incident", |c| c.incident = true),
+        ("aggregate", |c| c.aggregate = true),
+        ("cross region with a grant", |c| {
+            c.cross_region = true;
+            c.grant = true;
+        }),
+        ("cross region, all flags", |c| {
+            c.open_case = true;
+            c.case_kind = Some(CaseKind::Technical);
+            c.legal = true;
+            c.obligation_kind = Some(ObligationKind::LegalRequest);
+            c.covers = true;
+            c.grant = true;
+            c.incident = true;
+            c.aggregate = true;
+            c.cross_region = true;
+            c.configured_operator = true;
+        }),
+        ("configured operator", |c| c.configured_operator = true),
+        ("all flags but cross region", |c| {
+            c.open_case = true;
+            c.case_kind = Some(CaseKind::Billing);
+            c.legal = true;
+            c.obligation_kind = Some(ObligationKind::DataSubjectRequest);
+            c.covers = true;
+            c.grant = true;
+            c.incident = true;
+            c.aggregate = true;
+            c.configured_operator = true;
+        }),
     ];
     let subjects: [(Option<&'static str>, Option<&'static str>); 3] = [
         (Some(SUB_1), Some(ORG_A)),
@@ -570,26 +751,19 @@ fn decision_matrix_matches_the_clause_register() {
                     .chain(Purpose::ALL.map(Some))
                     .enumerate()
                 {
-                    for (xi, (cname, open, legal, aggregate, cross_region, configured_operator)) in
-                        contexts.into_iter().enumerate()
-                    {
+                    for (xi, (cname, set)) in contexts.into_iter().enumerate() {
                         // Each subject variant meets every action, category,
                         // purpose and context somewhere in the grid.
                         let (subject, organisation) =
                             subjects[(ai + ci + pi + xi) % subjects.len()];
-                        let case = Case {
-                            principal: principal.clone(),
-                            action,
+                        let mut case = Case {
                             subject,
                             category,
                             organisation,
                             purpose,
-                            open_case: open,
-                            legal,
-                            aggregate,
-                            cross_region,
-                            configured_operator,
+                            ..Case::new(principal.clone(), action, category, Purpose::Assist)
                         };
+                        set(&mut case);
                         let expect = oracle(&case);
                         if expect.allowed {
                             actions_allowed[action as usize] += 1;
@@ -635,11 +809,42 @@ fn decision_matrix_matches_the_clause_register() {
         tally.failures.len()
     );
     assert!(explicit >= 200, "only {explicit} explicit rows");
-    // Every action is allowed somewhere in the grid: no dead action.
+    // Every action is allowed somewhere in the grid: no dead action, but
+    // those no operation of Steward decides yet (issue 17 item 10).
     for (a, n) in Action::ALL.iter().zip(&actions_allowed) {
-        assert!(*n > 0, "the grid never allows {a}");
+        if UNWIRED_ACTIONS.contains(a) {
+            assert_eq!(*n, 0, "the grid allows {a}, which no operation decides");
+        } else {
+            assert!(*n > 0, "the grid never allows {a}");
+        }
     }
+    // Issue 17 item 10: every permit of the pack allowed at least one row
+    // of this matrix. All but the two `disclose` permits (kept for the
+    // sharing issue, which wires disclosure; see 20-staff.cedar and the
+    // pack's README) are also decided by an operation of Steward.
+    let permits: Vec<&str> = engine
+        .policies()
+        .iter()
+        .filter(|p| p.effect == steward_policy::PolicyEffect::Permit)
+        .map(|p| p.id.as_str())
+        .collect();
+    let unreached: Vec<&&str> = permits
+        .iter()
+        .filter(|id| !tally.reached.contains(**id))
+        .collect();
+    assert!(
+        unreached.is_empty(),
+        "permits no row reaches: {unreached:?}"
+    );
 }
+
+/// Actions no operation of Steward decides yet (issue 17 item 10): the pack
+/// grants none of them but the `disclose` permits kept for the sharing issue
+/// (a disclosure is recorded with its basis, N6.2, once that issue wires
+/// it). `report` and the audit log's `comply` reads had no caller and their
+/// permits are removed until a capability needs them; `report` stays in the
+/// schema so the N3.9 forbid still states its rule.
+const UNWIRED_ACTIONS: &[Action] = &[Action::Report];
 
 /// Affiliates process only under the same policy (N6.1): affiliate staff
 /// and employees of the same teams, with the same obligations, get the same
@@ -676,10 +881,16 @@ fn affiliate_staff_decide_like_employees_of_the_same_team_n6_1() {
                                 organisation: None,
                                 purpose: Some(purpose),
                                 open_case: open,
+                                case_kind: open.then_some(CaseKind::Technical),
                                 legal,
+                                obligation_kind: legal.then_some(ObligationKind::LegalRequest),
+                                covers: legal,
+                                grant: cross,
+                                incident: false,
                                 aggregate: aggregate && subject.is_none(),
                                 cross_region: cross,
                                 configured_operator: false,
+                                disclosure: None,
                             };
                             let (a, b) = (case(&emp).decide(&engine), case(&aff).decide(&engine));
                             compared += 1;

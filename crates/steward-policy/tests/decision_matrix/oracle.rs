@@ -11,19 +11,31 @@ pub(super) const GRANTS: &[Grant] = {
     use Action as A;
     use Category as C;
     use Fact as F;
+    use ObligationKind as O;
     use Purpose as P;
     use Team as T;
     const SECURITY: &[Team] = &[T::Security, T::IncidentResponse];
+    // N3.7 "legal process or an enforceable governmental request, or ...
+    // financial record-keeping obligations"; a data subject request is
+    // N7.2's, fulfilled by the privacy team (issue 17 item 2).
+    const LEGAL_KINDS: &[ObligationKind] =
+        &[O::LegalRequest, O::GovernmentRequest, O::RecordKeeping];
+    // N6.7 and N6.5d name legal process and governmental requests only.
+    const PROCESS_KINDS: &[ObligationKind] = &[O::LegalRequest, O::GovernmentRequest];
     &[
         // N3.1 "to bill for the Cloud Services used": billing staff read
-        // billing data and the billing contact (account).
+        // billing data and the billing contact (account); N3.8 "manual
+        // review ... when you interact directly with our billing ...
+        // teams": one subject, in a billing interaction with them (an open
+        // billing case) or under a need-to-know grant (N5.5). (Issue 17
+        // item 1: first granted with no fact.)
         Grant {
             clause: "N3.1",
             who: Who::Staff(&[T::Billing]),
             actions: &[A::Read],
             purposes: &[P::ProvideServices],
             cats: Cats::Of(&[C::Billing, C::Account]),
-            facts: &[],
+            facts: &[F::OneSubject, F::BillingCaseOrGrant],
         },
         // N3.5, N3.8 "manual review ... when you interact directly with our
         // ... support teams": support staff, about the subject of an open
@@ -36,65 +48,93 @@ pub(super) const GRANTS: &[Grant] = {
             cats: Cats::Of(&[C::Account, C::Communications]),
             facts: &[F::OneSubject, F::OpenCase],
         },
+        // N3.5 "technical support for Cloud Services": a technical case
+        // reaches the usage and configuration the problem is in; an account
+        // or billing case does not (issue 17 item 8).
+        Grant {
+            clause: "N3.5",
+            who: Who::Staff(&[T::Support]),
+            actions: &[A::Read],
+            purposes: &[P::Assist],
+            cats: Cats::Of(&[C::Usage, C::Configuration]),
+            facts: &[F::OneSubject, F::CaseOf(CaseKind::Technical)],
+        },
         // N3.6 "detect, prevent and respond to fraud, abuse, security risks,
         // and technical issues": security and incident response, on usage
-        // and configuration.
+        // and configuration; one subject's records under an incident or
+        // alert about them, or a need-to-know grant (N3.8, N5.5; issue 17
+        // item 1: first granted with no fact).
         Grant {
             clause: "N3.6",
             who: Who::Staff(SECURITY),
             actions: &[A::Read],
             purposes: &[P::Protect],
             cats: Cats::Of(&[C::Usage, C::Configuration]),
-            facts: &[],
+            facts: &[F::IncidentOrGrant],
         },
         // N6.7 "Detect, prevent, or otherwise address fraud, security, or
-        // technical issues": the same staff may disclose the same data.
+        // technical issues": the same staff may disclose the same data,
+        // under the same justification.
         Grant {
             clause: "N6.7",
             who: Who::Staff(SECURITY),
             actions: &[A::Disclose],
             purposes: &[P::Protect],
             cats: Cats::Of(&[C::Usage, C::Configuration]),
-            facts: &[],
+            facts: &[F::IncidentOrGrant],
         },
-        // N3.7 reads "only against a recorded legal obligation": legal staff.
+        // N3.7 reads "only against a recorded legal obligation": legal
+        // staff, under legal process, a governmental request or a
+        // record-keeping duty, one named category it covers (issue 17
+        // items 2, 3: first granted on any obligation and any category).
         Grant {
             clause: "N3.7",
             who: Who::Staff(&[T::Legal]),
             actions: &[A::Read],
             purposes: &[P::Comply],
-            cats: Cats::Any,
-            facts: &[F::Legal],
+            cats: Cats::Named,
+            facts: &[F::Legal, F::ObligationOf(LEGAL_KINDS), F::Covers],
         },
         // N6.7 "Comply with applicable law, regulation, legal process, or
-        // enforceable governmental request": legal staff disclose.
+        // enforceable governmental request": legal staff disclose, under
+        // legal process or a governmental request covering the category.
         Grant {
             clause: "N6.7",
             who: Who::Staff(&[T::Legal]),
             actions: &[A::Disclose],
             purposes: &[P::Comply],
-            cats: Cats::Any,
-            facts: &[F::Legal],
+            cats: Cats::Named,
+            facts: &[F::Legal, F::ObligationOf(PROCESS_KINDS), F::Covers],
         },
         // N3.3 "evaluate Service Data to help us improve the performance and
-        // functionality": engineering, on usage and configuration.
+        // functionality": engineering, on usage and configuration; people
+        // work on aggregates, or on one subject under a need-to-know grant
+        // (N3.8, N5.5; issue 17 item 1: first granted with no fact).
         Grant {
             clause: "N3.3",
             who: Who::Staff(&[T::Engineering]),
             actions: &[A::Read],
             purposes: &[P::MaintainImprove],
             cats: Cats::Of(&[C::Usage, C::Configuration]),
-            facts: &[],
+            facts: &[F::NoSubjectOrGrant],
         },
         // N7.2 data subject request tools, each request a recorded legal
-        // obligation (N3.7): privacy staff act for one subject.
+        // obligation (N3.7) of that kind: privacy staff act for one
+        // subject; a read names a category, the export, rectification and
+        // erasure the request asks for reach the whole subject (issue 17
+        // items 2, 3).
         Grant {
             clause: "N7.2",
             who: Who::Staff(&[T::Privacy]),
             actions: &[A::Read, A::Export, A::Rectify, A::Erase],
             purposes: &[P::Comply],
             cats: Cats::Any,
-            facts: &[F::Legal, F::OneSubject],
+            facts: &[
+                F::Legal,
+                F::ObligationOf(&[O::DataSubjectRequest]),
+                F::OneSubject,
+                F::ReadCovers,
+            ],
         },
         // N7.2, N7.4: privacy staff handle the register of requests.
         Grant {
@@ -116,15 +156,9 @@ pub(super) const GRANTS: &[Grant] = {
             facts: &[],
         },
         // N8.4 the records of acquisition, use and provision, for a legal
-        // obligation: legal and privacy staff.
-        Grant {
-            clause: "N8.4",
-            who: Who::Staff(&[T::Legal, T::Privacy]),
-            actions: &[A::AuditRead],
-            purposes: &[P::Comply],
-            cats: Cats::Any,
-            facts: &[F::Legal],
-        },
+        // obligation: no operation of Steward reads the audit log for
+        // comply (the audit search is decided for protect), so nothing is
+        // granted until one does (issue 17 item 10).
         // N5.5 "need-to-know grants that expire ... revocation immediate":
         // security staff manage principals.
         Grant {
@@ -152,24 +186,10 @@ pub(super) const GRANTS: &[Grant] = {
             cats: Cats::Any,
             facts: &[],
         },
-        // N3.9 "internal reporting and analysis", from aggregates only: any
-        // staff, any service.
-        Grant {
-            clause: "N3.9",
-            who: Who::Staff(&[]),
-            actions: &[A::Report],
-            purposes: &[P::InternalReporting],
-            cats: Cats::Any,
-            facts: &[F::Aggregate, F::NoSubject],
-        },
-        Grant {
-            clause: "N3.9",
-            who: Who::Service,
-            actions: &[A::Report],
-            purposes: &[P::InternalReporting],
-            cats: Cats::Any,
-            facts: &[F::Aggregate, F::NoSubject],
-        },
+        // N3.9 "internal reporting and analysis", from aggregates only: no
+        // operation of Steward produces a report, so nothing is granted
+        // until one does (issue 17 item 10; the N3.9 prohibition below
+        // still holds).
         // N6.5 (a) to (e), over the accounts they manage.
         Grant {
             clause: "N6.5a",
@@ -201,7 +221,9 @@ pub(super) const GRANTS: &[Grant] = {
             actions: &[A::AdminLegalAccess],
             purposes: &[P::Comply],
             cats: Cats::Of(&[C::Account]),
-            facts: &[F::Legal],
+            // N6.5d "satisfy applicable law, regulation, legal process, or
+            // enforceable governmental request".
+            facts: &[F::Legal, F::ObligationOf(PROCESS_KINDS)],
         },
         Grant {
             clause: "N6.5e",
@@ -236,6 +258,18 @@ pub(super) const GRANTS: &[Grant] = {
             actions: &[A::Rectify],
             purposes: &[P::ProvideServices],
             cats: Cats::Of(&[C::Account]),
+            facts: &[],
+        },
+        // N7.2 "tools to access, control, and export your data"; N6.5e names
+        // the administrator's power to restrict "your ability to delete":
+        // so a user deletes their own data unless restricted (the
+        // restriction is refused before the pack; issue 17 item 6).
+        Grant {
+            clause: "N7.2",
+            who: Who::OwnSubject,
+            actions: &[A::Erase],
+            purposes: &[P::ProvideServices],
+            cats: Cats::Any,
             facts: &[],
         },
         // N3.1-N3.6: platform services, by purpose.
@@ -364,6 +398,16 @@ pub(super) const GRANTS: &[Grant] = {
             cats: Cats::Any,
             facts: &[],
         },
+        // N3.8 "when you interact directly with our billing ... teams":
+        // billing staff record that interaction, a case of kind billing.
+        Grant {
+            clause: "N3.8",
+            who: Who::Staff(&[T::Billing]),
+            actions: &[A::ManageCases],
+            purposes: &[P::Assist],
+            cats: Cats::Any,
+            facts: &[F::CaseOf(CaseKind::Billing)],
+        },
         Grant {
             clause: "N5.5",
             who: Who::ConfiguredOperator,
@@ -372,15 +416,26 @@ pub(super) const GRANTS: &[Grant] = {
             cats: Cats::Any,
             facts: &[],
         },
-        // N3.7 "a recorded legal obligation": recorded by legal and privacy
-        // staff; N6.5d by an administrator for an organisation it manages.
+        // N3.7 "a recorded legal obligation": legal staff record legal
+        // process, governmental requests and record-keeping duties, privacy
+        // staff data subject requests (N7.2); N6.5d an administrator, for an
+        // organisation it manages, legal process or a governmental request
+        // (issue 17 item 2: first granted whatever the kind).
         Grant {
             clause: "N3.7",
-            who: Who::Staff(&[T::Legal, T::Privacy]),
+            who: Who::Staff(&[T::Legal]),
             actions: &[A::RecordObligation],
             purposes: &[P::Comply],
             cats: Cats::Any,
-            facts: &[F::Legal],
+            facts: &[F::Legal, F::ObligationOf(LEGAL_KINDS)],
+        },
+        Grant {
+            clause: "N7.2",
+            who: Who::Staff(&[T::Privacy]),
+            actions: &[A::RecordObligation],
+            purposes: &[P::Comply],
+            cats: Cats::Any,
+            facts: &[F::Legal, F::ObligationOf(&[O::DataSubjectRequest])],
         },
         Grant {
             clause: "N6.5d",
@@ -388,7 +443,7 @@ pub(super) const GRANTS: &[Grant] = {
             actions: &[A::RecordObligation],
             purposes: &[P::Comply],
             cats: Cats::Any,
-            facts: &[F::Legal],
+            facts: &[F::Legal, F::ObligationOf(PROCESS_KINDS)],
         },
         // N4.4 transfer mechanisms, recorded by legal and privacy staff.
         Grant {
@@ -498,6 +553,27 @@ pub(super) const PROHIBITIONS: &[Prohibition] = &[
                 && !(c.action == Action::Report && c.aggregate && c.subject.is_none())
         },
     },
+    // N3.8 "manual review of Service Data (such as when you interact
+    // directly with our billing or support teams)", read strictly (issue 17
+    // item 1): a person's access to one subject's records cites a
+    // justification concerning that subject: a case, an obligation, a
+    // grant, an incident or alert.
+    Prohibition {
+        clause: "N3.8",
+        applies: |c, _| {
+            is_staff(&c.principal)
+                && c.subject.is_some()
+                && matches!(
+                    c.action,
+                    Action::Read
+                        | Action::Export
+                        | Action::Rectify
+                        | Action::Erase
+                        | Action::Disclose
+                )
+                && !(c.open_case || c.legal || c.grant || c.incident)
+        },
+    },
     // N4.2 "processed by centralized or regionalized operations like
     // billing, support, and security": across regions only those.
     Prohibition {
@@ -517,13 +593,27 @@ pub(super) const PROHIBITIONS: &[Prohibition] = &[
 /// and an exception to a prohibition is read narrowly: the notice names
 /// billing, support and security, and incident response is its own team
 /// (N8.5). Judgement call, noted in issue 16's report.)
+///
+/// Issue 17 item 9 decided three more against the notice: incident
+/// responders are the security operation's own team (N8.5 "a dedicated
+/// team assesses reported incidents") and the automated security services
+/// are how it "detect[s] and automatically block[s] security threats"
+/// (N5.1), so both join security for protect; legal process, governmental
+/// requests and data subject requests are answered by one central legal
+/// and privacy function ("like" makes the list an example), so legal and
+/// privacy staff may process across regions for comply, against a recorded
+/// obligation (N3.7).
 pub(super) fn centralised(c: &Case, purpose: Purpose) -> bool {
     let in_team =
         |t: &[Team]| is_staff(&c.principal) && t.iter().any(|x| c.principal.teams.contains(x));
     match purpose {
         Purpose::ProvideServices => in_team(&[Team::Billing]),
         Purpose::Assist => in_team(&[Team::Support]),
-        Purpose::Protect => in_team(&[Team::Security]),
+        Purpose::Protect => {
+            in_team(&[Team::Security, Team::IncidentResponse])
+                || c.principal.kind == PrincipalKind::Service
+        }
+        Purpose::Comply => in_team(&[Team::Legal, Team::Privacy]),
         _ => false,
     }
 }

@@ -95,15 +95,18 @@ pub(super) fn staff_rows() -> Vec<Row> {
         ),
         // --- N3.1: billing.
         row(
-            "billing reads billing",
+            "billing reads billing in a billing interaction",
             Case::new(
                 e(Team::Billing),
                 A::Read,
                 Some(C::Billing),
                 P::ProvideServices,
-            ),
+            )
+            .case(CaseKind::Billing),
             allow("N3.1"),
             &[
+                N::Justification,
+                N::CaseKind(CaseKind::Technical),
                 N::Purpose(P::Assist),
                 N::Purpose(P::MaintainImprove),
                 N::Category(C::Usage),
@@ -114,37 +117,41 @@ pub(super) fn staff_rows() -> Vec<Row> {
             ],
         ),
         row(
-            "billing reads the billing contact",
+            "billing reads the billing contact under a grant",
             Case::new(
                 e(Team::Billing),
                 A::Read,
                 Some(C::Account),
                 P::ProvideServices,
-            ),
+            )
+            .grant(),
             allow("N3.1"),
             &[
+                N::Justification,
                 N::Purpose(P::Recommendations),
                 N::Category(C::Configuration),
                 N::Team,
             ],
         ),
         row(
-            "billing contractor reads billing",
+            "billing contractor reads billing in a billing interaction",
             Case::new(
                 who(K::Contractor, &[Team::Billing]),
                 A::Read,
                 Some(C::Billing),
                 P::ProvideServices,
-            ),
+            )
+            .case(CaseKind::Billing),
             allow("N3.1"),
-            &[N::Team],
+            &[N::Team, N::Justification],
         ),
         // --- N3.6: security and incident response.
         row(
-            "security reads usage",
-            Case::new(e(Team::Security), A::Read, Some(C::Usage), P::Protect),
+            "security reads usage under a grant",
+            Case::new(e(Team::Security), A::Read, Some(C::Usage), P::Protect).grant(),
             allow("N3.6"),
             &[
+                N::Justification,
                 N::Purpose(P::MaintainImprove),
                 N::Purpose(P::ProvideServices),
                 N::Category(C::Communications),
@@ -153,26 +160,33 @@ pub(super) fn staff_rows() -> Vec<Row> {
             ],
         ),
         row(
-            "security reads configuration",
+            "security reads configuration about an incident",
             Case::new(
                 e(Team::Security),
                 A::Read,
                 Some(C::Configuration),
                 P::Protect,
-            ),
+            )
+            .incident(),
             allow("N3.6"),
-            &[N::Category(C::Account), N::Team],
+            &[N::Category(C::Account), N::Team, N::Justification],
         ),
         row(
-            "incident response reads usage",
+            "incident response reads usage about an incident",
             Case::new(
                 e(Team::IncidentResponse),
                 A::Read,
                 Some(C::Usage),
                 P::Protect,
-            ),
+            )
+            .incident(),
             allow("N3.6"),
-            &[N::Purpose(P::Assist), N::Team, N::Action(A::Erase)],
+            &[
+                N::Purpose(P::Assist),
+                N::Team,
+                N::Action(A::Erase),
+                N::Justification,
+            ],
         ),
         row(
             "affiliate security staff read usage (N6.1)",
@@ -181,9 +195,10 @@ pub(super) fn staff_rows() -> Vec<Row> {
                 A::Read,
                 Some(C::Usage),
                 P::Protect,
-            ),
+            )
+            .grant(),
             allow("N3.6"),
-            &[N::Team],
+            &[N::Team, N::Justification],
         ),
         row(
             "security agent reads usage",
@@ -192,16 +207,18 @@ pub(super) fn staff_rows() -> Vec<Row> {
                 A::Read,
                 Some(C::Usage),
                 P::Protect,
-            ),
+            )
+            .grant(),
             allow("N3.6"),
-            &[N::Team],
+            &[N::Team, N::Justification],
         ),
         // --- N6.7: disclosures for security and legal reasons.
         row(
             "security discloses usage to address a security issue",
-            Case::new(e(Team::Security), A::Disclose, Some(C::Usage), P::Protect),
+            Case::new(e(Team::Security), A::Disclose, Some(C::Usage), P::Protect).incident(),
             allow("N6.7"),
             &[
+                N::Justification,
                 N::Purpose(P::ProvideServices),
                 N::Category(C::Account),
                 N::Team,
@@ -220,6 +237,8 @@ pub(super) fn staff_rows() -> Vec<Row> {
             allow("N3.7"),
             &[
                 N::Legal,
+                N::Covers,
+                N::ObligationKind(ObligationKind::DataSubjectRequest),
                 N::Purpose(P::ProvideServices),
                 N::Team,
                 N::Action(A::Erase),
@@ -245,15 +264,17 @@ pub(super) fn staff_rows() -> Vec<Row> {
         ),
         // --- N3.3: engineering.
         row(
-            "engineering reads usage to improve",
+            "engineering reads one subject's usage to improve under a grant",
             Case::new(
                 e(Team::Engineering),
                 A::Read,
                 Some(C::Usage),
                 P::MaintainImprove,
-            ),
+            )
+            .grant(),
             allow("N3.3"),
             &[
+                N::Justification,
                 N::Purpose(P::ProvideServices),
                 N::Purpose(P::Protect),
                 N::Category(C::Account),
@@ -262,23 +283,25 @@ pub(super) fn staff_rows() -> Vec<Row> {
             ],
         ),
         row(
-            "engineering reads configuration to improve",
+            "engineering reads configuration in aggregate to improve",
             Case::new(
                 e(Team::Engineering),
                 A::Read,
                 Some(C::Configuration),
                 P::MaintainImprove,
-            ),
+            )
+            .no_subject(),
             allow("N3.3"),
             &[N::Category(C::Communications), N::Team],
         ),
         // --- N7.2, N8.8: the privacy team fulfils data subject requests.
         row(
             "privacy exports for a data subject request",
-            Case::new(e(Team::Privacy), A::Export, Some(C::Usage), P::Comply).legal(),
+            Case::new(e(Team::Privacy), A::Export, Some(C::Usage), P::Comply).dsr(),
             allow("N7.2"),
             &[
                 N::Legal,
+                N::ObligationKind(ObligationKind::LegalRequest),
                 N::Purpose(P::ProvideServices),
                 N::Team,
                 N::Subject,
@@ -286,13 +309,13 @@ pub(super) fn staff_rows() -> Vec<Row> {
         ),
         row(
             "privacy erases for a data subject request",
-            Case::new(e(Team::Privacy), A::Erase, None, P::Comply).legal(),
+            Case::new(e(Team::Privacy), A::Erase, None, P::Comply).dsr(),
             allow("N7.2"),
             &[N::Legal, N::Purpose(P::Protect), N::Team, N::Subject],
         ),
         row(
             "privacy rectifies for a data subject request",
-            Case::new(e(Team::Privacy), A::Rectify, Some(C::Account), P::Comply).legal(),
+            Case::new(e(Team::Privacy), A::Rectify, Some(C::Account), P::Comply).dsr(),
             allow("N7.2"),
             &[N::Legal, N::Team],
         ),
@@ -304,9 +327,9 @@ pub(super) fn staff_rows() -> Vec<Row> {
                 Some(C::Communications),
                 P::Comply,
             )
-            .legal(),
+            .dsr(),
             allow("N7.2"),
-            &[N::Legal, N::Team, N::Action(A::Disclose)],
+            &[N::Legal, N::Team, N::Action(A::Disclose), N::Covers],
         ),
         // --- N5.4, N8.4, N5.5, N5.2: system actions.
         row(
@@ -322,12 +345,12 @@ pub(super) fn staff_rows() -> Vec<Row> {
             &[N::Team],
         ),
         row(
-            "legal reads the audit log's records",
+            "legal reads the audit log for comply: no operation does (issue 17 item 10)",
             Case::new(e(Team::Legal), A::AuditRead, None, P::Comply)
                 .no_subject()
                 .legal(),
-            allow("N8.4"),
-            &[N::Legal, N::Team],
+            DEFAULT_DENY,
+            &[],
         ),
         row(
             "security manages principals",
@@ -351,7 +374,7 @@ pub(super) fn staff_rows() -> Vec<Row> {
             "privacy staff handle data subject requests",
             Case::new(e(Team::Privacy), A::DsrHandle, None, P::Comply)
                 .no_subject()
-                .legal(),
+                .dsr(),
             allow("N7.2"),
             &[N::Legal, N::Team, N::Purpose(P::Protect)],
         ),
@@ -406,7 +429,7 @@ pub(super) fn staff_rows() -> Vec<Row> {
             &[N::Team, N::Purpose(P::Protect)],
         ),
         row(
-            "billing opens a case",
+            "billing opens a case of no kind",
             Case::new(e(Team::Billing), A::ManageCases, None, P::Assist).no_subject(),
             DEFAULT_DENY,
             &[],

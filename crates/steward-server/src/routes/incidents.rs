@@ -278,13 +278,9 @@ pub(crate) async fn oncall_now(
     q: Params,
 ) -> Result<Response, ApiError> {
     let q = params(q, &["at"])?;
-    let at = q.get("at").cloned().unwrap_or_else(|| {
-        time::OffsetDateTime::now_utc()
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default()
-    });
+    let at = q.get("at").cloned();
     let by = c.name().to_owned();
-    let m = run(&state, move |st| st.on_call(&by, &name, &at)).await?;
+    let m = run(&state, move |st| st.on_call(&by, &name, at.as_deref())).await?;
     Ok(axum::Json(serde_json::json!({ "on_call": m })).into_response())
 }
 

@@ -34,9 +34,12 @@ features![
     tokens,
     principals,
     obligations,
+    justifications,
     tenancy,
     users,
     me,
     requests,
+    sharing,
+    identity,
     incidents,
 ];

@@ -48,6 +48,10 @@ pub struct ObligationIn {
     /// administrator or reseller, else whoever the pack lets act for comply.
     #[serde(default)]
     pub cited_by: Vec<String>,
+    /// The categories (N2) it covers; default: every category, one named
+    /// per read (N3.7).
+    #[serde(default)]
+    pub categories: Vec<String>,
 }
 
 /// A recorded legal obligation.
@@ -81,17 +85,24 @@ pub(crate) async fn obligation_record(
     ApiJson(o): ApiJson<ObligationIn>,
 ) -> Result<Response, ApiError> {
     let by = c.name().to_owned();
+    let mut categories = Vec::with_capacity(o.categories.len());
+    for c in &o.categories {
+        if let Some(c) = crate::extract::parse_category(Some(c))? {
+            categories.push(c);
+        }
+    }
     let scope = steward_core::ObligationScope {
         organisation: o.organisation,
         subjects: o.subjects,
         cited_by: o.cited_by,
+        categories,
     };
     let ob = blocking(&state, move |st| {
         st.record_obligation_for(&by, &o.kind, &o.reference, &scope)
     })
     .await?;
     Ok(created(&ObligationOut {
-        id: ob.id,
+        id: ob.id.into(),
         kind: ob.kind,
         organisation: ob.organisation,
         subjects: ob.subjects,

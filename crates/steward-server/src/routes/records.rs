@@ -79,8 +79,15 @@ async fn ingest_parsed(
     let records: Vec<_> = parsed.records.into_iter().map(|(_, r)| r).collect();
     let name = c.name().to_owned();
     let region = q.get("region").cloned();
+    let organisation = q.get("organisation").cloned();
     let summary = gated(state, move |st| {
-        st.ingest_in(&name, region.as_deref(), records, &mut |_| {})
+        st.ingest_for(
+            &name,
+            region.as_deref(),
+            organisation.as_deref(),
+            records,
+            &mut |_| {},
+        )
     })
     .await?;
     state
@@ -127,7 +134,8 @@ impl From<steward_ingest::body::BodyError> for ApiError {
 /// fields are refused naming the JSON path (N1.3); nothing is stored then.
 #[utoipa::path(post, path = "/v1/records", tag = "ingest",
     params(("product" = Option<String>, Query, description = "Product the record comes from (N1.1) when it names none; default cloud_platform"),
-           ("region" = Option<String>, Query, description = "Home region of a new subject (N4.1)")),
+           ("region" = Option<String>, Query, description = "Home region of a new subject (N4.1)"),
+           ("organisation" = Option<String>, Query, description = "The organisation the record is of (N1.2): usernames and device ids are found in its namespace; default the calling principal's one organisation")),
     request_body(content = Object, content_type = "application/json", description = "One record: {\"subject\": \"username:ann\", \"kind\": \"account.profile\", \"fields\": {…}}"),
     responses((status = 201, description = "Stored", body = IngestResult),
         (status = 400, description = "Not JSON, or no record", body = Problem, content_type = "application/problem+json"),
@@ -143,7 +151,7 @@ pub(crate) async fn ingest_one(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let q = params(q, &["product", "region"])?;
+    let q = params(q, &["product", "region", "organisation"])?;
     let opts = parse_opts(&q)?;
     if media_type(&headers) != "application/json" {
         return Err(ApiError::UnsupportedMediaType(
@@ -161,7 +169,8 @@ pub(crate) async fn ingest_one(
 /// misfit is named (`records:N: $.path: reason`, N the 1-based item).
 #[utoipa::path(post, path = "/v1/records:batch", tag = "ingest",
     params(("product" = Option<String>, Query, description = "Default product (N1.1)"),
-           ("region" = Option<String>, Query, description = "Home region of new subjects (N4.1)")),
+           ("region" = Option<String>, Query, description = "Home region of new subjects (N4.1)"),
+           ("organisation" = Option<String>, Query, description = "The organisation the records are of (N1.2): usernames and device ids are found in its namespace; default the calling principal's one organisation")),
     request_body(content = Vec<Object>, content_type = "application/json", description = "An array of records"),
     responses((status = 201, description = "Stored", body = IngestResult),
         (status = 400, description = "Not JSON, or no record", body = Problem, content_type = "application/problem+json"),
@@ -177,7 +186,7 @@ pub(crate) async fn ingest_batch(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let q = params(q, &["product", "region"])?;
+    let q = params(q, &["product", "region", "organisation"])?;
     let opts = parse_opts(&q)?;
     let mt = media_type(&headers);
     let shape = match mt.as_str() {
@@ -201,7 +210,8 @@ pub(crate) async fn ingest_batch(
 /// (`application/cloudevents-batch+json`, an array). All or nothing (N1.3).
 #[utoipa::path(post, path = "/v1/cloudevents", tag = "ingest",
     params(("product" = Option<String>, Query, description = "Product the events come from (N1.1)"),
-           ("region" = Option<String>, Query, description = "Home region of new subjects (N4.1)")),
+           ("region" = Option<String>, Query, description = "Home region of new subjects (N4.1)"),
+           ("organisation" = Option<String>, Query, description = "The organisation the records are of (N1.2): usernames and device ids are found in its namespace; default the calling principal's one organisation")),
     request_body(content = Object, content_type = "application/cloudevents+json", description = "One CloudEvent, or an array with application/cloudevents-batch+json"),
     responses((status = 201, description = "Stored", body = IngestResult),
         (status = 400, description = "Not JSON, or no event", body = Problem, content_type = "application/problem+json"),
@@ -217,7 +227,7 @@ pub(crate) async fn ingest_cloudevents(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let q = params(q, &["product", "region"])?;
+    let q = params(q, &["product", "region", "organisation"])?;
     let opts = parse_opts(&q)?;
     let mt = media_type(&headers);
     let shape = match mt.as_str() {

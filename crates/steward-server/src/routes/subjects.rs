@@ -49,7 +49,8 @@ pub(crate) struct Doc;
         ("purpose" = Option<String>, Query, description = "Purpose (N3); without one the read is denied"),
         ("category" = Option<String>, Query, description = "One category (N2)"),
         ("case" = Option<String>, Query, description = "Open support case id (N3.5)"),
-        ("obligation" = Option<String>, Query, description = "Recorded legal obligation id (N3.7)")),
+        ("obligation" = Option<String>, Query, description = "Recorded legal obligation id (N3.7)"),
+        ("grant" = Option<String>, Query, description = "Need-to-know grant id (N5.5, N3.8)")),
     responses((status = 200, description = "Allowed", body = RecordsOut),
         (status = 400, description = "Bad parameter", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
@@ -60,11 +61,12 @@ pub(crate) async fn read_records(
     Path(identifier): Path<String>,
     q: Params,
 ) -> Result<axum::Json<RecordsOut>, ApiError> {
-    let q = params(q, &["purpose", "category", "case", "obligation"])?;
+    let q = params(q, &["purpose", "category", "case", "obligation", "grant"])?;
     let purpose = parse_purpose(q.get("purpose"))?;
     let category = parse_category(q.get("category"))?;
     let name = c.name().to_owned();
     let (case, obligation) = (q.get("case").cloned(), q.get("obligation").cloned());
+    let grant = q.get("grant").cloned();
     let out = gated(&state, move |st| {
         let organisation = st.organisation_of_identifier(&identifier)?;
         let (opened, records) = st.read(&AccessRequest {
@@ -75,6 +77,7 @@ pub(crate) async fn read_records(
             purpose,
             case_id: case,
             obligation_id: obligation,
+            grant_id: grant,
             organisation,
         })?;
         Ok(records_out(&opened, records))

@@ -69,11 +69,14 @@ pub struct Gpc {
 /// The GPC support resource (`/.well-known/gpc.json`): no authentication.
 #[utoipa::path(get, path = "/.well-known/gpc.json", tag = "public", security(()),
     responses((status = 200, description = "GPC support", body = Gpc)))]
-pub(crate) async fn gpc() -> axum::Json<Gpc> {
-    axum::Json(Gpc {
+pub(crate) async fn gpc(State(state): State<AppState>) -> Result<axum::Json<Gpc>, ApiError> {
+    // Steward records `Sec-GPC: 1` of data subjects (authn.rs, issue 19);
+    // the date is the notice version in force (the policy pack's).
+    let last_update = crate::call::blocking(&state, |st| Ok(st.notice_version())).await?;
+    Ok(axum::Json(Gpc {
         gpc: true,
-        last_update: "2024-01-18".into(),
-    })
+        last_update,
+    }))
 }
 
 /// This API's OpenAPI 3.1 document, generated from the code.

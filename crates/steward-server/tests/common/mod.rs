@@ -10,7 +10,7 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use steward_core::{Config, OpenOptions, Steward};
+use steward_core::{Clock, Config, OpenOptions, Steward};
 use steward_server::{Running, ServeOptions};
 
 /// Accepts exactly one certificate, by the SHA-256 of its DER, and checks
@@ -103,6 +103,8 @@ pub fn pinned_client(der: &[u8]) -> Client {
 pub struct Server {
     pub dir: tempfile::TempDir,
     pub steward: Arc<Steward>,
+    /// The Steward's clock: the system clock until a test sets it.
+    pub clock: Clock,
     pub running: Running,
     pub client: Client,
     pub base: String,
@@ -119,7 +121,16 @@ pub async fn start() -> Server {
 
 pub async fn start_with(opts: ServeOptions) -> Server {
     let dir = tempfile::tempdir().unwrap();
-    let st = Steward::open(dir.path(), Config::default(), OpenOptions::default()).unwrap();
+    let clock = Clock::system();
+    let st = Steward::open(
+        dir.path(),
+        Config::default(),
+        OpenOptions {
+            clock: clock.clone(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let steward = Arc::new(st);
     let running = steward_server::start(steward.clone(), opts).await.unwrap();
     let client = pinned_client(running.cert_der.as_deref().unwrap());
@@ -131,6 +142,7 @@ pub async fn start_with(opts: ServeOptions) -> Server {
     Server {
         dir,
         steward,
+        clock,
         running,
         client,
         base,

@@ -131,9 +131,33 @@ pub(super) fn commit_once(
     let st = Prepared::new(conn)?;
     let mut tx = conn.client.transaction()?;
     check_guards(&mut tx, &c.guards)?;
+    if !c.delete_identifiers.is_empty() {
+        let b: Vec<&[u8]> = c.delete_identifiers.iter().map(|b| &b[..]).collect();
+        tx.execute(
+            "DELETE FROM identifiers WHERE blind = ANY($1::bytea[])",
+            &[&b],
+        )?;
+    }
     write_subjects(&mut tx, &st, c)?;
     if !c.records.is_empty() {
         write_records(&mut tx, &st, copy, &c.records, &cols)?;
+    }
+    if !c.resealed.is_empty() {
+        let id: Vec<i64> = c.resealed.iter().map(|r| r.id.0).collect();
+        let subject: Vec<i64> = c.resealed.iter().map(|r| r.subject.0).collect();
+        let kv: Vec<i64> = c
+            .resealed
+            .iter()
+            .map(|r| i64::from(r.key_version))
+            .collect();
+        let sealed: Vec<&[u8]> = c.resealed.iter().map(|r| r.sealed.as_slice()).collect();
+        let n = tx.execute(
+            "UPDATE records r SET subject_key = s.key, key_version = u.kv, sealed = u.sealed FROM UNNEST($1::int8[], $2::int8[], $3::int8[], $4::bytea[]) AS u(id, subject, kv, sealed) JOIN subjects s ON s.id = u.subject WHERE r.id = u.id",
+            &[&id, &subject, &kv, &sealed],
+        )?;
+        if n != id.len() as u64 {
+            return Err(Fail::Store(not_stored("record", id.len() as u64 - n)));
+        }
     }
     write_holds(&mut tx, c)?;
     if !c.shred.is_empty() {
@@ -164,6 +188,9 @@ pub(super) fn commit_once(
             ),
             &[id, body],
         )?;
+    }
+    for (t, id) in &c.delete_registry {
+        tx.execute(&format!("DELETE FROM {} WHERE id = $1", t.table()), &[id])?;
     }
     let out = append_audit(&mut tx, opts, drafts, false)?;
     tx.commit()?;
@@ -232,7 +259,24 @@ fn write_subjects(tx: &mut Transaction<'_>, st: &Prepared, c: &ChangeSet) -> Res
         let subject: Vec<i64> = c.identifiers.iter().map(|i| i.subject.0).collect();
         let kind: Vec<&str> = c.identifiers.iter().map(|i| i.kind.as_str()).collect();
         let sealed: Vec<&[u8]> = c.identifiers.iter().map(|i| i.sealed.as_slice()).collect();
+        let mut seen: HashMap<&[u8], i64> = HashMap::with_capacity(blind.len());
+        for (b, s) in blind.iter().zip(&subject) {
+            if seen.insert(b, *s).is_some_and(|o| o != *s) {
+                return Err(Fail::Store(StoreError::IdentifierClash));
+            }
+        }
+        // Issue 15 item 3: the insert waits for a concurrent writer of the
+        // same blind index; once it committed, the check below (a new
+        // snapshot, READ COMMITTED) sees its row: another subject's entry
+        // is a clash and nothing of this change is written.
         tx.execute(&st.idents, &[&blind, &subject, &kind, &sealed])?;
+        let clash = tx.query_one(
+            "SELECT count(*) FROM identifiers i JOIN UNNEST($1::bytea[], $2::int8[]) AS n(blind, subject) ON i.blind = n.blind WHERE i.subject_id <> n.subject",
+            &[&blind, &subject],
+        )?;
+        if clash.try_get::<_, i64>(0)? > 0 {
+            return Err(Fail::Store(StoreError::IdentifierClash));
+        }
     }
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! Both backends' created schemas match the one description, by
 //! introspection; stores made by the migrations as they were written before
-//! the description (version 6) open unchanged and match it too.
+//! the description (version 7) migrate to it and match it too.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -158,8 +158,8 @@ fn sqlite_schema_matches_the_description() {
         .connection()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 7);
-    assert_eq!(MIGRATIONS.len(), 7);
+    assert_eq!(version, 9);
+    assert_eq!(MIGRATIONS.len(), 9);
 }
 
 /// Every registry table is described, with the registry's two columns.
@@ -230,10 +230,10 @@ fn up_to(ddl: &str, last: &str) -> String {
     panic!("{last} not in the fixture");
 }
 
-/// A v4 store (made by the hand-written migrations v1 to v4) migrates to v7
+/// A v4 store (made by the hand-written migrations v1 to v4) migrates to the latest version (v9)
 /// and then matches the description.
 #[test]
-fn sqlite_v4_store_migrates_to_v7() {
+fn sqlite_v4_store_migrates_to_latest() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v4.sqlite3");
     {
@@ -255,15 +255,17 @@ fn sqlite_v4_store_migrates_to_v7() {
         .connection()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 7);
+    assert_eq!(version, 9);
     assert_eq!(
         sqlite_schema(store.connection()),
         described(Backend::Sqlite)
     );
 }
 
+/// A v6 store migrates to v9 (need-to-know grants v7, sharing v8, incidents v9),
+/// keeping its rows.
 #[test]
-fn sqlite_v6_store_migrates_to_v7_keeping_its_rows() {
+fn sqlite_v6_store_migrates_with_its_rows() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v6.sqlite3");
     {
@@ -280,7 +282,7 @@ fn sqlite_v6_store_migrates_to_v7_keeping_its_rows() {
     let version: i64 = c
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 7);
+    assert_eq!(version, 9);
     let body: String = c
         .query_row("SELECT body FROM principals WHERE name = 'ops'", [], |r| {
             r.get(0)
@@ -465,11 +467,13 @@ fn postgres_schema_matches_the_description() {
     let Some(pg) = PgSchema::new() else { return };
     let _store = PostgresStore::open(&pg.url(), options()).unwrap();
     assert_eq!(pg.introspect(), PgSchema::expected());
-    assert_eq!(pg.version(), 7);
+    assert_eq!(pg.version(), 9);
 }
 
+/// A v6 store migrates to v9 (need-to-know grants v7, sharing v8, incidents v9),
+/// keeping its rows.
 #[test]
-fn postgres_v6_store_migrates_to_v7_keeping_its_rows() {
+fn postgres_v6_store_migrates_with_its_rows() {
     let Some(pg) = PgSchema::new() else { return };
     let mut c = pg.client();
     c.batch_execute(&format!(
@@ -480,7 +484,7 @@ fn postgres_v6_store_migrates_to_v7_keeping_its_rows() {
     ))
     .unwrap();
     let store = PostgresStore::open(&pg.url(), options()).unwrap();
-    assert_eq!(pg.version(), 7);
+    assert_eq!(pg.version(), 9);
     let body: String = store
         .with_client(|c| {
             c.query_one("SELECT body FROM principals WHERE name = 'ops'", &[])
@@ -493,7 +497,7 @@ fn postgres_v6_store_migrates_to_v7_keeping_its_rows() {
 }
 
 #[test]
-fn postgres_v4_store_migrates_to_v7() {
+fn postgres_v4_store_migrates_to_latest() {
     let Some(pg) = PgSchema::new() else { return };
     let mut c = pg.client();
     c.batch_execute(&format!(
@@ -504,6 +508,6 @@ fn postgres_v4_store_migrates_to_v7() {
     ))
     .unwrap();
     let _store = PostgresStore::open(&pg.url(), options()).unwrap();
-    assert_eq!(pg.version(), 7);
+    assert_eq!(pg.version(), 9);
     assert_eq!(pg.introspect(), PgSchema::expected());
 }

@@ -206,6 +206,38 @@ impl SqliteStore {
     }
 }
 
+/// `Err(None)` when an identifier row of `c` clashes (its blind index is
+/// indexed, after `c.delete_identifiers`, to another subject in the store
+/// or earlier in `c`); `Err(Some(e))` for a database error.
+fn check_identifier_clashes(
+    tx: &rusqlite::Transaction<'_>,
+    c: &ChangeSet,
+) -> Result<(), Option<rusqlite::Error>> {
+    let mut seen: std::collections::HashMap<[u8; 32], steward_domain::SubjectId> =
+        Default::default();
+    let mut st = tx
+        .prepare_cached("SELECT subject_id FROM identifiers WHERE blind = ?1")
+        .map_err(Some)?;
+    for i in &c.identifiers {
+        if let Some(s) = seen.insert(i.blind, i.subject)
+            && s != i.subject
+        {
+            return Err(None);
+        }
+        if c.delete_identifiers.contains(&i.blind) {
+            continue;
+        }
+        let now: Option<i64> = st
+            .query_row(params![&i.blind[..]], |r| r.get(0))
+            .optional()
+            .map_err(Some)?;
+        if now.is_some_and(|s| s != i.subject.0) {
+            return Err(None);
+        }
+    }
+    Ok(())
+}
+
 impl Store for SqliteStore {
     fn commit(&mut self, c: ChangeSet) -> Result<Committed, StoreError> {
         self.health()?;
@@ -233,6 +265,12 @@ impl Store for SqliteStore {
                 });
             }
         }
+        // Issue 15 item 3: a blind index already indexed to another subject
+        // is a clash, never ignored; nothing is written.
+        check_identifier_clashes(&tx, &c).map_err(|e| match e {
+            Some(e) => map_err(e, busy),
+            None => StoreError::IdentifierClash,
+        })?;
         // Issue 13 item 1: a change that deletes Service Data (an erasure, a
         // sweep, a rectification's superseded record) leaves no copy in the WAL.
         let deletes = !(c.shred.is_empty()

@@ -57,8 +57,20 @@ pub(super) fn write_change(
     opts: &StoreOptions,
     c: ChangeSet,
 ) -> Result<Committed, rusqlite::Error> {
+    let mut st = tx.prepare_cached("DELETE FROM identifiers WHERE blind = ?1")?;
+    for b in &c.delete_identifiers {
+        st.execute(params![&b[..]])?;
+    }
     write_subjects(tx, &c)?;
     write_records(tx, &c.records)?;
+    let mut st = tx.prepare_cached(
+        "UPDATE records SET subject_key = (SELECT key FROM subjects WHERE id = ?2), key_version = ?3, sealed = ?4 WHERE id = ?1",
+    )?;
+    for r in &c.resealed {
+        if st.execute(params![r.id.0, r.subject.0, r.key_version, r.sealed])? != 1 {
+            return Err(not_stored("record", r.id));
+        }
+    }
     write_holds(tx, &c)?;
     let now = now_ms();
     for s in &c.shred {
@@ -91,6 +103,12 @@ pub(super) fn write_change(
             params![id, body],
         )?;
     }
+    for (t, id) in &c.delete_registry {
+        tx.execute(
+            &format!("DELETE FROM {} WHERE id = ?1", t.table()),
+            params![id],
+        )?;
+    }
     append_audit(tx, opts, c.audit, false)
 }
 
@@ -114,6 +132,8 @@ fn write_subjects(tx: &rusqlite::Transaction<'_>, c: &ChangeSet) -> rusqlite::Re
         ])?;
     }
     let mut st = tx.prepare_cached(
+        // The same subject's entry is kept; another subject's was refused
+        // before (`check_identifier_clashes`).
         "INSERT OR IGNORE INTO identifiers(blind, subject_id, kind, sealed) VALUES (?1, ?2, ?3, ?4)",
     )?;
     for i in &c.identifiers {

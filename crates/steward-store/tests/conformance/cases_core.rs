@@ -48,8 +48,13 @@ pub(super) fn round_trip(fx: &Fixture) {
     s.health().expect("health");
 }
 
-/// A blind index resolves to its subject; a second identifier with a blind
-/// index already present is ignored (the first stays).
+/// Issue 15 item 3: the blind-index key decides. An identifier row whose
+/// blind index another subject holds (in the store, or earlier in the same
+/// change set) is a clash: the whole change fails with
+/// `StoreError::IdentifierClash` and nothing of it is written, never
+/// ignored. The same subject's row given again is kept; a row deleted by
+/// `delete_identifiers` can be given to another subject (a merge moves it);
+/// `resealed` rewrites a record in place under another subject.
 pub(super) fn blind_index_lookup(fx: &Fixture) {
     let mut store = fx.open();
     seed(store.as_mut());
@@ -58,10 +63,25 @@ pub(super) fn blind_index_lookup(fx: &Fixture) {
         Some(SubjectId(2))
     );
     assert_eq!(store.subject_by_blind(&[9; 32]).unwrap(), None);
+    let before = store.audit_size().unwrap();
+    for clash in [
+        vec![ident(4, 1, "ip"), ident(3, 1, "email")],
+        vec![ident(4, 1, "ip"), ident(4, 2, "ip")],
+    ] {
+        let r = store.commit(ChangeSet {
+            identifiers: clash,
+            audit: vec![draft(9)],
+            ..Default::default()
+        });
+        assert!(matches!(r, Err(StoreError::IdentifierClash)), "{r:?}");
+        assert_eq!(store.subject_by_blind(&[4; 32]).unwrap(), None);
+        assert_eq!(store.audit_size().unwrap(), before);
+    }
+    // The same subject's entry again: kept, no clash.
     commit(
         store.as_mut(),
         ChangeSet {
-            identifiers: vec![ident(3, 1, "email"), ident(4, 1, "ip"), ident(4, 2, "ip")],
+            identifiers: vec![ident(3, 2, "username"), ident(4, 1, "ip")],
             ..Default::default()
         },
     );
@@ -74,6 +94,44 @@ pub(super) fn blind_index_lookup(fx: &Fixture) {
         Some(SubjectId(1))
     );
     assert_eq!(store.identifiers(SubjectId(2)).unwrap().len(), 1);
+    // Moved: deleted first, then given to subject 1; record 13 re-sealed
+    // in place under subject 1.
+    let mut moved = record(13, 1, "billing", "billing.charge");
+    moved.key_version = 2;
+    moved.sealed = vec![0xee; 48];
+    commit(
+        store.as_mut(),
+        ChangeSet {
+            delete_identifiers: vec![[3; 32]],
+            identifiers: vec![ident(3, 1, "username")],
+            resealed: vec![moved.clone()],
+            ..Default::default()
+        },
+    );
+    assert_eq!(
+        store.subject_by_blind(&[3; 32]).unwrap(),
+        Some(SubjectId(1))
+    );
+    assert!(store.identifiers(SubjectId(2)).unwrap().is_empty());
+    let r13 = store
+        .records(SubjectId(1), Some("billing"))
+        .unwrap()
+        .into_iter()
+        .find(|r| r.id == RecordId(13))
+        .expect("record 13 is subject 1's now");
+    assert_eq!((r13.key_version, r13.sealed), (2, vec![0xee; 48]));
+    assert!(
+        store
+            .records(SubjectId(2), Some("billing"))
+            .unwrap()
+            .is_empty()
+    );
+    // Re-sealing a record that is not stored fails, nothing written.
+    let r = store.commit(ChangeSet {
+        resealed: vec![record(99, 1, "usage", "usage.error")],
+        ..Default::default()
+    });
+    assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
 }
 
 /// Keys are inserted or replaced (KEK rotation); in one change set the last

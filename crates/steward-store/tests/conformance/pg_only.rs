@@ -106,8 +106,8 @@ fn postgres_concurrent_migrators() {
         .unwrap()
         .get(0);
     // v4: data subject requests; v5: legal holds and retention; v6: the
-    // email intake ledger (issue 6).
-    assert_eq!(v, 6);
+    // email intake ledger (issue 6); v7: need-to-know grants (issue 17).
+    assert_eq!(v, 7);
     let mut store = fx.open();
     assert_eq!(
         commit(

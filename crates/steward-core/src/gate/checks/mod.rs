@@ -3,19 +3,31 @@
 //! file with the [`Check`] signature; the first refusal turns the decision
 //! into a denial (recorded like any other) and the later checks do not run.
 //!
-//! To add a check (consent, grants): write `checks/<name>.rs` with one
+//! To add a check: write `checks/<name>.rs` with one
 //! `pub(super) fn check(&Steward, &Access) -> Result<Verdict, CoreError>`
 //! and add it to [`CHECKS`] where it belongs in the order.
+//!
+//! A disclosure (N6.2-N6.7) also needs facts the policy decides on, which
+//! these files establish before the decision ([`disclosure_facts`]): the
+//! subject's consent and Global Privacy Control signal (`consent.rs`,
+//! N6.4) and the recipient app's grant (`app_grant.rs`, N6.3). After an
+//! allowing decision, `recipient.rs` checks the recipient itself
+//! (subprocessor lead time and categories, N6.6; the transfer mechanism for
+//! its country, N4.4; an app receives only for itself, N6.3).
 
+mod app_grant;
+mod consent;
 mod legal_hold;
+mod recipient;
 mod processing_restriction;
 pub use processing_restriction::ProcessingRestriction;
 mod transfer_mechanism;
 
 use steward_domain::{Principal, SubjectId};
-use steward_policy::{Action, Decision, DecisionBasis};
+use steward_policy::{Action, Decision, DecisionBasis, DisclosureFacts};
 
 use super::AccessRequest;
+use super::disclose::DisclosureAsk;
 use super::TransferMechanism;
 use crate::{CoreError, Steward};
 
@@ -48,6 +60,46 @@ pub(in crate::gate) struct Access<'a> {
     pub processing: usize,
     /// Records kept under a legal hold after an erasure (N3.7).
     pub held: bool,
+    /// For a disclosure: its basis and recipient.
+    pub disclosure: Option<&'a DisclosureAsk>,
+}
+
+/// A disclosure's facts for the policy decision, and what they rest on.
+#[derive(Debug, Clone)]
+pub(in crate::gate) struct SharingFacts {
+    /// Basis, recipient kind, consent and grant states.
+    pub facts: DisclosureFacts,
+    /// The grant or consent the disclosure would rest on.
+    pub allowed_by: Option<String>,
+    /// `Some(true)`: GPC applied; `Some(false)`: overridden by `allowed_by`.
+    pub gpc_applied: Option<bool>,
+}
+
+/// Establish a disclosure's facts (N6.3, N6.4) before its decision.
+pub(in crate::gate) fn disclosure_facts(
+    st: &Steward,
+    principal: &Principal,
+    req: &AccessRequest,
+    ask: &DisclosureAsk,
+    subject: Option<SubjectId>,
+) -> Result<SharingFacts, CoreError> {
+    let consent = consent::facts(st, req, ask, subject)?;
+    let (grant, grant_id) = app_grant::facts(st, principal, req, ask, subject)?;
+    let allowed_by = match ask.basis {
+        steward_domain::DisclosureBasis::Consent => consent.consent.clone(),
+        steward_domain::DisclosureBasis::ThirdPartyService => grant_id,
+        _ => req.obligation_id.clone(),
+    };
+    Ok(SharingFacts {
+        facts: DisclosureFacts {
+            basis: ask.basis,
+            recipient_kind: ask.recipient.kind,
+            consent: consent.state,
+            grant,
+        },
+        allowed_by,
+        gpc_applied: consent.gpc_applied,
+    })
 }
 
 /// A check's answer.
@@ -69,10 +121,11 @@ pub(in crate::gate) enum Verdict {
 pub(in crate::gate) type Check = fn(&Steward, &Access<'_>) -> Result<Verdict, CoreError>;
 
 /// Every check, in the order every entry point runs them.
-pub(in crate::gate) const CHECKS: [(&str, Check); 3] = [
+pub(in crate::gate) const CHECKS: [(&str, Check); 4] = [
     ("legal_hold", legal_hold::check),
     ("processing_restriction", processing_restriction::check),
     ("transfer_mechanism", transfer_mechanism::check),
+    ("recipient", recipient::check),
 ];
 
 /// Run [`CHECKS`] on an allowed `decision` (nothing runs on a denial):
