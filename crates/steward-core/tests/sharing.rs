@@ -9,7 +9,7 @@ use std::path::Path;
 
 use steward_core::sharing::{NewConsent, NewGrant, NewRecipient, Scope, GPC_RULE};
 use steward_core::{
-    AuditFilter, Config, CoreError, DisclosureRequest, OpenOptions, Steward, StoredClock,
+    AuditFilter, Config, CoreError, DisclosureRequest, OpenOptions, Steward, Clock,
 };
 use steward_domain::{
     Category, ConsentMethod, DisclosureBasis, Fields, IdentifierKind, Kind, NewRecord, Principal,
@@ -20,7 +20,7 @@ const DAY_MS: i64 = 86_400_000;
 
 struct World {
     st: Steward,
-    clock: StoredClock,
+    clock: Clock,
     ann_user: String,
     ann_sub: String,
 }
@@ -67,13 +67,13 @@ fn bare(name: &str, kind: PrincipalKind) -> Principal {
 /// records; bob (globex) with 1 account record; privacy staff `priv`; the
 /// organisations' administrators.
 fn world(dir: &Path) -> World {
-    let clock = StoredClock::default();
-    clock.set(1_717_200_000_000); // 2024-06-01T00:00:00Z
+    let clock = Clock::default();
+    clock.set_ms(1_717_200_000_000); // 2024-06-01T00:00:00Z
     let st = Steward::open(
         dir,
         Config::default(),
         OpenOptions {
-            stored_clock: clock.clone(),
+            clock: clock.clone(),
             ..OpenOptions::default()
         },
     )
@@ -187,7 +187,7 @@ fn every_disclosure_is_on_the_ledger_and_the_appi_record_counts_it_n6_2_n8_4() {
     let mut sent_records = 0u64;
     let mut request_ids = Vec::new();
     for (i, cat) in [None, None, Some(Category::Account)].into_iter().enumerate() {
-        w.clock.set(start + i as i64 * DAY_MS);
+        w.clock.set_ms(start + i as i64 * DAY_MS);
         let mut d = ask("ingest", "username:ann", &other.id, DisclosureBasis::Consent, Purpose::OtherServices);
         d.category = cat;
         let out = st.disclose(&d).unwrap();
@@ -207,7 +207,7 @@ fn every_disclosure_is_on_the_ledger_and_the_appi_record_counts_it_n6_2_n8_4() {
         assert!(hits[0].contains("\"disclose\"") && hits[0].contains(&other.id));
     }
     // A fourth, after the period.
-    w.clock.set(start + 10 * DAY_MS);
+    w.clock.set_ms(start + 10 * DAY_MS);
     st.disclose(&ask("ingest", "username:ann", &other.id, DisclosureBasis::Consent, Purpose::OtherServices))
         .unwrap();
 
@@ -246,7 +246,7 @@ fn every_disclosure_is_on_the_ledger_and_the_appi_record_counts_it_n6_2_n8_4() {
     assert_eq!(m["disclosures"].as_array().unwrap().len(), 4);
 
     // Kept three years by default, then swept.
-    w.clock.set(start + 1097 * DAY_MS);
+    w.clock.set_ms(start + 1097 * DAY_MS);
     assert_eq!(st.sweep_disclosures("priv").unwrap(), 4);
     assert!(st
         .provision_record("priv", &other.id, start, start + 20 * DAY_MS)
@@ -289,9 +289,9 @@ fn consent_must_be_current_withdrawal_stops_the_next_disclosure_n6_4() {
     other_purpose.purpose = Purpose::ProvideServices;
     denial(st.disclose(&other_purpose));
     // Expired after 10 days.
-    w.clock.set(1_717_200_000_000 + 11 * DAY_MS);
+    w.clock.set_ms(1_717_200_000_000 + 11 * DAY_MS);
     denial(st.disclose(&d));
-    w.clock.set(1_717_200_000_000 + DAY_MS);
+    w.clock.set_ms(1_717_200_000_000 + DAY_MS);
     st.disclose(&d).unwrap();
     // Someone else cannot withdraw it; ann can, and the next disclosure stops.
     assert!(matches!(
@@ -337,7 +337,7 @@ fn gpc_opts_out_of_consent_disclosure_and_the_conflict_rule_is_recorded_n6_4() {
         expires_in_days: None,
     };
     st.give_consent(&w.ann_user, consent(Some(other.id.clone()))).unwrap();
-    w.clock.set(1_717_200_000_000 + 1_000);
+    w.clock.set_ms(1_717_200_000_000 + 1_000);
     assert!(st.record_gpc(&w.ann_user).unwrap());
     assert!(!st.record_gpc(&w.ann_user).unwrap(), "idempotent");
     let log = st.audit_search_as("priv", &AuditFilter::default()).unwrap();
@@ -350,7 +350,7 @@ fn gpc_opts_out_of_consent_disclosure_and_the_conflict_rule_is_recorded_n6_4() {
     assert!(refused.reason.contains("Global Privacy Control"), "{}", refused.reason);
     assert!(refused.policy_ids.contains(&"disclosure-consent-gpc-opt-out".to_owned()));
     // A consent naming no recipient, given after the signal: GPC prevails.
-    w.clock.set(1_717_200_000_000 + 2_000);
+    w.clock.set_ms(1_717_200_000_000 + 2_000);
     st.give_consent(&w.ann_user, consent(None)).unwrap();
     denial(st.disclose(&d));
     // An explicit consent for this recipient after the signal overrides it.
@@ -381,9 +381,9 @@ fn a_subprocessor_receives_only_after_its_lead_time_and_within_its_categories_n6
     d.category = Some(Category::Communications);
     let early = denial(st.disclose(&d));
     assert_eq!(early.policy_ids, vec!["subprocessor-lead-time".to_owned()]);
-    w.clock.set(1_717_200_000_000 + 29 * DAY_MS);
+    w.clock.set_ms(1_717_200_000_000 + 29 * DAY_MS);
     denial(st.disclose(&d));
-    w.clock.set(1_717_200_000_000 + 30 * DAY_MS);
+    w.clock.set_ms(1_717_200_000_000 + 30 * DAY_MS);
     let ok = st.disclose(&d).unwrap();
     assert_eq!(ok.records.len(), 2, "ann's two support interactions");
     d.category = Some(Category::Account);

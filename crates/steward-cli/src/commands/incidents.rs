@@ -250,27 +250,7 @@ pub(crate) fn run(st: &Steward, operator: &str, c: IncidentsCmd) -> Result<ExitC
             text_file,
             aware_at,
             who: w,
-        } => {
-            let text = if text_file.as_os_str() == "-" {
-                std::io::read_to_string(std::io::stdin()).map_err(|e| CoreError::Io {
-                    path: "-".into(),
-                    reason: e.to_string(),
-                })?
-            } else {
-                std::fs::read_to_string(&text_file).map_err(|e| CoreError::Io {
-                    path: text_file.display().to_string(),
-                    reason: e.to_string(),
-                })?
-            };
-            let r = NewReport {
-                kind: parse::<IncidentKind>("--kind", &kind)?,
-                channel: ReportChannel::Cli,
-                text,
-                aware_at,
-            };
-            let i = st.report_incident(who(&w, operator), &r)?;
-            outln!("{}", i.id);
-        }
+        } => report(st, who(&w, operator), &kind, &text_file, aware_at)?,
         C::Assess { id, file, who: w } => {
             let a: AssessmentInput = read_json("--file", &file)?;
             let i = st.assess_incident(who(&w, operator), &id, &a)?;
@@ -326,36 +306,7 @@ pub(crate) fn run(st: &Steward, operator: &str, c: IncidentsCmd) -> Result<ExitC
             st.close_incident(who(&w, operator), &id)?;
             outln!("closed {id}");
         }
-        C::List { due, at, who: w } => {
-            if due {
-                for d in st.incidents_due(who(&w, operator), at.as_deref())? {
-                    outln!(
-                        "{}\t{}\t{}\t{}\t{}",
-                        d.due_at,
-                        d.incident,
-                        d.what,
-                        d.owner.as_deref().unwrap_or("-"),
-                        if d.overdue { "OVERDUE" } else { "due" }
-                    );
-                }
-            } else {
-                for i in st.incidents(who(&w, operator))? {
-                    let route = i
-                        .assessment
-                        .as_ref()
-                        .map(|a| a.route.as_str())
-                        .unwrap_or("-");
-                    outln!(
-                        "{}\t{}\t{}\t{}\t{}",
-                        i.id,
-                        i.state,
-                        i.kind,
-                        route,
-                        i.aware_at
-                    );
-                }
-            }
-        }
+        C::List { due, at, who: w } => list(st, who(&w, operator), due, at.as_deref())?,
         C::Timeline { id, html, who: w } => {
             let text = if html {
                 st.incident_timeline_html(who(&w, operator), &id)?
@@ -364,32 +315,7 @@ pub(crate) fn run(st: &Steward, operator: &str, c: IncidentsCmd) -> Result<ExitC
             };
             outln!("{text}");
         }
-        C::Intake { dir, as_ } => {
-            let (mut incidents, mut rejected, mut already) = (0u64, 0u64, 0u64);
-            for f in super::intake::message_files(&dir)? {
-                let raw = super::intake::read_message(&f).map_err(|e| CoreError::Io {
-                    path: f.display().to_string(),
-                    reason: e.to_string(),
-                })?;
-                let out = st.intake_incident_email(&as_, &raw)?;
-                let e = &out.entry;
-                let what = match (&e.incident, &e.reason_code) {
-                    (Some(i), _) => i.clone(),
-                    (None, Some(code)) => format!("rejected ({code})"),
-                    _ => "being taken in by another run".into(),
-                };
-                if !out.taken {
-                    already += 1;
-                } else if e.incident.is_some() {
-                    incidents += 1;
-                } else {
-                    rejected += 1;
-                }
-                let prefix = if out.taken { "" } else { "already taken: " };
-                outln!("{}: {prefix}{what}", f.display());
-            }
-            outln!("{incidents} incidents, {rejected} rejected, {already} already taken");
-        }
+        C::Intake { dir, as_ } => intake(st, &as_, &dir)?,
         C::Detect { as_ } => {
             for i in st.run_detectors(&as_)? {
                 outln!(
@@ -407,6 +333,98 @@ pub(crate) fn run(st: &Steward, operator: &str, c: IncidentsCmd) -> Result<ExitC
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `steward incidents report`: the text from `text_file` (`-`: stdin).
+fn report(
+    st: &Steward,
+    by: &str,
+    kind: &str,
+    text_file: &std::path::Path,
+    aware_at: Option<String>,
+) -> Result<(), CoreError> {
+    let text = if text_file.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin()).map_err(|e| CoreError::Io {
+            path: "-".into(),
+            reason: e.to_string(),
+        })?
+    } else {
+        std::fs::read_to_string(&text_file).map_err(|e| CoreError::Io {
+            path: text_file.display().to_string(),
+            reason: e.to_string(),
+        })?
+    };
+    let r = NewReport {
+        kind: parse::<IncidentKind>("--kind", kind)?,
+        channel: ReportChannel::Cli,
+        text,
+        aware_at,
+    };
+    let i = st.report_incident(by, &r)?;
+    outln!("{}", i.id);
+    Ok(())
+}
+
+/// `steward incidents list [--due]`.
+fn list(st: &Steward, by: &str, due: bool, at: Option<&str>) -> Result<(), CoreError> {
+    if due {
+        for d in st.incidents_due(by, at)? {
+            outln!(
+                "{}\t{}\t{}\t{}\t{}",
+                d.due_at,
+                d.incident,
+                d.what,
+                d.owner.as_deref().unwrap_or("-"),
+                if d.overdue { "OVERDUE" } else { "due" }
+            );
+        }
+    } else {
+        for i in st.incidents(by)? {
+            let route = i
+                .assessment
+                .as_ref()
+                .map(|a| a.route.as_str())
+                .unwrap_or("-");
+            outln!(
+                "{}\t{}\t{}\t{}\t{}",
+                i.id,
+                i.state,
+                i.kind,
+                route,
+                i.aware_at
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `steward incidents intake DIR`: one line per message, then the counts.
+fn intake(st: &Steward, as_: &str, dir: &std::path::Path) -> Result<(), CoreError> {
+    let (mut incidents, mut rejected, mut already) = (0u64, 0u64, 0u64);
+    for f in super::intake::message_files(dir)? {
+        let raw = super::intake::read_message(&f).map_err(|e| CoreError::Io {
+            path: f.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let out = st.intake_incident_email(as_, &raw)?;
+        let e = &out.entry;
+        let what = match (&e.incident, &e.reason_code) {
+            (Some(i), _) => i.clone(),
+            (None, Some(code)) => format!("rejected ({code})"),
+            _ => "being taken in by another run".into(),
+        };
+        if !out.taken {
+            already += 1;
+        } else if e.incident.is_some() {
+            incidents += 1;
+        } else {
+            rejected += 1;
+        }
+        let prefix = if out.taken { "" } else { "already taken: " };
+        outln!("{}: {prefix}{what}", f.display());
+    }
+    outln!("{incidents} incidents, {rejected} rejected, {already} already taken");
+    Ok(())
 }
 
 /// Run `steward oncall ...`.

@@ -288,7 +288,7 @@ impl Steward {
             Some(r) => r.config.country.as_str(),
             None => self.config.processing().country.as_str(),
         };
-        if crate::config::in_transfer_zone(country) {
+        if crate::transfer_zone::in_transfer_zone(country) {
             Jurisdiction::Gdpr
         } else if country == "JP" {
             Jurisdiction::Appi

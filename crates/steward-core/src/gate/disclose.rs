@@ -12,19 +12,11 @@ use steward_domain::{Category, DisclosureBasis, PrincipalKind, Purpose};
 use steward_policy::Action;
 use steward_store::ChangeSet;
 
+use super::ask::DisclosureAsk;
 use super::pipeline::{Decided, Resolved, Target};
 use super::{AccessRequest, Opened, OpenedRecord, denied, new_request_id, token};
 use crate::sharing::{DisclosureRow, LedgerFacts, Recipient, ledger_row};
 use crate::{CoreError, Steward};
-
-/// What a disclosure asks besides an access: its basis and its recipient.
-#[derive(Debug, Clone)]
-pub struct DisclosureAsk {
-    /// The basis (N6.3-N6.7).
-    pub basis: DisclosureBasis,
-    /// The registered recipient.
-    pub recipient: Recipient,
-}
 
 /// A request to disclose one subject's data to a registered recipient.
 #[derive(Debug, Clone)]

@@ -76,6 +76,7 @@
 //! and passes only when the compiler refuses each call (E0624 private
 //! method, E0616 private field, E0603 private function). CI runs it.
 
+mod ask;
 mod audit;
 mod checks;
 mod context;
@@ -91,11 +92,13 @@ use serde_json::Value;
 use steward_domain::{Category, Purpose, RecordId, SubjectId};
 use steward_policy::{Action, Decision};
 
-pub(crate) use audit::{
-    denied, new_request_id, now_ts, random_id_bits, record_ref, system_entry, token,
+pub(crate) use crate::entry::{
+    new_request_id, now_ts, random_id_bits, record_ref, system_entry, token,
 };
+pub(crate) use audit::denied;
 pub use checks::ProcessingRestriction;
-pub use disclose::{Disclosed, DisclosureAsk, DisclosureRequest};
+pub use ask::DisclosureAsk;
+pub use disclose::{Disclosed, DisclosureRequest};
 pub(crate) use effects::SealingKey;
 pub(crate) use keys::Keys;
 pub(crate) use transfer::TransferCheck;

@@ -23,7 +23,7 @@ use steward_store::{ChangeSet, StoreError};
 
 use super::TransferMechanism;
 use super::checks::{self, Access, SharingFacts};
-use super::disclose::DisclosureAsk;
+use super::ask::DisclosureAsk;
 use super::keys::{Opener, open_row};
 use super::{AccessRequest, Located, Opened, OpenedRecord, denied, new_request_id, token};
 use crate::{CoreError, Steward};

@@ -8,7 +8,7 @@ use steward_domain::{Category, SubjectId};
 use steward_store::RegistryTable;
 
 use super::new_request_id;
-use crate::config::in_transfer_zone;
+use crate::transfer_zone::in_transfer_zone;
 use crate::rows::row_json;
 use crate::{CoreError, Steward};
 

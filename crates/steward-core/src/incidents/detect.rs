@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use steward_domain::{DetectorKind, IncidentKind, IncidentState, ReportChannel};
 use steward_store::ChangeSet;
 
-use super::config::DetectorConfig;
+use crate::config::incidents::DetectorConfig;
 use super::{Assessment, Incident, now};
 use crate::authorize::ManagementAction;
 use crate::{CoreError, Steward, VerifyOutcome};

@@ -150,8 +150,8 @@ impl Steward {
         entry.state = IntakeState::Incident;
         entry.incident = Some(id.clone());
         let mut audit = self.intake_audit(&entry, 0);
-        audit.action = crate::gate::token("incident_email_intake");
-        audit.clause_ids = vec![crate::gate::token("N8.5")];
+        audit.action = crate::entry::token("incident_email_intake");
+        audit.clause_ids = vec![crate::entry::token("N8.5")];
         let cs = ChangeSet {
             registry: vec![(RegistryTable::EmailIntake, entry.key.clone(), row_json(&entry)?)],
             guards: vec![RegistryGuard {

@@ -271,9 +271,9 @@ impl Steward {
             escalates,
         });
         inc.log(&at, by, format!("paged {to} ({reason})"));
-        let mut e = crate::gate::system_entry("incident_page", id, "", self.policy.version());
-        e.principal = crate::gate::token(by);
-        e.clause_ids = vec![crate::gate::token("N8.5"), crate::gate::token("N5.1")];
+        let mut e = crate::entry::system_entry("incident_page", id, "", self.policy.version());
+        e.principal = crate::entry::token(by);
+        e.clause_ids = vec![crate::entry::token("N8.5"), crate::entry::token("N5.1")];
         self.commit_incident(&inc, Some(before), e, ChangeSet::default())?;
         Ok(inc)
     }

@@ -16,7 +16,7 @@
 //! audit entry in one transaction, under a compare-and-set guard on the row
 //! as read, so two concurrent changes cannot both win.
 //!
-//! Files: `config.rs` (`[incidents]`), `clocks.rs` (deadlines), `report.rs`
+//! Files: `crate::config::incidents` (`[incidents]`), `crate::config::clocks` (deadlines), `report.rs`
 //! (reports by API and CLI), `email.rs` (reports from a maildir), `assess.rs`
 //! (assessment, route, roles), `manage.rs` (roles, tasks, notices, pages,
 //! the due list), `timeline.rs` (JSON and HTML), `detect.rs` (detectors
@@ -31,13 +31,13 @@ use steward_domain::{
 use steward_store::{ChangeSet, RegistryGuard, RegistryTable};
 
 use crate::authorize::{ManagementAction, Target, stamp};
-use crate::gate::token;
+use crate::entry::token;
 use crate::rows::{parse_row, row_json};
 use crate::{CoreError, Steward};
 
 mod assess;
-pub mod clocks;
-pub mod config;
+/// The regulators' clocks (in `crate::config`, which this module reads).
+pub use crate::config::clocks;
 pub mod detect;
 mod email;
 mod manage;
@@ -45,8 +45,8 @@ mod report;
 mod timeline;
 
 pub use assess::AssessmentInput;
-pub use clocks::{ClockRule, ClocksConfig, Deadline};
-pub use config::{DetectorConfig, IncidentsConfig, RoleRule};
+pub use crate::config::clocks::{ClockRule, ClocksConfig, Deadline};
+pub use crate::config::incidents::{DetectorConfig, IncidentsConfig, RoleRule};
 pub use detect::{AuditSummary, Detector, Firing, SummaryDecision};
 pub use manage::{DueItem, TaskInput};
 pub use report::NewReport;

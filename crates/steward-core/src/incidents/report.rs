@@ -17,7 +17,7 @@ use steward_store::{ChangeSet, RecordRow};
 
 use super::{Incident, SealedReport, instant};
 use crate::authorize::ManagementAction;
-use crate::gate::{record_ref, token};
+use crate::entry::{record_ref, token};
 use crate::intake::new_record_id;
 use crate::{CoreError, Steward};
 
@@ -148,7 +148,7 @@ impl Steward {
         };
         row.sealed = key.seal_record(&row, &plain)?;
         cs.records.push(row);
-        let mut entry = crate::gate::system_entry(
+        let mut entry = crate::entry::system_entry(
             "incident_report_sealed",
             "incident",
             "",

@@ -89,8 +89,8 @@ impl Steward {
             Target::named(&format!("oncall:{}", schedule.name)),
         )?;
         stamp(&mut e, &d, ManagementAction::IncidentManage);
-        e.action = crate::gate::token("oncall_schedule_set");
-        e.clause_ids.insert(0, crate::gate::token("N8.5"));
+        e.action = crate::entry::token("oncall_schedule_set");
+        e.clause_ids.insert(0, crate::entry::token("N8.5"));
         self.store()?.commit(ChangeSet {
             registry: vec![(
                 RegistryTable::OncallSchedules,

@@ -10,7 +10,7 @@ use steward_store::{ChangeSet, RegistryTable};
 
 use super::gpc::GpcSignal;
 use super::{DAY_MS, new_id, now_ms};
-use crate::gate::{system_entry, token};
+use crate::entry::{system_entry, token};
 use crate::rows::{parse_row, row_json};
 use crate::{CoreError, Steward};
 

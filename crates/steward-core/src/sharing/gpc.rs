@@ -13,7 +13,7 @@ use steward_domain::PrincipalKind;
 use steward_store::{ChangeSet, RegistryTable};
 
 use super::now_ms;
-use crate::gate::{system_entry, token};
+use crate::entry::{system_entry, token};
 use crate::rows::{parse_row, row_json};
 use crate::{CoreError, Steward};
 

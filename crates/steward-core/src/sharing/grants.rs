@@ -12,7 +12,7 @@ use steward_store::{ChangeSet, RegistryTable};
 
 use super::{new_id, now_ms, rfc3339};
 use crate::authorize::{ManagementAction, Target};
-use crate::gate::token;
+use crate::entry::token;
 use crate::rows::{parse_row, row_json};
 use crate::{CoreError, Steward};
 

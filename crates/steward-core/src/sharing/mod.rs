@@ -70,10 +70,10 @@ impl Default for SharingConfig {
 pub(crate) const DAY_MS: i64 = 86_400_000;
 
 /// The current time of every sharing decision and record, ms since the
-/// Unix epoch: the one place this module reads "now" (the stored clock,
+/// Unix epoch: the one place this module reads "now" (the services' clock,
 /// which tests set).
 pub(crate) fn now_ms(st: &Steward) -> i64 {
-    st.stored_clock.now_ms()
+    st.clock.now_ms()
 }
 
 /// `ms` since the epoch as RFC 3339 UTC.
@@ -89,7 +89,7 @@ pub(crate) fn rfc3339(ms: i64) -> String {
 
 /// A new opaque id with `prefix` (`rcp`, `dsc`, `cns`, `grt`).
 pub(crate) fn new_id(prefix: &str) -> String {
-    format!("{prefix}_{}", &crate::gate::new_request_id()[4..])
+    format!("{prefix}_{}", &crate::entry::new_request_id()[4..])
 }
 
 /// The notice version in force: the effective day of the policy pack that

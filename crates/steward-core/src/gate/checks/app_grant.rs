@@ -6,7 +6,7 @@
 use steward_domain::{GrantState, Principal, RecipientKind, SubjectId};
 
 use super::super::AccessRequest;
-use super::super::disclose::DisclosureAsk;
+use super::super::ask::DisclosureAsk;
 use crate::sharing::grant_state;
 use crate::{CoreError, Steward};
 

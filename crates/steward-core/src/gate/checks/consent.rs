@@ -6,7 +6,7 @@
 use steward_domain::SubjectId;
 
 use super::super::AccessRequest;
-use super::super::disclose::DisclosureAsk;
+use super::super::ask::DisclosureAsk;
 use crate::sharing::{ConsentDecision, consent_state};
 use crate::{CoreError, Steward};
 

@@ -27,7 +27,7 @@ use steward_domain::{Principal, SubjectId};
 use steward_policy::{Action, Decision, DecisionBasis, DisclosureFacts};
 
 use super::AccessRequest;
-use super::disclose::DisclosureAsk;
+use super::ask::DisclosureAsk;
 use super::TransferMechanism;
 use crate::{CoreError, Steward};
 

@@ -9,7 +9,7 @@ use steward_domain::{PrincipalKind, RecipientKind};
 use steward_store::RegistryTable;
 
 use super::{Access, Verdict};
-use crate::config::in_transfer_zone;
+use crate::transfer_zone::in_transfer_zone;
 use crate::gate::TransferMechanism;
 use crate::rows::parse_row;
 use crate::sharing::{now_ms, rfc3339};

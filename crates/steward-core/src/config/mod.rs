@@ -1,5 +1,9 @@
 //! Configuration (TOML). Every setting has a working default, so no file is needed.
 
+pub mod clocks;
+pub mod incidents;
+
+pub use crate::transfer_zone::in_transfer_zone;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -167,7 +171,7 @@ pub struct Config {
     /// Incidents and on-call (`[incidents]`, N8.5, N5.1): the schedule,
     /// the regulators' clocks, the route table, role rules, detectors.
     #[serde(default)]
-    pub incidents: crate::incidents::IncidentsConfig,
+    pub incidents: incidents::IncidentsConfig,
     /// The keyring file, relative to the data directory.
     pub keyring_file: PathBuf,
     /// The principal the command-line operator acts as.
@@ -237,7 +241,7 @@ impl Default for Config {
             keyring_file: PathBuf::from("keys/keyring.json"),
             dsr: DsrConfig::default(),
             identity: crate::IdentityConfig::default(),
-            incidents: crate::incidents::IncidentsConfig::default(),
+            incidents: incidents::IncidentsConfig::default(),
             retention_periods: crate::RetentionRules::default(),
             sharing: crate::sharing::SharingConfig::default(),
             operator: "operator".into(),
@@ -373,20 +377,6 @@ pub fn parse_period(s: &str) -> Result<time::Duration, String> {
         'w' => time::Duration::weeks(n),
         _ => return Err(bad()),
     })
-}
-
-/// Whether a country is in the EEA, the UK or Switzerland: Service Data
-/// leaving this zone needs a transfer mechanism on record (N4.4).
-pub fn in_transfer_zone(country: &str) -> bool {
-    const ZONE: [&str; 33] = [
-        // EU member states
-        "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT",
-        "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
-        // EEA members outside the EU
-        "IS", "LI", "NO", // The UK and Switzerland
-        "GB", "CH", "UK",
-    ];
-    ZONE.contains(&country)
 }
 
 #[cfg(test)]
