@@ -1,5 +1,6 @@
 //! Sections 5 and 6: audit appends through the store vs raw SHA-256 and an
-//! fdatasync loop; `audit verify` over a large log.
+//! fdatasync loop; `audit verify` over a large log, and the incident
+//! detectors over the same log.
 
 use std::io::Write;
 use std::path::Path;
@@ -13,6 +14,28 @@ use steward_store::{ChangeSet, SqliteStore, Store, StoreOptions};
 
 use crate::data::{gate_like_draft, median, percentile, secs};
 use crate::report::{Cmp, Column, RUNS, Row, Runs, Section, meets, rate, thousands, thr_ratio, us};
+
+/// One detector pass (issue 20, N5.1) over the audit log in `db`, as
+/// `Steward::run_detectors` reads it: every row decoded, summarised and
+/// observed by a [`Detector`] with the default thresholds. Returns the
+/// seconds taken and the number of firings.
+fn detect(db: &Path, region: &str) -> Result<(f64, usize), String> {
+    use steward_core::incidents::{AuditSummary, Detector, DetectorConfig};
+    let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| format!("sqlite: {e}"))?;
+    let t = Instant::now();
+    let mut d = Detector::new(&DetectorConfig::default(), &[region.to_owned()]);
+    let mut stmt = conn
+        .prepare("SELECT entry FROM audit_entries ORDER BY idx")
+        .map_err(|e| format!("sqlite: {e}"))?;
+    let mut rows = stmt.query([]).map_err(|e| format!("sqlite: {e}"))?;
+    while let Some(r) = rows.next().map_err(|e| format!("sqlite: {e}"))? {
+        let entry: Vec<u8> = r.get(0).map_err(|e| format!("sqlite: {e}"))?;
+        let e = steward_audit::AuditEntry::decode(&entry).map_err(|e| format!("decode: {e}"))?;
+        d.observe(&AuditSummary::of(&e));
+    }
+    Ok((secs(t), d.firings().len()))
+}
 
 fn store_err(e: steward_store::StoreError) -> String {
     format!("store: {e}")
@@ -556,13 +579,17 @@ pub fn verify(quick: bool) -> Section {
                 _ => Err("audit verify: unknown outcome".into()),
             }
         };
-        let (mut v_runs, mut s_runs) = (Vec::new(), Vec::new());
+        let (mut v_runs, mut s_runs, mut d_runs) = (Vec::new(), Vec::new(), Vec::new());
+        let mut fired = 0;
         for _ in 0..RUNS {
             let (el, e, c) = verify()?;
             v_runs.push(el);
             entries = e;
             checkpoints = c;
             s_runs.push(scan()?);
+            let (el, f) = detect(&db, &region.name)?;
+            d_runs.push(el);
+            fired = f;
         }
         let total = entries as f64;
         let (v_runs, s_runs) = (Runs::new(v_runs), Runs::new(s_runs));
@@ -589,6 +616,21 @@ pub fn verify(quick: bool) -> Section {
                 500_000.0,
             ),
         );
+        // Issue 20: the detectors (N5.1) over the same entries, beside
+        // `audit verify`: read, decode, summarise and observe each entry.
+        let d_runs = Runs::new(d_runs);
+        let dr = total / d_runs.median();
+        s.rows.push(Row::info(
+            format!("detectors over the same {} entries vs `audit verify`", thousands(total)),
+            format!(
+                "{} (median of {} runs; {} firings)",
+                rate(dr, "entries"),
+                d_runs.len(),
+                fired
+            ),
+            rate(vr, "entries"),
+            thr_ratio(dr, vr),
+        ));
         s.notes.push(format!(
             "Verified {} entries and {} checkpoints in {:.2} s (scan + SHA-256: {:.2} s). Building the log ran at {} \
              ({} drafts per commit). A log written by one-entry gate commits has a checkpoint every 1,000 entries, \

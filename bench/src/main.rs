@@ -49,7 +49,8 @@ sections:
   seal     3. Sealer::seal vs bare AES-256-GCM
   decide   4. policy decision latency vs a hand-written match
   append   5. audit append vs raw SHA-256, durable appends vs fdatasync
-  verify   6. audit verify over 1,000,000 entries
+  verify   6. audit verify over 1,000,000 entries, and the incident detectors
+           over the same entries
   memory   8. peak memory (VmHWM of a child process) of exporting one subject
            with 1,000,000 records, streaming vs the old in-memory export
   disclose 9. a disclosure (decision, ledger row, audit entry) vs a gated

@@ -260,7 +260,7 @@ impl Steward {
             })?;
         }
         if let VerifyOutcome::Failed(_) = self.audit_verify()? {
-            d.verification_failed(jiff::Timestamp::now().as_millisecond());
+            d.verification_failed(self.jiff_now().as_millisecond());
         }
         self.open_detector_incidents(by, &d.into_firings())
     }
@@ -282,7 +282,7 @@ impl Steward {
             let open = self.incident_rows()?.into_iter().find(|i| {
                 i.state != IncidentState::Closed && i.cause.as_deref() == Some(f.cause.as_str())
             });
-            let at = now();
+            let at = now(self);
             let what = format!(
                 "detector {} fired: {} over the threshold ({})",
                 f.kind.as_str(),

@@ -45,7 +45,7 @@ impl Steward {
         };
         if let Some(body) = self.store()?.registry_get(RegistryTable::EmailIntake, &key)? {
             let entry: IntakeEntry = parse_row(RegistryTable::EmailIntake, &key, &body)?;
-            let stale = jiff::Timestamp::now().as_second()
+            let stale = self.jiff_now().as_second()
                 - entry
                     .attempt_at
                     .parse::<jiff::Timestamp>()
@@ -133,7 +133,7 @@ impl Steward {
         let (id, fresh) = match earlier {
             Some(i) => (i.id, false),
             None => {
-                let aware = jiff::Timestamp::now();
+                let aware = self.jiff_now();
                 let mut inc =
                     self.new_incident(IncidentKind::Other, ReportChannel::Email, by, aware);
                 inc.report = Some(SealedReport { subject, record });

@@ -52,7 +52,7 @@ impl Steward {
     ) -> Result<Incident, CoreError> {
         let e = self.incident_decision(by, ManagementAction::IncidentManage, id, what)?;
         let (mut inc, before) = self.load_incident(id)?;
-        change(&mut inc, &now())?;
+        change(&mut inc, &now(self))?;
         self.commit_incident(&inc, Some(before), e, ChangeSet::default())?;
         Ok(inc)
     }
@@ -261,7 +261,7 @@ impl Steward {
         };
         self.send_page(&page)?;
         let mut inc = inc;
-        let at = now();
+        let at = now(self);
         inc.pages.push(PageRecord {
             id: page.id.clone(),
             to: to.into(),
@@ -302,7 +302,7 @@ impl Steward {
     pub fn incidents_due(&self, by: &str, at: Option<&str>) -> Result<Vec<DueItem>, CoreError> {
         let at = match at {
             Some(s) => utc(instant("at", s)?),
-            None => now(),
+            None => now(self),
         };
         let mut out = Vec::new();
         for inc in self.incidents(by)? {
@@ -348,7 +348,7 @@ impl Steward {
     ) -> Result<Vec<(String, String, String)>, CoreError> {
         let now_t = match at {
             Some(s) => instant("at", s)?,
-            None => jiff::Timestamp::now(),
+            None => self.jiff_now(),
         };
         let schedule = self
             .schedule_row(&self.incidents_config().schedule)?

@@ -253,8 +253,17 @@ fn new_id() -> String {
 }
 
 /// Now, RFC 3339 UTC (whole seconds).
-pub(crate) fn now() -> String {
-    crate::oncall::rotation::utc(jiff::Timestamp::now())
+pub(crate) fn now(st: &Steward) -> String {
+    crate::oncall::rotation::utc(st.jiff_now())
+}
+
+impl Steward {
+    /// Now by the services' clock ([`crate::Clock`]), as a `jiff` instant
+    /// (the incident clocks and rotations compute in `jiff`).
+    pub(crate) fn jiff_now(&self) -> jiff::Timestamp {
+        jiff::Timestamp::from_nanosecond(self.clock.now().unix_timestamp_nanos())
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+    }
 }
 
 /// An instant from the caller; the error names `field`.
@@ -380,7 +389,7 @@ impl Steward {
             .flatten()
             .and_then(|s| s.resolve().ok())
             .and_then(|r| r.on_call_at(aware_at).ok().flatten());
-        let reported_at = now();
+        let reported_at = now(self);
         let mut i = Incident {
             id: new_id(),
             kind,

@@ -62,7 +62,7 @@ impl Steward {
         }
         let aware = match &r.aware_at {
             Some(s) => instant("aware_at", s)?,
-            None => jiff::Timestamp::now(),
+            None => self.jiff_now(),
         };
         let mut inc = self.new_incident(r.kind, r.channel, by, aware);
         let e = self.incident_decision(
