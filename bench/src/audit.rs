@@ -539,6 +539,7 @@ pub fn verify(quick: bool) -> Section {
             done += k;
         }
         drop(store);
+        let region_name = region.name.clone();
         let st = Steward::open(dir.path(), config, OpenOptions::default())
             .map_err(|e| format!("steward: {e}"))?;
         let scan = || -> Result<f64, String> {
@@ -587,7 +588,7 @@ pub fn verify(quick: bool) -> Section {
             entries = e;
             checkpoints = c;
             s_runs.push(scan()?);
-            let (el, f) = detect(&db, &region.name)?;
+            let (el, f) = detect(&db, &region_name)?;
             d_runs.push(el);
             fired = f;
         }

@@ -154,6 +154,10 @@ enum Command {
     /// Legal obligations (N3.7).
     #[command(subcommand)]
     Obligations(ObligationsCmd),
+    /// Need-to-know grants (N5.5, N3.8): the justification a person's read
+    /// of one subject may cite (`read --grant ID`).
+    #[command(subcommand)]
+    Grants(commands::cases::GrantsCmd),
     /// Key management (N5.2).
     #[command(subcommand)]
     Keys(KeysCmd),
@@ -676,6 +680,7 @@ fn run(cli: Cli) -> Result<ExitCode, CoreError> {
         Command::Principals(c) => commands::principals::run(&st, &operator, c),
         Command::Cases(c) => commands::cases::cases(&st, &operator, c),
         Command::Obligations(c) => commands::cases::obligations(&st, &operator, c),
+        Command::Grants(c) => commands::cases::grants(&st, &operator, c),
         Command::Keys(c) => commands::keys::run(&st, &operator, c),
         Command::Identity(c) => identity::run(&st, &operator, c),
         Command::Tokens(c) => commands::tokens::run(&st, &operator, c),

@@ -338,8 +338,7 @@ impl RegistryTable {
     }
 
     /// Every registry table (each backend creates one table per entry).
-    pub const ALL: [RegistryTable; 17] = [
-    pub const ALL: [RegistryTable; 13] = [
+    pub const ALL: [RegistryTable; 19] = [
         RegistryTable::SupportCases,
         RegistryTable::LegalObligations,
         RegistryTable::ErasureReceipts,
@@ -351,7 +350,14 @@ impl RegistryTable {
         RegistryTable::Verifications,
         RegistryTable::ProcessingRestrictions,
         RegistryTable::EmailIntake,
-    pub const ALL: [RegistryTable; 19] = [
+        RegistryTable::Recipients,
+        RegistryTable::Disclosures,
+        RegistryTable::Consents,
+        RegistryTable::AppGrants,
+        RegistryTable::GpcSignals,
+        RegistryTable::NeedToKnowGrants,
+        RegistryTable::Incidents,
+        RegistryTable::OncallSchedules,
     ];
 }
 

@@ -1,17 +1,13 @@
 //! The record step's shapes: audit entries of decisions, denials and
 //! system operations, request ids and tokens.
 
-use rand::RngCore;
-use steward_audit::{
-    Decision as AuditDecision, EntryDraft, RecordRef, Resource, ResourceKind, SubjectRef,
-    Timestamp, Token,
-};
-use steward_domain::{Principal, Purpose, RecordId, SubjectId};
+use steward_audit::{Decision as AuditDecision, EntryDraft, Resource, ResourceKind, SubjectRef};
+use steward_domain::{Principal, Purpose, SubjectId};
 use steward_policy::{Decision, DecisionBasis};
 use steward_store::ChangeSet;
 
 use super::Denied;
-use crate::entry::{new_request_id, now_ts, record_ref, token};
+use crate::entry::{new_request_id, now_ts, token};
 use crate::{CoreError, Steward};
 
 

@@ -15,7 +15,7 @@ use steward_store::ChangeSet;
 use super::ask::DisclosureAsk;
 use super::pipeline::{Decided, Resolved, Target};
 use super::{AccessRequest, Opened, OpenedRecord, denied, new_request_id, token};
-use crate::sharing::{DisclosureRow, LedgerFacts, Recipient, ledger_row};
+use crate::sharing::{DisclosureRow, LedgerFacts, ledger_row};
 use crate::{CoreError, Steward};
 
 /// A request to disclose one subject's data to a registered recipient.

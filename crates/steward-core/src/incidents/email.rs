@@ -61,7 +61,7 @@ impl Steward {
             let entry = self.finish_incident_email(by, entry, body)?;
             return Ok(IntakeOutcome { taken: true, entry });
         }
-        let now = super::now();
+        let now = super::now(self);
         let entry = IntakeEntry {
             key,
             identity: identity.into(),

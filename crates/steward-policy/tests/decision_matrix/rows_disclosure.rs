@@ -119,6 +119,7 @@ fn disclosure_matrix_every_basis_recipient_consent_and_grant_n6_2_n6_3_n6_4_n6_6
         rows: 0,
         allowed: 0,
         failures: Vec::new(),
+        reached: Default::default(),
     };
     let mut allowed_by_basis = [0usize; 5];
     for (bi, &basis) in DisclosureBasis::ALL.iter().enumerate() {

@@ -84,7 +84,7 @@ pub(crate) async fn case_open(
     })
     .await?;
     Ok(created(&CaseOut {
-        id: case.id,
+        id: case.id.to_string(),
         subject: case.subject,
         kind: case.kind.as_str().to_owned(),
         status: case.status,
