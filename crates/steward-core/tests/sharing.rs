@@ -41,13 +41,15 @@ fn record(kind: &str, user: &str, fields: &[(&str, &str)]) -> NewRecord {
 }
 
 fn staff(name: &str, team: Team) -> Principal {
-    let today = time::OffsetDateTime::now_utc().date();
+    // The services' clock starts at 2024-06-01 (below): staff signed and
+    // trained before it, current for years after.
+    let today = time::macros::date!(2024 - 06 - 01);
     Principal {
         name: name.into(),
         kind: PrincipalKind::Employee,
         teams: vec![team],
         confidentiality_signed_on: Some(today - time::Duration::days(1)),
-        training_expires_on: Some(today + time::Duration::days(400)),
+        training_expires_on: Some(today + time::Duration::days(4000)),
         engagement_ends_on: None,
         subject: None,
         organisations: vec![],
@@ -245,9 +247,13 @@ fn every_disclosure_is_on_the_ledger_and_the_appi_record_counts_it_n6_2_n8_4() {
     let m: serde_json::Value = serde_json::from_str(&m).unwrap();
     assert_eq!(m["disclosures"].as_array().unwrap().len(), 4);
 
-    // Kept three years by default, then swept.
+    // Kept three years (1,096 days) by default, then swept: 1,097 days
+    // after the first disclosure only it is older than that; 1,097 days
+    // after the fourth, the other three are too.
     w.clock.set_ms(start + 1097 * DAY_MS);
-    assert_eq!(st.sweep_disclosures("priv").unwrap(), 4);
+    assert_eq!(st.sweep_disclosures("priv").unwrap(), 1);
+    w.clock.set_ms(start + (10 + 1097) * DAY_MS);
+    assert_eq!(st.sweep_disclosures("priv").unwrap(), 3);
     assert!(st
         .provision_record("priv", &other.id, start, start + 20 * DAY_MS)
         .unwrap()

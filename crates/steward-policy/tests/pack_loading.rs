@@ -46,8 +46,10 @@ fn default_pack_loads_with_its_manifest() {
     assert_eq!(e.effective().to_string(), "2024-01-18");
     // Issue 17: 53 (the justification forbid, the technical-case and
     // billing-case permits, obligations recorded by kind, self-erasure; the
-    // uncalled report and comply audit-read permits removed).
-    assert_eq!(e.policies().len(), 53 + 3);
+    // uncalled report and comply audit-read permits removed); issue 19: 14
+    // disclosure policies (10 forbids, 4 permits; 70-disclosures.cedar);
+    // issue 20: 3 incident permits (80-incidents.cedar).
+    assert_eq!(e.policies().len(), 53 + 14 + 3);
     let forbids = e
         .policies()
         .iter()

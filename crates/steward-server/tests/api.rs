@@ -142,7 +142,7 @@ async fn ingest_then_read_for_a_purpose_allowed_and_denied_with_reason_and_claus
     let r = s
         .post(
             &s.operator,
-            "/v1/grants",
+            "/v1/need-to-know-grants",
             json!({"grantee": "sam", "subject": "username:ann", "purpose": "protect",
                    "categories": ["usage"], "expires_on": today.to_string(), "reference": "SEC-1"}),
         )

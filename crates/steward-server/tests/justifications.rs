@@ -157,7 +157,7 @@ async fn n3_8_a_persons_read_of_one_subject_names_its_justification_audited() {
     let grant = created(
         s.post(
             &s.operator,
-            "/v1/grants",
+            "/v1/need-to-know-grants",
             json!({"grantee": "sam", "subject": "username:ann", "purpose": "protect",
                    "categories": ["usage"], "expires_on": (today + time::Duration::days(7)).to_string(),
                    "reference": "SEC-42"}),
@@ -196,7 +196,7 @@ async fn n3_8_a_persons_read_of_one_subject_names_its_justification_audited() {
     let p = problem(
         s.post(
             &bill,
-            "/v1/grants",
+            "/v1/need-to-know-grants",
             json!({"grantee": "bill", "subject": "username:ann", "purpose": "provide_services",
                    "categories": ["billing"], "expires_on": today.to_string(), "reference": "X"}),
         )

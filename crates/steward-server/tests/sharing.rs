@@ -85,7 +85,7 @@ async fn an_app_reads_its_grant_loses_it_on_revocation_and_the_export_lists_it_n
     let r = s
         .post(
             &admin,
-            "/v1/grants",
+            "/v1/app-grants",
             json!({"recipient": app.id, "organisation": "acme",
                    "scopes": [{"category": "usage", "purpose": "provide_services"}]}),
         )
@@ -101,7 +101,7 @@ async fn an_app_reads_its_grant_loses_it_on_revocation_and_the_export_lists_it_n
     let denied = problem(records(&s, &app_token, "account").await, StatusCode::FORBIDDEN).await;
     assert!(denied.to_string().contains("N6.3"), "{denied}");
     let r = s
-        .post(&admin, &format!("/v1/grants/{}/revoke", grant["id"].as_str().unwrap()), json!({}))
+        .post(&admin, &format!("/v1/app-grants/{}/revoke", grant["id"].as_str().unwrap()), json!({}))
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     problem(records(&s, &app_token, "usage").await, StatusCode::FORBIDDEN).await;

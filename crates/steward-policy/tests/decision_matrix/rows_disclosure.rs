@@ -133,9 +133,13 @@ fn disclosure_matrix_every_basis_recipient_consent_and_grant_n6_2_n6_3_n6_4_n6_6
                         consent,
                         grant,
                     };
+                    // The legal basis (N6.7) is legal staff under a recorded
+                    // legal request covering the category (N3.7, issue 17).
                     let case = Case {
                         disclosure: Some(facts),
                         legal,
+                        obligation_kind: legal.then_some(ObligationKind::LegalRequest),
+                        covers: legal,
                         ..Case::new(principal.clone(), Action::Disclose, Some(category), purpose)
                     };
                     let e = expect(facts);
@@ -167,6 +171,17 @@ fn disclosure_matrix_every_basis_recipient_consent_and_grant_n6_2_n6_3_n6_4_n6_6
     // administrator 1 x 5 x 4; external_processing 2 x 5 x 4; legal 2 x 5 x 4.
     assert_eq!(allowed_by_basis, [5, 12, 20, 40, 40]);
     assert_eq!(tally.allowed, 117);
+    // Every permit of the disclose action allowed at least one row here
+    // (the main matrix leaves them to this one).
+    for id in [
+        "disclosure-third-party-app-granted",
+        "disclosure-consent-service",
+        "disclosure-administrator",
+        "disclosure-external-processing",
+        "staff-legal-disclose",
+    ] {
+        assert!(tally.reached.contains(id), "no disclosure row reaches {id}");
+    }
 }
 
 /// N6.2: a disclosure that names no basis is refused, whoever asks and

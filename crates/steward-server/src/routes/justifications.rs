@@ -25,7 +25,7 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/cases", post(case_open))
         .route("/v1/cases/{id}/close", post(case_close))
-        .route("/v1/grants", post(grant_add))
+        .route("/v1/need-to-know-grants", post(grant_add))
         .route_layer(needs_scope(Some(SCOPE)))
 }
 
@@ -143,7 +143,7 @@ pub struct GrantOut {
 /// categories for one purpose, until a day (N5.5, N3.8): decided by the
 /// core (`manage_principals` for protect: security staff), audited. Reads
 /// cite it as `grant=`.
-#[utoipa::path(post, path = "/v1/grants", tag = "principals", request_body = GrantIn,
+#[utoipa::path(post, path = "/v1/need-to-know-grants", tag = "principals", request_body = GrantIn,
     responses((status = 201, description = "Granted", body = GrantOut),
         (status = 400, description = "Bad request", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),

@@ -35,8 +35,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/v1/recipients", post(recipient_add).get(recipient_list))
         .route("/v1/consents", post(consent_give))
         .route("/v1/consents/{id}/withdraw", post(consent_withdraw))
-        .route("/v1/grants", post(grant))
-        .route("/v1/grants/{id}/revoke", post(grant_revoke))
+        .route("/v1/app-grants", post(grant))
+        .route("/v1/app-grants/{id}/revoke", post(grant_revoke))
         .route("/v1/organisations/{id}/grants", get(grant_review))
         .route("/v1/organisations/{id}/app-policy", post(app_policy))
         .route_layer(needs_scope(Some(SCOPE)))
@@ -225,7 +225,7 @@ pub(crate) async fn consent_withdraw(
 }
 
 /// Grant a third-party app scopes in an organisation (N6.3).
-#[utoipa::path(post, path = "/v1/grants", tag = "sharing", request_body = Object,
+#[utoipa::path(post, path = "/v1/app-grants", tag = "sharing", request_body = Object,
     responses((status = 201, description = "Granted", body = Object),
         (status = 400, description = "Bad request", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Denied (audited)", body = Problem, content_type = "application/problem+json")))]
@@ -240,7 +240,7 @@ pub(crate) async fn grant(
 }
 
 /// Revoke a grant (N6.3): the app's next request fails.
-#[utoipa::path(post, path = "/v1/grants/{id}/revoke", tag = "sharing",
+#[utoipa::path(post, path = "/v1/app-grants/{id}/revoke", tag = "sharing",
     params(("id" = String, Path, description = "Grant id")),
     responses((status = 200, description = "Revoked", body = Object),
         (status = 403, description = "Denied (audited)", body = Problem, content_type = "application/problem+json")))]
