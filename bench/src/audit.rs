@@ -622,7 +622,10 @@ pub fn verify(quick: bool) -> Section {
         let d_runs = Runs::new(d_runs);
         let dr = total / d_runs.median();
         s.rows.push(Row::info(
-            format!("detectors over the same {} entries vs `audit verify`", thousands(total)),
+            format!(
+                "detectors over the same {} entries vs `audit verify`",
+                thousands(total)
+            ),
             format!(
                 "{} (median of {} runs; {} firings)",
                 rate(dr, "entries"),

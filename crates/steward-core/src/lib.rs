@@ -70,13 +70,13 @@ pub use held_notice::HeldNotice;
 pub use holds::{
     Period, PeriodUnit, RegionSweep, RetainedRecords, RetentionRule, RetentionRules, SweepReport,
 };
+pub use identity::IdentityConfig;
+pub use identity::merge::MergeReceipt;
+pub use identity::report::ConfusableGroup;
 pub use incidents::{
     Assessment, AssessmentInput, DueItem, Incident, IncidentsConfig, NewReport, ReportDraft,
     TaskInput,
 };
-pub use identity::IdentityConfig;
-pub use identity::merge::MergeReceipt;
-pub use identity::report::ConfusableGroup;
 pub use intake::{IntakeEntry, IntakeOutcome, IntakeState};
 pub use oncall::{OutboxPager, Page, Pager, Schedule, Shift};
 pub use services::{AuditFilter, LegalObligation, ObligationScope, SupportCase, VerifyOutcome};

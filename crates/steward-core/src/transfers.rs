@@ -7,10 +7,10 @@ use steward_domain::SubjectId;
 use steward_store::{ChangeSet, RegistryTable};
 
 use crate::authorize::{ManagementAction, Target};
-use crate::transfer_zone::in_transfer_zone;
 pub use crate::gate::{Transfer, TransferMechanism};
 use crate::gate::{new_request_id, system_entry, token};
 use crate::rows::{parse_row, row_json};
+use crate::transfer_zone::in_transfer_zone;
 use crate::{CoreError, Steward};
 
 /// The legal mechanisms of N4.4.

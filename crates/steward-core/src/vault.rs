@@ -103,7 +103,6 @@ fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-
 /// Record ids: ms timestamp in the high bits, 21 low bits from a counter that
 /// starts at a random point: unique and increasing within a process.
 struct IdGen {

@@ -70,18 +70,46 @@ fn anomalies(t: i64) -> Vec<AuditSummary> {
     };
     // 250 distinct subjects read by one principal within 250 ms.
     for k in 0..250 {
-        v.push(e("mallory", "read", SummaryDecision::Allow, Some(5_000_000 + k), "jp", t + k as i64));
+        v.push(e(
+            "mallory",
+            "read",
+            SummaryDecision::Allow,
+            Some(5_000_000 + k),
+            "jp",
+            t + k as i64,
+        ));
     }
     // 25 denials in 25 seconds.
     for k in 0..25 {
-        v.push(e("eve", "export", SummaryDecision::Deny, None, "jp", t + 1000 * k));
+        v.push(e(
+            "eve",
+            "export",
+            SummaryDecision::Deny,
+            None,
+            "jp",
+            t + 1000 * k,
+        ));
     }
     // 5 lockouts of one account in 5 minutes.
     for k in 0..5 {
-        v.push(e("trudy", "login_lockout", SummaryDecision::Done, None, "jp", t + 60_000 * k));
+        v.push(e(
+            "trudy",
+            "login_lockout",
+            SummaryDecision::Done,
+            None,
+            "jp",
+            t + 60_000 * k,
+        ));
     }
     // One read processed in a region not configured.
-    v.push(e("svc-7", "read", SummaryDecision::Allow, Some(42), "us", t + 1));
+    v.push(e(
+        "svc-7",
+        "read",
+        SummaryDecision::Allow,
+        Some(42),
+        "us",
+        t + 1,
+    ));
     v.sort_by_key(|s| s.time_ms);
     v
 }
@@ -112,7 +140,10 @@ fn a_million_normal_audit_entries_fire_nothing_n5_1() {
     let st = Steward::open(dir.path(), Config::default(), OpenOptions::default()).unwrap();
     let opened = st.open_detector_incidents("ingest", d.firings()).unwrap();
     assert!(opened.is_empty());
-    assert!(st.incidents(st.operator()).is_err(), "the operator is not of the incident team");
+    assert!(
+        st.incidents(st.operator()).is_err(),
+        "the operator is not of the incident team"
+    );
 }
 
 /// The same stream with one anomaly of each kind injected half-way, and
@@ -143,10 +174,19 @@ fn one_injected_anomaly_of_each_kind_opens_one_incident_each_n5_1() {
     assert_eq!(
         causes,
         vec![
-            (DetectorKind::DistinctSubjects, "distinct_subjects:mallory".into()),
+            (
+                DetectorKind::DistinctSubjects,
+                "distinct_subjects:mallory".into()
+            ),
             (DetectorKind::DenialBurst, "denial_burst:eve".into()),
-            (DetectorKind::RepeatedLockouts, "repeated_lockouts:trudy".into()),
-            (DetectorKind::UnexpectedRegion, "unexpected_region:us".into()),
+            (
+                DetectorKind::RepeatedLockouts,
+                "repeated_lockouts:trudy".into()
+            ),
+            (
+                DetectorKind::UnexpectedRegion,
+                "unexpected_region:us".into()
+            ),
             (
                 DetectorKind::AuditVerificationFailure,
                 "audit_verification_failure:log".into()
@@ -214,7 +254,13 @@ fn one_injected_anomaly_of_each_kind_opens_one_incident_each_n5_1() {
     // 22:53 JST, ir1's shift; the verification failure at T0 + 100,000 s =
     // 2026-01-02T03:46:40Z, 12:46 JST on the 2nd: ir2's.
     let on_call: Vec<Option<&str>> = opened.iter().map(|i| i.on_call.as_deref()).collect();
-    assert_eq!(on_call, vec![Some("ir1"); 4].into_iter().chain([Some("ir2")]).collect::<Vec<_>>());
+    assert_eq!(
+        on_call,
+        vec![Some("ir1"); 4]
+            .into_iter()
+            .chain([Some("ir2")])
+            .collect::<Vec<_>>()
+    );
     let pages: Vec<(String, String)> = pager
         .0
         .lock()

@@ -126,18 +126,21 @@ fn report_assess_route_roles_tasks_and_timeline_n8_5() {
     let sealed = inc.report.clone().unwrap();
     assert!(sealed.record.starts_with("rec_") && sealed.subject.starts_with("sub_"));
     let row = serde_json::to_string(&st.incident("ir1", &inc.id).unwrap()).unwrap();
-    assert!(!row.contains("another tenant"), "the text is sealed, not in the row");
+    assert!(
+        !row.contains("another tenant"),
+        "the text is sealed, not in the row"
+    );
     let db = rusqlite::Connection::open(dir.path().join("jp.sqlite3")).unwrap();
     let body: String = db
-        .query_row("SELECT body FROM incidents WHERE id = ?1", [&inc.id], |r| r.get(0))
+        .query_row("SELECT body FROM incidents WHERE id = ?1", [&inc.id], |r| {
+            r.get(0)
+        })
         .unwrap();
     assert!(!body.contains("another tenant"));
     let n: i64 = db
-        .query_row(
-            "SELECT count(*) FROM records WHERE category = 5",
-            [],
-            |r| r.get(0),
-        )
+        .query_row("SELECT count(*) FROM records WHERE category = 5", [], |r| {
+            r.get(0)
+        })
         .unwrap();
     assert_eq!(n, 1, "one sealed communications record");
     assert_eq!(pager.0.lock().unwrap().len(), 1);
@@ -157,7 +160,11 @@ fn report_assess_route_roles_tasks_and_timeline_n8_5() {
     assert!(matches!(r, Err(CoreError::Denied(_))), "{r:?}");
     let inc = st.assess_incident("ir1", &inc.id, &a).unwrap();
     let asmt = inc.assessment.clone().unwrap();
-    assert_eq!(asmt.route, Route::Standard, "high x low: the table says standard");
+    assert_eq!(
+        asmt.route,
+        Route::Standard,
+        "high x low: the table says standard"
+    );
     assert!(asmt.appi_reportable);
     assert_eq!(
         asmt.appi_kinds,
@@ -213,7 +220,9 @@ fn report_assess_route_roles_tasks_and_timeline_n8_5() {
     assert_eq!(inc.tasks[0].due_at, "2026-01-06T00:00:00Z");
 
     // The due list at 2026-01-09T00:00Z: the task and GDPR overdue.
-    let due = st.incidents_due("ir1", Some("2026-01-09T00:00:00Z")).unwrap();
+    let due = st
+        .incidents_due("ir1", Some("2026-01-09T00:00:00Z"))
+        .unwrap();
     let lines: Vec<(String, bool, Option<String>)> = due
         .iter()
         .map(|d| (d.what.clone(), d.overdue, d.owner.clone()))
@@ -229,7 +238,9 @@ fn report_assess_route_roles_tasks_and_timeline_n8_5() {
     );
     st.complete_task("ir1", &inc.id, "t1").unwrap();
     st.file_report("ir3", &inc.id, "gdpr").unwrap();
-    let due = st.incidents_due("ir1", Some("2026-01-09T00:00:00Z")).unwrap();
+    let due = st
+        .incidents_due("ir1", Some("2026-01-09T00:00:00Z"))
+        .unwrap();
     assert_eq!(due.len(), 2);
 
     // A critical, high-priority report takes the expedited route and pages
@@ -265,7 +276,10 @@ fn report_assess_route_roles_tasks_and_timeline_n8_5() {
         .map(|e| e["what"].as_str().unwrap())
         .collect();
     assert_eq!(whats[0], "reported by api (unauthorised_access)");
-    assert!(whats.contains(&"commander handed off from ir2 to ir3"), "{whats:?}");
+    assert!(
+        whats.contains(&"commander handed off from ir2 to ir3"),
+        "{whats:?}"
+    );
     assert!(
         whats.contains(&"gdpr report filed after its deadline"),
         "{whats:?}"
@@ -344,7 +358,10 @@ fn reminders_missed_deadlines_and_page_escalation_n8_5() {
     // page (sent now) is 30 minutes unacknowledged: passed on.
     let t1 = now + time::Duration::minutes(30);
     let sent = st.incidents_tick("ir1", Some(&rfc3339(t1))).unwrap();
-    let got: Vec<(String, String)> = sent.iter().map(|(_, t, r)| (t.clone(), r.clone())).collect();
+    let got: Vec<(String, String)> = sent
+        .iter()
+        .map(|(_, t, r)| (t.clone(), r.clone()))
+        .collect();
     let escalate_to = next_after(rota_day(now), on_call);
     assert_eq!(
         got,
@@ -363,10 +380,19 @@ fn reminders_missed_deadlines_and_page_escalation_n8_5() {
     // Missed (23 hours from now): the commander and the next on-call.
     let t3 = now + time::Duration::hours(23);
     let late = st.incidents_tick("ir1", Some(&rfc3339(t3))).unwrap();
-    let late: Vec<(String, String)> = late.iter().map(|(_, t, r)| (t.clone(), r.clone())).collect();
-    assert!(late.contains(&(on_call.into(), "overdue:gdpr".into())), "{late:?}");
+    let late: Vec<(String, String)> = late
+        .iter()
+        .map(|(_, t, r)| (t.clone(), r.clone()))
+        .collect();
+    assert!(
+        late.contains(&(on_call.into(), "overdue:gdpr".into())),
+        "{late:?}"
+    );
     let next = next_after(rota_day(t3), on_call);
-    assert!(late.contains(&(next.into(), "overdue:gdpr".into())), "{late:?}");
+    assert!(
+        late.contains(&(next.into(), "overdue:gdpr".into())),
+        "{late:?}"
+    );
     assert_eq!(late.len(), 2, "{late:?}");
     let shown = st.incident("ir1", &inc.id).unwrap();
     assert_eq!(shown.pages[2].escalates.as_deref(), Some("pg1"));
@@ -394,12 +420,36 @@ fn maildir_reports_are_taken_exactly_once_n8_5() {
     std::fs::create_dir_all(md.join("new")).unwrap();
     std::fs::create_dir_all(md.join("cur")).unwrap();
     let files: [(&str, String); 6] = [
-        ("new/1", mail("kim@example.com", Some("a1@example.com"), "A laptop was stolen.")),
-        ("cur/1", mail("kim@example.com", Some("a1@example.com"), "A laptop was stolen.")),
-        ("new/2", mail("ola@example.com", Some("b2@example.com"), "Wrong invoice sent.")),
+        (
+            "new/1",
+            mail(
+                "kim@example.com",
+                Some("a1@example.com"),
+                "A laptop was stolen.",
+            ),
+        ),
+        (
+            "cur/1",
+            mail(
+                "kim@example.com",
+                Some("a1@example.com"),
+                "A laptop was stolen.",
+            ),
+        ),
+        (
+            "new/2",
+            mail(
+                "ola@example.com",
+                Some("b2@example.com"),
+                "Wrong invoice sent.",
+            ),
+        ),
         ("new/3", "this is not a message at all".into()),
         ("new/4", String::new()),
-        ("new/5", "To: security@provider.example\r\nSubject: x\r\n\r\nno sender\r\n".into()),
+        (
+            "new/5",
+            "To: security@provider.example\r\nSubject: x\r\n\r\nno sender\r\n".into(),
+        ),
     ];
     for (p, text) in &files {
         std::fs::write(md.join(p), text).unwrap();
@@ -434,10 +484,16 @@ fn maildir_reports_are_taken_exactly_once_n8_5() {
     codes.sort();
     assert_eq!(codes, vec!["empty", "no_sender", "not_a_message"]);
     let second = run();
-    assert!(second.iter().all(|o| !o.taken), "nothing new on a second run");
+    assert!(
+        second.iter().all(|o| !o.taken),
+        "nothing new on a second run"
+    );
     let all = st.incidents("ir1").unwrap();
     assert_eq!(all.len(), 2);
-    assert!(all.iter().all(|i| i.channel == ReportChannel::Email && i.report.is_some()));
+    assert!(
+        all.iter()
+            .all(|i| i.channel == ReportChannel::Email && i.report.is_some())
+    );
     // The ledger records each rejection, with its reason.
     let rejected = st
         .intake_entries()

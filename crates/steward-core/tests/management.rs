@@ -239,8 +239,9 @@ fn every_management_operation_is_decided_and_its_denial_audited_n5_5() {
                 .map(|_| ()),
             M::AppGrant => st.grant_app("eng", new_grant.clone()).map(|_| ()),
             M::AppGrantRevoke => st.revoke_grant("eng", &grant.id).map(|_| ()),
-            M::AppPolicySet => st
-                .set_app_policy("eng", "acme", steward_domain::AppAdminPolicy::Trusted),
+            M::AppPolicySet => {
+                st.set_app_policy("eng", "acme", steward_domain::AppAdminPolicy::Trusted)
+            }
             M::DisclosureReport => st.provision_record("eng", &app.id, 0, 1).map(|_| ()),
             M::GrantAdd => st
                 .grant_need_to_know(

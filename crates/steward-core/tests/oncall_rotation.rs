@@ -75,7 +75,11 @@ fn actual(s: &Schedule, from: &str, days: u32) -> Vec<(String, String, String, S
 }
 
 /// Replace the shift of `date` in `v` by `pieces` (an override's cut).
-fn splice(v: &mut Vec<(String, String, String, String)>, date: &str, pieces: &[(&str, &str, &str)]) {
+fn splice(
+    v: &mut Vec<(String, String, String, String)>,
+    date: &str,
+    pieces: &[(&str, &str, &str)],
+) {
     let i = v.iter().position(|s| s.1 == date).unwrap();
     v.remove(i);
     for (k, (m, s, e)) in pieces.iter().enumerate() {
@@ -342,7 +346,10 @@ fn bad_schedules_name_the_field_n8_5() {
         },
     );
     let e = oncall::shifts(&s, "2026-03-01", 1).unwrap_err().to_string();
-    assert!(e.contains("zone: `Asia/Tokio` is not an IANA time zone name"), "{e}");
+    assert!(
+        e.contains("zone: `Asia/Tokio` is not an IANA time zone name"),
+        "{e}"
+    );
     s.zone = "Asia/Tokyo".into();
     s.handoff = "9am".into();
     let e = oncall::shifts(&s, "2026-03-01", 1).unwrap_err().to_string();

@@ -7,9 +7,9 @@
 use std::io::Read;
 use std::path::Path;
 
-use steward_core::sharing::{NewConsent, NewGrant, NewRecipient, Scope, GPC_RULE};
+use steward_core::sharing::{GPC_RULE, NewConsent, NewGrant, NewRecipient, Scope};
 use steward_core::{
-    AuditFilter, Config, CoreError, DisclosureRequest, OpenOptions, Steward, Clock,
+    AuditFilter, Clock, Config, CoreError, DisclosureRequest, OpenOptions, Steward,
 };
 use steward_domain::{
     Category, ConsentMethod, DisclosureBasis, Fields, IdentifierKind, Kind, NewRecord, Principal,
@@ -82,14 +82,26 @@ fn world(dir: &Path) -> World {
     .unwrap();
     let op = st.operator().to_owned();
     let mut recs = vec![
-        record("account.profile", "ann", &[("username", "ann"), ("email", "ann@example.com")]),
-        record("account.profile", "bob", &[("username", "bob"), ("email", "bob@example.com")]),
+        record(
+            "account.profile",
+            "ann",
+            &[("username", "ann"), ("email", "ann@example.com")],
+        ),
+        record(
+            "account.profile",
+            "bob",
+            &[("username", "bob"), ("email", "bob@example.com")],
+        ),
     ];
     for i in 0..3 {
         recs.push(record(
             "usage.authentication",
             "ann",
-            &[("event", "login"), ("account", "ann"), ("outcome", if i == 0 { "ok" } else { "fail" })],
+            &[
+                ("event", "login"),
+                ("account", "ann"),
+                ("outcome", if i == 0 { "ok" } else { "fail" }),
+            ],
         ));
     }
     for i in 0..2 {
@@ -100,13 +112,16 @@ fn world(dir: &Path) -> World {
         ));
     }
     st.ingest("ingest", recs, &mut |_| {}).unwrap();
-    st.create_organisation(&op, "acme", "Acme", None, true).unwrap();
-    st.create_organisation(&op, "globex", "Globex", None, true).unwrap();
+    st.create_organisation(&op, "acme", "Acme", None, true)
+        .unwrap();
+    st.create_organisation(&op, "globex", "Globex", None, true)
+        .unwrap();
     st.add_org_admin(&op, "acme-admin", "acme").unwrap();
     st.add_org_admin(&op, "globex-admin", "globex").unwrap();
     let ann = st.create_user(&op, "acme", "username:ann", None).unwrap();
     st.create_user(&op, "globex", "username:bob", None).unwrap();
-    st.add_principal(&op, &staff("priv", Team::Privacy)).unwrap();
+    st.add_principal(&op, &staff("priv", Team::Privacy))
+        .unwrap();
     World {
         st,
         clock,
@@ -141,7 +156,13 @@ fn recipient(kind: RecipientKind, principal: Option<&str>) -> NewRecipient {
     }
 }
 
-fn ask(by: &str, subject: &str, rcp: &str, basis: DisclosureBasis, purpose: Purpose) -> DisclosureRequest {
+fn ask(
+    by: &str,
+    subject: &str,
+    rcp: &str,
+    basis: DisclosureBasis,
+    purpose: Purpose,
+) -> DisclosureRequest {
     DisclosureRequest {
         principal: by.into(),
         subject: subject.into(),
@@ -188,9 +209,18 @@ fn every_disclosure_is_on_the_ledger_and_the_appi_record_counts_it_n6_2_n8_4() {
     let start = 1_717_200_000_000;
     let mut sent_records = 0u64;
     let mut request_ids = Vec::new();
-    for (i, cat) in [None, None, Some(Category::Account)].into_iter().enumerate() {
+    for (i, cat) in [None, None, Some(Category::Account)]
+        .into_iter()
+        .enumerate()
+    {
         w.clock.set_ms(start + i as i64 * DAY_MS);
-        let mut d = ask("ingest", "username:ann", &other.id, DisclosureBasis::Consent, Purpose::OtherServices);
+        let mut d = ask(
+            "ingest",
+            "username:ann",
+            &other.id,
+            DisclosureBasis::Consent,
+            Purpose::OtherServices,
+        );
         d.category = cat;
         let out = st.disclose(&d).unwrap();
         sent_records += out.records.len() as u64;
@@ -210,8 +240,14 @@ fn every_disclosure_is_on_the_ledger_and_the_appi_record_counts_it_n6_2_n8_4() {
     }
     // A fourth, after the period.
     w.clock.set_ms(start + 10 * DAY_MS);
-    st.disclose(&ask("ingest", "username:ann", &other.id, DisclosureBasis::Consent, Purpose::OtherServices))
-        .unwrap();
+    st.disclose(&ask(
+        "ingest",
+        "username:ann",
+        &other.id,
+        DisclosureBasis::Consent,
+        Purpose::OtherServices,
+    ))
+    .unwrap();
 
     let rec = st
         .provision_record("priv", &other.id, start, start + 3 * DAY_MS)
@@ -219,7 +255,11 @@ fn every_disclosure_is_on_the_ledger_and_the_appi_record_counts_it_n6_2_n8_4() {
     assert_eq!(rec.rows.len(), 3);
     assert_eq!(rec.total_records, 13);
     assert_eq!(rec.recipient.legal_name, "Recipient K.K.");
-    assert!(rec.rows.iter().all(|r| r.subjects == vec![w.ann_sub.clone()]));
+    assert!(
+        rec.rows
+            .iter()
+            .all(|r| r.subjects == vec![w.ann_sub.clone()])
+    );
     assert_eq!(rec.rows[2].categories, vec!["account".to_owned()]);
     // The CSV, read back by the csv crate as an independent parser.
     let csv_text = rec.to_csv().unwrap();
@@ -235,7 +275,9 @@ fn every_disclosure_is_on_the_ledger_and_the_appi_record_counts_it_n6_2_n8_4() {
         Err(CoreError::Denied(_))
     ));
     // An unknown recipient is named.
-    let e = st.provision_record("priv", "rcp_nope", start, start + DAY_MS).unwrap_err();
+    let e = st
+        .provision_record("priv", "rcp_nope", start, start + DAY_MS)
+        .unwrap_err();
     assert!(e.to_string().contains("rcp_nope"), "{e}");
 
     // ann's export lists the 4 disclosures of her data.
@@ -243,7 +285,10 @@ fn every_disclosure_is_on_the_ledger_and_the_appi_record_counts_it_n6_2_n8_4() {
     st.self_export(&w.ann_user, &out).unwrap();
     let mut z = zip::ZipArchive::new(std::fs::File::open(&out).unwrap()).unwrap();
     let mut m = String::new();
-    z.by_name("manifest.json").unwrap().read_to_string(&mut m).unwrap();
+    z.by_name("manifest.json")
+        .unwrap()
+        .read_to_string(&mut m)
+        .unwrap();
     let m: serde_json::Value = serde_json::from_str(&m).unwrap();
     assert_eq!(m["disclosures"].as_array().unwrap().len(), 4);
 
@@ -254,11 +299,12 @@ fn every_disclosure_is_on_the_ledger_and_the_appi_record_counts_it_n6_2_n8_4() {
     assert_eq!(st.sweep_disclosures("priv").unwrap(), 1);
     w.clock.set_ms(start + (10 + 1097) * DAY_MS);
     assert_eq!(st.sweep_disclosures("priv").unwrap(), 3);
-    assert!(st
-        .provision_record("priv", &other.id, start, start + 20 * DAY_MS)
-        .unwrap()
-        .rows
-        .is_empty());
+    assert!(
+        st.provision_record("priv", &other.id, start, start + 20 * DAY_MS)
+            .unwrap()
+            .rows
+            .is_empty()
+    );
 }
 
 /// N6.4: the consent basis needs a consent current at that moment: none
@@ -271,10 +317,19 @@ fn consent_must_be_current_withdrawal_stops_the_next_disclosure_n6_4() {
     let other = st
         .add_recipient("priv", recipient(RecipientKind::OtherController, None))
         .unwrap();
-    let d = ask("ingest", "username:ann", &other.id, DisclosureBasis::Consent, Purpose::OtherServices);
+    let d = ask(
+        "ingest",
+        "username:ann",
+        &other.id,
+        DisclosureBasis::Consent,
+        Purpose::OtherServices,
+    );
     let none = denial(st.disclose(&d));
     assert!(none.clause_ids.contains(&"N6.4".to_owned()));
-    assert!(none.policy_ids.contains(&"disclosure-consent-not-current".to_owned()));
+    assert!(
+        none.policy_ids
+            .contains(&"disclosure-consent-not-current".to_owned())
+    );
     let c = st
         .give_consent(
             &w.ann_user,
@@ -289,7 +344,10 @@ fn consent_must_be_current_withdrawal_stops_the_next_disclosure_n6_4() {
         .unwrap();
     assert_eq!(c.notice_version, "2024-01-18");
     let ok = st.disclose(&d).unwrap();
-    assert_eq!(ok.disclosure.unwrap().allowed_by.as_deref(), Some(c.id.as_str()));
+    assert_eq!(
+        ok.disclosure.unwrap().allowed_by.as_deref(),
+        Some(c.id.as_str())
+    );
     // Another purpose is not covered.
     let mut other_purpose = d.clone();
     other_purpose.purpose = Purpose::ProvideServices;
@@ -306,7 +364,11 @@ fn consent_must_be_current_withdrawal_stops_the_next_disclosure_n6_4() {
     ));
     st.withdraw_consent(&w.ann_user, &c.id).unwrap();
     let after = denial(st.disclose(&d));
-    assert!(after.reason.contains("withdrawn") || after.reason.contains("not withdrawn"), "{}", after.reason);
+    assert!(
+        after.reason.contains("withdrawn") || after.reason.contains("not withdrawn"),
+        "{}",
+        after.reason
+    );
     // Bad input: GPC is never a consent; nothing stored.
     let bad = st.give_consent(
         &w.ann_user,
@@ -342,30 +404,54 @@ fn gpc_opts_out_of_consent_disclosure_and_the_conflict_rule_is_recorded_n6_4() {
         method: ConsentMethod::Console,
         expires_in_days: None,
     };
-    st.give_consent(&w.ann_user, consent(Some(other.id.clone()))).unwrap();
+    st.give_consent(&w.ann_user, consent(Some(other.id.clone())))
+        .unwrap();
     w.clock.set_ms(1_717_200_000_000 + 1_000);
     assert!(st.record_gpc(&w.ann_user).unwrap());
     assert!(!st.record_gpc(&w.ann_user).unwrap(), "idempotent");
     let log = st.audit_search_as("priv", &AuditFilter::default()).unwrap();
-    assert_eq!(log.iter().filter(|e| e.contains("gpc_opt_out")).count(), 1, "audited once");
+    assert_eq!(
+        log.iter().filter(|e| e.contains("gpc_opt_out")).count(),
+        1,
+        "audited once"
+    );
     // Staff signals are not a data subject's.
     assert!(!st.record_gpc("priv").unwrap());
 
-    let d = ask("ingest", "username:ann", &other.id, DisclosureBasis::Consent, Purpose::OtherServices);
+    let d = ask(
+        "ingest",
+        "username:ann",
+        &other.id,
+        DisclosureBasis::Consent,
+        Purpose::OtherServices,
+    );
     let refused = denial(st.disclose(&d));
-    assert!(refused.reason.contains("Global Privacy Control"), "{}", refused.reason);
-    assert!(refused.policy_ids.contains(&"disclosure-consent-gpc-opt-out".to_owned()));
+    assert!(
+        refused.reason.contains("Global Privacy Control"),
+        "{}",
+        refused.reason
+    );
+    assert!(
+        refused
+            .policy_ids
+            .contains(&"disclosure-consent-gpc-opt-out".to_owned())
+    );
     // A consent naming no recipient, given after the signal: GPC prevails.
     w.clock.set_ms(1_717_200_000_000 + 2_000);
     st.give_consent(&w.ann_user, consent(None)).unwrap();
     denial(st.disclose(&d));
     // An explicit consent for this recipient after the signal overrides it.
-    let over = st.give_consent(&w.ann_user, consent(Some(other.id.clone()))).unwrap();
+    let over = st
+        .give_consent(&w.ann_user, consent(Some(other.id.clone())))
+        .unwrap();
     let ok = st.disclose(&d).unwrap();
     let row = ok.disclosure.unwrap();
     assert_eq!(row.gpc_overridden_by.as_deref(), Some(over.id.as_str()));
     // The audit log shows each application and the override.
-    let text = st.audit_search_as("priv", &AuditFilter::default()).unwrap().join("\n");
+    let text = st
+        .audit_search_as("priv", &AuditFilter::default())
+        .unwrap()
+        .join("\n");
     assert!(text.contains("gpc:applied"), "GPC applications recorded");
     assert!(text.contains(&format!("gpc:overridden_by:{}", over.id)));
     assert!(GPC_RULE.contains("after the signal"));
@@ -383,7 +469,13 @@ fn a_subprocessor_receives_only_after_its_lead_time_and_within_its_categories_n6
         .add_recipient("priv", recipient(RecipientKind::Subprocessor, None))
         .unwrap();
     assert_eq!(sub.receives_from_ms, Some(1_717_200_000_000 + 30 * DAY_MS));
-    let mut d = ask("ingest", "username:ann", &sub.id, DisclosureBasis::ExternalProcessing, Purpose::Assist);
+    let mut d = ask(
+        "ingest",
+        "username:ann",
+        &sub.id,
+        DisclosureBasis::ExternalProcessing,
+        Purpose::Assist,
+    );
     d.category = Some(Category::Communications);
     let early = denial(st.disclose(&d));
     assert_eq!(early.policy_ids, vec!["subprocessor-lead-time".to_owned()]);
@@ -394,12 +486,17 @@ fn a_subprocessor_receives_only_after_its_lead_time_and_within_its_categories_n6
     assert_eq!(ok.records.len(), 2, "ann's two support interactions");
     d.category = Some(Category::Account);
     let outside = denial(st.disclose(&d));
-    assert_eq!(outside.policy_ids, vec!["subprocessor-categories".to_owned()]);
+    assert_eq!(
+        outside.policy_ids,
+        vec!["subprocessor-categories".to_owned()]
+    );
     // Bad input: a subprocessor without categories is refused, nothing stored.
     let n = st.recipients().unwrap().len();
     let mut bad = recipient(RecipientKind::Subprocessor, None);
     bad.categories.clear();
-    assert!(matches!(st.add_recipient("priv", bad), Err(CoreError::Input(m)) if m.contains("categories")));
+    assert!(
+        matches!(st.add_recipient("priv", bad), Err(CoreError::Input(m)) if m.contains("categories"))
+    );
     assert_eq!(st.recipients().unwrap().len(), n);
 }
 
@@ -413,9 +510,13 @@ fn an_app_reads_only_its_grant_and_revocation_stops_the_next_request_n6_3() {
     let w = world(dir.path());
     let st = &w.st;
     let op = st.operator().to_owned();
-    st.add_principal(&op, &bare("app-crm", PrincipalKind::ThirdPartyApp)).unwrap();
+    st.add_principal(&op, &bare("app-crm", PrincipalKind::ThirdPartyApp))
+        .unwrap();
     let app = st
-        .add_recipient("priv", recipient(RecipientKind::ThirdPartyApp, Some("app-crm")))
+        .add_recipient(
+            "priv",
+            recipient(RecipientKind::ThirdPartyApp, Some("app-crm")),
+        )
         .unwrap();
     let new = NewGrant {
         recipient: app.id.clone(),
@@ -426,15 +527,25 @@ fn an_app_reads_only_its_grant_and_revocation_stops_the_next_request_n6_3() {
         }],
         users: vec![],
     };
-    assert!(matches!(st.grant_app("globex-admin", new.clone()), Err(CoreError::Denied(_))));
+    assert!(matches!(
+        st.grant_app("globex-admin", new.clone()),
+        Err(CoreError::Denied(_))
+    ));
     let read = |cat: Category| {
         st.read(&steward_core::AccessRequest {
             category: Some(cat),
             purpose: Some(Purpose::ProvideServices),
-            ..steward_core::AccessRequest::new("app-crm", steward_core::Action::Read, "username:ann")
+            ..steward_core::AccessRequest::new(
+                "app-crm",
+                steward_core::Action::Read,
+                "username:ann",
+            )
         })
     };
-    assert!(matches!(read(Category::Usage), Err(CoreError::Denied(_))), "no grant yet");
+    assert!(
+        matches!(read(Category::Usage), Err(CoreError::Denied(_))),
+        "no grant yet"
+    );
     let g = st.grant_app("acme-admin", new).unwrap();
     let (_, recs) = read(Category::Usage).unwrap();
     assert_eq!(recs.len(), 3);
@@ -448,7 +559,10 @@ fn an_app_reads_only_its_grant_and_revocation_stops_the_next_request_n6_3() {
     st.revoke_grant("acme-admin", &g.id).unwrap();
     match read(Category::Usage) {
         Err(CoreError::Denied(d)) => {
-            assert!(d.policy_ids.contains(&"disclosure-third-party-service-grant-revoked".to_owned()))
+            assert!(
+                d.policy_ids
+                    .contains(&"disclosure-third-party-service-grant-revoked".to_owned())
+            )
         }
         other => panic!("{other:?}"),
     }

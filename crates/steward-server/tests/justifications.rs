@@ -307,11 +307,7 @@ async fn n3_7_an_obligations_kind_and_categories_decide_who_cites_it_for_what_au
     assert!(p["audit_index"].is_u64());
     let e = s
         .steward
-        .erase_with_holds(
-            "pia",
-            "username:ann",
-            Some(&ob_id),
-        )
+        .erase_with_holds("pia", "username:ann", Some(&ob_id))
         .unwrap_err();
     assert!(matches!(e, steward_core::CoreError::Denied(_)), "{e}");
     assert_eq!(

@@ -63,25 +63,35 @@ async fn records(s: &Server, token: &str, category: &str) -> reqwest::Response {
 async fn an_app_reads_its_grant_loses_it_on_revocation_and_the_export_lists_it_n6_3() {
     let s = start().await;
     let mut recs = person("ann");
-    recs.push(json!({"subject": "username:ann", "kind": "usage.authentication",
+    recs.push(
+        json!({"subject": "username:ann", "kind": "usage.authentication",
         "occurred_at": "2024-05-02T10:00:00Z",
-        "fields": {"event": "login", "outcome": "failure", "account": "ann"}}));
+        "fields": {"event": "login", "outcome": "failure", "account": "ann"}}),
+    );
     assert_eq!(s.ingest(Value::Array(recs)).await, 3);
     let st = s.steward.clone();
     let op = st.operator().to_owned();
-    st.create_organisation(&op, "acme", "Acme", None, true).unwrap();
+    st.create_organisation(&op, "acme", "Acme", None, true)
+        .unwrap();
     st.add_org_admin(&op, "acme-admin", "acme").unwrap();
     let ann = st.create_user(&op, "acme", "username:ann", None).unwrap();
     let _priv = s.staff("priv", "privacy").await;
     st.add_principal(&op, &app_principal("app-crm")).unwrap();
     let app = st
-        .add_recipient("priv", recipient(RecipientKind::ThirdPartyApp, Some("app-crm")))
+        .add_recipient(
+            "priv",
+            recipient(RecipientKind::ThirdPartyApp, Some("app-crm")),
+        )
         .unwrap();
     let (admin, _) = s.token_for("acme-admin").await;
     let (app_token, _) = s.token_for("app-crm").await;
 
     // No grant yet.
-    problem(records(&s, &app_token, "usage").await, StatusCode::FORBIDDEN).await;
+    problem(
+        records(&s, &app_token, "usage").await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
     let r = s
         .post(
             &admin,
@@ -98,13 +108,25 @@ async fn an_app_reads_its_grant_loses_it_on_revocation_and_the_export_lists_it_n
         let v: Value = r.json().await.unwrap();
         assert_eq!(v["records"].as_array().unwrap().len(), 2);
     }
-    let denied = problem(records(&s, &app_token, "account").await, StatusCode::FORBIDDEN).await;
+    let denied = problem(
+        records(&s, &app_token, "account").await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
     assert!(denied.to_string().contains("N6.3"), "{denied}");
     let r = s
-        .post(&admin, &format!("/v1/app-grants/{}/revoke", grant["id"].as_str().unwrap()), json!({}))
+        .post(
+            &admin,
+            &format!("/v1/app-grants/{}/revoke", grant["id"].as_str().unwrap()),
+            json!({}),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
-    problem(records(&s, &app_token, "usage").await, StatusCode::FORBIDDEN).await;
+    problem(
+        records(&s, &app_token, "usage").await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
 
     // ann's export lists the two disclosures, each of 2 records.
     let (ann_token, _) = s.token_for(&ann.name).await;
@@ -113,11 +135,17 @@ async fn an_app_reads_its_grant_loses_it_on_revocation_and_the_export_lists_it_n
     let bytes = r.bytes().await.unwrap();
     let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
     let mut m = String::new();
-    z.by_name("manifest.json").unwrap().read_to_string(&mut m).unwrap();
+    z.by_name("manifest.json")
+        .unwrap()
+        .read_to_string(&mut m)
+        .unwrap();
     let m: Value = serde_json::from_str(&m).unwrap();
     let d = m["disclosures"].as_array().unwrap();
     assert_eq!(d.len(), 2);
-    assert!(d.iter().all(|x| x["recipient"] == app.id.as_str() && x["record_count"] == 2));
+    assert!(
+        d.iter()
+            .all(|x| x["recipient"] == app.id.as_str() && x["record_count"] == 2)
+    );
 }
 
 /// GPC (N6.4): `Sec-GPC: 1` on ann's authenticated request is recorded
@@ -130,7 +158,8 @@ async fn sec_gpc_on_a_subjects_request_is_recorded_and_refuses_consent_disclosur
     s.ingest(Value::Array(person("ann"))).await;
     let st = s.steward.clone();
     let op = st.operator().to_owned();
-    st.create_organisation(&op, "acme", "Acme", None, true).unwrap();
+    st.create_organisation(&op, "acme", "Acme", None, true)
+        .unwrap();
     let ann = st.create_user(&op, "acme", "username:ann", None).unwrap();
     let _priv = s.staff("priv", "privacy").await;
     let other = st
@@ -168,7 +197,12 @@ async fn sec_gpc_on_a_subjects_request_is_recorded_and_refuses_consent_disclosur
     let p = problem(r, StatusCode::FORBIDDEN).await;
     assert!(p.to_string().contains("Global Privacy Control"), "{p}");
 
-    let r = s.client.get(s.url("/.well-known/gpc.json")).send().await.unwrap();
+    let r = s
+        .client
+        .get(s.url("/.well-known/gpc.json"))
+        .send()
+        .await
+        .unwrap();
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["gpc"], true);
     assert_eq!(v["lastUpdate"], "2024-01-18");

@@ -9,8 +9,7 @@ use clap::Subcommand;
 use steward_core::sharing::{NewConsent, NewGrant, NewRecipient, Scope};
 use steward_core::{CoreError, DisclosureRequest, Steward};
 use steward_domain::{
-    AppAdminPolicy, Category, ConsentMethod, DisclosureBasis, Purpose, RecipientKind,
-    RecipientRole,
+    AppAdminPolicy, Category, ConsentMethod, DisclosureBasis, Purpose, RecipientKind, RecipientRole,
 };
 
 use super::parse_date;
@@ -186,17 +185,25 @@ macro_rules! json {
 }
 
 fn day_ms(flag: &str, v: String) -> Result<i64, CoreError> {
-    let d = parse_date(flag, &Some(v))?
-        .ok_or_else(|| CoreError::Input(format!("{flag}: required")))?;
+    let d =
+        parse_date(flag, &Some(v))?.ok_or_else(|| CoreError::Input(format!("{flag}: required")))?;
     Ok(d.midnight().assume_utc().unix_timestamp() * 1000)
 }
 
 fn scope(s: &str) -> Result<Scope, CoreError> {
-    let bad = || CoreError::Input(format!("--scope `{s}`: expected category:purpose, e.g. usage:provide_services"));
+    let bad = || {
+        CoreError::Input(format!(
+            "--scope `{s}`: expected category:purpose, e.g. usage:provide_services"
+        ))
+    };
     let (c, p) = s.split_once(':').ok_or_else(bad)?;
     Ok(Scope {
-        category: c.parse().map_err(|e| CoreError::Input(format!("--scope: {e}")))?,
-        purpose: p.parse().map_err(|e| CoreError::Input(format!("--scope: {e}")))?,
+        category: c
+            .parse()
+            .map_err(|e| CoreError::Input(format!("--scope: {e}")))?,
+        purpose: p
+            .parse()
+            .map_err(|e| CoreError::Input(format!("--scope: {e}")))?,
     })
 }
 
@@ -229,7 +236,12 @@ pub(crate) fn run(st: &Steward, operator: &str, c: DisclosuresCmd) -> Result<Exi
             to,
             csv,
         } => {
-            let r = st.provision_record(operator, &recipient, day_ms("--from", from)?, day_ms("--to", to)?)?;
+            let r = st.provision_record(
+                operator,
+                &recipient,
+                day_ms("--from", from)?,
+                day_ms("--to", to)?,
+            )?;
             if csv {
                 outln!("{}", r.to_csv()?.trim_end());
             } else {

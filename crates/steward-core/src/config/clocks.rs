@@ -66,9 +66,8 @@ impl ClockRule {
                 .checked_add(SignedDuration::from_hours(i64::from(h)))
                 .map_err(|e| format!("hours: {e}")),
             (None, Some(n)) => {
-                let tz = TimeZone::get(&self.zone).map_err(|_| {
-                    format!("zone: `{}` is not an IANA time zone name", self.zone)
-                })?;
+                let tz = TimeZone::get(&self.zone)
+                    .map_err(|_| format!("zone: `{}` is not an IANA time zone name", self.zone))?;
                 let day: Date = tz.to_datetime(aware).date();
                 let last = day
                     .checked_add((i64::from(n) + 1).days())

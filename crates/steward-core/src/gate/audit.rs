@@ -10,7 +10,6 @@ use super::Denied;
 use crate::entry::{new_request_id, now_ts, token};
 use crate::{CoreError, Steward};
 
-
 /// The error of a denied decision whose entry is at `audit_index`.
 pub(crate) fn denied(d: Decision, audit_index: Option<u64>) -> CoreError {
     CoreError::Denied(Box::new(Denied {

@@ -211,7 +211,9 @@ impl Steward {
             ))
         })?;
         let Some(purpose) = req.purpose else {
-            return Err(CoreError::Input("purpose: a third-party app names the purpose it reads for (N3)".into()));
+            return Err(CoreError::Input(
+                "purpose: a third-party app names the purpose it reads for (N3)".into(),
+            ));
         };
         let d = self.disclose(&DisclosureRequest {
             principal: p.name.clone(),

@@ -95,9 +95,9 @@ use steward_policy::{Action, Decision};
 pub(crate) use crate::entry::{
     new_request_id, now_ts, random_id_bits, record_ref, system_entry, token,
 };
+pub use ask::DisclosureAsk;
 pub(crate) use audit::denied;
 pub use checks::ProcessingRestriction;
-pub use ask::DisclosureAsk;
 pub use disclose::{Disclosed, DisclosureRequest};
 pub(crate) use effects::SealingKey;
 pub(crate) use keys::Keys;

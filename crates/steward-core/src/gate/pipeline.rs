@@ -22,8 +22,8 @@ use steward_policy::{Action, Decision, DecisionRequest};
 use steward_store::{ChangeSet, StoreError};
 
 use super::TransferMechanism;
-use super::checks::{self, Access, SharingFacts};
 use super::ask::DisclosureAsk;
+use super::checks::{self, Access, SharingFacts};
 use super::keys::{Opener, open_row};
 use super::{AccessRequest, Located, Opened, OpenedRecord, denied, new_request_id, token};
 use crate::{CoreError, Steward};
@@ -232,7 +232,9 @@ impl Steward {
             ctx.obligation_covers_category = true;
         }
         let sharing = match ask {
-            Some(ask) => Some(checks::disclosure_facts(self, &principal, req, ask, subject)?),
+            Some(ask) => Some(checks::disclosure_facts(
+                self, &principal, req, ask, subject,
+            )?),
             None => None,
         };
         ctx.disclosure = sharing.as_ref().map(|s| s.facts);

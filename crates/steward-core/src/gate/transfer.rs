@@ -8,8 +8,8 @@ use steward_domain::{Category, SubjectId};
 use steward_store::RegistryTable;
 
 use super::new_request_id;
-use crate::transfer_zone::in_transfer_zone;
 use crate::rows::row_json;
+use crate::transfer_zone::in_transfer_zone;
 use crate::{CoreError, Steward};
 
 /// A transfer mechanism on record: Service Data of `from_region` may go to `to_country`.

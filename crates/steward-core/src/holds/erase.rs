@@ -101,11 +101,7 @@ impl Steward {
     /// does it: legal holds keep what they must (N3.7), the rest is
     /// crypto-shredded (N8.8). An administrator's restriction (N6.5e) is
     /// checked by the caller, before the gate.
-    pub(crate) fn erase_own(
-        &self,
-        user: &str,
-        subject: &str,
-    ) -> Result<ErasureReceipt, CoreError> {
+    pub(crate) fn erase_own(&self, user: &str, subject: &str) -> Result<ErasureReceipt, CoreError> {
         self.erase_for(user, subject, Purpose::ProvideServices, None)
     }
 

@@ -73,14 +73,8 @@ impl Steward {
                     let ok = s.principal == principal
                         && matches!(s.action.as_str(), "read" | "export")
                         && s.decision == super::detect::SummaryDecision::Allow
-                        && filter
-                            .since
-                            .as_deref()
-                            .is_none_or(|t| e.time.as_str() >= t)
-                        && filter
-                            .until
-                            .as_deref()
-                            .is_none_or(|t| e.time.as_str() < t);
+                        && filter.since.as_deref().is_none_or(|t| e.time.as_str() >= t)
+                        && filter.until.as_deref().is_none_or(|t| e.time.as_str() < t);
                     if ok && let Some(sub) = s.subject {
                         seen.insert(sub);
                     }
@@ -107,12 +101,18 @@ impl Steward {
         id: &str,
         a: &AssessmentInput,
     ) -> Result<Incident, CoreError> {
-        let severity = a
-            .severity
-            .ok_or_else(|| CoreError::Input(format!("severity: give one of {}", Severity::TERMS.trim_end_matches(", "))))?;
-        let priority = a
-            .priority
-            .ok_or_else(|| CoreError::Input(format!("priority: give one of {}", Priority::TERMS.trim_end_matches(", "))))?;
+        let severity = a.severity.ok_or_else(|| {
+            CoreError::Input(format!(
+                "severity: give one of {}",
+                Severity::TERMS.trim_end_matches(", ")
+            ))
+        })?;
+        let priority = a.priority.ok_or_else(|| {
+            CoreError::Input(format!(
+                "priority: give one of {}",
+                Priority::TERMS.trim_end_matches(", ")
+            ))
+        })?;
         let cfg = self.incidents_config().clone();
         let route = cfg.route(severity, priority).map_err(CoreError::Config)?;
         let mut categories: Vec<Category> = Vec::new();
@@ -140,7 +140,9 @@ impl Steward {
             .max(from_audit)
             .max(a.people.unwrap_or(0));
         let mut appi_kinds = a.appi_kinds.clone();
-        if people > APPI_PEOPLE_THRESHOLD && !appi_kinds.contains(&AppiReportableKind::OverThousandPeople) {
+        if people > APPI_PEOPLE_THRESHOLD
+            && !appi_kinds.contains(&AppiReportableKind::OverThousandPeople)
+        {
             appi_kinds.push(AppiReportableKind::OverThousandPeople);
         }
         appi_kinds.sort();

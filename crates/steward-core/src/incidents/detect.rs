@@ -19,9 +19,9 @@ use serde::{Deserialize, Serialize};
 use steward_domain::{DetectorKind, IncidentKind, IncidentState, ReportChannel};
 use steward_store::ChangeSet;
 
-use crate::config::incidents::DetectorConfig;
 use super::{Assessment, Incident, now};
 use crate::authorize::ManagementAction;
+use crate::config::incidents::DetectorConfig;
 use crate::{CoreError, Steward, VerifyOutcome};
 
 /// An audit entry's decision.
@@ -171,7 +171,8 @@ impl Detector {
             self.fire(DetectorKind::UnexpectedRegion, &key, 1, s.time_ms);
         }
         if !self.state.contains_key(s.principal.as_str()) {
-            self.state.insert(s.principal.clone(), PerPrincipal::default());
+            self.state
+                .insert(s.principal.clone(), PerPrincipal::default());
         }
         let Some(st) = self.state.get_mut(s.principal.as_str()) else {
             return;

@@ -41,9 +41,15 @@ impl Steward {
                 "message_id",
                 self.intake_key("incident_message_id", id.as_bytes()),
             ),
-            _ => ("sha256", self.intake_key("incident_sha256", &Sha256::digest(raw))),
+            _ => (
+                "sha256",
+                self.intake_key("incident_sha256", &Sha256::digest(raw)),
+            ),
         };
-        if let Some(body) = self.store()?.registry_get(RegistryTable::EmailIntake, &key)? {
+        if let Some(body) = self
+            .store()?
+            .registry_get(RegistryTable::EmailIntake, &key)?
+        {
             let entry: IntakeEntry = parse_row(RegistryTable::EmailIntake, &key, &body)?;
             let stale = self.jiff_now().as_second()
                 - entry
@@ -153,7 +159,11 @@ impl Steward {
         audit.action = crate::entry::token("incident_email_intake");
         audit.clause_ids = vec![crate::entry::token("N8.5")];
         let cs = ChangeSet {
-            registry: vec![(RegistryTable::EmailIntake, entry.key.clone(), row_json(&entry)?)],
+            registry: vec![(
+                RegistryTable::EmailIntake,
+                entry.key.clone(),
+                row_json(&entry)?,
+            )],
             guards: vec![RegistryGuard {
                 table: RegistryTable::EmailIntake,
                 id: entry.key.clone(),

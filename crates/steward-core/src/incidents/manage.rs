@@ -114,7 +114,11 @@ impl Steward {
                 due_at: utc(due),
                 done_at: None,
             });
-            inc.log(at, by, format!("task {tid} for {} due {}", t.owner, utc(due)));
+            inc.log(
+                at,
+                by,
+                format!("task {tid} for {} due {}", t.owner, utc(due)),
+            );
             Ok(())
         })
     }
@@ -256,7 +260,12 @@ impl Steward {
             summary: inc
                 .assessment
                 .as_ref()
-                .map(|a| format!("severity {} priority {} route {}", a.severity, a.priority, a.route))
+                .map(|a| {
+                    format!(
+                        "severity {} priority {} route {}",
+                        a.severity, a.priority, a.route
+                    )
+                })
                 .unwrap_or_else(|| "not yet assessed".into()),
         };
         self.send_page(&page)?;
@@ -386,8 +395,13 @@ impl Steward {
             if let Some((r, minutes)) = &schedule {
                 let wait = jiff::SignedDuration::from_mins(i64::from(*minutes));
                 for p in inc.pages.iter().filter(|p| p.acked_at.is_none()) {
-                    let Ok(t) = instant("at", &p.at) else { continue };
-                    let passed_on = inc.pages.iter().any(|q| q.escalates.as_deref() == Some(&p.id));
+                    let Ok(t) = instant("at", &p.at) else {
+                        continue;
+                    };
+                    let passed_on = inc
+                        .pages
+                        .iter()
+                        .any(|q| q.escalates.as_deref() == Some(&p.id));
                     if passed_on || now_t.duration_since(t) < wait {
                         continue;
                     }
@@ -397,9 +411,10 @@ impl Steward {
                 }
             }
             for (to, reason, escalates) in wanted {
-                let done = inc.pages.iter().any(|p| {
-                    p.to == to && p.reason == reason && p.escalates == escalates
-                });
+                let done = inc
+                    .pages
+                    .iter()
+                    .any(|p| p.to == to && p.reason == reason && p.escalates == escalates);
                 if done {
                     continue;
                 }

@@ -44,9 +44,9 @@ mod manage;
 mod report;
 mod timeline;
 
-pub use assess::AssessmentInput;
 pub use crate::config::clocks::{ClockRule, ClocksConfig, Deadline};
 pub use crate::config::incidents::{DetectorConfig, IncidentsConfig, RoleRule};
+pub use assess::AssessmentInput;
 pub use detect::{AuditSummary, Detector, Firing, SummaryDecision};
 pub use manage::{DueItem, TaskInput};
 pub use report::NewReport;

@@ -127,8 +127,14 @@ impl Steward {
         let kind: Kind = REPORT_KIND
             .parse()
             .map_err(|e| CoreError::Config(format!("{REPORT_KIND}: {e}")))?;
-        let rec = NewRecord::new(kind, Some(ident.clone()), Product::CloudPlatform, None, fields)
-            .map_err(|e| CoreError::Input(format!("{REPORT_KIND}: {e}")))?;
+        let rec = NewRecord::new(
+            kind,
+            Some(ident.clone()),
+            Product::CloudPlatform,
+            None,
+            fields,
+        )
+        .map_err(|e| CoreError::Input(format!("{REPORT_KIND}: {e}")))?;
         let rid = new_record_id();
         let plain = serde_json::to_vec(&serde_json::json!({
             "fields": rec.fields(),

@@ -47,15 +47,40 @@ pub fn html(inc: &Incident) -> String {
     let mut facts: Vec<(&str, String)> = vec![
         ("Kind", inc.kind.as_str().to_owned()),
         ("State", inc.state.as_str().to_owned()),
-        ("Reported", format!("{} by {} ({})", inc.reported_at, inc.reporter, inc.channel)),
+        (
+            "Reported",
+            format!("{} by {} ({})", inc.reported_at, inc.reporter, inc.channel),
+        ),
         ("Aware", inc.aware_at.clone()),
-        ("On call at awareness", inc.on_call.clone().unwrap_or_else(|| "nobody".into())),
+        (
+            "On call at awareness",
+            inc.on_call.clone().unwrap_or_else(|| "nobody".into()),
+        ),
     ];
     if let Some(a) = &inc.assessment {
-        facts.push(("Severity / priority", format!("{} / {}", a.severity, a.priority)));
+        facts.push((
+            "Severity / priority",
+            format!("{} / {}", a.severity, a.priority),
+        ));
         facts.push(("Route", a.route.as_str().to_owned()));
-        facts.push(("APPI", if a.appi_reportable { "reportable" } else { "not reportable" }.into()));
-        facts.push(("GDPR", if a.gdpr { "notifiable" } else { "not notifiable" }.into()));
+        facts.push((
+            "APPI",
+            if a.appi_reportable {
+                "reportable"
+            } else {
+                "not reportable"
+            }
+            .into(),
+        ));
+        facts.push((
+            "GDPR",
+            if a.gdpr {
+                "notifiable"
+            } else {
+                "not notifiable"
+            }
+            .into(),
+        ));
         facts.push(("People affected", a.people.to_string()));
     }
     o.push_str("<dl>\n");
@@ -69,7 +94,13 @@ pub fn html(inc: &Incident) -> String {
         &["clock", "due", "filed"],
         inc.deadlines
             .iter()
-            .map(|d| vec![d.clock.clone(), d.due_at.clone(), d.done_at.clone().unwrap_or_default()])
+            .map(|d| {
+                vec![
+                    d.clock.clone(),
+                    d.due_at.clone(),
+                    d.done_at.clone().unwrap_or_default(),
+                ]
+            })
             .collect(),
     );
     table(

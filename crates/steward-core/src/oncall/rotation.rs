@@ -190,7 +190,9 @@ impl Schedule {
             let mut days = Vec::new();
             for (j, w) in l.weekdays.iter().enumerate() {
                 days.push(weekday(w).ok_or_else(|| {
-                    format!("layers[{i}].weekdays[{j}]: `{w}` is not a weekday: write monday ... sunday")
+                    format!(
+                        "layers[{i}].weekdays[{j}]: `{w}` is not a weekday: write monday ... sunday"
+                    )
                 })?);
             }
             layers.push((l.members.clone(), start, days));

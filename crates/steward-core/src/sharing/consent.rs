@@ -197,7 +197,10 @@ impl Steward {
                 "method: gpc is an opt-out signal, never a consent (GPC specification); use console, api or email".into(),
             ));
         }
-        if new.expires_in_days.is_some_and(|d| !(1..=3660).contains(&d)) {
+        if new
+            .expires_in_days
+            .is_some_and(|d| !(1..=3660).contains(&d))
+        {
             return Err(CoreError::Input(
                 "expires_in_days: between 1 and 3660".into(),
             ));
@@ -231,12 +234,15 @@ impl Steward {
             .registry_get(RegistryTable::Consents, id)?
             .ok_or_else(|| CoreError::Input("consent: no such consent id (cns_…)".into()))?;
         let mut c: Consent = parse_row(RegistryTable::Consents, id, &body)?;
-        let subject: SubjectId = c.subject.parse().map_err(|_| {
-            CoreError::Input(format!("consent {id}: its subject is not a sub_ id"))
-        })?;
+        let subject: SubjectId = c
+            .subject
+            .parse()
+            .map_err(|_| CoreError::Input(format!("consent {id}: its subject is not a sub_ id")))?;
         self.consent_actor(by, subject, "consent_withdraw")?;
         if c.withdrawn_at_ms.is_some() {
-            return Err(CoreError::Conflict(format!("consent {id} is already withdrawn")));
+            return Err(CoreError::Conflict(format!(
+                "consent {id} is already withdrawn"
+            )));
         }
         c.withdrawn_at_ms = Some(now_ms(self));
         self.commit_consent(by, &c, "consent_withdraw", Some(body))?;

@@ -109,7 +109,11 @@ pub(crate) fn grant_state(
     }
     let subject = subject.map(|s| s.to_string());
     let mut state = (GrantState::None, None);
-    for g in st.grants_of(org)?.into_iter().filter(|g| g.recipient == recipient) {
+    for g in st
+        .grants_of(org)?
+        .into_iter()
+        .filter(|g| g.recipient == recipient)
+    {
         if g.revoked_at_ms.is_some() {
             if state.0 == GrantState::None {
                 state = (GrantState::Revoked, Some(g.id));
@@ -208,7 +212,10 @@ impl Steward {
     pub fn grant_app(&self, by: &str, new: NewGrant) -> Result<AppGrant, CoreError> {
         let principal = self.principal(by)?;
         let rcp = self.recipient(&new.recipient)?;
-        let Some(app) = rcp.principal.clone().filter(|_| rcp.kind == RecipientKind::ThirdPartyApp)
+        let Some(app) = rcp
+            .principal
+            .clone()
+            .filter(|_| rcp.kind == RecipientKind::ThirdPartyApp)
         else {
             return Err(CoreError::Input(format!(
                 "recipient: `{}` is a {}, and only a third-party app is granted scopes (N6.3)",
@@ -278,7 +285,9 @@ impl Steward {
         }
         for u in &new.users {
             let id: SubjectId = u.parse().map_err(|_| {
-                CoreError::Input("users: give each user as the sub_ id of a user of the organisation".into())
+                CoreError::Input(
+                    "users: give each user as the sub_ id of a user of the organisation".into(),
+                )
             })?;
             if self.organisation_of_subject(id)?.as_deref() != Some(new.organisation.as_str()) {
                 return Err(CoreError::Input(format!(
@@ -310,7 +319,9 @@ impl Steward {
             Target::named("app_grants").in_organisation(&g.organisation),
         )?;
         if g.revoked_at_ms.is_some() {
-            return Err(CoreError::Conflict(format!("grant {id} is already revoked")));
+            return Err(CoreError::Conflict(format!(
+                "grant {id} is already revoked"
+            )));
         }
         g.revoked_at_ms = Some(now_ms(self));
         g.revoked_by = Some(by.into());

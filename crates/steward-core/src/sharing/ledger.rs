@@ -200,7 +200,10 @@ impl Steward {
     }
 
     /// The disclosures of one subject's data (their export lists them, N7.2, N6.2).
-    pub(crate) fn disclosures_of(&self, subject: SubjectId) -> Result<Vec<DisclosureRow>, CoreError> {
+    pub(crate) fn disclosures_of(
+        &self,
+        subject: SubjectId,
+    ) -> Result<Vec<DisclosureRow>, CoreError> {
         let s = subject.to_string();
         Ok(self
             .disclosure_rows()?

@@ -11,7 +11,10 @@ pub(super) fn pairs(facts: &DisclosureFacts) -> [(String, RestrictedExpression);
     let s = |v: &str| RestrictedExpression::new_string(v.to_owned());
     [
         ("disclosure_basis".to_owned(), s(facts.basis.as_str())),
-        ("recipient_kind".to_owned(), s(facts.recipient_kind.as_str())),
+        (
+            "recipient_kind".to_owned(),
+            s(facts.recipient_kind.as_str()),
+        ),
         ("consent_state".to_owned(), s(facts.consent.as_str())),
         ("grant_state".to_owned(), s(facts.grant.as_str())),
     ]

@@ -30,8 +30,7 @@ use steward_domain::{
     PrincipalKind, Purpose, RecipientKind, SubjectId, Team,
 };
 use steward_policy::{
-    Action, Decision, DecisionBasis, DecisionRequest, DisclosureFacts, PolicyEngine,
-    RequestContext,
+    Action, Decision, DecisionBasis, DecisionRequest, DisclosureFacts, PolicyEngine, RequestContext,
 };
 use time::{Date, Duration, Month};
 

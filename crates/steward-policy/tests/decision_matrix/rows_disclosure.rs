@@ -63,7 +63,12 @@ fn asker(basis: DisclosureBasis) -> (Principal, Category, Purpose, bool) {
             Purpose::Assist,
             false,
         ),
-        DisclosureBasis::Legal => (employee(Team::Legal), Category::Account, Purpose::Comply, true),
+        DisclosureBasis::Legal => (
+            employee(Team::Legal),
+            Category::Account,
+            Purpose::Comply,
+            true,
+        ),
     }
 }
 
@@ -155,9 +160,10 @@ fn disclosure_matrix_every_basis_recipient_consent_and_grant_n6_2_n6_3_n6_4_n6_6
                     {
                         let d = case.decide(&engine);
                         if !d.reason.contains("Global Privacy Control") {
-                            tally
-                                .failures
-                                .push(format!("{label}: the refusal does not name GPC: {}", d.reason));
+                            tally.failures.push(format!(
+                                "{label}: the refusal does not name GPC: {}",
+                                d.reason
+                            ));
                         }
                     }
                 }

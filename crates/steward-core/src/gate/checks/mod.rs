@@ -18,8 +18,8 @@
 mod app_grant;
 mod consent;
 mod legal_hold;
-mod recipient;
 mod processing_restriction;
+mod recipient;
 pub use processing_restriction::ProcessingRestriction;
 mod transfer_mechanism;
 
@@ -27,8 +27,8 @@ use steward_domain::{Principal, SubjectId};
 use steward_policy::{Action, Decision, DecisionBasis, DisclosureFacts};
 
 use super::AccessRequest;
-use super::ask::DisclosureAsk;
 use super::TransferMechanism;
+use super::ask::DisclosureAsk;
 use crate::{CoreError, Steward};
 
 /// Actions that hand Service Data to the requester: restricted by a data

@@ -9,10 +9,10 @@ use steward_domain::{PrincipalKind, RecipientKind};
 use steward_store::RegistryTable;
 
 use super::{Access, Verdict};
-use crate::transfer_zone::in_transfer_zone;
 use crate::gate::TransferMechanism;
 use crate::rows::parse_row;
 use crate::sharing::{now_ms, rfc3339};
+use crate::transfer_zone::in_transfer_zone;
 use crate::{CoreError, Steward};
 
 /// Pass, or refuse naming the recipient rule that failed.
@@ -53,8 +53,15 @@ pub(super) fn check(st: &Steward, a: &Access<'_>) -> Result<Verdict, CoreError> 
                 reason: format!(
                     "subprocessor {} is registered to receive only {}, and this disclosure is {} (N6.6)",
                     r.id,
-                    r.categories.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", "),
-                    a.req.category.map(|c| c.as_str()).unwrap_or("every category")
+                    r.categories
+                        .iter()
+                        .map(|c| c.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    a.req
+                        .category
+                        .map(|c| c.as_str())
+                        .unwrap_or("every category")
                 ),
             });
         }
