@@ -15,6 +15,35 @@ use steward_store::{ChangeSet, SqliteStore, Store, StoreOptions};
 use crate::data::{gate_like_draft, median, percentile, secs};
 use crate::report::{Cmp, Column, RUNS, Row, Runs, Section, meets, rate, thousands, thr_ratio, us};
 
+/// The baseline of section 6: a plain SQLite scan of the log in `db`
+/// computing each entry's leaf hash (SHA-256) and comparing it with the
+/// stored one. Returns the seconds taken.
+fn scan_leaf_hashes(db: &Path) -> Result<f64, String> {
+    let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| format!("sqlite: {e}"))?;
+    let t = Instant::now();
+    let mut stmt = conn
+        .prepare("SELECT idx, entry, leaf_hash FROM audit_entries ORDER BY idx")
+        .map_err(|e| format!("sqlite: {e}"))?;
+    let mut rows = stmt.query([]).map_err(|e| format!("sqlite: {e}"))?;
+    let mut bad = 0u64;
+    while let Some(r) = rows.next().map_err(|e| format!("sqlite: {e}"))? {
+        let entry: Vec<u8> = r.get(1).map_err(|e| format!("sqlite: {e}"))?;
+        let leaf: Vec<u8> = r.get(2).map_err(|e| format!("sqlite: {e}"))?;
+        let h = Sha256::new()
+            .chain_update([0u8])
+            .chain_update(&entry)
+            .finalize();
+        if h.as_slice() != leaf.as_slice() {
+            bad += 1;
+        }
+    }
+    if bad > 0 {
+        return Err(format!("{bad} rows do not match their leaf hash"));
+    }
+    Ok(secs(t))
+}
+
 /// One detector pass (issue 20, N5.1) over the audit log in `db`, as
 /// `Steward::run_detectors` reads it: every row decoded, summarised and
 /// observed by a [`Detector`] with the default thresholds. Returns the
@@ -542,31 +571,7 @@ pub fn verify(quick: bool) -> Section {
         let region_name = region.name.clone();
         let st = Steward::open(dir.path(), config, OpenOptions::default())
             .map_err(|e| format!("steward: {e}"))?;
-        let scan = || -> Result<f64, String> {
-            let conn = Connection::open_with_flags(&db, OpenFlags::SQLITE_OPEN_READ_ONLY)
-                .map_err(|e| format!("sqlite: {e}"))?;
-            let t = Instant::now();
-            let mut stmt = conn
-                .prepare("SELECT idx, entry, leaf_hash FROM audit_entries ORDER BY idx")
-                .map_err(|e| format!("sqlite: {e}"))?;
-            let mut rows = stmt.query([]).map_err(|e| format!("sqlite: {e}"))?;
-            let mut bad = 0u64;
-            while let Some(r) = rows.next().map_err(|e| format!("sqlite: {e}"))? {
-                let entry: Vec<u8> = r.get(1).map_err(|e| format!("sqlite: {e}"))?;
-                let leaf: Vec<u8> = r.get(2).map_err(|e| format!("sqlite: {e}"))?;
-                let h = Sha256::new()
-                    .chain_update([0u8])
-                    .chain_update(&entry)
-                    .finalize();
-                if h.as_slice() != leaf.as_slice() {
-                    bad += 1;
-                }
-            }
-            if bad > 0 {
-                return Err(format!("{bad} rows do not match their leaf hash"));
-            }
-            Ok(secs(t))
-        };
+        let scan = || scan_leaf_hashes(&db);
         let mut entries = 0;
         let mut checkpoints = 0;
         let verify = || -> Result<(f64, u64, u64), String> {
