@@ -13,8 +13,8 @@ use steward_policy::Action;
 use steward_store::ChangeSet;
 
 use super::ask::DisclosureAsk;
-use super::pipeline::{Decided, Resolved, Target};
-use super::{AccessRequest, Opened, OpenedRecord, denied, new_request_id, token};
+use super::pipeline::{CommitAt, Decided, Resolved, Target};
+use super::{AccessRequest, Opened, OpenedRecord, new_request_id, token};
 use crate::sharing::{DisclosureRow, LedgerFacts, ledger_row};
 use crate::{CoreError, Steward};
 
@@ -150,26 +150,21 @@ impl Steward {
             )?;
             cs.registry.push((t, id, body));
             row = Some(r);
-            if let Some(m) = &transfer {
-                cs.registry.push(self.transfer_row(
-                    m,
-                    home,
-                    processing,
-                    s,
-                    req.category,
-                    &request_id,
-                )?);
-            }
         }
-        cs.audit.insert(0, entry);
-        let committed = self
-            .rstore(home)?
-            .commit(cs)
-            .map_err(|e| CoreError::AuditUnavailable(e.to_string()))?;
-        let audit_index = committed.audit_indexes.first().copied().unwrap_or(0);
-        if !decision.allowed {
-            return Err(denied(decision, Some(audit_index)));
-        }
+        // The transfer row only with an allowed disclosure's ledger row.
+        let audit_index = self.commit_access(
+            cs,
+            entry,
+            &decision,
+            CommitAt {
+                home,
+                processing,
+                subject,
+                category: req.category,
+                request_id: &request_id,
+                transfer: transfer.as_ref().filter(|_| decision.allowed),
+            },
+        )?;
         let opened = Opened {
             region: home,
             subject,

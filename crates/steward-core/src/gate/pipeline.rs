@@ -335,32 +335,24 @@ impl Steward {
         );
         // The same id as the transfer row this access may register.
         entry.request_id = token(&request_id);
-        let mut cs = if decision.allowed {
+        let cs = if decision.allowed {
             extra.unwrap_or_default()
         } else {
             ChangeSet::default()
         };
-        if let (Some(m), Some(s)) = (&transfer, subject) {
-            cs.registry.push(self.transfer_row(
-                m,
+        let audit_index = self.commit_access(
+            cs,
+            entry,
+            &decision,
+            CommitAt {
                 home,
                 processing,
-                s,
-                req.category,
-                &request_id,
-            )?);
-        }
-        cs.audit.insert(0, entry);
-        // Step 7: commit. Fail closed: if this commit fails, nothing below
-        // runs. The entry goes to the subject's home region's log (N4.1).
-        let committed = self
-            .rstore(home)?
-            .commit(cs)
-            .map_err(|e| CoreError::AuditUnavailable(e.to_string()))?;
-        let audit_index = committed.audit_indexes.first().copied().unwrap_or(0);
-        if !decision.allowed {
-            return Err(denied(decision, Some(audit_index)));
-        }
+                subject,
+                category: req.category,
+                request_id: &request_id,
+                transfer: transfer.as_ref(),
+            },
+        )?;
         // Step 8: open.
         let sealer: Option<Opener> = match (subject, target, action) {
             (Some(s), Target::Held, _) => self.hold_opener(home, s)?,
@@ -495,4 +487,53 @@ fn ambiguous(n: usize) -> CoreError {
     CoreError::Input(format!(
         "--subject matches {n} subjects; name the identifier kind (e.g. username:VALUE or billing_account:VALUE) or give the sub_ id"
     ))
+}
+
+/// Where an access is committed: its regions, subject and category, the
+/// request id its audit entry and transfer row share, and the transfer
+/// mechanism it relies on (N4.4), if any.
+pub(super) struct CommitAt<'a> {
+    pub home: usize,
+    pub processing: usize,
+    pub subject: Option<SubjectId>,
+    pub category: Option<steward_domain::Category>,
+    pub request_id: &'a str,
+    pub transfer: Option<&'a TransferMechanism>,
+}
+
+impl Steward {
+    /// Steps 6 and 7 of every access (the pipeline's and a disclosure's):
+    /// the transfer's register row when the access relies on a mechanism
+    /// (N4.4) and the audit entry go in with `cs`, committed in the
+    /// subject's home region's log (N4.1). Fail closed: when the commit
+    /// fails nothing is opened ([`CoreError::AuditUnavailable`]). Returns
+    /// the entry's audit index; a refusal returns its (recorded) denial.
+    pub(super) fn commit_access(
+        &self,
+        mut cs: ChangeSet,
+        entry: steward_audit::EntryDraft,
+        decision: &Decision,
+        at: CommitAt<'_>,
+    ) -> Result<u64, CoreError> {
+        if let (Some(m), Some(s)) = (at.transfer, at.subject) {
+            cs.registry.push(self.transfer_row(
+                m,
+                at.home,
+                at.processing,
+                s,
+                at.category,
+                at.request_id,
+            )?);
+        }
+        cs.audit.insert(0, entry);
+        let committed = self
+            .rstore(at.home)?
+            .commit(cs)
+            .map_err(|e| CoreError::AuditUnavailable(e.to_string()))?;
+        let audit_index = committed.audit_indexes.first().copied().unwrap_or(0);
+        if !decision.allowed {
+            return Err(denied(decision.clone(), Some(audit_index)));
+        }
+        Ok(audit_index)
+    }
 }
