@@ -364,6 +364,10 @@ struct ReadArgs {
     /// Need-to-know grant id (N5.5, N3.8).
     #[arg(long)]
     grant: Option<String>,
+    /// An open incident naming the subject (N8.5, N3.8; `incidents
+    /// subject`).
+    #[arg(long)]
+    incident: Option<String>,
 }
 
 #[derive(Subcommand)]

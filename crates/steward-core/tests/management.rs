@@ -555,6 +555,7 @@ fn an_obligation_unlocks_only_its_subjects_for_its_citers_n3_7() {
             case_id: None,
             obligation_id: Some(ob.into()),
             grant_id: None,
+            incident_id: None,
             organisation: None,
         })
     };

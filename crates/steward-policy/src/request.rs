@@ -214,9 +214,9 @@ pub struct RequestContext {
     /// A current need-to-know grant (N5.5) for this principal, subject,
     /// purpose and category is cited.
     pub grant_for_subject: bool,
-    /// An open incident or a detector's alert concerning the subject is
-    /// cited (N3.6, N8.5). Extension point for the incident workflow: no
-    /// caller sets it yet.
+    /// An open incident (or a detector's alert, which opens one) that
+    /// names the subject is cited (N3.6, N8.5; set by the core's gate from
+    /// the incident registry).
     pub incident_for_subject: bool,
     /// The request yields only aggregated or anonymised data, never a single
     /// subject's records (N3.9).

@@ -65,6 +65,7 @@ pub(crate) fn run(st: &Steward) -> Result<ExitCode, CoreError> {
         case_id: None,
         obligation_id: None,
         grant_id: None,
+        incident_id: None,
         organisation: None,
     });
     match denied {

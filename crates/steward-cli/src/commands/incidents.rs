@@ -144,6 +144,18 @@ pub enum IncidentsCmd {
         #[command(flatten)]
         who: As,
     },
+    /// Name a data subject the incident concerns (N8.5): while it is
+    /// open, a security or incident-response read of that subject for
+    /// `protect` may cite it (`read --incident ID`; N3.8).
+    Subject {
+        /// The incident.
+        id: String,
+        /// The subject (`username:ann` or `sub_…`).
+        #[arg(long)]
+        subject: String,
+        #[command(flatten)]
+        who: As,
+    },
     /// Close an incident.
     Close {
         /// The incident.
@@ -301,6 +313,17 @@ pub(crate) fn run(st: &Steward, operator: &str, c: IncidentsCmd) -> Result<ExitC
         C::Ack { id, page, who: w } => {
             st.ack_page(who(&w, operator), &id, &page)?;
             outln!("{page} of {id} acknowledged");
+        }
+        C::Subject {
+            id,
+            subject,
+            who: w,
+        } => {
+            let i = st.add_incident_subject(who(&w, operator), &id, &subject)?;
+            outln!(
+                "{id} concerns {}",
+                i.subjects.last().map(String::as_str).unwrap_or("-")
+            );
         }
         C::Close { id, who: w } => {
             st.close_incident(who(&w, operator), &id)?;

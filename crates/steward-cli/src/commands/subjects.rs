@@ -27,6 +27,7 @@ pub(crate) fn read(st: &Steward, a: ReadArgs) -> Result<ExitCode, CoreError> {
         case_id: a.case,
         obligation_id: a.obligation,
         grant_id: a.grant,
+        incident_id: a.incident,
         organisation: None,
     };
     // An erased subject's held records (N3.7): say so beside the read.

@@ -24,7 +24,7 @@ impl Steward {
     /// grant name this principal, subject, purpose and category, unexpired
     /// (N5.5)? Is the subject's data in another region than this node's
     /// (N4.2)? The justification is `case:<id>`, `obligation:<id>`,
-    /// `grant:<id>` for each that holds, comma-separated; `None` if none.
+    /// `grant:<id>`, `incident:<id>` for each that holds, comma-separated; `None` if none.
     pub(in crate::gate) fn context_for(
         &self,
         req: &AccessRequest,
@@ -72,6 +72,21 @@ impl Steward {
         {
             ctx.grant_for_subject = true;
             cited.push(format!("grant:{g}"));
+        }
+        if let (Some(inc), Some(subject)) = (&req.incident_id, subject)
+            && let Some(body) = self.store()?.registry_get(RegistryTable::Incidents, inc)?
+        {
+            // N8.5, N3.8: an incident that is not closed and names this
+            // subject (`Steward::add_incident_subject`).
+            let v: Value = parse_row(RegistryTable::Incidents, inc, &body)?;
+            let me = subject.to_string();
+            let names = v["subjects"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|s| s.as_str() == Some(me.as_str())));
+            if names && v["state"].as_str() != Some("closed") {
+                ctx.incident_for_subject = true;
+                cited.push(format!("incident:{inc}"));
+            }
         }
         // N4.2: the subject's data lives in another region than this node's.
         ctx.cross_region = home != processing;

@@ -129,6 +129,9 @@ pub struct AccessRequest {
     pub obligation_id: Option<String>,
     /// A need-to-know grant id (N5.5, N3.8).
     pub grant_id: Option<String>,
+    /// An open incident about the subject (N8.5, N3.8): the justification
+    /// of a security or incident-response read for `protect`.
+    pub incident_id: Option<String>,
     /// The customer organisation the subject belongs to (N1.2), as the
     /// caller established it from the tenancy registry; administrators and
     /// resellers are decided against it (N6.5). `None`: no organisation.
@@ -150,6 +153,7 @@ impl AccessRequest {
             case_id: None,
             obligation_id: None,
             grant_id: None,
+            incident_id: None,
             organisation: None,
         }
     }
@@ -163,6 +167,13 @@ impl AccessRequest {
     /// Citing a need-to-know grant (`None`: none cited; N5.5, N3.8).
     pub fn grant(mut self, grant: Option<&str>) -> Self {
         self.grant_id = grant.map(str::to_owned);
+        self
+    }
+
+    /// Citing an open incident that names the subject (`None`: none cited;
+    /// N8.5, N3.8).
+    pub fn incident(mut self, incident: Option<&str>) -> Self {
+        self.incident_id = incident.map(str::to_owned);
         self
     }
 

@@ -223,6 +223,43 @@ impl Steward {
         })
     }
 
+    /// Name the data subject `subject` (an identifier or a `sub_` id) as
+    /// concerned by incident `id`, as `by` (the incident team, decided and
+    /// audited; the incident keeps the opaque id only). While the incident
+    /// is open, a security or incident-response read of that subject for
+    /// `protect` may cite it (`AccessRequest::incident`; N3.8, N8.5).
+    ///
+    /// Errors: as [`Steward::assign_role`]; [`CoreError::Input`] when the
+    /// subject matches no data subject or is named already;
+    /// [`CoreError::Conflict`] for a closed incident.
+    pub fn add_incident_subject(
+        &self,
+        by: &str,
+        id: &str,
+        subject: &str,
+    ) -> Result<Incident, CoreError> {
+        self.change_incident(by, id, "incident_subject", |inc, at| {
+            if inc.state == IncidentState::Closed {
+                return Err(CoreError::Conflict(format!("{id} is closed")));
+            }
+            // Resolved only after the decision: a refused caller learns
+            // nothing about the identifier.
+            let (resolved, _) = self.resolve(subject)?;
+            let Some(l) = resolved else {
+                return Err(CoreError::Input(
+                    "subject: matches no data subject (erased, or never stored)".into(),
+                ));
+            };
+            let sid = l.id.to_string();
+            if inc.subjects.contains(&sid) {
+                return Err(CoreError::Input(format!("{id} names {sid} already")));
+            }
+            inc.log(at, by, format!("concerns data subject {sid}"));
+            inc.subjects.push(sid);
+            Ok(())
+        })
+    }
+
     /// Acknowledge page `page` of incident `id` (the one paged stops its
     /// escalation).
     ///

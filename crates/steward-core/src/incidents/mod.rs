@@ -224,6 +224,11 @@ pub struct Incident {
     pub pages: Vec<PageRecord>,
     /// Everything that happened, in order.
     pub events: Vec<TimelineEvent>,
+    /// The data subjects it concerns, by opaque id (`sub_…`, never an
+    /// identifier): while it is open, a security or incident-response
+    /// read of one of them for `protect` may cite it (N3.8, N8.5).
+    #[serde(default)]
+    pub subjects: Vec<String>,
 }
 
 impl Incident {
@@ -410,6 +415,7 @@ impl Steward {
             tasks: vec![],
             pages: vec![],
             events: vec![],
+            subjects: vec![],
         };
         i.log(
             &reported_at,

@@ -466,6 +466,7 @@ impl Steward {
             case_id: None,
             obligation_id: None,
             grant_id: None,
+            incident_id: None,
             organisation: Some(u.organisation),
         })
     }

@@ -32,6 +32,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/v1/incidents/{id}/timeline", get(incident_timeline))
         .route("/v1/incidents/{id}/assessment", post(incident_assess))
         .route("/v1/incidents/{id}/roles", post(incident_role))
+        .route("/v1/incidents/{id}/subjects", post(incident_subject))
         .route("/v1/incidents/{id}/tasks", post(incident_task))
         .route("/v1/oncall/{name}/now", get(oncall_now))
         .route("/v1/oncall/{name}/ical", get(oncall_ical))
@@ -48,6 +49,7 @@ pub(crate) fn router() -> Router<AppState> {
     incident_timeline,
     incident_assess,
     incident_role,
+    incident_subject,
     incident_task,
     oncall_now,
     oncall_ical
@@ -89,6 +91,15 @@ pub struct RoleIn {
     pub role: String,
     /// The principal.
     pub member: String,
+}
+
+/// A data subject an incident concerns.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubjectIn {
+    /// An identifier (`username:ann`) or a `sub_` id; the incident keeps
+    /// the opaque id only.
+    pub subject: String,
 }
 
 /// Any JSON body passed to the core as is (assessment, task).
@@ -244,6 +255,26 @@ pub(crate) async fn incident_role(
         .map_err(|e: steward_domain::DomainError| ApiError::BadRequest(format!("role: {e}")))?;
     let by = c.name().to_owned();
     let i = run(&state, move |st| st.assign_role(&by, &id, role, &r.member)).await?;
+    Ok(out(StatusCode::OK, &i))
+}
+
+/// Name a data subject the incident concerns (N8.5): while it is open, a
+/// security or incident-response read of that subject for `protect` may
+/// cite it (`?incident=`; N3.8).
+#[utoipa::path(post, path = "/v1/incidents/{id}/subjects", tag = "incidents",
+    params(("id" = String, Path, description = "inc_…")), request_body = SubjectIn,
+    responses((status = 200, description = "Recorded", body = IncidentOut),
+        (status = 400, description = "Bad request", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Denied", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The incident is closed", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn incident_subject(
+    State(state): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<SubjectIn>,
+) -> Result<Response, ApiError> {
+    let by = c.name().to_owned();
+    let i = run(&state, move |st| st.add_incident_subject(&by, &id, &b.subject)).await?;
     Ok(out(StatusCode::OK, &i))
 }
 

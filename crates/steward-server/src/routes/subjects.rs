@@ -50,7 +50,8 @@ pub(crate) struct Doc;
         ("category" = Option<String>, Query, description = "One category (N2)"),
         ("case" = Option<String>, Query, description = "Open support case id (N3.5)"),
         ("obligation" = Option<String>, Query, description = "Recorded legal obligation id (N3.7)"),
-        ("grant" = Option<String>, Query, description = "Need-to-know grant id (N5.5, N3.8)")),
+        ("grant" = Option<String>, Query, description = "Need-to-know grant id (N5.5, N3.8)"),
+        ("incident" = Option<String>, Query, description = "Open incident naming the subject (N8.5, N3.8)")),
     responses((status = 200, description = "Allowed", body = RecordsOut),
         (status = 400, description = "Bad parameter", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
@@ -61,12 +62,15 @@ pub(crate) async fn read_records(
     Path(identifier): Path<String>,
     q: Params,
 ) -> Result<axum::Json<RecordsOut>, ApiError> {
-    let q = params(q, &["purpose", "category", "case", "obligation", "grant"])?;
+    let q = params(
+        q,
+        &["purpose", "category", "case", "obligation", "grant", "incident"],
+    )?;
     let purpose = parse_purpose(q.get("purpose"))?;
     let category = parse_category(q.get("category"))?;
     let name = c.name().to_owned();
     let (case, obligation) = (q.get("case").cloned(), q.get("obligation").cloned());
-    let grant = q.get("grant").cloned();
+    let (grant, incident) = (q.get("grant").cloned(), q.get("incident").cloned());
     let out = gated(&state, move |st| {
         let organisation = st.organisation_of_identifier(&identifier)?;
         let (opened, records) = st.read(&AccessRequest {
@@ -78,6 +82,7 @@ pub(crate) async fn read_records(
             case_id: case,
             obligation_id: obligation,
             grant_id: grant,
+            incident_id: incident,
             organisation,
         })?;
         Ok(records_out(&opened, records))
