@@ -183,9 +183,15 @@ pub(crate) async fn recipient_add(
     Ok(created(&r))
 }
 
+/// One registry row as stored (a recipient, an app grant with its review
+/// figures): a JSON object.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[schema(value_type = Object)]
+pub struct RowOut(serde_json::Value);
+
 /// The registered recipients.
 #[utoipa::path(get, path = "/v1/recipients", tag = "sharing",
-    responses((status = 200, description = "Recipients", body = Object)))]
+    responses((status = 200, description = "Recipients", body = [RowOut])))]
 pub(crate) async fn recipient_list(
     State(state): State<AppState>,
     _c: Caller,
@@ -258,7 +264,7 @@ pub(crate) async fn grant_revoke(
 /// and what it disclosed.
 #[utoipa::path(get, path = "/v1/organisations/{id}/grants", tag = "sharing",
     params(("id" = String, Path, description = "Organisation id")),
-    responses((status = 200, description = "Grants", body = Object),
+    responses((status = 200, description = "Grants", body = [RowOut]),
         (status = 403, description = "Denied (audited)", body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn grant_review(
     State(state): State<AppState>,
