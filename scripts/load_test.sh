@@ -76,7 +76,10 @@ PID="$(cat "$WORK/pid")"
 rss() { awk '/^VmRSS:/ {print $2}' "/proc/$PID/status"; }
 SAM="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sam_token"])' "$WORK/seed.json")"
 URL="https://localhost:$PORT"
-READ="/v1/subjects/username:bob/records?purpose=protect&category=usage"
+GRANT="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sam_grant"])' "$WORK/seed.json")"
+# sam cites the need-to-know grant the seed made (N3.8: a person's read of
+# one subject names its justification).
+READ="/v1/subjects/username:bob/records?purpose=protect&category=usage&grant=$GRANT"
 
 # One gated read by hand: 200 with the one usage record seeded for bob.
 python3 - "$WORK" "$READ" "$SAM" <<'PY'

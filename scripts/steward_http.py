@@ -178,7 +178,8 @@ def seed(c, op):
     administrators acme-admin and beta-admin; data subjects ann, bob, cat
     (2 records each, ann 20 more) ingested by the `ingest` service; users
     for ann (acme), bob and cat (beta) with passwords; staff sam (security)
-    and pat (privacy); a recorded obligation; two disposable principals and
+    and pat (privacy); a recorded obligation; sam's need-to-know grant for
+    bob's usage (protect); two disposable principals and
     a disposable token. Returns a dict of the names, ids and tokens."""
     dates, _ = staff_dates()
 
@@ -208,10 +209,18 @@ def seed(c, op):
         c.json("POST", "/v1/principals", op, {"name": name, "kind": "service"})
     ob = c.json("POST", "/v1/obligations", op,
                 {"kind": "data_subject_request", "reference": "DSR-seed-1"})
+    # sam's read of one subject names a justification (N3.8, issue 17): a
+    # need-to-know grant for bob's usage, for protect, valid today.
+    _, today = staff_dates()
+    grant = c.json("POST", "/v1/need-to-know-grants", op,
+                   {"grantee": "sam", "subject": "username:bob", "purpose": "protect",
+                    "categories": ["usage"], "expires_on": today,
+                    "reference": "LOAD-TEST-1"})
     disposable = tok("disposable-1")
     out = {
         "ingest_token": ingest,
         "sam_token": tok("sam")["token"],
+        "sam_grant": grant["id"],
         "acme_admin_token": tok("acme-admin")["token"],
         "users": users,
         "subjects": ["username:ann", "username:bob", "username:cat"],
