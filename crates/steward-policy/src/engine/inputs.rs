@@ -1,0 +1,197 @@
+//! The Cedar inputs of a decision: the principal entity (cached per
+//! principal), the resource entity, and the context (cached per day and
+//! [`ContextKey`]; a disclosure's facts are added uncached).
+
+use cedar_policy::{Context, Entity, EntityId, EntityUid, RestrictedExpression};
+
+use steward_domain::{Principal, Purpose};
+
+use super::{PolicyEngine, RELAXED, days_since_epoch, disclosure};
+use crate::cache::ContextKey;
+use crate::request::{DecisionRequest, RequestContext};
+
+/// The request's entity ids.
+pub(super) struct Built {
+    pub(super) principal_uid: EntityUid,
+    pub(super) resource_uid: EntityUid,
+}
+
+fn str_expr(s: &str) -> RestrictedExpression {
+    RestrictedExpression::new_string(s.to_owned())
+}
+
+impl PolicyEngine {
+    pub(super) fn build(&self, req: &DecisionRequest<'_>) -> Result<Built, String> {
+        if req.subject == Some("") {
+            return Err("the subject id is empty: give a sub_ id or none".to_owned());
+        }
+        let principal_uid = EntityUid::from_type_name_and_id(
+            self.principal_type.clone(),
+            EntityId::new(&req.principal.name),
+        );
+        // The resource's id is only for Cedar's bookkeeping; policies read
+        // its attributes.
+        let resource_uid = EntityUid::from_type_name_and_id(
+            self.resource_type.clone(),
+            EntityId::new(req.subject.unwrap_or("")),
+        );
+        Ok(Built {
+            principal_uid,
+            resource_uid,
+        })
+    }
+
+    pub(super) fn principal_entity(&self, p: &Principal) -> Result<Entity, String> {
+        let uid =
+            EntityUid::from_type_name_and_id(self.principal_type.clone(), EntityId::new(&p.name));
+        let mut attrs: Vec<(String, RestrictedExpression)> = Vec::with_capacity(9);
+        attrs.push(("kind".into(), str_expr(p.kind.as_str())));
+        attrs.push((
+            "teams".into(),
+            RestrictedExpression::new_set(p.teams.iter().map(|t| str_expr(t.as_str()))),
+        ));
+        attrs.push((
+            "is_staff".into(),
+            RestrictedExpression::new_bool(p.kind.is_staff()),
+        ));
+        if let Some(d) = p.confidentiality_signed_on {
+            attrs.push((
+                "confidentiality_signed_on".into(),
+                RestrictedExpression::new_long(days_since_epoch(d)),
+            ));
+        }
+        if let Some(d) = p.training_expires_on {
+            attrs.push((
+                "training_expires_on".into(),
+                RestrictedExpression::new_long(days_since_epoch(d)),
+            ));
+        }
+        if let Some(d) = p.engagement_ends_on {
+            attrs.push((
+                "engagement_ends_on".into(),
+                RestrictedExpression::new_long(days_since_epoch(d)),
+            ));
+        }
+        attrs.push(("revoked".into(), RestrictedExpression::new_bool(p.revoked)));
+        attrs.push((
+            "organisations".into(),
+            RestrictedExpression::new_set(
+                p.organisations
+                    .iter()
+                    .map(|o| RestrictedExpression::new_string(o.clone())),
+            ),
+        ));
+        if let Some(s) = p.subject {
+            attrs.push((
+                "subject".into(),
+                RestrictedExpression::new_string(s.to_string()),
+            ));
+        }
+        Entity::new_with_tags(uid, attrs, [], []).map_err(|e| e.to_string())
+    }
+
+    pub(super) fn resource_entity(
+        &self,
+        req: &DecisionRequest<'_>,
+        uid: &EntityUid,
+    ) -> Result<Entity, String> {
+        let attrs = [
+            ("subject".to_owned(), str_expr(req.subject.unwrap_or(""))),
+            (
+                "category".to_owned(),
+                str_expr(req.category.map(|c| c.as_str()).unwrap_or("")),
+            ),
+            (
+                "organisation".to_owned(),
+                str_expr(req.organisation.unwrap_or("")),
+            ),
+            (
+                "cross_region".to_owned(),
+                RestrictedExpression::new_bool(req.context.cross_region),
+            ),
+        ];
+        Entity::new_with_tags(uid.clone(), attrs, [], []).map_err(|e| e.to_string())
+    }
+
+    /// The Cedar context (cached per day and [`ContextKey`]). `relax`
+    /// sets every condition the requester could meet (a case of the
+    /// variant's kind, an obligation of its kind covering the category, a
+    /// grant, an incident, aggregates): used only to find the hint of a
+    /// default deny; `None` is the request's own context.
+    pub(super) fn context(
+        &self,
+        purpose: Purpose,
+        ctx: &RequestContext,
+        relax: Option<usize>,
+    ) -> Result<Context, String> {
+        let key = match relax.and_then(|i| RELAXED.get(i)) {
+            None => ContextKey {
+                purpose,
+                open_case: ctx.open_case_for_subject || ctx.case_kind.is_some(),
+                case_kind: ctx.case_kind,
+                legal: ctx.legal_obligation_recorded,
+                obligation_kind: ctx
+                    .obligation_kind
+                    .filter(|_| ctx.legal_obligation_recorded),
+                covers: ctx.legal_obligation_recorded && ctx.obligation_covers_category,
+                grant: ctx.grant_for_subject,
+                incident: ctx.incident_for_subject,
+                aggregate: ctx.aggregate_only,
+                operator: ctx.configured_operator,
+            },
+            Some(&(case_kind, obligation_kind)) => ContextKey {
+                purpose,
+                open_case: true,
+                case_kind: Some(case_kind),
+                legal: true,
+                obligation_kind: Some(obligation_kind),
+                covers: true,
+                grant: true,
+                incident: true,
+                aggregate: true,
+                // An identity fact, not a condition the requester could
+                // meet: never relaxed for hints.
+                operator: ctx.configured_operator,
+            },
+        };
+        let today = days_since_epoch(ctx.today);
+        if let Some(facts) = ctx.disclosure {
+            // A disclosure's facts vary per request: not cached.
+            return Context::from_pairs(
+                Self::context_pairs(today, &key)
+                    .into_iter()
+                    .chain(disclosure::pairs(&facts)),
+            )
+            .map_err(|e| e.to_string());
+        }
+        self.contexts
+            .get_or_build(today, key, || Self::build_context(today, &key))
+    }
+
+    fn build_context(today: i64, k: &ContextKey) -> Result<Context, String> {
+        Context::from_pairs(Self::context_pairs(today, k)).map_err(|e| e.to_string())
+    }
+
+    fn context_pairs(today: i64, k: &ContextKey) -> Vec<(String, RestrictedExpression)> {
+        let b = RestrictedExpression::new_bool;
+        vec![
+            ("purpose".to_owned(), str_expr(k.purpose.as_str())),
+            ("today".to_owned(), RestrictedExpression::new_long(today)),
+            ("open_case_for_subject".to_owned(), b(k.open_case)),
+            (
+                "case_kind".to_owned(),
+                str_expr(k.case_kind.map(|c| c.as_str()).unwrap_or("")),
+            ),
+            ("legal_obligation_recorded".to_owned(), b(k.legal)),
+            (
+                "obligation_kind".to_owned(),
+                str_expr(k.obligation_kind.map(|o| o.as_str()).unwrap_or("")),
+            ),
+            ("obligation_covers_category".to_owned(), b(k.covers)),
+            ("grant_for_subject".to_owned(), b(k.grant)),
+            ("incident_for_subject".to_owned(), b(k.incident)),
+            ("aggregate_only".to_owned(), b(k.aggregate)),
+            ("configured_operator".to_owned(), b(k.operator)),
+        ]
+    }
+}
