@@ -138,6 +138,31 @@ pub struct IntakeEntry {
 }
 
 impl IntakeEntry {
+    /// A message being taken now (`at`, RFC 3339): the ledger row written
+    /// before anything else, with no outcome yet.
+    pub(crate) fn taking(key: String, identity: &str, by: &str, size: usize, at: String) -> Self {
+        IntakeEntry {
+            key,
+            identity: identity.into(),
+            state: IntakeState::Taking,
+            taken_at: at.clone(),
+            attempt_at: at,
+            by: by.into(),
+            size: size as u64,
+            attachments: 0,
+            record: None,
+            subject: None,
+            sender_matched: false,
+            request_type: None,
+            classification: None,
+            request: None,
+            unverified: false,
+            reason_code: None,
+            reason: None,
+            incident: None,
+        }
+    }
+
     /// Whether the message is sealed in the store and its outcome final (a
     /// request or a recorded rejection): its file may then be deleted or
     /// moved (`steward intake email --after-seal`, issue 13 item 5). A
@@ -373,26 +398,8 @@ impl Steward {
             return Ok(IntakeOutcome { taken: true, entry });
         }
 
-        let mut entry = IntakeEntry {
-            key: key.clone(),
-            identity: identity.into(),
-            state: IntakeState::Taking,
-            taken_at: self.clock.rfc3339(),
-            attempt_at: self.clock.rfc3339(),
-            by: by.into(),
-            size: raw.len() as u64,
-            attachments: 0,
-            record: None,
-            subject: None,
-            sender_matched: false,
-            request_type: None,
-            classification: None,
-            request: None,
-            unverified: false,
-            reason_code: None,
-            reason: None,
-            incident: None,
-        };
+        let mut entry =
+            IntakeEntry::taking(key.clone(), identity, by, raw.len(), self.clock.rfc3339());
         let m = match parsed {
             Ok(m) => m,
             Err(e) => return self.reject_unstored(entry, e.name(), email_reason(&e)),

@@ -67,27 +67,7 @@ impl Steward {
             let entry = self.finish_incident_email(by, entry, body)?;
             return Ok(IntakeOutcome { taken: true, entry });
         }
-        let now = super::now(self);
-        let entry = IntakeEntry {
-            key,
-            identity: identity.into(),
-            state: IntakeState::Taking,
-            taken_at: now.clone(),
-            attempt_at: now,
-            by: by.into(),
-            size: raw.len() as u64,
-            attachments: 0,
-            record: None,
-            subject: None,
-            sender_matched: false,
-            request_type: None,
-            classification: None,
-            request: None,
-            unverified: false,
-            reason_code: None,
-            reason: None,
-            incident: None,
-        };
+        let entry = IntakeEntry::taking(key, identity, by, raw.len(), super::now(self));
         let m = match parsed {
             Ok(m) => m,
             Err(e) => return self.reject_unstored(entry, e.name(), email_reason(&e)),
