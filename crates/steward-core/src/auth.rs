@@ -310,7 +310,19 @@ impl Steward {
             BOOTSTRAP_MARKER.to_owned(),
             serde_json::json!({"token": row.id, "created_at": row.created_at}).to_string(),
         ));
-        self.store()?.commit(cs)?;
+        // Issue 21: nodes started together on an empty store race here; the
+        // marker must not exist at commit, so exactly one issues the token
+        // and the others write nothing.
+        cs.guards.push(steward_store::RegistryGuard {
+            table: RegistryTable::ApiTokens,
+            id: BOOTSTRAP_MARKER.to_owned(),
+            expected: None,
+        });
+        match self.store()?.commit(cs) {
+            Ok(_) => {}
+            Err(steward_store::StoreError::GuardConflict { .. }) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        }
         Ok(Some(IssuedToken {
             token: tok,
             info: TokenInfo::from(&row),

@@ -137,6 +137,22 @@ pub enum CoreError {
     },
 }
 
+impl CoreError {
+    /// Whether the same call may succeed if retried unchanged: a concurrent
+    /// writer won a record id or a blind index, or the store stayed locked
+    /// past its busy timeout (issue 21). Nothing of the call was written.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            CoreError::Store(
+                steward_store::StoreError::RecordIdClash
+                    | steward_store::StoreError::IdentifierClash
+                    | steward_store::StoreError::Locked { .. }
+            )
+        )
+    }
+}
+
 /// A running Steward: configuration, keyring, policy and the region's store.
 pub struct Steward {
     data_dir: PathBuf,

@@ -291,6 +291,16 @@ impl Steward {
                     Err(BatchError::Clash) => {
                         return Err(CoreError::Store(steward_store::StoreError::IdentifierClash));
                     }
+                    // Issue 21: another writer drew one of the batch's record
+                    // ids in the same millisecond; draw a new writer id and
+                    // seal the batch again (ids are bound in each record's AAD).
+                    Err(BatchError::IdClash) if attempt < 3 => {
+                        attempt += 1;
+                        ids = IdGen::new();
+                    }
+                    Err(BatchError::IdClash) => {
+                        return Err(CoreError::Store(steward_store::StoreError::RecordIdClash));
+                    }
                     Err(BatchError::Core(e)) => return Err(e),
                     Ok(()) => break,
                 }
@@ -372,6 +382,7 @@ impl Steward {
                 resolver.rolled_back();
                 return Err(match e {
                     steward_store::StoreError::IdentifierClash if first => BatchError::Clash,
+                    steward_store::StoreError::RecordIdClash if first => BatchError::IdClash,
                     e => BatchError::Core(e.into()),
                 });
             }
@@ -633,6 +644,8 @@ impl Steward {
 enum BatchError {
     /// A blind-index clash at the first commit: resolve again and retry.
     Clash,
+    /// A record id already stored (issue 21): new ids, seal again, retry.
+    IdClash,
     /// Any other error: the ingest stops.
     Core(CoreError),
 }

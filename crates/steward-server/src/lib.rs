@@ -215,8 +215,13 @@ pub fn run(steward: Steward, opts: ServeOptions) -> Result<(), ServerError> {
         .enable_all()
         .build()
         .map_err(|e| ServerError::Runtime(e.to_string()))?;
-    rt.block_on(async move {
-        let running = start(Arc::new(steward), opts).await?;
+    // The last reference to Steward is dropped here, after the runtime:
+    // the PostgreSQL client's drop runs its own runtime, which panics inside
+    // another ("Cannot start a runtime from within a runtime", issue 21).
+    let steward = Arc::new(steward);
+    let served = steward.clone();
+    let result = rt.block_on(async move {
+        let running = start(served, opts).await?;
         let scheme = if running.tls { "https" } else { "http" };
         say!("steward: serving {scheme}://{}", running.addr);
         if let Some(fp) = &running.fingerprint {
@@ -236,5 +241,8 @@ pub fn run(steward: Steward, opts: ServeOptions) -> Result<(), ServerError> {
         say!("steward: shutting down");
         running.shutdown().await;
         Ok(())
-    })
+    });
+    drop(rt);
+    drop(steward);
+    result
 }

@@ -107,6 +107,11 @@ impl From<CoreError> for ApiError {
             }
             CoreError::Conflict(m) => ApiError::Conflict(m),
             CoreError::NotFound(m) => ApiError::NotFound(m),
+            // Issue 21: a concurrent writer won (another node on the same
+            // store); nothing was written and the same call can be retried.
+            e if e.is_transient() => {
+                ApiError::Unavailable(format!("{e}; retry after the Retry-After delay"))
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -59,6 +59,15 @@ pub enum StoreError {
         "identifier clash: a blind index of this change is already indexed to another subject (another writer got there first); nothing was written"
     )]
     IdentifierClash,
+    /// A record id of the change is already stored: another writer (another
+    /// node on the same PostgreSQL store, or another process on the same
+    /// SQLite file) drew the same id in the same millisecond (issue 21).
+    /// Nothing of the change was written: seal the batch again under fresh
+    /// ids.
+    #[error(
+        "record id clash: a record id of this change is already stored (another writer drew it in the same millisecond); nothing was written, retry"
+    )]
+    RecordIdClash,
     /// Something asked for does not exist.
     #[error("not found: {0}")]
     NotFound(String),

@@ -75,6 +75,10 @@ pub(super) fn map_pg(e: &postgres::Error, busy_ms: u64) -> StoreError {
         {
             return StoreError::Unwritable { reason: msg };
         }
+        // Issue 21: a record id another node drew in the same millisecond.
+        if *code == SqlState::UNIQUE_VIOLATION && db.constraint() == Some("records_pkey") {
+            return StoreError::RecordIdClash;
+        }
         return match code.code().get(..2) {
             Some("23") => StoreError::Conflict(msg),
             Some("08" | "28" | "3D" | "53" | "57") => StoreError::Unwritable {

@@ -154,7 +154,8 @@ impl From<StoreError> for Fail {
 /// | PostgreSQL condition | [`StoreError`] |
 /// |---|---|
 /// | 40001 serialization failure, 40P01 deadlock, 55P03 lock not available (after `busy_timeout_ms`, the session's `lock_timeout`), 57014 cancelled | [`Locked`](StoreError::Locked) (retry) |
-/// | class 23 (unique, check, not-null violation) | [`Conflict`](StoreError::Conflict) |
+/// | 23505 on `records_pkey` (a record id another node drew in the same millisecond) | [`RecordIdClash`](StoreError::RecordIdClash) (the core seals again under fresh ids) |
+/// | class 23 otherwise (unique, check, not-null violation) | [`Conflict`](StoreError::Conflict) |
 /// | 25006 read-only transaction, 42501 insufficient privilege, classes 08 (connection), 28 (authentication), 3D (no such database), 53 (disk full, out of memory, too many connections), 57 (shutdown); the connection lost or refused; a TLS failure | [`Unwritable`](StoreError::Unwritable) with the reason |
 /// | the store's tables dropped while running (seen by [`Store::health`]) | [`FileReplaced`](StoreError::FileReplaced) naming host, database and schema |
 /// | anything else | [`Database`](StoreError::Database) with the message and SQLSTATE |

@@ -49,6 +49,13 @@ fn map_err(e: rusqlite::Error, busy_ms: u64) -> StoreError {
             | ErrorCode::PermissionDenied => StoreError::Unwritable {
                 reason: msg.clone().unwrap_or_else(|| f.to_string()),
             },
+            // Issue 21: a record id drawn by another writer in the same
+            // millisecond (rowid primary key) is retried by the core.
+            ErrorCode::ConstraintViolation
+                if msg.as_deref() == Some("UNIQUE constraint failed: records.id") =>
+            {
+                StoreError::RecordIdClash
+            }
             ErrorCode::ConstraintViolation => {
                 StoreError::Conflict(msg.clone().unwrap_or_else(|| f.to_string()))
             }
@@ -112,6 +119,10 @@ fn private_files(path: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Prepared statements kept per connection: more than the store's distinct
+/// statements (about 60, registry tables included), so none is re-prepared.
+const STATEMENT_CACHE: usize = 128;
+
 impl SqliteStore {
     /// Open (or create) the store at `path` and apply pending migrations.
     ///
@@ -134,6 +145,10 @@ impl SqliteStore {
         // not left in a free page.
         conn.pragma_update(None, "secure_delete", "ON")
             .map_err(|e| map_err(e, busy))?;
+        // One audited read prepares about twenty distinct statements (the
+        // principal, registry look-ups per table, the audit head, records):
+        // rusqlite's default cache of 16 evicted them on every request.
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let mut store = SqliteStore {
             identity: file_identity(path),
             conn,

@@ -38,7 +38,7 @@ impl RegistryStore for SqliteStore {
     fn registry_list(&self, table: RegistryTable) -> Result<Vec<(String, String)>, StoreError> {
         let mut s = self
             .conn
-            .prepare(&format!(
+            .prepare_cached(&format!(
                 "SELECT id, body FROM {} ORDER BY id",
                 table.table()
             ))

@@ -245,7 +245,8 @@ pub(super) fn failing_changeset_leaves_nothing_behind(fx: &Fixture) {
         ],
         vec![subject(3, 2000)],
     ));
-    assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
+    // Issue 21: a record id clash is its own error, retried by the core.
+    assert!(matches!(dup, Err(StoreError::RecordIdClash)), "{dup:?}");
     // The same record id twice in one change set.
     let twice = store.commit(everything(
         vec![
@@ -254,7 +255,7 @@ pub(super) fn failing_changeset_leaves_nothing_behind(fx: &Fixture) {
         ],
         vec![subject(3, 2000)],
     ));
-    assert!(matches!(twice, Err(StoreError::Conflict(_))), "{twice:?}");
+    assert!(matches!(twice, Err(StoreError::RecordIdClash)), "{twice:?}");
     // A subject that already exists.
     let subj = store.commit(everything(vec![], vec![subject(3, 2000), subject(1, 5)]));
     assert!(matches!(subj, Err(StoreError::Conflict(_))), "{subj:?}");

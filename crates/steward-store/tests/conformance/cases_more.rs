@@ -104,7 +104,7 @@ pub(super) fn large_batch_round_trip(fx: &Fixture) {
         audit: vec![draft(2)],
         ..Default::default()
     });
-    assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
+    assert!(matches!(r, Err(StoreError::RecordIdClash)), "{r:?}");
     let mut orphan: Vec<RecordRow> = (0..300)
         .map(|i| record(30_000 + i, 1, "usage", "usage.metric"))
         .collect();
@@ -439,4 +439,46 @@ pub(super) fn legal_hold_and_retention_n3_7_n8_8(fx: &Fixture) {
         })
         .unwrap_err();
     assert!(matches!(e, StoreError::Conflict(_)), "{e}");
+}
+
+/// Issue 21: a record id already stored (another node drew it in the same
+/// millisecond) is `StoreError::RecordIdClash`, so the core can seal the
+/// batch again under fresh ids; nothing of the change is written, on the
+/// row-by-row path and on the bulk path (COPY on PostgreSQL) alike. Other
+/// constraint violations stay `Conflict`.
+pub(super) fn record_id_clash_is_retryable(fx: &Fixture) {
+    let mut store = fx.open();
+    let seeded = seed(store.as_mut());
+    let before = store.audit_size().unwrap();
+    // One clashing id among fresh ones: a small change, then a bulk one.
+    let small = vec![
+        record(100, 1, "usage", "usage.access"),
+        record(13, 1, "usage", "usage.access"),
+    ];
+    let bulk: Vec<RecordRow> = (0..400i64)
+        .map(|i| {
+            record(
+                if i == 399 { 12 } else { 1_000 + i },
+                2,
+                "usage",
+                "usage.error",
+            )
+        })
+        .collect();
+    for records in [small, bulk] {
+        let e = store
+            .commit(ChangeSet {
+                records,
+                audit: vec![draft(5)],
+                ..Default::default()
+            })
+            .unwrap_err();
+        assert!(matches!(e, StoreError::RecordIdClash), "{e}");
+        assert_eq!(store.audit_size().unwrap(), before);
+        assert_eq!(store.record(RecordId(100)).unwrap(), None);
+        assert_eq!(store.record(RecordId(1_000)).unwrap(), None);
+        // The stored rows are untouched.
+        assert_eq!(store.record(RecordId(13)).unwrap(), Some(seeded[3].clone()));
+        assert_eq!(store.record(RecordId(12)).unwrap(), Some(seeded[2].clone()));
+    }
 }

@@ -395,6 +395,7 @@ conformance!(
     registry_guard_compare_and_set,
     registry_guard_two_connections_one_winner,
     legal_hold_and_retention_n3_7_n8_8,
+    record_id_clash_is_retryable,
 );
 
 /// The bulk path with `record_insert=unnest` (engines or roles without COPY).
