@@ -375,12 +375,11 @@ fn append_batched(
         s.notes.push(format!(
             "Why the batched target is missed: raw SHA-256 of an entry takes {}, so 0.5× leaves {} per appended \
              entry for everything. A plain SQLite row per entry alone costs {} (reference row), and building the \
-             canonical JSON {}: with one SQLite row per entry and JSON built through serde, no change reaches it. \
-             Steward's store runs at {:.2}× of that plain row-per-entry floor. Even the same bytes stored as one blob \
-             per commit take {} per entry ({:.2}× of raw SHA-256, reference row). What would reach 0.5×: entries \
-             written as one blob (or an append-only segment file) per commit, with the index kept per batch, and a \
-             hand-written canonical-JSON writer for the fixed entry shape (~0.3 µs); both in steward-store / \
-             steward-audit. The disk floor row bounds any durable design: writing the same bytes to a file with one \
+             canonical JSON {} (the hand-made writer, `AuditEntry::write_canonical_json`, with the draft's copy and the \
+             leaf hash): with one SQLite row per entry, no change reaches it. Steward's store runs at {:.2}× of that \
+             plain row-per-entry floor. Even the same bytes stored as one blob per commit take {} per entry ({:.2}× \
+             of raw SHA-256, reference row). What would reach 0.5×: entries written as one blob (or an append-only \
+             segment file) per commit, with the index kept per batch; in steward-store. The disk floor row bounds any durable design: writing the same bytes to a file with one \
              fdatasync per commit, and nothing else, runs at {:.2}× of raw SHA-256 here{}.",
             us(sha_secs * 1e6 / n),
             us(2.0 * sha_secs * 1e6 / n),

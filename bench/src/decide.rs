@@ -336,9 +336,13 @@ pub fn decide(quick: bool) -> Section {
          (6 allowed, 3 forbidden, 1 default deny), each timed alone, in {RUNS} runs (the target is decided on \
          the median of the runs' p50s; the range is printed); beside a hand-written Rust `match` of the same \
          rules (in `bench/src/decide.rs`, marked BASELINE ONLY, not used by Steward) timed the same way. \
-         Each side's allow/deny agrees on every request of the mix (checked below).",
+         Each side's allow/deny agrees on every request of the mix (checked below). \
+         Loaded: the same mix asked by {} principals (request i by its own renamed copy of the mix's \
+         principal), every one decided once before timing so the engine holds all of them prepared, \
+         timed the same way and compared with the mix's own figures of the same run.",
         thousands(n as f64),
-        cases.len()
+        cases.len(),
+        thousands(if quick { 1_000.0 } else { LOADED_PRINCIPALS as f64 })
     ));
     // Agreement check: the baseline must decide the mix as the pack does.
     for (c, r) in cases.iter().zip(&reqs) {
@@ -377,14 +381,27 @@ pub fn decide(quick: bool) -> Section {
             us(b50),
             time_ratio(s50, b50),
         )
-        .judged("p50 < 10 µs", Column::Steward, Cmp::Below, 10.0),
+        .judged("p50 < 3 µs", Column::Steward, Cmp::Below, 3.0),
     );
-    s.rows.push(Row::info(
-        "p99 over the mix",
-        st99.cell(us),
-        us(b99),
-        time_ratio(s99, b99),
-    ));
+    s.rows.push(
+        Row::info(
+            "p99 over the mix",
+            st99.cell(us),
+            us(b99),
+            time_ratio(s99, b99),
+        )
+        .judged("p99 < 8 µs", Column::Steward, Cmp::Below, 8.0),
+    );
+    loaded_rows(
+        &mut s,
+        &engine,
+        &cases,
+        &principals,
+        &reqs,
+        n,
+        quick,
+        (s50, s99),
+    );
     let mut parts = Vec::new();
     for (c, v) in cases.iter().zip(per_case.iter_mut()) {
         parts.push(format!("{} {}", c.name, us(percentile(v, 50.0))));
@@ -395,24 +412,94 @@ pub fn decide(quick: bool) -> Section {
         "Times include the clock: two `Instant::now()` calls cost {:.0} ns here, most of the baseline's figure.",
         clock_ns
     ));
-    if s50 >= 8.0 {
-        s.notes.push(format!(
-            "{} Where the time goes (perf profile of this section on this machine, 2026-11-29, steward-policy \
-             without a principal or context cache; on-CPU samples under `PolicyEngine::decide`): Cedar's evaluation \
-             itself (`is_authorized`) 25%; building Cedar's inputs again on every call 60%: the principal entity 18%, \
-             `Entities::from_entities` 18%, the context 16%, the resource entity 8%; default-deny hints 5%. The work \
-             is CPU-bound, so the figure moves with the load other builds put on the shared cores (p50 8-13 µs across \
-             runs). What would bring it well under 10 µs: cache each principal's Cedar entity (drop it on a principal \
-             change) and build the context from pre-built values, about a third of the time per the profile; in \
-             steward-policy.",
-            if !meets(&us(s50), Cmp::Below, 10.0) {
-                "Why the target is missed:"
-            } else {
-                "The margin is thin."
-            }
-        ));
-    }
+    why_missed(&mut s, s50);
     s
+}
+
+/// The note that says why the p50 target is missed, when it is.
+fn why_missed(s: &mut Section, s50: f64) {
+    if !meets(&us(s50), Cmp::Below, 3.0) {
+        s.notes.push(
+            "Why the target is missed: each principal's uid and entity store are prepared once (rebuilt when \
+             the principal changes) and contexts are cached per day and facts. Where the time goes now (perf \
+             profile of this section, 2026-12-02, on-CPU self time): steward-policy's own code 2.6%; Cedar's \
+             evaluator 46% (`partial_interpret`, and `TemplateBody::condition` rebuilding each policy's condition \
+             expression on every evaluation), allocation and copies 23% (Cedar's `Expr` and `Value` clones), \
+             hashing 13% (Cedar's entity maps and the transitive closure `add_entities` recomputes). What would \
+             reach 3 µs: fewer policies per evaluation, or an evaluator that does not rebuild expressions, both \
+             outside steward-policy's input building. The work is CPU-bound, so the figure moves with the load \
+             other builds put on the shared cores."
+                .to_owned(),
+        );
+    }
+}
+
+/// The rows of the loaded run: the same mix asked by many principals, every
+/// one prepared (issue 21 item 1), beside the mix's own p50 and p99 `idle`
+/// of the same run.
+#[allow(clippy::too_many_arguments)]
+fn loaded_rows(
+    s: &mut Section,
+    engine: &PolicyEngine,
+    cases: &[Case],
+    principals: &[Principal],
+    reqs: &[DecisionRequest<'_>],
+    n: usize,
+    quick: bool,
+    idle: (f64, f64),
+) {
+    let (s50, s99) = idle;
+    let loaded_n = if quick { 1_000 } else { LOADED_PRINCIPALS };
+    let crowd = crowd(cases, principals, loaded_n);
+    let crowd_reqs: Vec<DecisionRequest<'_>> = crowd
+        .iter()
+        .enumerate()
+        .map(|(i, p)| DecisionRequest {
+            principal: p,
+            ..reqs[i % reqs.len()]
+        })
+        .collect();
+    for r in &crowd_reqs {
+        black_box(engine.decide(r));
+    }
+    let (_, lo50, lo99, _, _) = timed_runs(engine, &crowd_reqs, n);
+    let (lo50, lo99) = (Runs::new(lo50), Runs::new(lo99));
+    let loaded = thousands(loaded_n as f64);
+    s.rows.push(
+        Row::info(
+            format!("p50 with {loaded} principals loaded, vs p50 over the mix"),
+            lo50.cell(us),
+            us(s50),
+            time_ratio(lo50.median(), s50),
+        )
+        .judged("≤ 1.2× the time", Column::Ratio, Cmp::AtMost, 1.2),
+    );
+    s.rows.push(
+        Row::info(
+            format!("p99 with {loaded} principals loaded, vs p99 over the mix"),
+            lo99.cell(us),
+            us(s99),
+            time_ratio(lo99.median(), s99),
+        )
+        .judged("≤ 1.2× the time", Column::Ratio, Cmp::AtMost, 1.2),
+    );
+}
+
+/// Principals the loaded run prepares (the engine's cache holds them all).
+const LOADED_PRINCIPALS: usize = 10_000;
+
+/// `n` principals, each a renamed copy of the principal of request `i % cases`
+/// of the mix, so request `i` of the crowd is the mix's request `i % cases`
+/// asked by its own principal.
+fn crowd(cases: &[Case], principals: &[Principal], n: usize) -> Vec<Principal> {
+    (0..n)
+        .map(|i| {
+            let c = &cases[i % cases.len()];
+            let mut p = principals[c.p.min(principals.len() - 1)].clone();
+            p.name = format!("{}-{i:05}", p.name);
+            p
+        })
+        .collect()
 }
 
 /// Per-request samples over all runs, and each run's p50 and p99 of
@@ -460,7 +547,7 @@ mod tests {
     fn baseline_agrees_with_the_pack_on_the_mix() {
         let s = decide(true);
         assert!(s.error.is_none(), "{:?}", s.error);
-        assert_eq!(s.rows.len(), 2);
+        assert_eq!(s.rows.len(), 4);
         let disagreements: Vec<&String> = s
             .notes
             .iter()

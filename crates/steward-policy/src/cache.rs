@@ -1,20 +1,23 @@
 //! Caches of what a decision builds and can reuse: Cedar contexts (per day,
-//! purpose and facts) and entity stores holding a principal's entity (per
-//! principal, by content).
+//! purpose and facts) and prepared principals (uid and entity store, per
+//! principal name, checked against the principal's every field).
 //!
-//! Both are keyed by everything the cached value is made from, so a cached
-//! value is always the value that would be built: a principal whose record
-//! changes (revoked, training renewed) simply misses and is built anew.
+//! A cached value is used only when everything it is made from is equal, so
+//! it is always the value that would be built: a principal whose record
+//! changes (revoked, team or kind changed, training renewed) misses and is
+//! built anew. Grants, cases and obligations are facts of the request's
+//! context, never cached with the principal.
 
 use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
-use cedar_policy::{Context, Entities};
+use cedar_policy::{Context, Entities, EntityUid};
 use steward_domain::{CaseKind, ObligationKind, Principal, Purpose};
 
-/// Most principal entities kept; the cache is emptied when it is full.
-const MAX_PRINCIPALS: usize = 4096;
+/// Most prepared principals kept (a few KiB each); the cache is emptied
+/// when a new principal finds it full. Above the 10,000 principals the
+/// benchmark loads (docs/benchmarks.md section 4).
+const MAX_PRINCIPALS: usize = 16_384;
 /// Most contexts kept for one day; the cache is emptied when it is full.
 const MAX_CONTEXTS: usize = 4096;
 
@@ -73,51 +76,57 @@ impl ContextCache {
     }
 }
 
-/// Entity stores holding only the principal's entity, by principal content.
-/// A decision clones one and adds the resource: cheaper than building a
-/// store of both (the transitive closure of the principal is kept).
-#[derive(Default)]
-pub(crate) struct PrincipalCache {
-    inner: RwLock<HashMap<u64, (Principal, Entities)>>,
+/// What a decision needs of one principal, built once: the principal as it
+/// was when built (to tell a change), its Cedar uid and an entity store
+/// holding only its entity (a decision clones it and adds the resource:
+/// cheaper than building a store of both).
+pub(crate) struct PreparedPrincipal {
+    /// The principal the rest was built from.
+    pub principal: Principal,
+    /// `Steward::Principal::"<name>"`.
+    pub uid: EntityUid,
+    /// An entity store holding only the principal's entity.
+    pub entities: Entities,
 }
 
-fn key(p: &Principal) -> u64 {
-    let mut h = DefaultHasher::new();
-    p.name.hash(&mut h);
-    p.kind.hash(&mut h);
-    p.teams.hash(&mut h);
-    p.confidentiality_signed_on.hash(&mut h);
-    p.training_expires_on.hash(&mut h);
-    p.engagement_ends_on.hash(&mut h);
-    p.subject.hash(&mut h);
-    p.organisations.hash(&mut h);
-    p.revoked.hash(&mut h);
-    h.finish()
+/// Prepared principals, by name. An entry is used only while the principal
+/// is equal, field by field, to the one it was built from: a principal
+/// whose record changes (team, kind, dates, organisations, revoked) is
+/// built anew and replaces its entry. The cache belongs to one
+/// [`PolicyEngine`](crate::PolicyEngine), so loading a pack starts empty.
+#[derive(Default)]
+pub(crate) struct PrincipalCache {
+    inner: RwLock<HashMap<String, Arc<PreparedPrincipal>>>,
 }
 
 impl PrincipalCache {
-    /// The entity store of `p`, built by `build` on a miss.
+    /// The prepared `p`, built by `build` when absent or changed.
     pub fn get_or_build<E>(
         &self,
         p: &Principal,
-        build: impl FnOnce() -> Result<Entities, E>,
-    ) -> Result<Entities, E> {
-        let k = key(p);
+        build: impl FnOnce() -> Result<PreparedPrincipal, E>,
+    ) -> Result<Arc<PreparedPrincipal>, E> {
         {
             let r = self.inner.read().unwrap_or_else(|e| e.into_inner());
-            if let Some((cached, entity)) = r.get(&k) {
-                // INVARIANT: a store is returned only for an equal principal.
-                if cached == p {
-                    return Ok(entity.clone());
+            if let Some(cached) = r.get(p.name.as_str()) {
+                // INVARIANT: a prepared principal is used only for an equal principal.
+                if cached.principal == *p {
+                    return Ok(Arc::clone(cached));
                 }
             }
         }
-        let entity = build()?;
+        let prepared = Arc::new(build()?);
         let mut w = self.inner.write().unwrap_or_else(|e| e.into_inner());
-        if w.len() >= MAX_PRINCIPALS {
+        if w.len() >= MAX_PRINCIPALS && !w.contains_key(p.name.as_str()) {
             w.clear();
         }
-        w.insert(k, (p.clone(), entity.clone()));
-        Ok(entity)
+        w.insert(p.name.clone(), Arc::clone(&prepared));
+        Ok(prepared)
+    }
+
+    /// How many principals are prepared.
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.inner.read().unwrap_or_else(|e| e.into_inner()).len()
     }
 }

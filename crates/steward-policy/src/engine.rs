@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use cedar_policy::{
     ActionConstraint, Authorizer, Context, Entities, Entity, EntityId, EntityTypeName, EntityUid,
@@ -65,6 +66,9 @@ pub struct PolicyEngine {
     slices: Vec<PolicySet>,
     // False only in tests that compare slices with the whole set.
     slicing: bool,
+    // False only in tests that compare decisions with and without the
+    // prepared principals.
+    caching: bool,
     infos: Vec<PolicyInfo>,
     by_id: HashMap<String, usize>,
     // INVARIANT: action_uids[a.index()] is `Steward::Action::"<a.as_str()>"`.
@@ -238,6 +242,7 @@ impl PolicyEngine {
             policies: pack.policies,
             slices,
             slicing: true,
+            caching: true,
             infos: pack.infos,
             by_id,
             action_uids,
@@ -293,7 +298,8 @@ impl PolicyEngine {
                     purpose: Some(Purpose::ProvideServices),
                     context,
                 };
-                let built = self.build(&req)?;
+                let prepared = self.prepare(principal)?;
+                let built = self.build(&req, &prepared.uid)?;
                 let p = self.principal_entity(principal)?;
                 let r = self.resource_entity(&req, &built.resource_uid)?;
                 Entities::from_entities([p, r], Some(&self.schema))
@@ -375,12 +381,14 @@ impl PolicyEngine {
         req: &DecisionRequest<'_>,
         purpose: Purpose,
     ) -> Result<Decision, String> {
-        let built = self.build(req)?;
-        let base = self.principals.get_or_build(req.principal, || {
-            Entities::from_entities([self.principal_entity(req.principal)?], None)
-                .map_err(|e| e.to_string())
-        })?;
+        let prepared = if self.caching {
+            self.prepared(req.principal)?
+        } else {
+            Arc::new(self.prepare(req.principal)?)
+        };
+        let built = self.build(req, &prepared.uid)?;
         let resource = self.resource_entity(req, &built.resource_uid)?;
+        let base = prepared.entities.clone();
         let entities = match self.action_entities.get(req.action.index()) {
             Some(Some(a)) => base.add_entities([resource, a.clone()], None),
             _ => base.add_entities([resource], None),

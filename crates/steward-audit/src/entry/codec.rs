@@ -172,13 +172,12 @@ fn malformed(path: &str, e: &serde_json::Error) -> DecodeError {
 impl AuditEntry {
     /// The entry's canonical JSON (RFC 8785 for the types used): keys sorted,
     /// no whitespace. These bytes are the Merkle leaf data and what storage
-    /// keeps. Deterministic: equal entries give equal bytes.
+    /// keeps. Deterministic: equal entries give equal bytes. Written by a
+    /// hand-made writer for the entry's fixed shape (no serde on this path);
+    /// the same bytes as `serde_json::to_vec` of the derived `Serialize`,
+    /// which the property test `tests/canonical_writer.rs` checks.
     pub fn to_canonical_json(&self) -> Vec<u8> {
-        // INVARIANT: every field serialises infallibly (strings, integers,
-        // sequences, unit enums; all custom Serialize impls write a string) into
-        // a Vec, which never fails to write; so the error arm is unreachable.
-        // An empty Vec would fail decoding and verification: fail closed.
-        serde_json::to_vec(self).unwrap_or_default()
+        self.canonical_bytes()
     }
 
     /// Checks the constraints the types alone do not: `index` and

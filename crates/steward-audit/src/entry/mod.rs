@@ -4,9 +4,11 @@
 //! Canonical form is RFC 8785 (JSON Canonicalization Scheme) for the value
 //! types used here (strings, integers below 2^53, arrays, objects, `null`):
 //! object keys in lexicographic order, no whitespace, minimal string escapes.
-//! It is produced by deriving `Serialize` with the fields of every struct
-//! declared in alphabetical order, and every string field is a validated type
-//! whose characters never need escaping.
+//! It is written by a hand-made writer for the entry's fixed shape
+//! (`writer.rs`, no serde on the append path). The derived `Serialize`
+//! (fields of every struct declared in alphabetical order) gives the same
+//! bytes, which a property test checks; every string field is a validated
+//! type whose characters never need escaping.
 //!
 //! No field can hold clear Service Data: identifiers are opaque Steward ids
 //! (`rec_…`, `sub_…`), blind-index values (hex of an HMAC), or [`Token`]s, a
@@ -23,6 +25,7 @@ use time::{OffsetDateTime, UtcOffset};
 use crate::merkle::Hash;
 
 mod codec;
+mod writer;
 pub use codec::DecodeError;
 
 /// The largest entry index and resource count: 2^53 - 1, the largest integer

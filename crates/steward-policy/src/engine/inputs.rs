@@ -1,13 +1,16 @@
-//! The Cedar inputs of a decision: the principal entity (cached per
-//! principal), the resource entity, and the context (cached per day and
-//! [`ContextKey`]; a disclosure's facts are added uncached).
+//! The Cedar inputs of a decision: the principal's uid and entity store
+//! (prepared once per principal, rebuilt when it changes), the resource
+//! entity, and the context (cached per day and [`ContextKey`]; a
+//! disclosure's facts are added uncached).
 
-use cedar_policy::{Context, Entity, EntityId, EntityUid, RestrictedExpression};
+use std::sync::Arc;
+
+use cedar_policy::{Context, Entities, Entity, EntityId, EntityUid, RestrictedExpression};
 
 use steward_domain::{Principal, Purpose};
 
 use super::{PolicyEngine, RELAXED, days_since_epoch, disclosure};
-use crate::cache::ContextKey;
+use crate::cache::{ContextKey, PreparedPrincipal};
 use crate::request::{DecisionRequest, RequestContext};
 
 /// The request's entity ids.
@@ -21,14 +24,16 @@ fn str_expr(s: &str) -> RestrictedExpression {
 }
 
 impl PolicyEngine {
-    pub(super) fn build(&self, req: &DecisionRequest<'_>) -> Result<Built, String> {
+    /// The request's entity ids, with the principal's uid from its
+    /// prepared inputs. Errors: an empty subject id.
+    pub(super) fn build(
+        &self,
+        req: &DecisionRequest<'_>,
+        principal_uid: &EntityUid,
+    ) -> Result<Built, String> {
         if req.subject == Some("") {
             return Err("the subject id is empty: give a sub_ id or none".to_owned());
         }
-        let principal_uid = EntityUid::from_type_name_and_id(
-            self.principal_type.clone(),
-            EntityId::new(&req.principal.name),
-        );
         // The resource's id is only for Cedar's bookkeeping; policies read
         // its attributes.
         let resource_uid = EntityUid::from_type_name_and_id(
@@ -36,8 +41,26 @@ impl PolicyEngine {
             EntityId::new(req.subject.unwrap_or("")),
         );
         Ok(Built {
-            principal_uid,
+            principal_uid: principal_uid.clone(),
             resource_uid,
+        })
+    }
+
+    /// The principal's inputs, built once per principal and engine (see
+    /// [`PrincipalCache`](crate::cache::PrincipalCache)).
+    pub(super) fn prepared(&self, p: &Principal) -> Result<Arc<PreparedPrincipal>, String> {
+        self.principals.get_or_build(p, || self.prepare(p))
+    }
+
+    /// Builds the principal's inputs without the cache.
+    pub(super) fn prepare(&self, p: &Principal) -> Result<PreparedPrincipal, String> {
+        let entity = self.principal_entity(p)?;
+        let uid = entity.uid();
+        let entities = Entities::from_entities([entity], None).map_err(|e| e.to_string())?;
+        Ok(PreparedPrincipal {
+            principal: p.clone(),
+            uid,
+            entities,
         })
     }
 
@@ -163,6 +186,9 @@ impl PolicyEngine {
                     .chain(disclosure::pairs(&facts)),
             )
             .map_err(|e| e.to_string());
+        }
+        if !self.caching {
+            return Self::build_context(today, &key);
         }
         self.contexts
             .get_or_build(today, key, || Self::build_context(today, &key))

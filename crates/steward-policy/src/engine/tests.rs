@@ -118,6 +118,17 @@ mod equivalence {
         })
     }
 
+    /// An engine that builds every input anew (no prepared principal, no
+    /// cached context): the reference for the cached one.
+    fn uncached() -> &'static PolicyEngine {
+        static ENGINE: std::sync::OnceLock<PolicyEngine> = std::sync::OnceLock::new();
+        ENGINE.get_or_init(|| {
+            let mut e = PolicyEngine::default_pack().unwrap();
+            e.caching = false;
+            e
+        })
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(4000))]
         /// Slicing by (action, purpose, kind) changes no decision, no
@@ -138,6 +149,36 @@ mod equivalence {
             (context.open_case_for_subject, context.legal_obligation_recorded, context.aggregate_only, context.configured_operator) = flags;
             let req = DecisionRequest { principal: &p, action, subject, category, organisation, purpose, context };
             prop_assert_eq!(sliced.decide(&req), whole.decide(&req));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+        /// Issue 21 item 1: the prepared principal and the cached context
+        /// change no decision. Every case asks about a principal of the
+        /// same name whose record differs (kind, teams, dates,
+        /// organisations, subject, revoked) and about other grants, cases
+        /// and obligations; the cached engine, warm from the cases before,
+        /// decides as an engine that builds every input anew.
+        #[test]
+        fn cached_decisions_equal_uncached_decisions(
+            p in principal(),
+            action in proptest::sample::select(Action::ALL.to_vec()),
+            category in proptest::option::of(proptest::sample::select(Category::ALL.to_vec())),
+            purpose in proptest::option::of(proptest::sample::select(Purpose::ALL.to_vec())),
+            case_flags in any::<(bool, bool, bool)>(),
+            grant_flags in any::<(bool, bool, bool)>(),
+        ) {
+            let (cached, _) = engines();
+            let mut context = RequestContext::new(date(0));
+            (context.open_case_for_subject, context.legal_obligation_recorded, context.obligation_covers_category) = case_flags;
+            (context.grant_for_subject, context.incident_for_subject, context.aggregate_only) = grant_flags;
+            let req = DecisionRequest {
+                principal: &p, action, subject: Some("sub_0000000000000001"), category,
+                organisation: Some("org-a"), purpose, context,
+            };
+            prop_assert_eq!(cached.decide(&req), uncached().decide(&req));
+            prop_assert_eq!(cached.principals.len(), 1);
         }
     }
 }
