@@ -38,6 +38,8 @@ const FORMAT: &str = "steward-blind-index-v1";
 pub struct BlindKey {
     /// The version number (1, 2, …).
     pub version: u32,
+    /// When it was made (RFC 3339 UTC).
+    pub created_at: String,
     key: Zeroizing<[u8; 32]>,
 }
 
@@ -205,7 +207,7 @@ impl LocalBlindIndexKeys {
                 .chain(std::iter::once(&keys.current))
                 .map(|k| Entry {
                     version: k.version,
-                    created_at: now_rfc3339(),
+                    created_at: k.created_at.clone(),
                     key: B64.encode(&k.key[..]),
                 })
                 .collect(),
@@ -236,6 +238,7 @@ impl BlindIndexKeyProvider for LocalBlindIndexKeys {
         let next = BlindKeys {
             current: BlindKey {
                 version: now.current.version + 1,
+                created_at: now_rfc3339(),
                 key: random32(),
             },
             previous: Some(now.current),
@@ -306,6 +309,7 @@ fn load(path: &Path) -> Result<BlindKeys, CryptoError> {
             .map_err(|_| err(path, format!("key v{} must be 32 bytes", e.version)))?;
         let k = BlindKey {
             version: e.version,
+            created_at: e.created_at.clone(),
             key: Zeroizing::new(key),
         };
         if e.version == file.current {
@@ -421,6 +425,11 @@ mod tests {
         assert_eq!(seen.all().len(), 2);
         assert_eq!(seen.previous.as_ref().unwrap().bytes(), &[7u8; 32]);
         assert!(b.destroy(2).is_err(), "the current version stays");
+        let made = seen.previous.as_ref().unwrap().created_at.clone();
+        assert_eq!(
+            made, k.current.created_at,
+            "a rewrite keeps when v1 was made"
+        );
         let old_b64 = B64.encode([7u8; 32]);
         assert!(fs::read_to_string(&path).unwrap().contains(&old_b64));
         b.destroy(1).unwrap();
