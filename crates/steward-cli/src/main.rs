@@ -510,6 +510,15 @@ enum KeysCmd {
     },
     /// List KEK versions.
     List,
+    /// Rotate the blind-index (HMAC) key: mint a new version, re-index
+    /// every identifier under it, then destroy the old version (issue 13
+    /// item 3). Run it again to resume a rotation that was stopped.
+    RotateBlindIndex {
+        /// Re-index at most this many subjects in this run (the rotation
+        /// stays under way; the next run resumes it).
+        #[arg(long)]
+        max_subjects: Option<usize>,
+    },
 }
 
 #[derive(Subcommand)]

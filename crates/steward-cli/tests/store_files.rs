@@ -68,6 +68,13 @@ fn store_files_are_the_owners_only_whatever_the_umask_issue13_item7() {
         &["export", "--subject", "ann", "--out", out.to_str().unwrap()],
     );
     ok(&data, &["keys", "rotate"]);
+    // Issue 13 item 3: the blind-index key's own file, after a rotation.
+    let said = ok(&data, &["keys", "rotate-blind-index"]);
+    assert!(
+        said.contains("blind-index key version 2 is current")
+            && said.contains("blind-index key version 1 destroyed"),
+        "{said}"
+    );
     assert_eq!(mode(&data), 0o700, "the data directory");
     let mut all = Vec::new();
     walk(&data, &mut all);
@@ -77,6 +84,10 @@ fn store_files_are_the_owners_only_whatever_the_umask_issue13_item7() {
         .collect();
     assert!(names.contains(&"jp.sqlite3".to_owned()), "{names:?}");
     assert!(names.contains(&"keys/keyring.json".to_owned()), "{names:?}");
+    assert!(
+        names.contains(&"blind-index/keys.json".to_owned()),
+        "{names:?}"
+    );
     for p in &all {
         let want = if p.is_dir() { 0o700 } else { 0o600 };
         assert_eq!(mode(p), want, "{}", p.display());

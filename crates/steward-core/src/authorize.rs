@@ -69,6 +69,9 @@ pub enum ManagementAction {
     KeysRotate,
     /// Retire a key-encryption key version (N5.2).
     KeysRetire,
+    /// Rotate the blind-index key: mint a new version, re-index every
+    /// identifier under it, destroy the old one (N5.2; issue 13 item 3).
+    BlindIndexRotate,
     /// Record a transfer mechanism (N4.4).
     TransferMechanismAdd,
     /// Delete records past their retention period (N8.8).
@@ -107,7 +110,7 @@ pub enum ManagementAction {
 impl ManagementAction {
     /// Every management action, once. A core operation that changes state
     /// or reveals registry data is one of these.
-    pub const ALL: [ManagementAction; 34] = [
+    pub const ALL: [ManagementAction; 35] = [
         ManagementAction::PrincipalAdd,
         ManagementAction::PrincipalRevoke,
         ManagementAction::PrincipalChange,
@@ -127,6 +130,7 @@ impl ManagementAction {
         ManagementAction::ObligationRecord,
         ManagementAction::KeysRotate,
         ManagementAction::KeysRetire,
+        ManagementAction::BlindIndexRotate,
         ManagementAction::TransferMechanismAdd,
         ManagementAction::RetentionSweep,
         ManagementAction::DsrHandle,
@@ -168,6 +172,7 @@ impl ManagementAction {
             M::ObligationRecord => "obligation_record",
             M::KeysRotate => "keys_rotate",
             M::KeysRetire => "keys_retire",
+            M::BlindIndexRotate => "blind_index_rotate",
             M::TransferMechanismAdd => "transfer_mechanism_add",
             M::RetentionSweep => "retention_sweep",
             M::DsrHandle => "dsr_handle",
@@ -195,7 +200,7 @@ impl ManagementAction {
     /// | an organisation's settings and users | `manage_organisation` | provide_services | its administrators and resellers (N6.5a, N7.1), security staff, the configured operator |
     /// | support cases | `manage_cases` | assist | support staff, the configured operator (N3.5); billing staff for billing cases (N3.8) |
     /// | legal obligations | `record_obligation` | comply | legal staff for legal process, governmental requests and record keeping, privacy staff for data subject requests (N3.7); administrators for their organisation (N6.5d) |
-    /// | keys | `keys_rotate` | protect | security staff, services, the configured operator (N5.2) |
+    /// | keys (KEK rotation and retirement, blind-index key rotation) | `keys_rotate` | protect | security staff, services, the configured operator (N5.2) |
     /// | an organisation's third-party app grants and app policy | `manage_organisation` | provide_services | as above (N6.3) |
     /// | transfer mechanisms, recipients | `manage_transfers` | protect | legal and privacy staff (N4.4, N8.9) |
     /// | retention sweep | `retention_sweep` | protect | privacy staff, services (N8.8) |
@@ -227,7 +232,7 @@ impl ManagementAction {
             | M::AppPolicySet => Action::ManageOrganisation,
             M::CaseOpen | M::CaseClose => Action::ManageCases,
             M::ObligationRecord => Action::RecordObligation,
-            M::KeysRotate | M::KeysRetire => Action::KeysRotate,
+            M::KeysRotate | M::KeysRetire | M::BlindIndexRotate => Action::KeysRotate,
             M::TransferMechanismAdd | M::RecipientAdd => Action::ManageTransfers,
             M::RetentionSweep => Action::RetentionSweep,
             M::DsrHandle | M::SubjectsMerge | M::IdentityReport => Action::DsrHandle,

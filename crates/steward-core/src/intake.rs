@@ -289,16 +289,25 @@ fn objection_purpose(m: &EmailMessage) -> Result<Purpose, String> {
 
 impl Steward {
     /// The ledger key of a message: `eml_` + the first 32 hex digits of
-    /// HMAC-SHA-256(blind-index key, `steward-email-intake` 0x00 kind 0x00 value).
-    pub(crate) fn intake_key(&self, kind: &str, value: &[u8]) -> String {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.blind_key[..])
-            .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
-        mac.update(b"steward-email-intake\0");
-        mac.update(kind.as_bytes());
-        mac.update(b"\0");
-        mac.update(value);
-        let tag = mac.finalize().into_bytes();
-        format!("eml_{}", hex::encode(&tag[..16]))
+    /// HMAC-SHA-256(blind-index key, `steward-email-intake` 0x00 kind 0x00
+    /// value). While a blind-index key rotation is under way (issue 13
+    /// item 3), a row already under the previous version's key is found
+    /// under it; otherwise the key is the current version's.
+    ///
+    /// Errors: the blind-index key or the store cannot be read.
+    pub(crate) fn intake_key(&self, kind: &str, value: &[u8]) -> Result<String, CoreError> {
+        let keys = self.blind_keys()?;
+        let current = intake_key_under(keys.current.bytes(), kind, value);
+        if let Some(old) = &keys.previous {
+            let before = intake_key_under(old.bytes(), kind, value);
+            let held = self
+                .store()?
+                .registry_get(RegistryTable::EmailIntake, &before)?;
+            if held.is_some() {
+                return Ok(before);
+            }
+        }
+        Ok(current)
     }
 
     /// Every row of the email intake ledger, by key (N7.4).
@@ -334,10 +343,10 @@ impl Steward {
             Ok(EmailMessage {
                 message_id: Some(id),
                 ..
-            }) => ("message_id", self.intake_key("message_id", id.as_bytes())),
+            }) => ("message_id", self.intake_key("message_id", id.as_bytes())?),
             _ => {
                 let digest = Sha256::digest(raw);
-                ("sha256", self.intake_key("sha256", &digest))
+                ("sha256", self.intake_key("sha256", &digest)?)
             }
         };
         let existing = self
@@ -573,13 +582,9 @@ impl Steward {
             self.decide_management(principal, ManagementAction::EmailIntake, Target::named(""))?;
 
         // Mail names no organisation: the deployment's namespace (issue 15).
-        let blind = self.blind_in(sender, None);
         let mut found = None;
         for r in 0..self.regions.len() {
-            // The store guard goes before the index entry is checked.
-            let hit = self.rstore(r)?.subject_by_blind(&blind)?;
-            if let Some(id) = hit {
-                self.check_index_entry(r, id, &blind, sender)?;
+            if let Some((id, _)) = self.find_indexed(r, sender, None)? {
                 found = Some((r, id));
                 break;
             }
@@ -603,7 +608,10 @@ impl Steward {
             }
             // An unknown sender: a new subject for their address, in the
             // primary region, found again by the blind index (N7.4).
-            None => (0, self.mint_subject(&mut cs, 0, sender, blind, stored_at)?),
+            None => {
+                let blind = self.blind_in(sender, None)?;
+                (0, self.mint_subject(&mut cs, 0, sender, blind, stored_at)?)
+            }
         };
         let (sid, key_version) = (key.subject(), key.key_version());
 
@@ -766,4 +774,17 @@ impl Steward {
 pub(crate) enum Stored {
     Written(IntakeEntry, String),
     AlreadyTaken(IntakeEntry),
+}
+
+/// The ledger key of a message under blind-index key `key` (see
+/// [`Steward::intake_key`]).
+pub(crate) fn intake_key_under(key: &[u8; 32], kind: &str, value: &[u8]) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+    mac.update(b"steward-email-intake\0");
+    mac.update(kind.as_bytes());
+    mac.update(b"\0");
+    mac.update(value);
+    let tag = mac.finalize().into_bytes();
+    format!("eml_{}", hex::encode(&tag[..16]))
 }

@@ -43,7 +43,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::rows::row_json;
-use steward_crypto::{KeyringProvider, LocalKeyring};
+use steward_crypto::LocalKeyring;
 use steward_domain::{Principal, PrincipalKind, Team};
 use steward_policy::PolicyEngine;
 use steward_store::{ChangeSet, SqliteStore, Store, StoreOptions};
@@ -73,6 +73,7 @@ pub use holds::{
 pub use identity::IdentityConfig;
 pub use identity::merge::MergeReceipt;
 pub use identity::report::ConfusableGroup;
+pub use identity::rotate::{BlindIndexRotation, RotateOptions};
 pub use incidents::{
     Assessment, AssessmentInput, DueItem, Incident, IncidentsConfig, NewReport, ReportDraft,
     TaskInput,
@@ -162,7 +163,10 @@ pub struct Steward {
     /// One store per region (N4.1), in configuration order; the first is the
     /// primary region, which also keeps principals and registries.
     regions: Vec<RegionStore>,
-    blind_key: steward_crypto::Zeroizing<[u8; 32]>,
+    /// The blind-index key provider, apart from the keyring (issue 13
+    /// item 3): read on every use, so a rotation another process made is
+    /// seen before the next index entry.
+    blind_keys: Arc<dyn steward_crypto::BlindIndexKeyProvider>,
     verifier_key: String,
     /// Whether `verifier_key` was pinned in configuration (else it was
     /// derived from the signing key file).
@@ -377,21 +381,23 @@ impl Steward {
                 store: Mutex::new(store),
             });
         }
-        let blind_key = keyring.blind_index_key()?;
+        // Issue 13 item 3: the blind-index key lives apart from the KEKs.
+        let (blind_keys, blind_is_new) =
+            identity::rotate::open_blind_keys(data_dir, &config, &keyring)?;
         let steward = Steward {
             data_dir: data_dir.to_owned(),
             config,
             keyring: gate::Keys::new(Arc::new(keyring)),
             policy,
             regions,
-            blind_key,
+            blind_keys: Arc::new(blind_keys),
             verifier_key,
             verifier_pinned,
             executing: Mutex::new(Default::default()),
             clock: opts.clock.clone(),
             pager: std::sync::RwLock::new(None),
         };
-        if keyring_is_new {
+        if keyring_is_new || blind_is_new {
             // A store that already holds data was written under another keyring:
             // a fresh one would orphan every subject (and its blind index).
             for r in &steward.regions {
@@ -401,10 +407,19 @@ impl Steward {
                     .map_err(|_| CoreError::Config("store lock poisoned".into()))?;
                 if store.audit_size()? > 0 || !store.subjects()?.is_empty() {
                     drop(store);
-                    let _ = std::fs::remove_file(&keyring_path);
+                    let mut missing = Vec::new();
+                    if keyring_is_new {
+                        let _ = std::fs::remove_file(&keyring_path);
+                        missing.push(format!("the keyring {}", keyring_path.display()));
+                    }
+                    if blind_is_new {
+                        let p = steward.blind_index_key_path();
+                        let _ = std::fs::remove_file(&p);
+                        missing.push(format!("the blind-index key file {}", p.display()));
+                    }
                     return Err(CoreError::Config(format!(
-                        "the keyring {} is missing but region {}'s store already holds data: restore the keyring from its backup (Steward will not make a new one over existing data)",
-                        keyring_path.display(),
+                        "missing: {}, but region {}'s store already holds data: restore it from its backup (Steward will not make a new one over existing data)",
+                        missing.join(" and "),
                         r.config.name
                     )));
                 }

@@ -178,7 +178,7 @@ fn every_management_operation_is_decided_and_its_denial_audited_n5_5() {
     };
     let grant = st.grant_app("acme-admin", new_grant.clone()).unwrap();
 
-    assert_eq!(ManagementAction::ALL.len(), 34);
+    assert_eq!(ManagementAction::ALL.len(), 35);
     let mut seen = 0;
     for action in ManagementAction::ALL {
         use ManagementAction as M;
@@ -220,6 +220,7 @@ fn every_management_operation_is_decided_and_its_denial_audited_n5_5() {
                 .map(|_| ()),
             M::KeysRotate => st.rotate_keys("eng").map(|_| ()),
             M::KeysRetire => st.retire_kek("eng", 1),
+            M::BlindIndexRotate => st.rotate_blind_index("eng", Default::default()).map(|_| ()),
             M::TransferMechanismAdd => st
                 .add_transfer_mechanism("eng", "jp", "US", "scc", "x")
                 .map(|_| ()),

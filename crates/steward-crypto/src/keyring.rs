@@ -1,4 +1,6 @@
-//! The keyring: KEKs by version, the blind-index key and the audit signing key.
+//! The keyring: KEKs by version (and the audit signing seed). The blind-index
+//! key lives apart, in [`crate::BlindIndexKeyProvider`] (issue 13 item 3): a
+//! keyring file written before still holds it until it is migrated.
 
 use std::fs;
 use std::io::Write;
@@ -16,7 +18,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 use crate::CryptoError;
 use crate::envelope::{DataKey, SealedKey};
 
-mod generation;
+pub(crate) mod generation;
 use generation::{FileId, check_nobody_on_or_before, file_id, hold_generation, writer_lock};
 
 /// What a keyring says about one KEK version.
@@ -46,14 +48,28 @@ pub trait KeyringProvider: Send + Sync {
     fn retire(&self, version: u32) -> Result<(), CryptoError>;
     /// All KEK versions, oldest first.
     fn keks(&self) -> Vec<KekInfo>;
-    /// The 256-bit blind-index (HMAC) key, separate from every encryption key.
+    /// The blind-index (HMAC) key a keyring written before issue 13 item 3
+    /// still holds, to be moved once into the blind-index key provider
+    /// ([`crate::BlindIndexKeyProvider`]); `None` when it holds none (the
+    /// default for a provider that never held one).
+    ///
+    /// Errors: [`CryptoError::KeyringFile`] when it cannot be read (a
+    /// poisoned lock): never a fallback key (issue 13 item 10).
+    fn legacy_blind_index_key(&self) -> Result<Option<Zeroizing<[u8; 32]>>, CryptoError> {
+        Ok(None)
+    }
+    /// Remove the legacy blind-index key from the keyring, once the
+    /// blind-index key provider holds it (issue 13 item 3). Nothing to do
+    /// by default.
+    ///
+    /// Errors: [`CryptoError::KeyringFile`] when the keyring cannot be written.
+    fn forget_legacy_blind_index_key(&self) -> Result<(), CryptoError> {
+        Ok(())
+    }
+    /// The Ed25519 key that signs audit checkpoints.
     ///
     /// Errors: [`CryptoError::KeyringFile`] when the key cannot be read (a
     /// poisoned lock): never a fallback key (issue 13 item 10).
-    fn blind_index_key(&self) -> Result<Zeroizing<[u8; 32]>, CryptoError>;
-    /// The Ed25519 key that signs audit checkpoints.
-    ///
-    /// Errors: as [`KeyringProvider::blind_index_key`].
     fn audit_signing_key(&self) -> Result<SigningKey, CryptoError>;
 }
 
@@ -73,6 +89,8 @@ struct KeyringFile {
     format: String,
     current: u32,
     keks: Vec<KekEntry>,
+    /// Only in files written before issue 13 item 3 (moved out at open).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     blind_index_key: String,
     audit_signing_seed: String,
 }
@@ -92,7 +110,8 @@ struct Kek {
 struct State {
     current: u32,
     keks: Vec<Kek>,
-    blind_index_key: Zeroizing<[u8; 32]>,
+    /// A legacy blind-index key, until it is moved out (issue 13 item 3).
+    blind_index_key: Option<Zeroizing<[u8; 32]>>,
     audit_signing_seed: Zeroizing<[u8; 32]>,
 }
 
@@ -116,7 +135,11 @@ impl State {
                         .unwrap_or_default(),
                 })
                 .collect(),
-            blind_index_key: B64.encode(&self.blind_index_key[..]),
+            blind_index_key: self
+                .blind_index_key
+                .as_ref()
+                .map(|k| B64.encode(&k[..]))
+                .unwrap_or_default(),
             audit_signing_seed: B64.encode(&self.audit_signing_seed[..]),
         }
     }
@@ -138,14 +161,19 @@ impl State {
         Ok(State {
             current: file.current,
             keks,
-            blind_index_key: decode32(path, "blind_index_key", &file.blind_index_key)?,
+            blind_index_key: if file.blind_index_key.is_empty() {
+                None
+            } else {
+                Some(decode32(path, "blind_index_key", &file.blind_index_key)?)
+            },
             audit_signing_seed: decode32(path, "audit_signing_seed", &file.audit_signing_seed)?,
         })
     }
 }
 
-/// The default keyring: one JSON file (mode 0600) holding the KEKs by version,
-/// the blind-index key and the audit signing seed, created on first use.
+/// The default keyring: one JSON file (mode 0600) holding the KEKs by version
+/// and the audit signing seed, created on first use (the blind-index key is
+/// not in it: [`crate::LocalBlindIndexKeys`]).
 /// Writes are atomic (write a temporary file, fsync, rename).
 pub struct LocalKeyring {
     path: PathBuf,
@@ -237,7 +265,7 @@ impl LocalKeyring {
                     retired: false,
                     key: B64.encode(&random32()[..]),
                 }],
-                blind_index_key: B64.encode(&random32()[..]),
+                blind_index_key: String::new(),
                 audit_signing_seed: B64.encode(&random32()[..]),
             };
             if let Some(dir) = path.parent().filter(|d| !d.exists()) {
@@ -515,9 +543,24 @@ impl KeyringProvider for LocalKeyring {
         self.keks_now()
     }
 
-    fn blind_index_key(&self) -> Result<Zeroizing<[u8; 32]>, CryptoError> {
+    fn legacy_blind_index_key(&self) -> Result<Option<Zeroizing<[u8; 32]>>, CryptoError> {
         self.refresh()?;
         Ok(self.read()?.blind_index_key.clone())
+    }
+
+    fn forget_legacy_blind_index_key(&self) -> Result<(), CryptoError> {
+        let _writer = writer_lock(&self.path)?;
+        self.refresh()?;
+        let mut st = self.write()?;
+        let Some(kept) = st.blind_index_key.take() else {
+            return Ok(());
+        };
+        if let Err(e) = write_atomic(&self.path, &st) {
+            st.blind_index_key = Some(kept);
+            return Err(e);
+        }
+        drop(st);
+        self.refresh()
     }
 
     fn audit_signing_key(&self) -> Result<SigningKey, CryptoError> {
@@ -647,7 +690,7 @@ mod tests {
         let kr = LocalKeyring::open_or_create(&dir.path().join("keyring.json")).unwrap();
         let dek = DataKey::generate();
         let w = kr.wrap(SubjectId(1), &dek).unwrap();
-        assert_ne!(*kr.blind_index_key().unwrap(), [0u8; 32]);
+        assert!(kr.legacy_blind_index_key().unwrap().is_none());
         std::thread::scope(|s| {
             let r = s
                 .spawn(|| {
@@ -658,7 +701,7 @@ mod tests {
             assert!(r.is_err());
         });
         assert!(kr.state.is_poisoned());
-        let e = kr.blind_index_key().unwrap_err().to_string();
+        let e = kr.legacy_blind_index_key().unwrap_err().to_string();
         assert!(e.contains("poisoned"), "{e}");
         assert!(kr.audit_signing_key().is_err());
         assert!(kr.wrap(SubjectId(1), &dek).is_err());
@@ -684,6 +727,39 @@ mod tests {
         let text = fs::read_to_string(dir.path().join("keyring.json")).unwrap();
         let file: KeyringFile = serde_json::from_str(&text).unwrap();
         assert!(file.keks[0].retired && file.keks[0].key.is_empty());
+    }
+
+    /// Issue 13 item 3: a new keyring holds no blind-index key; one
+    /// written before does, hands it out, and drops it from the file when
+    /// told (the KEKs stay).
+    #[test]
+    fn a_legacy_blind_index_key_is_handed_out_then_removed_from_the_file_issue13_item3() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keyring.json");
+        let kr = LocalKeyring::open_or_create(&path).unwrap();
+        let dek = DataKey::generate();
+        let w = kr.wrap(SubjectId(3), &dek).unwrap();
+        drop(kr);
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(!text.contains("blind_index_key"), "{text}");
+        let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let legacy = B64.encode([9u8; 32]);
+        v["blind_index_key"] = legacy.clone().into();
+        fs::write(&path, serde_json::to_string(&v).unwrap()).unwrap();
+
+        let kr = LocalKeyring::open_or_create(&path).unwrap();
+        assert_eq!(
+            kr.legacy_blind_index_key().unwrap().as_deref(),
+            Some(&[9u8; 32])
+        );
+        kr.forget_legacy_blind_index_key().unwrap();
+        assert!(kr.legacy_blind_index_key().unwrap().is_none());
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(!text.contains("blind_index_key") && !text.contains(&legacy));
+        assert_eq!(
+            kr.unwrap(SubjectId(3), &w).unwrap().as_bytes(),
+            dek.as_bytes()
+        );
     }
 
     #[cfg(unix)]

@@ -10,6 +10,9 @@
 //!   of their ciphertexts unreadable.
 //! - **Blind index**: HMAC-SHA-256 under its own key, separate from every
 //!   encryption key, so identifiers are found without being stored in clear.
+//!   The key comes from its own provider ([`BlindIndexKeyProvider`], by
+//!   default [`LocalBlindIndexKeys`], a file apart from the keyring),
+//!   versioned so that it can be rotated (issue 13 item 3).
 //! - **Signing**: [`FileSigner`], the default provider of the Ed25519 key that
 //!   signs audit checkpoints: a 0600 file outside the data directory (the
 //!   keyring's own `audit_signing_seed` is no longer used for checkpoints).
@@ -20,11 +23,13 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod blindkey;
 mod envelope;
 mod keyring;
 mod record;
 mod signer;
 
+pub use blindkey::{BlindIndexKeyProvider, BlindKey, BlindKeys, LocalBlindIndexKeys};
 pub use envelope::{
     BlindIndex, DataKey, IdentifierAad, RecordAad, SealedKey, Sealer, blind_index, blind_index_in,
 };

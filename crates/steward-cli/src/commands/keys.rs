@@ -1,8 +1,9 @@
-//! `steward keys` (N5.2): rotate, retire and list key-encryption keys.
+//! `steward keys` (N5.2): rotate, retire and list key-encryption keys;
+//! rotate the blind-index key (issue 13 item 3).
 
 use std::process::ExitCode;
 
-use steward_core::{CoreError, Steward};
+use steward_core::{CoreError, RotateOptions, Steward};
 
 use crate::KeysCmd;
 
@@ -29,6 +30,26 @@ pub(crate) fn run(st: &Steward, operator: &str, c: KeysCmd) -> Result<ExitCode, 
         KeysCmd::Retire { version } => {
             st.retire_kek(operator, version)?;
             outln!("KEK version {version} retired");
+        }
+        KeysCmd::RotateBlindIndex { max_subjects } => {
+            let r = st.rotate_blind_index(operator, RotateOptions { max_subjects })?;
+            outln!(
+                "blind-index key version {} is current; re-indexed {} identifiers of {} subjects; request references re-keyed {}, dropped {}; intake ledger rows re-keyed {}, kept {}; one-time codes forgotten {}",
+                r.version,
+                r.identifiers,
+                r.subjects,
+                r.requests_rekeyed,
+                r.requests_dropped,
+                r.intake_rekeyed,
+                r.intake_kept,
+                r.codes_forgotten
+            );
+            match r.destroyed {
+                Some(v) => outln!("blind-index key version {v} destroyed"),
+                None => outln!(
+                    "the rotation is still under way (lookups use both versions): run `steward keys rotate-blind-index` again to finish it"
+                ),
+            }
         }
         KeysCmd::List => {
             for k in st.keks() {

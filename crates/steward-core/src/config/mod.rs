@@ -172,8 +172,13 @@ pub struct Config {
     /// the regulators' clocks, the route table, role rules, detectors.
     #[serde(default)]
     pub incidents: incidents::IncidentsConfig,
-    /// The keyring file, relative to the data directory.
+    /// The keyring file (key-encryption keys), relative to the data directory.
     pub keyring_file: PathBuf,
+    /// The blind-index (HMAC) key file, apart from the keyring (issue 13
+    /// item 3): relative to the data directory unless absolute. Default
+    /// `blind-index/keys.json`. A keyring written before holds the key
+    /// itself: it is moved here at open and removed from the keyring.
+    pub blind_index_key_file: PathBuf,
     /// The principal the command-line operator acts as.
     pub operator: String,
     /// Audit log settings.
@@ -239,6 +244,7 @@ impl Default for Config {
             }],
             retention,
             keyring_file: PathBuf::from("keys/keyring.json"),
+            blind_index_key_file: PathBuf::from("blind-index/keys.json"),
             dsr: DsrConfig::default(),
             identity: crate::IdentityConfig::default(),
             incidents: incidents::IncidentsConfig::default(),

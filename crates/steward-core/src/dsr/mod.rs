@@ -199,14 +199,21 @@ struct Step<'a> {
 
 impl Steward {
     /// The one-time code's keyed hash: HMAC-SHA-256 under the blind-index
-    /// key, bound to the request id.
-    fn code_hmac(&self, request: &str) -> Result<Hmac<Sha256>, CoreError> {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.blind_key[..])
-            .map_err(|e| CoreError::Config(format!("blind-index key: {e}")))?;
-        mac.update(b"steward-dsr-code\0");
-        mac.update(request.as_bytes());
-        mac.update(b"\0");
-        Ok(mac)
+    /// key, bound to the request id; one per live key version, current
+    /// first (a code sent before a rotation still verifies while it is
+    /// under way; issue 13 item 3).
+    fn code_hmacs(&self, request: &str) -> Result<Vec<Hmac<Sha256>>, CoreError> {
+        let keys = self.blind_keys()?;
+        let mut out = Vec::new();
+        for k in keys.all() {
+            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(k.bytes())
+                .map_err(|e| CoreError::Config(format!("blind-index key: {e}")))?;
+            mac.update(b"steward-dsr-code\0");
+            mac.update(request.as_bytes());
+            mac.update(b"\0");
+            out.push(mac);
+        }
+        Ok(out)
     }
 
     /// Load a request and the exact body it was read from (for the guard).

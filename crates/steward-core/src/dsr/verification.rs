@@ -13,6 +13,10 @@ struct CodeRow {
     attempts: u32,
     max_attempts: u32,
     sent_at: String,
+    /// The blind-index key version the code was hashed under (issue 13
+    /// item 3); absent in rows written before versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    key_version: Option<u32>,
 }
 
 impl Steward {
@@ -62,7 +66,12 @@ impl Steward {
         }
         let contact = self.registered_contact(&req)?;
         let code = format!("{:08}", rand::rng().random_range(0..100_000_000u32));
-        let mut mac = self.code_hmac(id)?;
+        let key_version = self.blind_keys()?.current.version;
+        let mut mac = self
+            .code_hmacs(id)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| CoreError::Config("no blind-index key".into()))?;
         mac.update(code.as_bytes());
         let hash = hex::encode(mac.finalize().into_bytes());
         let old = self
@@ -80,6 +89,7 @@ impl Steward {
             attempts,
             max_attempts: self.config.dsr.code_max_attempts,
             sent_at: rfc3339(now),
+            key_version: Some(key_version),
         };
         req.verification.state = VerificationState::CodeSent;
         // The new code replaces the old one: so does its message.
@@ -181,15 +191,17 @@ impl Steward {
                 "request {id}: the code expired; send a new one"
             )));
         }
-        let mut mac = self.code_hmac(id)?;
-        mac.update(code.trim().as_bytes());
         let expected = hex::decode(&hash).map_err(|_| corrupt(id, "the code hash"))?;
+        let matches = self.code_hmacs(id)?.into_iter().any(|mut mac| {
+            mac.update(code.trim().as_bytes());
+            mac.verify_slice(&expected).is_ok()
+        });
         let guard = RegistryGuard {
             table: RegistryTable::Verifications,
             id: id.to_owned(),
             expected: Some(vbefore),
         };
-        if mac.verify_slice(&expected).is_ok() {
+        if matches {
             row.code_hmac = None;
             req.verification = Verification {
                 state: VerificationState::Verified,
@@ -246,5 +258,40 @@ impl Steward {
         } else {
             format!("request {id}: the code does not match; {left} attempts left")
         }))
+    }
+
+    /// Forget every outstanding one-time code hashed under a blind-index
+    /// key version other than `current` (issue 13 item 3: that version is
+    /// about to be destroyed, and the code could no longer be checked):
+    /// the hash is dropped and the code's message deleted; the request
+    /// stays waiting for a code (`send` again). Returns how many.
+    ///
+    /// Errors: store errors (nothing is changed).
+    pub(crate) fn forget_codes_not_under(&self, current: u32) -> Result<u64, CoreError> {
+        let mut cs = ChangeSet::default();
+        let mut ids = Vec::new();
+        for (id, body) in self.store()?.registry_list(RegistryTable::Verifications)? {
+            let mut row: CodeRow = parse_row(RegistryTable::Verifications, &id, &body)?;
+            if row.code_hmac.is_none() || row.key_version == Some(current) {
+                continue;
+            }
+            row.code_hmac = None;
+            cs.registry
+                .push((RegistryTable::Verifications, id.clone(), row_json(&row)?));
+            cs.guards.push(RegistryGuard {
+                table: RegistryTable::Verifications,
+                id: id.clone(),
+                expected: Some(body),
+            });
+            ids.push(id);
+        }
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        self.store()?.commit(cs)?;
+        for id in &ids {
+            crate::outbox::delete_messages(&self.data_dir, id)?;
+        }
+        Ok(ids.len() as u64)
     }
 }

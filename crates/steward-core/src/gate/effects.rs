@@ -286,7 +286,7 @@ impl Steward {
                 )));
             };
             // Issue 15: indexed in the subject's namespace, normalised.
-            let blind = self.blind_in(&ident, tenant.as_deref());
+            let blind = self.blind_in(&ident, tenant.as_deref())?;
             identifiers.push(identifier_row(&sealer, id, blind, ik, ident.value()));
         }
         let changed = corrected

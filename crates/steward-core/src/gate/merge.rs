@@ -75,7 +75,7 @@ impl Steward {
             let Some(ident) = normalised(kind, &v) else {
                 continue;
             };
-            let blind = self.blind_in(&ident, tenant);
+            let blind = self.blind_in(&ident, tenant)?;
             if blind == row.blind && v == ident.value().as_bytes() {
                 continue;
             }
@@ -150,7 +150,7 @@ impl Steward {
             let (kind, v) = open_identifier(&oo.sealer, other, &row)?;
             let moved: IdentifierRow = match normalised(kind, &v) {
                 Some(ident) => {
-                    let blind = self.blind_in(&ident, tenant);
+                    let blind = self.blind_in(&ident, tenant)?;
                     identifier_row(&ko.sealer, keep, blind, kind, ident.value())
                 }
                 None => identifier_row(
@@ -198,7 +198,8 @@ impl Steward {
             let Some(ident) = normalised(kind, &v) else {
                 continue;
             };
-            let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.blind_key[..])
+            let keys = self.blind_keys()?;
+            let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(keys.current.bytes())
                 .map_err(|_| CoreError::Config("blind-index key".into()))?;
             mac.update(b"steward-confusable\0");
             mac.update(kind.as_str().as_bytes());

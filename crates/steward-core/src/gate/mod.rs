@@ -85,6 +85,7 @@ mod effects;
 mod keys;
 mod merge;
 mod pipeline;
+mod rekey;
 mod system;
 mod transfer;
 

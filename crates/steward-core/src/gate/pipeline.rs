@@ -143,7 +143,7 @@ impl Steward {
         if blinds.is_empty()
             && let Some(c) = candidates.first()
         {
-            blinds.push(self.blind_in(c, None));
+            blinds.push(self.blind_in(c, None)?);
         }
         Ok((found, blinds))
     }

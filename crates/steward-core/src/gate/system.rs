@@ -81,9 +81,12 @@ impl Steward {
                             let ident = std::str::from_utf8(&v)
                                 .ok()
                                 .and_then(|v| steward_domain::SubjectIdentifier::new(kind, v).ok());
-                            if ident.map(|i| self.blind_in(&i, tenant.as_deref()))
-                                != Some(row.blind)
-                            {
+                            // Under any live key version (issue 13 item 3).
+                            let blinds = match ident {
+                                Some(i) => self.blinds_in(&i, tenant.as_deref())?,
+                                None => vec![],
+                            };
+                            if !blinds.contains(&row.blind) {
                                 return Err(CoreError::Integrity {
                                     record: format!("identifier index entry of {}", s.id),
                                     reason: "its blind index is not that of its value: the index was changed outside Steward".into(),

@@ -14,7 +14,7 @@
 //! namespace, apart from every organisation's.
 
 use serde::{Deserialize, Serialize};
-use steward_crypto::{BlindIndex, blind_index_in};
+use steward_crypto::{BlindIndex, BlindKeys, blind_index_in};
 use steward_domain::{IdentifierKind, Principal, SubjectId, SubjectIdentifier};
 use steward_store::RegistryTable;
 
@@ -25,6 +25,7 @@ pub(crate) mod merge;
 pub(crate) mod reindex;
 pub(crate) mod report;
 pub(crate) mod resolve;
+pub(crate) mod rotate;
 
 /// `[identity]` in the configuration (issue 15 item 2).
 ///
@@ -95,25 +96,84 @@ impl Steward {
         self.config.identity.tenant_scoped.contains(&kind)
     }
 
+    /// The live blind-index key versions (issue 13 item 3): the current
+    /// one, and the previous one while a rotation is under way.
+    ///
+    /// Errors: [`CoreError`] from the provider (the key file cannot be read).
+    pub(crate) fn blind_keys(&self) -> Result<BlindKeys, CoreError> {
+        Ok(self.blind_keys.keys()?)
+    }
+
     /// The blind index of `ident` for a subject of organisation `tenant`
-    /// (`None`: the deployment's own namespace); a global kind ignores the
-    /// tenant.
-    pub(crate) fn blind_in(&self, ident: &SubjectIdentifier, tenant: Option<&str>) -> BlindIndex {
+    /// (`None`: the deployment's own namespace) under the current key
+    /// version: the one new index entries are made under. A global kind
+    /// ignores the tenant.
+    ///
+    /// Errors: as [`Steward::blind_keys`].
+    pub(crate) fn blind_in(
+        &self,
+        ident: &SubjectIdentifier,
+        tenant: Option<&str>,
+    ) -> Result<BlindIndex, CoreError> {
         let t = tenant.filter(|_| self.tenant_scoped(ident.kind()));
-        blind_index_in(&self.blind_key, ident, t)
+        Ok(blind_index_in(self.blind_keys()?.current.bytes(), ident, t))
+    }
+
+    /// The blind indexes of `ident` in `tenant`'s namespace under every
+    /// live key version, current first: where a lookup looks, so that an
+    /// entry not yet re-indexed by an unfinished rotation is still found
+    /// (issue 13 item 3).
+    ///
+    /// Errors: as [`Steward::blind_keys`].
+    pub(crate) fn blinds_in(
+        &self,
+        ident: &SubjectIdentifier,
+        tenant: Option<&str>,
+    ) -> Result<Vec<BlindIndex>, CoreError> {
+        let t = tenant.filter(|_| self.tenant_scoped(ident.kind()));
+        let keys = self.blind_keys()?;
+        Ok(keys
+            .all()
+            .into_iter()
+            .map(|k| blind_index_in(k.bytes(), ident, t))
+            .collect())
+    }
+
+    /// The subject whose index entry in region `region` is `ident` in
+    /// `tenant`'s namespace, under any live key version, and the entry's
+    /// blind index; the entry is checked (issue 13 item 6).
+    ///
+    /// Errors: store errors; [`CoreError::Integrity`] for an entry that
+    /// does not open as `ident`.
+    pub(crate) fn find_indexed(
+        &self,
+        region: usize,
+        ident: &SubjectIdentifier,
+        tenant: Option<&str>,
+    ) -> Result<Option<(SubjectId, BlindIndex)>, CoreError> {
+        for b in self.blinds_in(ident, tenant)? {
+            // The store guard goes before the index entry is checked.
+            let hit = self.rstore(region)?.subject_by_blind(&b)?;
+            if let Some(id) = hit {
+                self.check_index_entry(region, id, &b, ident)?;
+                return Ok(Some((id, b)));
+            }
+        }
+        Ok(None)
     }
 
     /// Every blind index `ident` may be found under: the global one for a
     /// global kind; for a tenant-scoped kind, the deployment's namespace
-    /// and every organisation's (a lookup by staff, who name no tenant).
+    /// and every organisation's (a lookup by staff, who name no tenant);
+    /// each under every live key version, current first.
     pub(crate) fn blinds_everywhere(
         &self,
         ident: &SubjectIdentifier,
     ) -> Result<Vec<BlindIndex>, CoreError> {
-        let mut out = vec![self.blind_in(ident, None)];
+        let mut out = self.blinds_in(ident, None)?;
         if self.tenant_scoped(ident.kind()) {
             for o in self.organisations()? {
-                out.push(self.blind_in(ident, Some(&o.id)));
+                out.extend(self.blinds_in(ident, Some(&o.id))?);
             }
         }
         Ok(out)

@@ -111,7 +111,7 @@ impl Steward {
             .map_err(|e| CoreError::Input(format!("subject: {e}")))?;
         for tenant in [Some(org), None] {
             for c in &candidates {
-                let Some(at) = self.find_blind(&self.blind_in(c, tenant), c)? else {
+                let Some(at) = self.find_blind(c, tenant)? else {
                     continue;
                 };
                 match self.subject_tenant(at.region, at.id)? {
@@ -130,13 +130,11 @@ impl Steward {
 
     fn find_blind(
         &self,
-        blind: &[u8; 32],
         ident: &SubjectIdentifier,
+        tenant: Option<&str>,
     ) -> Result<Option<Located>, CoreError> {
         for region in 0..self.regions.len() {
-            let hit = self.rstore(region)?.subject_by_blind(blind)?;
-            if let Some(id) = hit {
-                self.check_index_entry(region, id, blind, ident)?;
+            if let Some((id, _)) = self.find_indexed(region, ident, tenant)? {
                 return Ok(Some(Located { region, id }));
             }
         }

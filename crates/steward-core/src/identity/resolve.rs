@@ -121,12 +121,12 @@ impl<'a> BatchResolver<'a> {
         if let Some(x) = self.cache.get(ident) {
             return Ok(Some(x.clone()));
         }
-        let blind = self.st.blind_in(ident, self.tenant.as_deref());
         for r in 0..self.st.regions.len() {
-            let Some(id) = self.st.rstore(r)?.subject_by_blind(&blind)? else {
+            // Under any live key version (issue 13 item 3: a rotation
+            // under way has not re-indexed every entry yet).
+            let Some((id, _)) = self.st.find_indexed(r, ident, self.tenant.as_deref())? else {
                 continue;
             };
-            self.st.check_index_entry(r, id, &blind, ident)?;
             let Some(sk) = self.st.sealing_key(r, id)? else {
                 return Err(CoreError::Integrity {
                     record: id.to_string(),
@@ -165,7 +165,7 @@ impl<'a> BatchResolver<'a> {
                 }
                 let (home, sk) = match via {
                     Some((home, sk)) => {
-                        let blind = self.st.blind_in(rec.subject(), self.tenant.as_deref());
+                        let blind = self.st.blind_in(rec.subject(), self.tenant.as_deref())?;
                         sets[home].identifiers.push(sk.identifier_row(
                             blind,
                             rec.subject().kind(),
@@ -193,7 +193,7 @@ impl<'a> BatchResolver<'a> {
                     }
                 }
                 None => {
-                    let blind = self.st.blind_in(&s, self.tenant.as_deref());
+                    let blind = self.st.blind_in(&s, self.tenant.as_deref())?;
                     sets[home]
                         .identifiers
                         .push(sk.identifier_row(blind, s.kind(), s.value()));
@@ -218,7 +218,7 @@ impl<'a> BatchResolver<'a> {
         sets: &mut [ChangeSet],
     ) -> Result<(usize, SealingKey), CoreError> {
         let home = self.new_home;
-        let blind = self.st.blind_in(ident, self.tenant.as_deref());
+        let blind = self.st.blind_in(ident, self.tenant.as_deref())?;
         let sk = self
             .st
             .mint_subject(&mut sets[home], home, ident, blind, self.stored_at)?;

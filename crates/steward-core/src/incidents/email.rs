@@ -39,11 +39,11 @@ impl Steward {
                 ..
             }) => (
                 "message_id",
-                self.intake_key("incident_message_id", id.as_bytes()),
+                self.intake_key("incident_message_id", id.as_bytes())?,
             ),
             _ => (
                 "sha256",
-                self.intake_key("incident_sha256", &Sha256::digest(raw)),
+                self.intake_key("incident_sha256", &Sha256::digest(raw))?,
             ),
         };
         if let Some(body) = self

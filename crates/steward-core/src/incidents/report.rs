@@ -8,7 +8,6 @@
 use std::borrow::Cow;
 
 use steward_audit::{Resource, ResourceKind};
-use steward_crypto::blind_index;
 use steward_domain::{
     Category, Fields, IdentifierKind, IncidentKind, Kind, NewRecord, Product, ReportChannel,
     SubjectIdentifier,
@@ -101,12 +100,11 @@ impl Steward {
         ident: &SubjectIdentifier,
         fields: Fields,
     ) -> Result<(usize, ChangeSet, SealedReport), CoreError> {
-        let blind = blind_index(&self.blind_key, ident);
+        // The deployment's own namespace, under any live key version.
+        let blind = self.blind_in(ident, None)?;
         let mut found = None;
         for r in 0..self.regions.len() {
-            let hit = self.rstore(r)?.subject_by_blind(&blind)?;
-            if let Some(id) = hit {
-                self.check_index_entry(r, id, &blind, ident)?;
+            if let Some((id, _)) = self.find_indexed(r, ident, None)? {
                 found = Some((r, id));
                 break;
             }

@@ -29,10 +29,10 @@ use crate::CryptoError;
 /// The identity of the keyring file as last read: (device, inode, length,
 /// modification time in ns). An atomic rewrite changes the inode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(super) struct FileId(u64, u64, u64, i128);
+pub(crate) struct FileId(u64, u64, u64, i128);
 
 /// The identity of the file at `path` now.
-pub(super) fn file_id(path: &Path) -> Result<FileId, CryptoError> {
+pub(crate) fn file_id(path: &Path) -> Result<FileId, CryptoError> {
     let m = fs::metadata(path).map_err(|e| file_err(path, e.to_string()))?;
     let mtime = m
         .modified()
@@ -80,7 +80,7 @@ pub(super) fn hold_generation(keyring: &Path, generation: u32) -> Result<fs::Fil
 
 /// The writers' exclusive lock on the keyring (rotation, retirement); held
 /// until dropped.
-pub(super) fn writer_lock(keyring: &Path) -> Result<fs::File, CryptoError> {
+pub(crate) fn writer_lock(keyring: &Path) -> Result<fs::File, CryptoError> {
     let p = sibling(keyring, "lock");
     let f = open_lock_file(&p)?;
     f.lock()
