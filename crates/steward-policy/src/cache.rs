@@ -11,7 +11,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::RwLock;
 
 use cedar_policy::{Context, Entities};
-use steward_domain::{CaseKind, ObligationKind, Principal, Purpose};
+use steward_domain::{CaseKind, ObligationKind, Principal, ProcessorService, Purpose};
 
 /// Most principal entities kept; the cache is emptied when it is full.
 const MAX_PRINCIPALS: usize = 4096;
@@ -30,6 +30,9 @@ pub(crate) struct ContextKey {
     pub covers: bool,
     pub grant: bool,
     pub incident: bool,
+    pub processor_service: Option<ProcessorService>,
+    pub assigned: bool,
+    pub engagement: bool,
     pub aggregate: bool,
     pub operator: bool,
 }
