@@ -207,10 +207,11 @@ fn baseline_permit(req: &DecisionRequest<'_>, purpose: Purpose) -> Option<&'stat
         }
         (Action::Read, Purpose::Recommendations)
             if service
-                && matches!(
-                    cat,
-                    Some(C::Billing | C::Configuration | C::Usage | C::Communications)
-                ) =>
+                && (matches!(cat, Some(C::Billing | C::Configuration | C::Usage))
+                    || (cat == Some(C::Communications)
+                        && req
+                            .kind
+                            .is_some_and(|k| k.as_str() == "communications.feedback"))) =>
         {
             Some("service-read-recommendations")
         }
@@ -315,6 +316,7 @@ pub fn decide(quick: bool) -> Section {
             subject: c.subject,
             category: c.category,
             organisation: None,
+            kind: None,
             purpose: c.purpose,
             // Every request of the mix cites a need-to-know grant, and an
             // obligation is a data subject request: the justification a

@@ -72,6 +72,7 @@ pub fn disclose(quick: bool) -> Section {
                 contract: "C-1".into(),
                 principal: None,
                 categories: vec![],
+                service: None,
                 locations: vec![],
                 owner: "priv".into(),
                 review_interval_days: 365,

@@ -68,6 +68,7 @@ fuzz_target!(|data: &[u8]| {
             subject: (i % 4 != 0).then_some("sub_0000000000001234"),
             category: (i % 6 != 0).then(|| Category::ALL[i % Category::ALL.len()]),
             organisation: (i % 3 == 1).then_some("org-1"),
+            kind: None,
             purpose: (i % 9 != 0).then(|| Purpose::ALL[i % Purpose::ALL.len()]),
             context,
         };

@@ -158,6 +158,10 @@ enum Command {
     /// of one subject may cite (`read --grant ID`).
     #[command(subcommand)]
     Grants(commands::cases::GrantsCmd),
+    /// Professional-services engagements of processors (N6.6): what a
+    /// professional-services provider may read contact details of.
+    #[command(subcommand)]
+    Engagements(commands::engagements::EngagementsCmd),
     /// Key management (N5.2).
     #[command(subcommand)]
     Keys(KeysCmd),
@@ -355,6 +359,10 @@ struct ReadArgs {
     /// One category.
     #[arg(long)]
     category: Option<String>,
+    /// One record kind, e.g. communications.feedback (N2; implies its
+    /// category).
+    #[arg(long)]
+    kind: Option<String>,
     /// Support case id (N3.5).
     #[arg(long)]
     case: Option<String>,
@@ -442,6 +450,15 @@ enum CasesCmd {
     Close {
         /// Case id.
         id: String,
+    },
+    /// Assign an open support case to a processor registered for
+    /// support_ticket (N6.6): it may then read the case's ticket content.
+    Assign {
+        /// Case id.
+        id: String,
+        /// The processor principal.
+        #[arg(long)]
+        processor: String,
     },
 }
 
@@ -694,6 +711,7 @@ fn run(cli: Cli) -> Result<ExitCode, CoreError> {
         Command::Cases(c) => commands::cases::cases(&st, &operator, c),
         Command::Obligations(c) => commands::cases::obligations(&st, &operator, c),
         Command::Grants(c) => commands::cases::grants(&st, &operator, c),
+        Command::Engagements(c) => commands::engagements::run(&st, &operator, c),
         Command::Keys(c) => commands::keys::run(&st, &operator, c),
         Command::Identity(c) => identity::run(&st, &operator, c),
         Command::Tokens(c) => commands::tokens::run(&st, &operator, c),

@@ -63,6 +63,14 @@ pub enum ManagementAction {
     CaseOpen,
     /// Close a support case (N3.5).
     CaseClose,
+    /// Assign an open support case to a support-ticket processor (N6.6,
+    /// N3.5; issue 17 item 4).
+    CaseAssign,
+    /// Record a professional-services engagement of a processor (N6.6;
+    /// issue 17 item 4).
+    EngagementRecord,
+    /// End a professional-services engagement early (N6.6).
+    EngagementEnd,
     /// Record a legal obligation (N3.7, N6.5d).
     ObligationRecord,
     /// Rotate the key-encryption key (N5.2).
@@ -110,7 +118,7 @@ pub enum ManagementAction {
 impl ManagementAction {
     /// Every management action, once. A core operation that changes state
     /// or reveals registry data is one of these.
-    pub const ALL: [ManagementAction; 35] = [
+    pub const ALL: [ManagementAction; 38] = [
         ManagementAction::PrincipalAdd,
         ManagementAction::PrincipalRevoke,
         ManagementAction::PrincipalChange,
@@ -127,6 +135,9 @@ impl ManagementAction {
         ManagementAction::OrganisationSettings,
         ManagementAction::CaseOpen,
         ManagementAction::CaseClose,
+        ManagementAction::CaseAssign,
+        ManagementAction::EngagementRecord,
+        ManagementAction::EngagementEnd,
         ManagementAction::ObligationRecord,
         ManagementAction::KeysRotate,
         ManagementAction::KeysRetire,
@@ -169,6 +180,9 @@ impl ManagementAction {
             M::OrganisationSettings => "organisation_settings",
             M::CaseOpen => "case_open",
             M::CaseClose => "case_close",
+            M::CaseAssign => "case_assign",
+            M::EngagementRecord => "engagement_record",
+            M::EngagementEnd => "engagement_end",
             M::ObligationRecord => "obligation_record",
             M::KeysRotate => "keys_rotate",
             M::KeysRetire => "keys_retire",
@@ -198,11 +212,11 @@ impl ManagementAction {
     /// | principals, tokens, need-to-know grants | `manage_principals` | protect | security staff, the configured operator (N5.5) |
     /// | partners, organisations, administrators, resellers, users | `manage_tenancy` | provide_services | security staff, the configured operator (N1.2) |
     /// | an organisation's settings and users | `manage_organisation` | provide_services | its administrators and resellers (N6.5a, N7.1), security staff, the configured operator |
-    /// | support cases | `manage_cases` | assist | support staff, the configured operator (N3.5); billing staff for billing cases (N3.8) |
+    /// | support cases, assigning one to a support-ticket processor | `manage_cases` | assist | support staff, the configured operator (N3.5, N6.6); billing staff for billing cases (N3.8) |
     /// | legal obligations | `record_obligation` | comply | legal staff for legal process, governmental requests and record keeping, privacy staff for data subject requests (N3.7); administrators for their organisation (N6.5d) |
     /// | keys (KEK rotation and retirement, blind-index key rotation) | `keys_rotate` | protect | security staff, services, the configured operator (N5.2) |
     /// | an organisation's third-party app grants and app policy | `manage_organisation` | provide_services | as above (N6.3) |
-    /// | transfer mechanisms, recipients | `manage_transfers` | protect | legal and privacy staff (N4.4, N8.9) |
+    /// | transfer mechanisms, recipients, professional-services engagements | `manage_transfers` | protect | legal and privacy staff (N4.4, N8.9, N6.6) |
     /// | retention sweep | `retention_sweep` | protect | privacy staff, services (N8.8) |
     /// | data subject requests; merging subjects, identity reports (issue 15) | `dsr_handle` | comply | privacy staff (N7.2, N7.4) |
     /// | email intake | `ingest` of communications | provide_services | services (N3.1) |
@@ -230,10 +244,12 @@ impl ManagementAction {
             | M::AppGrant
             | M::AppGrantRevoke
             | M::AppPolicySet => Action::ManageOrganisation,
-            M::CaseOpen | M::CaseClose => Action::ManageCases,
+            M::CaseOpen | M::CaseClose | M::CaseAssign => Action::ManageCases,
             M::ObligationRecord => Action::RecordObligation,
             M::KeysRotate | M::KeysRetire | M::BlindIndexRotate => Action::KeysRotate,
-            M::TransferMechanismAdd | M::RecipientAdd => Action::ManageTransfers,
+            M::TransferMechanismAdd | M::RecipientAdd | M::EngagementRecord | M::EngagementEnd => {
+                Action::ManageTransfers
+            }
             M::RetentionSweep => Action::RetentionSweep,
             M::DsrHandle | M::SubjectsMerge | M::IdentityReport => Action::DsrHandle,
             M::EmailIntake => Action::Ingest,
@@ -463,6 +479,7 @@ impl Steward {
             subject: subject.as_deref(),
             category: action.category(),
             organisation: target.organisation,
+            kind: None,
             purpose: Some(action.purpose()),
             context,
         })

@@ -30,6 +30,7 @@ pub mod oncall;
 mod outbox;
 #[cfg(steward_gate_probe)]
 mod probe;
+mod processors;
 mod rows;
 mod services;
 pub mod sharing;
@@ -80,6 +81,7 @@ pub use incidents::{
 };
 pub use intake::{IntakeEntry, IntakeOutcome, IntakeState};
 pub use oncall::{OutboxPager, Page, Pager, Schedule, Shift};
+pub use processors::{Engagement, MAX_ENGAGEMENT_DAYS, NewEngagement};
 pub use services::{AuditFilter, LegalObligation, ObligationScope, SupportCase, VerifyOutcome};
 pub use steward_policy::Action;
 pub use tenancy::{Organisation, Partner, Restrictions, UserAccount};

@@ -50,6 +50,10 @@ pub struct SupportCase {
     /// recorded before kinds existed are `account`.
     #[serde(default)]
     pub kind: CaseKind,
+    /// The support-ticket processor it is assigned to (N6.6, issue 17
+    /// item 4; [`Steward::assign_case`]), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
 }
 
 /// A recorded legal obligation (N3.7, N6.5d).
@@ -352,6 +356,7 @@ impl Steward {
             status: "open".into(),
             opened_by: by.into(),
             kind,
+            assignee: None,
         };
         let mut e = system_entry("case_open", &case.id, "", self.policy.version());
         e.principal = token(by);

@@ -160,6 +160,7 @@ impl Steward {
                 subject: None,
                 category: Some(*c),
                 organisation: None,
+                kind: None,
                 purpose: Some(Purpose::ProvideServices),
                 context: RequestContext::new(self.clock.today()),
             });

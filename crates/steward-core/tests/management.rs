@@ -157,6 +157,7 @@ fn every_management_operation_is_decided_and_its_denial_audited_n5_5() {
         contract: "C-1".into(),
         principal: principal.map(str::to_owned),
         categories: vec![],
+        service: None,
         locations: vec![],
         owner: "prv".into(),
         review_interval_days: 365,
@@ -178,7 +179,7 @@ fn every_management_operation_is_decided_and_its_denial_audited_n5_5() {
     };
     let grant = st.grant_app("acme-admin", new_grant.clone()).unwrap();
 
-    assert_eq!(ManagementAction::ALL.len(), 35);
+    assert_eq!(ManagementAction::ALL.len(), 38);
     let mut seen = 0;
     for action in ManagementAction::ALL {
         use ManagementAction as M;
@@ -215,6 +216,24 @@ fn every_management_operation_is_decided_and_its_denial_audited_n5_5() {
             M::OrganisationSettings => st.set_users_may_export("eng", "acme", false).map(|_| ()),
             M::CaseOpen => st.open_case("eng", "username:ann").map(|_| ()),
             M::CaseClose => st.close_case("eng", &case.id),
+            // Issue 17 item 4 (N6.6): decided before the processor is
+            // looked at, so an unregistered name is denied, not refused.
+            M::CaseAssign => st.assign_case("eng", &case.id, "proc-x").map(|_| ()),
+            M::EngagementRecord => st
+                .record_engagement(
+                    "eng",
+                    &steward_core::NewEngagement {
+                        processor: "proc-x".into(),
+                        organisation: Some("acme".into()),
+                        subjects: vec![],
+                        categories: vec![steward_domain::Category::Account],
+                        starts_on: time::OffsetDateTime::now_utc().date(),
+                        ends_on: time::OffsetDateTime::now_utc().date(),
+                        reference: "SOW-1".into(),
+                    },
+                )
+                .map(|_| ()),
+            M::EngagementEnd => st.end_engagement("eng", "eng_0000000000000000").map(|_| ()),
             M::ObligationRecord => st
                 .record_obligation("eng", "legal_request", "Docket 1")
                 .map(|_| ()),
@@ -307,6 +326,7 @@ fn every_management_operation_is_decided_and_its_denial_audited_n5_5() {
     assert!(!st.principal("sup").unwrap().revoked);
     assert_eq!(st.principal("sup").unwrap().teams, vec![Team::Support]);
     assert!(st.principal("eve").is_err());
+    assert!(st.engagements().unwrap().is_empty());
     let tok = st.authenticate_token(&other_token.token).unwrap();
     assert!(tok.is_ok(), "the other principal's token still works");
 }
@@ -558,6 +578,7 @@ fn an_obligation_unlocks_only_its_subjects_for_its_citers_n3_7() {
             grant_id: None,
             incident_id: None,
             organisation: None,
+            kind: None,
         })
     };
     denied(read("lee", "username:ann", &admin_ob.id).unwrap_err());

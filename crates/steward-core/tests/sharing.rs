@@ -150,6 +150,7 @@ fn recipient(kind: RecipientKind, principal: Option<&str>) -> NewRecipient {
         } else {
             vec![]
         },
+        service: None,
         locations: if sub { vec!["JP".into()] } else { vec![] },
         owner: "priv".into(),
         review_interval_days: 365,

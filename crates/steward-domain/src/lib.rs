@@ -26,7 +26,8 @@ pub use record::{FieldValue, Fields, NewRecord};
 pub use vocab::{
     AppAdminPolicy, AppiReportableKind, CaseKind, Category, ConsentMethod, ConsentState,
     DetectorKind, DisclosureBasis, FIDESLANG_EXTENSIONS, FieldSpec, GrantState, IncidentKind,
-    IncidentRole, IncidentState, Kind, ObligationKind, Priority, Product, Purpose, RecipientKind,
-    RecipientRole, ReportChannel, RequestState, RequestType, Route, Severity, all_kinds,
+    IncidentRole, IncidentState, Kind, ObligationKind, Priority, ProcessorService, Product,
+    Purpose, RecipientKind, RecipientRole, ReportChannel, RequestState, RequestType, Route,
+    Severity, all_kinds,
 };
 pub use workflow_ids::{CaseId, ObligationId, RequestId};

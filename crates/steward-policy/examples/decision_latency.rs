@@ -81,6 +81,7 @@ fn main() {
         subject: Some(sub),
         category: Some(cat),
         organisation: Some("org-1"),
+        kind: None,
         purpose: Some(purpose),
         context: ctx,
     };

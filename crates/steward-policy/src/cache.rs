@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use cedar_policy::{Context, Entities, EntityUid};
-use steward_domain::{CaseKind, ObligationKind, Principal, Purpose};
+use steward_domain::{CaseKind, ObligationKind, Principal, ProcessorService, Purpose};
 
 /// Most prepared principals kept (a few KiB each); the cache is emptied
 /// when a new principal finds it full. Above the 10,000 principals the
@@ -33,6 +33,9 @@ pub(crate) struct ContextKey {
     pub covers: bool,
     pub grant: bool,
     pub incident: bool,
+    pub processor_service: Option<ProcessorService>,
+    pub assigned: bool,
+    pub engagement: bool,
     pub aggregate: bool,
     pub operator: bool,
 }

@@ -11,7 +11,7 @@ use cedar_policy::{
     PolicySet, Request, Schema,
 };
 use steward_domain::{
-    CaseKind, ObligationKind, Principal, PrincipalKind, Purpose, SubjectId, Team,
+    CaseKind, ObligationKind, Principal, PrincipalKind, ProcessorService, Purpose, SubjectId, Team,
 };
 use time::Date;
 
@@ -295,6 +295,7 @@ impl PolicyEngine {
                     subject: Some("sub_0000000000000001"),
                     category: Some(steward_domain::Category::Account),
                     organisation: Some("org"),
+                    kind: None,
                     purpose: Some(Purpose::ProvideServices),
                     context,
                 };
@@ -584,12 +585,21 @@ impl PolicyEngine {
 }
 
 /// The relaxed contexts a default deny's hint is looked for in: (case kind,
-/// obligation kind) pairs that together meet every permit's condition on
-/// them (a technical case and a legal request; a billing case and a data
-/// subject request).
-const RELAXED: [(CaseKind, ObligationKind); 2] = [
-    (CaseKind::Technical, ObligationKind::LegalRequest),
-    (CaseKind::Billing, ObligationKind::DataSubjectRequest),
+/// obligation kind, processor service) triples that together meet every
+/// permit's condition on them (a technical case, a legal request, a
+/// support-ticket processor; a billing case, a data subject request, a
+/// professional-services processor).
+const RELAXED: [(CaseKind, ObligationKind, ProcessorService); 2] = [
+    (
+        CaseKind::Technical,
+        ObligationKind::LegalRequest,
+        ProcessorService::SupportTicket,
+    ),
+    (
+        CaseKind::Billing,
+        ObligationKind::DataSubjectRequest,
+        ProcessorService::ProfessionalServices,
+    ),
 ];
 
 /// An error with its causes and help, for load errors.

@@ -45,6 +45,7 @@
 //!     subject: Some("sub_0000000000001234"),
 //!     category: Some(Category::Communications),
 //!     organisation: None,
+//!     kind: None,
 //!     purpose: Some(Purpose::Assist),
 //!     context: RequestContext::new(date!(2024 - 06 - 01)),
 //! };
@@ -69,13 +70,17 @@
 //!   `engagement_ends_on?` (days since 1970-01-01), `revoked`,
 //!   `organisations`, `subject?` (N5.5, N6.1, N6.5, N7, N8.6).
 //! - Resource `Steward::SubjectData`: `subject` (`sub_` id or ""),
-//!   `category` (N2, or ""), `organisation` (or "").
+//!   `category` (N2, or ""), `organisation` (or ""), `cross_region`,
+//!   `kind` (the record kind the request is limited to, or "").
 //! - Actions: see [`Action`].
 //! - Context: `purpose` (N3), `today` (days), `open_case_for_subject`,
 //!   `case_kind`, `legal_obligation_recorded`, `obligation_kind`,
 //!   `obligation_covers_category`, `grant_for_subject`,
 //!   `incident_for_subject` (the justification a person's access to one
-//!   subject cites, N3.8), `aggregate_only`, `configured_operator`; see
+//!   subject cites, N3.8), `processor_service`,
+//!   `case_assigned_to_principal`, `engagement_covers` (what a processor's
+//!   registration and instruments cover, N6.6), `aggregate_only`,
+//!   `configured_operator`; see
 //!   [`RequestContext`].
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -491,7 +491,7 @@ mod tests {
     #[test]
     fn manifest_needs_its_keys() {
         let m = PackManifest::parse(EMBEDDED_MANIFEST).unwrap();
-        assert_eq!(m.version, "2024-01-18.7");
+        assert_eq!(m.version, "2024-01-18.8");
         assert_eq!(m.effective.to_string(), "2024-01-18");
         let e = PackManifest::parse("name = \"x\"\nversion = \"1\"\n").unwrap_err();
         assert!(e.to_string().contains("effective"), "{e}");

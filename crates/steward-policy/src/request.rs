@@ -5,8 +5,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 use steward_domain::{
-    CaseKind, Category, ConsentState, DisclosureBasis, GrantState, ObligationKind, Principal,
-    Purpose, RecipientKind,
+    CaseKind, Category, ConsentState, DisclosureBasis, GrantState, Kind, ObligationKind, Principal,
+    ProcessorService, Purpose, RecipientKind,
 };
 use time::Date;
 
@@ -218,6 +218,19 @@ pub struct RequestContext {
     /// names the subject is cited (N3.6, N8.5; set by the core's gate from
     /// the incident registry).
     pub incident_for_subject: bool,
+    /// For a processor (N6.6, issue 17 item 4): the service of the
+    /// registered subprocessor the principal acts as, when that
+    /// registration is in effect (its change notice's lead time passed)
+    /// and lists the requested category; `None` otherwise and for every
+    /// other principal. Cedar `context.processor_service` ("" for `None`).
+    pub processor_service: Option<ProcessorService>,
+    /// The cited support case is open, about the requested subject, and
+    /// assigned to this principal (a support-ticket processor, N6.6, N3.5).
+    pub case_assigned_to_principal: bool,
+    /// A professional-services engagement of this principal is current
+    /// (started, not past its last day, not ended) and covers the
+    /// requested subject (by subject or organisation) and category (N6.6).
+    pub engagement_covers: bool,
     /// The request yields only aggregated or anonymised data, never a single
     /// subject's records (N3.9).
     pub aggregate_only: bool,
@@ -265,6 +278,9 @@ impl RequestContext {
             obligation_covers_category: false,
             grant_for_subject: false,
             incident_for_subject: false,
+            processor_service: None,
+            case_assigned_to_principal: false,
+            engagement_covers: false,
             aggregate_only: false,
             cross_region: false,
             configured_operator: false,
@@ -288,6 +304,12 @@ pub struct DecisionRequest<'a> {
     /// The category of Service Data (N2); `None` for requests about no
     /// single category (subject-wide erasure, system actions).
     pub category: Option<Category>,
+    /// The record kind the request is limited to (N2; a kind of
+    /// `category`), or `None` for every kind of the category. Cedar
+    /// `resource.kind`, the full dotted name or "". Issue 17 items 4 and 5:
+    /// the recommendations service reads `communications.feedback` only,
+    /// processors ticket content or contact details only.
+    pub kind: Option<Kind>,
     /// The customer organisation the subject belongs to (N1.2), if any.
     pub organisation: Option<&'a str>,
     /// Why (N3). A request with no purpose is denied before Cedar is asked.

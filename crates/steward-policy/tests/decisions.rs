@@ -35,6 +35,7 @@ fn read<'a>(p: &'a Principal, category: Category, purpose: Purpose) -> DecisionR
         subject: Some("sub_0000000000000001"),
         category: Some(category),
         organisation: None,
+        kind: None,
         purpose: Some(purpose),
         context: RequestContext::new(today()),
     }
@@ -325,6 +326,7 @@ proptest! {
             subject: subject.as_deref(),
             category,
             organisation: organisation.as_deref(),
+            kind: None,
             purpose,
             context,
         });
@@ -422,6 +424,7 @@ fn cross_region_reads_only_for_centralised_operations_n4_2() {
                 subject: Some("sub_0000000000000001"),
                 category: Some(category),
                 organisation: None,
+                kind: None,
                 purpose: Some(purpose),
                 context,
             });
@@ -456,6 +459,7 @@ fn system<'a>(
         subject: None,
         category: None,
         organisation: None,
+        kind: None,
         purpose: Some(purpose),
         context,
     }

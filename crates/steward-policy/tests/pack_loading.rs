@@ -42,7 +42,7 @@ fn load_err(dir: &tempfile::TempDir) -> PolicyError {
 fn default_pack_loads_with_its_manifest() {
     let e = PolicyEngine::default_pack().unwrap();
     assert_eq!(e.name(), "steward-default");
-    assert_eq!(e.version(), "2024-01-18.7");
+    assert_eq!(e.version(), "2024-01-18.8");
     assert_eq!(e.effective().to_string(), "2024-01-18");
     // Issue 17: 53 (the justification forbid, the technical-case and
     // billing-case permits, obligations recorded by kind, self-erasure; the
@@ -433,6 +433,7 @@ when { principal.is_staff && principal.teams.contains("privacy") && context.purp
         subject: Some("sub_0000000000000001"),
         category: Some(Category::Account),
         organisation: None,
+        kind: None,
         purpose: Some(Purpose::Assist),
         // A person's access to one subject cites a justification (N3.8).
         context: RequestContext {

@@ -472,6 +472,10 @@ async fn every_route_needs_its_features_scope_n5_1() {
         (M::POST, "/v1/subjects:merge", "requests"),
         (M::GET, "/v1/identity/confusables", "requests"),
         (M::GET, "/v1/identity/orphans", "requests"),
+        // Issue 17 item 4 (N6.6): processors' instruments.
+        (M::POST, "/v1/cases/case-1/assign", "manage"),
+        (M::POST, "/v1/engagements", "manage"),
+        (M::POST, "/v1/engagements/eng_1/end", "manage"),
     ];
     for (method, path, scope) in routes {
         assert!(steward_core::TOKEN_SCOPES.contains(scope));

@@ -41,6 +41,7 @@ fn recipient(kind: RecipientKind, principal: Option<&str>) -> NewRecipient {
         contract: "MSA-9".into(),
         principal: principal.map(str::to_owned),
         categories: vec![],
+        service: None,
         locations: vec![],
         owner: "priv".into(),
         review_interval_days: 365,

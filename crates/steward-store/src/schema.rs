@@ -248,6 +248,7 @@ const APP_GRANTS: Table = registry("app_grants");
 const GPC_SIGNALS: Table = registry("gpc_signals");
 const INCIDENTS: Table = registry("incidents");
 const ONCALL_SCHEDULES: Table = registry("oncall_schedules");
+const ENGAGEMENTS: Table = registry("engagements");
 
 const IDENTIFIERS_SUBJECT: Index = Index {
     name: "identifiers_subject",
@@ -301,6 +302,7 @@ pub(crate) const TABLES: &[&Table] = &[
     &GPC_SIGNALS,
     &INCIDENTS,
     &ONCALL_SCHEDULES,
+    &ENGAGEMENTS,
 ];
 
 /// Every secondary index (the migrations create them; the tests check both
@@ -384,6 +386,11 @@ pub(crate) const MIGRATIONS: &[&[Step]] = &[
     // v9: incidents and on-call schedules (N8.5, N5.1): JSON rows without
     // Service Data (report texts are sealed records of the reporter)
     &[Step::Table(&INCIDENTS), Step::Table(&ONCALL_SCHEDULES)],
+    // v10: professional-services engagements (N6.6, issue 17 item 4): which
+    // processor may reach which subjects' contact details, and until when.
+    // JSON rows of principal names, organisation ids, opaque subject ids,
+    // categories and days; no Service Data.
+    &[Step::Table(&ENGAGEMENTS)],
 ];
 
 /// The table named `name` in the description.

@@ -318,6 +318,10 @@ pub enum RegistryTable {
     Incidents,
     /// On-call schedules (N8.5), keyed by schedule name.
     OncallSchedules,
+    /// Professional-services engagements (N6.6, issue 17 item 4), keyed
+    /// `eng_…`: the processor principal, the organisation or opaque subject
+    /// ids covered, categories, first and last day, and whether it ended.
+    Engagements,
 }
 
 impl RegistryTable {
@@ -343,11 +347,12 @@ impl RegistryTable {
             RegistryTable::NeedToKnowGrants => "need_to_know_grants",
             RegistryTable::Incidents => "incidents",
             RegistryTable::OncallSchedules => "oncall_schedules",
+            RegistryTable::Engagements => "engagements",
         }
     }
 
     /// Every registry table (each backend creates one table per entry).
-    pub const ALL: [RegistryTable; 19] = [
+    pub const ALL: [RegistryTable; 20] = [
         RegistryTable::SupportCases,
         RegistryTable::LegalObligations,
         RegistryTable::ErasureReceipts,
@@ -367,6 +372,7 @@ impl RegistryTable {
         RegistryTable::NeedToKnowGrants,
         RegistryTable::Incidents,
         RegistryTable::OncallSchedules,
+        RegistryTable::Engagements,
     ];
 }
 

@@ -23,6 +23,10 @@ pub(crate) fn cases(st: &Steward, operator: &str, c: CasesCmd) -> Result<ExitCod
             st.close_case(operator, &id)?;
             outln!("closed {id}");
         }
+        CasesCmd::Assign { id, processor } => {
+            let c = st.assign_case(operator, &id, &processor)?;
+            outln!("{}", serde_json::to_string_pretty(&c).unwrap_or_default());
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

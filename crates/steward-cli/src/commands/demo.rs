@@ -67,6 +67,7 @@ pub(crate) fn run(st: &Steward) -> Result<ExitCode, CoreError> {
         grant_id: None,
         incident_id: None,
         organisation: None,
+        kind: None,
     });
     match denied {
         Err(CoreError::Denied(d)) => {

@@ -9,7 +9,8 @@ use clap::Subcommand;
 use steward_core::sharing::{NewConsent, NewGrant, NewRecipient, Scope};
 use steward_core::{CoreError, DisclosureRequest, Steward};
 use steward_domain::{
-    AppAdminPolicy, Category, ConsentMethod, DisclosureBasis, Purpose, RecipientKind, RecipientRole,
+    AppAdminPolicy, Category, ConsentMethod, DisclosureBasis, ProcessorService, Purpose,
+    RecipientKind, RecipientRole,
 };
 
 use super::parse_date;
@@ -92,12 +93,17 @@ pub(crate) enum RecipientsCmd {
         /// Contract or DPA reference.
         #[arg(long)]
         contract: String,
-        /// The principal acting as the recipient (apps, affiliates).
+        /// The principal acting as the recipient (apps, affiliates, and
+        /// a subprocessor's processor principal).
         #[arg(long)]
         principal: Option<String>,
         /// Subprocessors: a category it may receive (repeat).
         #[arg(long = "category")]
         categories: Vec<Category>,
+        /// Subprocessors: the service provided, support_ticket or
+        /// professional_services (N6.6); needed with --principal.
+        #[arg(long)]
+        service: Option<ProcessorService>,
         /// Subprocessors: a data-centre country (repeat).
         #[arg(long = "location")]
         locations: Vec<String>,
@@ -260,6 +266,7 @@ pub(crate) fn run(st: &Steward, operator: &str, c: DisclosuresCmd) -> Result<Exi
             contract,
             principal,
             categories,
+            service,
             locations,
             owner,
             review_interval_days,
@@ -275,6 +282,7 @@ pub(crate) fn run(st: &Steward, operator: &str, c: DisclosuresCmd) -> Result<Exi
                 contract,
                 principal,
                 categories,
+                service,
                 locations,
                 owner,
                 review_interval_days,

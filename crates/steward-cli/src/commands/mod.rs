@@ -8,6 +8,7 @@ pub(crate) mod audit;
 pub(crate) mod cases;
 pub(crate) mod demo;
 pub(crate) mod disclosures;
+pub(crate) mod engagements;
 pub(crate) mod identity;
 pub(crate) mod incidents;
 pub(crate) mod ingest;

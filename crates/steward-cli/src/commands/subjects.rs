@@ -14,7 +14,7 @@ use crate::ReadArgs;
 /// `steward read`: one JSON line per record on standard output, the
 /// decision on standard error.
 pub(crate) fn read(st: &Steward, a: ReadArgs) -> Result<ExitCode, CoreError> {
-    let req = AccessRequest {
+    let mut req = AccessRequest {
         principal: a.as_,
         action: Action::Read,
         subject: a.subject,
@@ -23,6 +23,11 @@ pub(crate) fn read(st: &Steward, a: ReadArgs) -> Result<ExitCode, CoreError> {
             .map(|c| c.parse::<Category>())
             .transpose()
             .map_err(|e| CoreError::Input(format!("--category: {e}")))?,
+        kind: a
+            .kind
+            .map(|k| k.parse::<steward_domain::Kind>())
+            .transpose()
+            .map_err(|e| CoreError::Input(format!("--kind: {e}")))?,
         purpose: a.purpose.map(|p| purpose(&p)).transpose()?,
         case_id: a.case,
         obligation_id: a.obligation,
@@ -30,6 +35,10 @@ pub(crate) fn read(st: &Steward, a: ReadArgs) -> Result<ExitCode, CoreError> {
         incident_id: a.incident,
         organisation: None,
     };
+    // A kind names its category (N2).
+    if let (Some(k), None) = (req.kind, req.category) {
+        req.category = Some(k.category());
+    }
     // An erased subject's held records (N3.7): say so beside the read.
     for h in st.held_notice(&req.subject)? {
         errln!(

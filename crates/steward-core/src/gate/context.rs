@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 use steward_audit::Resource;
-use steward_domain::{CaseKind, Category, SubjectId};
+use steward_domain::{CaseKind, Category, Principal, SubjectId};
 use steward_policy::RequestContext;
 use steward_store::RegistryTable;
 
@@ -23,10 +23,15 @@ impl Steward {
     /// kind, covering the category (N3.7)? Does the cited need-to-know
     /// grant name this principal, subject, purpose and category, unexpired
     /// (N5.5)? Is the subject's data in another region than this node's
-    /// (N4.2)? The justification is `case:<id>`, `obligation:<id>`,
-    /// `grant:<id>`, `incident:<id>` for each that holds, comma-separated; `None` if none.
+    /// (N4.2)? For a processor (issue 17 item 4, N6.6): the service of its
+    /// subprocessor registration, whether the cited case is assigned to it,
+    /// and whether a current engagement of it covers the subject. The
+    /// justification is `case:<id>`, `obligation:<id>`, `grant:<id>`,
+    /// `incident:<id>`, `engagement:<id>` for each that holds,
+    /// comma-separated; `None` if none.
     pub(in crate::gate) fn context_for(
         &self,
+        principal: &Principal,
         req: &AccessRequest,
         subject: Option<SubjectId>,
         home: usize,
@@ -34,6 +39,8 @@ impl Steward {
     ) -> Result<(RequestContext, Option<String>), CoreError> {
         let mut ctx = RequestContext::new(self.clock.today());
         let mut cited: Vec<String> = Vec::new();
+        // The processor the cited open case is assigned to (N6.6).
+        let mut assignee: Option<String> = None;
         if let (Some(case), Some(subject)) = (&req.case_id, subject) {
             let body = self
                 .store()?
@@ -51,9 +58,19 @@ impl Steward {
                             .and_then(|k| k.parse::<CaseKind>().ok())
                             .unwrap_or_default(),
                     );
+                    assignee = v["assignee"].as_str().map(str::to_owned);
                     cited.push(format!("case:{case}"));
                 }
             }
+        }
+        // Issue 17 item 4 (N6.6): a processor's registration, the case
+        // assigned to it, its current engagement.
+        let pf = self.processor_facts(principal.kind, req, subject, assignee.as_deref())?;
+        ctx.processor_service = pf.service;
+        ctx.case_assigned_to_principal = pf.assigned;
+        ctx.engagement_covers = pf.engagement.is_some();
+        if let Some(e) = pf.engagement {
+            cited.push(format!("engagement:{e}"));
         }
         if let Some(ob) = &req.obligation_id
             // N3.7: recorded, citable by this principal, about this subject.

@@ -90,7 +90,7 @@ mod system;
 mod transfer;
 
 use serde_json::Value;
-use steward_domain::{Category, Purpose, RecordId, SubjectId};
+use steward_domain::{Category, Kind, Purpose, RecordId, SubjectId};
 use steward_policy::{Action, Decision};
 
 pub(crate) use crate::entry::{
@@ -122,6 +122,14 @@ pub struct AccessRequest {
     pub subject: String,
     /// Restrict to one category.
     pub category: Option<Category>,
+    /// Restrict to one record kind of that category (N2): decided as
+    /// `resource.kind` (issue 17 items 4 and 5: the recommendations
+    /// service reads `communications.feedback`, a support provider
+    /// `communications.support`, a professional-services provider
+    /// `account.profile`), and only records of that kind are opened. A
+    /// kind of another category than `category` is refused before
+    /// anything is decided ([`CoreError::Input`](crate::CoreError::Input)).
+    pub kind: Option<Kind>,
     /// The purpose of processing (N3). Required.
     pub purpose: Option<Purpose>,
     /// A support case id (N3.5).
@@ -150,6 +158,7 @@ impl AccessRequest {
             action,
             subject: subject.into(),
             category: None,
+            kind: None,
             purpose: None,
             case_id: None,
             obligation_id: None,
@@ -187,6 +196,13 @@ impl AccessRequest {
     /// Restricted to one category.
     pub fn category(mut self, category: Category) -> Self {
         self.category = Some(category);
+        self
+    }
+
+    /// Restricted to one record kind, and so to its category (N2).
+    pub fn kind(mut self, kind: Kind) -> Self {
+        self.category = Some(kind.category());
+        self.kind = Some(kind);
         self
     }
 

@@ -215,6 +215,16 @@ impl Steward {
         presume_obligation: bool,
         ask: Option<&DisclosureAsk>,
     ) -> Result<Decided, CoreError> {
+        if let Some(k) = req.kind
+            && req.category != Some(k.category())
+        {
+            return Err(CoreError::Input(format!(
+                "kind: `{k}` is a kind of category {}, and the request names {}: drop --category or name {} (N2)",
+                k.category(),
+                req.category.map(|c| c.as_str()).unwrap_or("no category"),
+                k.category()
+            )));
+        }
         let principal = self.principal(&req.principal)?;
         let processing = self.processing_index();
         let resolved = self.resolve_target(req, target, processing)?;
@@ -223,7 +233,8 @@ impl Steward {
             Target::Live => req.action,
             Target::Held => Action::Read,
         };
-        let (mut ctx, justification) = self.context_for(req, subject, home, processing)?;
+        let (mut ctx, justification) =
+            self.context_for(&principal, req, subject, home, processing)?;
         // Only for `predecide_presuming_obligation`, which records nothing:
         // the data subject request's obligation about this subject.
         if presume_obligation {
@@ -250,6 +261,7 @@ impl Steward {
             subject: Some(&subject_str),
             category: req.category,
             organisation: req.organisation.as_deref(),
+            kind: req.kind,
             purpose: req.purpose,
             context: ctx,
         });
@@ -321,6 +333,9 @@ impl Steward {
             resource = resource.id(token("legal_hold"));
         }
         resource = self.access_ids(resource, req.category, home, processing, transfer.as_ref());
+        if let Some(k) = req.kind {
+            resource = resource.id(token(&format!("kind:{k}")));
+        }
         // N3.8: the justification the access cited, by Steward-made id.
         for j in decision.justification.iter().flat_map(|j| j.split(',')) {
             resource = resource.id(token(&format!("justification:{j}")));
@@ -402,9 +417,14 @@ impl Steward {
         let opened = self.gate(req, None)?;
         let records = match opened.subject {
             Some(s) => {
-                let rows = self
+                let mut rows = self
                     .rstore(opened.region)?
                     .records(s, req.category.map(|c| c.as_str()))?;
+                // Issue 17 items 4, 5: a read decided for one kind opens
+                // that kind only.
+                if let Some(k) = req.kind {
+                    rows.retain(|r| r.kind == k.as_str());
+                }
                 opened.open_rows(rows)?
             }
             None => vec![],
@@ -435,6 +455,7 @@ impl Steward {
                 if req
                     .category
                     .is_some_and(|c| c.as_str() != h.record.category)
+                    || req.kind.is_some_and(|k| k.as_str() != h.record.kind)
                 {
                     continue;
                 }

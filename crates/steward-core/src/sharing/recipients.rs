@@ -4,7 +4,7 @@
 //! customers, and it receives nothing until the notice's lead time passed.
 
 use serde::{Deserialize, Serialize};
-use steward_domain::{Category, PrincipalKind, RecipientKind, RecipientRole};
+use steward_domain::{Category, PrincipalKind, ProcessorService, RecipientKind, RecipientRole};
 use steward_store::{ChangeSet, RegistryTable};
 
 use super::{DAY_MS, new_id, now_ms, rfc3339};
@@ -34,12 +34,21 @@ pub struct Recipient {
     pub contract: String,
     /// The Steward principal that acts as this recipient: required for a
     /// third-party app (its tokens reach only what is granted, N6.3) and an
-    /// affiliate (bound by the same pack, N6.1).
+    /// affiliate (bound by the same pack, N6.1); optional for a
+    /// subprocessor, whose principal (of kind `processor`) reads what its
+    /// `service` and instruments cover (N6.6, issue 17 item 4).
     pub principal: Option<String>,
     /// For a subprocessor: the categories it may receive (N6.6: support
     /// ticket content to support providers, contact details to
     /// professional-services providers); empty for other kinds.
     pub categories: Vec<Category>,
+    /// For a subprocessor: the service it provides (N6.6, issue 17 item
+    /// 4): `support_ticket` (the cases assigned to it) or
+    /// `professional_services` (the subjects its current engagements
+    /// cover). `None`: it receives disclosures only; its principal, if
+    /// any, reads nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<ProcessorService>,
     /// For a subprocessor: its data-centre locations (N8.9), ISO country codes.
     pub locations: Vec<String>,
     /// Who owns the relationship (a principal name).
@@ -79,6 +88,9 @@ pub struct NewRecipient {
     /// Subprocessors: the categories it may receive.
     #[serde(default)]
     pub categories: Vec<Category>,
+    /// Subprocessors: the service provided (N6.6); see [`Recipient::service`].
+    #[serde(default)]
+    pub service: Option<ProcessorService>,
     /// Subprocessors: data-centre locations (ISO country codes).
     #[serde(default)]
     pub locations: Vec<String>,
@@ -140,10 +152,22 @@ impl NewRecipient {
             self.kind,
             RecipientKind::ThirdPartyApp | RecipientKind::Affiliate
         );
-        if needs_principal != self.principal.is_some() {
+        if !sub && needs_principal != self.principal.is_some() {
             return bad(
                 "principal",
-                "a third-party app (N6.3) and an affiliate (N6.1) name the principal that acts as them; other kinds name none",
+                "a third-party app (N6.3) and an affiliate (N6.1) name the principal that acts as them, a subprocessor may (its processor principal, N6.6); other kinds name none",
+            );
+        }
+        if !sub && self.service.is_some() {
+            return bad(
+                "service",
+                "only a subprocessor provides a service (support_ticket or professional_services, N6.6)",
+            );
+        }
+        if sub && self.principal.is_some() && self.service.is_none() {
+            return bad(
+                "service",
+                "a subprocessor that acts through a principal names its service: support_ticket or professional_services (N6.6)",
             );
         }
         Ok(())
@@ -167,8 +191,17 @@ impl Steward {
             let p = self.principal(name)?;
             let want = match new.kind {
                 RecipientKind::ThirdPartyApp => PrincipalKind::ThirdPartyApp,
+                RecipientKind::Subprocessor => PrincipalKind::Processor,
                 _ => PrincipalKind::AffiliateStaff,
             };
+            // A principal acts as one recipient: what it reaches follows
+            // from that one registration (N6.6, issue 17 item 4).
+            if let Some(r) = self.recipient_of_principal(name)? {
+                return Err(CoreError::Input(format!(
+                    "principal: `{name}` already acts as recipient {}; register another principal",
+                    r.id
+                )));
+            }
             if p.kind != want {
                 return Err(CoreError::Input(format!(
                     "principal: `{name}` is a {}, and a {} recipient acts as a {want} principal",
@@ -195,6 +228,7 @@ impl Steward {
             contract: new.contract,
             principal: new.principal,
             categories: new.categories,
+            service: new.service,
             locations: new.locations,
             owner: new.owner,
             review_interval_days: new.review_interval_days,

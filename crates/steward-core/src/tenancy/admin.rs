@@ -468,6 +468,7 @@ impl Steward {
             grant_id: None,
             incident_id: None,
             organisation: Some(u.organisation),
+            kind: None,
         })
     }
 

@@ -97,6 +97,19 @@ closed_vocabulary! {
 }
 
 closed_vocabulary! {
+    /// The service a registered subprocessor provides on instruction
+    /// (N6.6, issue 17 item 4): it decides what the processor reaches.
+    ProcessorService, "processor service" {
+        /// Technical support: the information the subject gives in a
+        /// support ticket, for the cases assigned to the provider (N6.6).
+        SupportTicket => "support_ticket",
+        /// Professional services: the subject's contact details, under a
+        /// current engagement covering the subject (N6.6).
+        ProfessionalServices => "professional_services",
+    }
+}
+
+closed_vocabulary! {
     /// How a consent was given (N6.4).
     ConsentMethod, "consent method" {
         /// In the console.

@@ -132,6 +132,10 @@ impl PolicyEngine {
                 "cross_region".to_owned(),
                 RestrictedExpression::new_bool(req.context.cross_region),
             ),
+            (
+                "kind".to_owned(),
+                str_expr(req.kind.map(|k| k.as_str()).unwrap_or("")),
+            ),
         ];
         Entity::new_with_tags(uid.clone(), attrs, [], []).map_err(|e| e.to_string())
     }
@@ -159,10 +163,13 @@ impl PolicyEngine {
                 covers: ctx.legal_obligation_recorded && ctx.obligation_covers_category,
                 grant: ctx.grant_for_subject,
                 incident: ctx.incident_for_subject,
+                processor_service: ctx.processor_service,
+                assigned: ctx.case_assigned_to_principal,
+                engagement: ctx.engagement_covers,
                 aggregate: ctx.aggregate_only,
                 operator: ctx.configured_operator,
             },
-            Some(&(case_kind, obligation_kind)) => ContextKey {
+            Some(&(case_kind, obligation_kind, processor_service)) => ContextKey {
                 purpose,
                 open_case: true,
                 case_kind: Some(case_kind),
@@ -171,6 +178,9 @@ impl PolicyEngine {
                 covers: true,
                 grant: true,
                 incident: true,
+                processor_service: Some(processor_service),
+                assigned: true,
+                engagement: true,
                 aggregate: true,
                 // An identity fact, not a condition the requester could
                 // meet: never relaxed for hints.
@@ -216,6 +226,12 @@ impl PolicyEngine {
             ("obligation_covers_category".to_owned(), b(k.covers)),
             ("grant_for_subject".to_owned(), b(k.grant)),
             ("incident_for_subject".to_owned(), b(k.incident)),
+            (
+                "processor_service".to_owned(),
+                str_expr(k.processor_service.map(|p| p.as_str()).unwrap_or("")),
+            ),
+            ("case_assigned_to_principal".to_owned(), b(k.assigned)),
+            ("engagement_covers".to_owned(), b(k.engagement)),
             ("aggregate_only".to_owned(), b(k.aggregate)),
             ("configured_operator".to_owned(), b(k.operator)),
         ]

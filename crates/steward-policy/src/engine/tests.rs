@@ -147,7 +147,7 @@ mod equivalence {
             let (sliced, whole) = engines();
             let mut context = RequestContext::new(date(0));
             (context.open_case_for_subject, context.legal_obligation_recorded, context.aggregate_only, context.configured_operator) = flags;
-            let req = DecisionRequest { principal: &p, action, subject, category, organisation, purpose, context };
+            let req = DecisionRequest { principal: &p, action, subject, category, kind: None, organisation, purpose, context };
             prop_assert_eq!(sliced.decide(&req), whole.decide(&req));
         }
     }

@@ -26,8 +26,8 @@
 //! `policy_ids`/`clause_ids` are non-empty whenever a policy decided.
 
 use steward_domain::{
-    CaseKind, Category, ConsentState, DisclosureBasis, GrantState, ObligationKind, Principal,
-    PrincipalKind, Purpose, RecipientKind, SubjectId, Team,
+    CaseKind, Category, ConsentState, DisclosureBasis, GrantState, Kind, ObligationKind, Principal,
+    PrincipalKind, ProcessorService, Purpose, RecipientKind, SubjectId, Team,
 };
 use steward_policy::{
     Action, Decision, DecisionBasis, DecisionRequest, DisclosureFacts, PolicyEngine, RequestContext,
@@ -55,6 +55,12 @@ fn today() -> Date {
 
 fn days(n: i64) -> Date {
     today() + Duration::days(n)
+}
+
+/// The record kind `full` of steward-domain's closed table.
+fn kind(full: &str) -> Kind {
+    full.parse()
+        .unwrap_or_else(|e| panic!("{full} is no kind: {e}"))
 }
 
 const SUB_1: &str = "sub_0000000000000001";
@@ -109,6 +115,14 @@ struct Case {
     aggregate: bool,
     cross_region: bool,
     configured_operator: bool,
+    /// The record kind the request is limited to (issue 17 items 4, 5).
+    kind: Option<Kind>,
+    /// The registered service of the processor (N6.6, issue 17 item 4).
+    processor_service: Option<ProcessorService>,
+    /// The cited open case is assigned to the principal (N6.6).
+    assigned: bool,
+    /// A current engagement of the principal covers the subject (N6.6).
+    engagement: bool,
     /// The disclosure's facts (`None`: [`LEGAL_TO_AUTHORITY`] for a `disclose`).
     disclosure: Option<DisclosureFacts>,
 }
@@ -145,8 +159,32 @@ impl Case {
             aggregate: false,
             cross_region: false,
             configured_operator: false,
+            kind: None,
+            processor_service: None,
+            assigned: false,
+            engagement: false,
             disclosure: None,
         }
+    }
+    /// Limited to the record kind `full` (`communications.feedback`).
+    fn kind(mut self, full: &str) -> Self {
+        self.kind = Some(kind(full));
+        self
+    }
+    /// A processor registered for `service` (N6.6).
+    fn registered(mut self, service: ProcessorService) -> Self {
+        self.processor_service = Some(service);
+        self
+    }
+    /// The cited open case is assigned to the principal (N6.6).
+    fn assigned(mut self) -> Self {
+        self.assigned = true;
+        self
+    }
+    /// A current engagement of the principal covers the subject (N6.6).
+    fn engaged(mut self) -> Self {
+        self.engagement = true;
+        self
     }
     fn open(mut self) -> Self {
         self.open_case = true;
@@ -209,6 +247,9 @@ impl Case {
         context.aggregate_only = self.aggregate;
         context.cross_region = self.cross_region;
         context.configured_operator = self.configured_operator;
+        context.processor_service = self.processor_service;
+        context.case_assigned_to_principal = self.assigned;
+        context.engagement_covers = self.engagement;
         // N6.2: a disclosure always names its basis and recipient. The
         // grant table's disclosures (N6.7) are legal-basis disclosures to
         // an authority; every basis x recipient kind x consent state x
@@ -222,6 +263,7 @@ impl Case {
             subject: self.subject,
             category: self.category,
             organisation: self.organisation,
+            kind: self.kind,
             purpose: self.purpose,
             context,
         })
@@ -325,6 +367,15 @@ enum Fact {
     NoSubjectOrGrant,
     /// About exactly one subject.
     OneSubject,
+    /// The request is limited to one of these record kinds (issue 17
+    /// items 4 and 5).
+    KindOf(&'static [&'static str]),
+    /// The processor is registered for this service (N6.6).
+    ProcessorOf(ProcessorService),
+    /// The open case cited is assigned to the principal (N6.6).
+    CaseAssigned,
+    /// A current engagement of the principal covers the subject (N6.6).
+    EngagementCovers,
 }
 
 /// One obligation of the register that lets someone do something.
@@ -405,6 +456,10 @@ impl Grant {
                 Fact::IncidentOrGrant => c.incident || c.grant,
                 Fact::NoSubjectOrGrant => c.subject.is_none() || c.grant,
                 Fact::OneSubject => c.subject.is_some(),
+                Fact::KindOf(kinds) => c.kind.is_some_and(|k| kinds.contains(&k.as_str())),
+                Fact::ProcessorOf(s) => c.processor_service == Some(*s),
+                Fact::CaseAssigned => c.open_case && c.assigned,
+                Fact::EngagementCovers => c.engagement,
             })
     }
 }
@@ -505,6 +560,16 @@ enum Need {
     OwnSubject,
     /// About no subject instead of one.
     Subject,
+    /// Limited to this other record kind (issue 17 items 4, 5).
+    RecordKind(&'static str),
+    /// Limited to no kind: every kind of the category at once.
+    AnyKind,
+    /// The processor registered for this other service, or none (N6.6).
+    ProcessorService(Option<ProcessorService>),
+    /// The cited case is not assigned to the principal (N6.6).
+    Assigned,
+    /// No current engagement covers the subject (N6.6).
+    Engagement,
 }
 
 fn without(case: &Case, need: Need) -> Case {
@@ -544,6 +609,11 @@ fn without(case: &Case, need: Need) -> Case {
         Need::Org => c.organisation = Some("org-z"),
         Need::OwnSubject => c.subject = Some(SUB_2),
         Need::Subject => c.subject = None,
+        Need::RecordKind(k) => c.kind = Some(kind(k)),
+        Need::AnyKind => c.kind = None,
+        Need::ProcessorService(s) => c.processor_service = s,
+        Need::Assigned => c.assigned = false,
+        Need::Engagement => c.engagement = false,
     }
     c
 }
@@ -614,8 +684,10 @@ fn explicit_rows() -> Vec<Row> {
 /// only billing, support and security); N5.5 (need to know, confidentiality,
 /// engagement end, revocation, the configured operator); N6.5a, N6.5b,
 /// N6.5c, N6.5d, N6.5e (administrators' and resellers' powers over the
-/// organisations they manage); N6.6 (processors: ticket content and contact
-/// details only); N8.6 (current training). Disclosure, the audit log's uses
+/// organisations they manage); N6.6 (processors: ticket content of the
+/// cases assigned to a support provider, contact details of the subjects a
+/// professional-services provider's current engagement covers, issue 17
+/// item 4); N8.6 (current training). Disclosure, the audit log's uses
 /// and third-party apps are decided here too, but what those clauses
 /// promise beyond the decision is proven elsewhere or not yet.
 #[test]
@@ -672,7 +744,7 @@ fn decision_matrix_matches_the_clause_register() {
     // The facts a request may carry (N3.5, N3.7, N3.8, N3.9, N4.2, N5.5):
     // each context sets some of them on a bare case.
     type Flags = (&'static str, fn(&mut Case));
-    let contexts: [Flags; 16] = [
+    let contexts: [Flags; 18] = [
         ("no flags", |_| {}),
         ("open case", |c| c.open_case = true),
         ("technical case", |c| {
@@ -723,6 +795,36 @@ fn decision_matrix_matches_the_clause_register() {
             c.configured_operator = true;
         }),
         ("configured operator", |c| c.configured_operator = true),
+        // Issue 17 items 4 and 5: the kinds a processor and the
+        // recommendations service are limited to, and a processor's
+        // registration and instruments.
+        (
+            "support processor, assigned case, ticket or contact kinds",
+            |c| {
+                c.open_case = true;
+                c.case_kind = Some(CaseKind::Technical);
+                c.processor_service = Some(ProcessorService::SupportTicket);
+                c.assigned = true;
+                c.engagement = true;
+                c.kind = match c.category {
+                    Some(Category::Communications) => Some(kind("communications.support")),
+                    Some(Category::Account) => Some(kind("account.profile")),
+                    _ => None,
+                };
+            },
+        ),
+        (
+            "professional services processor, engagement, feedback or contact kinds",
+            |c| {
+                c.processor_service = Some(ProcessorService::ProfessionalServices);
+                c.engagement = true;
+                c.kind = match c.category {
+                    Some(Category::Communications) => Some(kind("communications.feedback")),
+                    Some(Category::Account) => Some(kind("account.profile")),
+                    _ => None,
+                };
+            },
+        ),
         ("all flags but cross region", |c| {
             c.open_case = true;
             c.case_kind = Some(CaseKind::Billing);
@@ -889,6 +991,10 @@ fn affiliate_staff_decide_like_employees_of_the_same_team_n6_1() {
                                 aggregate: aggregate && subject.is_none(),
                                 cross_region: cross,
                                 configured_operator: false,
+                                kind: None,
+                                processor_service: None,
+                                assigned: false,
+                                engagement: false,
                                 disclosure: None,
                             };
                             let (a, b) = (case(&emp).decide(&engine), case(&aff).decide(&engine));

@@ -289,13 +289,30 @@ pub(super) const GRANTS: &[Grant] = {
             cats: Cats::Of(&[C::Account, C::Billing, C::Configuration, C::Usage]),
             facts: &[],
         },
+        // N3.2 "recommendations (for example, suggesting ways to better
+        // secure your account or data, reduce service charges or improve
+        // performance, or optimize your configurations)": billing, usage,
+        // configuration.
         Grant {
             clause: "N3.2",
             who: Who::Service,
             actions: &[A::Read],
             purposes: &[P::Recommendations],
-            cats: Cats::Of(&[C::Billing, C::Configuration, C::Usage, C::Communications]),
+            cats: Cats::Of(&[C::Billing, C::Configuration, C::Usage]),
             facts: &[],
+        },
+        // N3.2 "We also evaluate your responses to our recommendations and
+        // other feedback (if you choose to provide it)": of the
+        // communications, the feedback only; a support ticket is neither a
+        // response to a recommendation nor feedback (issue 17 item 5; the
+        // first oracle granted every communication).
+        Grant {
+            clause: "N3.2",
+            who: Who::Service,
+            actions: &[A::Read],
+            purposes: &[P::Recommendations],
+            cats: Cats::Of(&[C::Communications]),
+            facts: &[F::KindOf(&["communications.feedback"])],
         },
         Grant {
             clause: "N3.3",
@@ -329,16 +346,32 @@ pub(super) const GRANTS: &[Grant] = {
             cats: Cats::Of(&[C::Usage, C::Configuration]),
             facts: &[],
         },
-        // N6.6 "we share the information you provide in the support ticket"
-        // with support providers, "your contact details" with
-        // professional-services providers.
+        // N6.6 "we share Service Data with our third party providers when
+        // you request technical support services (we share the information
+        // you provide in the support ticket ...)": a registered support
+        // provider, the ticket content (support interactions) of the
+        // subject's open case that was handed to it (assigned), to assist.
+        // "and professional services (we share your contact details to
+        // enable communication and collaboration)": a registered
+        // professional-services provider, the contact details (the account
+        // profile) of a subject its current engagement covers. "to process
+        // it for us as we instruct them": the registration and the
+        // instrument (case, engagement) are the instruction (issue 17 item
+        // 4; the first oracle let any processor read any open case's
+        // communications and any subject's account).
         Grant {
             clause: "N6.6",
             who: Who::Processor,
             actions: &[A::Read],
             purposes: &[P::Assist],
             cats: Cats::Of(&[C::Communications]),
-            facts: &[F::OneSubject, F::OpenCase],
+            facts: &[
+                F::OneSubject,
+                F::OpenCase,
+                F::CaseAssigned,
+                F::ProcessorOf(ProcessorService::SupportTicket),
+                F::KindOf(&["communications.support"]),
+            ],
         },
         Grant {
             clause: "N6.6",
@@ -346,7 +379,12 @@ pub(super) const GRANTS: &[Grant] = {
             actions: &[A::Read],
             purposes: &[P::ProvideServices],
             cats: Cats::Of(&[C::Account]),
-            facts: &[],
+            facts: &[
+                F::OneSubject,
+                F::EngagementCovers,
+                F::ProcessorOf(ProcessorService::ProfessionalServices),
+                F::KindOf(&["account.profile"]),
+            ],
         },
         // N5.5: the configured operator manages principals and rotates keys,
         // to protect Service Data, whatever its teams; only staff, as N5.5

@@ -210,6 +210,7 @@ fn a_disclosure_without_basis_is_refused_n6_2() {
             subject: case.subject,
             category: case.category,
             organisation: case.organisation,
+            kind: None,
             purpose: case.purpose,
             context,
         });

@@ -1,7 +1,8 @@
 //! Explicit rows of the matrix, part 3: issue 17, "the policy pack says
 //! what the notice says". Each row names the item and the clause that
 //! decides it; the expectation comes from the notice's words (quoted in
-//! the oracle's tables), and every row but item 7's was decided the other
+//! the oracle's tables), and every row but item 7's (and, for items 4
+//! and 5, the allowed rows, whose negatives were) was decided the other
 //! way by the pack before issue 17 (item 7's permit was right; the core
 //! did not pass the organisation, proven end to end by steward-server's
 //! `n7_2_an_administrator_exports_a_user_of_their_organisation_audited`).
@@ -183,6 +184,210 @@ pub(super) fn issue17_rows() -> Vec<Row> {
             Case::new(e(Team::Privacy), A::Export, None, P::Comply).dsr(),
             allow("N7.2"),
             &[N::ObligationKind(O::GovernmentRequest), N::Legal],
+        ),
+        // --- Item 4 (N6.6): a processor reaches only what its
+        // registration and its current instrument cover: a support
+        // provider the ticket content of the cases assigned to it, a
+        // professional-services provider the contact details of the
+        // subjects its current engagement covers.
+        row(
+            "item 4: a professional-services provider reads contact details with no engagement",
+            Case::new(
+                who(K::Processor, &[]),
+                A::Read,
+                Some(C::Account),
+                P::ProvideServices,
+            )
+            .kind("account.profile")
+            .registered(ProcessorService::ProfessionalServices),
+            DEFAULT_DENY,
+            &[],
+        ),
+        row(
+            "item 4: an unregistered processor reads contact details",
+            Case::new(
+                who(K::Processor, &[]),
+                A::Read,
+                Some(C::Account),
+                P::ProvideServices,
+            )
+            .kind("account.profile")
+            .engaged(),
+            DEFAULT_DENY,
+            &[],
+        ),
+        row(
+            "item 4: a professional-services provider reads account settings, not contact details",
+            Case::new(
+                who(K::Processor, &[]),
+                A::Read,
+                Some(C::Account),
+                P::ProvideServices,
+            )
+            .kind("account.settings")
+            .registered(ProcessorService::ProfessionalServices)
+            .engaged(),
+            DEFAULT_DENY,
+            &[],
+        ),
+        row(
+            "item 4: a support provider reads the ticket content of an open case not assigned to it",
+            Case::new(
+                who(K::Processor, &[]),
+                A::Read,
+                Some(C::Communications),
+                P::Assist,
+            )
+            .kind("communications.support")
+            .registered(ProcessorService::SupportTicket)
+            .case(CaseKind::Technical),
+            DEFAULT_DENY,
+            &[],
+        ),
+        row(
+            "item 4: a support provider uses a professional-services engagement",
+            Case::new(
+                who(K::Processor, &[]),
+                A::Read,
+                Some(C::Account),
+                P::ProvideServices,
+            )
+            .kind("account.profile")
+            .registered(ProcessorService::SupportTicket)
+            .engaged(),
+            DEFAULT_DENY,
+            &[],
+        ),
+        row(
+            "item 4: a professional-services provider reads a ticket assigned to it",
+            Case::new(
+                who(K::Processor, &[]),
+                A::Read,
+                Some(C::Communications),
+                P::Assist,
+            )
+            .kind("communications.support")
+            .registered(ProcessorService::ProfessionalServices)
+            .case(CaseKind::Technical)
+            .assigned(),
+            DEFAULT_DENY,
+            &[],
+        ),
+        row(
+            "item 4: a support provider reads the subject's feedback under its assigned case",
+            Case::new(
+                who(K::Processor, &[]),
+                A::Read,
+                Some(C::Communications),
+                P::Assist,
+            )
+            .kind("communications.feedback")
+            .registered(ProcessorService::SupportTicket)
+            .case(CaseKind::Technical)
+            .assigned(),
+            DEFAULT_DENY,
+            &[],
+        ),
+        row(
+            "item 4: a support provider reads the ticket content of the case assigned to it",
+            Case::new(
+                who(K::Processor, &[]),
+                A::Read,
+                Some(C::Communications),
+                P::Assist,
+            )
+            .kind("communications.support")
+            .registered(ProcessorService::SupportTicket)
+            .case(CaseKind::Account)
+            .assigned(),
+            allow("N6.6"),
+            &[
+                N::Assigned,
+                N::OpenCase,
+                N::ProcessorService(Some(ProcessorService::ProfessionalServices)),
+                N::ProcessorService(None),
+                N::RecordKind("communications.email"),
+                N::AnyKind,
+                N::Subject,
+            ],
+        ),
+        row(
+            "item 4: a professional-services provider reads contact details its engagement covers",
+            Case::new(
+                who(K::Processor, &[]),
+                A::Read,
+                Some(C::Account),
+                P::ProvideServices,
+            )
+            .kind("account.profile")
+            .registered(ProcessorService::ProfessionalServices)
+            .engaged(),
+            allow("N6.6"),
+            &[
+                N::Engagement,
+                N::ProcessorService(Some(ProcessorService::SupportTicket)),
+                N::ProcessorService(None),
+                N::RecordKind("account.settings"),
+                N::AnyKind,
+                N::Purpose(P::Assist),
+                N::Subject,
+            ],
+        ),
+        // --- Item 5 (N3.2): the recommendations service reads, of the
+        // communications, the responses to recommendations and other
+        // feedback only.
+        row(
+            "item 5: the recommendations service reads support tickets",
+            Case::new(
+                who(K::Service, &[]),
+                A::Read,
+                Some(C::Communications),
+                P::Recommendations,
+            )
+            .kind("communications.support"),
+            DEFAULT_DENY,
+            &[],
+        ),
+        row(
+            "item 5: the recommendations service reads every communications kind at once",
+            Case::new(
+                who(K::Service, &[]),
+                A::Read,
+                Some(C::Communications),
+                P::Recommendations,
+            ),
+            DEFAULT_DENY,
+            &[],
+        ),
+        row(
+            "item 5: the recommendations service reads emails",
+            Case::new(
+                who(K::Service, &[]),
+                A::Read,
+                Some(C::Communications),
+                P::Recommendations,
+            )
+            .kind("communications.email"),
+            DEFAULT_DENY,
+            &[],
+        ),
+        row(
+            "item 5: the recommendations service reads feedback, the responses to recommendations",
+            Case::new(
+                who(K::Service, &[]),
+                A::Read,
+                Some(C::Communications),
+                P::Recommendations,
+            )
+            .kind("communications.feedback"),
+            allow("N3.2"),
+            &[
+                N::RecordKind("communications.support"),
+                N::RecordKind("communications.email"),
+                N::AnyKind,
+                N::Purpose(P::ProvideServices),
+                N::Kind(K::Processor),
+            ],
         ),
         // --- Item 6 (N7.2, N6.5e): a user erases their own data.
         row(

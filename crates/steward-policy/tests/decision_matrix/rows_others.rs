@@ -396,9 +396,10 @@ pub(super) fn other_rows() -> Vec<Row> {
                 A::Read,
                 Some(C::Communications),
                 P::Recommendations,
-            ),
+            )
+            .kind("communications.feedback"),
             allow("N3.2"),
-            &[N::Purpose(P::ProvideServices)],
+            &[N::Purpose(P::ProvideServices), N::AnyKind],
         ),
         row(
             "a service reads usage to improve",
@@ -436,14 +437,17 @@ pub(super) fn other_rows() -> Vec<Row> {
         ),
         // --- N6.6: processors.
         row(
-            "a support provider reads ticket content with an open case",
+            "a support provider reads ticket content of an open case assigned to it",
             Case::new(
                 who(K::Processor, &[]),
                 A::Read,
                 Some(C::Communications),
                 P::Assist,
             )
-            .open(),
+            .kind("communications.support")
+            .registered(ProcessorService::SupportTicket)
+            .open()
+            .assigned(),
             allow("N6.6"),
             &[
                 N::OpenCase,
@@ -454,13 +458,16 @@ pub(super) fn other_rows() -> Vec<Row> {
             ],
         ),
         row(
-            "a professional services provider reads contact details",
+            "a professional services provider reads contact details under its engagement",
             Case::new(
                 who(K::Processor, &[]),
                 A::Read,
                 Some(C::Account),
                 P::ProvideServices,
-            ),
+            )
+            .kind("account.profile")
+            .registered(ProcessorService::ProfessionalServices)
+            .engaged(),
             allow("N6.6"),
             &[
                 N::Category(C::Billing),

@@ -35,6 +35,7 @@ features![
     principals,
     obligations,
     justifications,
+    processors,
     tenancy,
     users,
     me,

@@ -48,6 +48,7 @@ pub(crate) struct Doc;
     params(("identifier" = String, Path, description = "Subject identifier"),
         ("purpose" = Option<String>, Query, description = "Purpose (N3); without one the read is denied"),
         ("category" = Option<String>, Query, description = "One category (N2)"),
+        ("kind" = Option<String>, Query, description = "One record kind, e.g. communications.feedback (N2; implies its category): the recommendations service reads feedback only, processors ticket content or contact details only (N3.2, N6.6)"),
         ("case" = Option<String>, Query, description = "Open support case id (N3.5)"),
         ("obligation" = Option<String>, Query, description = "Recorded legal obligation id (N3.7)"),
         ("grant" = Option<String>, Query, description = "Need-to-know grant id (N5.5, N3.8)"),
@@ -64,10 +65,24 @@ pub(crate) async fn read_records(
 ) -> Result<axum::Json<RecordsOut>, ApiError> {
     let q = params(
         q,
-        &["purpose", "category", "case", "obligation", "grant", "incident"],
+        &[
+            "purpose",
+            "category",
+            "kind",
+            "case",
+            "obligation",
+            "grant",
+            "incident",
+        ],
     )?;
     let purpose = parse_purpose(q.get("purpose"))?;
-    let category = parse_category(q.get("category"))?;
+    let kind = q
+        .get("kind")
+        .map(|k| k.parse::<steward_domain::Kind>())
+        .transpose()
+        .map_err(|e| ApiError::BadRequest(format!("kind: {e}")))?;
+    // A kind names its category (N2).
+    let category = parse_category(q.get("category"))?.or(kind.map(|k| k.category()));
     let name = c.name().to_owned();
     let (case, obligation) = (q.get("case").cloned(), q.get("obligation").cloned());
     let (grant, incident) = (q.get("grant").cloned(), q.get("incident").cloned());
@@ -78,6 +93,7 @@ pub(crate) async fn read_records(
             action: Action::Read,
             subject: identifier,
             category,
+            kind,
             purpose,
             case_id: case,
             obligation_id: obligation,

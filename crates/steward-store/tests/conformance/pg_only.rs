@@ -107,8 +107,9 @@ fn postgres_concurrent_migrators() {
         .get(0);
     // v4: data subject requests; v5: legal holds and retention; v6: the
     // email intake ledger (issue 6); v7: need-to-know grants (issue 17);
-    // v8: sharing (issue 19); v9: incidents and on-call (issue 20).
-    assert_eq!(v, 9);
+    // v8: sharing (issue 19); v9: incidents and on-call (issue 20); v10:
+    // professional-services engagements (issue 17 item 4).
+    assert_eq!(v, 10);
     let mut store = fx.open();
     assert_eq!(
         commit(
