@@ -36,6 +36,7 @@ fn billing_read(p: &Principal, grant: bool) -> DecisionRequest<'_> {
         action: Action::Read,
         subject: Some("sub_0000000000000001"),
         category: Some(Category::Billing),
+        kind: None,
         organisation: None,
         purpose: Some(Purpose::ProvideServices),
         context: RequestContext {

@@ -175,7 +175,7 @@ mod equivalence {
             (context.grant_for_subject, context.incident_for_subject, context.aggregate_only) = grant_flags;
             let req = DecisionRequest {
                 principal: &p, action, subject: Some("sub_0000000000000001"), category,
-                organisation: Some("org-a"), purpose, context,
+                kind: None, organisation: Some("org-a"), purpose, context,
             };
             prop_assert_eq!(cached.decide(&req), uncached().decide(&req));
             prop_assert_eq!(cached.principals.len(), 1);
