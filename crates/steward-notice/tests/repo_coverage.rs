@@ -71,6 +71,8 @@ fn repository_coverage_matches_the_hand_count() {
                 "crates/steward-core/src/gate/mod.rs",
                 "struct AccessRequest"
             ),
+            // Issue 17 item 4: an engagement covers an organisation's users.
+            ("crates/steward-core/src/processors.rs", "struct Engagement"),
             ("crates/steward-core/src/services.rs", "fn add_principal"),
             ("crates/steward-core/src/services.rs", "fn change_principal"),
             (
@@ -189,18 +191,64 @@ fn repository_coverage_matches_the_hand_count() {
         // (`enum DomainError` and `enum Action` cite it only in ranges,
         // "N6.2-N6.7", which cite nothing.) Issue 19 adds the recipient
         // registry, the disclosure gate entry and its recipient check, the
-        // sharing vocabulary and the external-processing policies.
+        // sharing vocabulary and the external-processing policies; issue 17
+        // item 4 the processors' registration, case assignment and
+        // engagements (core, routes, CLI, the gate's processor facts).
         pairs(&[
+            (
+                "crates/steward-cli/src/commands/disclosures.rs",
+                "enum RecipientsCmd"
+            ),
+            (
+                "crates/steward-cli/src/commands/engagements.rs",
+                "module doc"
+            ),
+            ("crates/steward-cli/src/main.rs", "enum CasesCmd"),
+            ("crates/steward-cli/src/main.rs", "enum Command"),
+            (
+                "crates/steward-core/src/authorize.rs",
+                "enum ManagementAction"
+            ),
+            (
+                "crates/steward-core/src/authorize.rs",
+                "enum ManagementAction"
+            ),
+            (
+                "crates/steward-core/src/authorize.rs",
+                "enum ManagementAction"
+            ),
+            ("crates/steward-core/src/authorize.rs", "fn policy_action"),
+            ("crates/steward-core/src/authorize.rs", "fn policy_action"),
             ("crates/steward-core/src/config/mod.rs", "struct Config"),
             ("crates/steward-core/src/gate/checks/mod.rs", "module doc"),
             (
                 "crates/steward-core/src/gate/checks/recipient.rs",
                 "module doc"
             ),
+            ("crates/steward-core/src/gate/context.rs", "fn context_for"),
+            ("crates/steward-core/src/gate/context.rs", "fn context_for"),
+            ("crates/steward-core/src/gate/context.rs", "fn context_for"),
             (
                 "crates/steward-core/src/gate/disclose.rs",
                 "struct DisclosureRequest"
             ),
+            ("crates/steward-core/src/processors.rs", "fn assign_case"),
+            ("crates/steward-core/src/processors.rs", "fn end_engagement"),
+            (
+                "crates/steward-core/src/processors.rs",
+                "fn processor_facts"
+            ),
+            (
+                "crates/steward-core/src/processors.rs",
+                "fn record_engagement"
+            ),
+            ("crates/steward-core/src/processors.rs", "module doc"),
+            ("crates/steward-core/src/processors.rs", "struct Engagement"),
+            (
+                "crates/steward-core/src/processors.rs",
+                "struct ProcessorFacts"
+            ),
+            ("crates/steward-core/src/services.rs", "struct SupportCase"),
             ("crates/steward-core/src/sharing/mod.rs", "module doc"),
             (
                 "crates/steward-core/src/sharing/mod.rs",
@@ -212,7 +260,23 @@ fn repository_coverage_matches_the_hand_count() {
             ),
             (
                 "crates/steward-core/src/sharing/recipients.rs",
+                "fn add_recipient"
+            ),
+            (
+                "crates/steward-core/src/sharing/recipients.rs",
                 "module doc"
+            ),
+            (
+                "crates/steward-core/src/sharing/recipients.rs",
+                "struct NewRecipient"
+            ),
+            (
+                "crates/steward-core/src/sharing/recipients.rs",
+                "struct Recipient"
+            ),
+            (
+                "crates/steward-core/src/sharing/recipients.rs",
+                "struct Recipient"
             ),
             (
                 "crates/steward-core/src/sharing/recipients.rs",
@@ -226,6 +290,9 @@ fn repository_coverage_matches_the_hand_count() {
                 "crates/steward-domain/src/principal.rs",
                 "enum PrincipalKind"
             ),
+            ("crates/steward-domain/src/vocab/sharing.rs", ""),
+            ("crates/steward-domain/src/vocab/sharing.rs", ""),
+            ("crates/steward-domain/src/vocab/sharing.rs", ""),
             ("crates/steward-domain/src/vocab/sharing.rs", ""),
             ("crates/steward-domain/src/vocab/sharing.rs", ""),
             (
@@ -252,18 +319,66 @@ fn repository_coverage_matches_the_hand_count() {
                 "crates/steward-policy/pack/70-disclosures.cedar",
                 "policy disclosure-external-processing-recipient"
             ),
+            ("crates/steward-policy/src/lib.rs", "module doc"),
             (
                 "crates/steward-policy/src/request.rs",
                 "struct DisclosureFacts"
             ),
+            (
+                "crates/steward-policy/src/request.rs",
+                "struct RequestContext"
+            ),
+            (
+                "crates/steward-policy/src/request.rs",
+                "struct RequestContext"
+            ),
+            (
+                "crates/steward-policy/src/request.rs",
+                "struct RequestContext"
+            ),
+            (
+                "crates/steward-server/src/routes/processors.rs",
+                "fn case_assign"
+            ),
+            (
+                "crates/steward-server/src/routes/processors.rs",
+                "fn engagement_end"
+            ),
+            (
+                "crates/steward-server/src/routes/processors.rs",
+                "fn engagement_record"
+            ),
+            (
+                "crates/steward-server/src/routes/processors.rs",
+                "module doc"
+            ),
+            ("crates/steward-store/src/schema.rs", "const MIGRATIONS"),
+            ("crates/steward-store/src/types.rs", "enum RegistryTable"),
             ("crates/steward-store/src/types.rs", "enum RegistryTable"),
         ])
     );
     // Issue 19: the subprocessor test (its name and its doc comment) and
-    // the disclosure matrix rows.
+    // the disclosure matrix rows; issue 17 item 4: the processors' tests
+    // (name and doc comment each).
     assert_eq!(
         locs(&c.tests),
         pairs(&[
+            (
+                "crates/steward-core/tests/processors.rs",
+                "fn n6_6_a_professional_services_processor_reads_contact_details_only_under_a_current_engagement"
+            ),
+            (
+                "crates/steward-core/tests/processors.rs",
+                "fn n6_6_a_professional_services_processor_reads_contact_details_only_under_a_current_engagement"
+            ),
+            (
+                "crates/steward-core/tests/processors.rs",
+                "fn n6_6_a_support_ticket_processor_reads_only_the_tickets_of_cases_assigned_to_it"
+            ),
+            (
+                "crates/steward-core/tests/processors.rs",
+                "fn n6_6_a_support_ticket_processor_reads_only_the_tickets_of_cases_assigned_to_it"
+            ),
             (
                 "crates/steward-core/tests/sharing.rs",
                 "fn a_subprocessor_receives_only_after_its_lead_time_and_within_its_categories_n6_6_n8_9"
