@@ -130,12 +130,7 @@ impl std::fmt::Debug for LocalBlindIndexKeys {
     }
 }
 
-fn err(path: &Path, reason: impl Into<String>) -> CryptoError {
-    CryptoError::KeyringFile {
-        path: path.display().to_string(),
-        reason: reason.into(),
-    }
-}
+use crate::keyfile::file_err as err;
 
 fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
@@ -269,24 +264,7 @@ impl BlindIndexKeyProvider for LocalBlindIndexKeys {
 /// Read and check the file: owner-only mode (Unix), the format, a current
 /// version present, and at most one older version.
 fn load(path: &Path) -> Result<BlindKeys, CryptoError> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = fs::metadata(path)
-            .map_err(|e| err(path, e.to_string()))?
-            .permissions()
-            .mode();
-        if mode & 0o077 != 0 {
-            return Err(err(
-                path,
-                format!(
-                    "mode {:o} lets others read the blind-index key; run `chmod 600 {}`",
-                    mode & 0o777,
-                    path.display()
-                ),
-            ));
-        }
-    }
+    crate::keyfile::require_owner_only(path, "the blind-index key")?;
     let text = Zeroizing::new(fs::read_to_string(path).map_err(|e| err(path, e.to_string()))?);
     let file: KeyFile = serde_json::from_str(&text)
         .map_err(|e| err(path, format!("not a Steward blind-index key file: {e}")))?;

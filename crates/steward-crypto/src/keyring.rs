@@ -221,12 +221,7 @@ fn now_rfc3339() -> String {
         .unwrap_or_default()
 }
 
-fn file_err(path: &Path, reason: impl Into<String>) -> CryptoError {
-    CryptoError::KeyringFile {
-        path: path.display().to_string(),
-        reason: reason.into(),
-    }
-}
+use crate::keyfile::file_err;
 
 fn decode32(path: &Path, what: &str, s: &str) -> Result<Zeroizing<[u8; 32]>, CryptoError> {
     let v = Zeroizing::new(
@@ -405,24 +400,7 @@ impl LocalKeyring {
 /// Read and check the keyring file: owner-only mode (Unix), the format, and
 /// a current KEK version that exists and is not retired.
 fn load(path: &Path) -> Result<State, CryptoError> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = fs::metadata(path)
-            .map_err(|e| file_err(path, e.to_string()))?
-            .permissions()
-            .mode();
-        if mode & 0o077 != 0 {
-            return Err(file_err(
-                path,
-                format!(
-                    "mode {:o} lets others read the keys; run `chmod 600 {}`",
-                    mode & 0o777,
-                    path.display()
-                ),
-            ));
-        }
-    }
+    crate::keyfile::require_owner_only(path, "the keys")?;
     let text = Zeroizing::new(fs::read_to_string(path).map_err(|e| file_err(path, e.to_string()))?);
     let file: KeyringFile = serde_json::from_str(&text)
         .map_err(|e| file_err(path, format!("not a Steward keyring: {e}")))?;

@@ -25,6 +25,7 @@
 
 mod blindkey;
 mod envelope;
+mod keyfile;
 mod keyring;
 mod record;
 mod signer;

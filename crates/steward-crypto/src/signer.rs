@@ -32,12 +32,7 @@ impl std::fmt::Debug for FileSigner {
     }
 }
 
-fn err(path: &Path, reason: impl Into<String>) -> CryptoError {
-    CryptoError::KeyringFile {
-        path: path.display().to_string(),
-        reason: reason.into(),
-    }
-}
+use crate::keyfile::file_err as err;
 
 impl FileSigner {
     /// Opens the key file at `path`, creating it (and its folder, 0700) with a
@@ -51,24 +46,7 @@ impl FileSigner {
         if !path.exists() {
             create(path)?;
         }
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = fs::metadata(path)
-                .map_err(|e| err(path, e.to_string()))?
-                .permissions()
-                .mode();
-            if mode & 0o077 != 0 {
-                return Err(err(
-                    path,
-                    format!(
-                        "mode {:o} lets others read the checkpoint signing key; run `chmod 600 {}`",
-                        mode & 0o777,
-                        path.display()
-                    ),
-                ));
-            }
-        }
+        crate::keyfile::require_owner_only(path, "the checkpoint signing key")?;
         let text = Zeroizing::new(fs::read_to_string(path).map_err(|e| err(path, e.to_string()))?);
         let mut lines = text.lines();
         if lines.next() != Some(HEADER) {
