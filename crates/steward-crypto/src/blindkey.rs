@@ -19,7 +19,6 @@
 //! before its next blind index.
 
 use std::fs;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -316,56 +315,19 @@ fn load(path: &Path) -> Result<BlindKeys, CryptoError> {
     Ok(BlindKeys { current, previous })
 }
 
-/// Write `file` atomically, mode 0600 (folder 0700 when made): a private
-/// temporary file, fsync, then rename over `path`, or (`create_only`) a
-/// hard link that keeps a file another process made first.
+/// Write `file` atomically, mode 0600 (folder 0700 when made), replacing
+/// the file or (`create_only`) keeping one another process made first
+/// ([`crate::keyfile::write_private`]).
 fn write(path: &Path, file: &KeyFile, create_only: bool) -> Result<(), CryptoError> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    if !dir.exists() {
-        let mut b = fs::DirBuilder::new();
-        b.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-        b.create(dir)
-            .map_err(|e| err(path, format!("cannot create its folder: {e}")))?;
-    }
     let body =
         Zeroizing::new(serde_json::to_string_pretty(file).map_err(|e| err(path, e.to_string()))?);
-    let tmp = dir.join(format!(
-        ".blind-index.{}.{}.tmp",
-        std::process::id(),
-        rand::random::<u64>()
-    ));
-    let mut opts = fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let written = opts.open(&tmp).and_then(|mut f| {
-        f.write_all(body.as_bytes())?;
-        f.sync_all()
-    });
-    let placed = written.and_then(|()| {
-        if create_only {
-            match fs::hard_link(&tmp, path) {
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-                r => r,
-            }
-        } else {
-            fs::rename(&tmp, path)
-        }
-    });
-    let _ = fs::remove_file(&tmp);
-    placed.map_err(|e| err(path, format!("cannot write: {e}")))?;
-    if let Ok(d) = fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    let place = if create_only {
+        crate::keyfile::Place::CreateOnly
+    } else {
+        crate::keyfile::Place::Replace
+    };
+    crate::keyfile::write_private(path, body.as_bytes(), place)
+        .map_err(|e| err(path, format!("cannot write: {e}")))
 }
 
 #[cfg(test)]

@@ -3,7 +3,6 @@
 //! keyring file written before still holds it until it is migrated.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, RwLock};
 
@@ -13,12 +12,14 @@ use ed25519_dalek::SigningKey;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use steward_domain::SubjectId;
-use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+use zeroize::Zeroizing;
 
 use crate::CryptoError;
 use crate::envelope::{DataKey, SealedKey};
 
+mod file;
 pub(crate) mod generation;
+use file::{FORMAT, Kek, KekEntry, KeyringFile, State, load, write_atomic, write_file};
 use generation::{FileId, check_nobody_on_or_before, file_id, hold_generation, writer_lock};
 
 /// What a keyring says about one KEK version.
@@ -73,104 +74,6 @@ pub trait KeyringProvider: Send + Sync {
     fn audit_signing_key(&self) -> Result<SigningKey, CryptoError>;
 }
 
-/// A KEK entry as the file holds it (wiped on drop).
-#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
-struct KekEntry {
-    version: u32,
-    created_at: String,
-    retired: bool,
-    /// base64 of 32 bytes; empty when retired.
-    key: String,
-}
-
-/// The file's content, only while it is read or written (wiped on drop).
-#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
-struct KeyringFile {
-    format: String,
-    current: u32,
-    keks: Vec<KekEntry>,
-    /// Only in files written before issue 13 item 3 (moved out at open).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    blind_index_key: String,
-    audit_signing_seed: String,
-}
-
-const FORMAT: &str = "steward-keyring-v1";
-
-/// One KEK version in memory: its material in a zeroizing buffer, `None`
-/// once retired (the buffer was wiped when dropped).
-struct Kek {
-    version: u32,
-    created_at: String,
-    key: Option<Zeroizing<[u8; 32]>>,
-}
-
-/// The keyring in memory (issue 13 item 10): every key in a zeroizing
-/// buffer, never as base64 text.
-struct State {
-    current: u32,
-    keks: Vec<Kek>,
-    /// A legacy blind-index key, until it is moved out (issue 13 item 3).
-    blind_index_key: Option<Zeroizing<[u8; 32]>>,
-    audit_signing_seed: Zeroizing<[u8; 32]>,
-}
-
-impl State {
-    /// The file's content (base64 strings, wiped when it is dropped).
-    fn to_file(&self) -> KeyringFile {
-        KeyringFile {
-            format: FORMAT.into(),
-            current: self.current,
-            keks: self
-                .keks
-                .iter()
-                .map(|k| KekEntry {
-                    version: k.version,
-                    created_at: k.created_at.clone(),
-                    retired: k.key.is_none(),
-                    key: k
-                        .key
-                        .as_ref()
-                        .map(|b| B64.encode(&b[..]))
-                        .unwrap_or_default(),
-                })
-                .collect(),
-            blind_index_key: self
-                .blind_index_key
-                .as_ref()
-                .map(|k| B64.encode(&k[..]))
-                .unwrap_or_default(),
-            audit_signing_seed: B64.encode(&self.audit_signing_seed[..]),
-        }
-    }
-
-    /// Decode the file's content.
-    fn from_file(path: &Path, file: &KeyringFile) -> Result<State, CryptoError> {
-        let mut keks = Vec::with_capacity(file.keks.len());
-        for k in &file.keks {
-            keks.push(Kek {
-                version: k.version,
-                created_at: k.created_at.clone(),
-                key: if k.retired {
-                    None
-                } else {
-                    Some(decode32(path, &format!("kek v{}", k.version), &k.key)?)
-                },
-            });
-        }
-        Ok(State {
-            current: file.current,
-            keks,
-            blind_index_key: if file.blind_index_key.is_empty() {
-                None
-            } else {
-                Some(decode32(path, "blind_index_key", &file.blind_index_key)?)
-            },
-            audit_signing_seed: decode32(path, "audit_signing_seed", &file.audit_signing_seed)?,
-        })
-    }
-}
-
 /// The default keyring: one JSON file (mode 0600) holding the KEKs by version
 /// and the audit signing seed, created on first use (the blind-index key is
 /// not in it: [`crate::LocalBlindIndexKeys`]).
@@ -222,19 +125,6 @@ fn now_rfc3339() -> String {
 }
 
 use crate::keyfile::file_err;
-
-fn decode32(path: &Path, what: &str, s: &str) -> Result<Zeroizing<[u8; 32]>, CryptoError> {
-    let v = Zeroizing::new(
-        B64.decode(s)
-            .map_err(|_| file_err(path, format!("{what} is not base64")))?,
-    );
-    let arr: [u8; 32] = v
-        .as_slice()
-        .try_into()
-        .map_err(|_| file_err(path, format!("{what} must be 32 bytes")))?;
-    Ok(Zeroizing::new(arr))
-}
-
 impl LocalKeyring {
     /// Open the keyring at `path`, creating it (and its parent folder) with
     /// fresh random keys and mode 0600 if it does not exist.
@@ -395,64 +285,6 @@ impl LocalKeyring {
             .ok_or(CryptoError::UnknownKek { version })?;
         Ok((version, key))
     }
-}
-
-/// Read and check the keyring file: owner-only mode (Unix), the format, and
-/// a current KEK version that exists and is not retired.
-fn load(path: &Path) -> Result<State, CryptoError> {
-    crate::keyfile::require_owner_only(path, "the keys")?;
-    let text = Zeroizing::new(fs::read_to_string(path).map_err(|e| file_err(path, e.to_string()))?);
-    let file: KeyringFile = serde_json::from_str(&text)
-        .map_err(|e| file_err(path, format!("not a Steward keyring: {e}")))?;
-    if file.format != FORMAT {
-        return Err(file_err(
-            path,
-            format!("format `{}` is not {FORMAT}", file.format),
-        ));
-    }
-    let state = State::from_file(path, &file)?;
-    if !state
-        .keks
-        .iter()
-        .any(|k| k.version == state.current && k.key.is_some())
-    {
-        return Err(file_err(
-            path,
-            "the current KEK version is missing or retired",
-        ));
-    }
-    Ok(state)
-}
-
-fn write_atomic(path: &Path, state: &State) -> Result<(), CryptoError> {
-    write_file(path, &state.to_file())
-}
-
-fn write_file(path: &Path, file: &KeyringFile) -> Result<(), CryptoError> {
-    let tmp = path.with_extension("tmp");
-    let text = Zeroizing::new(
-        serde_json::to_string_pretty(file).map_err(|e| file_err(path, e.to_string()))?,
-    );
-    let mut opts = fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts
-        .open(&tmp)
-        .map_err(|e| file_err(path, format!("cannot write: {e}")))?;
-    f.write_all(text.as_bytes())
-        .map_err(|e| file_err(path, e.to_string()))?;
-    f.sync_all().map_err(|e| file_err(path, e.to_string()))?;
-    fs::rename(&tmp, path).map_err(|e| file_err(path, e.to_string()))?;
-    if let Some(dir) = path.parent()
-        && let Ok(d) = fs::File::open(dir)
-    {
-        let _ = d.sync_all();
-    }
-    Ok(())
 }
 
 fn dek_aad(subject: SubjectId, version: u32) -> Vec<u8> {

@@ -4,7 +4,6 @@
 //! directory cannot re-sign a rewritten audit log (issue 13, item 4).
 
 use std::fs;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
@@ -79,48 +78,11 @@ impl FileSigner {
 /// Writes a new key to a private temporary file, then links it into place:
 /// the link fails if another process made the file first, and theirs is kept.
 fn create(path: &Path) -> Result<(), CryptoError> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder
-        .create(dir)
-        .map_err(|e| err(path, format!("cannot create its folder: {e}")))?;
     let mut seed = Zeroizing::new([0u8; 32]);
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut seed[..]);
     let body = Zeroizing::new(format!("{HEADER}\n{}\n", B64.encode(&seed[..])));
-    let tmp = dir.join(format!(
-        ".checkpoint-signing.{}.{}.tmp",
-        std::process::id(),
-        rand::random::<u64>()
-    ));
-    let mut opts = fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let written = opts
-        .open(&tmp)
-        .and_then(|mut f| {
-            f.write_all(body.as_bytes())?;
-            f.sync_all()
-        })
-        .and_then(|()| fs::hard_link(&tmp, path));
-    let _ = fs::remove_file(&tmp);
-    match written {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(err(path, format!("cannot create the key file: {e}"))),
-    }
+    crate::keyfile::write_private(path, body.as_bytes(), crate::keyfile::Place::CreateOnly)
+        .map_err(|e| err(path, format!("cannot create the key file: {e}")))
 }
 
 impl CheckpointSigner for FileSigner {
