@@ -70,6 +70,21 @@ impl AuditEntry {
     }
 }
 
+/// `["<prefix><16 hex digits>",…]`: opaque record or subject ids.
+fn opaque_ids(out: &mut Vec<u8>, prefix: &[u8], ids: impl Iterator<Item = u64>) {
+    out.push(b'[');
+    for (i, v) in ids.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.push(b'"');
+        out.extend_from_slice(prefix);
+        hex_u64(out, v);
+        out.push(b'"');
+    }
+    out.push(b']');
+}
+
 /// `{"blind_indexes":[…],"count":n|null,"ids":[…],"kind":"…","records":[…],"subjects":[…]}`.
 fn resource(out: &mut Vec<u8>, r: &Resource) {
     out.extend_from_slice(b"{\"blind_indexes\":[");
@@ -90,25 +105,11 @@ fn resource(out: &mut Vec<u8>, r: &Resource) {
     strings(out, r.ids.iter().map(|t| t.as_str()));
     out.extend_from_slice(b",\"kind\":\"");
     out.extend_from_slice(kind_name(r.kind).as_bytes());
-    out.extend_from_slice(b"\",\"records\":[");
-    for (i, id) in r.records.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        out.extend_from_slice(b"\"rec_");
-        hex_u64(out, id.value());
-        out.push(b'"');
-    }
-    out.extend_from_slice(b"],\"subjects\":[");
-    for (i, id) in r.subjects.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        out.extend_from_slice(b"\"sub_");
-        hex_u64(out, id.value());
-        out.push(b'"');
-    }
-    out.extend_from_slice(b"]}");
+    out.extend_from_slice(b"\",\"records\":");
+    opaque_ids(out, b"rec_", r.records.iter().map(|id| id.value()));
+    out.extend_from_slice(b",\"subjects\":");
+    opaque_ids(out, b"sub_", r.subjects.iter().map(|id| id.value()));
+    out.push(b'}');
 }
 
 /// The JSON name of a [`ResourceKind`] (its serde `snake_case` name).

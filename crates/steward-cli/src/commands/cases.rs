@@ -46,14 +46,7 @@ pub(crate) fn obligations(
             cited_by,
             categories,
         } => {
-            let categories = categories
-                .iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    c.parse()
-                        .map_err(|e| CoreError::Input(format!("--category[{i}]: {e}")))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
+            let categories = super::categories(&categories)?;
             let scope = ObligationScope {
                 organisation,
                 subjects,
@@ -109,14 +102,7 @@ pub(crate) fn grants(st: &Steward, operator: &str, c: GrantsCmd) -> Result<ExitC
             let purpose = purpose
                 .parse()
                 .map_err(|e| CoreError::Input(format!("--purpose: {e}")))?;
-            let categories = categories
-                .iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    c.parse()
-                        .map_err(|e| CoreError::Input(format!("--category[{i}]: {e}")))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
+            let categories = super::categories(&categories)?;
             let format = time::macros::format_description!("[year]-[month]-[day]");
             let expires_on = time::Date::parse(&expires, &format).map_err(|e| {
                 CoreError::Input(format!("--expires: `{expires}` is not YYYY-MM-DD ({e})"))

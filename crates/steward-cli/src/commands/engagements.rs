@@ -46,12 +46,6 @@ pub(crate) enum EngagementsCmd {
     List,
 }
 
-fn day(flag: &str, v: &str) -> Result<time::Date, CoreError> {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(v, &format)
-        .map_err(|e| CoreError::Input(format!("--{flag}: `{v}` is not YYYY-MM-DD ({e})")))
-}
-
 /// Run an `engagements` subcommand as `operator`.
 pub(crate) fn run(st: &Steward, operator: &str, c: EngagementsCmd) -> Result<ExitCode, CoreError> {
     let out = match c {
@@ -64,21 +58,14 @@ pub(crate) fn run(st: &Steward, operator: &str, c: EngagementsCmd) -> Result<Exi
             ends,
             reference,
         } => {
-            let categories = categories
-                .iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    c.parse()
-                        .map_err(|e| CoreError::Input(format!("--category[{i}]: {e}")))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
+            let categories = super::categories(&categories)?;
             let new = NewEngagement {
                 processor,
                 organisation,
                 subjects,
                 categories,
-                starts_on: day("starts", &starts)?,
-                ends_on: day("ends", &ends)?,
+                starts_on: super::date("--starts", &starts)?,
+                ends_on: super::date("--ends", &ends)?,
                 reference,
             };
             serde_json::to_string_pretty(&st.record_engagement(operator, &new)?)

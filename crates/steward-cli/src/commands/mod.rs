@@ -24,15 +24,28 @@ pub(crate) mod subjects;
 pub(crate) mod tokens;
 pub(crate) mod transfers;
 
+/// A `YYYY-MM-DD` flag value (an input error naming `flag` and the value).
+pub(crate) fn date(flag: &str, v: &str) -> Result<time::Date, CoreError> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(v, &fmt)
+        .map_err(|_| CoreError::Input(format!("{flag}: `{v}` is not a date YYYY-MM-DD")))
+}
+
 /// A `YYYY-MM-DD` flag value, if given (an input error naming `flag`).
 pub(crate) fn parse_date(flag: &str, s: &Option<String>) -> Result<Option<time::Date>, CoreError> {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    s.as_ref()
-        .map(|v| {
-            time::Date::parse(v, &fmt)
-                .map_err(|_| CoreError::Input(format!("{flag}: expected a date YYYY-MM-DD")))
+    s.as_deref().map(|v| date(flag, v)).transpose()
+}
+
+/// Repeated `--category` values (N2), each error naming its position.
+pub(crate) fn categories(values: &[String]) -> Result<Vec<steward_domain::Category>, CoreError> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            c.parse()
+                .map_err(|e| CoreError::Input(format!("--category[{i}]: {e}")))
         })
-        .transpose()
+        .collect()
 }
 
 /// A `--purpose` value (N3).
