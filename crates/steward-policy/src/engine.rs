@@ -7,11 +7,12 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use cedar_policy::{
-    ActionConstraint, Authorizer, Context, Entities, Entity, EntityId, EntityTypeName, EntityUid,
-    PolicySet, Request, Schema,
+    Authorizer, Context, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicySet, Request,
+    Schema,
 };
 use steward_domain::{
-    CaseKind, ObligationKind, Principal, PrincipalKind, ProcessorService, Purpose, SubjectId, Team,
+    CaseKind, Category, ObligationKind, Principal, PrincipalKind, ProcessorService, Purpose,
+    SubjectId, Team,
 };
 use time::Date;
 
@@ -27,18 +28,6 @@ pub const PRINCIPAL_TYPE: &str = "Steward::Principal";
 pub const RESOURCE_TYPE: &str = "Steward::SubjectData";
 /// The Cedar entity type of actions.
 pub const ACTION_TYPE: &str = "Steward::Action";
-
-const PURPOSES: usize = Purpose::ALL.len();
-const KINDS: usize = PrincipalKind::ALL.len();
-
-fn slice_index(action: Action, purpose: Purpose, kind: PrincipalKind, revoked: bool) -> usize {
-    let p = Purpose::ALL.iter().position(|&x| x == purpose).unwrap_or(0);
-    let k = PrincipalKind::ALL
-        .iter()
-        .position(|&x| x == kind)
-        .unwrap_or(0);
-    ((action.index() * PURPOSES + p) * KINDS + k) * 2 + usize::from(revoked)
-}
 
 /// Julian day number of 1970-01-01.
 const UNIX_EPOCH_JULIAN_DAY: i64 = 2_440_588;
@@ -59,11 +48,9 @@ pub struct PolicyEngine {
     manifest: PackManifest,
     schema: Schema,
     policies: PolicySet,
-    // INVARIANT: slices[slice_index(a, p, k, r)] holds every policy of
-    // `policies` that can be satisfied by a request of action `a`, purpose
-    // `p`, principal kind `k` and revocation `r` (see `slice`); the others
-    // are provably false for such a request.
-    slices: Vec<PolicySet>,
+    // The policies that can apply, per (action, purpose, kind, revocation,
+    // category): see `Slices`.
+    slices: Slices,
     // False only in tests that compare slices with the whole set.
     slicing: bool,
     // False only in tests that compare decisions with and without the
@@ -195,40 +182,16 @@ impl PolicyEngine {
             ancestors_of.push(ancestors);
         }
 
-        // Slices by (action, purpose, principal kind): see `slice`.
+        // Slices by (action, purpose, principal kind, revocation,
+        // category): see `slice`. Built on first use.
         let mut pinned = Vec::new();
         for p in pack.policies.policies() {
             let est = p
                 .to_json()
                 .map_err(|e| mismatch(format!("policy {} to JSON: {e}", p.id())))?;
-            pinned.push((p, slice::pins_of(&est)));
+            pinned.push((p.clone(), slice::pins_of(&est)));
         }
-        let mut slices = Vec::with_capacity(Action::ALL.len() * PURPOSES * KINDS * 2);
-        for (uid, ancestors) in action_uids.iter().zip(&ancestors_of) {
-            for purpose in Purpose::ALL {
-                for kind in PrincipalKind::ALL {
-                    for revoked in [false, true] {
-                        let mut set = PolicySet::new();
-                        for (p, pins) in &pinned {
-                            let action_matches = match p.action_constraint() {
-                                ActionConstraint::Any => true,
-                                ActionConstraint::Eq(a) => a == *uid,
-                                ActionConstraint::In(list) => {
-                                    list.iter().any(|a| a == uid || ancestors.contains(a))
-                                }
-                            };
-                            if action_matches
-                                && pins.admits(purpose.as_str(), kind.as_str(), revoked)
-                            {
-                                set.add((*p).clone())
-                                    .map_err(|e| mismatch(format!("slicing: {e}")))?;
-                            }
-                        }
-                        slices.push(set);
-                    }
-                }
-            }
-        }
+        let slices = Slices::new(pinned, ancestors_of, action_uids.clone());
 
         let by_id = pack
             .infos
@@ -399,6 +362,7 @@ impl PolicyEngine {
         let response = self.evaluate(
             req.action,
             purpose,
+            req.category,
             req.principal,
             &built,
             context,
@@ -478,10 +442,12 @@ impl PolicyEngine {
         out
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn evaluate(
         &self,
         action: Action,
         purpose: Purpose,
+        category: Option<Category>,
         principal: &Principal,
         built: &Built,
         context: Context,
@@ -499,19 +465,19 @@ impl PolicyEngine {
             None,
         )
         .map_err(|e| e.to_string())?;
-        let set = if self.slicing {
-            self.slices
-                .get(slice_index(
-                    action,
-                    purpose,
-                    principal.kind,
-                    principal.revoked,
-                ))
-                .ok_or("no policy slice for the request")?
-        } else {
-            &self.policies
-        };
-        Ok(self.authorizer.is_authorized(&request, set, entities))
+        if !self.slicing {
+            return Ok(self
+                .authorizer
+                .is_authorized(&request, &self.policies, entities));
+        }
+        let set = self.slices.get(SliceKey {
+            action,
+            purpose,
+            kind: principal.kind,
+            revoked: principal.revoked,
+            category,
+        })?;
+        Ok(self.authorizer.is_authorized(&request, &set, entities))
     }
 
     /// A denial because no policy applied: what was asked, and a hint at
@@ -533,7 +499,15 @@ impl PolicyEngine {
             let resp = (0..RELAXED.len()).find_map(|i| {
                 let ctx = self.context(p, &req.context, Some(i)).ok()?;
                 let resp = self
-                    .evaluate(req.action, p, req.principal, built, ctx, entities)
+                    .evaluate(
+                        req.action,
+                        p,
+                        req.category,
+                        req.principal,
+                        built,
+                        ctx,
+                        entities,
+                    )
                     .ok()?;
                 (resp.decision() == cedar_policy::Decision::Allow
                     && resp.diagnostics().errors().next().is_none())
@@ -648,7 +622,9 @@ fn describe(p: &Principal) -> String {
 
 mod disclosure;
 mod inputs;
+mod slices;
 
 use inputs::Built;
+use slices::{SliceKey, Slices};
 #[cfg(test)]
 mod tests;

@@ -3,40 +3,51 @@
 //!
 //! Cedar evaluates every policy of the set it is given, and a policy's cost
 //! is paid even when its first conjunct is false. The engine therefore keeps
-//! one slice per (action, purpose, principal kind): the policies that are
-//! not provably false for that combination. A policy is provably false when
-//! its action scope excludes the action, or when one of its `when` bodies is
-//! a conjunction with a conjunct that pins `context.purpose` or
-//! `principal.kind` (or `principal.is_staff`) to values other than the
-//! request's. Such a policy evaluates to false (or, if an earlier conjunct
+//! one slice per (action, purpose, principal kind, revocation, resource
+//! category): the policies that are not provably false for that
+//! combination. A policy is provably false when its action scope excludes
+//! the action, or when one of its `when` bodies is a conjunction with a
+//! conjunct that pins `context.purpose`, `principal.kind` (or
+//! `principal.is_staff`), `principal.revoked` or `resource.category` to
+//! values other than the request's. Such a policy evaluates to false (or, if an earlier conjunct
 //! errs, to an error) for every request of that combination, so it can
 //! never be satisfied there: leaving it out changes no decision.
 //!
-//! Recognised pins, in the policy's JSON form (Cedar's EST):
-//! `context.purpose == "x"`, `principal.kind == "x"`, `a || b` of pins,
-//! `["x", "y"].contains(context.purpose)`, and `principal.is_staff`
-//! (the staff kinds: the engine sets `is_staff` from the kind).
+//! Recognised pins, in the policy's JSON form (Cedar's EST), for each of
+//! `context.purpose`, `principal.kind` and `resource.category`:
+//! `t == "x"`, `t != "x"` (every value of the closed vocabulary but `x`;
+//! a request without a category has category `""`), `a || b` of pins,
+//! `["x", "y"].contains(t)`, and `principal.is_staff` (the staff kinds:
+//! the engine sets `is_staff` from the kind).
 
 use std::collections::BTreeSet;
 
 use serde_json::Value;
-use steward_domain::PrincipalKind;
+use steward_domain::{Category, PrincipalKind, Purpose};
 
-/// What a policy pins: the purposes and kinds it can apply to (`None`: any).
+/// What a policy pins: the purposes, kinds and categories it can apply to
+/// (`None`: any).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Pins {
     pub purposes: Option<BTreeSet<String>>,
     pub kinds: Option<BTreeSet<String>>,
     /// `Some(b)`: the policy needs `principal.revoked == b`.
     pub revoked: Option<bool>,
+    /// The resource categories (`""`: a request without one).
+    pub categories: Option<BTreeSet<String>>,
 }
 
 impl Pins {
-    /// Whether a request with this purpose, kind and revocation may satisfy the policy.
-    pub fn admits(&self, purpose: &str, kind: &str, revoked: bool) -> bool {
+    /// Whether a request with this purpose, kind, revocation and category
+    /// (`""` for none) may satisfy the policy.
+    pub fn admits(&self, purpose: &str, kind: &str, revoked: bool, category: &str) -> bool {
         self.purposes.as_ref().is_none_or(|s| s.contains(purpose))
             && self.kinds.as_ref().is_none_or(|s| s.contains(kind))
             && self.revoked.is_none_or(|r| r == revoked)
+            && self
+                .categories
+                .as_ref()
+                .is_none_or(|s| s.contains(category))
     }
 }
 
@@ -54,6 +65,7 @@ pub(crate) fn pins_of(est: &Value) -> Pins {
         let Some(body) = c.get("body") else { continue };
         pins.purposes = meet(pins.purposes, pinned(body, Target::Purpose));
         pins.kinds = meet(pins.kinds, pinned(body, Target::Kind));
+        pins.categories = meet(pins.categories, pinned(body, Target::Category));
         if let Some(r) = pinned_revoked(body) {
             pins.revoked = match pins.revoked {
                 // Contradictory: `when {principal.revoked} when {!principal.revoked}`
@@ -70,6 +82,27 @@ pub(crate) fn pins_of(est: &Value) -> Pins {
 enum Target {
     Purpose,
     Kind,
+    Category,
+}
+
+impl Target {
+    /// Every value the target can take: its closed vocabulary (and `""`
+    /// for a request without a category).
+    fn universe(self) -> BTreeSet<String> {
+        let owned = |s: &str| s.to_owned();
+        match self {
+            Target::Purpose => Purpose::ALL.iter().map(|p| owned(p.as_str())).collect(),
+            Target::Kind => PrincipalKind::ALL
+                .iter()
+                .map(|k| owned(k.as_str()))
+                .collect(),
+            Target::Category => Category::ALL
+                .iter()
+                .map(|c| owned(c.as_str()))
+                .chain([String::new()])
+                .collect(),
+        }
+    }
 }
 
 /// Intersection, where `None` is "anything".
@@ -107,7 +140,7 @@ fn pinned(expr: &Value, target: Target) -> Option<BTreeSet<String>> {
             pinned(arg.get("left")?, target),
             pinned(arg.get("right")?, target),
         ),
-        "==" => {
+        "==" | "!=" => {
             let (l, r) = (arg.get("left")?, arg.get("right")?);
             let lit = if is_target(l, target) {
                 string_literal(r)?
@@ -116,7 +149,13 @@ fn pinned(expr: &Value, target: Target) -> Option<BTreeSet<String>> {
             } else {
                 return None;
             };
-            Some(BTreeSet::from([lit.to_owned()]))
+            if op == "==" {
+                Some(BTreeSet::from([lit.to_owned()]))
+            } else {
+                let mut all = target.universe();
+                all.remove(lit);
+                Some(all)
+            }
         }
         "contains" => {
             if !is_target(arg.get("right")?, target) {
@@ -166,6 +205,7 @@ fn is_target(expr: &Value, target: Target) -> bool {
     match target {
         Target::Purpose => is_attr(expr, "context", "purpose"),
         Target::Kind => is_attr(expr, "principal", "kind"),
+        Target::Category => is_attr(expr, "resource", "category"),
     }
 }
 
@@ -208,14 +248,18 @@ mod tests {
         );
         assert_eq!(p.purposes, set(&["provide_services"]));
         assert_eq!(p.kinds, set(&["customer_admin", "reseller"]));
-        assert!(p.admits("provide_services", "reseller", false));
-        assert!(!p.admits("assist", "reseller", false));
-        assert!(!p.admits("provide_services", "employee", false));
+        assert_eq!(p.categories, set(&["account"]));
+        assert!(p.admits("provide_services", "reseller", false, "account"));
+        assert!(!p.admits("provide_services", "reseller", false, "billing"));
+        assert!(!p.admits("provide_services", "reseller", false, ""));
+        assert!(!p.admits("assist", "reseller", false, "account"));
+        assert!(!p.admits("provide_services", "employee", false, "account"));
         assert_eq!(p.revoked, None);
 
         let p = pins(r#"forbid (principal, action, resource) when { principal.revoked };"#);
         assert_eq!(p.revoked, Some(true));
-        assert!(!p.admits("assist", "employee", false));
+        assert!(!p.admits("assist", "employee", false, ""));
+        assert!(p.admits("assist", "employee", true, "usage"));
         let p = pins(
             r#"permit (principal, action, resource) when { !principal.revoked && principal.kind == "service" };"#,
         );
@@ -240,7 +284,6 @@ mod tests {
             r#"permit (principal, action, resource) when { !(context.purpose == "comply") };"#,
             r#"permit (principal, action, resource) when { context.purpose == "comply" || principal.revoked };"#,
             r#"permit (principal, action, resource) when { context.purpose == resource.category };"#,
-            r#"permit (principal, action, resource) when { context.purpose != "comply" };"#,
         ] {
             assert_eq!(pins(src).purposes, None, "{src}");
         }
@@ -249,5 +292,27 @@ mod tests {
             r#"permit (principal, action, resource) when { context.purpose == "a" && context.purpose == "b" };"#,
         );
         assert_eq!(p.purposes, set(&[]));
+    }
+
+    #[test]
+    fn an_inequality_pins_the_rest_of_the_vocabulary() {
+        // `!=` pins every value of the closed vocabulary but the literal;
+        // a request without a category has category "".
+        let p = pins(
+            r#"permit (principal, action, resource) when {
+                 resource.category != "" && context.purpose != "comply" };"#,
+        );
+        let categories: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(p.categories, set(&categories));
+        let purposes: Vec<&str> = Purpose::ALL
+            .iter()
+            .map(|c| c.as_str())
+            .filter(|&s| s != "comply")
+            .collect();
+        assert_eq!(p.purposes, set(&purposes));
+        assert_eq!(purposes.len(), Purpose::ALL.len() - 1);
+        assert!(!p.admits("assist", "employee", false, ""));
+        assert!(p.admits("assist", "employee", false, "billing"));
+        assert!(!p.admits("comply", "employee", false, "billing"));
     }
 }

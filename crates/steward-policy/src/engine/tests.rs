@@ -35,37 +35,89 @@ fn principals_are_described_in_plain_words() {
 
 #[test]
 fn slices_leave_out_only_what_cannot_apply() {
+    use slices::SliceKey;
+    use steward_domain::Category;
     let e = PolicyEngine::default_pack().unwrap();
     let total = e.policy_set().policies().count();
-    assert_eq!(e.slices.len(), Action::ALL.len() * PURPOSES * KINDS * 2);
-    let count = |a, p, k, r| e.slices[slice_index(a, p, k, r)].policies().count();
-    // An employee reading for assist: the 2 forbids on staff
-    // obligations, the cross-region forbid (N4.2) and the justification
-    // forbid (N3.8), both in every read slice, and the two support
-    // permits (open case; technical case).
+    let key = |action, purpose, kind, revoked, category| SliceKey {
+        action,
+        purpose,
+        kind,
+        revoked,
+        category,
+    };
+    let names = |k: SliceKey| -> Vec<String> {
+        let set = e.slices.get(k).unwrap();
+        let mut ids: Vec<String> = set.policies().map(|p| p.id().to_string()).collect();
+        ids.sort();
+        ids
+    };
+    let count = |k: SliceKey| e.slices.get(k).unwrap().policies().count();
     let (read, assist) = (Action::Read, Purpose::Assist);
-    assert_eq!(count(read, assist, PrincipalKind::Employee, false), 6);
+    let (employee, c) = (PrincipalKind::Employee, Some(Category::Communications));
+    // An employee reading communications for assist: the 2 forbids on
+    // staff obligations, the cross-region forbid (N4.2) and the
+    // justification forbid (N3.8), in every read slice, and the support
+    // permit that reads account or communications with an open case (the
+    // technical-case permit reads usage and configuration).
+    let employee_reads = names(key(read, assist, employee, false, c));
+    assert_eq!(
+        employee_reads,
+        [
+            "forbid-cross-region-outside-centralised-operations",
+            "forbid-manual-review-without-justification",
+            "forbid-staff-training-not-current",
+            "forbid-staff-without-confidentiality",
+            "staff-support-read-with-open-case",
+        ]
+    );
     // Revoked: the revocation forbid too.
-    assert_eq!(count(read, assist, PrincipalKind::Employee, true), 7);
+    assert_eq!(count(key(read, assist, employee, true, c)), 6);
     // A contractor also meets the engagement forbid.
-    assert_eq!(count(read, assist, PrincipalKind::Contractor, false), 7);
-    // A service reading for assist: the cross-region forbid and the
-    // notifications permit (the justification forbid is for staff only).
-    assert_eq!(count(read, assist, PrincipalKind::Service, false), 2);
+    assert_eq!(
+        count(key(read, assist, PrincipalKind::Contractor, false, c)),
+        6
+    );
+    // Usage: the technical-case permit instead of the open-case one.
+    let usage = names(key(read, assist, employee, false, Some(Category::Usage)));
+    assert_eq!(usage.len(), 5);
+    assert!(usage.contains(&"staff-support-read-technical-case".to_owned()));
+    // Billing: neither support permit reads it, only the four forbids.
+    assert_eq!(
+        count(key(read, assist, employee, false, Some(Category::Billing))),
+        4
+    );
+    // A service reading account for assist: the cross-region forbid and
+    // the notifications permit (the justification forbid is for staff
+    // only); billing: only the forbid.
+    let service = PrincipalKind::Service;
+    assert_eq!(
+        count(key(read, assist, service, false, Some(Category::Account))),
+        2
+    );
+    assert_eq!(
+        count(key(read, assist, service, false, Some(Category::Billing))),
+        1
+    );
     for a in Action::ALL {
         for p in Purpose::ALL {
             for k in PrincipalKind::ALL {
+                let revoked = key(a, p, k, true, None);
                 assert!(
-                    count(a, p, k, true) >= 1,
+                    count(revoked) >= 1,
                     "{a}/{p}/{k}: revocation forbid missing"
                 );
                 for r in [false, true] {
-                    let n = count(a, p, k, r);
-                    assert!(n < total, "{a}/{p}/{k}/{r}: {n}");
+                    for cat in std::iter::once(None).chain(Category::ALL.into_iter().map(Some)) {
+                        let n = count(key(a, p, k, r, cat));
+                        assert!(n < total, "{a}/{p}/{k}/{r}/{cat:?}: {n}");
+                    }
                 }
             }
         }
     }
+    // Equal slices share one set.
+    assert!(e.slices.distinct() < slices::SLICES / 10);
     assert!(e.action_entities.iter().all(Option::is_none));
 }
 
@@ -131,8 +183,8 @@ mod equivalence {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(4000))]
-        /// Slicing by (action, purpose, kind) changes no decision, no
-        /// deciding policy and no reason.
+        /// Slicing by (action, purpose, kind, revocation, category)
+        /// changes no decision, no deciding policy and no reason.
         #[test]
         fn sliced_decisions_equal_whole_set_decisions(
             p in principal(),
