@@ -40,6 +40,59 @@ pub(crate) struct ContextKey {
     pub operator: bool,
 }
 
+/// The boolean attributes of the Cedar context, in the order
+/// [`ContextKey::bool_fact`] reads them: the one list the context is built
+/// from (`engine::inputs`) and guards read (`guard`).
+pub(crate) const CONTEXT_BOOLS: [&str; 9] = [
+    "open_case_for_subject",
+    "legal_obligation_recorded",
+    "obligation_covers_category",
+    "grant_for_subject",
+    "incident_for_subject",
+    "case_assigned_to_principal",
+    "engagement_covers",
+    "aggregate_only",
+    "configured_operator",
+];
+
+/// The string attributes of the Cedar context (besides a disclosure's),
+/// in the order [`ContextKey::str_fact`] reads them (`""`: none).
+pub(crate) const CONTEXT_STRS: [&str; 4] = [
+    "purpose",
+    "case_kind",
+    "obligation_kind",
+    "processor_service",
+];
+
+impl ContextKey {
+    /// The value of `context.<CONTEXT_BOOLS[i]>`.
+    pub fn bool_fact(&self, i: usize) -> Option<bool> {
+        Some(match i {
+            0 => self.open_case,
+            1 => self.legal,
+            2 => self.covers,
+            3 => self.grant,
+            4 => self.incident,
+            5 => self.assigned,
+            6 => self.engagement,
+            7 => self.aggregate,
+            8 => self.operator,
+            _ => return None,
+        })
+    }
+
+    /// The value of `context.<CONTEXT_STRS[i]>`.
+    pub fn str_fact(&self, i: usize) -> Option<&'static str> {
+        Some(match i {
+            0 => self.purpose.as_str(),
+            1 => self.case_kind.map(|c| c.as_str()).unwrap_or(""),
+            2 => self.obligation_kind.map(|o| o.as_str()).unwrap_or(""),
+            3 => self.processor_service.map(|p| p.as_str()).unwrap_or(""),
+            _ => return None,
+        })
+    }
+}
+
 /// Contexts of one day, by [`ContextKey`].
 #[derive(Default)]
 pub(crate) struct ContextCache {

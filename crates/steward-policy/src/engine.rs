@@ -11,13 +11,14 @@ use cedar_policy::{
     Schema,
 };
 use steward_domain::{
-    CaseKind, Category, ObligationKind, Principal, PrincipalKind, ProcessorService, Purpose,
-    SubjectId, Team,
+    CaseKind, ObligationKind, Principal, PrincipalKind, ProcessorService, Purpose, SubjectId, Team,
 };
 use time::Date;
 
-use crate::cache::{ContextCache, PrincipalCache};
+use crate::cache::{ContextCache, ContextKey, PrincipalCache};
 use crate::error::PolicyError;
+use crate::guard::Guard;
+use crate::guard::Known;
 use crate::pack::{self, PackManifest, PolicyInfo, SCHEMA_FILE};
 use crate::request::{Action, Decision, DecisionBasis, DecisionRequest, RequestContext};
 use crate::slice;
@@ -189,7 +190,7 @@ impl PolicyEngine {
             let est = p
                 .to_json()
                 .map_err(|e| mismatch(format!("policy {} to JSON: {e}", p.id())))?;
-            pinned.push((p.clone(), slice::pins_of(&est)));
+            pinned.push((p.clone(), slice::pins_of(&est), Guard::of(&est)));
         }
         let slices = Slices::new(pinned, ancestors_of, action_uids.clone());
 
@@ -272,7 +273,10 @@ impl PolicyEngine {
                     built.principal_uid.clone(),
                     self.action_uids[action.index()].clone(),
                     built.resource_uid.clone(),
-                    self.context(Purpose::ProvideServices, &context, None)?,
+                    self.context(
+                        &Self::context_key(Purpose::ProvideServices, &context, None),
+                        &context,
+                    )?,
                     Some(&self.schema),
                 )
                 .map_err(|e| format!("request for action {action}: {}", pack_diag(&e)))?;
@@ -358,16 +362,9 @@ impl PolicyEngine {
             _ => base.add_entities([resource], None),
         }
         .map_err(|e| e.to_string())?;
-        let context = self.context(purpose, &req.context, None)?;
-        let response = self.evaluate(
-            req.action,
-            purpose,
-            req.category,
-            req.principal,
-            &built,
-            context,
-            &entities,
-        )?;
+        let key = Self::context_key(purpose, &req.context, None);
+        let context = self.context(&key, &req.context)?;
+        let response = self.evaluate(req, purpose, &key, &built, context, &entities)?;
         let diagnostics = response.diagnostics();
 
         if diagnostics.errors().next().is_some() {
@@ -442,20 +439,21 @@ impl PolicyEngine {
         out
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Cedar's answer for `req` with purpose `purpose` and context `key`,
+    /// over the policies that can apply: the slice of the request's
+    /// static parts, less those its guards rule out (see `guard`).
     fn evaluate(
         &self,
-        action: Action,
+        req: &DecisionRequest<'_>,
         purpose: Purpose,
-        category: Option<Category>,
-        principal: &Principal,
+        key: &ContextKey,
         built: &Built,
         context: Context,
         entities: &Entities,
     ) -> Result<cedar_policy::Response, String> {
         let action_uid = self
             .action_uids
-            .get(action.index())
+            .get(req.action.index())
             .ok_or("no action entity for the request")?;
         let request = Request::new(
             built.principal_uid.clone(),
@@ -470,13 +468,22 @@ impl PolicyEngine {
                 .authorizer
                 .is_authorized(&request, &self.policies, entities));
         }
-        let set = self.slices.get(SliceKey {
-            action,
+        let slice = SliceKey {
+            action: req.action,
             purpose,
-            kind: principal.kind,
-            revoked: principal.revoked,
-            category,
-        })?;
+            kind: req.principal.kind,
+            revoked: req.principal.revoked,
+            category: req.category,
+        };
+        let known = Known {
+            key,
+            today: days_since_epoch(req.context.today),
+            principal: req.principal,
+            category: req.category,
+            subject_given: req.subject.is_some_and(|s| !s.is_empty()),
+            cross_region: req.context.cross_region,
+        };
+        let set = self.slices.get(slice, &known)?;
         Ok(self.authorizer.is_authorized(&request, &set, entities))
     }
 
@@ -497,18 +504,9 @@ impl PolicyEngine {
         let mut reason = format!("no policy permits {who} to {what} for {}", purpose.as_str());
         let allowed_with = |p: Purpose| -> Option<Vec<String>> {
             let resp = (0..RELAXED.len()).find_map(|i| {
-                let ctx = self.context(p, &req.context, Some(i)).ok()?;
-                let resp = self
-                    .evaluate(
-                        req.action,
-                        p,
-                        req.category,
-                        req.principal,
-                        built,
-                        ctx,
-                        entities,
-                    )
-                    .ok()?;
+                let key = Self::context_key(p, &req.context, Some(i));
+                let ctx = self.context(&key, &req.context).ok()?;
+                let resp = self.evaluate(req, p, &key, built, ctx, entities).ok()?;
                 (resp.decision() == cedar_policy::Decision::Allow
                     && resp.diagnostics().errors().next().is_none())
                 .then_some(resp)

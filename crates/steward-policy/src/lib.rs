@@ -88,6 +88,7 @@
 mod cache;
 mod engine;
 pub mod error;
+mod guard;
 mod pack;
 mod request;
 mod slice;

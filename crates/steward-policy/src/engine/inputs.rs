@@ -10,7 +10,7 @@ use cedar_policy::{Context, Entities, Entity, EntityId, EntityUid, RestrictedExp
 use steward_domain::{Principal, Purpose};
 
 use super::{PolicyEngine, RELAXED, days_since_epoch, disclosure};
-use crate::cache::{ContextKey, PreparedPrincipal};
+use crate::cache::{CONTEXT_BOOLS, CONTEXT_STRS, ContextKey, PreparedPrincipal};
 use crate::request::{DecisionRequest, RequestContext};
 
 /// The request's entity ids.
@@ -140,18 +140,17 @@ impl PolicyEngine {
         Entity::new_with_tags(uid.clone(), attrs, [], []).map_err(|e| e.to_string())
     }
 
-    /// The Cedar context (cached per day and [`ContextKey`]). `relax`
-    /// sets every condition the requester could meet (a case of the
-    /// variant's kind, an obligation of its kind covering the category, a
-    /// grant, an incident, aggregates): used only to find the hint of a
-    /// default deny; `None` is the request's own context.
-    pub(super) fn context(
-        &self,
+    /// What the Cedar context is made of besides the day. `relax` sets
+    /// every condition the requester could meet (a case of the variant's
+    /// kind, an obligation of its kind covering the category, a grant, an
+    /// incident, aggregates): used only to find the hint of a default deny;
+    /// `None` is the request's own context.
+    pub(super) fn context_key(
         purpose: Purpose,
         ctx: &RequestContext,
         relax: Option<usize>,
-    ) -> Result<Context, String> {
-        let key = match relax.and_then(|i| RELAXED.get(i)) {
+    ) -> ContextKey {
+        match relax.and_then(|i| RELAXED.get(i)) {
             None => ContextKey {
                 purpose,
                 open_case: ctx.open_case_for_subject || ctx.case_kind.is_some(),
@@ -186,7 +185,17 @@ impl PolicyEngine {
                 // meet: never relaxed for hints.
                 operator: ctx.configured_operator,
             },
-        };
+        }
+    }
+
+    /// The Cedar context of `key` and the request's day (cached per day
+    /// and key) and, for a disclosure, its facts (not cached).
+    pub(super) fn context(
+        &self,
+        key: &ContextKey,
+        ctx: &RequestContext,
+    ) -> Result<Context, String> {
+        let key = *key;
         let today = days_since_epoch(ctx.today);
         if let Some(facts) = ctx.disclosure {
             // A disclosure's facts vary per request: not cached.
@@ -208,32 +217,18 @@ impl PolicyEngine {
         Context::from_pairs(Self::context_pairs(today, k)).map_err(|e| e.to_string())
     }
 
+    /// The context's attributes: `today`, then [`CONTEXT_STRS`] and
+    /// [`CONTEXT_BOOLS`] read from `k` (the guards read the same).
     fn context_pairs(today: i64, k: &ContextKey) -> Vec<(String, RestrictedExpression)> {
-        let b = RestrictedExpression::new_bool;
-        vec![
-            ("purpose".to_owned(), str_expr(k.purpose.as_str())),
-            ("today".to_owned(), RestrictedExpression::new_long(today)),
-            ("open_case_for_subject".to_owned(), b(k.open_case)),
-            (
-                "case_kind".to_owned(),
-                str_expr(k.case_kind.map(|c| c.as_str()).unwrap_or("")),
-            ),
-            ("legal_obligation_recorded".to_owned(), b(k.legal)),
-            (
-                "obligation_kind".to_owned(),
-                str_expr(k.obligation_kind.map(|o| o.as_str()).unwrap_or("")),
-            ),
-            ("obligation_covers_category".to_owned(), b(k.covers)),
-            ("grant_for_subject".to_owned(), b(k.grant)),
-            ("incident_for_subject".to_owned(), b(k.incident)),
-            (
-                "processor_service".to_owned(),
-                str_expr(k.processor_service.map(|p| p.as_str()).unwrap_or("")),
-            ),
-            ("case_assigned_to_principal".to_owned(), b(k.assigned)),
-            ("engagement_covers".to_owned(), b(k.engagement)),
-            ("aggregate_only".to_owned(), b(k.aggregate)),
-            ("configured_operator".to_owned(), b(k.operator)),
-        ]
+        let mut pairs = Vec::with_capacity(1 + CONTEXT_STRS.len() + CONTEXT_BOOLS.len());
+        pairs.push(("today".to_owned(), RestrictedExpression::new_long(today)));
+        for (i, name) in CONTEXT_STRS.iter().enumerate() {
+            pairs.push(((*name).to_owned(), str_expr(k.str_fact(i).unwrap_or(""))));
+        }
+        for (i, name) in CONTEXT_BOOLS.iter().enumerate() {
+            let b = k.bool_fact(i).unwrap_or(false);
+            pairs.push(((*name).to_owned(), RestrictedExpression::new_bool(b)));
+        }
+        pairs
     }
 }

@@ -7,13 +7,19 @@
 //! on first use and kept, and slices with the same policies share one
 //! [`PolicySet`]. Building a slice is a scan of the pack's pins (no Cedar
 //! parsing); loading a pack builds none.
+//!
+//! Within a slice, a request's guards ([`crate::guard`]) may rule out more
+//! of its policies: the slice keeps one narrowed set per combination of
+//! ruled-out members met so far (a bit mask over its members, for slices of
+//! up to 64 policies; a larger slice is evaluated whole).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use cedar_policy::{ActionConstraint, EntityUid, Policy, PolicySet};
 use steward_domain::{Category, PrincipalKind, Purpose};
 
+use crate::guard::{Guard, Known};
 use crate::request::Action;
 use crate::slice::Pins;
 
@@ -51,17 +57,33 @@ impl SliceKey {
     }
 }
 
+/// Most narrowed sets one slice keeps; emptied when full.
+const MAX_NARROWED: usize = 256;
+
+/// One built slice.
+struct Slice {
+    // Positions in `pinned` of its policies, ascending.
+    members: Vec<usize>,
+    // Every member.
+    whole: Arc<PolicySet>,
+    // (bit in the mask, position in `pinned`) of the members with a guard;
+    // empty when the slice has more than 64 members.
+    guarded: Vec<(u32, usize)>,
+    // The slice less the members whose bits are set, by mask.
+    narrowed: RwLock<HashMap<u64, Arc<PolicySet>>>,
+}
+
 /// The slices of one pack.
 pub(super) struct Slices {
-    // The pack's policies with their pins, in pack order.
-    pinned: Vec<(Policy, Pins)>,
+    // The pack's policies with their pins and guards, in pack order.
+    pinned: Vec<(Policy, Pins, Option<Guard>)>,
     // INVARIANT: ancestors[a.index()] are the action groups of action `a`
     // in the schema, and uids[a.index()] its uid.
     ancestors: Vec<Vec<EntityUid>>,
     uids: Vec<EntityUid>,
     // INVARIANT: built[key.index()], once set, holds exactly the policies
     // of `pinned` that `admits(key)` keeps.
-    built: Vec<OnceLock<Arc<PolicySet>>>,
+    built: Vec<OnceLock<Slice>>,
     // Built sets by the positions of their policies in `pinned`: equal
     // slices share one set.
     shared: Mutex<HashMap<Vec<usize>, Arc<PolicySet>>>,
@@ -69,7 +91,7 @@ pub(super) struct Slices {
 
 impl Slices {
     pub(super) fn new(
-        pinned: Vec<(Policy, Pins)>,
+        pinned: Vec<(Policy, Pins, Option<Guard>)>,
         ancestors: Vec<Vec<EntityUid>>,
         uids: Vec<EntityUid>,
     ) -> Self {
@@ -82,37 +104,99 @@ impl Slices {
         }
     }
 
-    /// The slice for `key`, built on first use.
+    /// The policies to evaluate for a request of `key` whose known facts
+    /// are `known`: the slice for `key` (built on first use) less the
+    /// members its guards rule out.
     ///
     /// Errors: none for a loaded pack (a policy id twice in one set cannot
     /// happen: the pack's ids are unique); the message otherwise.
-    pub(super) fn get(&self, key: SliceKey) -> Result<Arc<PolicySet>, String> {
+    pub(super) fn get(&self, key: SliceKey, known: &Known<'_>) -> Result<Arc<PolicySet>, String> {
         let cell = self
             .built
             .get(key.index())
             .ok_or("no policy slice for the request")?;
-        if let Some(set) = cell.get() {
-            return Ok(Arc::clone(set));
-        }
-        let members = self.members(key);
-        let set = {
-            let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
-            match shared.get(&members) {
-                Some(set) => Arc::clone(set),
-                None => {
-                    let mut set = PolicySet::new();
-                    for &i in &members {
-                        if let Some((p, _)) = self.pinned.get(i) {
-                            set.add(p.clone()).map_err(|e| format!("slicing: {e}"))?;
-                        }
-                    }
-                    let set = Arc::new(set);
-                    shared.insert(members, Arc::clone(&set));
-                    set
-                }
+        let slice = match cell.get() {
+            Some(s) => s,
+            None => {
+                let built = self.build(key)?;
+                cell.get_or_init(|| built)
             }
         };
-        Ok(Arc::clone(cell.get_or_init(|| set)))
+        let mut mask = 0u64;
+        for &(bit, i) in &slice.guarded {
+            if let Some((_, _, Some(g))) = self.pinned.get(i)
+                && g.rules_out(known)
+            {
+                mask |= 1 << bit;
+            }
+        }
+        if mask == 0 {
+            return Ok(Arc::clone(&slice.whole));
+        }
+        {
+            let r = slice.narrowed.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(set) = r.get(&mask) {
+                return Ok(Arc::clone(set));
+            }
+        }
+        let left: Vec<usize> = slice
+            .members
+            .iter()
+            .enumerate()
+            .filter(|(bit, _)| mask & (1 << bit) == 0)
+            .map(|(_, &i)| i)
+            .collect();
+        let set = self.shared_set(left)?;
+        let mut w = slice.narrowed.write().unwrap_or_else(|e| e.into_inner());
+        if w.len() >= MAX_NARROWED {
+            w.clear();
+        }
+        w.insert(mask, Arc::clone(&set));
+        Ok(set)
+    }
+
+    /// The whole slice for `key`.
+    #[cfg(test)]
+    pub(super) fn whole(&self, key: SliceKey) -> Result<Arc<PolicySet>, String> {
+        Ok(Arc::clone(&self.build(key)?.whole))
+    }
+
+    fn build(&self, key: SliceKey) -> Result<Slice, String> {
+        let members = self.members(key);
+        let guarded = if members.len() <= 64 {
+            members
+                .iter()
+                .enumerate()
+                .filter(|(_, i)| matches!(self.pinned.get(**i), Some((_, _, Some(_)))))
+                .map(|(bit, &i)| (bit as u32, i))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(Slice {
+            whole: self.shared_set(members.clone())?,
+            members,
+            guarded,
+            narrowed: RwLock::new(HashMap::new()),
+        })
+    }
+
+    /// The set of the policies at `members`, shared with every slice of
+    /// the same members.
+    fn shared_set(&self, members: Vec<usize>) -> Result<Arc<PolicySet>, String> {
+        let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(set) = shared.get(&members) {
+            return Ok(Arc::clone(set));
+        }
+        let mut set = PolicySet::new();
+        for &i in &members {
+            if let Some((p, _, _)) = self.pinned.get(i) {
+                set.add(p.clone()).map_err(|e| format!("slicing: {e}"))?;
+            }
+        }
+        let set = Arc::new(set);
+        shared.insert(members, Arc::clone(&set));
+        Ok(set)
     }
 
     /// The positions in `pinned` of the policies that can apply to `key`.
@@ -125,7 +209,7 @@ impl Slices {
         self.pinned
             .iter()
             .enumerate()
-            .filter(|(_, (p, pins))| {
+            .filter(|(_, (p, pins, _))| {
                 let action_matches = match p.action_constraint() {
                     ActionConstraint::Any => true,
                     ActionConstraint::Eq(x) => x == *uid,
