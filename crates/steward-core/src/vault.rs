@@ -344,11 +344,18 @@ impl Steward {
                 }
             };
             let category = rec.kind().category();
-            let plain = serde_json::to_vec(&RecordBody {
+            let plain = match serde_json::to_vec(&RecordBody {
                 fields: rec.fields(),
                 occurred_at: rec.occurred_at(),
-            })
-            .unwrap_or_default();
+            }) {
+                Ok(p) => p,
+                Err(e) => {
+                    resolver.rolled_back();
+                    return Err(BatchError::Core(CoreError::Input(format!(
+                        "a record's fields could not be written as JSON ({e}): nothing of the batch was stored; give fields as a JSON object of strings, numbers and booleans"
+                    ))));
+                }
+            };
             let mut row = RecordRow {
                 id: ids.next(),
                 subject: sk.subject(),

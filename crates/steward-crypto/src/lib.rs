@@ -35,7 +35,7 @@ pub use envelope::{
     BlindIndex, DataKey, IdentifierAad, RecordAad, SealedKey, Sealer, blind_index, blind_index_in,
 };
 pub use keyring::{GENERATION_GRACE, KekInfo, KeyringProvider, LocalKeyring};
-pub use record::{RECORD_V2_HEADER, RecordAadV2};
+pub use record::{RECORD_V2_HEADER, RecordAadV2, RecordKeys};
 pub use signer::FileSigner;
 /// Zeroizing buffers, as [`KeyringProvider`] hands out key material.
 pub use zeroize::Zeroizing;

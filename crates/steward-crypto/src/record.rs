@@ -78,24 +78,30 @@ impl RecordAadV2<'_> {
     }
 }
 
-impl DataKey {
-    /// The key of record `record`: HKDF-SHA256 of this data key, salt
-    /// `steward.record-key.v2`, info the record id (8 bytes, big-endian).
+/// The HKDF pseudorandom key (RFC 5869 §2.2, the extract step) of one
+/// data key, from which each record's key is expanded: a subject's many
+/// records pay for the extract once. Wiped when dropped.
+#[derive(Clone)]
+pub struct RecordKeys {
+    prk: zeroize::Zeroizing<[u8; 32]>,
+}
+
+impl RecordKeys {
+    /// The key of record `record` (see [`DataKey::record_key`]).
     ///
-    /// Errors: [`CryptoError::Open`] if HKDF refused the length (it cannot
-    /// for 32 bytes; never a default key).
+    /// Errors: [`CryptoError::Open`] if HKDF refused the lengths (it cannot
+    /// for 32 bytes).
     pub fn record_key(&self, record: RecordId) -> Result<DataKey, CryptoError> {
-        let hk = Hkdf::<Sha256>::new(Some(RECORD_KEY_SALT), self.as_bytes());
+        let hk = Hkdf::<Sha256>::from_prk(&self.prk[..]).map_err(|_| CryptoError::Open)?;
         let mut okm = zeroize::Zeroizing::new([0u8; 32]);
         hk.expand(&record.0.to_be_bytes(), &mut okm[..])
             .map_err(|_| CryptoError::Open)?;
         Ok(DataKey::from_bytes(*okm))
     }
 
-    /// Seal a record body in format v2: under the record's own key
-    /// ([`DataKey::record_key`]), bound to `aad`.
+    /// Seal a record body in format v2 (see [`DataKey::seal_record`]).
     ///
-    /// Errors: as [`DataKey::record_key`].
+    /// Errors: as [`RecordKeys::record_key`].
     pub fn seal_record(&self, aad: &RecordAadV2<'_>, plain: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let sealed = self
             .record_key(aad.record)?
@@ -105,6 +111,34 @@ impl DataKey {
         out.extend_from_slice(&RECORD_V2_HEADER);
         out.extend_from_slice(&sealed);
         Ok(out)
+    }
+}
+
+impl DataKey {
+    /// The extract step of this key's record keys, for sealing many
+    /// records ([`RecordKeys`]).
+    pub fn record_keys(&self) -> RecordKeys {
+        let (prk, _) = Hkdf::<Sha256>::extract(Some(RECORD_KEY_SALT), self.as_bytes());
+        let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
+        bytes.copy_from_slice(&prk);
+        RecordKeys { prk: bytes }
+    }
+
+    /// The key of record `record`: HKDF-SHA256 of this data key, salt
+    /// `steward.record-key.v2`, info the record id (8 bytes, big-endian).
+    ///
+    /// Errors: [`CryptoError::Open`] if HKDF refused the length (it cannot
+    /// for 32 bytes; never a default key).
+    pub fn record_key(&self, record: RecordId) -> Result<DataKey, CryptoError> {
+        self.record_keys().record_key(record)
+    }
+
+    /// Seal a record body in format v2: under the record's own key
+    /// ([`DataKey::record_key`]), bound to `aad`.
+    ///
+    /// Errors: as [`DataKey::record_key`].
+    pub fn seal_record(&self, aad: &RecordAadV2<'_>, plain: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        self.record_keys().seal_record(aad, plain)
     }
 
     /// Open a record sealed by [`DataKey::seal_record`] (v2) or, stored

@@ -127,7 +127,12 @@ pub fn normalise(kind: IdentifierKind, value: &str) -> Result<String, DomainErro
             "holds a control or invisible character (zero-width, bidirectional control or similar): remove it",
         ));
     }
-    let nfkc: String = raw.nfkc().collect();
+    // Unicode's quick check (UAX #15 §9) answers "already NFKC" for
+    // ASCII and most text without building a copy.
+    let nfkc: std::borrow::Cow<'_, str> = match unicode_normalization::is_nfkc_quick(raw.chars()) {
+        unicode_normalization::IsNormalized::Yes => std::borrow::Cow::Borrowed(raw),
+        _ => std::borrow::Cow::Owned(raw.nfkc().collect()),
+    };
     let v = nfkc.trim();
     if v.chars().any(invisible) {
         return Err(bad(

@@ -7,7 +7,7 @@
 
 use rand::RngCore;
 use serde_json::{Value, json};
-use steward_crypto::{DataKey, IdentifierAad, Sealer, Zeroizing};
+use steward_crypto::{DataKey, IdentifierAad, RecordKeys, Sealer, Zeroizing};
 use steward_domain::{Fields, IdentifierKind, Kind, RecordId, SubjectId, SubjectIdentifier};
 use steward_store::{ChangeSet, IdentifierRow, RecordRow, SubjectRow, WrappedKeyRow};
 
@@ -29,7 +29,9 @@ pub(crate) fn random_subject_id() -> SubjectId {
 #[derive(Clone)]
 pub(crate) struct SealingKey {
     subject: SubjectId,
-    key: DataKey,
+    // The record keys' HKDF extract of the data key (one per subject, not
+    // per record).
+    records: RecordKeys,
     sealer: Sealer,
     key_version: u32,
 }
@@ -55,7 +57,7 @@ impl SealingKey {
     /// [`CoreError::Crypto`].
     pub(crate) fn seal_record(&self, row: &RecordRow, plain: &[u8]) -> Result<Vec<u8>, CoreError> {
         Ok(self
-            .key
+            .records
             .seal_record(&record_aad(row, self.key_version)?, plain)?)
     }
 
@@ -116,7 +118,7 @@ impl Steward {
     ) -> Result<Option<SealingKey>, CoreError> {
         Ok(self.subject_opener(region, s)?.map(|o| SealingKey {
             subject: s,
-            key: o.key,
+            records: o.key.record_keys(),
             sealer: o.sealer,
             key_version: o.key_version,
         }))
@@ -152,7 +154,7 @@ impl Steward {
         let key = SealingKey {
             subject: id,
             sealer: dek.sealer(),
-            key: dek,
+            records: dek.record_keys(),
             key_version: 1,
         };
         cs.identifiers
