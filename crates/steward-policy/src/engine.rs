@@ -15,7 +15,9 @@ use steward_domain::{
 };
 use time::Date;
 
-use crate::cache::{ContextCache, ContextKey, PrincipalCache};
+use crate::cache::{
+    ContextCache, ContextKey, EntityCache, EntityKey, PreparedPrincipal, PrincipalCache,
+};
 use crate::error::PolicyError;
 use crate::guard::Guard;
 use crate::guard::Known;
@@ -69,6 +71,7 @@ pub struct PolicyEngine {
     authorizer: Authorizer,
     contexts: ContextCache,
     principals: PrincipalCache,
+    entities: EntityCache,
 }
 
 impl std::fmt::Debug for PolicyEngine {
@@ -216,6 +219,7 @@ impl PolicyEngine {
             authorizer: Authorizer::new(),
             contexts: ContextCache::default(),
             principals: PrincipalCache::default(),
+            entities: EntityCache::default(),
         };
         engine.check_conformance().map_err(mismatch)?;
         Ok(engine)
@@ -355,13 +359,21 @@ impl PolicyEngine {
             Arc::new(self.prepare(req.principal)?)
         };
         let built = self.build(req, &prepared.uid)?;
-        let resource = self.resource_entity(req, &built.resource_uid)?;
-        let base = prepared.entities.clone();
-        let entities = match self.action_entities.get(req.action.index()) {
-            Some(Some(a)) => base.add_entities([resource, a.clone()], None),
-            _ => base.add_entities([resource], None),
-        }
-        .map_err(|e| e.to_string())?;
+        let entities = if self.caching {
+            let key = EntityKey {
+                principal: req.principal.name.clone(),
+                action: req.action.index(),
+                subject: req.subject.unwrap_or("").to_owned(),
+                category: req.category,
+                organisation: req.organisation.unwrap_or("").to_owned(),
+                cross_region: req.context.cross_region,
+                kind: req.kind,
+            };
+            self.entities
+                .get_or_build(key, &prepared, || self.entity_store(req, &built, &prepared))?
+        } else {
+            self.entity_store(req, &built, &prepared)?
+        };
         let key = Self::context_key(purpose, &req.context, None);
         let context = self.context(&key, &req.context)?;
         let response = self.evaluate(req, purpose, &key, &built, context, &entities)?;
@@ -437,6 +449,23 @@ impl PolicyEngine {
             }
         }
         out
+    }
+
+    /// The request's entity store: the prepared principal's, with the
+    /// resource and (where the schema groups actions) the action added.
+    fn entity_store(
+        &self,
+        req: &DecisionRequest<'_>,
+        built: &Built,
+        prepared: &PreparedPrincipal,
+    ) -> Result<Entities, String> {
+        let resource = self.resource_entity(req, &built.resource_uid)?;
+        let base = prepared.entities.clone();
+        match self.action_entities.get(req.action.index()) {
+            Some(Some(a)) => base.add_entities([resource, a.clone()], None),
+            _ => base.add_entities([resource], None),
+        }
+        .map_err(|e| e.to_string())
     }
 
     /// Cedar's answer for `req` with purpose `purpose` and context `key`,
