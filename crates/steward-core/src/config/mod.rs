@@ -372,7 +372,7 @@ pub fn parse_period(s: &str) -> Result<time::Duration, String> {
     let t = s.trim();
     let unit = t.chars().last().ok_or_else(bad)?;
     let n: i64 = t[..t.len() - unit.len_utf8()].parse().map_err(|_| bad())?;
-    if n < 0 || n > 36_500 * 86_400 {
+    if !(0..=36_500 * 86_400).contains(&n) {
         return Err(bad());
     }
     Ok(match unit {

@@ -189,7 +189,7 @@ impl Steward {
                     .rev()
                     .find(|h| h.state == RequestState::InProgress)
                     .and_then(|h| parse_ts(&h.at));
-                Ok(Liveness::Unleased(!since.is_some_and(|s| now - s < limit)))
+                Ok(Liveness::Unleased(since.is_none_or(|s| now - s >= limit)))
             }
         }
     }

@@ -485,7 +485,7 @@ impl Steward {
             (PrincipalKind::DataSubject, s) => {
                 if s.is_none() || p.subject != s || email {
                     return Err(self.refuse(
-                        &p,
+                        p,
                         "dsr_open",
                         s,
                         "dsr-requester",
@@ -496,14 +496,14 @@ impl Steward {
                 Some("authenticated_subject")
             }
             (_, _) if email => None,
-            (_, Some(_)) if self.may_handle_requests(&p) => Some("operator"),
-            (_, None) if self.may_handle_requests(&p) => None,
+            (_, Some(_)) if self.may_handle_requests(p) => Some("operator"),
+            (_, None) if self.may_handle_requests(p) => None,
             (PrincipalKind::CustomerAdmin | PrincipalKind::Reseller, Some(s)) => {
                 match self.organisation_of_subject(s)? {
                     Some(org) if p.organisations.contains(&org) => Some("administrator"),
                     _ => {
                         return Err(self.refuse(
-                            &p,
+                            p,
                             "dsr_open",
                             Some(s),
                             "dsr-requester",
@@ -515,7 +515,7 @@ impl Steward {
             }
             (_, s) => {
                 return Err(self.refuse(
-                    &p,
+                    p,
                     "dsr_open",
                     s,
                     "dsr-requester",
