@@ -177,6 +177,9 @@ pub struct Steward {
     /// how many threads are at each):
     /// [`Steward::resume_in_progress`] never marks those interrupted.
     executing: Mutex<std::collections::HashMap<String, u32>>,
+    /// This node's id (`node_` and 16 hex digits, random at each open):
+    /// the holder named in the execution leases it takes (issue 21 item 5).
+    node_id: String,
     /// The services' "now" (deadlines, decision dates, stored times).
     clock: Clock,
     /// Pages the on-call (N8.5); `None`: the outbox ([`oncall::OutboxPager`]).
@@ -396,6 +399,7 @@ impl Steward {
             verifier_key,
             verifier_pinned,
             executing: Mutex::new(Default::default()),
+            node_id: format!("node_{:016x}", rand::random::<u64>()),
             clock: opts.clock.clone(),
             pager: std::sync::RwLock::new(None),
         };

@@ -127,7 +127,8 @@ pub async fn start(steward: Arc<Steward>, opts: ServeOptions) -> Result<Running,
         .map(|t| tokio_rustls::TlsAcceptor::from(t.config.clone()));
     // Requests left `in_progress` by a process that stopped (issue 6):
     // marked failed, `interrupted`, now and every minute while serving
-    // (those younger than `dsr.interrupted_after_secs` wait for a later pass).
+    // (those whose execution lease is live, `dsr.lease_secs`, or without a
+    // lease younger than `dsr.interrupted_after_secs`, wait for a later pass).
     resume_interrupted(&steward).await;
     let resumer = {
         let st = steward.clone();

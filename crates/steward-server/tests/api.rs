@@ -465,6 +465,7 @@ async fn every_route_needs_its_features_scope_n5_1() {
         (M::GET, "/v1/requests", "requests"),
         (M::GET, "/v1/requests/dsr_1", "requests"),
         (M::POST, "/v1/requests/dsr_1/approve", "requests"),
+        (M::GET, "/v1/requests/dsr_1/result", "requests"),
         (M::POST, "/v1/requests/dsr_1/reject", "requests"),
         (M::POST, "/v1/requests/dsr_1/extend", "requests"),
         (M::POST, "/v1/requests/dsr_1/verification", "requests"),

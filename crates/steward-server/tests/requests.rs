@@ -423,3 +423,85 @@ async fn email_request_code_sent_and_verified_over_the_api_n7_4() {
     )
     .await;
 }
+
+/// Issue 21 item 5: an export approved through one server is downloaded
+/// through a second server (its own Steward, connection and keyring opened
+/// on the same store and data directory, as a second node) byte for byte,
+/// since the result is kept sealed in the store rather than on the first
+/// node's disk.
+#[tokio::test]
+async fn a_result_is_downloaded_through_a_second_server() {
+    let s = start().await;
+    assert_eq!(s.ingest(json!(common::person("ann"))).await, 2);
+    let op = s.operator.clone();
+    let r = body(
+        s.post(
+            &op,
+            "/v1/requests",
+            json!({"type": "export", "subject": "username:ann"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = r["id"].as_str().unwrap().to_owned();
+    let done = body(
+        s.post(&op, &format!("/v1/requests/{id}/approve"), json!({}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(done["state"], "completed");
+    let path = format!("/v1/requests/{id}/result");
+    let one = s.get(&op, &path).await;
+    assert_eq!(one.status(), StatusCode::OK);
+    let via_one = one.bytes().await.unwrap();
+    let two = std::sync::Arc::new(
+        steward_core::Steward::open(
+            s.dir.path(),
+            steward_core::Config::default(),
+            steward_core::OpenOptions::default(),
+        )
+        .unwrap(),
+    );
+    let running = steward_server::start(
+        two,
+        steward_server::ServeOptions {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let client = common::pinned_client(running.cert_der.as_deref().unwrap());
+    let got = client
+        .get(format!("https://localhost:{}{path}", running.addr.port()))
+        .bearer_auth(&op)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status(), StatusCode::OK);
+    assert_eq!(got.headers()["content-type"], "application/zip");
+    let via_two = got.bytes().await.unwrap();
+    assert_eq!(&via_two[..4], b"PK\x03\x04");
+    assert_eq!(via_one, via_two);
+    // An erasure request has no result to download.
+    let e = body(
+        s.post(
+            &op,
+            "/v1/requests",
+            json!({"type": "erasure", "subject": "username:ann"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let eid = e["id"].as_str().unwrap();
+    problem(
+        s.get(&op, &format!("/v1/requests/{eid}/result")).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    running.shutdown().await;
+    s.running.shutdown().await;
+}

@@ -250,6 +250,17 @@ const INCIDENTS: Table = registry("incidents");
 const ONCALL_SCHEDULES: Table = registry("oncall_schedules");
 const ENGAGEMENTS: Table = registry("engagements");
 
+// ---- v11 (issue 21 item 5, several nodes): DSR execution leases and
+// sealed request results. Kept in one block to ease merging with v12.
+/// Execution leases of data subject requests, keyed `dsr_…`: the holding
+/// node's id and the lease's expiry (ms since the epoch). No Service Data.
+const DSR_LEASES: Table = registry("dsr_leases");
+/// Access and export results of data subject requests, keyed `dsr_…`, in the
+/// subject's home region: the ZIP sealed under the subject's data key
+/// (base64), the opaque subject id, the record count and when it was stored.
+const DSR_RESULTS: Table = registry("dsr_results");
+// ---- end of v11
+
 const IDENTIFIERS_SUBJECT: Index = Index {
     name: "identifiers_subject",
     table: "identifiers",
@@ -303,6 +314,9 @@ pub(crate) const TABLES: &[&Table] = &[
     &INCIDENTS,
     &ONCALL_SCHEDULES,
     &ENGAGEMENTS,
+    // v11
+    &DSR_LEASES,
+    &DSR_RESULTS,
 ];
 
 /// Every secondary index (the migrations create them; the tests check both
@@ -391,6 +405,12 @@ pub(crate) const MIGRATIONS: &[&[Step]] = &[
     // JSON rows of principal names, organisation ids, opaque subject ids,
     // categories and days; no Service Data.
     &[Step::Table(&ENGAGEMENTS)],
+    // ---- v11 (issue 21 item 5): execution leases of data subject requests
+    // (holder node id and expiry, no Service Data) and their access and
+    // export results sealed under the subject's data key, so any node
+    // serves them and a node that died while executing is taken over.
+    &[Step::Table(&DSR_LEASES), Step::Table(&DSR_RESULTS)],
+    // ---- end of v11
 ];
 
 /// The table named `name` in the description.

@@ -322,6 +322,16 @@ pub enum RegistryTable {
     /// `eng_…`: the processor principal, the organisation or opaque subject
     /// ids covered, categories, first and last day, and whether it ended.
     Engagements,
+    /// Execution leases of data subject requests (issue 21 item 5), keyed
+    /// `dsr_…`: which node executes the request and until when its lease
+    /// runs (renewed by a heartbeat; taken over once expired). No Service
+    /// Data.
+    DsrLeases,
+    /// Results of access and export requests (N7.2, issue 21 item 5),
+    /// keyed `dsr_…`, in the subject's home region: the ZIP sealed under
+    /// the subject's data key, so any node serves it and the subject's
+    /// erasure makes it unreadable (and deletes the row, N8.8).
+    DsrResults,
 }
 
 impl RegistryTable {
@@ -348,11 +358,13 @@ impl RegistryTable {
             RegistryTable::Incidents => "incidents",
             RegistryTable::OncallSchedules => "oncall_schedules",
             RegistryTable::Engagements => "engagements",
+            RegistryTable::DsrLeases => "dsr_leases",
+            RegistryTable::DsrResults => "dsr_results",
         }
     }
 
     /// Every registry table (each backend creates one table per entry).
-    pub const ALL: [RegistryTable; 20] = [
+    pub const ALL: [RegistryTable; 22] = [
         RegistryTable::SupportCases,
         RegistryTable::LegalObligations,
         RegistryTable::ErasureReceipts,
@@ -373,6 +385,8 @@ impl RegistryTable {
         RegistryTable::Incidents,
         RegistryTable::OncallSchedules,
         RegistryTable::Engagements,
+        RegistryTable::DsrLeases,
+        RegistryTable::DsrResults,
     ];
 }
 

@@ -69,6 +69,15 @@ pub enum RequestsCmd {
         /// Request id.
         id: String,
     },
+    /// Write a completed access or export request's result (the ZIP, kept
+    /// sealed in the store, so any node has it) to a new file (0600).
+    Result {
+        /// Request id.
+        id: String,
+        /// Where to write the ZIP (must not exist).
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
     /// Reject a request, with a reason (no identifiers in it).
     Reject {
         /// Request id.
@@ -89,6 +98,22 @@ pub enum RequestsCmd {
 
 fn json(r: &Request) -> String {
     serde_json::to_string_pretty(r).unwrap_or_default()
+}
+
+/// Write `bytes` to a new file at `path`, readable by its owner only
+/// (Service Data in clear).
+fn write_new(path: &std::path::Path, bytes: &[u8]) -> Result<(), CoreError> {
+    let io = |e: std::io::Error| CoreError::Io {
+        path: path.display().to_string(),
+        reason: format!("{e} (give a new file name with --out)"),
+    };
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    let mut f = o.open(path).map_err(io)?;
+    f.write_all(bytes).map_err(io)?;
+    f.sync_all().map_err(io)
 }
 
 fn out(s: &str) {
@@ -198,6 +223,11 @@ pub fn run(st: &Steward, operator: &str, c: RequestsCmd) -> Result<ExitCode, Cor
         }
         RequestsCmd::Verify { id, code } => out(&json(&st.verify_as(operator, &id, &code)?)),
         RequestsCmd::Approve { id } => out(&json(&st.approve(&id, operator)?)),
+        RequestsCmd::Result { id, out: path } => {
+            let zip = st.request_result(&id, operator)?;
+            write_new(&path, &zip)?;
+            out(&format!("wrote {} ({} bytes)", path.display(), zip.len()));
+        }
         RequestsCmd::Reject { id, reason } => out(&json(&st.reject(&id, operator, &reason)?)),
         RequestsCmd::Extend { id, reason } => out(&json(&st.extend(&id, operator, &reason)?)),
     }

@@ -372,7 +372,7 @@ pub fn parse_period(s: &str) -> Result<time::Duration, String> {
     let t = s.trim();
     let unit = t.chars().last().ok_or_else(bad)?;
     let n: i64 = t[..t.len() - unit.len_utf8()].parse().map_err(|_| bad())?;
-    if n < 0 || n > 36_500 * 86_400 {
+    if !(0..=36_500 * 86_400).contains(&n) {
         return Err(bad());
     }
     Ok(match unit {
@@ -470,6 +470,7 @@ impl Jurisdiction {
 /// code_ttl_secs = 900             # a one-time code expires after 15 minutes
 /// code_max_attempts = 5           # ... and after 5 wrong attempts
 /// interrupted_after_secs = 900    # in_progress this long at start: failed, "interrupted"
+/// lease_secs = 30                 # an execution's lease; renewed every third of it
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -491,6 +492,11 @@ pub struct DsrConfig {
     /// [`Steward::resume_in_progress`] is marked failed, `interrupted`
     /// (default 900).
     pub interrupted_after_secs: u64,
+    /// How long an execution's lease runs, in seconds (default 30; issue 21
+    /// item 5): the executing node renews it every third of this while the
+    /// execution runs, and another node (or this one after a restart) may
+    /// take over a request whose lease has expired. Between 3 and 3,600.
+    pub lease_secs: u64,
 }
 
 impl Default for DsrConfig {
@@ -503,6 +509,7 @@ impl Default for DsrConfig {
             code_ttl_secs: 900,
             code_max_attempts: 5,
             interrupted_after_secs: 900,
+            lease_secs: 30,
         }
     }
 }
@@ -511,7 +518,8 @@ impl DsrConfig {
     /// Check the settings; `source` names the file in errors.
     ///
     /// Errors: [`CoreError::Config`] naming the key when a period or limit is
-    /// 0, or `interrupted_after_secs` is outside 60 to 31,536,000.
+    /// 0, `interrupted_after_secs` is outside 60 to 31,536,000, or
+    /// `lease_secs` is outside 3 to 3,600.
     pub fn validate(&self, source: &str) -> Result<(), CoreError> {
         for (key, v) in [
             ("gdpr_months", u64::from(self.gdpr_months)),
@@ -530,6 +538,13 @@ impl DsrConfig {
         if !(60..=31_536_000).contains(&self.interrupted_after_secs) {
             return Err(CoreError::Config(format!(
                 "{source}: dsr.interrupted_after_secs must be between 60 (a minute) and 31536000 (a year)"
+            )));
+        }
+        // A heartbeat every third of the lease: at least a second between
+        // renewals; at most an hour before a dead node's request is taken over.
+        if !(3..=3_600).contains(&self.lease_secs) {
+            return Err(CoreError::Config(format!(
+                "{source}: dsr.lease_secs must be between 3 and 3600 seconds (default 30): an execution's lease is renewed every third of it, and another node takes over a request whose lease expired"
             )));
         }
         if self.gdpr_months + self.gdpr_extension_months > 12 {

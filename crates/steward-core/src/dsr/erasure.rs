@@ -12,19 +12,29 @@ use crate::rows::parse_row;
 use crate::{CoreError, Steward};
 
 impl Steward {
-    /// Delete the files answering access and export requests about
-    /// `subject` (`<data-dir>/requests/dsr_….zip`): Service Data in clear
-    /// that must not outlive the subject's erasure (N8.8), and the outbox
-    /// messages of requests about it (issue 13 item 5). Returns how many
-    /// files went. Called by the erasure paths after their commit.
+    /// Delete the results answering access and export requests about
+    /// `subject`: the sealed rows of `dsr_results` in each request's subject
+    /// region (issue 21 item 5; their data key is already shredded) and
+    /// files an earlier version left in `<data-dir>/requests/dsr_….zip`
+    /// (Service Data in clear), which must not outlive the subject's erasure
+    /// (N8.8); and the outbox messages of requests about it (issue 13 item
+    /// 5). Returns how many results, files and messages went. Called by the
+    /// erasure paths after their commit.
     pub(crate) fn delete_request_exports(&self, subject: SubjectId) -> Result<u64, CoreError> {
         let dir = self.data_dir.join("requests");
         let want = subject.to_string();
         let mut n = 0;
+        let mut by_region: std::collections::BTreeMap<usize, Vec<String>> = Default::default();
         for (id, body) in self.store()?.registry_list(RegistryTable::Requests)? {
             let r: Request = parse_row(RegistryTable::Requests, &id, &body)?;
             if r.subject.as_deref() != Some(want.as_str()) {
                 continue;
+            }
+            if let Some(region) = r.subject_region.as_deref() {
+                by_region
+                    .entry(self.region_index(region)?)
+                    .or_default()
+                    .push(id.clone());
             }
             // Issue 13 item 5: its one-time-code messages, with the address.
             n += crate::outbox::delete_messages(&self.data_dir, &id)?;
@@ -39,6 +49,9 @@ impl Steward {
                     });
                 }
             }
+        }
+        for (region, ids) in by_region {
+            n += self.delete_request_results(region, &ids)?;
         }
         Ok(n)
     }

@@ -1,7 +1,19 @@
 //! Approval and execution of a request through the gate, exactly once (N7.2).
 
+use super::lease::{Liveness, lease_end};
 use super::*;
 use crate::rows::{parse_row, row_json};
+
+/// Where [`Steward::approve_until`] stops (test support for takeovers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Halt {
+    /// It runs to the end.
+    Never,
+    /// Right after `in_progress` is committed.
+    AfterStart,
+    /// After the effect, before `completed`.
+    AfterEffect,
+}
 
 impl Steward {
     /// Approve and execute request `id` as privacy-team principal `by`.
@@ -13,83 +25,67 @@ impl Steward {
     /// audited, guarded: of two concurrent approvals exactly one proceeds),
     /// then the request runs through the gate as `by` for `comply`, citing
     /// a legal obligation recorded for the request (N3.7): access and export
-    /// write a ZIP in `<data_dir>/requests/`; erasure crypto-shreds (N8.8)
+    /// store the ZIP sealed under the subject's data key in the subject's
+    /// region (any node serves it: [`Steward::request_result`]); erasure
+    /// crypto-shreds (N8.8)
     /// honouring legal holds; rectification writes the corrected record;
     /// restriction and objection are recorded and honoured by the gate.
     /// Then `completed` with the result, or `failed` naming the region and
     /// store when anything failed (never `completed`). A retry re-runs it:
-    /// an export is written again, an erasure already done is found by its
+    /// a stored result is reused, an erasure already done is found by its
     /// receipt and not repeated, and the result is always of the request's
     /// type.
     ///
-    /// Errors: [`CoreError::Conflict`] when the request is executing,
-    /// final, or was changed concurrently; [`CoreError::Input`] when it is
+    /// Several nodes (issue 21 item 5): the execution holds a lease in the
+    /// store (taken atomically before `in_progress`, renewed every third of
+    /// `dsr.lease_secs`, ended by the commit that completes or fails it); a
+    /// request `in_progress` whose lease expired (its node stopped) is taken
+    /// over by this call on any node, as a new attempt, and finished once.
+    ///
+    /// Errors: [`CoreError::Conflict`] when the request is executing (its
+    /// lease is live), final, or was changed concurrently; [`CoreError::Input`] when it is
     /// not verified, `by` is not privacy staff, or the policy version
     /// differs; [`CoreError::Denied`] for a restriction (the request is
     /// then rejected); the execution's error after recording `failed`.
     pub fn approve(&self, id: &str, by: &str) -> Result<Request, CoreError> {
+        self.approve_until(id, by, Halt::Never)
+    }
+
+    /// Test support for several nodes on one store (issue 21 item 5):
+    /// `approve` as a node that stops part-way, its lease left to expire
+    /// (not renewed, not released). `after_effect`: it stops after the
+    /// effect (the erasure committed, the export stored) and before
+    /// `completed`; else right after `in_progress` is committed. Another
+    /// node takes the request over once the lease has expired.
+    ///
+    /// Errors: as [`Steward::approve`].
+    #[doc(hidden)]
+    pub fn approve_and_stop(
+        &self,
+        id: &str,
+        by: &str,
+        after_effect: bool,
+    ) -> Result<(), CoreError> {
+        let halt = if after_effect {
+            Halt::AfterEffect
+        } else {
+            Halt::AfterStart
+        };
+        self.approve_until(id, by, halt).map(|_| ())
+    }
+
+    /// [`Steward::approve`], stopping where `halt` says.
+    fn approve_until(&self, id: &str, by: &str, halt: Halt) -> Result<Request, CoreError> {
         let now = self.clock.now();
         let p = self.acting(by)?;
         // Decided by the pack (`dsr_handle`, privacy staff) and audited.
         self.authorize_dsr_handling(&p, id)?;
         let (before, mut req) = self.load_request(id)?;
-        match req.state {
-            RequestState::Verified | RequestState::Failed => {}
-            RequestState::Received => {
-                return Err(CoreError::Input(format!(
-                    "request {id} is not verified ({}); {}",
-                    match req.verification.state {
-                        VerificationState::Unverified =>
-                            "the sender matches no data subject, so it is never executed",
-                        VerificationState::Locked => "verification is locked",
-                        _ => "the requester has not confirmed the one-time code",
-                    },
-                    "an unverified request is not executed: verify it or reject it"
-                )));
-            }
-            s => {
-                return Err(CoreError::Conflict(format!(
-                    "request {id} is {}: it is executed once",
-                    s.as_str()
-                )));
-            }
-        }
-        if req.policy_version != self.policy.version() {
+        let Some((takeover, subject)) = self.admit(&before, &mut req, by, now)? else {
             return Err(CoreError::Input(format!(
-                "request {id} was received under policy version {} and executes under it, but this Steward runs policy version {}: execute it on a node running {}",
-                req.policy_version,
-                self.policy.version(),
-                req.policy_version
+                "request {id} names no data subject"
             )));
-        }
-        let subject = req
-            .subject
-            .clone()
-            .ok_or_else(|| CoreError::Input(format!("request {id} names no data subject")))?;
-        // N6.5e: an administrator's restriction rejects a self-service
-        // erasure or rectification.
-        if let Some(why) = self.restriction_against(&req, &subject)? {
-            req.reason = Some(why.clone());
-            let idx = self.transition(
-                Some(&before),
-                &mut req,
-                RequestState::Rejected,
-                Step {
-                    action: "dsr_reject",
-                    by,
-                    clause: "N6.5e",
-                    note: "rejected: administrator's restriction (N6.5e)".into(),
-                },
-                now,
-                ChangeSet::default(),
-            )?;
-            return Err(CoreError::Denied(Box::new(crate::Denied {
-                reason: why,
-                policy_ids: vec!["admin-restriction".into()],
-                clause_ids: vec!["N6.5e".into()],
-                audit_index: Some(idx),
-            })));
-        }
+        };
         // The legal obligation the gate's `comply` decisions cite (N3.7),
         // recorded in the same commit as `in_progress`.
         let mut extra = ChangeSet::default();
@@ -116,21 +112,44 @@ impl Steward {
         // From before `in_progress` is committed until this returns, this
         // process's own resume pass leaves the request alone.
         let _executing = Executing::start(&self.executing, &req.id);
-        self.transition(
+        // The lease (issue 21 item 5): of two nodes, exactly one takes it.
+        let Some(lease) = self.acquire_lease(id)? else {
+            return Err(CoreError::Conflict(format!(
+                "request {id} is being executed by another node (its lease is held): it is executed once"
+            )));
+        };
+        let note = if takeover {
+            format!("execution {attempt} started, taking over an expired lease")
+        } else {
+            format!("execution {attempt} started")
+        };
+        let step = Step {
+            action: "dsr_in_progress",
+            by,
+            clause: "N7.2",
+            note,
+        };
+        if let Err(e) = self.transition(
             Some(&before),
             &mut req,
             RequestState::InProgress,
-            Step {
-                action: "dsr_in_progress",
-                by,
-                clause: "N7.2",
-                note: format!("execution {attempt} started"),
-            },
+            step,
             now,
             extra,
-        )?;
+        ) {
+            self.release_lease(id, &lease);
+            return Err(e);
+        }
+        if halt == Halt::AfterStart {
+            return Ok(req);
+        }
         let running = row_json(&req)?;
-        let (result, effect) = match self.execute(&req, by, &subject, &obligation) {
+        let (outcome, held) =
+            self.with_lease(id, lease, || self.execute(&req, by, &subject, &obligation));
+        if halt == Halt::AfterEffect {
+            return outcome.map(|_| req);
+        }
+        let (result, mut effect) = match outcome {
             Ok(x) => x,
             Err(e) => {
                 let reason = format!(
@@ -150,7 +169,7 @@ impl Steward {
                         note: format!("execution {attempt} failed"),
                     },
                     now,
-                    ChangeSet::default(),
+                    lease_end(id, &held),
                 )?;
                 return Err(e);
             }
@@ -161,6 +180,11 @@ impl Steward {
             req.identifier_ref = None;
         }
         req.result = Some(result);
+        // Ends the lease, guarded on the body this execution last held: a
+        // node that lost it to a takeover does not complete.
+        let end = lease_end(id, &held);
+        effect.delete_registry.extend(end.delete_registry);
+        effect.guards.extend(end.guards);
         self.transition(
             Some(&running),
             &mut req,
@@ -175,6 +199,95 @@ impl Steward {
             effect,
         )?;
         Ok(req)
+    }
+
+    /// Whether request `req` (read as `before`) may execute now: verified
+    /// or failed (a retry), or `in_progress` with an expired lease (a
+    /// takeover, issue 21 item 5); under the policy version it was received
+    /// under; not forbidden by an administrator's restriction (N6.5e; then
+    /// rejected). Returns whether it is a takeover and the subject, or
+    /// `None` when it names no subject.
+    ///
+    /// Errors: as [`Steward::approve`].
+    fn admit(
+        &self,
+        before: &str,
+        req: &mut Request,
+        by: &str,
+        now: time::OffsetDateTime,
+    ) -> Result<Option<(bool, String)>, CoreError> {
+        let id = req.id.to_string();
+        let takeover = match req.state {
+            RequestState::Verified | RequestState::Failed => false,
+            RequestState::InProgress => match self.liveness(req, now)? {
+                Liveness::Expired => true,
+                Liveness::Running => {
+                    return Err(CoreError::Conflict(format!(
+                        "request {id} is in_progress and its executor's lease is live: it is executed once (a node that stopped loses its lease after dsr.lease_secs, then approve takes it over)"
+                    )));
+                }
+                Liveness::Unleased(_) => {
+                    return Err(CoreError::Conflict(format!(
+                        "request {id} is in_progress: it is executed once"
+                    )));
+                }
+            },
+            RequestState::Received => {
+                return Err(CoreError::Input(format!(
+                    "request {id} is not verified ({}); {}",
+                    match req.verification.state {
+                        VerificationState::Unverified =>
+                            "the sender matches no data subject, so it is never executed",
+                        VerificationState::Locked => "verification is locked",
+                        _ => "the requester has not confirmed the one-time code",
+                    },
+                    "an unverified request is not executed: verify it or reject it"
+                )));
+            }
+            s => {
+                return Err(CoreError::Conflict(format!(
+                    "request {id} is {}: it is executed once",
+                    s.as_str()
+                )));
+            }
+        };
+        if req.policy_version != self.policy.version() {
+            return Err(CoreError::Input(format!(
+                "request {id} was received under policy version {} and executes under it, but this Steward runs policy version {}: execute it on a node running {}",
+                req.policy_version,
+                self.policy.version(),
+                req.policy_version
+            )));
+        }
+        let Some(subject) = req.subject.clone() else {
+            return Ok(None);
+        };
+        // N6.5e: an administrator's restriction rejects a self-service
+        // erasure or rectification (checked when the execution first
+        // started; a takeover continues it).
+        if !takeover && let Some(why) = self.restriction_against(req, &subject)? {
+            req.reason = Some(why.clone());
+            let idx = self.transition(
+                Some(before),
+                req,
+                RequestState::Rejected,
+                Step {
+                    action: "dsr_reject",
+                    by,
+                    clause: "N6.5e",
+                    note: "rejected: administrator's restriction (N6.5e)".into(),
+                },
+                now,
+                ChangeSet::default(),
+            )?;
+            return Err(CoreError::Denied(Box::new(crate::Denied {
+                reason: why,
+                policy_ids: vec!["admin-restriction".into()],
+                clause_ids: vec!["N6.5e".into()],
+                audit_index: Some(idx),
+            })));
+        }
+        Ok(Some((takeover, subject)))
     }
 
     /// Where a region's store is, for failure reasons: the SQLite file
@@ -256,22 +369,16 @@ impl Steward {
     ) -> Result<(RequestResult, ChangeSet), CoreError> {
         match req.request_type {
             RequestType::Access | RequestType::Export => {
-                // The answer is Service Data in clear: a directory only the
-                // owner can enter (0700); the files go with the subject's
-                // erasure (`delete_request_exports`, N8.8).
-                let dir = self.data_dir.join("requests");
-                let mut b = std::fs::DirBuilder::new();
-                b.recursive(true);
-                #[cfg(unix)]
-                std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-                b.create(&dir).map_err(|e| CoreError::Io {
-                    path: dir.display().to_string(),
-                    reason: e.to_string(),
-                })?;
-                let out = dir.join(format!("{}.zip", req.id));
-                let s = self.export(by, Purpose::Comply, subject, &out, Some(obligation))?;
-                let path = s.path;
-                let records = s.record_count;
+                // Sealed under the subject's data key in the subject's
+                // region (issue 21 item 5): any node serves it, the erasure
+                // shreds it (N8.8). Stored by an earlier execution (a node
+                // that stopped before `completed`): reused, not exported
+                // again.
+                let records = match self.stored_result(req)? {
+                    Some(n) => n,
+                    None => self.export_result(req, by, subject, obligation)?,
+                };
+                let path = super::results::result_location(&req.id);
                 Ok((
                     if req.request_type == RequestType::Access {
                         RequestResult::Access { path, records }

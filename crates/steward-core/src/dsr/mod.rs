@@ -14,11 +14,15 @@
 //! completed | rejected`, and `failed` when execution could not finish (the
 //! region and store named in the reason); `approve` of a failed request
 //! re-runs it idempotently. `in_progress` is committed *before* any effect,
-//! so a crash leaves a trace: [`Steward::resume_in_progress`] marks requests
-//! left `in_progress` for longer than `dsr.interrupted_after_secs` as failed
-//! with reason `interrupted` (they are never re-run by themselves; approve
-//! them again, which is idempotent). The CLI `steward requests …` commands
-//! call it on start.
+//! so a crash leaves a trace. An execution holds a lease in the store,
+//! renewed by a heartbeat (`lease.rs`, issue 21 item 5): once a stopped
+//! node's lease expires, `approve` on any node takes the request over, and
+//! [`Steward::resume_in_progress`] marks it failed with reason
+//! `interrupted` (a request without a lease row: after
+//! `dsr.interrupted_after_secs`); they are never re-run by themselves.
+//! The CLI `steward requests …` commands call it on start; `steward serve`
+//! every minute. Access and export results are sealed in the store
+//! (`results.rs`), so every node serves them.
 //!
 //! Policy version (issue 6): the policy pack version in force at receipt is
 //! pinned in the request. Steward loads one pack at a time, so a request is
@@ -46,12 +50,15 @@ use crate::{CoreError, LegalObligation, Steward};
 mod erasure;
 
 mod execute;
+mod lease;
 mod records;
+mod results;
 mod sender;
 mod verification;
 
 pub use crate::config::{DsrConfig, Jurisdiction, add_months};
 pub use crate::gate::ProcessingRestriction;
+pub use lease::ExecutionLease;
 pub use records::*;
 pub use sender::*;
 
@@ -478,7 +485,7 @@ impl Steward {
             (PrincipalKind::DataSubject, s) => {
                 if s.is_none() || p.subject != s || email {
                     return Err(self.refuse(
-                        &p,
+                        p,
                         "dsr_open",
                         s,
                         "dsr-requester",
@@ -489,14 +496,14 @@ impl Steward {
                 Some("authenticated_subject")
             }
             (_, _) if email => None,
-            (_, Some(_)) if self.may_handle_requests(&p) => Some("operator"),
-            (_, None) if self.may_handle_requests(&p) => None,
+            (_, Some(_)) if self.may_handle_requests(p) => Some("operator"),
+            (_, None) if self.may_handle_requests(p) => None,
             (PrincipalKind::CustomerAdmin | PrincipalKind::Reseller, Some(s)) => {
                 match self.organisation_of_subject(s)? {
                     Some(org) if p.organisations.contains(&org) => Some("administrator"),
                     _ => {
                         return Err(self.refuse(
-                            &p,
+                            p,
                             "dsr_open",
                             Some(s),
                             "dsr-requester",
@@ -508,7 +515,7 @@ impl Steward {
             }
             (_, s) => {
                 return Err(self.refuse(
-                    &p,
+                    p,
                     "dsr_open",
                     s,
                     "dsr-requester",
@@ -643,38 +650,24 @@ impl Steward {
         Ok(req)
     }
 
-    /// Every request `in_progress` since more than
-    /// `dsr.interrupted_after_secs` before `now` becomes `failed` with
-    /// reason `interrupted` (audited): never stuck, and `approve` re-runs it
-    /// idempotently. Returns their ids. Younger ones are left alone: another
-    /// process may be executing them.
+    /// Every request `in_progress` whose execution stopped becomes `failed`
+    /// with reason `interrupted` (audited): never stuck, and `approve`
+    /// re-runs it idempotently. Stopped: its lease expired (issue 21 item
+    /// 5; `dsr.lease_secs`), or, for a request without a lease row (started
+    /// before leases existed), it is `in_progress` since more than
+    /// `dsr.interrupted_after_secs` before the clock's now. Returns their
+    /// ids. Requests this process is executing, or whose lease is live, are
+    /// left alone.
     pub fn resume_in_progress(&self) -> Result<Vec<String>, CoreError> {
         let now = self.clock.now();
-        let limit =
-            Duration::seconds(self.config.dsr.interrupted_after_secs.min(31_536_000) as i64);
         let mut done = Vec::new();
         for r in self.requests(RequestFilter {
             state: Some(RequestState::InProgress),
             ..Default::default()
         })? {
-            let since = r
-                .history
-                .iter()
-                .rev()
-                .find(|h| h.state == RequestState::InProgress)
-                .and_then(|h| parse_ts(&h.at));
-            if since.is_some_and(|s| now - s < limit) {
-                continue;
-            }
-            // Executing in this process right now (a long erasure or export):
-            // not interrupted, whatever its age. Unsure (poisoned): leave it.
-            let mine = self
-                .executing
-                .lock()
-                .map(|s| s.contains_key(r.id.as_str()))
-                .unwrap_or(true);
-            if mine {
-                continue;
+            match self.liveness(&r, now)? {
+                lease::Liveness::Expired | lease::Liveness::Unleased(true) => {}
+                lease::Liveness::Running | lease::Liveness::Unleased(false) => continue,
             }
             let (before, mut req) = self.load_request(&r.id)?;
             if req.state != RequestState::InProgress {

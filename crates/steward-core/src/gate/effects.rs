@@ -91,6 +91,13 @@ pub(in crate::gate) fn identifier_row(
 }
 
 /// The AAD of a rectification request's sealed corrections.
+/// The AAD of an access or export request's sealed result (issue 21 item 5).
+fn result_aad(id: &str) -> Vec<u8> {
+    let mut a = b"steward-dsr-result\0".to_vec();
+    a.extend_from_slice(id.as_bytes());
+    a
+}
+
 fn corrections_aad(id: &str) -> Vec<u8> {
     let mut a = b"steward-dsr-corrections\0".to_vec();
     a.extend_from_slice(id.as_bytes());
@@ -343,5 +350,39 @@ impl Steward {
         let o = self.live_opener(region, s)?;
         let plain = o.sealer.open(&corrections_aad(request_id), sealed)?;
         Ok(serde_json::from_slice(&plain).ok())
+    }
+
+    /// Seal an access or export request's result (`plain`, the ZIP's
+    /// bytes) under the subject's data key, bound to request `request_id`,
+    /// so that any node can serve it from the store and the subject's
+    /// erasure makes it unreadable (issue 21 item 5, N8.8). Called after the
+    /// gate allowed and recorded the request's `export` decision.
+    ///
+    /// Errors: [`CoreError::Input`] when the subject has no data key (erased).
+    pub(crate) fn seal_request_result(
+        &self,
+        region: usize,
+        s: SubjectId,
+        request_id: &str,
+        plain: &[u8],
+    ) -> Result<Vec<u8>, CoreError> {
+        let o = self.live_opener(region, s)?;
+        Ok(o.sealer.seal(&result_aad(request_id), plain))
+    }
+
+    /// Open a request's sealed result (the ZIP's bytes). The caller has
+    /// decided the download (`dsr_handle`, recorded) first.
+    ///
+    /// Errors: [`CoreError::Input`] when the subject has no data key
+    /// (erased); [`CoreError::Crypto`] when it does not open.
+    pub(crate) fn open_request_result(
+        &self,
+        region: usize,
+        s: SubjectId,
+        request_id: &str,
+        sealed: &[u8],
+    ) -> Result<Vec<u8>, CoreError> {
+        let o = self.live_opener(region, s)?;
+        Ok(o.sealer.open(&result_aad(request_id), sealed)?)
     }
 }

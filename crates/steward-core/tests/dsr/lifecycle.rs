@@ -160,6 +160,7 @@ fn access_and_export_lifecycle_n7_2() {
     let dir = tempfile::tempdir().unwrap();
     let st = open(dir.path());
     seed(&st);
+    let mut ids = Vec::new();
     for t in [RequestType::Access, RequestType::Export] {
         let r = cli(&st, "ann", t, NewRequestDetails::default());
         assert_eq!(r.state, RequestState::Verified);
@@ -178,7 +179,11 @@ fn access_and_export_lifecycle_n7_2() {
             (t, other) => panic!("{t:?}: {other:?}"),
         };
         assert_eq!(records, 2);
-        assert!(Path::new(&path).exists(), "{path}");
+        // Kept sealed in the store (issue 21 item 5), served from there.
+        assert_eq!(path, format!("store:dsr_results/{}", r.id));
+        let zip = st.request_result(&r.id, st.operator()).unwrap();
+        assert_eq!(&zip[..4], b"PK\x03\x04");
+        ids.push(r.id.to_string());
         assert!(done.obligation.is_some());
         let states: Vec<_> = done.history.iter().map(|h| h.state).collect();
         assert_eq!(
@@ -199,8 +204,9 @@ fn access_and_export_lifecycle_n7_2() {
         count_action(&dir.path().join("jp.sqlite3"), "dsr_complete"),
         2
     );
-    // The answers are Service Data in clear: a directory only the owner
-    // enters, and they go with the subject's erasure (N8.8).
+    // The answers pass through a directory only the owner enters and do
+    // not stay there; the sealed results go with the subject's erasure
+    // (N8.8).
     let req_dir = dir.path().join("requests");
     #[cfg(unix)]
     {
@@ -208,7 +214,7 @@ fn access_and_export_lifecycle_n7_2() {
         let mode = std::fs::metadata(&req_dir).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o700);
     }
-    assert_eq!(std::fs::read_dir(&req_dir).unwrap().count(), 2);
+    assert_eq!(std::fs::read_dir(&req_dir).unwrap().count(), 0);
     let e = cli(
         &st,
         "ann",
@@ -217,7 +223,10 @@ fn access_and_export_lifecycle_n7_2() {
     );
     let done = st.approve(&e.id, st.operator()).unwrap();
     assert_eq!(done.state, RequestState::Completed);
-    assert_eq!(std::fs::read_dir(&req_dir).unwrap().count(), 0);
+    for id in &ids {
+        let gone = st.request_result(id, st.operator()).unwrap_err();
+        assert!(gone.to_string().contains("no longer stored"), "{gone}");
+    }
 }
 
 /// Erasure: crypto-shredded through the gate (N8.8), the receipt in the

@@ -31,6 +31,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/v1/requests", post(request_open).get(request_list))
         .route("/v1/requests/{id}", get(request_get))
         .route("/v1/requests/{id}/approve", post(request_approve))
+        .route("/v1/requests/{id}/result", get(request_result))
         .route("/v1/requests/{id}/reject", post(request_reject))
         .route("/v1/requests/{id}/extend", post(request_extend))
         .route("/v1/requests/{id}/verification", post(request_send_code))
@@ -45,6 +46,7 @@ pub(crate) fn router() -> Router<AppState> {
     request_list,
     request_get,
     request_approve,
+    request_result,
     request_reject,
     request_extend,
     request_send_code,
@@ -280,6 +282,36 @@ pub(crate) async fn request_approve(
     let by = c.name().to_owned();
     let r = run(&state, move |st| st.approve(&id, &by)).await?;
     Ok(ok(StatusCode::OK, &r))
+}
+
+/// The result of a completed access or export request: the ZIP, read from
+/// the store (sealed under the subject's data key there), so any node
+/// serves it (issue 21 item 5). Privacy staff; the core decides and audits
+/// (`dsr_handle`) before it opens anything.
+#[utoipa::path(get, path = "/v1/requests/{id}/result", tag = "requests",
+    params(("id" = String, Path, description = "Request id (dsr_…)")),
+    responses((status = 200, description = "The ZIP", content_type = "application/zip", body = Vec<u8>),
+        (status = 400, description = "Not a completed access or export request, or its result went with the subject's erasure (N8.8)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid credential", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not privacy staff (audited)", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn request_result(
+    State(state): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let by = c.name().to_owned();
+    let zip = run(&state, move |st| st.request_result(&id, &by)).await?;
+    let mut r = (StatusCode::OK, zip).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/zip"),
+    );
+    h.insert(
+        axum::http::header::CONTENT_DISPOSITION,
+        axum::http::HeaderValue::from_static("attachment; filename=\"steward-request-result.zip\""),
+    );
+    Ok(r)
 }
 
 /// Reject a request with a reason: privacy staff.

@@ -109,7 +109,7 @@ fn postgres_concurrent_migrators() {
     // email intake ledger (issue 6); v7: need-to-know grants (issue 17);
     // v8: sharing (issue 19); v9: incidents and on-call (issue 20); v10:
     // professional-services engagements (issue 17 item 4).
-    assert_eq!(v, 10);
+    assert_eq!(v, 11);
     let mut store = fx.open();
     assert_eq!(
         commit(
