@@ -25,6 +25,7 @@
 mod append;
 mod codes;
 mod copy;
+mod counters;
 mod options;
 mod postgres;
 mod schema;
@@ -32,6 +33,7 @@ mod sqlite;
 mod types;
 
 pub use copy::{CopySummary, copy_store};
+pub use counters::{CounterState, CounterStore};
 pub use options::StoreOptions;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;

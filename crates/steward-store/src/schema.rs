@@ -250,6 +250,27 @@ const INCIDENTS: Table = registry("incidents");
 const ONCALL_SCHEDULES: Table = registry("oncall_schedules");
 const ENGAGEMENTS: Table = registry("engagements");
 
+// ----------------------------------------------------------------------
+// Issue 21 item 5 (v12): the security counters every node shares. Kept in
+// a block of its own: v11 (leases) is written on another branch.
+
+/// Windowed failure counters and lockouts (N5.1), one row per guarded key
+/// (a keyed digest of a client address or an account name, never the
+/// name itself): failures counted since `window_start` (ms since the Unix
+/// epoch), and the end of the lockout in force (`locked_until`, ms; 0:
+/// none). Rows whose window and lockout have ended are swept.
+const LIMIT_COUNTERS: Table = Table {
+    name: "limit_counters",
+    columns: &[
+        pk("key", Ty::Key),
+        col("window_start", Ty::Int),
+        col("count", Ty::Int),
+        col("locked_until", Ty::Int),
+    ],
+};
+
+// ----------------------------------------------------------------------
+
 const IDENTIFIERS_SUBJECT: Index = Index {
     name: "identifiers_subject",
     table: "identifiers",
@@ -303,6 +324,7 @@ pub(crate) const TABLES: &[&Table] = &[
     &INCIDENTS,
     &ONCALL_SCHEDULES,
     &ENGAGEMENTS,
+    &LIMIT_COUNTERS,
 ];
 
 /// Every secondary index (the migrations create them; the tests check both
@@ -391,6 +413,13 @@ pub(crate) const MIGRATIONS: &[&[Step]] = &[
     // JSON rows of principal names, organisation ids, opaque subject ids,
     // categories and days; no Service Data.
     &[Step::Table(&ENGAGEMENTS)],
+    // v11: taken by the execution leases (issue 21 item 5), written on
+    // another branch; empty here so that v12 keeps its number (migration
+    // `i` is the `i`-th entry). Where both branches meet, the leases'
+    // migration replaces this entry.
+    &[],
+    // v12: the security counters every node shares (issue 21 item 5, N5.1)
+    &[Step::Table(&LIMIT_COUNTERS)],
 ];
 
 /// The table named `name` in the description.

@@ -539,7 +539,13 @@ pub trait RegistryStore {
 
 /// A complete backend.
 pub trait Store:
-    SubjectStore + RecordStore + AuditStore + PrincipalStore + RegistryStore + Send
+    SubjectStore
+    + RecordStore
+    + AuditStore
+    + PrincipalStore
+    + RegistryStore
+    + crate::counters::CounterStore
+    + Send
 {
     /// Apply `changes` and append their audit entries in one durable
     /// transaction. On error nothing was written.
