@@ -33,7 +33,6 @@ mod sqlite;
 mod types;
 
 pub use copy::{CopySummary, copy_store};
-pub use counters::{CounterState, CounterStore};
 pub use options::StoreOptions;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;

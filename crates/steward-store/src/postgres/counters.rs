@@ -2,8 +2,8 @@
 //! upsert, a conditional update, a delete), atomic across every node.
 
 use super::PostgresStore;
-use crate::counters::{CounterState, CounterStore, check_key, count_sql, lock_sql, sweep_sql};
-use crate::types::StoreError;
+use crate::counters::{check_key, count_sql, lock_sql, sweep_sql};
+use crate::types::{CounterState, CounterStore, StoreError};
 
 impl CounterStore for PostgresStore {
     fn count_failure(

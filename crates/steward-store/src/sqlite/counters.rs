@@ -4,8 +4,8 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::SqliteStore;
-use crate::counters::{CounterState, CounterStore, check_key, count_sql, lock_sql, sweep_sql};
-use crate::types::StoreError;
+use crate::counters::{check_key, count_sql, lock_sql, sweep_sql};
+use crate::types::{CounterState, CounterStore, StoreError};
 
 impl CounterStore for SqliteStore {
     fn count_failure(

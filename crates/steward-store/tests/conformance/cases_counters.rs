@@ -3,7 +3,7 @@
 //! two connections (two nodes).
 
 use super::*;
-use steward_store::{CounterState, CounterStore};
+use steward_store::CounterState;
 
 /// Counts within a window, starts again when the window has passed,
 /// locks once, and sweeps what has ended. Times are ms; window 1000.
@@ -67,14 +67,13 @@ pub(super) fn counters_window_lockout_and_sweep(fx: &Fixture) {
 /// increment is counted once (the counts returned are 1 to 100, each
 /// once), and of two lockouts started together exactly one starts.
 pub(super) fn counters_two_connections_add_up(fx: &Fixture) {
-    let stores = [fx.open(), fx.open()];
     let barrier = Barrier::new(2);
     let seen: Vec<u64> = std::thread::scope(|sc| {
-        let handles: Vec<_> = stores
-            .iter()
-            .map(|s| {
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
                 let barrier = &barrier;
                 sc.spawn(move || {
+                    let s = fx.open();
                     barrier.wait();
                     (0..50)
                         .map(|i| s.count_failure("shared", 1_000 + i, 60_000).unwrap().count)
@@ -91,11 +90,11 @@ pub(super) fn counters_two_connections_add_up(fx: &Fixture) {
     sorted.sort_unstable();
     assert_eq!(sorted, (1..=100).collect::<Vec<u64>>());
     let started: Vec<bool> = std::thread::scope(|sc| {
-        let handles: Vec<_> = stores
-            .iter()
-            .map(|s| {
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
                 let barrier = &barrier;
                 sc.spawn(move || {
+                    let s = fx.open();
                     barrier.wait();
                     s.start_lockout("shared", 2_000, 62_000).unwrap()
                 })
@@ -107,5 +106,5 @@ pub(super) fn counters_two_connections_add_up(fx: &Fixture) {
             .collect()
     });
     assert_eq!(started.iter().filter(|s| **s).count(), 1, "{started:?}");
-    assert_eq!(stores[1].locked_until("shared").unwrap(), Some(62_000));
+    assert_eq!(fx.open().locked_until("shared").unwrap(), Some(62_000));
 }
