@@ -15,7 +15,6 @@ use std::time::Duration;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use steward_store::CounterStore as _;
 
 use crate::{CoreError, Steward};
 

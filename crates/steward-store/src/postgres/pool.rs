@@ -134,8 +134,9 @@ impl Connections {
     /// connection.
     ///
     /// Errors: the last connection error (as [`Target::connect`]) when the
-    /// most recent attempt to connect failed; [`StoreError::Locked`] when
-    /// every connection stayed in use for the store's `busy_timeout_ms`.
+    /// most recent attempt to connect failed and no connection is open, or
+    /// none came free within the store's `busy_timeout_ms`;
+    /// [`StoreError::Locked`] when every connection stayed in use that long.
     pub(super) fn checkout(&self, validate: bool) -> Result<PooledConnection<Manager>, StoreError> {
         let start = Instant::now();
         let mut discarded = 0;
@@ -152,15 +153,21 @@ impl Connections {
                     discarded += 1;
                 }
                 Err(_) => {
-                    if let Some(e) = self
+                    // The last connection attempt failed: with no
+                    // connection open there is nothing to wait for (fail
+                    // closed now); else wait for one to come back.
+                    let failed = self
                         .last_error
                         .lock()
                         .ok()
-                        .and_then(|l| l.as_ref().map(replay))
+                        .and_then(|l| l.as_ref().map(replay));
+                    let waited = start.elapsed() >= self.wait;
+                    if let Some(e) = failed
+                        && (waited || self.pool.state().connections == 0)
                     {
                         return Err(e);
                     }
-                    if start.elapsed() >= self.wait {
+                    if waited {
                         return Err(self.exhausted());
                     }
                 }
