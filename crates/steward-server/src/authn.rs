@@ -59,7 +59,7 @@ pub(crate) async fn count_failure(state: &AppState, who: Guarded) -> bool {
             crate::log::event(
                 "error",
                 "failed authentication not counted",
-                serde_json::json!({"request_id": crate::problem::request_id(), "error": e.to_string()}),
+                serde_json::json!({"request_id": crate::problem::request_id(), "error": format!("{e:?}")}),
             );
             false
         }
