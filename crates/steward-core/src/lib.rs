@@ -26,6 +26,7 @@ mod holds;
 mod identity;
 pub mod incidents;
 pub mod intake;
+mod lockout;
 pub mod oncall;
 mod outbox;
 #[cfg(steward_gate_probe)]
@@ -80,6 +81,7 @@ pub use incidents::{
     TaskInput,
 };
 pub use intake::{IntakeEntry, IntakeOutcome, IntakeState};
+pub use lockout::{Guarded, LockoutRule};
 pub use oncall::{OutboxPager, Page, Pager, Schedule, Shift};
 pub use processors::{Engagement, MAX_ENGAGEMENT_DAYS, NewEngagement};
 pub use services::{AuditFilter, LegalObligation, ObligationScope, SupportCase, VerifyOutcome};

@@ -1,6 +1,8 @@
 //! Authentication (N5.1, N5.5): bearer tokens checked on every request,
 //! brute-force lockout per client address (refusing guesses, never a valid
-//! token) and per account (the login), a rate limit per principal, and
+//! token) and per account (the login), counted and decided by the core in
+//! the store every node shares (issue 21 item 5), a rate limit per
+//! principal (per node), and
 //! the token scope each route declares (`needs_scope`, beside its routes).
 
 use std::net::{IpAddr, SocketAddr};
@@ -9,7 +11,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use steward_core::{AuthFailure, Authenticated};
+use steward_core::{AuthFailure, Authenticated, Guarded};
 
 use crate::problem::ApiError;
 use crate::state::AppState;
@@ -22,9 +24,15 @@ pub(crate) fn peer_ip(parts: &Parts) -> Option<IpAddr> {
         .map(|c| c.0.ip())
 }
 
-/// Refuse a locked-out address with 429 and `Retry-After` (N5.1).
-pub(crate) fn check_lockout(state: &AppState, ip: Option<IpAddr>) -> Result<(), ApiError> {
-    if let Some(secs) = ip.and_then(|ip| state.limits.locked(ip)) {
+/// Refuse a locked-out address with 429 and `Retry-After` (N5.1); the
+/// core answers from the store every node shares. A store that cannot be
+/// read fails closed (503).
+pub(crate) async fn check_lockout(state: &AppState, ip: Option<IpAddr>) -> Result<(), ApiError> {
+    let Some(ip) = ip else { return Ok(()) };
+    let now = state.limits.now_ms();
+    let left =
+        crate::call::blocking(state, move |st| st.lockout_left(&Guarded::Address(ip), now)).await?;
+    if let Some(secs) = left {
         state.metrics.rate_limited.fetch_add(1, Relaxed);
         return Err(ApiError::TooManyRequests(
             "too many failed authentications from this address: try again later (N5.1)".into(),
@@ -34,13 +42,37 @@ pub(crate) fn check_lockout(state: &AppState, ip: Option<IpAddr>) -> Result<(), 
     Ok(())
 }
 
-/// Count a failed authentication (and maybe start a lockout).
-pub(crate) fn failed(state: &AppState, ip: Option<IpAddr>, why: &str) {
-    state.metrics.auth_failures.fetch_add(1, Relaxed);
-    let locked = ip.is_some_and(|ip| state.limits.fail(ip));
-    if locked {
-        state.metrics.lockouts.fetch_add(1, Relaxed);
+/// Count a failed authentication of `who` in the core (which decides
+/// whether it starts a lockout, N5.1); true when it did. A failure to
+/// count is logged and counts as no lockout: the request is refused
+/// anyway.
+pub(crate) async fn count_failure(state: &AppState, who: Guarded) -> bool {
+    let (rule, now) = (state.limits.rule(), state.limits.now_ms());
+    match crate::call::blocking(state, move |st| st.count_auth_failure(&who, rule, now)).await {
+        Ok(started) => {
+            if started {
+                state.metrics.lockouts.fetch_add(1, Relaxed);
+            }
+            started
+        }
+        Err(e) => {
+            crate::log::event(
+                "error",
+                "failed authentication not counted",
+                serde_json::json!({"request_id": crate::problem::request_id(), "error": format!("{e:?}")}),
+            );
+            false
+        }
     }
+}
+
+/// Count a failed authentication from `ip` (and maybe start a lockout).
+pub(crate) async fn failed(state: &AppState, ip: Option<IpAddr>, why: &str) {
+    state.metrics.auth_failures.fetch_add(1, Relaxed);
+    let locked = match ip {
+        Some(ip) => count_failure(state, Guarded::Address(ip)).await,
+        None => false,
+    };
     crate::log::event(
         "warn",
         "authentication failed",
@@ -109,11 +141,11 @@ impl Caller {
 
 /// Refuse a request whose credential did not authenticate: 429 while its
 /// address is locked out, else 401 after counting the failure (N5.1).
-fn refuse(state: &AppState, ip: Option<IpAddr>, why: &str, detail: &'static str) -> ApiError {
-    if let Err(locked) = check_lockout(state, ip) {
+async fn refuse(state: &AppState, ip: Option<IpAddr>, why: &str, detail: &'static str) -> ApiError {
+    if let Err(locked) = check_lockout(state, ip).await {
         return locked;
     }
-    failed(state, ip, why);
+    failed(state, ip, why).await;
     ApiError::Unauthenticated(detail)
 }
 
@@ -126,7 +158,7 @@ impl FromRequestParts<AppState> for Caller {
             Some(TokenChecked(res)) => res,
             None => {
                 if parts.headers.get(AUTHORIZATION).is_none() {
-                    check_lockout(state, ip)?;
+                    check_lockout(state, ip).await?;
                     state.metrics.auth_failures.fetch_add(1, Relaxed);
                     return Err(ApiError::Unauthenticated(
                         "this endpoint needs a credential: send `Authorization: Bearer <token>`",
@@ -138,7 +170,8 @@ impl FromRequestParts<AppState> for Caller {
                         ip,
                         "not_bearer",
                         "the Authorization header must be `Bearer <token>`",
-                    ));
+                    )
+                    .await);
                 };
                 let st = state.steward.clone();
                 tokio::task::spawn_blocking(move || st.authenticate_token(&token))
@@ -148,14 +181,18 @@ impl FromRequestParts<AppState> for Caller {
         };
         // A valid token is served whatever its address did (issue 14 item
         // 6): the address lockout refuses guesses, not credentials.
-        let a = res.map_err(|f| {
-            refuse(
-                state,
-                ip,
-                f.as_str(),
-                "the bearer token is not valid: it is unknown, expired or revoked, or its principal is suspended",
-            )
-        })?;
+        let a = match res {
+            Ok(a) => a,
+            Err(f) => {
+                return Err(refuse(
+                    state,
+                    ip,
+                    f.as_str(),
+                    "the bearer token is not valid: it is unknown, expired or revoked, or its principal is suspended",
+                )
+                .await);
+            }
+        };
         if let Err(secs) = state.limits.take(&a.principal.name) {
             state.metrics.rate_limited.fetch_add(1, Relaxed);
             return Err(ApiError::TooManyRequests(
@@ -209,7 +246,7 @@ impl FromRequestParts<AppState> for NotLockedOut {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let ip = peer_ip(parts);
-        check_lockout(state, ip)?;
+        check_lockout(state, ip).await?;
         Ok(NotLockedOut(ip))
     }
 }
@@ -232,24 +269,6 @@ mod tests {
         assert!(steward_core::scope_allows(&ingest_only, "ingest"));
         assert!(!steward_core::scope_allows(&ingest_only, "read"));
         assert!(steward_core::scope_allows(&[], "manage"));
-    }
-
-    #[test]
-    fn lockout_after_repeated_failures_n5_1() {
-        let clock = LimitsClock::manual();
-        let l = Limits::new(3, Duration::from_secs(60), 10, clock.clone());
-        let ip: IpAddr = "127.0.0.1".parse().unwrap();
-        assert!(!l.fail(ip));
-        assert!(!l.fail(ip));
-        assert_eq!(l.locked(ip), None);
-        assert!(l.fail(ip));
-        assert_eq!(l.locked(ip), Some(60));
-        let other: IpAddr = "127.0.0.2".parse().unwrap();
-        assert_eq!(l.locked(other), None);
-        clock.advance(Duration::from_secs(59));
-        assert_eq!(l.locked(ip), Some(1));
-        clock.advance(Duration::from_secs(1));
-        assert_eq!(l.locked(ip), None);
     }
 
     #[test]

@@ -1,39 +1,67 @@
-//! The lockout and the rate limit (N5.1): failed authentications counted
-//! per client address and per account, and a token bucket per principal, on an injectable
-//! clock. Kept apart from `authn` so that the application state can hold
-//! them without importing the extractors back.
+//! The lockout's rule and clock and the rate limit (N5.1), on an
+//! injectable clock. Failed authentications are counted, and lockouts
+//! decided, by the core in the store that every node shares
+//! ([`steward_core::Steward::count_auth_failure`], issue 21 item 5); the
+//! token bucket of each principal is this node's. Kept apart from `authn`
+//! so that the application state can hold them without importing the
+//! extractors back.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use steward_core::LockoutRule;
 
 /// Where the lockout and the rate limit read the time (N5.1): the system's
-/// monotonic clock, or a manual clock that only moves when told to, so that
-/// tests decide exactly how much time passes between two requests.
+/// clocks (monotonic for the rate limit, the wall clock for the lockout
+/// counters the nodes share), or a manual clock that only moves when told
+/// to, so that tests decide exactly how much time passes between two
+/// requests.
 #[derive(Debug, Clone, Default)]
 pub enum LimitsClock {
-    /// [`Instant::now`].
+    /// [`Instant::now`] and [`SystemTime::now`].
     #[default]
     System,
-    /// A frozen instant, moved on by [`LimitsClock::advance`].
-    Manual(Arc<Mutex<Instant>>),
+    /// A frozen instant and Unix time in ms, moved on together by
+    /// [`LimitsClock::advance`].
+    Manual(Arc<Mutex<(Instant, i64)>>),
+}
+
+/// The system's wall clock in ms since the Unix epoch.
+fn system_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 impl LimitsClock {
     /// A manual clock standing at the present instant.
     pub fn manual() -> LimitsClock {
-        LimitsClock::Manual(Arc::new(Mutex::new(Instant::now())))
+        LimitsClock::Manual(Arc::new(Mutex::new((Instant::now(), system_ms()))))
+    }
+
+    /// The manual clock's reading.
+    fn manual_at(at: &Mutex<(Instant, i64)>) -> std::sync::MutexGuard<'_, (Instant, i64)> {
+        match at.lock() {
+            Ok(t) => t,
+            Err(poisoned) => poisoned.into_inner(),
+        }
     }
 
     /// The current instant of this clock.
     pub fn now(&self) -> Instant {
         match self {
             LimitsClock::System => Instant::now(),
-            LimitsClock::Manual(at) => match at.lock() {
-                Ok(t) => *t,
-                Err(poisoned) => *poisoned.into_inner(),
-            },
+            LimitsClock::Manual(at) => Self::manual_at(at).0,
+        }
+    }
+
+    /// The current time of this clock in ms since the Unix epoch (the
+    /// lockout counters every node shares).
+    pub fn now_ms(&self) -> i64 {
+        match self {
+            LimitsClock::System => system_ms(),
+            LimitsClock::Manual(at) => Self::manual_at(at).1,
         }
     }
 
@@ -41,72 +69,11 @@ impl LimitsClock {
     /// clock is left alone.
     pub fn advance(&self, by: Duration) {
         if let LimitsClock::Manual(at) = self {
-            let mut t = match at.lock() {
-                Ok(t) => t,
-                Err(poisoned) => poisoned.into_inner(),
-            };
-            *t += by;
+            let mut t = Self::manual_at(at);
+            t.0 += by;
+            t.1 =
+                t.1.saturating_add(i64::try_from(by.as_millis()).unwrap_or(i64::MAX));
         }
-    }
-}
-
-/// Failed authentications of one address or one account.
-#[derive(Debug, Clone, Copy)]
-struct Failures {
-    count: u32,
-    since: Instant,
-    locked_until: Option<Instant>,
-}
-
-/// Failed authentications counted per key (an address, or an account
-/// name's digest), each key locked out for `lockout_for` once it reaches
-/// `lockout_after` failures within `lockout_for`.
-#[derive(Debug)]
-struct FailureCounter<K> {
-    map: Mutex<HashMap<K, Failures>>,
-}
-
-impl<K: std::hash::Hash + Eq> FailureCounter<K> {
-    fn new() -> Self {
-        FailureCounter {
-            map: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Seconds left of a lockout of `key`, if locked out at `now`.
-    fn locked(&self, key: &K, now: Instant) -> Option<u64> {
-        let map = self.map.lock().ok()?;
-        let until = map.get(key)?.locked_until?;
-        (until > now).then(|| (until - now).as_secs().max(1))
-    }
-
-    /// Record a failure of `key` at `now`; true when it starts a lockout.
-    fn fail(&self, key: K, now: Instant, after: u32, window: Duration) -> bool {
-        let Ok(mut map) = self.map.lock() else {
-            return false;
-        };
-        if map.len() >= SWEEP_AT {
-            map.retain(|_, f| {
-                f.locked_until.is_some_and(|u| u > now) || now.duration_since(f.since) < window
-            });
-        }
-        let fresh = Failures {
-            count: 0,
-            since: now,
-            locked_until: None,
-        };
-        let f = map.entry(key).or_insert(fresh);
-        if now.duration_since(f.since) >= window {
-            *f = fresh;
-        }
-        f.count += 1;
-        if f.count >= after && f.locked_until.is_none_or(|u| u <= now) {
-            f.locked_until = Some(now + window);
-            f.count = 0;
-            f.since = now;
-            return true;
-        }
-        false
     }
 }
 
@@ -117,16 +84,12 @@ struct Bucket {
     at: Instant,
 }
 
-/// Lockout and rate-limit state (in memory, per node). Failures are
-/// counted per address and per account separately (issue 14 item 6): an
-/// address that guessed passwords is refused further guesses, never a valid
-/// token; an account guessed at from many addresses is locked by itself.
+/// The lockout's rule and clock, and the rate limit's buckets (in memory,
+/// per node: N nodes allow N times `--rate-per-principal` together).
+/// Failures are counted per address and per account separately (issue 14
+/// item 6) by the core, in the store every node shares.
 #[derive(Debug)]
 pub(crate) struct Limits {
-    addresses: FailureCounter<IpAddr>,
-    /// Keyed by the SHA-256 of the account name given at login (the name
-    /// is the client's input: its digest bounds the memory it takes).
-    accounts: FailureCounter<[u8; 32]>,
     buckets: Mutex<HashMap<String, Bucket>>,
     lockout_after: u32,
     lockout_for: Duration,
@@ -134,20 +97,12 @@ pub(crate) struct Limits {
     clock: LimitsClock,
 }
 
-/// Map entries kept before expired ones are swept.
+/// Buckets kept before idle ones are swept.
 const SWEEP_AT: usize = 10_000;
-
-/// The key of an account name in the failure counter.
-fn account_key(name: &str) -> [u8; 32] {
-    use sha2::Digest as _;
-    sha2::Sha256::digest(name.as_bytes()).into()
-}
 
 impl Limits {
     pub fn new(lockout_after: u32, lockout_for: Duration, rate: u32, clock: LimitsClock) -> Self {
         Limits {
-            addresses: FailureCounter::new(),
-            accounts: FailureCounter::new(),
             buckets: Mutex::new(HashMap::new()),
             lockout_after: lockout_after.max(1),
             lockout_for,
@@ -156,33 +111,17 @@ impl Limits {
         }
     }
 
-    /// Seconds left of a lockout of `ip`, if locked out.
-    pub fn locked(&self, ip: IpAddr) -> Option<u64> {
-        self.addresses.locked(&ip, self.clock.now())
+    /// The lockout rule the core applies (N5.1).
+    pub fn rule(&self) -> LockoutRule {
+        LockoutRule {
+            after: self.lockout_after,
+            window: self.lockout_for,
+        }
     }
 
-    /// Record a failed authentication from `ip`; returns true when this
-    /// failure starts a lockout.
-    pub fn fail(&self, ip: IpAddr) -> bool {
-        self.addresses
-            .fail(ip, self.clock.now(), self.lockout_after, self.lockout_for)
-    }
-
-    /// Seconds left of a lockout of the account `name`, if locked out
-    /// (whether or not such an account exists: the answer must not tell).
-    pub fn account_locked(&self, name: &str) -> Option<u64> {
-        self.accounts.locked(&account_key(name), self.clock.now())
-    }
-
-    /// Record a failed login to the account `name`, from any address;
-    /// returns true when this failure starts a lockout of the account.
-    pub fn fail_account(&self, name: &str) -> bool {
-        self.accounts.fail(
-            account_key(name),
-            self.clock.now(),
-            self.lockout_after,
-            self.lockout_for,
-        )
+    /// The lockout clock's time, ms since the Unix epoch.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
     }
 
     /// Take one request from `principal`'s bucket (rate per second, burst

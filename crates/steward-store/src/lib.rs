@@ -25,6 +25,7 @@
 mod append;
 mod codes;
 mod copy;
+mod counters;
 mod options;
 mod postgres;
 mod schema;

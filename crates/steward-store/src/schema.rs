@@ -261,6 +261,27 @@ const DSR_LEASES: Table = registry("dsr_leases");
 const DSR_RESULTS: Table = registry("dsr_results");
 // ---- end of v11
 
+// ----------------------------------------------------------------------
+// Issue 21 item 5 (v12): the security counters every node shares. Kept in
+// a block of its own: v11 (leases) is written on another branch.
+
+/// Windowed failure counters and lockouts (N5.1), one row per guarded key
+/// (a keyed digest of a client address or an account name, never the
+/// name itself): failures counted since `window_start` (ms since the Unix
+/// epoch), and the end of the lockout in force (`locked_until`, ms; 0:
+/// none). Rows whose window and lockout have ended are swept.
+const LIMIT_COUNTERS: Table = Table {
+    name: "limit_counters",
+    columns: &[
+        pk("key", Ty::Key),
+        col("window_start", Ty::Int),
+        col("count", Ty::Int),
+        col("locked_until", Ty::Int),
+    ],
+};
+
+// ----------------------------------------------------------------------
+
 const IDENTIFIERS_SUBJECT: Index = Index {
     name: "identifiers_subject",
     table: "identifiers",
@@ -317,6 +338,8 @@ pub(crate) const TABLES: &[&Table] = &[
     // v11
     &DSR_LEASES,
     &DSR_RESULTS,
+    // v12
+    &LIMIT_COUNTERS,
 ];
 
 /// Every secondary index (the migrations create them; the tests check both
@@ -411,6 +434,8 @@ pub(crate) const MIGRATIONS: &[&[Step]] = &[
     // serves them and a node that died while executing is taken over.
     &[Step::Table(&DSR_LEASES), Step::Table(&DSR_RESULTS)],
     // ---- end of v11
+    // v12: the security counters every node shares (issue 21 item 5, N5.1)
+    &[Step::Table(&LIMIT_COUNTERS)],
 ];
 
 /// The table named `name` in the description.

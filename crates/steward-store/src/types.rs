@@ -551,9 +551,73 @@ pub trait RegistryStore {
     fn registry_list(&self, table: RegistryTable) -> Result<Vec<(String, String)>, StoreError>;
 }
 
+// ------------------------------------------------------------------
+// The security counters every node shares (issue 21 item 5, N5.1):
+// windowed failure counts and lockouts, one row per guarded key in
+// `limit_counters`. The store only counts, atomically; whether a count
+// locks a key out is decided by the core (its lockout rule). Unlike every
+// other write, these are not `ChangeSet`s and carry no audit entry: they
+// are counters, not Service Data or decisions (the core audits the
+// lockouts that matter, such as an account's `login_lockout`).
+
+/// A counter after [`CounterStore::count_failure`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CounterState {
+    /// Failures counted in the current window, this one included (>= 1).
+    pub count: u64,
+    /// When the current window began, ms since the Unix epoch.
+    pub window_start_ms: i64,
+    /// When the lockout in force ends, ms since the Unix epoch; 0 or a
+    /// time past: none.
+    pub locked_until_ms: i64,
+}
+
+/// Windowed counters shared by every node on the store (SQLite: the one
+/// node; PostgreSQL: every node), each operation one atomic statement.
+/// Keys are the caller's opaque strings (at most 200 bytes; the core
+/// passes keyed digests, never a name or an address).
+pub trait CounterStore {
+    /// Adds one failure to `key` at `now_ms` and returns the counter: a
+    /// window that began `window_ms` or more before `now_ms` (or none)
+    /// starts again at `now_ms` with this failure. Atomic: concurrent
+    /// calls on any node each count once.
+    ///
+    /// Errors: the store's ([`StoreError::Locked`] when busy,
+    /// [`StoreError::Unwritable`] ...), [`StoreError::Config`] for a key
+    /// over 200 bytes.
+    fn count_failure(
+        &self,
+        key: &str,
+        now_ms: i64,
+        window_ms: i64,
+    ) -> Result<CounterState, StoreError>;
+
+    /// Starts a lockout of `key` until `until_ms` if none is in force at
+    /// `now_ms`, and starts its window again (count 0 at `now_ms`). True
+    /// when this call started it: of concurrent callers on any node,
+    /// exactly one. False when a lockout is in force or the key has no
+    /// counter.
+    ///
+    /// Errors: as [`count_failure`](Self::count_failure).
+    fn start_lockout(&self, key: &str, now_ms: i64, until_ms: i64) -> Result<bool, StoreError>;
+
+    /// When the lockout of `key` ends (ms since the Unix epoch), if one
+    /// was ever started and its counter is kept; the caller compares it
+    /// with its "now".
+    ///
+    /// Errors: the store's.
+    fn locked_until(&self, key: &str) -> Result<Option<i64>, StoreError>;
+
+    /// Deletes the counters whose lockout has ended by `now_ms` and whose
+    /// window began `window_ms` or more before it; returns how many.
+    ///
+    /// Errors: the store's.
+    fn sweep_counters(&self, now_ms: i64, window_ms: i64) -> Result<u64, StoreError>;
+}
+
 /// A complete backend.
 pub trait Store:
-    SubjectStore + RecordStore + AuditStore + PrincipalStore + RegistryStore + Send
+    SubjectStore + RecordStore + AuditStore + PrincipalStore + RegistryStore + CounterStore + Send
 {
     /// Apply `changes` and append their audit entries in one durable
     /// transaction. On error nothing was written.

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
 use crate::authn::{Caller, NotLockedOut, needs_scope};
+use steward_core::Guarded;
 use crate::call::{blocking, gated};
 use crate::extract::{ApiJson, Params, created, params, parse_category};
 use crate::problem::{ApiError, Problem};
@@ -61,7 +62,9 @@ pub(crate) async fn login(
     NotLockedOut(ip): NotLockedOut,
     ApiJson(l): ApiJson<LoginIn>,
 ) -> Result<Response, ApiError> {
-    if let Some(secs) = state.limits.account_locked(&l.user) {
+    let (account, now) = (Guarded::Account(l.user.clone()), state.limits.now_ms());
+    let left = blocking(&state, move |st| st.lockout_left(&account, now)).await?;
+    if let Some(secs) = left {
         state.metrics.rate_limited.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         return Err(ApiError::TooManyRequests(
             "too many failed logins to this account: try again later (N5.1)".into(),
@@ -73,13 +76,11 @@ pub(crate) async fn login(
     let user = l.user.clone();
     let issued = blocking(&state, move |st| st.login(&l.user, &l.password, 12 * 3600)).await?;
     let Some(t) = issued else {
-        crate::authn::failed(&state, ip, "bad_password");
-        if state.limits.fail_account(&user) {
-            state.metrics.lockouts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            // The account's administrator is told (audited); nothing
-            // about it goes back to the client.
-            blocking(&state, move |st| st.record_login_lockout(&user)).await?;
-        }
+        crate::authn::failed(&state, ip, "bad_password").await;
+        // The core counts it for the account (on every node) and, when
+        // this starts the account's lockout, tells its administrator
+        // (audited); nothing about it goes back to the client.
+        crate::authn::count_failure(&state, Guarded::Account(user)).await;
         return Err(ApiError::Unauthenticated(
             "wrong user or password, or the user is suspended",
         ));

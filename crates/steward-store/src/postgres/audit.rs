@@ -1,8 +1,8 @@
 //! [`AuditStore`]: the audit log's reads, checkpoints and import.
 
-use super::PostgresStore;
 use super::commit::{RECORD_CHUNK, append_audit};
 use super::rows::HEAD_FOR_UPDATE;
+use super::{Fail, PostgresStore};
 use crate::append;
 use crate::types::*;
 
@@ -88,7 +88,7 @@ impl AuditStore for PostgresStore {
         self.write(|conn, _| {
             let mut tx = conn.client.transaction()?;
             let c = append_audit(&mut tx, &opts, Vec::new(), true)?;
-            tx.commit()?;
+            tx.commit().map_err(Fail::Commit)?;
             Ok(c.audit_size)
         })
     }
@@ -127,7 +127,7 @@ impl AuditStore for PostgresStore {
                 "UPDATE audit_head SET size = $1, last_leaf = $2, frontier = $3, checkpoint_size = $4, checkpoint_at = $5 WHERE id = 1",
                 &[&plan.size, &plan.last_leaf, &plan.frontier, &plan.checkpoint_size, &plan.now],
             )?;
-            tx.commit()?;
+            tx.commit().map_err(Fail::Commit)?;
             Ok(())
         })
     }

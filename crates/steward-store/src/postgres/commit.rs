@@ -193,7 +193,7 @@ pub(super) fn commit_once(
         tx.execute(&format!("DELETE FROM {} WHERE id = $1", t.table()), &[id])?;
     }
     let out = append_audit(&mut tx, opts, drafts, false)?;
-    tx.commit()?;
+    tx.commit().map_err(Fail::Commit)?;
     Ok(out)
 }
 

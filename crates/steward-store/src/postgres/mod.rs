@@ -1,14 +1,17 @@
 //! The PostgreSQL backend: [`PostgresStore`] (URL, TLS (N5.3), concurrency
 //! and error mapping are documented there). The URL and connection are in
-//! `target` (TLS verifiers in `tls`), error mapping in `errors`, the
+//! `target` (TLS verifiers in `tls`), the connection pool in `pool`,
+//! error mapping in `errors`, the
 //! migrations (rendered from [`crate::schema`]) in `migrate`, a commit in
 //! `commit`, and the role traits' reads in `subjects`, `records`, `audit`
 //! and `registry`.
 
 mod audit;
 mod commit;
+mod counters;
 mod errors;
 mod migrate;
+mod pool;
 mod records;
 mod registry;
 mod rows;
@@ -16,8 +19,8 @@ mod subjects;
 mod target;
 mod tls;
 
-use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use postgres::{Client, Statement};
@@ -27,16 +30,20 @@ use crate::types::*;
 use commit::commit_once;
 use errors::{connection_gone, is_retryable, map_pg};
 use migrate::{lost_migration_race, migrate_once};
+use pool::Connections;
 use target::Target;
 
 /// How many times a migration or commit that lost a race is tried in all.
 const MIGRATE_TRIES: u32 = 10;
 const COMMIT_TRIES: u32 = 3;
 
-/// An open connection and its prepared statements.
+/// An open connection and its prepared statements (one pooled connection).
 struct Conn {
     client: Client,
     stmts: HashMap<String, Statement>,
+    /// The session is over: the pool drops the connection when it is
+    /// handed back.
+    broken: bool,
 }
 
 impl Conn {
@@ -51,10 +58,12 @@ impl Conn {
     }
 }
 
-/// A failure inside a unit of work: a PostgreSQL error (mapped by SQLSTATE)
-/// or a store error decided by Steward.
+/// A failure inside a unit of work: a PostgreSQL error (mapped by SQLSTATE),
+/// the same at `COMMIT` (where a lost connection leaves the outcome
+/// unknown, so it is never retried), or a store error decided by Steward.
 enum Fail {
     Pg(postgres::Error),
+    Commit(postgres::Error),
     Store(StoreError),
 }
 
@@ -92,6 +101,7 @@ impl From<StoreError> for Fail {
 /// | `schema` | an identifier: 1 to 63 ASCII letters, digits or `_`, not starting with a digit | the store's tables live in this schema: created if missing, then `SET search_path` to it only. Absent: the server's default search path (usually `public`). Test runs use their own schema so runs cannot collide. |
 /// | `sslmode` | `disable` (default), `prefer`, `require`, `verify-ca`, `verify-full` | TLS to the database (N5.3), below |
 /// | `sslrootcert` | path of a PEM file of CA certificates | the trust roots for `verify-ca` / `verify-full` (and `require`, which then verifies the chain, as libpq does) |
+/// | `pool_max_size` | a number of connections, 1 to 1000 (default 8) | the most connections this store (one region of one node) holds open at once, below |
 /// | `record_insert` | `copy` (default), `unnest` | how a commit of 100 or more records writes them: one binary `COPY ... FROM STDIN WITH BINARY`, or one multi-row `INSERT ... SELECT FROM UNNEST(...)` for engines or roles that may not `COPY` (CockroachDB before v22 lets only admins `COPY`). Smaller commits always use the `INSERT`. |
 ///
 /// Every other option goes to the `postgres` crate as in libpq: `user`,
@@ -161,20 +171,35 @@ impl From<StoreError> for Fail {
 /// | anything else | [`Database`](StoreError::Database) with the message and SQLSTATE |
 ///
 /// Messages carry PostgreSQL's primary message only, never its `DETAIL`
-/// (which can quote key values). After a lost connection the next call
-/// reconnects, so the store recovers by itself once the server is back
-/// (DESIGN "Audit log": fail closed, then recover). A connection lost while
-/// `COMMIT` was in flight is reported as `Unwritable` although the commit
-/// may have landed: the audit entry then records an access that was not
-/// carried out, never the reverse.
+/// (which can quote key values). A connection found dead (closed, class
+/// 08, a server shutdown or `pg_terminate_backend`, 57P01-57P03) is dropped
+/// from the pool and the unit of work runs again on another connection,
+/// every other pooled connection being checked before use: a read always,
+/// a commit (within its three tries) unless the connection was lost while
+/// `COMMIT` was in flight. That one is reported as `Unwritable` although
+/// the commit may have landed: the audit entry then records an access that
+/// was not carried out, never the reverse. While no connection can be made
+/// every call fails closed with the connection error, and the store
+/// recovers by itself once the server is back (DESIGN "Audit log").
 ///
-/// # Threads
+/// # Threads and the connection pool
 ///
-/// The connection sits behind a `RefCell` because the read traits take
-/// `&self`: a store is `Send` but not `Sync`; open one per thread or node.
+/// A store is `Send` and `Sync`: its connections are pooled (crate `r2d2`,
+/// issue 21 item 5), so threads sharing one store (reads through the role
+/// traits, writes through [`commit_shared`](Self::commit_shared)) each work
+/// on a connection of their own. At most `pool_max_size` (default 8)
+/// connections are open; they are made on demand, each with its own TLS
+/// session, session settings (`lock_timeout`, the `search_path` of
+/// `schema`, `synchronous_commit`, READ COMMITTED) and prepared
+/// statements, closed after 10 minutes idle and replaced after 30. A caller
+/// that finds all of them busy waits up to `busy_timeout_ms`, then gets
+/// [`StoreError::Locked`] (retry). Size it against the server's
+/// `max_connections` (100 by default): every node opens up to
+/// `pool_max_size` per region store, plus one for each `steward` command
+/// that runs beside it.
 pub struct PostgresStore {
-    conn: RefCell<Option<Conn>>,
-    target: Target,
+    conns: Connections,
+    target: Arc<Target>,
     opts: StoreOptions,
 }
 
@@ -203,22 +228,32 @@ impl PostgresStore {
     /// be reached, refuses the login or the TLS handshake fails;
     /// [`StoreError::Database`] / [`StoreError::Locked`] when a migration fails.
     pub fn open(url: &str, opts: StoreOptions) -> Result<Self, StoreError> {
-        let target = Target::parse(url, opts.busy_timeout_ms, opts.allow_plaintext_store)?;
+        let target = Arc::new(Target::parse(
+            url,
+            opts.busy_timeout_ms,
+            opts.allow_plaintext_store,
+        )?);
         let mut conn = target.connect()?;
         let mut tries = 0;
         loop {
             tries += 1;
             match migrate_once(&mut conn, target.schema.as_deref()) {
                 Ok(()) => break,
-                Err(Fail::Pg(e)) if tries < MIGRATE_TRIES && lost_migration_race(&e) => {
+                Err(Fail::Pg(e) | Fail::Commit(e))
+                    if tries < MIGRATE_TRIES && lost_migration_race(&e) =>
+                {
                     std::thread::sleep(Duration::from_millis(10 * u64::from(tries)));
                 }
-                Err(Fail::Pg(e)) => return Err(map_pg(&e, opts.busy_timeout_ms)),
+                Err(Fail::Pg(e) | Fail::Commit(e)) => {
+                    return Err(map_pg(&e, opts.busy_timeout_ms));
+                }
                 Err(Fail::Store(e)) => return Err(e),
             }
         }
+        // The migrated connection becomes the pool's first.
+        let conns = Connections::new(target.clone(), conn, opts.busy_timeout_ms);
         Ok(PostgresStore {
-            conn: RefCell::new(Some(conn)),
+            conns,
             target,
             opts,
         })
@@ -249,8 +284,9 @@ impl PostgresStore {
         &self.target.described
     }
 
-    /// Whether the current connection is encrypted (N5.3), as the server
-    /// sees it (`pg_stat_ssl`).
+    /// Whether a pooled connection is encrypted (N5.3), as the server
+    /// sees it (`pg_stat_ssl`); every connection is made with the same TLS
+    /// settings.
     ///
     /// Errors: as any query ([`StoreError::Unwritable`] when disconnected).
     pub fn tls_in_use(&self) -> Result<bool, StoreError> {
@@ -264,74 +300,29 @@ impl PostgresStore {
         })
     }
 
-    /// Runs `f` on the store's connection (reconnecting first if it was
-    /// lost), for tests and benchmarks that inspect rows. The session's
-    /// search path is the store's schema.
+    /// Runs `f` once on a connection from the store's pool, for tests and
+    /// benchmarks that inspect rows. The session's search path is the
+    /// store's schema; a session setting `f` changes stays with that
+    /// pooled connection (the one a single thread gets again next).
     ///
-    /// Errors: [`StoreError::Unwritable`] when no connection can be made.
+    /// Errors: [`StoreError::Unwritable`] when no connection can be made,
+    /// [`StoreError::Locked`] when all stayed busy for `busy_timeout_ms`.
     pub fn with_client<T>(&self, f: impl FnOnce(&mut Client) -> T) -> Result<T, StoreError> {
-        self.with_conn(|c| Ok(f(&mut c.client)))
+        let (out, _) = self.run(false, |c| Ok(f(&mut c.client)))?;
+        out.map_err(|e| self.mapped(e))
     }
 
-    /// Runs `f` with a live connection: reconnects when the last one was
-    /// lost (fail closed, then recover), maps errors.
-    fn with_conn<T>(&self, f: impl FnOnce(&mut Conn) -> Result<T, Fail>) -> Result<T, StoreError> {
-        let mut slot = self.conn.try_borrow_mut().map_err(|_| {
-            StoreError::Database(
-                "the PostgreSQL store was used while already in use on this thread".into(),
-            )
-        })?;
-        if slot.as_ref().is_none_or(|c| c.client.is_closed()) {
-            *slot = None;
-            *slot = Some(self.target.connect()?);
-        }
-        let Some(conn) = slot.as_mut() else {
-            return Err(StoreError::Unwritable {
-                reason: format!("no connection to PostgreSQL at {}", self.target.described),
-            });
-        };
-        let out = f(conn);
-        if let Err(Fail::Pg(e)) = &out
-            && (conn.client.is_closed() || connection_gone(e))
-        {
-            // Reconnect on the next call rather than reuse a dying session.
-            *slot = None;
-        }
-        out.map_err(|e| match e {
-            Fail::Pg(e) => map_pg(&e, self.opts.busy_timeout_ms),
-            Fail::Store(e) => e,
-        })
+    /// How many connections the pool holds open now (in use and idle),
+    /// at most `pool_max_size`.
+    pub fn open_connections(&self) -> u32 {
+        self.conns.open_connections()
     }
 
-    /// Runs one read-write transaction `f`, retried on serialization
-    /// failures and deadlocks.
-    fn write<T>(
-        &self,
-        mut f: impl FnMut(&mut Conn, bool) -> Result<T, Fail>,
-    ) -> Result<T, StoreError> {
-        let mut tries = 0;
-        loop {
-            tries += 1;
-            let last = tries >= COMMIT_TRIES;
-            let mut retry = false;
-            let out = self.with_conn(|c| match f(c, last) {
-                Err(Fail::Pg(e)) if !last && is_retryable(&e) => {
-                    retry = true;
-                    Err(Fail::Pg(e))
-                }
-                other => other,
-            });
-            if retry {
-                std::thread::sleep(Duration::from_millis(5 * u64::from(tries)));
-                continue;
-            }
-            return out;
-        }
-    }
-}
-
-impl Store for PostgresStore {
-    fn commit(&mut self, mut c: ChangeSet) -> Result<Committed, StoreError> {
+    /// [`Store::commit`] through a shared reference, for threads sharing
+    /// one store (each commit on a pooled connection of its own).
+    ///
+    /// Errors: as [`Store::commit`].
+    pub fn commit_shared(&self, mut c: ChangeSet) -> Result<Committed, StoreError> {
         let opts = self.opts.clone();
         let copy = self.target.copy_records;
         self.write(|conn, last| {
@@ -342,6 +333,92 @@ impl Store for PostgresStore {
             };
             commit_once(conn, &opts, copy, &c, drafts)
         })
+    }
+
+    /// Runs the read `f` on a pooled connection, and again on another one
+    /// when the connection was found dead (reads are safe to repeat); maps
+    /// errors.
+    fn with_conn<T>(
+        &self,
+        mut f: impl FnMut(&mut Conn) -> Result<T, Fail>,
+    ) -> Result<T, StoreError> {
+        let mut tries = 0;
+        let mut validate = false;
+        loop {
+            tries += 1;
+            let (out, gone) = self.run(validate, &mut f)?;
+            if gone && tries <= self.conns.max_size() {
+                validate = true;
+                continue;
+            }
+            return out.map_err(|e| self.mapped(e));
+        }
+    }
+
+    /// One try of `f` on a pooled connection (checked first with
+    /// `validate`): its outcome, and whether the connection is gone (then
+    /// it is marked broken, and the pool drops it).
+    ///
+    /// Errors: no connection could be had ([`Connections::checkout`]).
+    fn run<T>(
+        &self,
+        validate: bool,
+        f: impl FnOnce(&mut Conn) -> Result<T, Fail>,
+    ) -> Result<(Result<T, Fail>, bool), StoreError> {
+        let mut conn = self.conns.checkout(validate)?;
+        let out = f(&mut conn);
+        let gone = match &out {
+            Err(Fail::Pg(e) | Fail::Commit(e)) => conn.client.is_closed() || connection_gone(e),
+            _ => false,
+        };
+        conn.broken |= gone;
+        Ok((out, gone))
+    }
+
+    /// A failure as a store error (table in the type's documentation).
+    fn mapped(&self, e: Fail) -> StoreError {
+        match e {
+            Fail::Pg(e) | Fail::Commit(e) => map_pg(&e, self.opts.busy_timeout_ms),
+            Fail::Store(e) => e,
+        }
+    }
+
+    /// Runs one read-write transaction `f` (told whether this is its last
+    /// try), retried on serialization failures and deadlocks, and on a
+    /// connection found dead before `COMMIT` was sent.
+    fn write<T>(
+        &self,
+        mut f: impl FnMut(&mut Conn, bool) -> Result<T, Fail>,
+    ) -> Result<T, StoreError> {
+        let mut tries = 0;
+        let mut validate = false;
+        loop {
+            tries += 1;
+            let last = tries >= COMMIT_TRIES;
+            let (out, gone) = self.run(validate, |c| f(c, last))?;
+            let retry = !last
+                && match &out {
+                    Err(Fail::Pg(e)) => gone || is_retryable(e),
+                    // A serialization failure at COMMIT did not commit; a
+                    // connection lost there may have.
+                    Err(Fail::Commit(e)) => !gone && is_retryable(e),
+                    _ => false,
+                };
+            if !retry {
+                return out.map_err(|e| self.mapped(e));
+            }
+            if gone {
+                validate = true;
+            } else {
+                std::thread::sleep(Duration::from_millis(5 * u64::from(tries)));
+            }
+        }
+    }
+}
+
+impl Store for PostgresStore {
+    fn commit(&mut self, c: ChangeSet) -> Result<Committed, StoreError> {
+        self.commit_shared(c)
     }
 
     fn transport(&self) -> String {

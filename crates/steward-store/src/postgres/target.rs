@@ -18,6 +18,12 @@ use crate::types::StoreError;
 /// Connect timeout when the URL gives none.
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Pooled connections when the URL gives no `pool_max_size`.
+pub(super) const DEFAULT_POOL_MAX_SIZE: u32 = 8;
+/// The largest `pool_max_size` accepted (PostgreSQL's default
+/// `max_connections` is 100, shared by every node and region).
+const MAX_POOL_MAX_SIZE: u32 = 1000;
+
 /// Where and how to connect: parsed once, used again on every reconnect.
 pub(super) struct Target {
     pub(super) config: Config,
@@ -26,6 +32,8 @@ pub(super) struct Target {
     pub(super) schema: Option<String>,
     /// Write large record batches with COPY (`record_insert=copy`, the default).
     pub(super) copy_records: bool,
+    /// The most connections the store's pool holds (`pool_max_size`).
+    pub(super) pool_max_size: u32,
     /// Statements run after connecting (lock timeout, search path).
     pub(super) session_sql: String,
     /// `host:port/database schema S`, for messages (never the password).
@@ -138,6 +146,7 @@ impl Target {
         };
         let mut kept: Vec<&str> = Vec::new();
         let (mut schema, mut sslmode, mut rootcert, mut record_insert) = (None, None, None, None);
+        let mut pool_max_size = None;
         for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
             let Some((k, v)) = pair.split_once('=') else {
                 return Err(config_err(format!(
@@ -150,6 +159,7 @@ impl Target {
                 "sslmode" => sslmode = Some(percent_decode(v)?),
                 "sslrootcert" => rootcert = Some(PathBuf::from(percent_decode(v)?)),
                 "record_insert" => record_insert = Some(percent_decode(v)?),
+                "pool_max_size" => pool_max_size = Some(percent_decode(v)?),
                 _ => kept.push(pair),
             }
         }
@@ -190,6 +200,19 @@ impl Target {
                     other.chars().take(40).collect::<String>()
                 )));
             }
+        };
+        let pool_max_size = match pool_max_size.as_deref() {
+            None => DEFAULT_POOL_MAX_SIZE,
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=MAX_POOL_MAX_SIZE).contains(n))
+                .ok_or_else(|| {
+                    config_err(format!(
+                        "pool_max_size `{}` in the PostgreSQL URL is not a number of connections from 1 to {MAX_POOL_MAX_SIZE}: give e.g. pool_max_size={DEFAULT_POOL_MAX_SIZE}",
+                        v.chars().take(40).collect::<String>()
+                    ))
+                })?,
         };
         let roots = rootcert.as_ref().map(load_roots).transpose()?;
         let tls = match tls_mode {
@@ -236,6 +259,7 @@ impl Target {
             tls_mode,
             schema,
             copy_records,
+            pool_max_size,
             session_sql,
             described,
             transport,
@@ -268,6 +292,7 @@ impl Target {
         Ok(Conn {
             client,
             stmts: HashMap::new(),
+            broken: false,
         })
     }
 }
@@ -298,6 +323,29 @@ mod tests {
             t.session_sql,
             "SET lock_timeout = 2000; SET search_path TO \"jp\";"
         );
+    }
+
+    /// `pool_max_size` (issue 21 item 5): 8 when absent, 1 to 1000 given,
+    /// kept from the driver, anything else refused with the fix.
+    #[test]
+    fn pool_max_size_option() {
+        let parse = |q: &str| Target::parse(&format!("postgres://s@127.0.0.1/db{q}"), 1, false);
+        assert_eq!(parse("").unwrap().pool_max_size, 8);
+        let t = parse("?pool_max_size=3&application_name=x").unwrap();
+        assert_eq!(t.pool_max_size, 3);
+        assert_eq!(t.config.get_application_name(), Some("x"));
+        assert_eq!(parse("?pool_max_size=1000").unwrap().pool_max_size, 1000);
+        for bad in ["0", "1001", "-1", "eight", ""] {
+            match parse(&format!("?pool_max_size={bad}")).err() {
+                Some(StoreError::Config(m)) => {
+                    assert!(
+                        m.contains("pool_max_size") && m.contains("from 1 to 1000"),
+                        "{m}"
+                    )
+                }
+                other => panic!("pool_max_size={bad}: {other:?}"),
+            }
+        }
     }
 
     #[test]

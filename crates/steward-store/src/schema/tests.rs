@@ -158,8 +158,8 @@ fn sqlite_schema_matches_the_description() {
         .connection()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 11);
-    assert_eq!(MIGRATIONS.len(), 11);
+    assert_eq!(version, 12);
+    assert_eq!(MIGRATIONS.len(), 12);
 }
 
 /// Every registry table is described, with the registry's two columns.
@@ -230,7 +230,7 @@ fn up_to(ddl: &str, last: &str) -> String {
     panic!("{last} not in the fixture");
 }
 
-/// A v4 store (made by the hand-written migrations v1 to v4) migrates to the latest version (v11)
+/// A v4 store (made by the hand-written migrations v1 to v4) migrates to the latest version (v12)
 /// and then matches the description.
 #[test]
 fn sqlite_v4_store_migrates_to_latest() {
@@ -255,15 +255,15 @@ fn sqlite_v4_store_migrates_to_latest() {
         .connection()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 11);
+    assert_eq!(version, 12);
     assert_eq!(
         sqlite_schema(store.connection()),
         described(Backend::Sqlite)
     );
 }
 
-/// A v6 store migrates to v11 (need-to-know grants v7, sharing v8, incidents v9,
-/// engagements v10, DSR leases and results v11),
+/// A v6 store migrates to v12 (need-to-know grants v7, sharing v8, incidents v9,
+/// engagements v10, DSR leases and results v11, limit counters v12),
 /// keeping its rows.
 #[test]
 fn sqlite_v6_store_migrates_with_its_rows() {
@@ -283,7 +283,7 @@ fn sqlite_v6_store_migrates_with_its_rows() {
     let version: i64 = c
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 11);
+    assert_eq!(version, 12);
     let body: String = c
         .query_row("SELECT body FROM principals WHERE name = 'ops'", [], |r| {
             r.get(0)
@@ -468,11 +468,11 @@ fn postgres_schema_matches_the_description() {
     let Some(pg) = PgSchema::new() else { return };
     let _store = PostgresStore::open(&pg.url(), options()).unwrap();
     assert_eq!(pg.introspect(), PgSchema::expected());
-    assert_eq!(pg.version(), 11);
+    assert_eq!(pg.version(), 12);
 }
 
-/// A v6 store migrates to v11 (need-to-know grants v7, sharing v8, incidents v9,
-/// engagements v10, DSR leases and results v11),
+/// A v6 store migrates to v12 (need-to-know grants v7, sharing v8, incidents v9,
+/// engagements v10, DSR leases and results v11, limit counters v12),
 /// keeping its rows.
 #[test]
 fn postgres_v6_store_migrates_with_its_rows() {
@@ -486,7 +486,7 @@ fn postgres_v6_store_migrates_with_its_rows() {
     ))
     .unwrap();
     let store = PostgresStore::open(&pg.url(), options()).unwrap();
-    assert_eq!(pg.version(), 11);
+    assert_eq!(pg.version(), 12);
     let body: String = store
         .with_client(|c| {
             c.query_one("SELECT body FROM principals WHERE name = 'ops'", &[])
@@ -510,6 +510,6 @@ fn postgres_v4_store_migrates_to_latest() {
     ))
     .unwrap();
     let _store = PostgresStore::open(&pg.url(), options()).unwrap();
-    assert_eq!(pg.version(), 11);
+    assert_eq!(pg.version(), 12);
     assert_eq!(pg.introspect(), PgSchema::expected());
 }

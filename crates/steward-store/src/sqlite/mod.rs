@@ -5,6 +5,7 @@
 //! `audit` and `registry`.
 
 mod audit;
+mod counters;
 mod records;
 mod registry;
 mod rows;

@@ -26,10 +26,13 @@ use steward_store::{
 };
 
 mod cases_core;
+mod cases_counters;
 mod cases_more;
 mod pg_only;
+mod pg_pool;
 
 use cases_core::*;
+use cases_counters::*;
 use cases_more::*;
 
 const REGION: &str = "jp";
@@ -396,6 +399,8 @@ conformance!(
     registry_guard_two_connections_one_winner,
     legal_hold_and_retention_n3_7_n8_8,
     record_id_clash_is_retryable,
+    counters_window_lockout_and_sweep,
+    counters_two_connections_add_up,
 );
 
 /// The bulk path with `record_insert=unnest` (engines or roles without COPY).

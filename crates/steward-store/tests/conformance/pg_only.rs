@@ -1,5 +1,6 @@
 //! PostgreSQL only: schema parity with SQLite, no sequences, concurrent
-//! migrators, TLS, connection loss, read-only roles and a dropped schema.
+//! migrators, TLS, read-only roles and a dropped schema (the pool and
+//! connection loss: `pg_pool`).
 
 use super::*;
 
@@ -108,8 +109,10 @@ fn postgres_concurrent_migrators() {
     // v4: data subject requests; v5: legal holds and retention; v6: the
     // email intake ledger (issue 6); v7: need-to-know grants (issue 17);
     // v8: sharing (issue 19); v9: incidents and on-call (issue 20); v10:
-    // professional-services engagements (issue 17 item 4).
-    assert_eq!(v, 11);
+    // professional-services engagements (issue 17 item 4); v11: the
+    // execution leases and sealed request results; v12: the shared security
+    // counters (issue 21 item 5).
+    assert_eq!(v, 12);
     let mut store = fx.open();
     assert_eq!(
         commit(
@@ -254,56 +257,8 @@ fn postgres_tls_verify_n5_3() {
 /// `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=not-the-server -days 36500`.
 const OTHER_CERT: &str = include_str!("../data/other-ca.pem");
 
-/// A lost connection fails closed (Unwritable), and the store reconnects
-/// by itself on the next call.
-#[test]
-fn postgres_connection_loss_recovers() {
-    let Some(fx) = pg_fixture() else { return };
-    let app = format!("steward_conformance_{:08x}", rand::random::<u32>());
-    let mut store = PostgresStore::open(
-        &fx.url_with(&format!("application_name={app}")),
-        options(10),
-    )
-    .unwrap();
-    store.health().unwrap();
-    let killed: i64 = admin(&fx)
-        .query_one(
-            "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1) t",
-            &[&app],
-        )
-        .unwrap()
-        .get(0);
-    assert_eq!(killed, 1);
-    // The backend goes away asynchronously after pg_terminate_backend:
-    // poll until the store notices, with a generous bound (not a timing
-    // assertion: a loaded machine may take a while).
-    let mut err = None;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while std::time::Instant::now() < deadline {
-        match store.health() {
-            Err(e) => {
-                err = Some(e);
-                break;
-            }
-            Ok(()) => std::thread::yield_now(),
-        }
-    }
-    assert!(
-        matches!(err, Some(StoreError::Unwritable { .. })),
-        "{err:?}"
-    );
-    store.health().expect("reconnected");
-    assert_eq!(
-        store
-            .commit(ChangeSet {
-                audit: vec![draft(0)],
-                ..Default::default()
-            })
-            .unwrap()
-            .audit_indexes,
-        vec![0]
-    );
-}
+// A killed connection is replaced without the caller seeing it:
+// `pg_pool::postgres_pool_replaces_a_killed_connection`.
 
 /// A read-only server is Unwritable for health and commits, and nothing is
 /// written.
