@@ -12,9 +12,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use cedar_policy::{Context, Entities, EntityUid};
-use steward_domain::{
-    CaseKind, Category, Kind, ObligationKind, Principal, ProcessorService, Purpose,
-};
+use steward_domain::{CaseKind, ObligationKind, Principal, ProcessorService, Purpose};
 
 /// Most prepared principals kept (a few KiB each); the cache is emptied
 /// when a new principal finds it full. Above the 10,000 principals the
@@ -22,9 +20,6 @@ use steward_domain::{
 const MAX_PRINCIPALS: usize = 16_384;
 /// Most contexts kept for one day; the cache is emptied when it is full.
 const MAX_CONTEXTS: usize = 4096;
-/// Most entity stores (principal, resource, action) kept, a few KiB each;
-/// the cache is emptied when it is full.
-const MAX_ENTITY_STORES: usize = 4096;
 
 /// Everything a Cedar context is made of besides the day: the purpose and
 /// the facts the gate established (see `RequestContext`).
@@ -189,57 +184,5 @@ impl PrincipalCache {
     #[cfg(test)]
     pub fn len(&self) -> usize {
         self.inner.read().unwrap_or_else(|e| e.into_inner()).len()
-    }
-}
-
-/// Everything a decision's entity store is made of: the principal (by
-/// name; the entry also holds the prepared principal it was built from),
-/// the action, and the resource entity's attributes.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct EntityKey {
-    pub principal: String,
-    pub action: usize,
-    pub subject: String,
-    pub category: Option<Category>,
-    pub organisation: String,
-    pub cross_region: bool,
-    pub kind: Option<Kind>,
-}
-
-/// Entity stores of recent (principal, action, resource) triples: a
-/// principal reading one subject's data again, or a service ingesting,
-/// reuses the store instead of building the resource entity and the
-/// transitive closure again. An entry is used only with the very prepared
-/// principal it was built from (`Arc::ptr_eq`), so a principal whose record
-/// changed misses; the resource's attributes are the key itself.
-#[derive(Default)]
-pub(crate) struct EntityCache {
-    inner: RwLock<HashMap<EntityKey, (Arc<PreparedPrincipal>, Entities)>>,
-}
-
-impl EntityCache {
-    /// The store for `key` and `prepared`, built by `build` on a miss.
-    pub fn get_or_build<E>(
-        &self,
-        key: EntityKey,
-        prepared: &Arc<PreparedPrincipal>,
-        build: impl FnOnce() -> Result<Entities, E>,
-    ) -> Result<Entities, E> {
-        {
-            let r = self.inner.read().unwrap_or_else(|e| e.into_inner());
-            // INVARIANT: a store is used only with the prepared principal it holds.
-            if let Some((p, entities)) = r.get(&key)
-                && Arc::ptr_eq(p, prepared)
-            {
-                return Ok(entities.clone());
-            }
-        }
-        let entities = build()?;
-        let mut w = self.inner.write().unwrap_or_else(|e| e.into_inner());
-        if w.len() >= MAX_ENTITY_STORES && !w.contains_key(&key) {
-            w.clear();
-        }
-        w.insert(key, (Arc::clone(prepared), entities.clone()));
-        Ok(entities)
     }
 }

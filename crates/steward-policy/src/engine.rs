@@ -15,9 +15,7 @@ use steward_domain::{
 };
 use time::Date;
 
-use crate::cache::{
-    ContextCache, ContextKey, EntityCache, EntityKey, PreparedPrincipal, PrincipalCache,
-};
+use crate::cache::{ContextCache, ContextKey, PreparedPrincipal, PrincipalCache};
 use crate::error::PolicyError;
 use crate::guard::Guard;
 use crate::guard::Known;
@@ -71,7 +69,6 @@ pub struct PolicyEngine {
     authorizer: Authorizer,
     contexts: ContextCache,
     principals: PrincipalCache,
-    entities: EntityCache,
 }
 
 impl std::fmt::Debug for PolicyEngine {
@@ -219,7 +216,6 @@ impl PolicyEngine {
             authorizer: Authorizer::new(),
             contexts: ContextCache::default(),
             principals: PrincipalCache::default(),
-            entities: EntityCache::default(),
         };
         engine.check_conformance().map_err(mismatch)?;
         Ok(engine)
@@ -359,21 +355,7 @@ impl PolicyEngine {
             Arc::new(self.prepare(req.principal)?)
         };
         let built = self.build(req, &prepared.uid)?;
-        let entities = if self.caching {
-            let key = EntityKey {
-                principal: req.principal.name.clone(),
-                action: req.action.index(),
-                subject: req.subject.unwrap_or("").to_owned(),
-                category: req.category,
-                organisation: req.organisation.unwrap_or("").to_owned(),
-                cross_region: req.context.cross_region,
-                kind: req.kind,
-            };
-            self.entities
-                .get_or_build(key, &prepared, || self.entity_store(req, &built, &prepared))?
-        } else {
-            self.entity_store(req, &built, &prepared)?
-        };
+        let entities = self.entity_store(req, &built, &prepared)?;
         let key = Self::context_key(purpose, &req.context, None);
         let context = self.context(&key, &req.context)?;
         let response = self.evaluate(req, purpose, &key, &built, context, &entities)?;

@@ -278,9 +278,9 @@ mod equivalence {
                 steward_domain::all_kinds().collect::<Vec<_>>())),
             context in context(),
         ) {
-            // Issue 21 item 1: the entity stores cached per (principal,
-            // action, resource) change no decision either: the subject,
-            // organisation, record kind and cross-region flag vary too.
+            // The subject, organisation, record kind and every context
+            // fact vary too: nothing cached is keyed on less than it is
+            // built from.
             let (cached, _) = engines();
             let req = DecisionRequest {
                 principal: &p, action, subject, category,
