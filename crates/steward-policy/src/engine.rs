@@ -30,14 +30,7 @@ pub const RESOURCE_TYPE: &str = "Steward::SubjectData";
 /// The Cedar entity type of actions.
 pub const ACTION_TYPE: &str = "Steward::Action";
 
-/// Julian day number of 1970-01-01.
-const UNIX_EPOCH_JULIAN_DAY: i64 = 2_440_588;
-
-/// Whole days from 1970-01-01 to `date` (negative before): the unit of every
-/// date in the schema.
-pub fn days_since_epoch(date: Date) -> i64 {
-    i64::from(date.to_julian_day()) - UNIX_EPOCH_JULIAN_DAY
-}
+pub use crate::request::days_since_epoch;
 
 /// A loaded, validated policy pack, ready to decide.
 ///

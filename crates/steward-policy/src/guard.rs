@@ -31,7 +31,7 @@ use serde_json::Value;
 use steward_domain::{Category, Principal};
 
 use crate::cache::{CONTEXT_BOOLS, CONTEXT_STRS, ContextKey};
-use crate::engine::days_since_epoch;
+use crate::request::days_since_epoch;
 
 /// The principal's date attributes (days since the Unix epoch in Cedar).
 const DATES: [&str; 3] = [

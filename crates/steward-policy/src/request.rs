@@ -383,3 +383,12 @@ impl Decision {
         }
     }
 }
+
+/// Julian day number of 1970-01-01.
+const UNIX_EPOCH_JULIAN_DAY: i64 = 2_440_588;
+
+/// Whole days from 1970-01-01 to `date` (negative before): the unit of every
+/// date in the schema.
+pub fn days_since_epoch(date: Date) -> i64 {
+    i64::from(date.to_julian_day()) - UNIX_EPOCH_JULIAN_DAY
+}
