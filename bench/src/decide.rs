@@ -423,14 +423,16 @@ fn why_missed(s: &mut Section, s50: f64) {
     if !meets(&us(s50), Cmp::Below, 3.0) {
         s.notes.push(
             "Why the target is missed: each principal's uid and entity store are prepared once (rebuilt when \
-             the principal changes) and contexts are cached per day and facts. Where the time goes now (perf \
-             profile of this section, 2026-12-02, on-CPU self time): steward-policy's own code 2.6%; Cedar's \
-             evaluator 46% (`partial_interpret`, and `TemplateBody::condition` rebuilding each policy's condition \
-             expression on every evaluation), allocation and copies 23% (Cedar's `Expr` and `Value` clones), \
-             hashing 13% (Cedar's entity maps and the transitive closure `add_entities` recomputes). What would \
-             reach 3 µs: fewer policies per evaluation, or an evaluator that does not rebuild expressions, both \
-             outside steward-policy's input building. The work is CPU-bound, so the figure moves with the load \
-             other builds put on the shared cores."
+             the principal changes), contexts are cached per day and facts, and a decision evaluates only its \
+             slice (action, purpose, kind, revocation, category) less the policies its guards rule out (a \
+             staff read of one subject citing a grant evaluates 1 policy where it evaluated 5). Where the time \
+             goes now (perf profile of this section, 2026-12-02, share of `PolicyEngine::decide`): Cedar's \
+             `is_authorized` 31% (`partial_interpret`, the response's reason sets), the request's resource \
+             entity 22% (Cedar evaluates its restricted expressions into a map) and adding it to the \
+             principal's entity store 16% (Cedar recomputes the transitive closure), slices and guards 10%, \
+             default-deny hints 5%. What would reach 3 µs: a resource passed without building an entity store \
+             (not in Cedar's API), or an evaluator that does not rebuild expressions. The work is CPU-bound, \
+             so the figure moves with the load other builds put on the shared cores."
                 .to_owned(),
         );
     }
