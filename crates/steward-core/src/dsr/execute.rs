@@ -500,7 +500,7 @@ impl Steward {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(sealed)
             .map_err(|_| corrupt(&req.id, "details.corrections_sealed"))?;
-        self.open_corrections(r, s, &req.id, &bytes)?
-            .ok_or_else(|| corrupt(&req.id, "details.corrections_sealed"))
+        let plain = self.open_for_request(r, s, RequestSealed::Corrections(&req.id), &bytes)?;
+        serde_json::from_slice(&plain).map_err(|_| corrupt(&req.id, "details.corrections_sealed"))
     }
 }

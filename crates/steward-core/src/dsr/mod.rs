@@ -43,7 +43,7 @@ use steward_domain::{
 use steward_store::{ChangeSet, RegistryGuard, RegistryTable, StoreError};
 use time::{Date, Duration, OffsetDateTime};
 
-use crate::gate::{system_entry, token};
+use crate::gate::{RequestSealed, system_entry, token};
 use crate::rows::parse_row;
 use crate::{CoreError, LegalObligation, Steward};
 
@@ -369,7 +369,8 @@ impl Steward {
         if let (Some(c), Some(l)) = (&details.corrections, located) {
             // The corrections are Service Data: sealed under the subject's data key.
             let plain = serde_json::to_vec(c).map_err(|e| CoreError::Input(e.to_string()))?;
-            let sealed = self.seal_corrections(l.region, l.id, &id, &plain)?;
+            let sealed =
+                self.seal_for_request(l.region, l.id, RequestSealed::Corrections(&id), &plain)?;
             stored.corrections_sealed =
                 Some(base64::engine::general_purpose::STANDARD.encode(sealed));
         }

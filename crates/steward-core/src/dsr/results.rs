@@ -11,6 +11,7 @@ use steward_domain::{Purpose, RequestState, RequestType, SubjectId};
 use steward_store::{ChangeSet, RegistryTable};
 
 use super::{Request, corrupt, rfc3339};
+use crate::gate::RequestSealed;
 use crate::rows::{parse_row, row_json};
 use crate::{CoreError, Steward};
 
@@ -98,7 +99,7 @@ impl Steward {
                 std::io::Error::other("the export's ZIP could not be read back"),
             )
         })?;
-        let sealed = self.seal_request_result(region, s, &req.id, &bytes)?;
+        let sealed = self.seal_for_request(region, s, RequestSealed::Result(&req.id), &bytes)?;
         let row = ResultRow {
             subject: subject.to_owned(),
             records: summary.record_count,
@@ -151,7 +152,7 @@ impl Steward {
         let sealed = base64::engine::general_purpose::STANDARD
             .decode(&row.sealed)
             .map_err(|_| corrupt(id, "its stored result"))?;
-        self.open_request_result(region, s, id, &sealed)
+        self.open_for_request(region, s, RequestSealed::Result(id), &sealed)
     }
 
     /// Delete the stored results of `requests` (ids, about an erased

@@ -90,18 +90,29 @@ pub(in crate::gate) fn identifier_row(
     }
 }
 
-/// The AAD of a rectification request's sealed corrections.
-/// The AAD of an access or export request's sealed result (issue 21 item 5).
-fn result_aad(id: &str) -> Vec<u8> {
-    let mut a = b"steward-dsr-result\0".to_vec();
-    a.extend_from_slice(id.as_bytes());
-    a
+/// What of a data subject request is sealed under the subject's data key,
+/// and the request it is bound to (its id, in the AAD).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum RequestSealed<'a> {
+    /// A rectification request's corrections (JSON fields).
+    Corrections(&'a str),
+    /// An access or export request's result, the ZIP's bytes (issue 21
+    /// item 5: any node serves it from the store; the subject's erasure
+    /// makes it unreadable, N8.8).
+    Result(&'a str),
 }
 
-fn corrections_aad(id: &str) -> Vec<u8> {
-    let mut a = b"steward-dsr-corrections\0".to_vec();
-    a.extend_from_slice(id.as_bytes());
-    a
+impl RequestSealed<'_> {
+    /// `"steward-dsr-corrections" 0x00 id` or `"steward-dsr-result" 0x00 id`.
+    fn aad(self) -> Vec<u8> {
+        let (label, id): (&[u8], &str) = match self {
+            RequestSealed::Corrections(id) => (b"steward-dsr-corrections\0", id),
+            RequestSealed::Result(id) => (b"steward-dsr-result\0", id),
+        };
+        let mut a = label.to_vec();
+        a.extend_from_slice(id.as_bytes());
+        a
+    }
 }
 
 /// A rectification merged and sealed (N7.2): the corrected record under its
@@ -318,71 +329,37 @@ impl Steward {
             .ok_or_else(|| CoreError::Input("the subject has no data key (erased)".into()))
     }
 
-    /// Seal a rectification request's corrections (`plain`, JSON) under the
-    /// subject's data key, bound to request `request_id`: they are Service
-    /// Data.
+    /// Seal `plain`, a request's corrections or result (`what`), under
+    /// the subject's data key, bound to the request. A result is sealed
+    /// after the gate allowed and recorded the request's `export`
+    /// decision; corrections are Service Data.
     ///
     /// Errors: [`CoreError::Input`] when the subject has no data key (erased).
-    pub(crate) fn seal_corrections(
+    pub(crate) fn seal_for_request(
         &self,
         region: usize,
         s: SubjectId,
-        request_id: &str,
+        what: RequestSealed<'_>,
         plain: &[u8],
     ) -> Result<Vec<u8>, CoreError> {
         let o = self.live_opener(region, s)?;
-        Ok(o.sealer.seal(&corrections_aad(request_id), plain))
+        Ok(o.sealer.seal(&what.aad(), plain))
     }
 
-    /// Open a rectification request's sealed corrections, to merge them
-    /// (through [`Steward::rectify`]). `Ok(None)` when they open but are
-    /// not the JSON fields Steward sealed.
-    ///
-    /// Errors: [`CoreError::Input`] when the subject has no data key
-    /// (erased); [`CoreError::Crypto`] when they do not open.
-    pub(crate) fn open_corrections(
-        &self,
-        region: usize,
-        s: SubjectId,
-        request_id: &str,
-        sealed: &[u8],
-    ) -> Result<Option<Fields>, CoreError> {
-        let o = self.live_opener(region, s)?;
-        let plain = o.sealer.open(&corrections_aad(request_id), sealed)?;
-        Ok(serde_json::from_slice(&plain).ok())
-    }
-
-    /// Seal an access or export request's result (`plain`, the ZIP's
-    /// bytes) under the subject's data key, bound to request `request_id`,
-    /// so that any node can serve it from the store and the subject's
-    /// erasure makes it unreadable (issue 21 item 5, N8.8). Called after the
-    /// gate allowed and recorded the request's `export` decision.
-    ///
-    /// Errors: [`CoreError::Input`] when the subject has no data key (erased).
-    pub(crate) fn seal_request_result(
-        &self,
-        region: usize,
-        s: SubjectId,
-        request_id: &str,
-        plain: &[u8],
-    ) -> Result<Vec<u8>, CoreError> {
-        let o = self.live_opener(region, s)?;
-        Ok(o.sealer.seal(&result_aad(request_id), plain))
-    }
-
-    /// Open a request's sealed result (the ZIP's bytes). The caller has
-    /// decided the download (`dsr_handle`, recorded) first.
+    /// Open what [`Steward::seal_for_request`] sealed. The caller has
+    /// decided the use first (a rectification through [`Steward::rectify`],
+    /// a download as `dsr_handle`, recorded).
     ///
     /// Errors: [`CoreError::Input`] when the subject has no data key
     /// (erased); [`CoreError::Crypto`] when it does not open.
-    pub(crate) fn open_request_result(
+    pub(crate) fn open_for_request(
         &self,
         region: usize,
         s: SubjectId,
-        request_id: &str,
+        what: RequestSealed<'_>,
         sealed: &[u8],
     ) -> Result<Vec<u8>, CoreError> {
         let o = self.live_opener(region, s)?;
-        Ok(o.sealer.open(&result_aad(request_id), sealed)?)
+        Ok(o.sealer.open(&what.aad(), sealed)?)
     }
 }

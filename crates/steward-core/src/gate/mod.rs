@@ -100,7 +100,7 @@ pub use ask::DisclosureAsk;
 pub(crate) use audit::denied;
 pub use checks::ProcessingRestriction;
 pub use disclose::{Disclosed, DisclosureRequest};
-pub(crate) use effects::SealingKey;
+pub(crate) use effects::{RequestSealed, SealingKey};
 pub(crate) use keys::Keys;
 pub(crate) use transfer::TransferCheck;
 pub use transfer::{Transfer, TransferMechanism};

@@ -125,6 +125,25 @@ fn private_files(path: &Path) -> Result<(), StoreError> {
 const STATEMENT_CACHE: usize = 128;
 
 impl SqliteStore {
+    /// SQLite's page cache, in KiB (`PRAGMA cache_size = -N`). SQLite's default
+    /// of 2 MiB is smaller than one ingest transaction of 10,000 records
+    /// (about 4 MiB of new table pages plus the `records_subject` index
+    /// pages the batch's subjects touch): the pager spilled dirty pages to the
+    /// WAL in the middle of the transaction and read them back. 32 MiB holds
+    /// a batch; the cache only grows to what is used. Measured in
+    /// `steward-bench ingest` (docs/benchmarks.md, section 1).
+    pub const PAGE_CACHE_KIB: i64 = 32 * 1024;
+
+    /// WAL pages after which a commit checkpoints the WAL into the database
+    /// (`PRAGMA wal_autocheckpoint`; SQLite's default is 1,000 pages, 4 MiB).
+    /// One ingest batch of 10,000 records writes more than 1,000 pages, so the
+    /// default checkpointed after every batch, and each checkpoint cost a
+    /// re-read of the pages the next batch touches. 10,000 pages (40 MiB of
+    /// WAL at most between checkpoints) checkpoints every few batches. A
+    /// change that deletes Service Data still truncates the WAL at once
+    /// (issue 13 item 1: no copy of erased data is left in it).
+    pub const WAL_AUTOCHECKPOINT_PAGES: i64 = 10_000;
+
     /// Open (or create) the store at `path` and apply pending migrations.
     ///
     /// Errors: [`StoreError::Database`] / [`StoreError::Unwritable`] when the
@@ -150,6 +169,10 @@ impl SqliteStore {
         // principal, registry look-ups per table, the audit head, records):
         // rusqlite's default cache of 16 evicted them on every request.
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        conn.pragma_update(None, "cache_size", -Self::PAGE_CACHE_KIB)
+            .map_err(|e| map_err(e, busy))?;
+        conn.pragma_update(None, "wal_autocheckpoint", Self::WAL_AUTOCHECKPOINT_PAGES)
+            .map_err(|e| map_err(e, busy))?;
         let mut store = SqliteStore {
             identity: file_identity(path),
             conn,
@@ -310,5 +333,44 @@ impl Store for SqliteStore {
             });
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options() -> StoreOptions {
+        StoreOptions {
+            region: "jp".into(),
+            busy_timeout_ms: 1_000,
+            checkpoint_every: 1_000,
+            checkpoint_every_secs: 3_600,
+            origin: "steward.test/audit/jp".into(),
+            key_name: "test".into(),
+            signing_key: std::sync::Arc::new(ed25519_dalek::SigningKey::from_bytes(&[7; 32])),
+            allow_plaintext_store: false,
+        }
+    }
+
+    /// The page cache and checkpoint interval the ingest figures of
+    /// docs/benchmarks.md were measured with are the ones an opened store
+    /// runs with (they are per connection, not stored in the file).
+    #[test]
+    fn an_opened_store_runs_with_its_page_cache_and_checkpoint_interval() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("s.sqlite3"), options()).unwrap();
+        let cache: i64 = store
+            .conn
+            .query_row("PRAGMA cache_size", [], |r| r.get(0))
+            .unwrap();
+        let ckpt: i64 = store
+            .conn
+            .query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))
+            .unwrap();
+        // SQLite reports a size in KiB as its negation; 32 MiB and 10,000
+        // pages, written out rather than read from the constants.
+        assert_eq!(cache, -32_768);
+        assert_eq!(ckpt, 10_000);
     }
 }
