@@ -52,10 +52,10 @@ fn core(e: steward_core::CoreError) -> String {
     format!("steward: {e}")
 }
 
-/// A plain table with Steward's durability settings: WAL, synchronous=FULL,
-/// an index on the subject.
-/// The plain table, at SQLite's defaults or (`tuned`) with the page cache
-/// and WAL checkpoint interval Steward's SQLite store runs with
+/// A plain table with Steward's durability settings (WAL, synchronous=FULL,
+/// an index on the subject), at SQLite's defaults otherwise or (`tuned`)
+/// with the page cache and WAL checkpoint interval Steward's SQLite store
+/// runs with
 /// ([`SqliteStore::PAGE_CACHE_KIB`], [`SqliteStore::WAL_AUTOCHECKPOINT_PAGES`]).
 fn open_plain(dir: &Path, tuned: bool) -> Result<Connection, String> {
     let conn = Connection::open(dir.join("plain.sqlite3")).map_err(sq)?;
@@ -150,9 +150,10 @@ struct IngestRun {
     stores: Option<Stores>,
 }
 
-/// Ingest `n` records in Steward (`ingest_batch = batch`) and in the plain
-/// table (one transaction per `batch`), alternating chunk by chunk so both
-/// see the same machine noise. Record generation is not timed.
+/// Ingest `n` records in Steward (`ingest_batch = batch`), in the plain
+/// table and in the plain table tuned like Steward's store (one
+/// transaction per `batch` each), the three taking turns chunk by chunk so
+/// that all see the same machine noise. Record generation is not timed.
 fn ingest_run(batch: usize, n: u64, keep: bool) -> Result<IngestRun, String> {
     let maker = RecordMaker::new()?;
     let sdir = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
@@ -210,23 +211,27 @@ fn ingest_run(batch: usize, n: u64, keep: bool) -> Result<IngestRun, String> {
             plain_insert(&mut plain, rows, batch)?;
             Ok(secs(t))
         };
-        let steward_first = chunk_no.is_multiple_of(2);
-        if !steward_first {
-            let c = cpu_secs();
-            p_secs += plain_ins(&rows)?;
-            add(&mut p_cpu, c);
+        // The three sides take turns going first, second and third.
+        let mut recs = Some(recs);
+        for turn in 0..3 {
+            match (chunk_no + turn) % 3 {
+                0 => {
+                    let c = cpu_secs();
+                    s_secs += steward(recs.take().unwrap_or_default())?;
+                    add(&mut s_cpu, c);
+                }
+                1 => {
+                    let c = cpu_secs();
+                    p_secs += plain_ins(&rows)?;
+                    add(&mut p_cpu, c);
+                }
+                _ => {
+                    let t = Instant::now();
+                    plain_insert(&mut tuned, &rows, batch)?;
+                    t_secs += secs(t);
+                }
+            }
         }
-        let c = cpu_secs();
-        s_secs += steward(recs)?;
-        add(&mut s_cpu, c);
-        if steward_first {
-            let c = cpu_secs();
-            p_secs += plain_ins(&rows)?;
-            add(&mut p_cpu, c);
-        }
-        let t = Instant::now();
-        plain_insert(&mut tuned, &rows, batch)?;
-        t_secs += secs(t);
         chunk_no += 1;
         start = end;
     }
@@ -326,6 +331,77 @@ fn cpu_per_record(n: u64) -> Result<CpuParts, String> {
     })
 }
 
+/// Bytes of the SQLite WAL files (`*-wal`) directly in `dir`.
+fn wal_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|it| {
+            it.flatten()
+                .filter(|e| e.file_name().to_string_lossy().ends_with("-wal"))
+                .filter_map(|e| e.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// The notes of the batch-10,000 run `r` of `n` records: body size, time
+/// and CPU per record, size on disk, the CPU breakdown outside SQLite and
+/// where Steward's extra time goes.
+fn batch_10k_notes(s: &mut Section, r: &IngestRun, n: u64) {
+    let avg = r.body_bytes as f64 / n as f64;
+    s.notes.push(format!(
+        "Record bodies average {avg:.0} bytes of JSON (sealed: +28 bytes of nonce and tag). \
+         Per record at batch 10,000: Steward {}, plain {}.",
+        us(r.steward_secs * 1e6 / n as f64),
+        us(r.plain_secs * 1e6 / n as f64)
+    ));
+    if let Some(st) = &r.stores {
+        let mb = |b: u64| b as f64 / 1e6;
+        s.notes.push(format!(
+            "On disk after {} records: Steward {:.0} MB (of which {:.0} MB WAL not yet checkpointed), \
+             plain {:.0} MB ({:.0} MB WAL).",
+            thousands(n as f64),
+            mb(dir_bytes(st.steward_dir.path())),
+            mb(wal_bytes(st.steward_dir.path())),
+            mb(dir_bytes(st.plain_dir.path())),
+            mb(wal_bytes(st.plain_dir.path()))
+        ));
+    }
+    if let (Some(sc), Some(pc)) = (r.steward_cpu, r.plain_cpu) {
+        s.notes.push(format!(
+            "CPU time (user + system) per record: Steward {}, plain {} ({:.1}×); the rest of the wall time \
+             is waiting for the disk (writes, fsyncs, WAL checkpoints).",
+            us(sc * 1e6 / n as f64),
+            us(pc * 1e6 / n as f64),
+            sc / pc.max(1e-9)
+        ));
+    }
+    match cpu_per_record(10_000.min(n)) {
+        Ok(c) => s.notes.push(format!(
+            "CPU work per record outside SQLite, measured apart on 10,000 records: the body's JSON \
+             written straight from the record, as `Steward::ingest` writes it, {}; the same bytes \
+             through `json!` (a clone of the field map into a `Value`) {}; blind index \
+             (HMAC-SHA-256) {}; seal (AES-256-GCM) {}.",
+            us(c.json_direct),
+            us(c.json),
+            us(c.blind),
+            us(c.seal)
+        )),
+        Err(e) => s.notes.push(format!("CPU breakdown failed: {e}")),
+    }
+    s.notes.push(
+        "Where Steward's extra time goes (perf profile with call graphs of `steward-bench ingest`, \
+         taken 2026-12-03 apart from this run, git 09caa9a with the page cache above, on-CPU samples \
+         under `Steward::ingest`): SQLite's inserts, commits and \
+         checkpoints about 70 % (its `records` row carries category, kind, product, key version \
+         and time beside the sealed body, and the store writes each batch's audit entry and new \
+         subjects' keys and identifiers), sealing under a per-record key (HKDF + AES-256-GCM) \
+         about 10 %, the body's JSON 8 %, resolving subjects 4 %, dropping the consumed records \
+         2 %."
+            .to_string(),
+    );
+}
+
 /// Section 1. Returns the section and, when the largest run succeeded, its
 /// stores for sections 2 and 7.
 pub fn ingest(quick: bool) -> (Section, Option<Stores>) {
@@ -340,12 +416,16 @@ pub fn ingest(quick: bool) -> (Section, Option<Stores>) {
         "`usage.authentication` records (one sshd line each) over {} subjects plus one with exactly 100 records; \
          Steward: `Steward::ingest` with `Config.ingest_batch` = the batch size, {} records per call, data dir in a temp dir. \
          Baseline: the same JSON bodies as blobs in a plain SQLite table `(id INTEGER PRIMARY KEY, subject INTEGER, blob BLOB)` \
-         with an index on subject, WAL, synchronous=FULL, one transaction per batch, one prepared statement. \
-         Steward and baseline alternate chunk by chunk; building records is not timed. The batch-10,000 run is \
-         repeated {RUNS} times into fresh stores; its target is decided on the median ratio (range printed), the \
-         other figures are the last run's.",
+         with an index on subject, WAL, synchronous=FULL, one transaction per batch, one prepared statement, \
+         SQLite's defaults otherwise (2 MiB page cache, a checkpoint every 1,000 WAL pages). Second baseline at \
+         batch 10,000 (\"tuned alike\"): the same table with the page cache and checkpoint interval Steward's store \
+         runs with ({} MiB, {} pages). Steward and the baselines take turns going first, chunk by chunk; building \
+         records is not timed. The batch-10,000 run is repeated {RUNS} times into fresh stores; its targets are \
+         decided on the median ratios (range printed), the other figures are the last run's.",
         thousands(crate::data::SUBJECTS as f64),
-        thousands(CALL_RECORDS as f64)
+        thousands(CALL_RECORDS as f64),
+        SqliteStore::PAGE_CACHE_KIB / 1024,
+        thousands(SqliteStore::WAL_AUTOCHECKPOINT_PAGES as f64)
     ));
     let mut kept = None;
     for (batch, n) in runs {
@@ -387,66 +467,30 @@ pub fn ingest(quick: bool) -> (Section, Option<Stores>) {
                 if keep {
                     row.ratio = ratios.cell(|x| thr_ratio(x, 1.0));
                     row = row.judged("≥ 0.5× at batch 10,000", Column::Ratio, Cmp::AtLeast, 0.5);
-                    let avg = r.body_bytes as f64 / n as f64;
-                    s.notes.push(format!(
-                        "Record bodies average {avg:.0} bytes of JSON (sealed: +28 bytes of nonce and tag). \
-                         Per record at batch 10,000: Steward {}, plain {}.",
-                        us(r.steward_secs * 1e6 / n as f64),
-                        us(r.plain_secs * 1e6 / n as f64)
-                    ));
-                    if let Some(st) = &r.stores {
-                        s.notes.push(format!(
-                            "On disk after {} records: Steward {:.0} MB, plain {:.0} MB.",
-                            thousands(n as f64),
-                            dir_bytes(st.steward_dir.path()) as f64 / 1e6,
-                            dir_bytes(st.plain_dir.path()) as f64 / 1e6
-                        ));
-                    }
-                    if let (Some(sc), Some(pc)) = (r.steward_cpu, r.plain_cpu) {
-                        s.notes.push(format!(
-                            "CPU time (user + system) per record: Steward {}, plain {} ({:.1}×); the rest of the wall time \
-                             is waiting for the disk (writes, fsyncs, WAL checkpoints).",
-                            us(sc * 1e6 / n as f64),
-                            us(pc * 1e6 / n as f64),
-                            sc / pc.max(1e-9)
-                        ));
-                    }
-                    s.notes.push(format!(
-                        "Steward's SQLite store runs with a {} MiB page cache and a WAL checkpoint every {} pages \
-                         (`SqliteStore::PAGE_CACHE_KIB`, `SqliteStore::WAL_AUTOCHECKPOINT_PAGES`); the baseline above \
-                         keeps SQLite's defaults (2 MiB, 1,000 pages). The same plain table with Steward's two \
-                         settings, run alongside: {}, so Steward's ingest is {} of it.",
-                        SqliteStore::PAGE_CACHE_KIB / 1024,
-                        thousands(SqliteStore::WAL_AUTOCHECKPOINT_PAGES as f64),
-                        rate(n as f64 / r.tuned_secs, "records"),
-                        tuned_ratios.cell(|x| thr_ratio(x, 1.0))
-                    ));
-                    match cpu_per_record(10_000.min(n)) {
-                        Ok(c) => s.notes.push(format!(
-                            "CPU work per record outside SQLite, measured apart on 10,000 records: the body's JSON \
-                             written straight from the record, as `Steward::ingest` writes it, {}; the same bytes \
-                             through `json!` (a clone of the field map into a `Value`) {}; blind index \
-                             (HMAC-SHA-256) {}; seal (AES-256-GCM) {}.",
-                            us(c.json_direct),
-                            us(c.json),
-                            us(c.blind),
-                            us(c.seal)
-                        )),
-                        Err(e) => s.notes.push(format!("CPU breakdown failed: {e}")),
-                    }
-                    s.notes.push(
-                        "Where Steward's extra time goes (perf profile of a full run on this machine, apart from \
-                         this one, on-CPU samples under `Steward::ingest`): SQLite's inserts, commits and \
-                         checkpoints about 70 % (its `records` row carries category, kind, product, key version \
-                         and time beside the sealed body, and the store writes each batch's audit entry and new \
-                         subjects' keys and identifiers), sealing under a per-record key (HKDF + AES-256-GCM) \
-                         about 10 %, the body's JSON 8 %, resolving subjects 4 %, dropping the consumed records \
-                         2 %."
-                            .to_string(),
-                    );
+                    batch_10k_notes(&mut s, &r, n);
                     kept = r.stores;
                 }
                 s.rows.push(row);
+                if keep {
+                    let tr = n as f64 / r.tuned_secs;
+                    let mut tuned = Row::info(
+                        format!(
+                            "batch {} ({} records), baseline tuned alike",
+                            thousands(batch as f64),
+                            thousands(n as f64)
+                        ),
+                        rate(sr, "records"),
+                        rate(tr, "records"),
+                        thr_ratio(sr, tr),
+                    );
+                    tuned.ratio = tuned_ratios.cell(|x| thr_ratio(x, 1.0));
+                    s.rows.push(tuned.judged(
+                        "≥ 0.5× at batch 10,000",
+                        Column::Ratio,
+                        Cmp::AtLeast,
+                        0.5,
+                    ));
+                }
             }
             Err(e) => {
                 let this = format!("batch {batch}: {e}");

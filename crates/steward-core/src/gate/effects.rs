@@ -346,9 +346,9 @@ impl Steward {
         Ok(o.sealer.seal(&what.aad(), plain))
     }
 
-    /// Open what [`Steward::seal_for_request`] sealed. The caller has
-    /// decided the use first (a rectification through [`Steward::rectify`],
-    /// a download as `dsr_handle`, recorded).
+    /// Open what [`Steward::seal_for_request`] sealed: a result after the
+    /// download's `dsr_handle` decision was recorded; corrections to hand
+    /// to [`Steward::rectify`], which decides before it merges them.
     ///
     /// Errors: [`CoreError::Input`] when the subject has no data key
     /// (erased); [`CoreError::Crypto`] when it does not open.
