@@ -402,6 +402,23 @@ fn batch_10k_notes(s: &mut Section, r: &IngestRun, n: u64) {
     );
 }
 
+/// A row of Steward's ingest rate `sr` beside a baseline's `br` (records/s);
+/// with `judged`, the ratio is the median of those runs, judged against
+/// the target.
+fn batch_row(label: String, sr: f64, br: f64, judged: Option<&Runs>) -> Row {
+    let mut row = Row::info(
+        label,
+        rate(sr, "records"),
+        rate(br, "records"),
+        thr_ratio(sr, br),
+    );
+    if let Some(runs) = judged {
+        row.ratio = runs.cell(|x| thr_ratio(x, 1.0));
+        row = row.judged("≥ 0.5× at batch 10,000", Column::Ratio, Cmp::AtLeast, 0.5);
+    }
+    row
+}
+
 /// Section 1. Returns the section and, when the largest run succeeded, its
 /// stores for sections 2 and 7.
 pub fn ingest(quick: bool) -> (Section, Option<Stores>) {
@@ -453,43 +470,26 @@ pub fn ingest(quick: bool) -> (Section, Option<Stores>) {
         match result {
             Ok(r) => {
                 let sr = n as f64 / r.steward_secs;
-                let pr = n as f64 / r.plain_secs;
-                let mut row = Row::info(
-                    format!(
-                        "batch {} ({} records)",
-                        thousands(batch as f64),
-                        thousands(n as f64)
-                    ),
-                    rate(sr, "records"),
-                    rate(pr, "records"),
-                    thr_ratio(sr, pr),
+                let label = format!(
+                    "batch {} ({} records)",
+                    thousands(batch as f64),
+                    thousands(n as f64)
+                );
+                let row = batch_row(
+                    label.clone(),
+                    sr,
+                    n as f64 / r.plain_secs,
+                    keep.then_some(&ratios),
                 );
                 if keep {
-                    row.ratio = ratios.cell(|x| thr_ratio(x, 1.0));
-                    row = row.judged("≥ 0.5× at batch 10,000", Column::Ratio, Cmp::AtLeast, 0.5);
                     batch_10k_notes(&mut s, &r, n);
-                    kept = r.stores;
                 }
                 s.rows.push(row);
                 if keep {
                     let tr = n as f64 / r.tuned_secs;
-                    let mut tuned = Row::info(
-                        format!(
-                            "batch {} ({} records), baseline tuned alike",
-                            thousands(batch as f64),
-                            thousands(n as f64)
-                        ),
-                        rate(sr, "records"),
-                        rate(tr, "records"),
-                        thr_ratio(sr, tr),
-                    );
-                    tuned.ratio = tuned_ratios.cell(|x| thr_ratio(x, 1.0));
-                    s.rows.push(tuned.judged(
-                        "≥ 0.5× at batch 10,000",
-                        Column::Ratio,
-                        Cmp::AtLeast,
-                        0.5,
-                    ));
+                    let label = format!("{label}, baseline tuned alike");
+                    s.rows.push(batch_row(label, sr, tr, Some(&tuned_ratios)));
+                    kept = r.stores;
                 }
             }
             Err(e) => {
