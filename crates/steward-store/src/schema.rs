@@ -542,4 +542,4 @@ impl Backend {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

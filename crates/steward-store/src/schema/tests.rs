@@ -9,7 +9,8 @@ use ed25519_dalek::SigningKey;
 use super::*;
 use crate::{PostgresStore, RegistryTable, SqliteStore, StoreOptions};
 
-fn options() -> StoreOptions {
+/// Store options for the crate's unit tests (region `jp`, a fixed signing key).
+pub(crate) fn options() -> StoreOptions {
     StoreOptions {
         region: "jp".into(),
         busy_timeout_ms: 10_000,

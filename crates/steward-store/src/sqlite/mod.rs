@@ -312,11 +312,12 @@ impl Store for SqliteStore {
             Some(e) => map_err(e, busy),
             None => StoreError::IdentifierClash,
         })?;
-        // Issue 13 item 1: a change that deletes or replaces stored rows (an
-        // erasure, a sweep, a hold, a rectification's superseded record, a
-        // merge's or re-index's identifier and record rows, registry rows
-        // past their retention or at an erasure) leaves no copy in the WAL,
-        // however long the WAL may grow between checkpoints otherwise.
+        // N8.8 and N8.4, issue 13 item 1: a change that deletes or replaces
+        // stored rows (an erasure, a sweep, a hold, a rectification's
+        // superseded record, a merge's or re-index's identifier and record
+        // rows, registry rows past their retention or at an erasure) leaves
+        // no copy in the WAL, however long the WAL may grow between
+        // checkpoints otherwise.
         let deletes = !(c.shred.is_empty()
             && c.delete_records.is_empty()
             && c.delete_held.is_empty()
@@ -347,19 +348,8 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn options() -> StoreOptions {
-        StoreOptions {
-            region: "jp".into(),
-            busy_timeout_ms: 1_000,
-            checkpoint_every: 1_000,
-            checkpoint_every_secs: 3_600,
-            origin: "steward.test/audit/jp".into(),
-            key_name: "test".into(),
-            signing_key: std::sync::Arc::new(ed25519_dalek::SigningKey::from_bytes(&[7; 32])),
-            allow_plaintext_store: false,
-        }
-    }
+    use crate::schema::tests::options;
+    use crate::{ChangeSet, RegistryTable};
 
     /// The page cache and checkpoint interval the ingest figures of
     /// docs/benchmarks.md were measured with are the ones an opened store
@@ -380,5 +370,40 @@ mod tests {
         // pages, written out rather than read from the constants.
         assert_eq!(cache, -32_768);
         assert_eq!(ckpt, 10_000);
+    }
+
+    /// N8.4 / N8.8 (issue 13 item 1): a commit that only deletes registry
+    /// rows (a disclosure-ledger row past its retention, an erased
+    /// subject's stored request result) leaves the WAL empty, although the
+    /// checkpoint interval would let it hold thousands of pages.
+    #[test]
+    fn a_commit_deleting_registry_rows_leaves_the_wal_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sqlite3");
+        let mut store = SqliteStore::open(&path, options()).unwrap();
+        let marker = "registry-row-body-to-be-deleted";
+        let mut put = ChangeSet::default();
+        put.registry.push((
+            RegistryTable::DsrResults,
+            "r1".into(),
+            format!("{{\"note\":\"{marker}\"}}"),
+        ));
+        store.commit(put).unwrap();
+        let wal = dir.path().join("s.sqlite3-wal");
+        let wal_len = || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        assert!(
+            wal_len() > 0,
+            "the insert stays in the WAL until a checkpoint"
+        );
+        let mut del = ChangeSet::default();
+        del.delete_registry
+            .push((RegistryTable::DsrResults, "r1".into()));
+        store.commit(del).unwrap();
+        assert_eq!(wal_len(), 0, "the deleting commit truncates the WAL");
+        let db = std::fs::read(&path).unwrap();
+        assert!(
+            !db.windows(marker.len()).any(|w| w == marker.as_bytes()),
+            "secure_delete zeroed the deleted row in the database file"
+        );
     }
 }
