@@ -18,6 +18,7 @@
 #![forbid(unsafe_code)]
 
 mod audit;
+mod concurrent;
 mod data;
 mod decide;
 mod disclose;
@@ -55,6 +56,8 @@ sections:
            with 1,000,000 records, streaming vs the old in-memory export
   disclose 9. a disclosure (decision, ledger row, audit entry) vs a gated
            read of the same 100 records
+  concurrent 10. gated reads from 16 concurrent clients vs one client
+           (durable; group commit)
 
   --quick        sizes / 100 (CI smoke test, under a minute; memory: 20,000 records)
   --write FILE   also write the Markdown report to FILE (a run of some
@@ -67,8 +70,15 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-    const ALL: [&str; 7] = [
-        "ingest", "seal", "decide", "append", "verify", "memory", "disclose",
+    const ALL: [&str; 8] = [
+        "ingest",
+        "seal",
+        "decide",
+        "append",
+        "verify",
+        "memory",
+        "disclose",
+        "concurrent",
     ];
     let mut sections: Vec<&'static str> = Vec::new();
     let mut quick = false;
@@ -223,6 +233,11 @@ fn run_sections(args: &Args) -> Vec<Section> {
                 9,
                 "Disclosure vs gated read of the same records",
                 || disclose::disclose(args.quick),
+            )),
+            "concurrent" => sections.push(guarded(
+                10,
+                "Gated reads: 16 concurrent clients vs one (group commit)",
+                || concurrent::concurrent(args.quick),
             )),
             "memory" => sections.push(guarded(
                 8,

@@ -262,7 +262,20 @@ pub fn copy_store(
 struct RegionStore {
     config: config::RegionConfig,
     store: Mutex<Box<dyn Store>>,
+    /// A read-only handle on the same store, where the backend has one
+    /// ([`Store::reader`]): the gate's look-ups go through it, so they do
+    /// not wait behind a group commit's fsync on `store`.
+    reader: Option<Mutex<Box<dyn Store>>>,
+    /// Change sets waiting for the next group commit of this region
+    /// ([`Steward::commit_grouped`]), each with where its result goes.
+    pending: Mutex<Vec<PendingCommit>>,
 }
+
+/// A change set waiting for a group commit, and its caller's answer slot.
+type PendingCommit = (
+    ChangeSet,
+    std::sync::mpsc::SyncSender<Result<steward_store::Committed, steward_store::StoreError>>,
+);
 
 /// Open a region's store: a PostgreSQL URL (`postgres://…`, TLS with
 /// `sslmode=require`, N5.3), or a SQLite file path relative to the data
@@ -383,9 +396,12 @@ impl Steward {
             };
             // N4.3: every region gets the same store code, encryption, policy and audit.
             let store = open_region_store(data_dir, &location, store_opts)?;
+            let reader = store.reader()?.map(Mutex::new);
             regions.push(RegionStore {
                 config: region.clone(),
                 store: Mutex::new(store),
+                reader,
+                pending: Mutex::new(Vec::new()),
             });
         }
         // Issue 13 item 3: the blind-index key lives apart from the KEKs.
@@ -508,6 +524,88 @@ impl Steward {
                 "store lock poisoned".into(),
             ))
         })
+    }
+
+    /// Region `i`'s store for look-ups only: its read-only handle where the
+    /// backend has one, else the store itself. Reads through it see every
+    /// commit that has returned. Never commit through it.
+    pub(crate) fn rstore_read(
+        &self,
+        i: usize,
+    ) -> Result<MutexGuard<'_, Box<dyn Store>>, CoreError> {
+        let r = self
+            .regions
+            .get(i)
+            .ok_or_else(|| CoreError::Input(format!("no region number {i}")))?;
+        match &r.reader {
+            Some(m) => m.lock().map_err(|_| {
+                CoreError::Store(steward_store::StoreError::Database(
+                    "store lock poisoned".into(),
+                ))
+            }),
+            None => self.rstore(i),
+        }
+    }
+
+    /// The primary region's store for look-ups only ([`Self::rstore_read`]).
+    pub(crate) fn store_read(&self) -> Result<MutexGuard<'_, Box<dyn Store>>, CoreError> {
+        self.rstore_read(0)
+    }
+
+    /// Commit `cs` in region `i`'s store together with the change sets
+    /// other threads are committing at the same moment: group commit
+    /// (issue 21 item 2). The caller queues its change set, then waits for
+    /// the region's store; whoever holds the store next commits every queued
+    /// change set in one transaction and one fsync
+    /// ([`Store::commit_group`]) and hands each caller its own result. A
+    /// caller whose change set a previous holder committed takes its result
+    /// and leaves. Each change set succeeds or fails alone, and no caller
+    /// is answered before its change set is durable; alone, a caller commits
+    /// its change set by itself, as [`Store::commit`] would.
+    ///
+    /// Errors: the store's, for this change set alone.
+    pub(crate) fn commit_grouped(
+        &self,
+        i: usize,
+        cs: ChangeSet,
+    ) -> Result<steward_store::Committed, CoreError> {
+        let r = self
+            .regions
+            .get(i)
+            .ok_or_else(|| CoreError::Input(format!("no region number {i}")))?;
+        let poisoned = || {
+            CoreError::Store(steward_store::StoreError::Database(
+                "store lock poisoned".into(),
+            ))
+        };
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        r.pending.lock().map_err(|_| poisoned())?.push((cs, tx));
+        let mut store = self.rstore(i)?;
+        // A previous holder of the store may have committed ours already.
+        if let Ok(done) = rx.try_recv() {
+            return Ok(done?);
+        }
+        let batch = std::mem::take(&mut *r.pending.lock().map_err(|_| poisoned())?);
+        let (sets, answers): (Vec<ChangeSet>, Vec<_>) = batch.into_iter().unzip();
+        let n = sets.len();
+        let mut results = store.commit_group(sets).into_iter();
+        for answer in answers {
+            let result = results.next().unwrap_or_else(|| {
+                Err(steward_store::StoreError::Database(format!(
+                    "the store answered fewer results than the {n} change sets of a group commit"
+                )))
+            });
+            // A caller that has gone away no longer needs its answer.
+            let _ = answer.send(result);
+        }
+        drop(store);
+        match rx.try_recv() {
+            Ok(done) => Ok(done?),
+            // Ours was queued before the store was taken, so it was in the batch.
+            Err(_) => Err(CoreError::Store(steward_store::StoreError::Database(
+                "a group commit lost a change set's result".into(),
+            ))),
+        }
     }
 
     /// The configuration in force.

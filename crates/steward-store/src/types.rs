@@ -7,7 +7,7 @@ use thiserror::Error;
 
 /// Errors of a store. Messages name tables, files and SQLite/PostgreSQL
 /// conditions; never Service Data (the store holds none in clear).
-#[derive(Debug, Error)]
+#[derive(Debug, Clone, Error)]
 #[non_exhaustive]
 pub enum StoreError {
     /// The database reported an error.
@@ -622,6 +622,29 @@ pub trait Store:
     /// Apply `changes` and append their audit entries in one durable
     /// transaction. On error nothing was written.
     fn commit(&mut self, changes: ChangeSet) -> Result<Committed, StoreError>;
+    /// Group commit (issue 21 item 2): apply each change set of `group` as
+    /// [`commit`](Self::commit) would, in order, and return one result per
+    /// change set, in the same order. Each result is as if that change set
+    /// had been committed alone after the ones before it: a change set that
+    /// fails (a guard conflict, a clash) writes nothing and does not stop
+    /// the others. A backend may make them durable together (SQLite: one
+    /// transaction and one fsync, each change set in its own savepoint); no
+    /// `Ok` is returned before its change set is durable. The default
+    /// commits them one by one.
+    fn commit_group(&mut self, group: Vec<ChangeSet>) -> Vec<Result<Committed, StoreError>> {
+        group.into_iter().map(|c| self.commit(c)).collect()
+    }
+    /// A second handle on the same store for reads only, if the backend
+    /// has one (SQLite: another connection to the file, `query_only`; in WAL
+    /// mode its reads do not wait for a commit's fsync on the writing
+    /// connection). `None`: read through this handle. Issue 21 item 2: the
+    /// core reads through it so that gated reads queue their decisions for
+    /// a group commit while one is being made durable.
+    ///
+    /// Errors: the store's, opening the connection.
+    fn reader(&self) -> Result<Option<Box<dyn Store>>, StoreError> {
+        Ok(None)
+    }
     /// Check that the store is still the one opened (its file was not deleted
     /// or replaced) and writable; the gate calls it before an audited access.
     fn health(&self) -> Result<(), StoreError>;

@@ -43,7 +43,7 @@ impl Steward {
         let mut assignee: Option<String> = None;
         if let (Some(case), Some(subject)) = (&req.case_id, subject) {
             let body = self
-                .store()?
+                .store_read()?
                 .registry_get(RegistryTable::SupportCases, case)?;
             if let Some(body) = body {
                 let v: Value = parse_row(RegistryTable::SupportCases, case, &body)?;
@@ -91,7 +91,9 @@ impl Steward {
             cited.push(format!("grant:{g}"));
         }
         if let (Some(inc), Some(subject)) = (&req.incident_id, subject)
-            && let Some(body) = self.store()?.registry_get(RegistryTable::Incidents, inc)?
+            && let Some(body) = self
+                .store_read()?
+                .registry_get(RegistryTable::Incidents, inc)?
         {
             // N8.5, N3.8: an incident that is not closed and names this
             // subject (`Steward::add_incident_subject`).

@@ -121,7 +121,7 @@ impl Steward {
         region: usize,
         s: SubjectId,
     ) -> Result<Option<Opener>, CoreError> {
-        let key = self.rstore(region)?.wrapped_key(s)?;
+        let key = self.rstore_read(region)?.wrapped_key(s)?;
         key.map(|k| Opener::of(&self.keyring, &k)).transpose()
     }
 
@@ -132,7 +132,7 @@ impl Steward {
         region: usize,
         s: SubjectId,
     ) -> Result<Option<Opener>, CoreError> {
-        let key = self.rstore(region)?.hold_key(s)?;
+        let key = self.rstore_read(region)?.hold_key(s)?;
         key.map(|k| Opener::of(&self.keyring, &k)).transpose()
     }
 }
@@ -287,7 +287,7 @@ impl Steward {
             record: format!("identifier index entry of {id}"),
             reason: format!("{why}; run `steward verify-records`"),
         };
-        let rows = self.rstore(region)?.identifiers(id)?;
+        let rows = self.rstore_read(region)?.identifiers(id)?;
         let row = rows
             .iter()
             .find(|r| &r.blind == blind)

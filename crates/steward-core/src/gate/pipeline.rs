@@ -67,7 +67,7 @@ impl Steward {
     /// revoked principals load with `revoked = true` and are denied by policy
     /// (N5.5: revocation takes effect on the next request).
     pub fn principal(&self, name: &str) -> Result<Principal, CoreError> {
-        let (body, revoked) = self.store()?.principal(name)?.ok_or_else(|| {
+        let (body, revoked) = self.store_read()?.principal(name)?.ok_or_else(|| {
             CoreError::Input(format!(
                 "unknown principal `{name}`: add it with `steward principals add`"
             ))
@@ -102,7 +102,7 @@ impl Steward {
         if let Ok(id) = arg.parse::<SubjectId>() {
             for region in 0..self.regions.len() {
                 if let Some(s) = self
-                    .rstore(region)?
+                    .rstore_read(region)?
                     .subject(id)?
                     .filter(|s| s.erased_at_ms.is_none())
                 {
@@ -126,7 +126,7 @@ impl Steward {
         for (c, b) in keyed {
             for region in 0..self.regions.len() {
                 // The store guard goes before the index entry is checked.
-                let hit = self.rstore(region)?.subject_by_blind(&b)?;
+                let hit = self.rstore_read(region)?.subject_by_blind(&b)?;
                 if let Some(id) = hit {
                     // Issue 13 item 6: a tampered index entry fails loudly.
                     self.check_index_entry(region, id, &b, c)?;
@@ -418,7 +418,7 @@ impl Steward {
         let records = match opened.subject {
             Some(s) => {
                 let mut rows = self
-                    .rstore(opened.region)?
+                    .rstore_read(opened.region)?
                     .records(s, req.category.map(|c| c.as_str()))?;
                 // Issue 17 items 4, 5: a read decided for one kind opens
                 // that kind only.
@@ -451,7 +451,7 @@ impl Steward {
         let opened = self.run_pipeline(req, Target::Held, None)?;
         let mut records = Vec::new();
         if let (Some(o), Some(id)) = (&opened.sealer, opened.subject) {
-            for h in self.rstore(opened.region)?.held_records(id)? {
+            for h in self.rstore_read(opened.region)?.held_records(id)? {
                 if req
                     .category
                     .is_some_and(|c| c.as_str() != h.record.category)
@@ -547,9 +547,11 @@ impl Steward {
             )?);
         }
         cs.audit.insert(0, entry);
+        // Group commit (issue 21 item 2): concurrent accesses of the region
+        // share one transaction and one fsync; each is answered only once
+        // its own entry is durable.
         let committed = self
-            .rstore(at.home)?
-            .commit(cs)
+            .commit_grouped(at.home, cs)
             .map_err(|e| CoreError::AuditUnavailable(e.to_string()))?;
         let audit_index = committed.audit_indexes.first().copied().unwrap_or(0);
         if !decision.allowed {

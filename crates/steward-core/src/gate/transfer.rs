@@ -80,7 +80,7 @@ impl Steward {
         }
         let mut found = None;
         for (key, body) in self
-            .store()?
+            .store_read()?
             .registry_list(RegistryTable::TransferMechanisms)?
         {
             let m: TransferMechanism = serde_json::from_str(&body).map_err(|e| {

@@ -163,7 +163,7 @@ impl Steward {
             return Ok(false);
         };
         let Some(body) = self
-            .store()?
+            .store_read()?
             .registry_get(RegistryTable::NeedToKnowGrants, id)?
         else {
             return Ok(false);

@@ -185,6 +185,29 @@ impl SqliteStore {
         Ok(store)
     }
 
+    /// A connection to the same file for reads only (`PRAGMA query_only`),
+    /// with a quarter of [`Self::PAGE_CACHE_KIB`]; no migration (the store
+    /// it reads was opened, and migrated, first). See [`Store::reader`].
+    ///
+    /// Errors: [`StoreError`] opening the file.
+    pub fn open_reader(&self) -> Result<Self, StoreError> {
+        let busy = self.opts.busy_timeout_ms;
+        let conn = Connection::open(&self.path).map_err(|e| map_err(e, busy))?;
+        conn.busy_timeout(Duration::from_millis(busy))
+            .map_err(|e| map_err(e, busy))?;
+        conn.pragma_update(None, "query_only", "ON")
+            .map_err(|e| map_err(e, busy))?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        conn.pragma_update(None, "cache_size", -(Self::PAGE_CACHE_KIB / 4))
+            .map_err(|e| map_err(e, busy))?;
+        Ok(SqliteStore {
+            identity: file_identity(&self.path),
+            conn,
+            path: self.path.clone(),
+            opts: self.opts.clone(),
+        })
+    }
+
     /// The store's file.
     pub fn path(&self) -> &Path {
         &self.path
@@ -288,6 +311,105 @@ impl Store for SqliteStore {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| map_err(e, busy))?;
+        let deletes = deletes_rows(&c);
+        let out = apply_change(&tx, &opts, c)?;
+        tx.commit().map_err(|e| map_err(e, busy))?;
+        if deletes {
+            // Best effort: the change is committed whatever the checkpoint says.
+            let _ = self.truncate_wal();
+        }
+        Ok(out)
+    }
+
+    /// One IMMEDIATE transaction for the whole group, each change set in a
+    /// savepoint of its own (rolled back alone when it fails), one commit
+    /// and so one fsync of the WAL for all (issue 21 item 2).
+    fn commit_group(&mut self, group: Vec<ChangeSet>) -> Vec<Result<Committed, StoreError>> {
+        let n = group.len();
+        let fail_all = |e: &StoreError| -> Vec<Result<Committed, StoreError>> {
+            (0..n).map(|_| Err(e.clone())).collect()
+        };
+        if let Err(e) = self.health() {
+            return fail_all(&e);
+        }
+        let busy = self.opts.busy_timeout_ms;
+        let opts = self.opts.clone();
+        let tx = match self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+        {
+            Ok(tx) => tx,
+            Err(e) => return fail_all(&map_err(e, busy)),
+        };
+        let mut out = Vec::with_capacity(n);
+        let mut deletes = false;
+        for c in group {
+            let d = deletes_rows(&c);
+            let r = tx
+                .execute_batch("SAVEPOINT steward_group")
+                .map_err(|e| map_err(e, busy))
+                .and_then(|()| apply_change(&tx, &opts, c));
+            let end = match r {
+                Ok(_) => "RELEASE steward_group",
+                Err(_) => "ROLLBACK TO steward_group; RELEASE steward_group",
+            };
+            if let Err(e) = tx.execute_batch(end) {
+                // The transaction is in an unknown state: nothing of it is kept.
+                drop(tx);
+                return fail_all(&map_err(e, busy));
+            }
+            deletes |= d && r.is_ok();
+            out.push(r);
+        }
+        if let Err(e) = tx.commit() {
+            return fail_all(&map_err(e, busy));
+        }
+        if deletes {
+            let _ = self.truncate_wal();
+        }
+        out
+    }
+
+    fn reader(&self) -> Result<Option<Box<dyn Store>>, StoreError> {
+        Ok(Some(Box::new(self.open_reader()?)))
+    }
+
+    fn health(&self) -> Result<(), StoreError> {
+        let now = file_identity(&self.path);
+        if now.is_none() || now != self.identity {
+            return Err(StoreError::FileReplaced {
+                path: self.path.display().to_string(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// N8.8 and N8.4, issue 13 item 1: a change that deletes or replaces stored
+/// rows (an erasure, a sweep, a hold, a rectification's superseded record, a
+/// merge's or re-index's identifier and record rows, registry rows past their
+/// retention or at an erasure) leaves no copy in the WAL, however long the
+/// WAL may grow between checkpoints otherwise: the committing store truncates
+/// it when this says so.
+fn deletes_rows(c: &ChangeSet) -> bool {
+    !(c.shred.is_empty()
+        && c.delete_records.is_empty()
+        && c.delete_held.is_empty()
+        && c.held.is_empty()
+        && c.delete_identifiers.is_empty()
+        && c.resealed.is_empty()
+        && c.delete_registry.is_empty())
+}
+
+/// Checks `c`'s guards and identifiers and writes it inside `tx`; on error
+/// the caller rolls back what this wrote.
+fn apply_change(
+    tx: &rusqlite::Transaction<'_>,
+    opts: &StoreOptions,
+    c: ChangeSet,
+) -> Result<Committed, StoreError> {
+    let busy = opts.busy_timeout_ms;
+    {
         // Optimistic-concurrency guards, inside the IMMEDIATE transaction
         // (one writer at a time): a mismatch writes nothing.
         for g in &c.guards {
@@ -308,41 +430,12 @@ impl Store for SqliteStore {
         }
         // Issue 15 item 3: a blind index already indexed to another subject
         // is a clash, never ignored; nothing is written.
-        check_identifier_clashes(&tx, &c).map_err(|e| match e {
+        check_identifier_clashes(tx, &c).map_err(|e| match e {
             Some(e) => map_err(e, busy),
             None => StoreError::IdentifierClash,
         })?;
-        // N8.8 and N8.4, issue 13 item 1: a change that deletes or replaces
-        // stored rows (an erasure, a sweep, a hold, a rectification's
-        // superseded record, a merge's or re-index's identifier and record
-        // rows, registry rows past their retention or at an erasure) leaves
-        // no copy in the WAL, however long the WAL may grow between
-        // checkpoints otherwise.
-        let deletes = !(c.shred.is_empty()
-            && c.delete_records.is_empty()
-            && c.delete_held.is_empty()
-            && c.held.is_empty()
-            && c.delete_identifiers.is_empty()
-            && c.resealed.is_empty()
-            && c.delete_registry.is_empty());
-        let out = write_change(&tx, &opts, c).map_err(|e| map_err(e, busy))?;
-        tx.commit().map_err(|e| map_err(e, busy))?;
-        if deletes {
-            // Best effort: the change is committed whatever the checkpoint says.
-            let _ = self.truncate_wal();
-        }
-        Ok(out)
     }
-
-    fn health(&self) -> Result<(), StoreError> {
-        let now = file_identity(&self.path);
-        if now.is_none() || now != self.identity {
-            return Err(StoreError::FileReplaced {
-                path: self.path.display().to_string(),
-            });
-        }
-        Ok(())
-    }
+    write_change(tx, opts, c).map_err(|e| map_err(e, busy))
 }
 
 #[cfg(test)]

@@ -482,3 +482,93 @@ pub(super) fn record_id_clash_is_retryable(fx: &Fixture) {
         assert_eq!(store.record(RecordId(12)).unwrap(), Some(seeded[2].clone()));
     }
 }
+
+/// Group commit (issue 21 item 2): `commit_group` returns one result per
+/// change set, in order, each as if committed alone after the ones before
+/// it. Here the second of three fails its guard: it writes nothing (no
+/// registry row, no subject, no audit entry), and the first and third are
+/// committed with consecutive audit indexes; the log verifies.
+pub(super) fn group_commit_each_change_set_alone(fx: &Fixture) {
+    use steward_store::RegistryGuard;
+    let mut store = fx.open();
+    let t = RegistryTable::Requests;
+    let row = |id: &str, body: &str| (t, id.to_owned(), body.to_owned());
+    let absent = |id: &str| RegistryGuard {
+        table: t,
+        id: id.into(),
+        expected: None,
+    };
+    commit(
+        store.as_mut(),
+        ChangeSet {
+            registry: vec![row("dsr_taken", "{}")],
+            audit: vec![draft(1)],
+            ..Default::default()
+        },
+    );
+    let results = store.commit_group(vec![
+        ChangeSet {
+            registry: vec![row("dsr_a", r#"{"n":1}"#)],
+            guards: vec![absent("dsr_a")],
+            audit: vec![draft(2), draft(3)],
+            ..Default::default()
+        },
+        ChangeSet {
+            // "dsr_taken" exists: this guard fails.
+            registry: vec![row("dsr_taken", r#"{"n":2}"#), row("dsr_b", "{}")],
+            subjects: vec![subject(88, 1)],
+            guards: vec![absent("dsr_taken")],
+            audit: vec![draft(4)],
+            ..Default::default()
+        },
+        ChangeSet {
+            registry: vec![row("dsr_c", r#"{"n":3}"#)],
+            guards: vec![absent("dsr_c")],
+            audit: vec![draft(5)],
+            ..Default::default()
+        },
+    ]);
+    assert_eq!(results.len(), 3);
+    match &results[0] {
+        Ok(c) => assert_eq!((c.audit_indexes.clone(), c.audit_size), (vec![1, 2], 3)),
+        Err(e) => panic!("first change set: {e}"),
+    }
+    match &results[1] {
+        Err(StoreError::GuardConflict { table, id }) => {
+            assert_eq!((*table, id.as_str()), ("dsr_requests", "dsr_taken"))
+        }
+        other => panic!("expected a guard conflict, got {other:?}"),
+    }
+    match &results[2] {
+        Ok(c) => assert_eq!((c.audit_indexes.clone(), c.audit_size), (vec![3], 4)),
+        Err(e) => panic!("third change set: {e}"),
+    }
+    assert_eq!(store.audit_size().unwrap(), 4);
+    assert_eq!(
+        store.registry_get(t, "dsr_taken").unwrap().as_deref(),
+        Some("{}")
+    );
+    assert_eq!(store.registry_get(t, "dsr_b").unwrap(), None);
+    assert_eq!(
+        store.registry_get(t, "dsr_a").unwrap().as_deref(),
+        Some(r#"{"n":1}"#)
+    );
+    assert_eq!(
+        store.registry_get(t, "dsr_c").unwrap().as_deref(),
+        Some(r#"{"n":3}"#)
+    );
+    assert!(store.subjects().unwrap().is_empty());
+    // The entries are the drafts committed, in order: request ids 1, 2, 3, 5.
+    let ids: Vec<String> = stored_entries(store.as_ref())
+        .iter()
+        .map(|e| {
+            let entry = AuditEntry::decode(&e.bytes).expect("canonical entry");
+            entry.request_id.as_str().to_owned()
+        })
+        .collect();
+    assert_eq!(ids, ["req-1", "req-2", "req-3", "req-5"]);
+    verify(store.as_ref());
+    // An empty group commits nothing and answers nothing.
+    assert!(store.commit_group(Vec::new()).is_empty());
+    assert_eq!(store.audit_size().unwrap(), 4);
+}

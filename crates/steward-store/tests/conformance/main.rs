@@ -396,6 +396,7 @@ conformance!(
     large_batch_round_trip,
     copy_store_into_backend,
     registry_guard_compare_and_set,
+    group_commit_each_change_set_alone,
     registry_guard_two_connections_one_winner,
     legal_hold_and_retention_n3_7_n8_8,
     record_id_clash_is_retryable,

@@ -22,7 +22,7 @@ pub(super) fn check(st: &Steward, a: &Access<'_>) -> Result<Verdict, CoreError> 
         return Ok(Verdict::Pass);
     }
     let Some(body) = st
-        .store()?
+        .store_read()?
         .registry_get(RegistryTable::ProcessingRestrictions, &subject.to_string())?
     else {
         return Ok(Verdict::Pass);

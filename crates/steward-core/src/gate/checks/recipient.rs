@@ -69,7 +69,7 @@ pub(super) fn check(st: &Steward, a: &Access<'_>) -> Result<Verdict, CoreError> 
     let home = st.regions[a.home].config.clone();
     if in_transfer_zone(&home.country) && !in_transfer_zone(&r.country) {
         let found = st
-            .store()?
+            .store_read()?
             .registry_list(RegistryTable::TransferMechanisms)?
             .into_iter()
             .map(|(k, b)| parse_row::<TransferMechanism>(RegistryTable::TransferMechanisms, &k, &b))

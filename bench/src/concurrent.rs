@@ -1,0 +1,161 @@
+//! Section 10: gated reads from 16 concurrent clients beside one client, on
+//! one store (issue 21 item 2: group commit). Every read appends its
+//! decision to the audit log in a durable commit before anything is opened;
+//! concurrent reads share a commit and its fsync (`Steward::commit_grouped`),
+//! one client waits for every fsync alone.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use steward_core::{AccessRequest, Action, Config, OpenOptions, Steward};
+use steward_domain::{
+    Category, Fields, IdentifierKind, Kind, NewRecord, Product, Purpose, SubjectIdentifier,
+};
+
+use crate::report::{Cmp, Column, RUNS, Row, Runs, Section, rate, thr_ratio};
+
+/// Concurrent clients in the judged row.
+pub const CLIENTS: usize = 16;
+
+fn usage() -> NewRecord {
+    let mut f = Fields::new();
+    f.insert("event".into(), "login".into());
+    f.insert("account".into(), "bench-user".into());
+    NewRecord::new(
+        "usage.authentication".parse::<Kind>().expect("kind"),
+        Some(SubjectIdentifier::new(IdentifierKind::Username, "bench-user").expect("id")),
+        Product::Workspace,
+        None,
+        f,
+    )
+    .expect("record")
+}
+
+/// This process's CPU time so far (user + system), in seconds, from
+/// `/proc/self/stat` (fields 14 and 15, in clock ticks of 1/100 s); 0 where
+/// it cannot be read.
+fn cpu_secs() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // The command name (field 2) is in parentheses and may hold spaces.
+    let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+        return 0.0;
+    };
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (tick(11) + tick(12)) / 100.0
+}
+
+/// Gated reads per second from `clients` threads for `window`, and the CPU
+/// time this process used per read (µs).
+fn reads_per_sec(
+    st: &Arc<Steward>,
+    req: &AccessRequest,
+    clients: usize,
+    window: Duration,
+) -> (f64, f64) {
+    let cpu0 = cpu_secs();
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicU64::new(0));
+    let t = Instant::now();
+    let handles: Vec<_> = (0..clients)
+        .map(|_| {
+            let (st, req, stop, done) = (
+                Arc::clone(st),
+                req.clone(),
+                Arc::clone(&stop),
+                Arc::clone(&done),
+            );
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let (_, r) = st.read(&req).expect("gated read");
+                    assert_eq!(r.len(), 1);
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(window);
+    stop.store(true, Ordering::Relaxed);
+    for h in handles {
+        h.join().expect("reader thread");
+    }
+    let n = done.load(Ordering::Relaxed) as f64;
+    (
+        n / t.elapsed().as_secs_f64(),
+        (cpu_secs() - cpu0) * 1e6 / n.max(1.0),
+    )
+}
+
+/// One subject with one usage record; RUNS rounds, each a window of one
+/// client then a window of 16, taking turns going first.
+pub fn concurrent(quick: bool) -> Section {
+    let mut s = Section::new(
+        10,
+        "Gated reads: 16 concurrent clients vs one (group commit)",
+    );
+    let window = Duration::from_millis(if quick { 300 } else { 3_000 });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let st = Arc::new(
+        Steward::open(dir.path(), Config::default(), OpenOptions::default()).expect("open"),
+    );
+    st.ingest("ingest", vec![usage()], &mut |_| {})
+        .expect("ingest");
+    let req = AccessRequest::new("ingest", Action::Read, "username:bench-user")
+        .category(Category::Usage)
+        .purpose(Purpose::ProvideServices);
+    // Warm up: the page cache, the principal's prepared entity, the threads.
+    reads_per_sec(&st, &req, CLIENTS, window / 3);
+    let (mut one, mut many) = (Vec::new(), Vec::new());
+    let (mut one_cpu, mut many_cpu) = (Vec::new(), Vec::new());
+    for round in 0..RUNS {
+        for turn in 0..2 {
+            if (round + turn) % 2 == 0 {
+                let (r, c) = reads_per_sec(&st, &req, 1, window);
+                one.push(r);
+                one_cpu.push(c);
+            } else {
+                let (r, c) = reads_per_sec(&st, &req, CLIENTS, window);
+                many.push(r);
+                many_cpu.push(c);
+            }
+        }
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let ratios = Runs::new(one.iter().zip(&many).map(|(o, m)| m / o).collect());
+    let med = |v: &[f64]| Runs::new(v.to_vec()).median();
+    s.method.push(format!(
+        "one SQLite store (the default: WAL, synchronous FULL), one subject with one usage record; \
+         `Steward::read` of it as the ingest service (usage, provide_services): resolve, decide, one durable \
+         audit commit, open. {RUNS} rounds, each a {:.1} s window of one client and one of {CLIENTS} client \
+         threads in this process, taking turns going first; throughput is reads completed in the window; the \
+         ratio of each round is its {CLIENTS}-client rate over its one-client rate",
+        window.as_secs_f64()
+    ));
+    s.rows.push(
+        Row::info(
+            format!("gated reads, {CLIENTS} clients vs 1 client (durable, group commit)"),
+            rate(med(&many), "reads"),
+            rate(med(&one), "reads"),
+            ratios.cell(|r| thr_ratio(r, 1.0)),
+        )
+        .judged("≥ 6×", Column::Ratio, Cmp::AtLeast, 6.0),
+    );
+    s.notes.push(format!(
+        "CPU time of this process per read (user + system, median of the rounds): one client {:.0} µs, \
+         {CLIENTS} clients {:.0} µs; at {:.0} reads/s the {CLIENTS} clients kept {:.0} % of the machine's CPUs busy.",
+        med(&one_cpu),
+        med(&many_cpu),
+        med(&many),
+        med(&many) * med(&many_cpu) / 1e6 / cores as f64 * 100.0
+    ));
+    s.notes.push(format!(
+        "Machine: {} cores for {CLIENTS} client threads. One client waits for each fsync alone; with group \
+         commit the reads queued while a commit's fsync runs go into the next commit together, so the \
+         concurrent rate is bounded by the CPU per read (decision, commit, open) rather than by the disk.",
+        cores
+    ));
+    s
+}
