@@ -116,7 +116,10 @@ fn corrupt(key: &str, e: impl std::fmt::Display) -> CoreError {
 
 impl Steward {
     fn tenancy_get<T: for<'de> Deserialize<'de>>(&self, key: &str) -> Result<Option<T>, CoreError> {
-        match self.store()?.registry_get(RegistryTable::Tenancy, key)? {
+        match self
+            .store_read()?
+            .registry_get(RegistryTable::Tenancy, key)?
+        {
             Some(b) => serde_json::from_str(&b)
                 .map(Some)
                 .map_err(|e| corrupt(key, e)),
@@ -128,7 +131,9 @@ impl Steward {
         &self,
         prefix: &str,
     ) -> Result<Vec<T>, CoreError> {
-        self.store()?
+        // Read on every gated read (the organisations an identifier may be
+        // scoped to): through a reading handle, not the writer's.
+        self.store_read()?
             .registry_list(RegistryTable::Tenancy)?
             .into_iter()
             .filter(|(k, _)| k.starts_with(prefix))

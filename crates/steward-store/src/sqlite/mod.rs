@@ -134,6 +134,10 @@ impl SqliteStore {
     /// `steward-bench ingest` (docs/benchmarks.md, section 1).
     pub const PAGE_CACHE_KIB: i64 = 32 * 1024;
 
+    /// The page cache of a connection of [`Self::open_reader`], in KiB:
+    /// SQLite's default.
+    pub const READER_CACHE_KIB: i64 = 2 * 1024;
+
     /// WAL pages after which a commit checkpoints the WAL into the database
     /// (`PRAGMA wal_autocheckpoint`; SQLite's default is 1,000 pages, 4 MiB).
     /// One ingest batch of 10,000 records writes more than 1,000 pages, so the
@@ -186,7 +190,9 @@ impl SqliteStore {
     }
 
     /// A connection to the same file for reads only (`PRAGMA query_only`),
-    /// with a quarter of [`Self::PAGE_CACHE_KIB`]; no migration (the store
+    /// with a page cache of [`Self::READER_CACHE_KIB`] (every commit of the
+    /// writing connection invalidates it, so a larger one buys little); no
+    /// migration (the store
     /// it reads was opened, and migrated, first). See [`Store::reader`].
     ///
     /// Errors: [`StoreError`] opening the file.
@@ -198,7 +204,7 @@ impl SqliteStore {
         conn.pragma_update(None, "query_only", "ON")
             .map_err(|e| map_err(e, busy))?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        conn.pragma_update(None, "cache_size", -(Self::PAGE_CACHE_KIB / 4))
+        conn.pragma_update(None, "cache_size", -Self::READER_CACHE_KIB)
             .map_err(|e| map_err(e, busy))?;
         Ok(SqliteStore {
             identity: file_identity(&self.path),
