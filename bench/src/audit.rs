@@ -474,7 +474,7 @@ fn append_durable(
             rate(fr, "fdatasyncs"),
             durable_ratio.cell(|r| thr_ratio(r, 1.0)),
         )
-        .judged("≥ 0.8×", Column::Ratio, Cmp::AtLeast, 0.8),
+        .judged("≥ 0.9×", Column::Ratio, Cmp::AtLeast, 0.9),
     );
     s.rows.push(Row::info(
         "reference: vs plain SQLite one-row commit of the same bytes",
@@ -498,15 +498,15 @@ fn append_durable(
         us(pm),
         us(p99v)
     ));
-    if !meets(&thr_ratio(durable_ratio.median(), 1.0), Cmp::AtLeast, 0.8) {
+    if !meets(&thr_ratio(durable_ratio.median(), 1.0), Cmp::AtLeast, 0.9) {
         s.notes.push(format!(
             "Why the durable target is missed: a plain SQLite one-row commit of the same bytes already runs at \
              {:.2}× of the fdatasync loop (its WAL frames are whole 4 KiB pages, one for the entry's table page and \
              one for the head row, plus a frame header each, then the WAL fsync), and Steward's commit adds {} at the \
              median (file-identity check, head-row read and update, canonical JSON, leaf hash, compact range, a \
-             signed checkpoint every 1,000 entries). Reaching 0.8× needs fewer bytes per fsync: group commit \
-             (concurrent gate decisions share one fsync) or the log in an append-only file fsynced per commit, \
-             with the head row in SQLite; in steward-store. At the median the ratio is {:.2}× ({} vs {}); the \
+             signed checkpoint every 1,000 entries). Reaching 0.9× with one writer needs fewer bytes per fsync: the \
+             log in an append-only file fsynced per commit, with the head row in SQLite, in steward-store (group \
+             commit, section 10, shares one fsync among concurrent decisions; it cannot help a single writer). At the median the ratio is {:.2}× ({} vs {}); the \
              throughput ratio counts every commit, so the slow tail (SQLite's WAL auto-checkpoint copying pages \
              back into the database file and fsyncing it: every few thousand commits in Steward's store, whose WAL \
              holds 10,000 pages between checkpoints; every few hundred in the reference table; and the shared disk's own \
