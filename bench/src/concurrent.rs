@@ -9,28 +9,12 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use steward_core::{AccessRequest, Action, Config, OpenOptions, Steward};
-use steward_domain::{
-    Category, Fields, IdentifierKind, Kind, NewRecord, Product, Purpose, SubjectIdentifier,
-};
+use steward_domain::{Category, Purpose};
 
 use crate::report::{Cmp, Column, RUNS, Row, Runs, Section, rate, thr_ratio};
 
 /// Concurrent clients in the judged row.
 pub const CLIENTS: usize = 16;
-
-fn usage() -> NewRecord {
-    let mut f = Fields::new();
-    f.insert("event".into(), "login".into());
-    f.insert("account".into(), "bench-user".into());
-    NewRecord::new(
-        "usage.authentication".parse::<Kind>().expect("kind"),
-        Some(SubjectIdentifier::new(IdentifierKind::Username, "bench-user").expect("id")),
-        Product::Workspace,
-        None,
-        f,
-    )
-    .expect("record")
-}
 
 /// This process's CPU time so far (user + system), in seconds, from
 /// `/proc/self/stat` (fields 14 and 15, in clock ticks of 1/100 s); 0 where
@@ -183,7 +167,7 @@ pub fn concurrent(quick: bool) -> Section {
     let st = Arc::new(
         Steward::open(dir.path(), Config::default(), OpenOptions::default()).expect("open"),
     );
-    st.ingest("ingest", vec![usage()], &mut |_| {})
+    st.ingest("ingest", vec![crate::disclose::usage(0)], &mut |_| {})
         .expect("ingest");
     let req = AccessRequest::new("ingest", Action::Read, "username:bench-user")
         .category(Category::Usage)

@@ -13,7 +13,8 @@ use steward_domain::{
 
 use crate::report::{Row, Section};
 
-fn usage(i: usize) -> NewRecord {
+/// Usage record `i` of the bench's one subject, `bench-user`.
+pub fn usage(i: usize) -> NewRecord {
     let mut f = Fields::new();
     f.insert("event".into(), "login".into());
     f.insert("account".into(), "bench-user".into());

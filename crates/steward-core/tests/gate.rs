@@ -7,10 +7,10 @@ use std::path::Path;
 use rand::{Rng, SeedableRng};
 use steward_audit::{Decision, EntryDraft, Resource, ResourceKind, Timestamp, Token};
 use steward_core::{AccessRequest, Action, Config, CoreError, OpenOptions, Steward, VerifyOutcome};
-use steward_domain::{
-    Category, Fields, IdentifierKind, Kind, NewRecord, Product, Purpose, SubjectIdentifier,
-};
+use steward_domain::{Category, NewRecord, Purpose};
 use steward_store::{AuditStore, ChangeSet, SqliteStore, Store, StoreOptions};
+
+mod common;
 
 fn open(dir: &Path, busy_ms: u64) -> Steward {
     Steward::open(
@@ -25,23 +25,17 @@ fn open(dir: &Path, busy_ms: u64) -> Steward {
 }
 
 fn record(user: &str, ip: &str) -> NewRecord {
-    let mut f = Fields::new();
-    f.insert("event".into(), "failed_password".into());
-    f.insert("account".into(), user.into());
-    f.insert("source_ip".into(), ip.into());
-    f.insert(
-        "message".into(),
-        format!("Failed password for {user} from {ip} port 22 ssh2").into(),
-    );
-    let kind: Kind = "usage.authentication".parse().unwrap();
-    NewRecord::new(
-        kind,
-        Some(SubjectIdentifier::new(IdentifierKind::Username, user).unwrap()),
-        Product::CloudPlatform,
-        None,
-        f,
+    let message = format!("Failed password for {user} from {ip} port 22 ssh2");
+    common::username_record(
+        "usage.authentication",
+        user,
+        &[
+            ("event", "failed_password"),
+            ("account", user),
+            ("source_ip", ip),
+            ("message", &message),
+        ],
     )
-    .unwrap()
 }
 
 fn security_read(st: &Steward) -> AccessRequest {
@@ -72,17 +66,7 @@ fn add_security_staff(st: &Steward) {
     let today = time::OffsetDateTime::now_utc().date();
     st.add_principal(
         st.operator(),
-        &steward_domain::Principal {
-            name: "sec".into(),
-            kind: steward_domain::PrincipalKind::Employee,
-            teams: vec![steward_domain::Team::Security],
-            confidentiality_signed_on: Some(today - time::Duration::days(30)),
-            training_expires_on: Some(today + time::Duration::days(30)),
-            engagement_ends_on: None,
-            subject: None,
-            organisations: vec![],
-            revoked: false,
-        },
+        &common::trained_staff("sec", vec![steward_domain::Team::Security]),
     )
     .unwrap();
     // N5.5, N3.8: security reads alice's usage under a need-to-know grant.

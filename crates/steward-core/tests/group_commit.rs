@@ -19,9 +19,9 @@ use std::time::{Duration, Instant};
 use rand::Rng;
 use steward_audit::{AuditEntry, Decision};
 use steward_core::{AccessRequest, Action, Config, OpenOptions, Steward, VerifyOutcome};
-use steward_domain::{
-    Category, Fields, IdentifierKind, Kind, NewRecord, Product, Purpose, SubjectIdentifier,
-};
+use steward_domain::{Category, Purpose};
+
+mod common;
 
 const CHILD: &str = "STEWARD_GROUP_COMMIT_CHILD";
 const THREADS: usize = 8;
@@ -30,41 +30,23 @@ fn open(dir: &Path) -> Steward {
     Steward::open(dir, Config::default(), OpenOptions::default()).unwrap()
 }
 
-fn record(user: &str) -> NewRecord {
-    let mut f = Fields::new();
-    f.insert("event".into(), "failed_password".into());
-    f.insert("account".into(), user.into());
-    f.insert("source_ip".into(), "192.0.2.7".into());
-    let kind: Kind = "usage.authentication".parse().unwrap();
-    NewRecord::new(
-        kind,
-        Some(SubjectIdentifier::new(IdentifierKind::Username, user).unwrap()),
-        Product::CloudPlatform,
-        None,
-        f,
-    )
-    .unwrap()
-}
-
 /// Alice's one record, and "sec" of the security team with a need-to-know
 /// grant on her usage for protect (N5.5, N3.8). Returns the grant id.
 fn setup(st: &Steward) -> String {
-    st.ingest("ingest", vec![record("alice")], &mut |_| {})
-        .unwrap();
+    let alice = common::username_record(
+        "usage.authentication",
+        "alice",
+        &[
+            ("event", "failed_password"),
+            ("account", "alice"),
+            ("source_ip", "192.0.2.7"),
+        ],
+    );
+    st.ingest("ingest", vec![alice], &mut |_| {}).unwrap();
     let today = time::OffsetDateTime::now_utc().date();
     st.add_principal(
         st.operator(),
-        &steward_domain::Principal {
-            name: "sec".into(),
-            kind: steward_domain::PrincipalKind::Employee,
-            teams: vec![steward_domain::Team::Security],
-            confidentiality_signed_on: Some(today - time::Duration::days(30)),
-            training_expires_on: Some(today + time::Duration::days(30)),
-            engagement_ends_on: None,
-            subject: None,
-            organisations: vec![],
-            revoked: false,
-        },
+        &common::trained_staff("sec", vec![steward_domain::Team::Security]),
     )
     .unwrap();
     st.grant_need_to_know(

@@ -11,11 +11,12 @@ use steward_core::{
     AccessRequest, Action, Config, CoreError, OpenOptions, RetainedRecords, Steward,
 };
 use steward_domain::{
-    Category, Fields, IdentifierKind, Kind, NewRecord, Principal, PrincipalKind, Product, Purpose,
-    RecordId, SubjectIdentifier, Team,
+    Category, Fields, NewRecord, Principal, PrincipalKind, Purpose, RecordId, Team,
 };
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+
+mod common;
 
 fn at(s: &str) -> OffsetDateTime {
     OffsetDateTime::parse(s, &Rfc3339).unwrap()
@@ -37,19 +38,7 @@ fn at_time<T>(t: &str, f: impl FnOnce() -> T) -> T {
 }
 
 fn record(kind: &str, user: &str, fields: &[(&str, &str)]) -> NewRecord {
-    let mut f = Fields::new();
-    for (k, v) in fields {
-        f.insert((*k).into(), (*v).into());
-    }
-    let kind: Kind = kind.parse().unwrap();
-    NewRecord::new(
-        kind,
-        Some(SubjectIdentifier::new(IdentifierKind::Username, user).unwrap()),
-        Product::CloudPlatform,
-        None,
-        f,
-    )
-    .unwrap()
+    common::username_record(kind, user, fields)
 }
 
 fn login(user: &str) -> NewRecord {
