@@ -110,12 +110,13 @@ run_wrk healthz "$SECS" /healthz
 WARMED="${LOAD_WARMUP:-20}"
 run_wrk warmup "$WARMED" "$READ" "$SAM"
 PREV=$(rss)
-LEVELLED=0
+LEVELLED=none
 while [ "$WARMED" -lt "${LOAD_WARMUP_MAX:-90}" ]; do
   run_wrk warmup-more 5 "$READ" "$SAM"
   WARMED=$((WARMED + 5))
   NOW=$(rss)
   if [ "$NOW" -le $((PREV + PREV / 50)) ]; then LEVELLED=1; break; fi
+  LEVELLED=0
   PREV=$NOW
 done
 export LOAD_WARMED="$WARMED" LOAD_LEVELLED="$LEVELLED"
@@ -139,8 +140,9 @@ rss_start, rss_before, rss_after = int(sys.argv[5]), int(sys.argv[7]), int(sys.a
 thr_start, thr_before, thr_after = sys.argv[6].split("/")
 samples = [int(x) for x in open(f"{work}/rss-samples.txt").read().split()]
 warmup = int(os.environ.get("LOAD_WARMED", "20"))
-levelled = ("RSS had levelled off: under 2 % in its last 5 s" if os.environ.get("LOAD_LEVELLED") == "1"
-            else "RSS still growing when the warm-up's limit came")
+levelled = {"1": "RSS had levelled off: under 2 % in its last 5 s",
+            "0": "RSS still growing when the warm-up's limit came"}.get(
+    os.environ.get("LOAD_LEVELLED", ""), "no further warm-up: LOAD_WARMUP_MAX was reached at once")
 rev = os.environ.get("STEWARD_SOURCE_REV")
 steward, audit = sys.argv[9], sys.argv[10]
 
@@ -191,7 +193,8 @@ md = [
     f"and a {warmup} s gated-read warm-up ({levelled}), {rss_before / 1024:.1f} MiB ({thr_before} threads) before the gated-read run, "
     f"{rss_after / 1024:.1f} MiB ({thr_after} threads) after it: {growth:+.1f} % "
     f"(every 5 s during the run: {min(samples, default=0) / 1024:.1f} to {max(samples, default=0) / 1024:.1f} MiB). "
-    f"Every gated read appended its decision to the audit log (one durable commit each); afterwards `steward audit verify`: "
+    f"Every gated read appended its decision to the audit log in a durable commit before it was answered (concurrent reads share "
+    f"a commit: group commit); afterwards `steward audit verify`: "
     f"{verdict}",
 ]
 text = "\n".join(md)

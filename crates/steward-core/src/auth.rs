@@ -184,7 +184,10 @@ fn token_id(token: &str) -> Option<&str> {
 
 impl Steward {
     fn token_row(&self, id: &str) -> Result<Option<TokenRow>, CoreError> {
-        let Some(body) = self.store()?.registry_get(RegistryTable::ApiTokens, id)? else {
+        let Some(body) = self
+            .store_read()?
+            .registry_get(RegistryTable::ApiTokens, id)?
+        else {
             return Ok(None);
         };
         serde_json::from_str(&body).map(Some).map_err(|e| {

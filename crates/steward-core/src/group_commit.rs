@@ -84,10 +84,13 @@ impl GroupCommit {
             done: false,
         };
         leader.commit_one_group(store)?;
-        leader.hand_over()?;
-        match rx.try_recv() {
+        // Ours was queued before this thread led, so it was in the group:
+        // take its answer before handing over, so that nothing after the
+        // commit can report a committed change set as failed.
+        let own = rx.try_recv();
+        leader.hand_over();
+        match own {
             Ok(Answer::Done(r)) => Ok(r?),
-            // Ours was queued before this thread led, so it was in the group.
             _ => Err(CoreError::Store(StoreError::Database(
                 "a group commit lost a change set's result".into(),
             ))),
@@ -126,18 +129,22 @@ impl Leader<'_> {
     }
 
     /// The first caller queued meanwhile leads next; else no one leads.
-    fn hand_over(&mut self) -> Result<(), CoreError> {
-        let mut q = self.group.queue.lock().map_err(|_| poisoned())?;
+    /// (The queue holds no state a panic could leave half-made, so a
+    /// poisoned lock is taken as it is.)
+    fn hand_over(&mut self) {
+        let mut q = match self.group.queue.lock() {
+            Ok(q) => q,
+            Err(p) => p.into_inner(),
+        };
         self.done = true;
         while let Some((_, next)) = q.waiting.first() {
             if next.send(Answer::Lead).is_ok() {
-                return Ok(());
+                return;
             }
             // That caller has gone; its change set is not committed.
             q.waiting.remove(0);
         }
         q.leading = false;
-        Ok(())
     }
 }
 

@@ -49,7 +49,7 @@ impl Steward {
             return Ok(vec![]);
         };
         for region in 0..self.regions.len() {
-            let store = self.rstore(region)?;
+            let store = self.rstore_read(region)?;
             let Some(s) = store.subject(id)? else {
                 continue;
             };

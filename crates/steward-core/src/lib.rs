@@ -571,18 +571,18 @@ impl Steward {
         // This thread's own handle if free, else any free one, else wait
         // for its own.
         let own = reader_slot() % n;
+        // A reading handle holds no state a panic could leave half-made, so
+        // a poisoned one is used as it is.
         for k in 0..n {
             match r.readers[(own + k) % n].try_lock() {
                 Ok(g) => return Ok(g),
                 Err(std::sync::TryLockError::WouldBlock) => {}
-                Err(std::sync::TryLockError::Poisoned(_)) => break,
+                Err(std::sync::TryLockError::Poisoned(p)) => return Ok(p.into_inner()),
             }
         }
-        r.readers[own].lock().map_err(|_| {
-            CoreError::Store(steward_store::StoreError::Database(
-                "store lock poisoned".into(),
-            ))
-        })
+        Ok(r.readers[own]
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 
     /// The primary region's store for look-ups only ([`Self::rstore_read`]).

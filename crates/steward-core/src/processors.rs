@@ -357,7 +357,7 @@ impl Steward {
 
     /// Every recorded engagement, by id (ids, names and days only).
     pub fn engagements(&self) -> Result<Vec<Engagement>, CoreError> {
-        self.store()?
+        self.store_read()?
             .registry_list(RegistryTable::Engagements)?
             .into_iter()
             .map(|(k, b)| parse_row(RegistryTable::Engagements, &k, &b))

@@ -552,7 +552,7 @@ impl Steward {
         subject: Option<SubjectId>,
     ) -> Result<Option<LegalObligation>, CoreError> {
         let Some(body) = self
-            .store()?
+            .store_read()?
             .registry_get(RegistryTable::LegalObligations, id)?
         else {
             return Ok(None);

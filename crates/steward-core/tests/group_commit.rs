@@ -96,6 +96,7 @@ fn concurrent_reads_each_get_their_own_durable_entry() {
         VerifyOutcome::Ok(r) => r.size,
         VerifyOutcome::Failed(f) => panic!("{f:?}"),
     };
+    let (_, grouped_before) = st.group_commit_counts();
     let per_thread = 40;
     let handles: Vec<_> = (0..THREADS)
         .map(|_| {
@@ -126,6 +127,8 @@ fn concurrent_reads_each_get_their_own_durable_entry() {
         assert_eq!(e.principal.as_str(), "sec");
         assert_eq!(e.decision, Decision::Allow);
     }
+    // Every read's decision went through the group commit.
+    assert_eq!(st.group_commit_counts().1 - grouped_before, n);
     match st.audit_verify().unwrap() {
         VerifyOutcome::Ok(r) => assert_eq!(r.size, before + n),
         VerifyOutcome::Failed(f) => panic!("{f:?}"),

@@ -128,7 +128,7 @@ impl Steward {
         let mut row = None;
         if let (true, Some(s), Some(purpose)) = (decision.allowed, subject, req.purpose) {
             rows = self
-                .rstore(home)?
+                .rstore_read(home)?
                 .records(s, req.category.map(|c| c.as_str()))?;
             let sharing = sharing.as_ref();
             let (t, id, body, r) = ledger_row(

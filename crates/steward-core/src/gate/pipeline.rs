@@ -190,7 +190,7 @@ impl Steward {
                 })?;
                 let mut home = processing;
                 for r in 0..self.regions.len() {
-                    let store = self.rstore(r)?;
+                    let store = self.rstore_read(r)?;
                     if store.hold_key(id)?.is_some() || store.subject(id)?.is_some() {
                         home = r;
                         break;

@@ -188,7 +188,7 @@ impl Steward {
         id: SubjectId,
     ) -> Result<Option<String>, CoreError> {
         let row = self
-            .rstore(region)?
+            .rstore_read(region)?
             .registry_get(RegistryTable::Tenancy, &tenant_key(id))?;
         if let Some(b) = row {
             let t: SubjectTenant = serde_json::from_str(&b).map_err(|e| {

@@ -360,9 +360,14 @@ impl Store for SqliteStore {
                 Err(_) => "ROLLBACK TO steward_group; RELEASE steward_group",
             };
             if let Err(e) = tx.execute_batch(end) {
-                // The transaction is in an unknown state: nothing of it is kept.
+                // The transaction is in an unknown state (SQLite may have
+                // rolled it back whole, e.g. on a full disk): nothing of it
+                // is kept. The change set's own error says why, if it had one.
                 drop(tx);
-                return fail_all(&map_err(e, busy));
+                return fail_all(&match r {
+                    Err(first) => first,
+                    Ok(_) => map_err(e, busy),
+                });
             }
             deletes |= d && r.is_ok();
             out.push(r);

@@ -485,9 +485,11 @@ pub(super) fn record_id_clash_is_retryable(fx: &Fixture) {
 
 /// Group commit (issue 21 item 2): `commit_group` returns one result per
 /// change set, in order, each as if committed alone after the ones before
-/// it. Here the second of three fails its guard: it writes nothing (no
-/// registry row, no subject, no audit entry), and the first and third are
-/// committed with consecutive audit indexes; the log verifies.
+/// it. Here the second of four fails its guard (before writing anything),
+/// and the third fails after it has written a subject and an identifier (a
+/// re-sealed record that is not stored): neither leaves anything behind (no
+/// registry row, subject, identifier or audit entry), and the first and
+/// fourth are committed with consecutive audit indexes; the log verifies.
 pub(super) fn group_commit_each_change_set_alone(fx: &Fixture) {
     use steward_store::RegistryGuard;
     let mut store = fx.open();
@@ -522,13 +524,23 @@ pub(super) fn group_commit_each_change_set_alone(fx: &Fixture) {
             ..Default::default()
         },
         ChangeSet {
-            registry: vec![row("dsr_c", r#"{"n":3}"#)],
-            guards: vec![absent("dsr_c")],
+            // Written first (subject, identifier), then the re-seal of a
+            // record that is not stored fails the change set.
+            subjects: vec![subject(89, 1)],
+            identifiers: vec![ident(9, 89, "username")],
+            resealed: vec![record(999, 89, "usage", "usage.access")],
+            registry: vec![row("dsr_d", "{}")],
             audit: vec![draft(5)],
             ..Default::default()
         },
+        ChangeSet {
+            registry: vec![row("dsr_c", r#"{"n":3}"#)],
+            guards: vec![absent("dsr_c")],
+            audit: vec![draft(6)],
+            ..Default::default()
+        },
     ]);
-    assert_eq!(results.len(), 3);
+    assert_eq!(results.len(), 4);
     match &results[0] {
         Ok(c) => assert_eq!((c.audit_indexes.clone(), c.audit_size), (vec![1, 2], 3)),
         Err(e) => panic!("first change set: {e}"),
@@ -539,9 +551,14 @@ pub(super) fn group_commit_each_change_set_alone(fx: &Fixture) {
         }
         other => panic!("expected a guard conflict, got {other:?}"),
     }
-    match &results[2] {
+    assert!(
+        results[2].is_err(),
+        "a re-seal of a record that is not stored fails: {:?}",
+        results[2]
+    );
+    match &results[3] {
         Ok(c) => assert_eq!((c.audit_indexes.clone(), c.audit_size), (vec![3], 4)),
-        Err(e) => panic!("third change set: {e}"),
+        Err(e) => panic!("fourth change set: {e}"),
     }
     assert_eq!(store.audit_size().unwrap(), 4);
     assert_eq!(
@@ -557,8 +574,10 @@ pub(super) fn group_commit_each_change_set_alone(fx: &Fixture) {
         store.registry_get(t, "dsr_c").unwrap().as_deref(),
         Some(r#"{"n":3}"#)
     );
+    assert_eq!(store.registry_get(t, "dsr_d").unwrap(), None);
     assert!(store.subjects().unwrap().is_empty());
-    // The entries are the drafts committed, in order: request ids 1, 2, 3, 5.
+    assert_eq!(store.subject_by_blind(&[9; 32]).unwrap(), None);
+    // The entries are the drafts committed, in order: request ids 1, 2, 3, 6.
     let ids: Vec<String> = stored_entries(store.as_ref())
         .iter()
         .map(|e| {
@@ -566,7 +585,7 @@ pub(super) fn group_commit_each_change_set_alone(fx: &Fixture) {
             entry.request_id.as_str().to_owned()
         })
         .collect();
-    assert_eq!(ids, ["req-1", "req-2", "req-3", "req-5"]);
+    assert_eq!(ids, ["req-1", "req-2", "req-3", "req-6"]);
     verify(store.as_ref());
     // An empty group commits nothing and answers nothing.
     assert!(store.commit_group(Vec::new()).is_empty());
