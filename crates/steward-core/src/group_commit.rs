@@ -42,7 +42,8 @@ pub(crate) struct GroupCommit {
     change_sets: AtomicU64,
 }
 
-fn poisoned() -> CoreError {
+/// The error of a store lock a panic left poisoned.
+pub(crate) fn poisoned() -> CoreError {
     CoreError::Store(StoreError::Database("store lock poisoned".into()))
 }
 

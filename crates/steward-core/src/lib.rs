@@ -525,6 +525,13 @@ impl Steward {
         Ok(())
     }
 
+    /// Region `i` (an index into the configured regions).
+    fn region(&self, i: usize) -> Result<&RegionStore, CoreError> {
+        self.regions
+            .get(i)
+            .ok_or_else(|| CoreError::Input(format!("no region number {i}")))
+    }
+
     /// The primary region's store (principals, registries, system entries).
     pub(crate) fn store(&self) -> Result<MutexGuard<'_, Box<dyn Store>>, CoreError> {
         self.rstore(0)
@@ -532,15 +539,10 @@ impl Steward {
 
     /// The store of region `i` (an index into the configured regions).
     pub(crate) fn rstore(&self, i: usize) -> Result<MutexGuard<'_, Box<dyn Store>>, CoreError> {
-        let r = self
-            .regions
-            .get(i)
-            .ok_or_else(|| CoreError::Input(format!("no region number {i}")))?;
-        r.store.lock().map_err(|_| {
-            CoreError::Store(steward_store::StoreError::Database(
-                "store lock poisoned".into(),
-            ))
-        })
+        self.region(i)?
+            .store
+            .lock()
+            .map_err(|_| group_commit::poisoned())
     }
 
     /// Since this process opened Steward, over every region: how many group
@@ -560,10 +562,7 @@ impl Steward {
         &self,
         i: usize,
     ) -> Result<MutexGuard<'_, Box<dyn Store>>, CoreError> {
-        let r = self
-            .regions
-            .get(i)
-            .ok_or_else(|| CoreError::Input(format!("no region number {i}")))?;
+        let r = self.region(i)?;
         let n = r.readers.len();
         if n == 0 {
             return self.rstore(i);
@@ -603,10 +602,7 @@ impl Steward {
         i: usize,
         cs: ChangeSet,
     ) -> Result<steward_store::Committed, CoreError> {
-        let r = self
-            .regions
-            .get(i)
-            .ok_or_else(|| CoreError::Input(format!("no region number {i}")))?;
+        let r = self.region(i)?;
         r.group.commit(&r.store, cs)
     }
 

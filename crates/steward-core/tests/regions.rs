@@ -5,12 +5,13 @@ use std::path::Path;
 
 use steward_core::{AccessRequest, Action, Config, CoreError, OpenOptions, Steward};
 use steward_domain::{
-    Category, Fields, IdentifierKind, Kind, NewRecord, Principal, PrincipalKind, Product, Purpose,
-    SubjectIdentifier, Team,
+    Category, Fields, IdentifierKind, Kind, NewRecord, Product, Purpose, SubjectIdentifier, Team,
 };
 
 const EU_ACCOUNT: &str = "BA-EU-0001";
 const JP_ACCOUNT: &str = "BA-JP-0002";
+
+mod common;
 
 fn config(processing: &str) -> Config {
     let text = format!(
@@ -45,22 +46,8 @@ fn payment(account: &str, amount: &str) -> NewRecord {
 }
 
 fn staff(st: &Steward, name: &str, team: Team) {
-    let today = time::OffsetDateTime::now_utc().date();
-    st.add_principal(
-        st.operator(),
-        &Principal {
-            name: name.into(),
-            kind: PrincipalKind::Employee,
-            teams: vec![team],
-            confidentiality_signed_on: Some(today - time::Duration::days(30)),
-            training_expires_on: Some(today + time::Duration::days(30)),
-            engagement_ends_on: None,
-            subject: None,
-            organisations: vec![],
-            revoked: false,
-        },
-    )
-    .unwrap();
+    st.add_principal(st.operator(), &common::trained_staff(name, vec![team]))
+        .unwrap();
 }
 
 fn read(principal: &str, subject: &str, category: Category, purpose: Purpose) -> AccessRequest {

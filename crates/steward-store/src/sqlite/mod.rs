@@ -157,9 +157,7 @@ impl SqliteStore {
     pub fn open(path: &Path, opts: StoreOptions) -> Result<Self, StoreError> {
         let busy = opts.busy_timeout_ms;
         private_files(path)?;
-        let conn = Connection::open(path).map_err(|e| map_err(e, busy))?;
-        conn.busy_timeout(Duration::from_millis(busy))
-            .map_err(|e| map_err(e, busy))?;
+        let conn = connect(path, busy, Self::PAGE_CACHE_KIB)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(|e| map_err(e, busy))?;
         conn.pragma_update(None, "synchronous", "FULL")
@@ -170,12 +168,6 @@ impl SqliteStore {
         // data key, swept records) is overwritten with zeros in the file,
         // not left in a free page.
         conn.pragma_update(None, "secure_delete", "ON")
-            .map_err(|e| map_err(e, busy))?;
-        // One audited read prepares about twenty distinct statements (the
-        // principal, registry look-ups per table, the audit head, records):
-        // rusqlite's default cache of 16 evicted them on every request.
-        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        conn.pragma_update(None, "cache_size", -Self::PAGE_CACHE_KIB)
             .map_err(|e| map_err(e, busy))?;
         conn.pragma_update(None, "wal_autocheckpoint", Self::WAL_AUTOCHECKPOINT_PAGES)
             .map_err(|e| map_err(e, busy))?;
@@ -198,13 +190,8 @@ impl SqliteStore {
     /// Errors: [`StoreError`] opening the file.
     pub fn open_reader(&self) -> Result<Self, StoreError> {
         let busy = self.opts.busy_timeout_ms;
-        let conn = Connection::open(&self.path).map_err(|e| map_err(e, busy))?;
-        conn.busy_timeout(Duration::from_millis(busy))
-            .map_err(|e| map_err(e, busy))?;
+        let conn = connect(&self.path, busy, Self::READER_CACHE_KIB)?;
         conn.pragma_update(None, "query_only", "ON")
-            .map_err(|e| map_err(e, busy))?;
-        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        conn.pragma_update(None, "cache_size", -Self::READER_CACHE_KIB)
             .map_err(|e| map_err(e, busy))?;
         Ok(SqliteStore {
             identity: file_identity(&self.path),
@@ -394,6 +381,22 @@ impl Store for SqliteStore {
         }
         Ok(())
     }
+}
+
+/// A connection to `path` with the settings every connection of a store
+/// has: the busy timeout (ms), a page cache of `cache_kib` KiB (`PRAGMA
+/// cache_size` is per connection) and room for the store's prepared
+/// statements (one audited read prepares about twenty distinct statements:
+/// the principal, registry look-ups per table, the audit head, records;
+/// rusqlite's default cache of 16 evicted them on every request).
+fn connect(path: &Path, busy: u64, cache_kib: i64) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path).map_err(|e| map_err(e, busy))?;
+    conn.busy_timeout(Duration::from_millis(busy))
+        .map_err(|e| map_err(e, busy))?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    conn.pragma_update(None, "cache_size", -cache_kib)
+        .map_err(|e| map_err(e, busy))?;
+    Ok(conn)
 }
 
 /// N8.8 and N8.4, issue 13 item 1: a change that deletes or replaces stored
