@@ -6,6 +6,7 @@ use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::Type;
 use postgres::{Statement, Transaction};
 
+use super::errors::{connection_gone, is_retryable, map_pg};
 use super::rows::{HEAD_FOR_UPDATE, category_code, kind_code, product_code};
 use super::{Conn, Fail};
 use crate::append::{self, HeadRow, now_ms};
@@ -130,7 +131,77 @@ pub(super) fn commit_once(
     let cols = RecordColumns::encode(&c.records)?;
     let st = Prepared::new(conn)?;
     let mut tx = conn.client.transaction()?;
-    check_guards(&mut tx, &c.guards)?;
+    let out = apply(&mut tx, &st, opts, copy, c, &cols, drafts)?;
+    tx.commit().map_err(Fail::Commit)?;
+    Ok(out)
+}
+
+/// One attempt at a group commit (issue 21 item 2, [`Store::commit_group`]):
+/// every change set of `group` in one transaction, each in its own
+/// savepoint, then one `COMMIT` (one WAL flush for the group). A change set
+/// that fails on its own (a guard conflict, a clash, a constraint) is
+/// rolled back to its savepoint and reported in its slot; the others go
+/// on. An error that concerns the transaction as a whole (the connection
+/// lost, a serialization failure or deadlock, a savepoint that cannot be
+/// made or ended) fails the attempt, so that [`PostgresStore::write`]
+/// retries the whole group or reports it failed: nothing of it is kept.
+///
+/// [`Store::commit_group`]: crate::Store::commit_group
+/// [`PostgresStore::write`]: super::PostgresStore
+pub(super) fn commit_group_once(
+    conn: &mut Conn,
+    opts: &StoreOptions,
+    copy: bool,
+    group: &[ChangeSet],
+) -> Result<Vec<Result<Committed, StoreError>>, Fail> {
+    let st = Prepared::new(conn)?;
+    let mut tx = conn.client.transaction()?;
+    let mut out = Vec::with_capacity(group.len());
+    for c in group {
+        let cols = match RecordColumns::encode(&c.records) {
+            Ok(cols) => cols,
+            Err(e) => {
+                out.push(Err(e));
+                continue;
+            }
+        };
+        let mut sp = tx.savepoint("steward_group")?;
+        match apply(&mut sp, &st, opts, copy, c, &cols, c.audit.clone()) {
+            Ok(done) => {
+                sp.commit()?;
+                out.push(Ok(done));
+            }
+            Err(Fail::Store(e)) => {
+                sp.rollback()?;
+                out.push(Err(e));
+            }
+            Err(Fail::Pg(e) | Fail::Commit(e))
+                if is_retryable(&e) || connection_gone(&e) =>
+            {
+                return Err(Fail::Pg(e));
+            }
+            Err(Fail::Pg(e) | Fail::Commit(e)) => {
+                sp.rollback()?;
+                out.push(Err(map_pg(&e, opts.busy_timeout_ms)));
+            }
+        }
+    }
+    tx.commit().map_err(Fail::Commit)?;
+    Ok(out)
+}
+
+/// A change set's writes and its audit entries inside `tx` (a transaction
+/// or a savepoint of one); nothing is committed here.
+fn apply(
+    tx: &mut Transaction<'_>,
+    st: &Prepared,
+    opts: &StoreOptions,
+    copy: bool,
+    c: &ChangeSet,
+    cols: &RecordColumns<'_>,
+    drafts: Vec<AuditDraft>,
+) -> Result<Committed, Fail> {
+    check_guards(tx, &c.guards)?;
     if !c.delete_identifiers.is_empty() {
         let b: Vec<&[u8]> = c.delete_identifiers.iter().map(|b| &b[..]).collect();
         tx.execute(
@@ -138,9 +209,9 @@ pub(super) fn commit_once(
             &[&b],
         )?;
     }
-    write_subjects(&mut tx, &st, c)?;
+    write_subjects(tx, st, c)?;
     if !c.records.is_empty() {
-        write_records(&mut tx, &st, copy, &c.records, &cols)?;
+        write_records(tx, st, copy, &c.records, cols)?;
     }
     if !c.resealed.is_empty() {
         let id: Vec<i64> = c.resealed.iter().map(|r| r.id.0).collect();
@@ -159,7 +230,7 @@ pub(super) fn commit_once(
             return Err(Fail::Store(not_stored("record", id.len() as u64 - n)));
         }
     }
-    write_holds(&mut tx, c)?;
+    write_holds(tx, c)?;
     if !c.shred.is_empty() {
         // N8.8 crypto-shredding: the wrapped DEK and the identifiers go; records become unreadable.
         let ids: Vec<i64> = c.shred.iter().map(|s| s.0).collect();
@@ -192,9 +263,7 @@ pub(super) fn commit_once(
     for (t, id) in &c.delete_registry {
         tx.execute(&format!("DELETE FROM {} WHERE id = $1", t.table()), &[id])?;
     }
-    let out = append_audit(&mut tx, opts, drafts, false)?;
-    tx.commit().map_err(Fail::Commit)?;
-    Ok(out)
+    append_audit(tx, opts, drafts, false)
 }
 
 /// Optimistic-concurrency guards: take the head row lock every commit takes

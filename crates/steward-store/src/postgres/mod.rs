@@ -421,6 +421,33 @@ impl Store for PostgresStore {
         self.commit_shared(c)
     }
 
+    /// Issue 21 item 2: the group in one transaction, a savepoint per change
+    /// set, one `COMMIT` ([`commit::commit_group_once`]); retried whole on a
+    /// serialization failure, a deadlock or a connection found dead before
+    /// `COMMIT` was sent; a group whose `COMMIT` was in flight when the
+    /// connection died is reported failed (it may have landed).
+    fn commit_group(&mut self, group: Vec<ChangeSet>) -> Vec<Result<Committed, StoreError>> {
+        let n = group.len();
+        let opts = self.opts.clone();
+        let copy = self.target.copy_records;
+        match self.write(|conn, _last| commit::commit_group_once(conn, &opts, copy, &group)) {
+            Ok(out) => out,
+            Err(e) => (0..n).map(|_| Err(e.clone())).collect(),
+        }
+    }
+
+    /// Issue 21 item 2: a handle sharing this store's connection pool, so
+    /// that reads run on pooled connections of their own while a commit
+    /// holds the region (READ COMMITTED: a read sees every commit
+    /// acknowledged before it started).
+    fn reader(&self) -> Result<Option<Box<dyn Store>>, StoreError> {
+        Ok(Some(Box::new(PostgresStore {
+            conns: self.conns.clone(),
+            target: self.target.clone(),
+            opts: self.opts.clone(),
+        })))
+    }
+
     fn transport(&self) -> String {
         format!(
             "PostgreSQL {}: {}",

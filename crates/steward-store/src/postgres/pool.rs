@@ -77,7 +77,8 @@ fn replay(e: &StoreError) -> StoreError {
     }
 }
 
-/// The pool of a store and what its waits report.
+/// The pool of a store and what its waits report. A clone shares the pool.
+#[derive(Clone)]
 pub(super) struct Connections {
     pool: Pool<Manager>,
     last_error: Arc<Mutex<Option<StoreError>>>,

@@ -591,3 +591,47 @@ pub(super) fn group_commit_each_change_set_alone(fx: &Fixture) {
     assert!(store.commit_group(Vec::new()).is_empty());
     assert_eq!(store.audit_size().unwrap(), 4);
 }
+
+/// Reading handles (issue 21 item 2): both backends give one
+/// ([`Store::reader`]: SQLite a `query_only` connection, PostgreSQL a
+/// handle on the same pool), and it sees every commit acknowledged on the
+/// writing handle before the read: a subject, its identifier, a registry
+/// row and the audit log's size, then a second commit's changes too.
+pub(super) fn reader_sees_every_acknowledged_commit(fx: &Fixture) {
+    let mut store = fx.open();
+    let reader = store
+        .reader()
+        .expect("a reading handle opens")
+        .expect("both backends give a reading handle");
+    let t = RegistryTable::Requests;
+    commit(
+        store.as_mut(),
+        ChangeSet {
+            subjects: vec![subject(71, 1)],
+            identifiers: vec![ident(71, 71, "username")],
+            registry: vec![(t, "dsr_r".into(), r#"{"n":1}"#.into())],
+            audit: vec![draft(1)],
+            ..Default::default()
+        },
+    );
+    assert_eq!(
+        reader.subject_by_blind(&[71; 32]).unwrap().map(|s| s.0),
+        Some(71)
+    );
+    assert_eq!(
+        reader.registry_get(t, "dsr_r").unwrap().as_deref(),
+        Some(r#"{"n":1}"#)
+    );
+    assert_eq!(reader.audit_size().unwrap(), 1);
+    let results = store.commit_group(vec![ChangeSet {
+        registry: vec![(t, "dsr_r".into(), r#"{"n":2}"#.into())],
+        audit: vec![draft(2)],
+        ..Default::default()
+    }]);
+    assert!(results[0].is_ok(), "{:?}", results[0]);
+    assert_eq!(
+        reader.registry_get(t, "dsr_r").unwrap().as_deref(),
+        Some(r#"{"n":2}"#)
+    );
+    assert_eq!(reader.audit_size().unwrap(), 2);
+}
