@@ -157,6 +157,18 @@ impl CoreError {
             )
         )
     }
+
+    /// Whether the store could not be reached or written (issue 21 item 6:
+    /// a PostgreSQL server restarting or failing over, a standby not yet
+    /// promoted): the call may succeed once it is back. A commit whose
+    /// `COMMIT` was in flight when the connection died is reported so too,
+    /// although it may have landed.
+    pub fn is_store_unavailable(&self) -> bool {
+        matches!(
+            self,
+            CoreError::Store(steward_store::StoreError::Unwritable { .. })
+        )
+    }
 }
 
 /// A running Steward: configuration, keyring, policy and the region's store.
@@ -713,5 +725,28 @@ mod store_location_tests {
         assert!(e.contains("no such store file"), "{e}");
         assert!(!dir.path().join("nope.sqlite3").exists());
         assert!(!dir.path().join("to.sqlite3").exists());
+    }
+}
+
+#[cfg(test)]
+mod error_kind_tests {
+    use super::*;
+
+    /// Issue 21 item 6: an unreachable or read-only store (a PostgreSQL
+    /// failover) is "unavailable" (the server answers 503), not transient
+    /// and not an internal error; other store errors are neither.
+    #[test]
+    fn an_unwritable_store_is_unavailable_issue21_6() {
+        let e = CoreError::Store(steward_store::StoreError::Unwritable {
+            reason: "cannot connect to PostgreSQL".into(),
+        });
+        assert!(e.is_store_unavailable());
+        assert!(!e.is_transient());
+        let locked = CoreError::Store(steward_store::StoreError::Locked { waited_ms: 5 });
+        assert!(!locked.is_store_unavailable() && locked.is_transient());
+        assert!(
+            !CoreError::Store(steward_store::StoreError::Database("x".into()))
+                .is_store_unavailable()
+        );
     }
 }

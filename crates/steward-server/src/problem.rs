@@ -107,6 +107,19 @@ impl From<CoreError> for ApiError {
             }
             CoreError::Conflict(m) => ApiError::Conflict(m),
             CoreError::NotFound(m) => ApiError::NotFound(m),
+            // Issue 21 item 6: the store is unreachable or read-only for now
+            // (a PostgreSQL failover or restart): 503 with Retry-After, not
+            // 500. The reason names the database host, so it is logged only.
+            e if e.is_store_unavailable() => {
+                crate::log::event(
+                    "error",
+                    "store unavailable",
+                    serde_json::json!({"request_id": request_id(), "detail": crate::log::redact_quoted(&e.to_string())}),
+                );
+                ApiError::Unavailable(
+                    "the store cannot be reached or written just now; retry after the Retry-After delay".into(),
+                )
+            }
             // Issue 21: a concurrent writer won (another node on the same
             // store); nothing was written and the same call can be retried.
             e if e.is_transient() => {
