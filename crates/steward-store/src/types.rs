@@ -628,7 +628,8 @@ pub trait Store:
     /// had been committed alone after the ones before it: a change set that
     /// fails (a guard conflict, a clash) writes nothing and does not stop
     /// the others. A backend may make them durable together (SQLite: one
-    /// transaction and one fsync, each change set in its own savepoint); no
+    /// transaction and one fsync, each change set in its own savepoint;
+    /// PostgreSQL: the same, at most 48 change sets per transaction); no
     /// `Ok` is returned before its change set is durable. The default
     /// commits them one by one.
     fn commit_group(&mut self, group: Vec<ChangeSet>) -> Vec<Result<Committed, StoreError>> {
@@ -637,7 +638,8 @@ pub trait Store:
     /// A second handle on the same store for reads only, if the backend
     /// has one (SQLite: another connection to the file, `query_only`; in WAL
     /// mode its reads do not wait for a commit's fsync on the writing
-    /// connection). `None`: read through this handle. Issue 21 item 2: the
+    /// connection. PostgreSQL: a handle on the same connection pool that
+    /// refuses writes). `None`: read through this handle. Issue 21 item 2: the
     /// core reads through it so that gated reads queue their decisions for
     /// a group commit while one is being made durable.
     ///

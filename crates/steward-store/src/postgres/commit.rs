@@ -136,15 +136,35 @@ pub(super) fn commit_once(
     Ok(out)
 }
 
+/// The most change sets one group transaction holds: each takes a
+/// subtransaction id (it writes the head row), and past 64 in one
+/// transaction PostgreSQL's per-backend subtransaction cache overflows and
+/// every other session's snapshots slow down. A larger group is committed
+/// as several transactions of at most this many.
+pub(super) const GROUP_MAX: usize = 48;
+
 /// One attempt at a group commit (issue 21 item 2, [`Store::commit_group`]):
-/// every change set of `group` in one transaction, each in its own
-/// savepoint, then one `COMMIT` (one WAL flush for the group). A change set
-/// that fails on its own (a guard conflict, a clash, a constraint) is
-/// rolled back to its savepoint and reported in its slot; the others go
-/// on. An error that concerns the transaction as a whole (the connection
-/// lost, a serialization failure or deadlock, a savepoint that cannot be
-/// made or ended) fails the attempt, so that [`PostgresStore::write`]
-/// retries the whole group or reports it failed: nothing of it is kept.
+/// every change set of `group` (at most [`GROUP_MAX`]) in one transaction,
+/// each in its own savepoint (released, or rolled back to and released),
+/// then one `COMMIT` (one WAL flush for the group). A change set that fails
+/// on its own (a guard conflict, a clash, a constraint; on the `last` try
+/// also a serialization failure, deadlock or lock timeout) is rolled back to
+/// its savepoint and reported in its slot; the others go on. An error that
+/// concerns the transaction as a whole fails the attempt, so that
+/// [`PostgresStore::write`] retries the whole group or reports it failed,
+/// nothing of it kept: the connection lost, a serialization failure or
+/// deadlock before the last try (CockroachDB's 40001 asks for the whole
+/// transaction again), a savepoint that cannot be made or ended (then with
+/// the change set's own error when it had one).
+///
+/// Lock order: the first change set's audit append takes the region's head
+/// row, and later change sets write their rows while the group holds it,
+/// whereas a single commit writes its rows first and takes the head row
+/// last. A group and a single commit (another node, a `steward` command)
+/// writing the same row (a registry row or principal upserted by both, one
+/// identifier) can therefore deadlock; PostgreSQL detects it after
+/// `deadlock_timeout` and fails one side, which is retried. The grouped
+/// change sets are the gate's access decisions, which insert new rows only.
 ///
 /// [`Store::commit_group`]: crate::Store::commit_group
 /// [`PostgresStore::write`]: super::PostgresStore
@@ -153,6 +173,7 @@ pub(super) fn commit_group_once(
     opts: &StoreOptions,
     copy: bool,
     group: &[ChangeSet],
+    last: bool,
 ) -> Result<Vec<Result<Committed, StoreError>>, Fail> {
     let st = Prepared::new(conn)?;
     let mut tx = conn.client.transaction()?;
@@ -165,26 +186,30 @@ pub(super) fn commit_group_once(
                 continue;
             }
         };
-        let mut sp = tx.savepoint("steward_group")?;
-        match apply(&mut sp, &st, opts, copy, c, &cols, c.audit.clone()) {
+        tx.batch_execute("SAVEPOINT steward_group")?;
+        let failed = match apply(&mut tx, &st, opts, copy, c, &cols, c.audit.clone()) {
             Ok(done) => {
-                sp.commit()?;
+                tx.batch_execute("RELEASE SAVEPOINT steward_group")?;
                 out.push(Ok(done));
+                continue;
             }
-            Err(Fail::Store(e)) => {
-                sp.rollback()?;
-                out.push(Err(e));
-            }
+            Err(Fail::Store(e)) => e,
             Err(Fail::Pg(e) | Fail::Commit(e))
-                if is_retryable(&e) || connection_gone(&e) =>
+                if connection_gone(&e) || (!last && is_retryable(&e)) =>
             {
                 return Err(Fail::Pg(e));
             }
-            Err(Fail::Pg(e) | Fail::Commit(e)) => {
-                sp.rollback()?;
-                out.push(Err(map_pg(&e, opts.busy_timeout_ms)));
-            }
+            Err(Fail::Pg(e) | Fail::Commit(e)) => map_pg(&e, opts.busy_timeout_ms),
+        };
+        // The change set alone is undone; the savepoint is ended so that
+        // the next one is not nested in it.
+        if tx
+            .batch_execute("ROLLBACK TO SAVEPOINT steward_group; RELEASE SAVEPOINT steward_group")
+            .is_err()
+        {
+            return Err(Fail::Store(failed));
         }
+        out.push(Err(failed));
     }
     tx.commit().map_err(Fail::Commit)?;
     Ok(out)

@@ -151,7 +151,8 @@ impl From<StoreError> for Fail {
 /// concurrent migrators serialize on that row, and a migrator that loses a
 /// `CREATE ... IF NOT EXISTS` race retries. Records are written with one
 /// binary `COPY` per commit (or one multi-row `INSERT`, see `record_insert`),
-/// inside the commit's transaction: a failing row rolls back everything.
+/// inside the commit's transaction: a failing row rolls back everything (in
+/// a group commit, everything of its change set: [`Store::commit_group`]).
 ///
 /// A commit that fails on a serialization failure or deadlock (SQLSTATE
 /// 40001, 40P01) is retried twice, then reported as
@@ -201,6 +202,8 @@ pub struct PostgresStore {
     conns: Connections,
     target: Arc<Target>,
     opts: StoreOptions,
+    /// A reading handle ([`Store::reader`]): every write is refused.
+    read_only: bool,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -256,6 +259,7 @@ impl PostgresStore {
             conns,
             target,
             opts,
+            read_only: false,
         })
     }
 
@@ -375,6 +379,20 @@ impl PostgresStore {
         Ok((out, gone))
     }
 
+    /// Refuses a write through a reading handle ([`Store::reader`]), as
+    /// SQLite's `query_only` connections do.
+    ///
+    /// Errors: [`StoreError::Unwritable`] on a reading handle.
+    fn writable(&self) -> Result<(), StoreError> {
+        if self.read_only {
+            return Err(StoreError::Unwritable {
+                reason: "this is a reading handle of the store (Store::reader): it does not write"
+                    .into(),
+            });
+        }
+        Ok(())
+    }
+
     /// A failure as a store error (table in the type's documentation).
     fn mapped(&self, e: Fail) -> StoreError {
         match e {
@@ -390,6 +408,7 @@ impl PostgresStore {
         &self,
         mut f: impl FnMut(&mut Conn, bool) -> Result<T, Fail>,
     ) -> Result<T, StoreError> {
+        self.writable()?;
         let mut tries = 0;
         let mut validate = false;
         loop {
@@ -427,13 +446,17 @@ impl Store for PostgresStore {
     /// `COMMIT` was sent; a group whose `COMMIT` was in flight when the
     /// connection died is reported failed (it may have landed).
     fn commit_group(&mut self, group: Vec<ChangeSet>) -> Vec<Result<Committed, StoreError>> {
-        let n = group.len();
         let opts = self.opts.clone();
         let copy = self.target.copy_records;
-        match self.write(|conn, _last| commit::commit_group_once(conn, &opts, copy, &group)) {
-            Ok(out) => out,
-            Err(e) => (0..n).map(|_| Err(e.clone())).collect(),
+        let mut out = Vec::with_capacity(group.len());
+        for part in group.chunks(commit::GROUP_MAX) {
+            match self.write(|conn, last| commit::commit_group_once(conn, &opts, copy, part, last))
+            {
+                Ok(done) => out.extend(done),
+                Err(e) => out.extend(part.iter().map(|_| Err(e.clone()))),
+            }
         }
+        out
     }
 
     /// Issue 21 item 2: a handle sharing this store's connection pool, so
@@ -445,6 +468,7 @@ impl Store for PostgresStore {
             conns: self.conns.clone(),
             target: self.target.clone(),
             opts: self.opts.clone(),
+            read_only: true,
         })))
     }
 

@@ -46,6 +46,7 @@ impl RecordStore for PostgresStore {
     }
 
     fn sweep_shredded(&mut self) -> Result<u64, StoreError> {
+        self.writable()?;
         self.with_conn(|c| {
             Ok(c.client.execute(
                 "DELETE FROM records WHERE subject_key IN (SELECT key FROM subjects WHERE erased_at IS NOT NULL)",

@@ -634,4 +634,71 @@ pub(super) fn reader_sees_every_acknowledged_commit(fx: &Fixture) {
         Some(r#"{"n":2}"#)
     );
     assert_eq!(reader.audit_size().unwrap(), 2);
+    // A reading handle does not write (SQLite: query_only; PostgreSQL: refused).
+    let mut reader = reader;
+    let refused = reader.commit(ChangeSet {
+        registry: vec![(t, "dsr_w".into(), "{}".into())],
+        audit: vec![draft(3)],
+        ..Default::default()
+    });
+    assert!(refused.is_err(), "a reading handle wrote: {refused:?}");
+    assert_eq!(store.registry_get(t, "dsr_w").unwrap(), None);
+    assert_eq!(store.audit_size().unwrap(), 2);
+}
+
+/// A group larger than a backend's transaction holds (PostgreSQL: 48 change
+/// sets per transaction) is committed whole, in order: 130 change sets, the
+/// 65th failing its guard, give 129 commits with contiguous audit indexes
+/// and one guard conflict in the 65th slot; the log verifies.
+pub(super) fn group_commit_of_many_change_sets(fx: &Fixture) {
+    use steward_store::RegistryGuard;
+    let mut store = fx.open();
+    let t = RegistryTable::Requests;
+    commit(
+        store.as_mut(),
+        ChangeSet {
+            registry: vec![(t, "dsr_64".into(), "{}".into())],
+            audit: vec![draft(0)],
+            ..Default::default()
+        },
+    );
+    let group: Vec<ChangeSet> = (0..130u64)
+        .map(|n| ChangeSet {
+            registry: vec![(t, format!("dsr_{n}"), format!(r#"{{"n":{n}}}"#))],
+            guards: vec![RegistryGuard {
+                table: t,
+                id: format!("dsr_{n}"),
+                expected: None,
+            }],
+            audit: vec![draft(n + 1)],
+            ..Default::default()
+        })
+        .collect();
+    let results = store.commit_group(group);
+    assert_eq!(results.len(), 130);
+    let mut next = 1u64;
+    for (n, r) in results.iter().enumerate() {
+        if n == 64 {
+            assert!(
+                matches!(r, Err(StoreError::GuardConflict { .. })),
+                "slot 64: {r:?}"
+            );
+            continue;
+        }
+        match r {
+            Ok(c) => assert_eq!(c.audit_indexes, vec![next], "slot {n}"),
+            Err(e) => panic!("slot {n}: {e}"),
+        }
+        next += 1;
+    }
+    assert_eq!(store.audit_size().unwrap(), 130);
+    assert_eq!(
+        store.registry_get(t, "dsr_64").unwrap().as_deref(),
+        Some("{}")
+    );
+    assert_eq!(
+        store.registry_get(t, "dsr_129").unwrap().as_deref(),
+        Some(r#"{"n":129}"#)
+    );
+    verify(store.as_ref());
 }

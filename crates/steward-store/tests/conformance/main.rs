@@ -398,6 +398,7 @@ conformance!(
     registry_guard_compare_and_set,
     group_commit_each_change_set_alone,
     reader_sees_every_acknowledged_commit,
+    group_commit_of_many_change_sets,
     registry_guard_two_connections_one_winner,
     legal_hold_and_retention_n3_7_n8_8,
     record_id_clash_is_retryable,
