@@ -171,6 +171,7 @@ if not rev:
 load = open("/proc/loadavg").read().split()[0]
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 growth = (rss_after - rss_before) / rss_before * 100
+ratio = (r["requests"] / r["seconds"]) / (h["requests"] / h["seconds"])
 
 def row(what, m):
     errs = int(m["connect"] + m["read"] + m["write"] + m["timeout"])
@@ -188,6 +189,9 @@ md = [
     "|---|---|---|---|---|---|---|",
     row("`GET /healthz`", h),
     row("gated single-record read `GET /v1/subjects/username:bob/records?purpose=protect&category=usage`", r),
+    "",
+    f"Gated reads vs `/healthz` in this run: {ratio:.2f}× the requests/s (issue 21 item 3 target ≥ 0.5×: "
+    f"{'met' if ratio >= 0.5 else 'missed'}); p99 {r['p99'] / 1000:.2f} ms vs {h['p99'] / 1000:.2f} ms.",
     "",
     f"Server resident memory (VmRSS): {rss_start / 1024:.1f} MiB at start ({thr_start} threads); after the `/healthz` run "
     f"and a {warmup} s gated-read warm-up ({levelled}), {rss_before / 1024:.1f} MiB ({thr_before} threads) before the gated-read run, "

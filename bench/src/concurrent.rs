@@ -227,5 +227,17 @@ pub fn concurrent(quick: bool) -> Section {
          concurrent rate is bounded by the CPU per read (decision, commit, open) rather than by the disk.",
         cores
     ));
+    let ceiling = cores as f64 * 1e6 / med(&many_cpu);
+    let needed = cores as f64 * 1e6 / (6.0 * med(&one));
+    s.notes.push(format!(
+        "What bounds the ratio here: at {:.0} µs of CPU per read the machine's {} cores allow at most {:.0}          reads/s with every core busy, {:.2}× the one-client rate; 6× needs at most {:.0} µs per read on {} cores.          One client's rate is set by the disk (one fsync per read), the concurrent rate by the CPU, so the ratio          grows with cores (4 cores: up to {:.1}× at this CPU per read) or with less CPU per read (the decision,          the commit's SQLite page writes and the WAL's fdatasync system call, the open).",
+        med(&many_cpu),
+        cores,
+        ceiling,
+        ceiling / med(&one),
+        needed,
+        cores,
+        2.0 * ceiling / med(&one)
+    ));
     s
 }
