@@ -424,7 +424,13 @@ fn batch_row(label: String, sr: f64, br: f64, judged: Option<&Runs>) -> Row {
     );
     if let Some(runs) = judged {
         row.ratio = runs.cell(|x| thr_ratio(x, 1.0));
-        row = row.judged("≥ 0.5× at batch 10,000", Column::Ratio, Cmp::AtLeast, 0.5);
+        // Issue 21 item 4 raised issue 12's 0.5x to 0.7x.
+        row = row.judged(
+            "≥ 0.7× at batch 10,000 (issue 21; issue 12: 0.5×)",
+            Column::Ratio,
+            Cmp::AtLeast,
+            0.7,
+        );
     }
     row
 }
@@ -606,6 +612,11 @@ pub fn export(stores: &Stores, quick: bool) -> Section {
         let (mut sel, mut dec) = select_decrypt_times(stores, runs)?;
         // Run k's export time over run k's SELECT + decrypt time.
         let ratio_runs = Runs::new(exp.iter().zip(&dec).map(|(e, d)| e / d).collect());
+        // Issue 21 item 4: over SELECT + decrypt + the two fsyncs an export
+        // must wait for (its audited decision, its ZIP), run k's own probe.
+        let floor: Vec<f64> = dec.iter().zip(&syncs).map(|(d, f)| d + 2.0 * f).collect();
+        let floor_runs = Runs::new(exp.iter().zip(&floor).map(|(e, f)| e / f).collect());
+        let floor_median = median(&mut floor.clone());
         let exp_runs = Runs::new(exp.clone());
         let (e, r, p, d) = (
             median(&mut exp),
@@ -632,6 +643,15 @@ pub fn export(stores: &Stores, quick: bool) -> Section {
                 ratio_runs.cell(|x| time_ratio(x, 1.0)),
             )
             .judged("≥ 0.5× (≤ 2× the time)", Column::Ratio, Cmp::AtMost, 2.0),
+        );
+        s.rows.push(
+            Row::info(
+                "`Steward::export` vs SELECT + AES-GCM decrypt + two fdatasyncs",
+                ms(e),
+                ms(floor_median),
+                floor_runs.cell(|x| time_ratio(x, 1.0)),
+            )
+            .judged("≤ 2× the time (issue 21)", Column::Ratio, Cmp::AtMost, 2.0),
         );
         s.rows.push(Row::info(
             "breakdown: `Steward::read` (gate + read + decrypt, no ZIP) vs SELECT + decrypt",
@@ -796,6 +816,23 @@ fn export_notes(
             2.0 * sync / d.max(f64::MIN_POSITIVE),
             ms(r),
             r / d.max(f64::MIN_POSITIVE)
+        ));
+    }
+    let floor = d + 2.0 * sync;
+    if e > 2.0 * floor {
+        notes.push(format!(
+            "Why issue 21's target (≤ 2× SELECT + decrypt + the two fdatasyncs, {} here, so ≤ {}) is missed: the \
+             gate's read of the same records with its durable decision takes {}, so the ZIP's part of the export \
+             (per-category temp files written, Deflated, the ZIP assembled, fsynced and renamed, the temp files \
+             removed: the streaming design that keeps a 1,000,000-record export under 100 MB, section 8) is about \
+             {}. What would reach it: a path for small exports that builds the ZIP in memory (no temp files) \
+             and writes it with one fdatasync, taken when the subject's record count (known before the export \
+             starts) is under a bound; not built, and this split of the {} is by subtraction, not from a profile.",
+            ms(floor),
+            ms(2.0 * floor),
+            ms(r),
+            ms((e - r).max(0.0)),
+            ms(e)
         ));
     }
     notes
