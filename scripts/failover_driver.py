@@ -9,7 +9,6 @@ usage: failover_driver.py FAILOVERS RECORDS STEWARD WORK
 Standard library only (http.client + ssl through steward_http.py).
 """
 
-import hashlib
 import http.client
 import json
 import os
@@ -22,10 +21,10 @@ import subprocess
 import sys
 import threading
 import time
-import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import steward_http as h  # noqa: E402
+from token_batches import TokenBatches  # noqa: E402
 
 failovers_wanted, records = int(sys.argv[1]), int(sys.argv[2])
 steward, work = sys.argv[3], sys.argv[4]
@@ -180,38 +179,12 @@ def promote(node):
 
 # --- Steward ----------------------------------------------------------------
 
-def token(i):
-    return f"tok-{i:09d}"
-
-
-def batch_range(b):
-    return range(b * batch, min(records, (b + 1) * batch))
-
-
-def batch_records(b):
-    out = []
-    for i in batch_range(b):
-        sec = i % 86400
-        out.append({"subject": f"username:u{i % users:03d}", "kind": "usage.error",
-                    "occurred_at": f"2026-02-01T{sec // 3600:02d}:{sec // 60 % 60:02d}:{sec % 60:02d}Z",
-                    "fields": {"level": "error", "component": "failover-test",
-                               "message": f"failover test record {token(i)}"}})
-    return out
-
-
-def run(*args, timeout=600):
-    return subprocess.run([steward, "--data-dir", data, *args], capture_output=True,
-                          text=True, timeout=timeout)
+stream = TokenBatches(steward, data, records, batch, users, "failover-test", violation, log)
+token, batch_range, batch_records, run = stream.token, stream.batch_range, stream.batch_records, stream.run
 
 
 def audit_verify(when):
-    r = run("audit", "verify")
-    if r.returncode != 0 or not r.stdout.startswith("audit log verifies"):
-        violation(f"{when}: `steward audit verify` exit {r.returncode}: "
-                  f"{(r.stdout + r.stderr).strip()[:400]}")
-        return False
-    log(f"{when}: {r.stdout.strip().splitlines()[0][:200]}")
-    return True
+    return stream.audit_verify(when, say=True)
 
 
 os.makedirs(sock, exist_ok=True)
@@ -439,25 +412,8 @@ else:
 # Every subject exported: every acknowledged batch's tokens present once; an
 # unacknowledged batch's all or none.
 got = {}
-for u in range(min(users, records)):
-    path = os.path.join(work, f"u{u:03d}.zip")
-    r = run("export", "--subject", f"username:u{u:03d}", "--out", path)
-    if r.returncode != 0:
-        violation(f"final: export of u{u:03d} exit {r.returncode}: {r.stderr.strip()[:300]}")
-        continue
-    try:
-        z = zipfile.ZipFile(path)
-        manifest = json.loads(z.read("manifest.json"))
-        for name, digest in manifest.get("files", {}).items():
-            if hashlib.sha256(z.read(name)).hexdigest() != digest:
-                violation(f"final: export of u{u:03d}: {name} does not match its manifest hash")
-        rows = json.loads(z.read("usage.json")) if "usage.json" in z.namelist() else []
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as e:
-        violation(f"final: export of u{u:03d} does not open: {e}")
-        continue
-    os.remove(path)
-    for row in rows:
-        t = str(row.get("fields", {}).get("message", "")).rsplit(" ", 1)[-1]
+for tokens in stream.exported_tokens(work).values():
+    for t in tokens:
         got[t] = got.get(t, 0) + 1
 dups = sorted(t for t, n in got.items() if n > 1)
 if dups:

@@ -7,21 +7,19 @@ usage: server_crash_driver.py KILLS RECORDS STEWARD WORK
 Standard library only (http.client + ssl through steward_http.py).
 """
 
-import hashlib
 import http.client
 import json
 import os
 import random
 import signal
 import statistics
-import subprocess
 import sys
 import threading
 import time
-import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import steward_http as h  # noqa: E402
+from token_batches import TokenBatches  # noqa: E402
 
 kills_wanted, records = int(sys.argv[1]), int(sys.argv[2])
 steward, work = sys.argv[3], sys.argv[4]
@@ -44,39 +42,9 @@ def violation(msg):
     log("VIOLATION: " + msg)
 
 
-def token(i):
-    return f"tok-{i:09d}"
-
-
-def batch_records(b):
-    """Records of batch b: record i of the run is `usage.error` of
-    username:uNNN, NNN = i mod users, carrying token(i) in its message."""
-    out = []
-    for i in batch_range(b):
-        sec = i % 86400
-        out.append({"subject": f"username:u{i % users:03d}", "kind": "usage.error",
-                    "occurred_at": f"2026-02-01T{sec // 3600:02d}:{sec // 60 % 60:02d}:{sec % 60:02d}Z",
-                    "fields": {"level": "error", "component": "server-crash-test",
-                               "message": f"server crash test record {token(i)}"}})
-    return out
-
-
-def batch_range(b):
-    return range(b * batch, min(records, (b + 1) * batch))
-
-
-def run(*args, timeout=600):
-    return subprocess.run([steward, "--data-dir", data, *args], capture_output=True,
-                          text=True, timeout=timeout)
-
-
-def audit_verify(when):
-    r = run("audit", "verify")
-    if r.returncode != 0 or not r.stdout.startswith("audit log verifies"):
-        violation(f"{when}: `steward audit verify` exit {r.returncode}: "
-                  f"{(r.stdout + r.stderr).strip()[:400]}")
-        return False
-    return True
+stream = TokenBatches(steward, data, records, batch, users, "server-crash-test", violation, log)
+token, batch_range, batch_records = stream.token, stream.batch_range, stream.batch_records
+run, audit_verify = stream.run, stream.audit_verify
 
 
 def total_usage(when):
@@ -220,25 +188,9 @@ if not violations:
         for i in batch_range(x):
             want.setdefault(i % users, []).append(token(i))
     got_all = 0
-    for u in range(min(users, records)):
-        path = os.path.join(work, f"u{u:03d}.zip")
-        r = run("export", "--subject", f"username:u{u:03d}", "--out", path)
-        if r.returncode != 0:
-            if want.get(u):
-                violation(f"final: export of u{u:03d} exit {r.returncode}: {r.stderr.strip()[:300]}")
-            continue
-        try:
-            z = zipfile.ZipFile(path)
-            manifest = json.loads(z.read("manifest.json"))
-            for name, digest in manifest.get("files", {}).items():
-                if hashlib.sha256(z.read(name)).hexdigest() != digest:
-                    violation(f"final: export of u{u:03d}: {name} does not match its manifest hash")
-            rows = json.loads(z.read("usage.json")) if "usage.json" in z.namelist() else []
-        except (OSError, KeyError, ValueError, zipfile.BadZipFile) as e:
-            violation(f"final: export of u{u:03d} does not open: {e}")
-            continue
-        os.remove(path)
-        got = sorted(str(row.get("fields", {}).get("message", "")).rsplit(" ", 1)[-1] for row in rows)
+    exported = stream.exported_tokens(work, required=lambda u: bool(want.get(u)))
+    for u, tokens in exported.items():
+        got = sorted(tokens)
         got_all += len(got)
         if got != sorted(want.get(u, [])):
             missing = sorted(set(want.get(u, [])) - set(got))
