@@ -341,7 +341,22 @@ fn append_batched(
             rate(hr, "hashes"),
             batched_ratio.cell(|r| thr_ratio(r, 1.0)),
         )
-        .judged("≥ 0.5×", Column::Ratio, Cmp::AtLeast, 0.5),
+        .judged("≥ 0.5× (issue 12)", Column::Ratio, Cmp::AtLeast, 0.5),
+    );
+    // Issue 21 item 2: batched appends judged against the disk floor of
+    // the same bytes (measured below, in this run); raw SHA-256 is context.
+    let fr = n / floor_secs;
+    s.rows.push(
+        Row::info(
+            format!(
+                "batched appends ({} per commit) vs the disk floor (same bytes to a file, one fdatasync per commit)",
+                thousands(per_commit as f64)
+            ),
+            rate(sr, "entries"),
+            rate(fr, "entries"),
+            thr_ratio(sr, fr),
+        )
+        .judged("≥ 0.5× (issue 21)", Column::Ratio, Cmp::AtLeast, 0.5),
     );
     s.rows.push(Row::info(
         "reference: vs plain SQLite INSERT + SHA-256 of the same rows, same batch",
@@ -356,7 +371,6 @@ fn append_batched(
         rate(hr, "hashes"),
         thr_ratio(br, hr),
     ));
-    let fr = n / floor_secs;
     s.rows.push(Row::info(
         "reference: raw SHA-256 vs the disk floor (the same bytes appended to a file, fdatasync per commit, no hashing)",
         rate(fr, "entries"),
@@ -375,6 +389,22 @@ fn append_batched(
         thousands(per_commit as f64),
         us(plain_secs * 1e6 / n)
     ));
+    if sr < 0.5 * fr {
+        s.notes.push(format!(
+            "Why issue 21's batched target is missed: the disk floor takes {} per entry, so 0.5× of it leaves {} \
+             per appended entry. Building the canonical JSON alone takes {} and a SQLite row {} (plain reference \
+             row); even the same bytes as one SQLite blob per commit run at {:.2}× of the floor. What would reach \
+             it: the entries of a commit appended to a segment file of the log (the head and the index per batch in \
+             SQLite, the file fdatasynced with the commit) and the canonical JSON written for under about {} per \
+             entry; neither is built: the log is one SQLite row per entry on both backends.",
+            us(floor_secs * 1e6 / n),
+            us(2.0 * floor_secs * 1e6 / n),
+            us(canon_secs * 1e6 / n),
+            us(plain_secs * 1e6 / n),
+            br / fr,
+            us(((2.0 * floor_secs - sha_secs) * 1e6 / n).max(0.0))
+        ));
+    }
     if !meets(&thr_ratio(batched_ratio.median(), 1.0), Cmp::AtLeast, 0.5) {
         s.notes.push(format!(
             "Why the batched target is missed: raw SHA-256 of an entry takes {}, so 0.5× leaves {} per appended \
