@@ -254,14 +254,20 @@ def mixed_run(seconds, steward, work, nodes, op, data, config):
         with lock:
             counts[k] += n
 
-    def writer(w):
-        rng = random.Random(w)
-        seq = sent = 0
-        while time.monotonic() < stop_at and not violations:
+    def running(margin=0.0):
+        """Yields the nodes up, again and again, until the load's end (less
+        `margin` s) or a violation; waits while none is up."""
+        while time.monotonic() < stop_at - margin and not violations:
             ups = up_nodes(nodes)
             if not ups:
                 time.sleep(0.05)
                 continue
+            yield ups
+
+    def writer(w):
+        rng = random.Random(w)
+        seq = sent = 0
+        for ups in running():
             node = ups[(sent + w) % len(ups)]   # the writers alternate, out of step
             sent += 1
             batch = []
@@ -290,11 +296,7 @@ def mixed_run(seconds, steward, work, nodes, op, data, config):
 
     def reader():
         rng = random.Random(99)
-        while time.monotonic() < stop_at and not violations:
-            ups = up_nodes(nodes)
-            if not ups:
-                time.sleep(0.05)
-                continue
+        for ups in running():
             node = rng.choice(ups)
             s = rng.choice(readable)
             r = call(node, "GET", f"/v1/subjects/username:{s}/records?purpose=protect&category=usage"
@@ -307,11 +309,7 @@ def mixed_run(seconds, steward, work, nodes, op, data, config):
 
     def exporter():
         rng = random.Random(7)
-        while time.monotonic() < stop_at and not violations:
-            ups = up_nodes(nodes)
-            if not ups:
-                time.sleep(0.05)
-                continue
+        for ups in running():
             node = rng.choice(ups)
             s = rng.choice(live)
             # Everything acknowledged before the export starts, on either
@@ -385,11 +383,7 @@ def mixed_run(seconds, steward, work, nodes, op, data, config):
     def requester():
         rng = random.Random(3)
         k = 0
-        while time.monotonic() < stop_at - 1 and not violations:
-            ups = up_nodes(nodes)
-            if not ups:
-                time.sleep(0.05)
-                continue
+        for ups in running(margin=1):
             k += 1
             erase = k % 3 == 0 and len(erased) < len(victims)
             if erase:

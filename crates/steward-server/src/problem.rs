@@ -95,31 +95,21 @@ impl From<CoreError> for ApiError {
         match e {
             CoreError::Denied(d) => ApiError::Denied(d),
             CoreError::Input(m) => ApiError::BadRequest(m),
-            CoreError::AuditUnavailable(m) => {
-                crate::log::event(
-                    "error",
-                    "audit log unavailable",
-                    serde_json::json!({"request_id": request_id(), "detail": crate::log::redact_quoted(&m)}),
-                );
-                ApiError::Unavailable(
-                    "the audit log cannot be written, so nothing was read or changed (fail closed); retry shortly".into(),
-                )
-            }
+            CoreError::AuditUnavailable(m) => unavailable(
+                "audit log unavailable",
+                &m,
+                "the audit log cannot be written, so nothing was read or changed (fail closed); retry shortly",
+            ),
             CoreError::Conflict(m) => ApiError::Conflict(m),
             CoreError::NotFound(m) => ApiError::NotFound(m),
             // Issue 21 item 6: the store is unreachable or read-only for now
             // (a PostgreSQL failover or restart): 503 with Retry-After, not
             // 500. The reason names the database host, so it is logged only.
-            e if e.is_store_unavailable() => {
-                crate::log::event(
-                    "error",
-                    "store unavailable",
-                    serde_json::json!({"request_id": request_id(), "detail": crate::log::redact_quoted(&e.to_string())}),
-                );
-                ApiError::Unavailable(
-                    "the store cannot be reached or written just now; retry after the Retry-After delay".into(),
-                )
-            }
+            e if e.is_store_unavailable() => unavailable(
+                "store unavailable",
+                &e.to_string(),
+                "the store cannot be reached or written just now; retry after the Retry-After delay",
+            ),
             // Issue 21: a concurrent writer won (another node on the same
             // store); nothing was written and the same call can be retried.
             e if e.is_transient() => {
@@ -128,6 +118,17 @@ impl From<CoreError> for ApiError {
             other => ApiError::Internal(other.to_string()),
         }
     }
+}
+
+/// A 503 whose reason stays in the log (redacted: it may name a host or
+/// quote a value) while the client gets the fixed `public` text.
+fn unavailable(what: &str, reason: &str, public: &str) -> ApiError {
+    crate::log::event(
+        "error",
+        what,
+        serde_json::json!({"request_id": request_id(), "detail": crate::log::redact_quoted(reason)}),
+    );
+    ApiError::Unavailable(public.into())
 }
 
 fn problem(status: StatusCode, title: &str, detail: Option<String>) -> Problem {
