@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use steward_audit::{Resource, ResourceKind};
 use steward_domain::Principal;
-use steward_store::{ChangeSet, RegistryTable};
+use steward_store::{ChangeSet, RegistryField, RegistryQuery, RegistryTable};
 
 use crate::authorize::{ManagementAction, Target};
 use crate::gate::{system_entry, token};
@@ -432,7 +432,14 @@ impl Steward {
 
     /// The stored token rows, optionally of one principal.
     fn token_rows(&self, principal: Option<&str>) -> Result<Vec<TokenRow>, CoreError> {
-        let rows = self.store()?.registry_list(RegistryTable::ApiTokens)?;
+        let store = self.store()?;
+        let rows = match principal {
+            Some(p) => store.registry_find(
+                RegistryTable::ApiTokens,
+                RegistryQuery::Equals(RegistryField::Principal, p),
+            )?,
+            None => store.registry_list(RegistryTable::ApiTokens)?,
+        };
         let mut out = Vec::new();
         for (id, b) in rows {
             if id == BOOTSTRAP_MARKER {

@@ -28,6 +28,7 @@ mod copy;
 mod counters;
 mod options;
 mod postgres;
+mod registry_sql;
 mod schema;
 mod sqlite;
 mod types;

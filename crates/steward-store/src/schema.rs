@@ -11,6 +11,8 @@
 //! new migration at the end of [`MIGRATIONS`], and the description is
 //! updated in the same change.
 
+use crate::types::{RegistryField, RegistryTable};
+
 /// A column's logical type and how each backend stores it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Ty {
@@ -115,6 +117,42 @@ pub(crate) enum Step {
     Index(&'static Index),
     /// `INSERT INTO table VALUES (...)`: a row the table starts with.
     Row(&'static str, &'static [Lit]),
+    /// `ALTER TABLE ... ADD COLUMN` (computed from the body) and `CREATE
+    /// INDEX` of a registry table's lookup column ([`Backend::add_lookup`]).
+    Lookup(&'static Lookup),
+}
+
+/// An indexed lookup column of a registry table (issue 12): a top-level
+/// key of the row's JSON body, computed by the database into a column of
+/// its own and indexed, so that
+/// [`RegistryStore::registry_find`](crate::RegistryStore) reads the rows it
+/// asks for through an index instead of the whole table. A row without the
+/// key (or whose body does not parse) has NULL there and is returned by
+/// every lookup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Lookup {
+    /// The registry table.
+    pub table: RegistryTable,
+    /// The field; its column is [`RegistryField::column`].
+    pub field: RegistryField,
+    /// The key in the row's JSON body.
+    pub key: &'static str,
+}
+
+impl Lookup {
+    /// The column's logical type.
+    pub(crate) fn ty(&self) -> Ty {
+        if self.field.is_time() {
+            Ty::Int
+        } else {
+            Ty::Text
+        }
+    }
+
+    /// The index's name: `<table>_<column>`.
+    pub(crate) fn index_name(&self) -> String {
+        format!("{}_{}", self.table.table(), self.field.column())
+    }
 }
 
 /// A registry table: rows keyed by id, the body as JSON text.
@@ -281,6 +319,53 @@ const LIMIT_COUNTERS: Table = Table {
 };
 
 // ----------------------------------------------------------------------
+// v13 (issue 12): registry rows looked up by an indexed column instead of
+// being listed whole and filtered in memory. Values are opaque ids, states,
+// principal names and times: no Service Data.
+
+const fn lookup(table: RegistryTable, field: RegistryField, key: &'static str) -> Lookup {
+    Lookup { table, field, key }
+}
+
+/// A data subject request's subject (erasure clean-up, merges) and state
+/// (the request queue).
+const DSR_REQUESTS_SUBJECT: Lookup =
+    lookup(RegistryTable::Requests, RegistryField::Subject, "subject");
+const DSR_REQUESTS_STATE: Lookup = lookup(RegistryTable::Requests, RegistryField::State, "state");
+/// A consent's subject (read by every consent-based disclosure, N6.4).
+const CONSENTS_SUBJECT: Lookup = lookup(RegistryTable::Consents, RegistryField::Subject, "subject");
+/// A third-party app grant's organisation (N6.3).
+const APP_GRANTS_ORGANISATION: Lookup = lookup(
+    RegistryTable::AppGrants,
+    RegistryField::Organisation,
+    "organisation",
+);
+/// An API token's principal (revoking a principal's tokens, N5.5).
+const API_TOKENS_PRINCIPAL: Lookup = lookup(
+    RegistryTable::ApiTokens,
+    RegistryField::Principal,
+    "principal",
+);
+/// A disclosure ledger row's last disclosure, ms (its retention, N8.4).
+const DISCLOSURES_AT: Lookup = lookup(RegistryTable::Disclosures, RegistryField::At, "last_at_ms");
+
+/// Every lookup column (the schema after the last migration).
+pub(crate) const LOOKUPS: &[&Lookup] = &[
+    &DSR_REQUESTS_SUBJECT,
+    &DSR_REQUESTS_STATE,
+    &CONSENTS_SUBJECT,
+    &APP_GRANTS_ORGANISATION,
+    &API_TOKENS_PRINCIPAL,
+    &DISCLOSURES_AT,
+];
+
+/// The lookup columns of `table`, in the order of [`LOOKUPS`] (the order
+/// of its columns after `id` and `body`).
+pub(crate) fn lookups_of(table: RegistryTable) -> impl Iterator<Item = &'static Lookup> {
+    LOOKUPS.iter().copied().filter(move |l| l.table == table)
+}
+
+// ----------------------------------------------------------------------
 
 const IDENTIFIERS_SUBJECT: Index = Index {
     name: "identifiers_subject",
@@ -436,12 +521,31 @@ pub(crate) const MIGRATIONS: &[&[Step]] = &[
     // ---- end of v11
     // v12: the security counters every node shares (issue 21 item 5, N5.1)
     &[Step::Table(&LIMIT_COUNTERS)],
+    // v13: registry lookup columns (issue 12), filled from the rows
+    &[
+        Step::Lookup(&DSR_REQUESTS_SUBJECT),
+        Step::Lookup(&DSR_REQUESTS_STATE),
+        Step::Lookup(&CONSENTS_SUBJECT),
+        Step::Lookup(&APP_GRANTS_ORGANISATION),
+        Step::Lookup(&API_TOKENS_PRINCIPAL),
+        Step::Lookup(&DISCLOSURES_AT),
+    ],
 ];
 
 /// The table named `name` in the description.
 pub(crate) fn table(name: &str) -> Option<&'static Table> {
     TABLES.iter().copied().find(|t| t.name == name)
 }
+
+/// PostgreSQL's functions behind the lookup columns (issue 12): a registry
+/// body's top-level string (`steward_registry_text`) or integer
+/// (`steward_registry_int`) at a key, NULL for anything else, a body that is
+/// not JSON included (PostgreSQL 15 has no cast that returns NULL on bad
+/// input, hence the exception block). `IMMUTABLE`, as a generated column
+/// requires: the result depends on the arguments only.
+const PG_LOOKUP_FUNCTIONS: &str = "CREATE OR REPLACE FUNCTION steward_registry_text(body text, k text) RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $f$ BEGIN RETURN CASE WHEN jsonb_typeof(body::jsonb -> k) = 'string' THEN body::jsonb ->> k END; EXCEPTION WHEN others THEN RETURN NULL; END $f$;
+CREATE OR REPLACE FUNCTION steward_registry_int(body text, k text) RETURNS bigint LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $f$ BEGIN RETURN CASE WHEN jsonb_typeof(body::jsonb -> k) = 'number' THEN (body::jsonb ->> k)::bigint END; EXCEPTION WHEN others THEN RETURN NULL; END $f$;
+";
 
 /// A backend's dialect of the DDL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -529,7 +633,47 @@ impl Backend {
                     .collect();
                 format!("INSERT INTO {table} VALUES ({})", values.join(", "))
             }
+            Step::Lookup(l) => self.add_lookup(l),
         }
+    }
+
+    /// The column and index of lookup `l`: a column the database computes
+    /// from the row's body (SQLite: a `VIRTUAL` generated column; PostgreSQL:
+    /// a `STORED` one, through the two `steward_registry_*` functions created
+    /// here), so it cannot disagree with the body, however the row was
+    /// written. A JSON string for a text field, a JSON integer for a time
+    /// field, NULL otherwise (absent, another type, a body that does not
+    /// parse).
+    pub(crate) fn add_lookup(self, l: &Lookup) -> String {
+        let t = l.table.table();
+        let c = l.field.column();
+        let k = l.key;
+        let (expr, extra) = match self {
+            Backend::Sqlite => {
+                let want = if l.field.is_time() { "integer" } else { "text" };
+                (
+                    format!(
+                        "CASE WHEN json_valid(body) THEN CASE json_type(body, '$.{k}') WHEN '{want}' THEN json_extract(body, '$.{k}') END END"
+                    ),
+                    "VIRTUAL",
+                )
+            }
+            Backend::Postgres => {
+                let f = if l.field.is_time() { "int" } else { "text" };
+                (format!("steward_registry_{f}(body, '{k}')"), "STORED")
+            }
+        };
+        let functions = match self {
+            Backend::Sqlite => "",
+            Backend::Postgres => PG_LOOKUP_FUNCTIONS,
+        };
+        format!(
+            "{functions}ALTER TABLE {t} ADD COLUMN {}{c} {} GENERATED ALWAYS AS ({expr}) {extra};\nCREATE INDEX {}{} ON {t}({c})",
+            self.if_not_exists(),
+            self.column_type(l.ty()),
+            self.if_not_exists(),
+            l.index_name()
+        )
     }
 
     /// The SQL of migration `steps`, statements separated by `;`.

@@ -549,6 +549,74 @@ pub trait RegistryStore {
     fn registry_get(&self, table: RegistryTable, id: &str) -> Result<Option<String>, StoreError>;
     /// All rows (id, body).
     fn registry_list(&self, table: RegistryTable) -> Result<Vec<(String, String)>, StoreError>;
+    /// The rows (id, body) that `query` narrows the table to, by id, read
+    /// through an index (issue 12): the indexed columns a registry table
+    /// has are listed once in the store's schema description (`lookups`).
+    ///
+    /// The index narrows, it never decides: a row whose indexed field is
+    /// unknown (absent from the body, of another JSON type, a body that does
+    /// not parse, or written by SQL outside Steward) has NULL there and is
+    /// always returned, so the caller parses every row it gets, filters it
+    /// as it would a full listing, and a corrupt row is still reported
+    /// rather than skipped.
+    ///
+    /// Errors: [`StoreError::Config`] when the table has no indexed column
+    /// for the field asked (a programming error, named with the table and
+    /// field).
+    fn registry_find(
+        &self,
+        table: RegistryTable,
+        query: RegistryQuery<'_>,
+    ) -> Result<Vec<(String, String)>, StoreError>;
+}
+
+/// A top-level field of a registry row's JSON body that has a column of its
+/// own, written with the body on every commit and indexed (issue 12). The
+/// tables that index each field are listed in the store's schema
+/// description.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RegistryField {
+    /// The data subject the row concerns (opaque `sub_…` id; text).
+    Subject,
+    /// The row's state in its workflow (`open`, `completed`; text).
+    State,
+    /// The customer organisation the row belongs to (`org_…`; text).
+    Organisation,
+    /// The principal the row belongs to (a name; text).
+    Principal,
+    /// The row's time for retention, ms since the Unix epoch (integer).
+    At,
+}
+
+impl RegistryField {
+    /// The column's name in every table that indexes the field.
+    pub fn column(self) -> &'static str {
+        match self {
+            RegistryField::Subject => "subject",
+            RegistryField::State => "state",
+            RegistryField::Organisation => "organisation",
+            RegistryField::Principal => "principal",
+            RegistryField::At => "at_ms",
+        }
+    }
+
+    /// Whether the column holds an integer (a time in ms) rather than text.
+    pub fn is_time(self) -> bool {
+        matches!(self, RegistryField::At)
+    }
+}
+
+/// How [`RegistryStore::registry_find`] narrows a registry table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegistryQuery<'a> {
+    /// Rows whose text field equals the value (or is unknown).
+    Equals(RegistryField, &'a str),
+    /// Rows whose time field is before the bound, ms since the Unix epoch
+    /// (or is unknown).
+    Before(RegistryField, i64),
+    /// Rows whose id starts with the prefix (a range of the primary key;
+    /// no unknown rows here: every row has an id).
+    IdPrefix(&'a str),
 }
 
 // ------------------------------------------------------------------

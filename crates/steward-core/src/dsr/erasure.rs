@@ -4,7 +4,7 @@
 
 use steward_audit::{Resource, ResourceKind, SubjectRef};
 use steward_domain::{RequestState, SubjectId};
-use steward_store::{ChangeSet, RegistryGuard, RegistryTable};
+use steward_store::{ChangeSet, RegistryField, RegistryGuard, RegistryQuery, RegistryTable};
 
 use super::Request;
 use crate::gate::{system_entry, token};
@@ -25,7 +25,10 @@ impl Steward {
         let want = subject.to_string();
         let mut n = 0;
         let mut by_region: std::collections::BTreeMap<usize, Vec<String>> = Default::default();
-        for (id, body) in self.store()?.registry_list(RegistryTable::Requests)? {
+        for (id, body) in self.store()?.registry_find(
+            RegistryTable::Requests,
+            RegistryQuery::Equals(RegistryField::Subject, &want),
+        )? {
             let r: Request = parse_row(RegistryTable::Requests, &id, &body)?;
             if r.subject.as_deref() != Some(want.as_str()) {
                 continue;
@@ -70,7 +73,10 @@ impl Steward {
         let mut last = None;
         for _ in 0..3 {
             let mut cs = ChangeSet::default();
-            for (id, body) in self.store()?.registry_list(RegistryTable::Requests)? {
+            for (id, body) in self.store()?.registry_find(
+                RegistryTable::Requests,
+                RegistryQuery::Equals(RegistryField::Subject, &want),
+            )? {
                 let mut r: Request = parse_row(RegistryTable::Requests, &id, &body)?;
                 if r.subject.as_deref() != Some(want.as_str())
                     || r.identifier_ref.is_none()

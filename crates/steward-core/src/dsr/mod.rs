@@ -40,7 +40,9 @@ use steward_domain::{
     Fields, Principal, PrincipalKind, Purpose, RecordId, RequestId, RequestState, RequestType,
     SubjectId,
 };
-use steward_store::{ChangeSet, RegistryGuard, RegistryTable, StoreError};
+use steward_store::{
+    ChangeSet, RegistryField, RegistryGuard, RegistryQuery, RegistryTable, StoreError,
+};
 use time::{Date, Duration, OffsetDateTime};
 
 use crate::gate::{RequestSealed, system_entry, token};
@@ -540,7 +542,15 @@ impl Steward {
     /// clock's date (UTC).
     pub fn requests(&self, filter: RequestFilter) -> Result<Vec<Request>, CoreError> {
         let now = self.clock.now();
-        let rows = self.store()?.registry_list(RegistryTable::Requests)?;
+        // A state asked for is read through the table's `state` column
+        // (issue 12); every row is still checked below.
+        let rows = match filter.state {
+            Some(s) => self.store()?.registry_find(
+                RegistryTable::Requests,
+                RegistryQuery::Equals(RegistryField::State, s.as_str()),
+            )?,
+            None => self.store()?.registry_list(RegistryTable::Requests)?,
+        };
         let mut out = Vec::with_capacity(rows.len());
         for (id, body) in rows {
             let r: Request = parse_row(RegistryTable::Requests, &id, &body)?;

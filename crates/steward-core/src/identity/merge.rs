@@ -10,7 +10,7 @@
 use serde::Serialize;
 use steward_audit::{EntryDraft, Resource, ResourceKind, SubjectRef};
 use steward_domain::SubjectId;
-use steward_store::{ChangeSet, RegistryGuard, RegistryTable};
+use steward_store::{ChangeSet, RegistryField, RegistryGuard, RegistryQuery, RegistryTable};
 
 use super::resolve::Link;
 use crate::authorize::{ManagementAction, Target};
@@ -188,7 +188,10 @@ impl Steward {
     ) -> Result<u64, CoreError> {
         let want = from.to_string();
         let mut n = 0;
-        for (id, body) in self.store()?.registry_list(RegistryTable::Requests)? {
+        for (id, body) in self.store()?.registry_find(
+            RegistryTable::Requests,
+            RegistryQuery::Equals(RegistryField::Subject, &want),
+        )? {
             let mut r: Request = parse_row(RegistryTable::Requests, &id, &body)?;
             if r.subject.as_deref() != Some(want.as_str()) {
                 continue;

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 use steward_domain::{ConsentMethod, ConsentState, PrincipalKind, Purpose, SubjectId};
-use steward_store::{ChangeSet, RegistryTable};
+use steward_store::{ChangeSet, RegistryField, RegistryQuery, RegistryTable};
 
 use super::gpc::GpcSignal;
 use super::{DAY_MS, new_id, now_ms};
@@ -149,7 +149,10 @@ impl Steward {
     /// Every consent of subject `sub` (opaque id).
     pub(crate) fn consents_of(&self, sub: &str) -> Result<Vec<Consent>, CoreError> {
         let mut out = Vec::new();
-        for (k, b) in self.store()?.registry_list(RegistryTable::Consents)? {
+        for (k, b) in self.store()?.registry_find(
+            RegistryTable::Consents,
+            RegistryQuery::Equals(RegistryField::Subject, sub),
+        )? {
             let c: Consent = parse_row(RegistryTable::Consents, &k, &b)?;
             if c.subject == sub {
                 out.push(c);

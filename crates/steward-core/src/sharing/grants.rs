@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 use steward_domain::{AppAdminPolicy, Category, GrantState, Purpose, RecipientKind, SubjectId};
-use steward_store::{ChangeSet, RegistryTable};
+use steward_store::{ChangeSet, RegistryField, RegistryQuery, RegistryTable};
 
 use super::{new_id, now_ms, rfc3339};
 use crate::authorize::{ManagementAction, Target};
@@ -148,7 +148,10 @@ impl Steward {
     /// The grants of organisation `org`, revoked ones included.
     pub(crate) fn grants_of(&self, org: &str) -> Result<Vec<AppGrant>, CoreError> {
         let mut out = Vec::new();
-        for (k, b) in self.store()?.registry_list(RegistryTable::AppGrants)? {
+        for (k, b) in self.store()?.registry_find(
+            RegistryTable::AppGrants,
+            RegistryQuery::Equals(RegistryField::Organisation, org),
+        )? {
             if k.starts_with("grt_") {
                 let g: AppGrant = parse_row(RegistryTable::AppGrants, &k, &b)?;
                 if g.organisation == org {

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 use steward_domain::{DisclosureBasis, Purpose, RecipientKind, SubjectId};
-use steward_store::{ChangeSet, RegistryTable};
+use steward_store::{ChangeSet, RegistryField, RegistryQuery, RegistryTable};
 
 use super::{DAY_MS, Recipient, new_id, now_ms, rfc3339};
 use crate::authorize::{ManagementAction, Target};
@@ -276,7 +276,8 @@ impl Steward {
         for r in 0..self.regions.len() {
             let mut store = self.rstore(r)?;
             let mut gone = Vec::new();
-            for (k, b) in store.registry_list(RegistryTable::Disclosures)? {
+            let old = RegistryQuery::Before(RegistryField::At, cutoff);
+            for (k, b) in store.registry_find(RegistryTable::Disclosures, old)? {
                 let d: DisclosureRow = parse_row(RegistryTable::Disclosures, &k, &b)?;
                 if d.last_at_ms < cutoff {
                     gone.push((RegistryTable::Disclosures, k));

@@ -18,7 +18,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use steward_audit::{EntryDraft, SubjectRef};
 use steward_domain::{Principal, PrincipalKind, SubjectId};
-use steward_store::{ChangeSet, RegistryTable, StoreError};
+use steward_store::{ChangeSet, RegistryQuery, RegistryTable, StoreError};
 
 use crate::authorize::{ManagementAction, Target};
 use crate::gate::{system_entry, token};
@@ -134,7 +134,7 @@ impl Steward {
         // Read on every gated read (the organisations an identifier may be
         // scoped to): through a reading handle, not the writer's.
         self.store_read()?
-            .registry_list(RegistryTable::Tenancy)?
+            .registry_find(RegistryTable::Tenancy, RegistryQuery::IdPrefix(prefix))?
             .into_iter()
             .filter(|(k, _)| k.starts_with(prefix))
             .map(|(k, b)| serde_json::from_str(&b).map_err(|e| corrupt(&k, e)))

@@ -61,6 +61,10 @@ pub(super) fn migrate_once(conn: &mut Conn, schema: Option<&str>) -> Result<(), 
                 ))
             })?;
             tx.batch_execute(&Backend::Postgres.create_table(described))?;
+            // Its lookup columns (issue 12), empty like the table.
+            for l in schema::lookups_of(t) {
+                tx.batch_execute(&Backend::Postgres.add_lookup(l))?;
+            }
         }
     }
     tx.commit()?;

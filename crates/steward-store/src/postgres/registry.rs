@@ -1,6 +1,10 @@
 //! [`PrincipalStore`] and [`RegistryStore`] reads.
 
+use postgres::types::ToSql;
+
 use super::PostgresStore;
+use crate::registry_sql::{self, FindParam};
+use crate::schema::Backend;
 use crate::types::*;
 
 impl PrincipalStore for PostgresStore {
@@ -49,5 +53,32 @@ impl RegistryStore for PostgresStore {
                 .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
                 .collect()
         })
+    }
+
+    fn registry_find(
+        &self,
+        table: RegistryTable,
+        query: RegistryQuery<'_>,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let (sql, params) = registry_sql::find(Backend::Postgres, table, query)?;
+        let rows: Vec<(String, String)> = self.with_conn(|c| {
+            let st = c.stmt(&sql)?;
+            let params: Vec<&(dyn ToSql + Sync)> = params
+                .iter()
+                .map(|p| match p {
+                    FindParam::Text(t) => t as &(dyn ToSql + Sync),
+                    FindParam::Int(n) => n,
+                })
+                .collect();
+            c.client
+                .query(&st, &params)?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect()
+        })?;
+        Ok(rows
+            .into_iter()
+            .filter(|(id, _)| registry_sql::keep(query, id))
+            .collect())
     }
 }

@@ -7,7 +7,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use ed25519_dalek::SigningKey;
 
 use super::*;
-use crate::{PostgresStore, RegistryTable, SqliteStore, StoreOptions};
+use crate::{
+    PostgresStore, RegistryField, RegistryQuery, RegistryStore, RegistryTable, SqliteStore,
+    StoreOptions,
+};
 
 /// Store options for the crate's unit tests (region `jp`, a fixed signing key).
 pub(crate) fn options() -> StoreOptions {
@@ -69,7 +72,7 @@ fn described(backend: Backend) -> (Columns, Indexes) {
             .collect();
         cols.insert(t.name.to_owned(), v);
     }
-    let idx = INDEXES
+    let mut idx: BTreeMap<String, (String, Vec<String>)> = INDEXES
         .iter()
         .map(|i| {
             (
@@ -81,6 +84,29 @@ fn described(backend: Backend) -> (Columns, Indexes) {
             )
         })
         .collect();
+    // Registry lookup columns (v13, issue 12): after `id` and `body`, in
+    // the order of LOOKUPS, nullable, each with its index.
+    for l in LOOKUPS {
+        let ty = match (backend, l.ty()) {
+            (Backend::Postgres, Ty::Int) => "bigint".to_owned(),
+            (Backend::Postgres, _) => "text".to_owned(),
+            (Backend::Sqlite, ty) => backend.column_type(ty).to_owned(),
+        };
+        cols.get_mut(l.table.table()).unwrap().push((
+            l.field.column().to_owned(),
+            ty,
+            false,
+            false,
+            false,
+        ));
+        idx.insert(
+            l.index_name(),
+            (
+                l.table.table().to_owned(),
+                vec![l.field.column().to_owned()],
+            ),
+        );
+    }
     (cols, (unique, idx))
 }
 
@@ -98,7 +124,7 @@ fn sqlite_schema(conn: &rusqlite::Connection) -> (Columns, Indexes) {
     for t in names {
         let v = conn
             .prepare(&format!(
-                "SELECT name, type, \"notnull\", pk FROM pragma_table_info('{t}') ORDER BY cid"
+                "SELECT name, type, \"notnull\", pk FROM pragma_table_xinfo('{t}') ORDER BY cid"
             ))
             .unwrap()
             .query_map([], |r| {
@@ -159,8 +185,8 @@ fn sqlite_schema_matches_the_description() {
         .connection()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 12);
-    assert_eq!(MIGRATIONS.len(), 12);
+    assert_eq!(version, 13);
+    assert_eq!(MIGRATIONS.len(), 13);
 }
 
 /// Every registry table is described, with the registry's two columns.
@@ -183,6 +209,51 @@ fn registry_tables_are_described() {
     let mut names: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
     names.sort_unstable();
     assert_eq!(created, names);
+    // Every lookup column is added by one migration, exactly once.
+    let mut added: Vec<String> = MIGRATIONS
+        .iter()
+        .flat_map(|m| m.iter())
+        .filter_map(|s| match s {
+            Step::Lookup(l) => Some(l.index_name()),
+            _ => None,
+        })
+        .collect();
+    added.sort_unstable();
+    let mut lookups: Vec<String> = LOOKUPS.iter().map(|l| l.index_name()).collect();
+    lookups.sort_unstable();
+    assert_eq!(added, lookups);
+}
+
+/// Rows a v6 store holds in `dsr_requests` before v13 adds its lookup
+/// columns: one with a subject, one still without, one that does not parse.
+const V6_REQUESTS: &str = r#"INSERT INTO dsr_requests(id, body) VALUES
+     ('dsr_1', '{"state":"open","subject":"sub_9"}'),
+     ('dsr_2', '{"state":"completed","subject":null}'),
+     ('dsr_3', '{"state"');"#;
+
+/// After v13, the rows of [`V6_REQUESTS`] are found through their filled
+/// lookup columns: the subject's row, and the rows whose value is unknown.
+fn assert_v6_requests_found(store: &dyn RegistryStore) {
+    let ids = |q| -> Vec<String> {
+        store
+            .registry_find(RegistryTable::Requests, q)
+            .unwrap()
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect()
+    };
+    assert_eq!(
+        ids(RegistryQuery::Equals(RegistryField::Subject, "sub_9")),
+        ["dsr_1", "dsr_2", "dsr_3"]
+    );
+    assert_eq!(
+        ids(RegistryQuery::Equals(RegistryField::Subject, "sub_8")),
+        ["dsr_2", "dsr_3"]
+    );
+    assert_eq!(
+        ids(RegistryQuery::Equals(RegistryField::State, "completed")),
+        ["dsr_2", "dsr_3"]
+    );
 }
 
 /// The SQLite migrations v1 to v6 as they were written by hand before the
@@ -231,7 +302,7 @@ fn up_to(ddl: &str, last: &str) -> String {
     panic!("{last} not in the fixture");
 }
 
-/// A v4 store (made by the hand-written migrations v1 to v4) migrates to the latest version (v12)
+/// A v4 store (made by the hand-written migrations v1 to v4) migrates to the latest version (v13)
 /// and then matches the description.
 #[test]
 fn sqlite_v4_store_migrates_to_latest() {
@@ -256,15 +327,16 @@ fn sqlite_v4_store_migrates_to_latest() {
         .connection()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 12);
+    assert_eq!(version, 13);
     assert_eq!(
         sqlite_schema(store.connection()),
         described(Backend::Sqlite)
     );
 }
 
-/// A v6 store migrates to v12 (need-to-know grants v7, sharing v8, incidents v9,
-/// engagements v10, DSR leases and results v11, limit counters v12),
+/// A v6 store migrates to v13 (need-to-know grants v7, sharing v8, incidents v9,
+/// engagements v10, DSR leases and results v11, limit counters v12, registry
+/// lookup columns v13),
 /// keeping its rows.
 #[test]
 fn sqlite_v6_store_migrates_with_its_rows() {
@@ -278,13 +350,14 @@ fn sqlite_v6_store_migrates_with_its_rows() {
             [],
         )
         .unwrap();
+        c.execute_batch(V6_REQUESTS).unwrap();
     }
     let store = SqliteStore::open(&path, options()).unwrap();
     let c = store.connection();
     let version: i64 = c
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 12);
+    assert_eq!(version, 13);
     let body: String = c
         .query_row("SELECT body FROM principals WHERE name = 'ops'", [], |r| {
             r.get(0)
@@ -292,6 +365,7 @@ fn sqlite_v6_store_migrates_with_its_rows() {
         .unwrap();
     assert_eq!(body, "{}");
     assert_eq!(sqlite_schema(c), described(Backend::Sqlite));
+    assert_v6_requests_found(&store);
 }
 
 // ------------------------------------------------------------ PostgreSQL
@@ -469,11 +543,12 @@ fn postgres_schema_matches_the_description() {
     let Some(pg) = PgSchema::new() else { return };
     let _store = PostgresStore::open(&pg.url(), options()).unwrap();
     assert_eq!(pg.introspect(), PgSchema::expected());
-    assert_eq!(pg.version(), 12);
+    assert_eq!(pg.version(), 13);
 }
 
-/// A v6 store migrates to v12 (need-to-know grants v7, sharing v8, incidents v9,
-/// engagements v10, DSR leases and results v11, limit counters v12),
+/// A v6 store migrates to v13 (need-to-know grants v7, sharing v8, incidents v9,
+/// engagements v10, DSR leases and results v11, limit counters v12, registry
+/// lookup columns v13),
 /// keeping its rows.
 #[test]
 fn postgres_v6_store_migrates_with_its_rows() {
@@ -481,13 +556,13 @@ fn postgres_v6_store_migrates_with_its_rows() {
     let mut c = pg.client();
     c.batch_execute(&format!(
         "CREATE SCHEMA \"{0}\"; SET search_path TO \"{0}\"; {POSTGRES_V6} {1}
-         INSERT INTO principals(name, body, revoked) VALUES ('ops', '{{}}', false);",
+         INSERT INTO principals(name, body, revoked) VALUES ('ops', '{{}}', false); {V6_REQUESTS}",
         pg.name,
         pg_version_table(6)
     ))
     .unwrap();
     let store = PostgresStore::open(&pg.url(), options()).unwrap();
-    assert_eq!(pg.version(), 12);
+    assert_eq!(pg.version(), 13);
     let body: String = store
         .with_client(|c| {
             c.query_one("SELECT body FROM principals WHERE name = 'ops'", &[])
@@ -497,6 +572,7 @@ fn postgres_v6_store_migrates_with_its_rows() {
         .unwrap();
     assert_eq!(body, "{}");
     assert_eq!(pg.introspect(), PgSchema::expected());
+    assert_v6_requests_found(&store);
 }
 
 #[test]
@@ -511,6 +587,6 @@ fn postgres_v4_store_migrates_to_latest() {
     ))
     .unwrap();
     let _store = PostgresStore::open(&pg.url(), options()).unwrap();
-    assert_eq!(pg.version(), 12);
+    assert_eq!(pg.version(), 13);
     assert_eq!(pg.introspect(), PgSchema::expected());
 }

@@ -3,6 +3,8 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::SqliteStore;
+use crate::registry_sql::{self, FindParam};
+use crate::schema::Backend;
 use crate::types::*;
 
 impl PrincipalStore for SqliteStore {
@@ -46,5 +48,31 @@ impl RegistryStore for SqliteStore {
         s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
             .and_then(|it| it.collect::<Result<Vec<_>, _>>())
             .map_err(|e| self.e(e))
+    }
+
+    fn registry_find(
+        &self,
+        table: RegistryTable,
+        query: RegistryQuery<'_>,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let (sql, params) = registry_sql::find(Backend::Sqlite, table, query)?;
+        let params: Vec<&dyn rusqlite::ToSql> = params
+            .iter()
+            .map(|p| match p {
+                FindParam::Text(t) => t as &dyn rusqlite::ToSql,
+                FindParam::Int(n) => n,
+            })
+            .collect();
+        let mut s = self.conn.prepare_cached(&sql).map_err(|e| self.e(e))?;
+        let rows = s
+            .query_map(params.as_slice(), |r| {
+                Ok::<(String, String), _>((r.get(0)?, r.get(1)?))
+            })
+            .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.e(e))?;
+        Ok(rows
+            .into_iter()
+            .filter(|(id, _)| registry_sql::keep(query, id))
+            .collect())
     }
 }

@@ -27,12 +27,14 @@ use steward_store::{
 
 mod cases_core;
 mod cases_counters;
+mod cases_lookup;
 mod cases_more;
 mod pg_only;
 mod pg_pool;
 
 use cases_core::*;
 use cases_counters::*;
+use cases_lookup::*;
 use cases_more::*;
 
 const REGION: &str = "jp";
@@ -404,6 +406,7 @@ conformance!(
     record_id_clash_is_retryable,
     counters_window_lockout_and_sweep,
     counters_two_connections_add_up,
+    registry_lookups_follow_every_write,
 );
 
 /// The bulk path with `record_insert=unnest` (engines or roles without COPY).

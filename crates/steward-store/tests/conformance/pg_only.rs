@@ -30,7 +30,7 @@ fn postgres_schema_matches_sqlite() {
     for t in names {
         let mut cols = conn
             .prepare(&format!(
-                "SELECT name FROM pragma_table_info('{t}') ORDER BY cid"
+                "SELECT name FROM pragma_table_xinfo('{t}') ORDER BY cid"
             ))
             .unwrap();
         let c: Vec<String> = cols
@@ -111,8 +111,8 @@ fn postgres_concurrent_migrators() {
     // v8: sharing (issue 19); v9: incidents and on-call (issue 20); v10:
     // professional-services engagements (issue 17 item 4); v11: the
     // execution leases and sealed request results; v12: the shared security
-    // counters (issue 21 item 5).
-    assert_eq!(v, 12);
+    // counters (issue 21 item 5); v13: registry lookup columns (issue 12).
+    assert_eq!(v, 13);
     let mut store = fx.open();
     assert_eq!(
         commit(
