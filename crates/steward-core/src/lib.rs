@@ -12,6 +12,7 @@
 mod auditlog;
 mod auth;
 mod authorize;
+mod cases;
 mod clock;
 pub mod config;
 pub mod dsr;

@@ -23,14 +23,14 @@
 
 use serde::{Deserialize, Serialize};
 use steward_audit::SubjectRef;
-use steward_domain::{Category, PrincipalKind, ProcessorService, SubjectId};
+use steward_domain::{CaseStatus, Category, PrincipalKind, ProcessorService, SubjectId};
 use steward_store::{ChangeSet, RegistryTable};
 use time::Date;
 
 use crate::authorize::{ManagementAction, Target};
+use crate::cases::SupportCase;
 use crate::gate::{AccessRequest, token};
 use crate::rows::{parse_row, row_json};
-use crate::services::SupportCase;
 use crate::sharing::Recipient;
 use crate::{CoreError, Steward};
 
@@ -171,7 +171,7 @@ impl Steward {
                 ),
             )
         })?;
-        if case.status != "open" {
+        if case.status != CaseStatus::Open {
             return Err(input("case", format!("{} is closed", case.id)));
         }
         self.registered_processor("processor", processor, ProcessorService::SupportTicket)?;

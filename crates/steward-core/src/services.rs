@@ -5,11 +5,13 @@ use serde::{Deserialize, Serialize};
 use steward_audit::{Resource, ResourceKind};
 use steward_audit::{VerifyFailure, VerifyReport};
 use steward_domain::{
-    CaseId, CaseKind, Category, ObligationId, ObligationKind, Principal, PrincipalKind, SubjectId,
+    CaseId, CaseKind, CaseStatus, Category, ObligationId, ObligationKind, Principal, PrincipalKind,
+    SubjectId,
 };
 use steward_store::{ChangeSet, RegistryTable};
 
 use crate::authorize::{ManagementAction, Target};
+pub use crate::cases::SupportCase;
 use crate::gate::{system_entry, token};
 use crate::rows::{parse_row, row_json};
 use crate::{CoreError, Steward};
@@ -32,28 +34,6 @@ fn not_a_tenancy_kind(kind: PrincipalKind) -> Result<(), CoreError> {
         ));
     }
     Ok(())
-}
-
-/// An open or closed support case about a subject (N3.5).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct SupportCase {
-    /// Case id (`case-` and 16 hex digits).
-    pub id: CaseId,
-    /// The subject (opaque id).
-    pub subject: String,
-    /// `open` or `closed`.
-    pub status: String,
-    /// Who opened it.
-    pub opened_by: String,
-    /// What it is about (N3.5, N3.8): a technical case reaches usage and
-    /// configuration, a billing case is a billing interaction. Cases
-    /// recorded before kinds existed are `account`.
-    #[serde(default)]
-    pub kind: CaseKind,
-    /// The support-ticket processor it is assigned to (N6.6, issue 17
-    /// item 4; [`Steward::assign_case`]), if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assignee: Option<String>,
 }
 
 /// A recorded legal obligation (N3.7, N6.5d).
@@ -353,7 +333,7 @@ impl Steward {
         let case = SupportCase {
             id: CaseId::from_random(crate::gate::random_id_bits()),
             subject: id.to_string(),
-            status: "open".into(),
+            status: CaseStatus::Open,
             opened_by: by.into(),
             kind,
             assignee: None,
@@ -396,7 +376,7 @@ impl Steward {
             .registry_get(RegistryTable::SupportCases, case_id)?
             .ok_or_else(|| CoreError::Input(format!("no support case `{case_id}`")))?;
         let mut case: SupportCase = parse_row(RegistryTable::SupportCases, case_id, &body)?;
-        case.status = "closed".into();
+        case.status = CaseStatus::Closed;
         let mut e = system_entry("case_close", &case.id, "", self.policy.version());
         e.principal = token(by);
         e.clause_ids = vec![token("N3.5")];

@@ -24,10 +24,10 @@ pub use ids::{IdentifierKind, RecordId, SubjectId, SubjectIdentifier};
 pub use principal::{Principal, PrincipalKind, Team};
 pub use record::{FieldValue, Fields, NewRecord};
 pub use vocab::{
-    AppAdminPolicy, AppiReportableKind, CaseKind, Category, ConsentMethod, ConsentState,
-    DetectorKind, DisclosureBasis, FIDESLANG_EXTENSIONS, FieldSpec, GrantState, IncidentKind,
-    IncidentRole, IncidentState, Kind, ObligationKind, Priority, ProcessorService, Product,
-    Purpose, RecipientKind, RecipientRole, ReportChannel, RequestState, RequestType, Route,
-    Severity, all_kinds,
+    AppAdminPolicy, AppiReportableKind, CaseKind, CaseStatus, Category, ConsentMethod,
+    ConsentState, DetectorKind, DisclosureBasis, FIDESLANG_EXTENSIONS, FieldSpec, GrantState,
+    IncidentKind, IncidentRole, IncidentState, Kind, ObligationKind, Priority, ProcessorService,
+    Product, Purpose, RecipientKind, RecipientRole, ReportChannel, RequestState, RequestType,
+    Route, Severity, all_kinds,
 };
 pub use workflow_ids::{CaseId, ObligationId, RequestId};

@@ -5,8 +5,11 @@
 //!
 //! A lookup column only narrows: a value that cannot be read from the body
 //! is NULL, and NULL rows are returned by every lookup, so a caller that
-//! filters what it gets (as every caller in steward-core does) sees what a
-//! full listing would have given it.
+//! filters what it gets (as every caller in steward-core does) sees every
+//! row a full listing would have given it for the value asked, a row whose
+//! field cannot be read included. What it no longer reads is the rows with
+//! another readable value: a row about another subject that is corrupt in
+//! some other field fails the operations about that subject, not this one.
 
 use crate::schema::{Backend, Lookup, lookups_of};
 use crate::types::{RegistryField, RegistryQuery, RegistryTable, StoreError};

@@ -543,8 +543,8 @@ pub(crate) fn table(name: &str) -> Option<&'static Table> {
 /// not JSON included (PostgreSQL 15 has no cast that returns NULL on bad
 /// input, hence the exception block). `IMMUTABLE`, as a generated column
 /// requires: the result depends on the arguments only.
-const PG_LOOKUP_FUNCTIONS: &str = "CREATE OR REPLACE FUNCTION steward_registry_text(body text, k text) RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $f$ BEGIN RETURN CASE WHEN jsonb_typeof(body::jsonb -> k) = 'string' THEN body::jsonb ->> k END; EXCEPTION WHEN others THEN RETURN NULL; END $f$;
-CREATE OR REPLACE FUNCTION steward_registry_int(body text, k text) RETURNS bigint LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $f$ BEGIN RETURN CASE WHEN jsonb_typeof(body::jsonb -> k) = 'number' THEN (body::jsonb ->> k)::bigint END; EXCEPTION WHEN others THEN RETURN NULL; END $f$;
+const PG_LOOKUP_FUNCTIONS: &str = "CREATE OR REPLACE FUNCTION steward_registry_text(body text, k text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $f$ BEGIN RETURN CASE WHEN jsonb_typeof(body::jsonb -> k) = 'string' THEN body::jsonb ->> k END; EXCEPTION WHEN others THEN RETURN NULL; END $f$;
+CREATE OR REPLACE FUNCTION steward_registry_int(body text, k text) RETURNS bigint LANGUAGE plpgsql IMMUTABLE AS $f$ BEGIN RETURN CASE WHEN jsonb_typeof(body::jsonb -> k) = 'number' THEN (body::jsonb ->> k)::bigint END; EXCEPTION WHEN others THEN RETURN NULL; END $f$;
 ";
 
 /// A backend's dialect of the DDL.

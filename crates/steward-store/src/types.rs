@@ -555,10 +555,13 @@ pub trait RegistryStore {
     ///
     /// The index narrows, it never decides: a row whose indexed field is
     /// unknown (absent from the body, of another JSON type, a body that does
-    /// not parse, or written by SQL outside Steward) has NULL there and is
-    /// always returned, so the caller parses every row it gets, filters it
-    /// as it would a full listing, and a corrupt row is still reported
-    /// rather than skipped.
+    /// not parse) has NULL there and is always returned, so the caller
+    /// parses every row it gets, filters it as it would a full listing, and
+    /// a corrupt row is still reported rather than skipped. The columns are
+    /// computed by the database from the body, so a row rewritten by SQL
+    /// outside Steward is indexed by what it now holds. Rows with another
+    /// readable value are not read: a corrupt field elsewhere in them fails
+    /// the operations about their own value, not this one.
     ///
     /// Errors: [`StoreError::Config`] when the table has no indexed column
     /// for the field asked (a programming error, named with the table and

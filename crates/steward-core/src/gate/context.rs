@@ -3,16 +3,28 @@
 //! cross-region processing), and the ids every access decision's audited
 //! resource carries.
 
-use serde_json::Value;
 use steward_audit::Resource;
-use steward_domain::{CaseKind, Category, Principal, SubjectId};
+use steward_domain::{CaseStatus, Category, IncidentState, Principal, SubjectId};
 use steward_policy::RequestContext;
 use steward_store::RegistryTable;
 
 use super::TransferMechanism;
 use super::{AccessRequest, token};
+use crate::cases::SupportCase;
 use crate::rows::parse_row;
 use crate::{CoreError, Steward};
+
+/// The two fields of an incident row (`crate::incidents::Incident`) that
+/// decide whether a read may cite it, typed: its state (a closed scale) and
+/// the subjects it names. A view, not the whole row, because the incident
+/// workflow depends on the gate (through intake and requests), so the gate
+/// cannot import its types without a module circle.
+#[derive(serde::Deserialize)]
+struct IncidentCitation {
+    state: IncidentState,
+    #[serde(default)]
+    subjects: Vec<String>,
+}
 
 impl Steward {
     /// The decision context of `req` about `subject`, whose home region is
@@ -46,19 +58,13 @@ impl Steward {
                 .store_read()?
                 .registry_get(RegistryTable::SupportCases, case)?;
             if let Some(body) = body {
-                let v: Value = parse_row(RegistryTable::SupportCases, case, &body)?;
-                if v["subject"].as_str() == Some(&subject.to_string())
-                    && v["status"].as_str() == Some("open")
-                {
+                // The typed row (a case recorded before kinds existed is
+                // `account`); a row that does not parse is a named error.
+                let c: SupportCase = parse_row(RegistryTable::SupportCases, case, &body)?;
+                if c.subject == subject.to_string() && c.status == CaseStatus::Open {
                     ctx.open_case_for_subject = true;
-                    // A case recorded before kinds existed is `account`.
-                    ctx.case_kind = Some(
-                        v["kind"]
-                            .as_str()
-                            .and_then(|k| k.parse::<CaseKind>().ok())
-                            .unwrap_or_default(),
-                    );
-                    assignee = v["assignee"].as_str().map(str::to_owned);
+                    ctx.case_kind = Some(c.kind);
+                    assignee = c.assignee;
                     cited.push(format!("case:{case}"));
                 }
             }
@@ -97,12 +103,9 @@ impl Steward {
         {
             // N8.5, N3.8: an incident that is not closed and names this
             // subject (`Steward::add_incident_subject`).
-            let v: Value = parse_row(RegistryTable::Incidents, inc, &body)?;
-            let me = subject.to_string();
-            let names = v["subjects"]
-                .as_array()
-                .is_some_and(|a| a.iter().any(|s| s.as_str() == Some(me.as_str())));
-            if names && v["state"].as_str() != Some("closed") {
+            let i: IncidentCitation = parse_row(RegistryTable::Incidents, inc, &body)?;
+            let names = i.subjects.contains(&subject.to_string());
+            if names && i.state != IncidentState::Closed {
                 ctx.incident_for_subject = true;
                 cited.push(format!("incident:{inc}"));
             }

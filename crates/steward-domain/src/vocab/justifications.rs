@@ -44,6 +44,33 @@ impl CaseKind {
     }
 }
 
+/// Where a support case stands (N3.5): only an `open` case justifies a
+/// read that cites it (N3.8) or an assignment to a processor (N6.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStatus {
+    /// Open: reads citing it may be justified.
+    Open,
+    /// Closed: reads citing it are denied from then on.
+    Closed,
+}
+
+impl CaseStatus {
+    /// The snake_case key, as stored and shown (`open`, `closed`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseStatus::Open => "open",
+            CaseStatus::Closed => "closed",
+        }
+    }
+}
+
+impl fmt::Display for CaseStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl fmt::Display for CaseKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -87,7 +87,7 @@ pub(crate) async fn case_open(
         id: case.id.to_string(),
         subject: case.subject,
         kind: case.kind.as_str().to_owned(),
-        status: case.status,
+        status: case.status.as_str().to_owned(),
     }))
 }
 
