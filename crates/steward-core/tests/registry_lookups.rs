@@ -7,26 +7,13 @@
 use std::path::Path;
 
 use steward_core::{Channel, Config, NewRequestDetails, OpenOptions, RequestFilter, Steward};
-use steward_domain::{
-    Fields, IdentifierKind, Kind, NewRecord, Product, RequestState, RequestType, SubjectIdentifier,
-};
+use steward_domain::{RequestState, RequestType};
+
+mod common;
+use common::username_record;
 
 fn open(dir: &Path) -> Steward {
     Steward::open(dir, Config::default(), OpenOptions::default()).unwrap()
-}
-
-fn profile(user: &str) -> NewRecord {
-    let mut f = Fields::new();
-    f.insert("username".into(), user.into());
-    let kind: Kind = "account.profile".parse().unwrap();
-    NewRecord::new(
-        kind,
-        Some(SubjectIdentifier::new(IdentifierKind::Username, user).unwrap()),
-        Product::Workspace,
-        None,
-        f,
-    )
-    .unwrap()
 }
 
 /// One text column of row `id` of `table`, from the primary region's file.
@@ -44,8 +31,16 @@ fn column(dir: &Path, table: &str, col: &str, id: &str) -> Option<String> {
 fn rows_written_by_the_core_fill_their_lookup_columns_issue12() {
     let dir = tempfile::tempdir().unwrap();
     let st = open(dir.path());
-    st.ingest("ingest", vec![profile("ann")], &mut |_| {})
-        .unwrap();
+    st.ingest(
+        "ingest",
+        vec![username_record(
+            "account.profile",
+            "ann",
+            &[("username", "ann")],
+        )],
+        &mut |_| {},
+    )
+    .unwrap();
     let r = st
         .open_request(
             st.operator(),
