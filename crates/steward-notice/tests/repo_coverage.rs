@@ -248,7 +248,11 @@ fn repository_coverage_matches_the_hand_count() {
                 "crates/steward-core/src/processors.rs",
                 "struct ProcessorFacts"
             ),
-            ("crates/steward-core/src/services.rs", "struct SupportCase"),
+            ("crates/steward-core/src/cases.rs", "struct SupportCase"),
+            (
+                "crates/steward-domain/src/vocab/justifications.rs",
+                "enum CaseStatus"
+            ),
             ("crates/steward-core/src/sharing/mod.rs", "module doc"),
             (
                 "crates/steward-core/src/sharing/mod.rs",
