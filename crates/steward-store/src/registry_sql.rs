@@ -41,6 +41,32 @@ fn lookup_of(table: RegistryTable, field: RegistryField) -> Result<&'static Look
     })
 }
 
+/// The condition `<column> <op> <placeholder> OR <column> IS NULL` on the
+/// lookup column of `field`, which must be a time column when `time` is set
+/// and a text column otherwise.
+fn indexed(
+    table: RegistryTable,
+    field: RegistryField,
+    time: bool,
+    op: &str,
+    placeholder: &str,
+) -> Result<String, StoreError> {
+    let l = lookup_of(table, field)?;
+    if l.field.is_time() != time {
+        let (is, with) = if time {
+            ("a text column", "Equals")
+        } else {
+            ("a time column", "Before")
+        };
+        return Err(StoreError::Config(format!(
+            "registry {}: {field:?} is {is}; look it up with {with}",
+            table.table()
+        )));
+    }
+    let c = field.column();
+    Ok(format!("{c} {op} {placeholder} OR {c} IS NULL"))
+}
+
 /// The end of the id range that starts with `prefix` (its last character
 /// raised by one), when the prefix ends in an ASCII character below `~`.
 fn prefix_end(prefix: &str) -> Option<String> {
@@ -65,32 +91,14 @@ pub(crate) fn find(
     let t = table.table();
     let p1 = placeholder(backend, 1);
     let (cond, params) = match query {
-        RegistryQuery::Equals(field, v) => {
-            let l = lookup_of(table, field)?;
-            if l.field.is_time() {
-                return Err(StoreError::Config(format!(
-                    "registry {t}: {field:?} is a time column; look it up with Before"
-                )));
-            }
-            let c = field.column();
-            (
-                format!("{c} = {p1} OR {c} IS NULL"),
-                vec![FindParam::Text(v.to_owned())],
-            )
-        }
-        RegistryQuery::Before(field, bound) => {
-            let l = lookup_of(table, field)?;
-            if !l.field.is_time() {
-                return Err(StoreError::Config(format!(
-                    "registry {t}: {field:?} is a text column; look it up with Equals"
-                )));
-            }
-            let c = field.column();
-            (
-                format!("{c} < {p1} OR {c} IS NULL"),
-                vec![FindParam::Int(bound)],
-            )
-        }
+        RegistryQuery::Equals(field, v) => (
+            indexed(table, field, false, "=", &p1)?,
+            vec![FindParam::Text(v.to_owned())],
+        ),
+        RegistryQuery::Before(field, bound) => (
+            indexed(table, field, true, "<", &p1)?,
+            vec![FindParam::Int(bound)],
+        ),
         RegistryQuery::IdPrefix(prefix) => match prefix_end(prefix) {
             Some(end) => (
                 format!("id >= {p1} AND id < {}", placeholder(backend, 2)),

@@ -521,7 +521,7 @@ pub(crate) const MIGRATIONS: &[&[Step]] = &[
     // ---- end of v11
     // v12: the security counters every node shares (issue 21 item 5, N5.1)
     &[Step::Table(&LIMIT_COUNTERS)],
-    // v13: registry lookup columns (issue 12), filled from the rows
+    // v13: registry lookup columns (issue 12), computed from the rows' bodies
     &[
         Step::Lookup(&DSR_REQUESTS_SUBJECT),
         Step::Lookup(&DSR_REQUESTS_STATE),
@@ -541,10 +541,11 @@ pub(crate) fn table(name: &str) -> Option<&'static Table> {
 /// body's top-level string (`steward_registry_text`) or integer
 /// (`steward_registry_int`) at a key, NULL for anything else, a body that is
 /// not JSON included (PostgreSQL 15 has no cast that returns NULL on bad
-/// input, hence the exception block). `IMMUTABLE`, as a generated column
-/// requires: the result depends on the arguments only.
-const PG_LOOKUP_FUNCTIONS: &str = "CREATE OR REPLACE FUNCTION steward_registry_text(body text, k text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $f$ BEGIN RETURN CASE WHEN jsonb_typeof(body::jsonb -> k) = 'string' THEN body::jsonb ->> k END; EXCEPTION WHEN others THEN RETURN NULL; END $f$;
-CREATE OR REPLACE FUNCTION steward_registry_int(body text, k text) RETURNS bigint LANGUAGE plpgsql IMMUTABLE AS $f$ BEGIN RETURN CASE WHEN jsonb_typeof(body::jsonb -> k) = 'number' THEN (body::jsonb ->> k)::bigint END; EXCEPTION WHEN others THEN RETURN NULL; END $f$;
+/// input, hence the exception block; the body is parsed once, inside it).
+/// `IMMUTABLE`, as a generated column requires: the result depends on the
+/// arguments only.
+const PG_LOOKUP_FUNCTIONS: &str = "CREATE OR REPLACE FUNCTION steward_registry_text(body text, k text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $f$ DECLARE v jsonb; BEGIN v := body::jsonb -> k; RETURN CASE WHEN jsonb_typeof(v) = 'string' THEN v #>> '{}' END; EXCEPTION WHEN others THEN RETURN NULL; END $f$;
+CREATE OR REPLACE FUNCTION steward_registry_int(body text, k text) RETURNS bigint LANGUAGE plpgsql IMMUTABLE AS $f$ DECLARE v jsonb; BEGIN v := body::jsonb -> k; RETURN CASE WHEN jsonb_typeof(v) = 'number' THEN (v #>> '{}')::bigint END; EXCEPTION WHEN others THEN RETURN NULL; END $f$;
 ";
 
 /// A backend's dialect of the DDL.

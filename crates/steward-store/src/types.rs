@@ -574,7 +574,7 @@ pub trait RegistryStore {
 }
 
 /// A top-level field of a registry row's JSON body that has a column of its
-/// own, written with the body on every commit and indexed (issue 12). The
+/// own, computed by the database from the body and indexed (issue 12). The
 /// tables that index each field are listed in the store's schema
 /// description.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

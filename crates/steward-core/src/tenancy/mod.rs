@@ -136,7 +136,6 @@ impl Steward {
         self.store_read()?
             .registry_find(RegistryTable::Tenancy, RegistryQuery::IdPrefix(prefix))?
             .into_iter()
-            .filter(|(k, _)| k.starts_with(prefix))
             .map(|(k, b)| serde_json::from_str(&b).map_err(|e| corrupt(&k, e)))
             .collect()
     }
